@@ -1,0 +1,38 @@
+# rustydb_am — PGXS build
+EXTENSION = rustydb_am
+EXTVERSION = 0.1.0
+MODULE_big = rustydb_am
+
+OBJS = \
+	src/rustydb.o \
+	src/guc.o \
+	src/tableam/handler.o \
+	src/tableam/scan.o \
+	src/tableam/fetch.o \
+	src/tableam/modify.o \
+	src/tableam/ddl.o \
+	src/tableam/vacuum.o \
+	src/rowstore/l0_page.o \
+	src/rowstore/l0_lock.o \
+	src/rowstore/l0_xlog.o \
+	src/rowstore/metapage.o
+
+DATA = rustydb_am--$(EXTVERSION).sql
+PG_CPPFLAGS = -Iinclude
+
+# Test lists (REGRESS, ISOLATION, their options) live in tests.mk.
+-include tests.mk
+
+PG_CONFIG ?= pg_config
+# On a fresh machine pg_config is not installed yet: `make demo` / `make test`
+# must still work (they install it), so PGXS is included only when present.
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(PGXS),)
+include $(PGXS)
+endif
+
+.PHONY: demo test
+demo:
+	bash scripts/demo.sh
+test:
+	bash scripts/test.sh

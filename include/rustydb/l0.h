@@ -1,0 +1,182 @@
+/*-------------------------------------------------------------------------
+ *
+ * l0.h
+ *	  L0, the row-format memtable: page layout, row numbers, page access.
+ *
+ * The main fork of a rustydb relation is a sequence of 8 kB pages that all
+ * carry PostgreSQL's standard page header (so the buffer manager verifies
+ * their data checksums) and a small rustydb special area naming the page's
+ * kind:
+ *
+ *	block 0		the metapage (RdbMetaPageData, see metapage.c)
+ *	block 1..	L0 pages: slotted pages (line pointers growing down, tuples
+ *				growing up) whose tuples carry HeapTupleHeaderData, so
+ *				PostgreSQL's own visibility, combo-CID, multixact, TOAST
+ *				and freezing routines serve them as they serve heap.
+ *
+ * Row numbers.  Every row has a 64-bit row number, and its TID *is* that
+ * number:
+ *
+ *		rownum = generation * MaxHeapTuplesPerPage + (offset - 1)
+ *
+ * where "generation" is the virtual block number stored in the L0 page's
+ * special area.  Offsets therefore stay within 1..MaxHeapTuplesPerPage, as
+ * tidbitmap.c and every index AM require, and TID order equals row-number
+ * order.  A page that is initialised for the first time gets
+ * generation == its block number, so today a TID's block is also the
+ * physical block and lookups are O(1).  When later work (flush to columnar
+ * stripes) empties an L0 page and reuses it, the page takes a fresh
+ * generation from the metapage's counter (RDB_FIRST_REMAPPED_GENERATION
+ * upwards) so that row numbers are never reused while a stripe still holds
+ * them; such generations will be resolved through a directory.  Until that
+ * exists, no page is ever remapped and a TID whose block does not match the
+ * page's generation simply names no row.
+ *
+ * Locking: as heap.  Buffer content locks protect line pointers and tuple
+ * headers; tuple-level locks go through xmax/multixacts and the heavyweight
+ * tuple lock (LockTuple), exactly as heapam does.
+ *
+ * IDENTIFICATION
+ *	  include/rustydb/l0.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RUSTYDB_L0_H
+#define RUSTYDB_L0_H
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/tableam.h"
+#include "access/multixact.h"
+#include "storage/lmgr.h"
+#include "storage/bufmgr.h"
+#include "storage/bufpage.h"
+#include "storage/itemptr.h"
+#include "utils/rel.h"
+
+#define RDB_METAPAGE_BLKNO		0
+#define RDB_FIRST_DATA_BLKNO	1
+
+#define RDB_PAGE_MAGIC			0x5244	/* "RD" */
+#define RDB_PAGE_KIND_META		1
+#define RDB_PAGE_KIND_L0		2
+
+/*
+ * Generations at or above this value are reserved for L0 pages that have
+ * been reused under a new identity; block numbers of first-time pages stay
+ * below it (a relation may have at most 2^31 pages of 8 kB = 16 TB of L0).
+ */
+#define RDB_FIRST_REMAPPED_GENERATION	((uint32) 0x80000000)
+
+/* special area of every rustydb page */
+typedef struct RdbPageOpaqueData
+{
+	uint32		generation;		/* L0: virtual block number used in TIDs */
+	uint16		kind;			/* RDB_PAGE_KIND_* */
+	uint16		magic;			/* RDB_PAGE_MAGIC */
+} RdbPageOpaqueData;
+
+typedef RdbPageOpaqueData *RdbPageOpaque;
+
+#define RdbPageGetOpaque(page) \
+	((RdbPageOpaque) PageGetSpecialPointer(page))
+
+/* the largest tuple an L0 page can hold (after TOAST) */
+#define RDB_MAX_TUPLE_SIZE \
+	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData + sizeof(ItemIdData)) \
+	 - MAXALIGN(sizeof(RdbPageOpaqueData)))
+
+/* row number <-> TID */
+static inline uint64
+rdb_rownum_from_tid(ItemPointer tid)
+{
+	return (uint64) ItemPointerGetBlockNumber(tid) * MaxHeapTuplesPerPage +
+		(ItemPointerGetOffsetNumber(tid) - 1);
+}
+
+static inline void
+rdb_tid_from_rownum(uint64 rownum, ItemPointer tid)
+{
+	ItemPointerSet(tid, (BlockNumber) (rownum / MaxHeapTuplesPerPage),
+				   (OffsetNumber) (rownum % MaxHeapTuplesPerPage + 1));
+}
+
+/* l0_page.c */
+extern void rdb_l0_page_init(Page page, uint32 generation);
+extern bool rdb_l0_page_is_l0(Page page);
+extern void rdb_l0_page_check(Relation rel, Buffer buf);
+extern Buffer rdb_l0_read_tid_buffer(Relation rel, ItemPointer tid,
+									 BufferAccessStrategy strategy);
+extern bool rdb_l0_tid_on_page(Page page, ItemPointer tid);
+extern Buffer rdb_l0_get_buffer_for_tuple(Relation rel, Size len,
+										  Buffer otherBuffer,
+										  BulkInsertState bistate,
+										  bool *page_is_new);
+extern OffsetNumber rdb_l0_put_tuple(Relation rel, Buffer buf, HeapTuple tuple);
+extern Size rdb_l0_page_free_space(Page page);
+
+/* metapage.c */
+typedef struct RdbMetaPageData
+{
+	uint32		magic;			/* RDB_META_MAGIC */
+	uint32		version;		/* RDB_META_VERSION */
+	uint32		next_generation;	/* next generation for a reused L0 page */
+	uint32		flags;			/* none defined yet */
+} RdbMetaPageData;
+
+typedef RdbMetaPageData *RdbMetaPage;
+
+#define RDB_META_MAGIC		0x52444231	/* "RDB1" */
+#define RDB_META_VERSION	1
+
+extern void rdb_meta_page_init(Page page);
+extern void rdb_meta_create(struct SMgrRelationData *srel, ForkNumber forknum,
+							bool log, bool sync);
+extern void rdb_meta_check(Relation rel);
+
+/* l0_lock.c: xmax bookkeeping and row locks, as heapam does them */
+extern LOCKMODE rdb_tuplock_hwlock(LockTupleMode mode);
+extern MultiXactStatus rdb_mxact_status_for_lock(LockTupleMode mode,
+												 bool is_update);
+extern void rdb_compute_new_xmax_infomask(TransactionId xmax,
+										  uint16 old_infomask,
+										  uint16 old_infomask2,
+										  TransactionId add_to_xmax,
+										  LockTupleMode mode, bool is_update,
+										  TransactionId *result_xmax,
+										  uint16 *result_infomask,
+										  uint16 *result_infomask2);
+extern void rdb_multixact_hint_bits(MultiXactId multi, uint16 *new_infomask,
+									uint16 *new_infomask2);
+extern bool rdb_acquire_tuplock(Relation rel, ItemPointer tid,
+								LockTupleMode mode, LockWaitPolicy wait_policy,
+								bool *have_tuple_lock);
+extern void rdb_release_tuplock(Relation rel, ItemPointer tid,
+								LockTupleMode mode);
+extern bool rdb_xmax_infomask_changed(uint16 new_infomask, uint16 old_infomask);
+extern void rdb_update_xmax_hint_bits(HeapTupleHeader tuple, Buffer buffer,
+									  TransactionId xid);
+extern bool rdb_does_multixact_conflict(MultiXactId multi, uint16 infomask,
+										LockTupleMode lockmode,
+										bool *current_is_member);
+extern bool rdb_multixact_wait(MultiXactId multi, MultiXactStatus status,
+							   uint16 infomask, bool nowait, Relation rel,
+							   ItemPointer ctid, XLTW_Oper oper,
+							   int *remaining);
+extern void rdb_log_header_change(Relation rel, Buffer buf, OffsetNumber offnum,
+								  TransactionId prune_xid);
+extern TM_Result rdb_l0_lock_tuple(Relation rel, HeapTuple tuple,
+								   CommandId cid, LockTupleMode mode,
+								   LockWaitPolicy wait_policy,
+								   bool follow_updates, Buffer *buffer,
+								   TM_FailureData *tmfd);
+
+/* tableam/modify.c */
+extern void rdb_l0_insert_tuples(Relation rel, HeapTuple *tuples, int ntuples,
+								 BulkInsertState bistate);
+
+/* fetch.c */
+extern bool rdb_l0_fetch(Relation rel, Snapshot snapshot, HeapTuple tuple,
+						 Buffer *userbuf, bool keep_buf);
+
+#endif							/* RUSTYDB_L0_H */

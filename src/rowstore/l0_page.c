@@ -1,0 +1,387 @@
+/*-------------------------------------------------------------------------
+ *
+ * l0_page.c
+ *	  L0 slotted pages: initialisation, sanity checks, finding room.
+ *
+ * An L0 page is a standard PostgreSQL page (header, line pointers, tuples,
+ * special area) whose special area is RdbPageOpaqueData.  PostgreSQL's
+ * buffer manager verifies the page header and the data checksum on every
+ * read from disk; rdb_l0_page_check adds the rustydb-level checks (kind and
+ * magic), so a page that passes the checksum but is not ours is reported as
+ * corruption instead of being read as tuples.
+ *
+ * Finding room for a new tuple follows heap's hio.c: a cached target block,
+ * then the free space map, then extending the relation under the relation
+ * extension lock.  A new page is zeroed on extension and initialised by the
+ * caller inside the critical section that WAL-logs the first tuple on it
+ * (XLOG_RDB_INIT_PAGE), so a crash can leave at most an all-zero page, which
+ * every reader skips and the next insert initialises.
+ *
+ * Locking: callers hold a pin; functions that return a buffer return it
+ * exclusively locked.  With otherBuffer (UPDATE), both buffers are locked in
+ * block-number order to avoid deadlocks, like hio.c.
+ *
+ * IDENTIFICATION
+ *	  src/rowstore/l0_page.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/hio.h"
+#include "storage/freespace.h"
+#include "storage/lmgr.h"
+#include "utils/rel.h"
+
+#include "rustydb/l0.h"
+
+/*
+ * rdb_l0_page_init
+ *		Initialise an empty L0 page whose rows get TIDs in 'generation'.
+ */
+void
+rdb_l0_page_init(Page page, uint32 generation)
+{
+	RdbPageOpaque opaque;
+
+	PageInit(page, BLCKSZ, sizeof(RdbPageOpaqueData));
+	opaque = RdbPageGetOpaque(page);
+	opaque->generation = generation;
+	opaque->kind = RDB_PAGE_KIND_L0;
+	opaque->magic = RDB_PAGE_MAGIC;
+}
+
+/*
+ * rdb_l0_page_is_l0
+ *		True if the page is an initialised L0 page.
+ */
+bool
+rdb_l0_page_is_l0(Page page)
+{
+	RdbPageOpaque opaque;
+
+	if (PageIsNew(page))
+		return false;
+	if (PageGetSpecialSize(page) != MAXALIGN(sizeof(RdbPageOpaqueData)))
+		return false;
+	opaque = RdbPageGetOpaque(page);
+	return opaque->magic == RDB_PAGE_MAGIC && opaque->kind == RDB_PAGE_KIND_L0;
+}
+
+/*
+ * rdb_l0_page_check
+ *		Error out if a non-new data page of the relation is not a rustydb
+ *		page.  Caller holds at least a share lock on buf.
+ *
+ * The checksum has already been verified by the buffer manager; this
+ * catches pages that are structurally not ours (e.g. a block overwritten
+ * with a valid page of some other kind while checksums are off).
+ */
+void
+rdb_l0_page_check(Relation rel, Buffer buf)
+{
+	Page		page = BufferGetPage(buf);
+	RdbPageOpaque opaque;
+
+	if (PageIsNew(page))
+		return;
+	opaque = RdbPageGetOpaque(page);
+	if (PageGetSpecialSize(page) != MAXALIGN(sizeof(RdbPageOpaqueData)) ||
+		opaque->magic != RDB_PAGE_MAGIC ||
+		(opaque->kind != RDB_PAGE_KIND_L0 && opaque->kind != RDB_PAGE_KIND_META))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid rustydb page in block %u of relation \"%s\"",
+						BufferGetBlockNumber(buf), RelationGetRelationName(rel)),
+				 errdetail("The page's special area does not identify it as a rustydb page.")));
+}
+
+/*
+ * rdb_l0_tid_on_page
+ *		Does this (locked) page hold the row that tid names?
+ *
+ * True when the page is an L0 page of the TID's generation and the offset is
+ * within its line pointer array.  The line pointer may still be unused or
+ * dead; callers check that.
+ */
+bool
+rdb_l0_tid_on_page(Page page, ItemPointer tid)
+{
+	if (!rdb_l0_page_is_l0(page))
+		return false;
+	if (RdbPageGetOpaque(page)->generation != ItemPointerGetBlockNumber(tid))
+		return false;
+	return ItemPointerGetOffsetNumber(tid) >= FirstOffsetNumber &&
+		ItemPointerGetOffsetNumber(tid) <= PageGetMaxOffsetNumber(page);
+}
+
+/*
+ * rdb_l0_read_tid_buffer
+ *		Pin the buffer that holds the row named by tid.
+ *
+ * Returns InvalidBuffer when the TID cannot name a row of this relation (the
+ * metapage, a block past the end, or a remapped generation, which nothing
+ * creates yet).  The buffer is pinned, not locked.
+ */
+Buffer
+rdb_l0_read_tid_buffer(Relation rel, ItemPointer tid,
+					   BufferAccessStrategy strategy)
+{
+	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
+
+	if (blkno < RDB_FIRST_DATA_BLKNO || blkno >= RDB_FIRST_REMAPPED_GENERATION)
+		return InvalidBuffer;
+	if (blkno >= RelationGetNumberOfBlocks(rel))
+		return InvalidBuffer;
+	return ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
+}
+
+/*
+ * rdb_l0_page_free_space
+ *		Room for one more tuple on an L0 page, as PageGetHeapFreeSpace
+ *		reckons it (which also stops at MaxHeapTuplesPerPage items, keeping
+ *		TID offsets in range).
+ */
+Size
+rdb_l0_page_free_space(Page page)
+{
+	if (PageIsNew(page))
+		return RDB_MAX_TUPLE_SIZE;
+	return PageGetHeapFreeSpace(page);
+}
+
+/* read and exclusively lock a block, through the bulk-insert state if any */
+static Buffer
+l0_read_block(Relation rel, BlockNumber blkno, BulkInsertState bistate)
+{
+	Buffer		buf;
+
+	if (bistate == NULL)
+		return ReadBuffer(rel, blkno);
+
+	if (bistate->current_buf != InvalidBuffer)
+	{
+		if (BufferGetBlockNumber(bistate->current_buf) == blkno)
+		{
+			IncrBufferRefCount(bistate->current_buf);
+			return bistate->current_buf;
+		}
+		ReleaseBuffer(bistate->current_buf);
+		bistate->current_buf = InvalidBuffer;
+	}
+	buf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL,
+							 bistate->strategy);
+	IncrBufferRefCount(buf);
+	bistate->current_buf = buf;
+	return buf;
+}
+
+/* lock buf and otherBuffer (if valid and different) in block order */
+static void
+l0_lock_pair(Buffer buf, Buffer otherBuffer)
+{
+	if (otherBuffer == InvalidBuffer || otherBuffer == buf)
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	else if (BufferGetBlockNumber(otherBuffer) < BufferGetBlockNumber(buf))
+	{
+		LockBuffer(otherBuffer, BUFFER_LOCK_EXCLUSIVE);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	}
+	else
+	{
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		LockBuffer(otherBuffer, BUFFER_LOCK_EXCLUSIVE);
+	}
+}
+
+/*
+ * rdb_l0_get_buffer_for_tuple
+ *		Find an L0 page with room for a tuple of len bytes.
+ *
+ * Returns the buffer pinned and exclusively locked.  If otherBuffer is valid
+ * (UPDATE: the page of the old version, pinned but not locked by the caller)
+ * it is locked as well, in block order.  *page_is_new tells the caller that
+ * the page is all zeroes and must be initialised (inside its critical
+ * section, with XLOG_RDB_INIT_PAGE).
+ */
+Buffer
+rdb_l0_get_buffer_for_tuple(Relation rel, Size len, Buffer otherBuffer,
+							BulkInsertState bistate, bool *page_is_new)
+{
+	Size		saveFreeSpace;
+	BlockNumber targetBlock;
+	BlockNumber otherBlock;
+	Buffer		buf;
+	Page		page;
+
+	len = MAXALIGN(len);
+	if (len > RDB_MAX_TUPLE_SIZE)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("row is too big: size %zu, maximum size %zu",
+						len, (Size) RDB_MAX_TUPLE_SIZE)));
+
+	saveFreeSpace = RelationGetTargetPageFreeSpace(rel, HEAP_DEFAULT_FILLFACTOR);
+	/* never let fillfactor make a tuple that fits an empty page homeless */
+	if (len + saveFreeSpace > RDB_MAX_TUPLE_SIZE)
+		saveFreeSpace = 0;
+
+	otherBlock = BufferIsValid(otherBuffer) ?
+		BufferGetBlockNumber(otherBuffer) : InvalidBlockNumber;
+
+	if (bistate && bistate->current_buf != InvalidBuffer)
+		targetBlock = BufferGetBlockNumber(bistate->current_buf);
+	else
+		targetBlock = RelationGetTargetBlock(rel);
+
+	if (targetBlock == InvalidBlockNumber)
+		targetBlock = GetPageWithFreeSpace(rel, len + saveFreeSpace);
+
+	while (targetBlock != InvalidBlockNumber)
+	{
+		Size		freespace;
+
+		if (targetBlock < RDB_FIRST_DATA_BLKNO)
+		{
+			/* the FSM never names the metapage, but a stale target might */
+			targetBlock = GetPageWithFreeSpace(rel, len + saveFreeSpace);
+			if (targetBlock < RDB_FIRST_DATA_BLKNO)
+				break;
+			continue;
+		}
+
+		if (otherBuffer != InvalidBuffer && targetBlock == otherBlock)
+		{
+			buf = otherBuffer;
+			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		}
+		else
+		{
+			buf = l0_read_block(rel, targetBlock, bistate);
+			l0_lock_pair(buf, otherBuffer);
+		}
+
+		page = BufferGetPage(buf);
+		if (PageIsNew(page))
+		{
+			/* zeroed page left by a crash during extension: ours to use */
+			*page_is_new = true;
+			RelationSetTargetBlock(rel, targetBlock);
+			return buf;
+		}
+		if (rdb_l0_page_is_l0(page) &&
+			RdbPageGetOpaque(page)->generation == targetBlock)
+		{
+			freespace = PageGetHeapFreeSpace(page);
+			if (len + saveFreeSpace <= freespace)
+			{
+				*page_is_new = false;
+				RelationSetTargetBlock(rel, targetBlock);
+				return buf;
+			}
+		}
+		else
+			freespace = 0;
+
+		/* not enough room: unlock, tell the FSM, and try what it suggests */
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+		if (otherBuffer != InvalidBuffer && buf != otherBuffer)
+			LockBuffer(otherBuffer, BUFFER_LOCK_UNLOCK);
+		if (buf != otherBuffer)
+			ReleaseBuffer(buf);
+
+		targetBlock = RecordAndGetPageWithFreeSpace(rel, targetBlock, freespace,
+													len + saveFreeSpace);
+	}
+
+	/*
+	 * Extend the relation by one page.  No buffer lock is held while we wait
+	 * for the extension lock (as in hio.c), so this cannot deadlock against
+	 * a backend that holds the extension lock and wants one of our pages.
+	 */
+	if (!RELATION_IS_LOCAL(rel))
+		LockRelationForExtension(rel, ExclusiveLock);
+
+	if (RelationGetNumberOfBlocks(rel) == 0)
+		elog(ERROR, "rustydb relation \"%s\" has no metapage",
+			 RelationGetRelationName(rel));
+
+	if (bistate && bistate->current_buf != InvalidBuffer)
+	{
+		ReleaseBuffer(bistate->current_buf);
+		bistate->current_buf = InvalidBuffer;
+	}
+	buf = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW, RBM_ZERO_AND_LOCK,
+							 bistate ? bistate->strategy : NULL);
+	if (bistate)
+	{
+		IncrBufferRefCount(buf);
+		bistate->current_buf = buf;
+	}
+
+	if (!RELATION_IS_LOCAL(rel))
+		UnlockRelationForExtension(rel, ExclusiveLock);
+
+	/*
+	 * The new buffer is locked; lock otherBuffer too.  Its block number is
+	 * lower than the new block's, so lock order would want it first: drop
+	 * and retake the new buffer's lock.  Nobody else can be using the new,
+	 * all-zero page in between except to initialise it, which we recheck.
+	 */
+	if (otherBuffer != InvalidBuffer)
+	{
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+		LockBuffer(otherBuffer, BUFFER_LOCK_EXCLUSIVE);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	}
+
+	page = BufferGetPage(buf);
+	if (!PageIsNew(page))
+	{
+		/* someone initialised it meanwhile; it still has room for us? */
+		if (!rdb_l0_page_is_l0(page) ||
+			PageGetHeapFreeSpace(page) < len)
+			elog(ERROR, "page %u of relation \"%s\" was filled concurrently",
+				 BufferGetBlockNumber(buf), RelationGetRelationName(rel));
+		*page_is_new = false;
+	}
+	else
+		*page_is_new = true;
+
+	RelationSetTargetBlock(rel, BufferGetBlockNumber(buf));
+	return buf;
+}
+
+/*
+ * rdb_l0_put_tuple
+ *		Place a prepared tuple on a locked page; sets tuple->t_self and the
+ *		tuple's t_ctid (unless it is a speculative insertion, whose t_ctid
+ *		holds the token).  Caller is in a critical section.
+ */
+OffsetNumber
+rdb_l0_put_tuple(Relation rel, Buffer buf, HeapTuple tuple)
+{
+	Page		page = BufferGetPage(buf);
+	OffsetNumber offnum;
+	uint32		generation = RdbPageGetOpaque(page)->generation;
+
+	offnum = PageAddItem(page, (Item) tuple->t_data, tuple->t_len,
+						 InvalidOffsetNumber, false, true);
+	if (offnum == InvalidOffsetNumber)
+		elog(PANIC, "failed to add tuple to rustydb page %u of relation \"%s\"",
+			 BufferGetBlockNumber(buf), RelationGetRelationName(rel));
+	if (offnum > MaxHeapTuplesPerPage)
+		elog(PANIC, "rustydb page %u of relation \"%s\" has too many items",
+			 BufferGetBlockNumber(buf), RelationGetRelationName(rel));
+
+	ItemPointerSet(&tuple->t_self, generation, offnum);
+
+	if (!HeapTupleHeaderIsSpeculative(tuple->t_data))
+	{
+		HeapTupleHeader item = (HeapTupleHeader)
+			PageGetItem(page, PageGetItemId(page, offnum));
+
+		item->t_ctid = tuple->t_self;
+	}
+	return offnum;
+}

@@ -1,0 +1,59 @@
+/*-------------------------------------------------------------------------
+ *
+ * rustydb.c
+ *	  Module entry point: PG_MODULE_MAGIC and _PG_init.
+ *
+ * rustydb must be loaded through shared_preload_libraries: it registers a
+ * custom WAL resource manager, which PostgreSQL only accepts while the
+ * postmaster loads preloaded libraries (a standby and crash recovery need it
+ * before any backend could load the library on demand).  When the library is
+ * loaded any other way it stays inert, and every entry point that would
+ * touch rustydb storage raises OBJECT_NOT_IN_PREREQUISITE_STATE instead
+ * (the pg_stat_statements convention), so nothing is written that recovery
+ * could not replay.
+ *
+ * IDENTIFICATION
+ *	  src/rustydb.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+
+#include "rustydb/rustydb.h"
+#include "rustydb/xlog.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* true once _PG_init ran in the postmaster's preload phase */
+bool		rdb_preloaded = false;
+
+void
+_PG_init(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	rdb_guc_init();
+	rdb_xlog_register_rmgr();
+	rdb_preloaded = true;
+}
+
+/*
+ * rdb_check_preloaded
+ *		Raise an error unless the library was preloaded.
+ */
+void
+rdb_check_preloaded(void)
+{
+	if (!rdb_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("rustydb_am must be loaded via shared_preload_libraries"),
+				 errdetail("rustydb registers a WAL resource manager, which is only possible at server start."),
+				 errhint("Add rustydb_am to shared_preload_libraries in postgresql.conf and restart the server.")));
+}

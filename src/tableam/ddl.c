@@ -1,0 +1,416 @@
+/*-------------------------------------------------------------------------
+ *
+ * ddl.c
+ *	  Storage lifecycle of rustydb relations: create, truncate, copy to a
+ *	  new tablespace, rewrite for CLUSTER / VACUUM FULL; TOAST and size
+ *	  estimates.
+ *
+ * Every new relfilenode starts with a metapage in block 0 (and, for
+ * unlogged relations, the same metapage in the init fork, from which crash
+ * recovery resets the main fork).  TRUNCATE of a table created in the same
+ * transaction cuts the main fork back to the metapage; other TRUNCATEs and
+ * rewrites get a fresh relfilenode through relation_set_new_filenode.
+ *
+ * CLUSTER and VACUUM FULL copy every row version some snapshot may still see
+ * into the new relfilenode, with its original header (freezing what is old
+ * enough), in index or sort order when asked.  XXX: like heap's rewrite we
+ * keep RECENTLY_DEAD versions, but unlike rewriteheap.c we do not rebuild
+ * their update chains: their t_ctid points to themselves.  The rewrite holds
+ * AccessExclusiveLock, so only a transaction whose snapshot predates it can
+ * meet such a version, and it gets a serialization failure either way.
+ *
+ * IDENTIFICATION
+ *	  src/tableam/ddl.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/heaptoast.h"
+#include "access/multixact.h"
+#include "access/tableam.h"
+#include "access/toast_internals.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/pg_am_d.h"
+#include "catalog/storage.h"
+#include "catalog/storage_xlog.h"
+#include "commands/progress.h"
+#include "miscadmin.h"
+#include "optimizer/plancat.h"
+#include "pgstat.h"
+#include "storage/bufmgr.h"
+#include "storage/smgr.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/tuplesort.h"
+
+#include "rustydb/rustydb.h"
+#include "rustydb/l0.h"
+
+/* what a row costs on an L0 page besides its data (as heap's estimate) */
+#define RDB_OVERHEAD_BYTES_PER_TUPLE \
+	(MAXALIGN(SizeofHeapTupleHeader) + sizeof(ItemIdData))
+#define RDB_OVERHEAD_BYTES_PER_PAGE \
+	(SizeOfPageHeaderData + MAXALIGN(sizeof(RdbPageOpaqueData)))
+
+void
+rdb_am_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode,
+								 char persistence, TransactionId *freezeXid,
+								 MultiXactId *minmulti)
+{
+	SMgrRelation srel;
+
+	rdb_check_preloaded();
+
+	/* no row of the new storage is older than this */
+	*freezeXid = RecentXmin;
+	*minmulti = GetOldestMultiXactId();
+
+	srel = RelationCreateStorage(*newrnode, persistence, true);
+
+	rdb_meta_create(srel, MAIN_FORKNUM,
+					persistence == RELPERSISTENCE_PERMANENT && XLogIsNeeded(),
+					persistence != RELPERSISTENCE_TEMP);
+
+	/*
+	 * An unlogged relation needs an init fork holding what an empty relation
+	 * looks like: crash recovery copies it over the main fork.
+	 */
+	if (persistence == RELPERSISTENCE_UNLOGGED)
+	{
+		smgrcreate(srel, INIT_FORKNUM, false);
+		log_smgrcreate(newrnode, INIT_FORKNUM);
+		rdb_meta_create(srel, INIT_FORKNUM, true, true);
+	}
+
+	smgrclose(srel);
+}
+
+/*
+ * rdb_am_relation_nontransactional_truncate
+ *		TRUNCATE of a relation created in this transaction: keep the
+ *		metapage, drop everything after it.
+ */
+void
+rdb_am_relation_nontransactional_truncate(Relation rel)
+{
+	rdb_check_preloaded();
+	RelationTruncate(rel, RDB_FIRST_DATA_BLKNO);
+}
+
+/*
+ * rdb_am_relation_copy_data
+ *		ALTER TABLE ... SET TABLESPACE: copy every fork block by block (with
+ *		checksum verification and WAL, by RelationCopyStorage).
+ */
+void
+rdb_am_relation_copy_data(Relation rel, const RelFileNode *newrnode)
+{
+	SMgrRelation dstrel;
+	ForkNumber	forkNum;
+
+	rdb_check_preloaded();
+
+	dstrel = smgropen(*newrnode, rel->rd_backend);
+	FlushRelationBuffers(rel);
+
+	RelationCreateStorage(*newrnode, rel->rd_rel->relpersistence, true);
+	RelationCopyStorage(RelationGetSmgr(rel), dstrel, MAIN_FORKNUM,
+						rel->rd_rel->relpersistence);
+
+	for (forkNum = MAIN_FORKNUM + 1; forkNum <= MAX_FORKNUM; forkNum++)
+	{
+		if (smgrexists(RelationGetSmgr(rel), forkNum))
+		{
+			smgrcreate(dstrel, forkNum, false);
+			if (RelationIsPermanent(rel) ||
+				(rel->rd_rel->relpersistence == RELPERSISTENCE_UNLOGGED &&
+				 forkNum == INIT_FORKNUM))
+				log_smgrcreate(newrnode, forkNum);
+			RelationCopyStorage(RelationGetSmgr(rel), dstrel, forkNum,
+								rel->rd_rel->relpersistence);
+		}
+	}
+
+	RelationDropStorage(rel);
+	smgrclose(dstrel);
+}
+
+/* ------------------------------------------------------------------------
+ * CLUSTER / VACUUM FULL
+ * ------------------------------------------------------------------------
+ */
+
+#define CLUSTER_BATCH	256
+
+typedef struct ClusterWriter
+{
+	Relation	rel;
+	BulkInsertState bistate;
+	HeapTuple	batch[CLUSTER_BATCH];
+	int			nbatch;
+	MemoryContext cxt;
+	TransactionId freeze_xid;
+	MultiXactId cutoff_multi;
+	TransactionId relfrozenxid;
+	MultiXactId relminmxid;
+	int64		written;
+} ClusterWriter;
+
+static void
+cluster_flush(ClusterWriter *w)
+{
+	if (w->nbatch == 0)
+		return;
+	rdb_l0_insert_tuples(w->rel, w->batch, w->nbatch, w->bistate);
+	w->written += w->nbatch;
+	pgstat_progress_update_param(PROGRESS_CLUSTER_HEAP_TUPLES_WRITTEN,
+								 w->written);
+	w->nbatch = 0;
+	MemoryContextReset(w->cxt);
+}
+
+/* copy one old row version into the new relation, keeping its header */
+static void
+cluster_write(ClusterWriter *w, HeapTuple oldtup)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(w->cxt);
+	HeapTuple	copy = heap_copytuple(oldtup);
+
+	/* freeze what is old enough, as heap's rewrite does */
+	heap_freeze_tuple(copy->t_data, w->relfrozenxid, w->relminmxid,
+					  w->freeze_xid, w->cutoff_multi);
+	/* an update chain into the old relation means nothing in the new one */
+	ItemPointerSetInvalid(&copy->t_self);
+	copy->t_data->t_infomask2 &= ~(HEAP_HOT_UPDATED | HEAP_ONLY_TUPLE);
+	if (HeapTupleHasExternal(copy) || copy->t_len > TOAST_TUPLE_THRESHOLD)
+		copy = heap_toast_insert_or_update(w->rel, copy, NULL,
+										   HEAP_INSERT_SKIP_FSM);
+	MemoryContextSwitchTo(oldcxt);
+
+	w->batch[w->nbatch++] = copy;
+	if (w->nbatch == CLUSTER_BATCH)
+		cluster_flush(w);
+}
+
+void
+rdb_am_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
+								 Relation OldIndex, bool use_sort,
+								 TransactionId OldestXmin,
+								 TransactionId *xid_cutoff,
+								 MultiXactId *multi_cutoff,
+								 double *num_tuples, double *tups_vacuumed,
+								 double *tups_recently_dead)
+{
+	ClusterWriter w;
+	Tuplesortstate *tuplesort = NULL;
+	TableScanDesc tscan = NULL;
+	IndexScanDesc iscan = NULL;
+	TupleTableSlot *slot;
+	TupleDesc	desc = RelationGetDescr(OldTable);
+	int64		scanned = 0;
+
+	rdb_check_preloaded();
+
+	memset(&w, 0, sizeof(w));
+	w.rel = NewTable;
+	w.bistate = GetBulkInsertState();
+	w.cxt = AllocSetContextCreate(CurrentMemoryContext, "rustydb cluster batch",
+								  ALLOCSET_DEFAULT_SIZES);
+	w.freeze_xid = *xid_cutoff;
+	w.cutoff_multi = *multi_cutoff;
+	w.relfrozenxid = OldTable->rd_rel->relfrozenxid;
+	w.relminmxid = OldTable->rd_rel->relminmxid;
+
+	*num_tuples = 0;
+	*tups_vacuumed = 0;
+	*tups_recently_dead = 0;
+
+	if (use_sort)
+		tuplesort = tuplesort_begin_cluster(desc, OldIndex,
+											maintenance_work_mem, NULL,
+											TUPLESORT_NONE);
+
+	slot = table_slot_create(OldTable, NULL);
+	if (OldIndex != NULL && !use_sort)
+	{
+		pgstat_progress_update_param(PROGRESS_CLUSTER_PHASE,
+									 PROGRESS_CLUSTER_PHASE_INDEX_SCAN_HEAP);
+		iscan = index_beginscan(OldTable, OldIndex, SnapshotAny, 0, 0);
+		index_rescan(iscan, NULL, 0, NULL, 0);
+	}
+	else
+	{
+		pgstat_progress_update_param(PROGRESS_CLUSTER_PHASE,
+									 PROGRESS_CLUSTER_PHASE_SEQ_SCAN_HEAP);
+		tscan = table_beginscan(OldTable, SnapshotAny, 0, NULL);
+		pgstat_progress_update_param(PROGRESS_CLUSTER_TOTAL_HEAP_BLKS,
+									 RelationGetNumberOfBlocks(OldTable));
+	}
+
+	for (;;)
+	{
+		BufferHeapTupleTableSlot *bslot;
+		HeapTuple	tuple;
+		Buffer		buf;
+		bool		keep = true;
+
+		CHECK_FOR_INTERRUPTS();
+
+		if (iscan)
+		{
+			if (!index_getnext_slot(iscan, ForwardScanDirection, slot))
+				break;
+		}
+		else if (!table_scan_getnextslot(tscan, ForwardScanDirection, slot))
+			break;
+
+		bslot = (BufferHeapTupleTableSlot *) slot;
+		tuple = bslot->base.tuple;
+		buf = bslot->buffer;
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		switch (HeapTupleSatisfiesVacuum(tuple, OldestXmin, buf))
+		{
+			case HEAPTUPLE_DEAD:
+				keep = false;
+				break;
+			case HEAPTUPLE_RECENTLY_DEAD:
+				*tups_recently_dead += 1;
+				break;
+			case HEAPTUPLE_LIVE:
+				break;
+			case HEAPTUPLE_INSERT_IN_PROGRESS:
+				/* only our own transaction can insert under our lock */
+				if (!TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tuple->t_data)))
+					elog(WARNING, "concurrent insert in progress within table \"%s\"",
+						 RelationGetRelationName(OldTable));
+				break;
+			case HEAPTUPLE_DELETE_IN_PROGRESS:
+				if (!TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetUpdateXid(tuple->t_data)))
+					elog(WARNING, "concurrent delete in progress within table \"%s\"",
+						 RelationGetRelationName(OldTable));
+				/* count it as recently dead: someone may still see it */
+				*tups_recently_dead += 1;
+				break;
+			default:
+				elog(ERROR, "unexpected HeapTupleSatisfiesVacuum result");
+		}
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+
+		scanned++;
+		pgstat_progress_update_param(PROGRESS_CLUSTER_HEAP_TUPLES_SCANNED,
+									 scanned);
+		if (!keep)
+		{
+			*tups_vacuumed += 1;
+			continue;
+		}
+		*num_tuples += 1;
+
+		if (tuplesort != NULL)
+			tuplesort_putheaptuple(tuplesort, tuple);
+		else
+			cluster_write(&w, tuple);
+	}
+
+	if (iscan)
+		index_endscan(iscan);
+	if (tscan)
+		table_endscan(tscan);
+	ExecDropSingleTupleTableSlot(slot);
+
+	if (tuplesort != NULL)
+	{
+		HeapTuple	tuple;
+
+		pgstat_progress_update_param(PROGRESS_CLUSTER_PHASE,
+									 PROGRESS_CLUSTER_PHASE_SORT_TUPLES);
+		tuplesort_performsort(tuplesort);
+		pgstat_progress_update_param(PROGRESS_CLUSTER_PHASE,
+									 PROGRESS_CLUSTER_PHASE_WRITE_NEW_HEAP);
+		while ((tuple = tuplesort_getheaptuple(tuplesort, true)) != NULL)
+		{
+			CHECK_FOR_INTERRUPTS();
+			cluster_write(&w, tuple);
+		}
+		tuplesort_end(tuplesort);
+	}
+	cluster_flush(&w);
+
+	FreeBulkInsertState(w.bistate);
+	MemoryContextDelete(w.cxt);
+}
+
+/* ------------------------------------------------------------------------
+ * TOAST and size estimates
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * rdb_am_relation_needs_toast_table
+ *		Same rule as heap: a TOAST table unless no row can ever exceed
+ *		TOAST_TUPLE_THRESHOLD.
+ */
+bool
+rdb_am_relation_needs_toast_table(Relation rel)
+{
+	TupleDesc	tupdesc = rel->rd_att;
+	int32		data_length = 0;
+	bool		maxlength_unknown = false;
+	bool		has_toastable_attrs = false;
+	int32		tuple_length;
+	int			i;
+
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (att->attisdropped)
+			continue;
+		data_length = att_align_nominal(data_length, att->attalign);
+		if (att->attlen > 0)
+			data_length += att->attlen;
+		else
+		{
+			int32		maxlen = type_maximum_size(att->atttypid,
+												   att->atttypmod);
+
+			if (maxlen < 0)
+				maxlength_unknown = true;
+			else
+				data_length += maxlen;
+			if (att->attstorage != TYPSTORAGE_PLAIN)
+				has_toastable_attrs = true;
+		}
+	}
+	if (!has_toastable_attrs)
+		return false;
+	if (maxlength_unknown)
+		return true;
+	tuple_length = MAXALIGN(SizeofHeapTupleHeader + BITMAPLEN(tupdesc->natts)) +
+		MAXALIGN(data_length);
+	return tuple_length > TOAST_TUPLE_THRESHOLD;
+}
+
+/* TOAST values of a rustydb table live in an ordinary heap TOAST table */
+Oid
+rdb_am_relation_toast_am(Relation rel)
+{
+	return HEAP_TABLE_AM_OID;
+}
+
+void
+rdb_am_relation_estimate_size(Relation rel, int32 *attr_widths,
+							  BlockNumber *pages, double *tuples,
+							  double *allvisfrac)
+{
+	table_block_relation_estimate_size(rel, attr_widths, pages, tuples,
+									   allvisfrac,
+									   RDB_OVERHEAD_BYTES_PER_TUPLE,
+									   RDB_OVERHEAD_BYTES_PER_PAGE);
+}

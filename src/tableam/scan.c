@@ -1,0 +1,1003 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan.c
+ *	  Scans of L0: sequential (serial, parallel, TID-range), bitmap,
+ *	  TABLESAMPLE, ANALYZE sampling, and the index build/validate scans.
+ *
+ * Every scan walks pages in block order and, within a page, line pointers
+ * in offset order, so scan order is row-number order (which CREATE INDEX
+ * CONCURRENTLY's validation merge and TID-range scans rely on).  A page is
+ * read "page at a time": under a share lock we collect the offsets of the
+ * tuples visible to the snapshot, then drop the lock and return tuples from
+ * the pinned buffer (BufferHeapTupleTableSlot).  The pin keeps the tuples in
+ * place: VACUUM needs a cleanup lock to move them.
+ *
+ * Block 0 is the metapage and yields no rows; so does any page that is not
+ * an L0 page of the generation equal to its block number.
+ *
+ * Parallel seq scans hand out blocks with PostgreSQL's block-based helpers
+ * (table_block_parallelscan_*), which fit because L0 pages are blocks.
+ *
+ * Memory: the scan descriptor is palloc'd in the caller's context (the
+ * executor's per-query context) and freed in scan_end.
+ *
+ * IDENTIFICATION
+ *	  src/tableam/scan.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/relscan.h"
+#include "access/tableam.h"
+#include "access/tsmapi.h"
+#include "access/xact.h"
+#include "catalog/index.h"
+#include "commands/progress.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "nodes/tidbitmap.h"
+#include "pgstat.h"
+#include "storage/bufmgr.h"
+#include "storage/predicate.h"
+#include "storage/procarray.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/tuplesort.h"
+
+#include "rustydb/rustydb.h"
+#include "rustydb/l0.h"
+
+typedef struct RdbScanDescData
+{
+	TableScanDescData base;
+
+	BlockNumber nblocks;		/* relation size when the scan started */
+	BlockNumber startblock;		/* first block to scan */
+	BlockNumber numblocks;		/* number of blocks to scan */
+	BufferAccessStrategy strategy;
+
+	bool		inited;			/* is cblock/cbuf valid? */
+	BlockNumber cblock;			/* current block */
+	Buffer		cbuf;			/* pinned current buffer, or InvalidBuffer */
+	int			cindex;			/* index into vistuples of current tuple */
+	int			ntuples;		/* number of visible tuples on the page */
+	OffsetNumber vistuples[MaxHeapTuplesPerPage];
+	HeapTupleData ctup;			/* current tuple */
+
+	/* TID range scans: the bounds */
+	ItemPointerData mintid;
+	ItemPointerData maxtid;
+
+	/* parallel scans: this worker's chunk state */
+	ParallelBlockTableScanWorkerData *pworker;
+
+	/* ANALYZE: next offset to look at on the locked page */
+	OffsetNumber analyze_off;
+} RdbScanDescData;
+
+typedef RdbScanDescData *RdbScanDesc;
+
+/* ------------------------------------------------------------------------
+ * Page loading
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * Read block blkno and collect the offsets of the tuples visible to the
+ * scan's snapshot.  With offsets (bitmap scans, exact pages) only those are
+ * considered.  Leaves the page pinned, unlocked.
+ */
+static void
+scan_load_page(RdbScanDesc scan, BlockNumber blkno,
+			   OffsetNumber *offsets, int noffsets)
+{
+	Relation	rel = scan->base.rs_rd;
+	Snapshot	snapshot = scan->base.rs_snapshot;
+	Page		page;
+	int			ntup = 0;
+	OffsetNumber maxoff;
+
+	if (BufferIsValid(scan->cbuf))
+	{
+		ReleaseBuffer(scan->cbuf);
+		scan->cbuf = InvalidBuffer;
+	}
+	CHECK_FOR_INTERRUPTS();
+
+	scan->cblock = blkno;
+	scan->cbuf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL,
+									scan->strategy);
+	LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
+	rdb_l0_page_check(rel, scan->cbuf);
+	page = BufferGetPage(scan->cbuf);
+
+	if (rdb_l0_page_is_l0(page) && RdbPageGetOpaque(page)->generation == blkno)
+	{
+		int			i;
+		int			n;
+
+		maxoff = PageGetMaxOffsetNumber(page);
+		n = offsets ? noffsets : maxoff;
+		for (i = 0; i < n; i++)
+		{
+			OffsetNumber off = offsets ? offsets[i] : (OffsetNumber) (i + 1);
+			ItemId		lp;
+			HeapTupleData tup;
+			bool		valid;
+
+			if (off < FirstOffsetNumber || off > maxoff)
+				continue;
+			lp = PageGetItemId(page, off);
+			if (!ItemIdIsNormal(lp))
+				continue;
+			tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+			tup.t_len = ItemIdGetLength(lp);
+			tup.t_tableOid = RelationGetRelid(rel);
+			ItemPointerSet(&tup.t_self, blkno, off);
+
+			if (snapshot == NULL)
+				valid = true;	/* ANALYZE-style raw access */
+			else
+				valid = HeapTupleSatisfiesVisibility(&tup, snapshot, scan->cbuf);
+			if (snapshot != NULL)
+			{
+				if (valid && (scan->base.rs_flags & SO_TYPE_BITMAPSCAN))
+					PredicateLockTID(rel, &tup.t_self, snapshot,
+									 HeapTupleHeaderGetXmin(tup.t_data));
+				HeapCheckForSerializableConflictOut(valid, rel, &tup,
+													scan->cbuf, snapshot);
+			}
+			if (valid)
+				scan->vistuples[ntup++] = off;
+		}
+	}
+	LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
+	scan->ntuples = ntup;
+}
+
+/* point scan->ctup at vistuples[cindex] of the current page */
+static void
+scan_set_ctup(RdbScanDesc scan)
+{
+	Page		page = BufferGetPage(scan->cbuf);
+	OffsetNumber off = scan->vistuples[scan->cindex];
+	ItemId		lp = PageGetItemId(page, off);
+
+	scan->ctup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+	scan->ctup.t_len = ItemIdGetLength(lp);
+	scan->ctup.t_tableOid = RelationGetRelid(scan->base.rs_rd);
+	ItemPointerSet(&scan->ctup.t_self, scan->cblock, off);
+}
+
+/* one past the last block a serial scan reads */
+static BlockNumber
+scan_end_block(RdbScanDesc scan)
+{
+	if (scan->numblocks == InvalidBlockNumber ||
+		scan->numblocks >= scan->nblocks - Min(scan->startblock, scan->nblocks))
+		return scan->nblocks;
+	return scan->startblock + scan->numblocks;
+}
+
+/* the next block of a serial or parallel scan, or InvalidBlockNumber */
+static BlockNumber
+scan_next_block(RdbScanDesc scan, ScanDirection dir)
+{
+	ParallelBlockTableScanDesc pbscan =
+		(ParallelBlockTableScanDesc) scan->base.rs_parallel;
+	BlockNumber endblock = scan_end_block(scan);
+
+	if (pbscan != NULL)
+	{
+		BlockNumber blk;
+
+		if (!scan->inited)
+			table_block_parallelscan_startblock_init(scan->base.rs_rd,
+													 scan->pworker, pbscan);
+		blk = table_block_parallelscan_nextpage(scan->base.rs_rd,
+												scan->pworker, pbscan);
+		return blk;
+	}
+
+	if (!scan->inited)
+	{
+		if (scan->startblock >= endblock)
+			return InvalidBlockNumber;
+		if (ScanDirectionIsForward(dir))
+			return scan->startblock;
+		return endblock - 1;
+	}
+
+	if (ScanDirectionIsForward(dir))
+	{
+		if (scan->cblock + 1 >= endblock)
+			return InvalidBlockNumber;
+		return scan->cblock + 1;
+	}
+	if (scan->cblock <= scan->startblock)
+		return InvalidBlockNumber;
+	return scan->cblock - 1;
+}
+
+/*
+ * Advance to the next visible tuple in the given direction; false at the
+ * end of the scan.
+ */
+static bool
+scan_next_tuple(RdbScanDesc scan, ScanDirection dir)
+{
+	bool		forward = ScanDirectionIsForward(dir);
+
+	if (scan->inited)
+	{
+		scan->cindex += forward ? 1 : -1;
+		if (scan->cindex >= 0 && scan->cindex < scan->ntuples)
+		{
+			scan_set_ctup(scan);
+			return true;
+		}
+	}
+
+	for (;;)
+	{
+		BlockNumber blk = scan_next_block(scan, dir);
+
+		if (!BlockNumberIsValid(blk))
+		{
+			if (BufferIsValid(scan->cbuf))
+				ReleaseBuffer(scan->cbuf);
+			scan->cbuf = InvalidBuffer;
+			scan->cblock = InvalidBlockNumber;
+			scan->inited = false;
+			scan->ntuples = 0;
+			return false;
+		}
+		scan_load_page(scan, blk, NULL, 0);
+		scan->inited = true;
+		if (scan->ntuples > 0)
+		{
+			scan->cindex = forward ? 0 : scan->ntuples - 1;
+			scan_set_ctup(scan);
+			return true;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Scan lifecycle
+ * ------------------------------------------------------------------------
+ */
+
+static void
+scan_init(RdbScanDesc scan, bool keep_startblock)
+{
+	Relation	rel = scan->base.rs_rd;
+	ParallelBlockTableScanDesc pbscan =
+		(ParallelBlockTableScanDesc) scan->base.rs_parallel;
+
+	if (pbscan != NULL)
+		scan->nblocks = pbscan->phs_nblocks;
+	else
+		scan->nblocks = RelationGetNumberOfBlocks(rel);
+
+	/* a large table is read through a ring buffer, as heap does */
+	if ((scan->base.rs_flags & SO_ALLOW_STRAT) && !RelationUsesLocalBuffers(rel) &&
+		scan->nblocks > (BlockNumber) (NBuffers / 4))
+	{
+		if (scan->strategy == NULL)
+			scan->strategy = GetAccessStrategy(BAS_BULKREAD);
+	}
+	else if (scan->strategy != NULL)
+	{
+		FreeAccessStrategy(scan->strategy);
+		scan->strategy = NULL;
+	}
+
+	if (!keep_startblock)
+	{
+		scan->startblock = RDB_FIRST_DATA_BLKNO;
+		scan->numblocks = InvalidBlockNumber;
+	}
+	if (BufferIsValid(scan->cbuf))
+		ReleaseBuffer(scan->cbuf);
+	scan->cbuf = InvalidBuffer;
+	scan->cblock = InvalidBlockNumber;
+	scan->inited = false;
+	scan->ntuples = 0;
+	scan->cindex = 0;
+
+	if (scan->base.rs_flags & SO_TYPE_SEQSCAN)
+		pgstat_count_heap_scan(rel);
+}
+
+TableScanDesc
+rdb_am_scan_begin(Relation rel, Snapshot snapshot, int nkeys,
+				  struct ScanKeyData *key, ParallelTableScanDesc pscan,
+				  uint32 flags)
+{
+	RdbScanDesc scan;
+
+	rdb_check_preloaded();
+	if (nkeys > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("rustydb scans do not support scan keys")));
+
+	RelationIncrementReferenceCount(rel);
+
+	scan = palloc0(sizeof(RdbScanDescData));
+	scan->base.rs_rd = rel;
+	scan->base.rs_snapshot = snapshot;
+	scan->base.rs_nkeys = 0;
+	scan->base.rs_key = NULL;
+	scan->base.rs_flags = flags;
+	scan->base.rs_parallel = pscan;
+	scan->cbuf = InvalidBuffer;
+	ItemPointerSetInvalid(&scan->mintid);
+	ItemPointerSetInvalid(&scan->maxtid);
+
+	if (pscan != NULL)
+		scan->pworker = palloc0(sizeof(ParallelBlockTableScanWorkerData));
+
+	/*
+	 * A serializable seq or sample scan reads the whole table: lock it all,
+	 * so that later inserts by others conflict with us.
+	 */
+	if (flags & (SO_TYPE_SEQSCAN | SO_TYPE_SAMPLESCAN))
+		PredicateLockRelation(rel, snapshot);
+
+	scan_init(scan, false);
+	return &scan->base;
+}
+
+void
+rdb_am_scan_rescan(TableScanDesc sscan, struct ScanKeyData *key,
+				   bool set_params, bool allow_strat, bool allow_sync,
+				   bool allow_pagemode)
+{
+	RdbScanDesc scan = (RdbScanDesc) sscan;
+
+	if (set_params)
+	{
+		if (allow_strat)
+			scan->base.rs_flags |= SO_ALLOW_STRAT;
+		else
+			scan->base.rs_flags &= ~SO_ALLOW_STRAT;
+		if (allow_sync)
+			scan->base.rs_flags |= SO_ALLOW_SYNC;
+		else
+			scan->base.rs_flags &= ~SO_ALLOW_SYNC;
+		if (allow_pagemode)
+			scan->base.rs_flags |= SO_ALLOW_PAGEMODE;
+		else
+			scan->base.rs_flags &= ~SO_ALLOW_PAGEMODE;
+	}
+	/* a TID-range scan keeps its limits; they are set again anyway */
+	scan_init(scan, (scan->base.rs_flags & SO_TYPE_TIDRANGESCAN) != 0);
+}
+
+void
+rdb_am_scan_end(TableScanDesc sscan)
+{
+	RdbScanDesc scan = (RdbScanDesc) sscan;
+
+	if (BufferIsValid(scan->cbuf))
+		ReleaseBuffer(scan->cbuf);
+	RelationDecrementReferenceCount(scan->base.rs_rd);
+	if (scan->strategy)
+		FreeAccessStrategy(scan->strategy);
+	if (scan->pworker)
+		pfree(scan->pworker);
+	if (scan->base.rs_flags & SO_TEMP_SNAPSHOT)
+		UnregisterSnapshot(scan->base.rs_snapshot);
+	pfree(scan);
+}
+
+bool
+rdb_am_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
+						TupleTableSlot *slot)
+{
+	RdbScanDesc scan = (RdbScanDesc) sscan;
+
+	if (!scan_next_tuple(scan, direction))
+	{
+		ExecClearTuple(slot);
+		return false;
+	}
+	pgstat_count_heap_getnext(scan->base.rs_rd);
+	ExecStoreBufferHeapTuple(&scan->ctup, slot, scan->cbuf);
+	return true;
+}
+
+/* restrict a serial scan to blocks [start, start + num) */
+static void
+scan_set_limits(RdbScanDesc scan, BlockNumber start, BlockNumber num)
+{
+	scan->startblock = Max(start, RDB_FIRST_DATA_BLKNO);
+	if (num != InvalidBlockNumber && start < RDB_FIRST_DATA_BLKNO)
+		num = (num > RDB_FIRST_DATA_BLKNO - start) ?
+			num - (RDB_FIRST_DATA_BLKNO - start) : 0;
+	scan->numblocks = num;
+}
+
+/* ------------------------------------------------------------------------
+ * TID range scans
+ * ------------------------------------------------------------------------
+ */
+
+void
+rdb_am_scan_set_tidrange(TableScanDesc sscan, ItemPointer mintid,
+						 ItemPointer maxtid)
+{
+	RdbScanDesc scan = (RdbScanDesc) sscan;
+	ItemPointerData lowest;
+	ItemPointerData highest;
+
+	/* clamp to the TIDs that can exist */
+	ItemPointerSet(&lowest, RDB_FIRST_DATA_BLKNO, FirstOffsetNumber);
+	if (scan->nblocks <= RDB_FIRST_DATA_BLKNO)
+	{
+		scan_set_limits(scan, 0, 0);
+		return;
+	}
+	ItemPointerSet(&highest, scan->nblocks - 1, MaxOffsetNumber);
+
+	if (ItemPointerCompare(mintid, &lowest) > 0)
+		ItemPointerCopy(mintid, &lowest);
+	if (ItemPointerCompare(maxtid, &highest) < 0)
+		ItemPointerCopy(maxtid, &highest);
+
+	if (ItemPointerCompare(&highest, &lowest) < 0)
+	{
+		scan_set_limits(scan, 0, 0);
+		return;
+	}
+	scan_set_limits(scan, ItemPointerGetBlockNumberNoCheck(&lowest),
+					ItemPointerGetBlockNumberNoCheck(&highest) -
+					ItemPointerGetBlockNumberNoCheck(&lowest) + 1);
+	scan->mintid = lowest;
+	scan->maxtid = highest;
+}
+
+bool
+rdb_am_scan_getnextslot_tidrange(TableScanDesc sscan, ScanDirection direction,
+								 TupleTableSlot *slot)
+{
+	RdbScanDesc scan = (RdbScanDesc) sscan;
+
+	for (;;)
+	{
+		if (!scan_next_tuple(scan, direction))
+		{
+			ExecClearTuple(slot);
+			return false;
+		}
+		/* rows outside the range on the first and last page are skipped */
+		if (ItemPointerCompare(&scan->ctup.t_self, &scan->mintid) < 0)
+		{
+			if (ScanDirectionIsBackward(direction))
+			{
+				ExecClearTuple(slot);
+				return false;
+			}
+			continue;
+		}
+		if (ItemPointerCompare(&scan->ctup.t_self, &scan->maxtid) > 0)
+		{
+			if (ScanDirectionIsForward(direction))
+			{
+				ExecClearTuple(slot);
+				return false;
+			}
+			continue;
+		}
+		break;
+	}
+	pgstat_count_heap_getnext(scan->base.rs_rd);
+	ExecStoreBufferHeapTuple(&scan->ctup, slot, scan->cbuf);
+	return true;
+}
+
+/* ------------------------------------------------------------------------
+ * Bitmap scans
+ * ------------------------------------------------------------------------
+ */
+
+bool
+rdb_am_scan_bitmap_next_block(TableScanDesc sscan, TBMIterateResult *tbmres)
+{
+	RdbScanDesc scan = (RdbScanDesc) sscan;
+	BlockNumber blkno = tbmres->blockno;
+
+	scan->cindex = 0;
+	scan->ntuples = 0;
+
+	/* pages past our start-of-scan end, or the metapage, hold no rows */
+	if (blkno < RDB_FIRST_DATA_BLKNO || blkno >= scan->nblocks)
+		return false;
+
+	if (tbmres->ntuples >= 0)
+		scan_load_page(scan, blkno, tbmres->offsets, tbmres->ntuples);
+	else
+		scan_load_page(scan, blkno, NULL, 0);	/* lossy: every row */
+
+	return scan->ntuples > 0;
+}
+
+bool
+rdb_am_scan_bitmap_next_tuple(TableScanDesc sscan, TBMIterateResult *tbmres,
+							  TupleTableSlot *slot)
+{
+	RdbScanDesc scan = (RdbScanDesc) sscan;
+
+	if (scan->cindex < 0 || scan->cindex >= scan->ntuples)
+		return false;
+	scan_set_ctup(scan);
+	scan->cindex++;
+	pgstat_count_heap_fetch(scan->base.rs_rd);
+	ExecStoreBufferHeapTuple(&scan->ctup, slot, scan->cbuf);
+	return true;
+}
+
+/* ------------------------------------------------------------------------
+ * TABLESAMPLE
+ * ------------------------------------------------------------------------
+ */
+
+bool
+rdb_am_scan_sample_next_block(TableScanDesc sscan, SampleScanState *scanstate)
+{
+	RdbScanDesc scan = (RdbScanDesc) sscan;
+	TsmRoutine *tsm = scanstate->tsmroutine;
+	BlockNumber blkno;
+
+	if (scan->nblocks == 0)
+		return false;
+
+	if (tsm->NextSampleBlock)
+		blkno = tsm->NextSampleBlock(scanstate, scan->nblocks);
+	else if (!scan->inited)
+		blkno = 0;
+	else if (scan->cblock + 1 < scan->nblocks)
+		blkno = scan->cblock + 1;
+	else
+		blkno = InvalidBlockNumber;
+
+	if (!BlockNumberIsValid(blkno))
+	{
+		if (BufferIsValid(scan->cbuf))
+			ReleaseBuffer(scan->cbuf);
+		scan->cbuf = InvalidBuffer;
+		scan->cblock = InvalidBlockNumber;
+		scan->inited = false;
+		return false;
+	}
+
+	scan_load_page(scan, blkno, NULL, 0);
+	scan->inited = true;
+	return true;
+}
+
+/* is offset among the page's visible tuples?  (vistuples is sorted) */
+static bool
+sample_offset_visible(RdbScanDesc scan, OffsetNumber off)
+{
+	int			lo = 0;
+	int			hi = scan->ntuples - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (scan->vistuples[mid] == off)
+			return true;
+		if (scan->vistuples[mid] < off)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return false;
+}
+
+bool
+rdb_am_scan_sample_next_tuple(TableScanDesc sscan, SampleScanState *scanstate,
+							  TupleTableSlot *slot)
+{
+	RdbScanDesc scan = (RdbScanDesc) sscan;
+	TsmRoutine *tsm = scanstate->tsmroutine;
+	Page		page = BufferGetPage(scan->cbuf);
+	OffsetNumber maxoff;
+
+	/* a non-L0 page (the metapage) offers the sampler no tuples at all */
+	if (!rdb_l0_page_is_l0(page) ||
+		RdbPageGetOpaque(page)->generation != scan->cblock)
+		maxoff = 0;
+	else
+		maxoff = PageGetMaxOffsetNumber(page);
+
+	for (;;)
+	{
+		OffsetNumber off;
+		ItemId		lp;
+
+		CHECK_FOR_INTERRUPTS();
+		off = tsm->NextSampleTuple(scanstate, scan->cblock, maxoff);
+		if (!OffsetNumberIsValid(off))
+		{
+			ExecClearTuple(slot);
+			return false;
+		}
+		lp = PageGetItemId(page, off);
+		if (!ItemIdIsNormal(lp) || !sample_offset_visible(scan, off))
+			continue;
+
+		scan->ctup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+		scan->ctup.t_len = ItemIdGetLength(lp);
+		scan->ctup.t_tableOid = RelationGetRelid(scan->base.rs_rd);
+		ItemPointerSet(&scan->ctup.t_self, scan->cblock, off);
+		pgstat_count_heap_getnext(scan->base.rs_rd);
+		ExecStoreBufferHeapTuple(&scan->ctup, slot, scan->cbuf);
+		return true;
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * ANALYZE
+ * ------------------------------------------------------------------------
+ */
+
+bool
+rdb_am_scan_analyze_next_block(TableScanDesc sscan, BlockNumber blockno,
+							   BufferAccessStrategy bstrategy)
+{
+	RdbScanDesc scan = (RdbScanDesc) sscan;
+
+	/* the page stays share-locked until analyze_next_tuple is done with it */
+	scan->cblock = blockno;
+	scan->cbuf = ReadBufferExtended(scan->base.rs_rd, MAIN_FORKNUM, blockno,
+									RBM_NORMAL, bstrategy);
+	LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
+	rdb_l0_page_check(scan->base.rs_rd, scan->cbuf);
+	scan->analyze_off = FirstOffsetNumber;
+	return true;
+}
+
+bool
+rdb_am_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
+							   double *liverows, double *deadrows,
+							   TupleTableSlot *slot)
+{
+	RdbScanDesc scan = (RdbScanDesc) sscan;
+	Page		page = BufferGetPage(scan->cbuf);
+	OffsetNumber maxoff;
+
+	if (rdb_l0_page_is_l0(page) &&
+		RdbPageGetOpaque(page)->generation == scan->cblock)
+		maxoff = PageGetMaxOffsetNumber(page);
+	else
+		maxoff = InvalidOffsetNumber;
+
+	for (; scan->analyze_off <= maxoff; scan->analyze_off++)
+	{
+		ItemId		lp = PageGetItemId(page, scan->analyze_off);
+		HeapTuple	tup = &scan->ctup;
+		bool		sample_it = false;
+
+		if (ItemIdIsDead(lp))
+		{
+			*deadrows += 1;
+			continue;
+		}
+		if (!ItemIdIsNormal(lp))
+			continue;
+
+		tup->t_data = (HeapTupleHeader) PageGetItem(page, lp);
+		tup->t_len = ItemIdGetLength(lp);
+		tup->t_tableOid = RelationGetRelid(scan->base.rs_rd);
+		ItemPointerSet(&tup->t_self, scan->cblock, scan->analyze_off);
+
+		switch (HeapTupleSatisfiesVacuum(tup, OldestXmin, scan->cbuf))
+		{
+			case HEAPTUPLE_LIVE:
+				sample_it = true;
+				*liverows += 1;
+				break;
+			case HEAPTUPLE_DEAD:
+			case HEAPTUPLE_RECENTLY_DEAD:
+				*deadrows += 1;
+				break;
+			case HEAPTUPLE_INSERT_IN_PROGRESS:
+				/* our own inserts count, others' not yet (as heap) */
+				if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)))
+				{
+					sample_it = true;
+					*liverows += 1;
+				}
+				break;
+			case HEAPTUPLE_DELETE_IN_PROGRESS:
+				if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetUpdateXid(tup->t_data)))
+					*deadrows += 1;
+				else
+				{
+					sample_it = true;
+					*liverows += 1;
+				}
+				break;
+		}
+
+		if (sample_it)
+		{
+			ExecStoreBufferHeapTuple(tup, slot, scan->cbuf);
+			scan->analyze_off++;
+			return true;		/* the buffer stays locked */
+		}
+	}
+
+	UnlockReleaseBuffer(scan->cbuf);
+	scan->cbuf = InvalidBuffer;
+	ExecClearTuple(slot);
+	return false;
+}
+
+/* ------------------------------------------------------------------------
+ * Index builds
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * rdb_am_index_build_range_scan
+ *		Feed the rows of blocks [start_blockno, +numblocks) to an index
+ *		build callback.
+ *
+ * A plain CREATE INDEX (ShareLock held) reads every row version with
+ * SnapshotAny and indexes those that some snapshot may still see, marking
+ * recently dead ones as not alive; CREATE INDEX CONCURRENTLY and anyvisible
+ * builds index what an MVCC snapshot sees.  Returns the live row count.
+ */
+double
+rdb_am_index_build_range_scan(Relation table_rel, Relation index_rel,
+							  IndexInfo *index_info, bool allow_sync,
+							  bool anyvisible, bool progress,
+							  BlockNumber start_blockno, BlockNumber numblocks,
+							  IndexBuildCallback callback,
+							  void *callback_state, TableScanDesc sscan)
+{
+	RdbScanDesc scan;
+	Snapshot	snapshot;
+	bool		need_unregister_snapshot = false;
+	TransactionId OldestXmin = InvalidTransactionId;
+	bool		checking_uniqueness;
+	EState	   *estate;
+	ExprContext *econtext;
+	TupleTableSlot *slot;
+	ExprState  *predicate;
+	Datum		values[INDEX_MAX_KEYS];
+	bool		isnull[INDEX_MAX_KEYS];
+	double		reltuples = 0;
+	BlockNumber last_reported = InvalidBlockNumber;
+
+	checking_uniqueness = (index_info->ii_Unique ||
+						   index_info->ii_ExclusionOps != NULL);
+
+	/* a concurrent build must see only what its snapshot sees */
+	if (!index_info->ii_Concurrent)
+		OldestXmin = GetOldestNonRemovableTransactionId(table_rel);
+
+	estate = CreateExecutorState();
+	econtext = GetPerTupleExprContext(estate);
+	slot = table_slot_create(table_rel, NULL);
+	econtext->ecxt_scantuple = slot;
+	predicate = ExecPrepareQual(index_info->ii_Predicate, estate);
+
+	if (sscan == NULL)
+	{
+		if (!TransactionIdIsValid(OldestXmin))
+		{
+			snapshot = RegisterSnapshot(GetTransactionSnapshot());
+			need_unregister_snapshot = true;
+		}
+		else
+			snapshot = SnapshotAny;
+		sscan = table_beginscan_strat(table_rel, snapshot, 0, NULL, true,
+									  allow_sync);
+	}
+	else
+		snapshot = sscan->rs_snapshot;	/* parallel build */
+	scan = (RdbScanDesc) sscan;
+
+	if (!sscan->rs_parallel)
+		scan_set_limits(scan, start_blockno, numblocks);
+
+	if (progress)
+		pgstat_progress_update_param(PROGRESS_SCAN_BLOCKS_TOTAL,
+									 scan->nblocks);
+
+	while (scan_next_tuple(scan, ForwardScanDirection))
+	{
+		HeapTuple	tup = &scan->ctup;
+		bool		tupleIsAlive = true;
+		bool		indexIt = true;
+
+		CHECK_FOR_INTERRUPTS();
+
+		if (progress && scan->cblock != last_reported)
+		{
+			pgstat_progress_update_param(PROGRESS_SCAN_BLOCKS_DONE,
+										 scan->cblock);
+			last_reported = scan->cblock;
+		}
+
+		if (snapshot == SnapshotAny)
+		{
+			TransactionId xwait;
+
+	recheck:
+			LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
+			switch (HeapTupleSatisfiesVacuum(tup, OldestXmin, scan->cbuf))
+			{
+				case HEAPTUPLE_DEAD:
+					indexIt = false;
+					tupleIsAlive = false;
+					break;
+				case HEAPTUPLE_LIVE:
+					reltuples += 1;
+					break;
+				case HEAPTUPLE_RECENTLY_DEAD:
+					/* older snapshots may still need it in the index */
+					tupleIsAlive = false;
+					reltuples += 1;
+					break;
+				case HEAPTUPLE_INSERT_IN_PROGRESS:
+					xwait = HeapTupleHeaderGetXmin(tup->t_data);
+					if (!TransactionIdIsCurrentTransactionId(xwait))
+					{
+						if (checking_uniqueness)
+						{
+							/* wait, or a rollback could fake a duplicate */
+							LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
+							XactLockTableWait(xwait, table_rel, &tup->t_self,
+											  XLTW_InsertIndexUnique);
+							CHECK_FOR_INTERRUPTS();
+							goto recheck;
+						}
+					}
+					else
+						reltuples += 1;
+					break;
+				case HEAPTUPLE_DELETE_IN_PROGRESS:
+					xwait = HeapTupleHeaderGetUpdateXid(tup->t_data);
+					if (!TransactionIdIsCurrentTransactionId(xwait))
+					{
+						if (checking_uniqueness)
+						{
+							LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
+							XactLockTableWait(xwait, table_rel, &tup->t_self,
+											  XLTW_InsertIndexUnique);
+							CHECK_FOR_INTERRUPTS();
+							goto recheck;
+						}
+						reltuples += 1;
+					}
+					tupleIsAlive = false;
+					break;
+				default:
+					elog(ERROR, "unexpected HeapTupleSatisfiesVacuum result");
+			}
+			LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
+			if (!indexIt)
+				continue;
+		}
+		else
+			reltuples += 1;
+
+		MemoryContextReset(econtext->ecxt_per_tuple_memory);
+		ExecStoreBufferHeapTuple(tup, slot, scan->cbuf);
+
+		if (predicate != NULL && !ExecQual(predicate, econtext))
+			continue;
+
+		FormIndexDatum(index_info, slot, estate, values, isnull);
+		callback(index_rel, &tup->t_self, values, isnull, tupleIsAlive,
+				 callback_state);
+	}
+
+	if (progress)
+		pgstat_progress_update_param(PROGRESS_SCAN_BLOCKS_DONE, scan->nblocks);
+
+	table_endscan(sscan);
+	if (need_unregister_snapshot)
+		UnregisterSnapshot(snapshot);
+
+	ExecDropSingleTupleTableSlot(slot);
+	FreeExecutorState(estate);
+	index_info->ii_ExpressionsState = NIL;
+	index_info->ii_PredicateState = NULL;
+
+	return reltuples;
+}
+
+/*
+ * rdb_am_index_validate_scan
+ *		Second pass of CREATE INDEX CONCURRENTLY: insert into the index every
+ *		row the reference snapshot sees that the index does not have yet.
+ *
+ * state->tuplesort holds the index's TIDs, sorted; we merge them with a
+ * TID-ordered scan of the table.
+ */
+void
+rdb_am_index_validate_scan(Relation table_rel, Relation index_rel,
+						   IndexInfo *index_info, Snapshot snapshot,
+						   ValidateIndexState *state)
+{
+	TableScanDesc sscan;
+	RdbScanDesc scan;
+	EState	   *estate;
+	ExprContext *econtext;
+	TupleTableSlot *slot;
+	ExprState  *predicate;
+	Datum		values[INDEX_MAX_KEYS];
+	bool		isnull[INDEX_MAX_KEYS];
+	ItemPointer indexcursor = NULL;
+	ItemPointerData decoded;
+	bool		tuplesort_empty = false;
+
+	estate = CreateExecutorState();
+	econtext = GetPerTupleExprContext(estate);
+	slot = table_slot_create(table_rel, NULL);
+	econtext->ecxt_scantuple = slot;
+	predicate = ExecPrepareQual(index_info->ii_Predicate, estate);
+
+	sscan = table_beginscan_strat(table_rel, snapshot, 0, NULL, true, false);
+	scan = (RdbScanDesc) sscan;
+	pgstat_progress_update_param(PROGRESS_SCAN_BLOCKS_TOTAL, scan->nblocks);
+
+	while (scan_next_tuple(scan, ForwardScanDirection))
+	{
+		ItemPointer heapcursor = &scan->ctup.t_self;
+
+		CHECK_FOR_INTERRUPTS();
+		state->htups += 1;
+
+		while (!tuplesort_empty &&
+			   (indexcursor == NULL ||
+				ItemPointerCompare(indexcursor, heapcursor) < 0))
+		{
+			Datum		ts_val;
+			bool		ts_isnull;
+
+			tuplesort_empty = !tuplesort_getdatum(state->tuplesort, true,
+												  &ts_val, &ts_isnull, NULL);
+			if (!tuplesort_empty)
+			{
+				itemptr_decode(&decoded, DatumGetInt64(ts_val));
+				indexcursor = &decoded;
+			}
+			else
+				indexcursor = NULL;
+		}
+
+		if (tuplesort_empty || ItemPointerCompare(indexcursor, heapcursor) > 0)
+		{
+			MemoryContextReset(econtext->ecxt_per_tuple_memory);
+			ExecStoreBufferHeapTuple(&scan->ctup, slot, scan->cbuf);
+			if (predicate != NULL && !ExecQual(predicate, econtext))
+				continue;
+			FormIndexDatum(index_info, slot, estate, values, isnull);
+			index_insert(index_rel, values, isnull, heapcursor, table_rel,
+						 index_info->ii_Unique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+						 false, index_info);
+			state->tups_inserted += 1;
+		}
+	}
+
+	table_endscan(sscan);
+	ExecDropSingleTupleTableSlot(slot);
+	FreeExecutorState(estate);
+	index_info->ii_ExpressionsState = NIL;
+	index_info->ii_PredicateState = NULL;
+}
