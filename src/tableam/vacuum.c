@@ -285,21 +285,26 @@ vac_prune_page(RdbVacState *vac, Buffer buf, BlockNumber blkno)
 		if (RelationNeedsWAL(rel))
 		{
 			xl_rdb_set_headers xlrec;
-			xl_rdb_header *hdrs = palloc(nfrozen * sizeof(xl_rdb_header));
+			char	   *hdrs = palloc(nfrozen * SizeOfRdbHeader);
 			XLogRecPtr	recptr;
 
+			/* packed, one registered chunk: XLogRegisterBufData slots are few */
 			for (i = 0; i < nfrozen; i++)
-				rdb_xlog_fill_header(&hdrs[i], (HeapTupleHeader)
+			{
+				xl_rdb_header xlh;
+
+				rdb_xlog_fill_header(&xlh, (HeapTupleHeader)
 									 PageGetItem(page, PageGetItemId(page, frz[i].offset)),
 									 frz[i].offset);
+				memcpy(hdrs + i * SizeOfRdbHeader, &xlh, SizeOfRdbHeader);
+			}
 			xlrec.prune_xid = InvalidTransactionId;
 			xlrec.conflict_xid = conflict;
 			xlrec.nheaders = nfrozen;
 			XLogBeginInsert();
 			XLogRegisterData((char *) &xlrec, SizeOfRdbSetHeaders);
 			XLogRegisterBuffer(0, buf, REGBUF_STANDARD);
-			for (i = 0; i < nfrozen; i++)
-				XLogRegisterBufData(0, (char *) &hdrs[i], SizeOfRdbHeader);
+			XLogRegisterBufData(0, hdrs, nfrozen * SizeOfRdbHeader);
 			recptr = XLogInsert(RDB_RMGR_ID, XLOG_RDB_SET_HEADERS);
 			PageSetLSN(page, recptr);
 		}
