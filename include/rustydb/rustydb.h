@@ -63,6 +63,7 @@ extern bool rdb_am_scan_sample_next_tuple(TableScanDesc scan,
 extern bool rdb_am_scan_analyze_next_block(TableScanDesc scan,
 										   BlockNumber blockno,
 										   BufferAccessStrategy bstrategy);
+extern BlockNumber rdb_scan_nblocks(TableScanDesc scan);
 extern bool rdb_am_scan_analyze_next_tuple(TableScanDesc scan,
 										   TransactionId OldestXmin,
 										   double *liverows, double *deadrows,

@@ -120,8 +120,11 @@ rdb_l0_tid_on_page(Page page, ItemPointer tid)
  *		Pin the buffer that holds the row named by tid.
  *
  * Returns InvalidBuffer when the TID cannot name a row of this relation (the
- * metapage, a block past the end, or a remapped generation, which nothing
- * creates yet).  The buffer is pinned, not locked.
+ * metapage, or a remapped generation, which nothing creates yet).  The
+ * buffer is pinned, not locked.  Like heap_fetch, this trusts the TID to be
+ * within the relation (it came from an index, a tuple's t_ctid, or passed
+ * tuple_tid_valid): asking smgr for the size on every fetch would cost a
+ * system call per index probe.
  */
 Buffer
 rdb_l0_read_tid_buffer(Relation rel, ItemPointer tid,
@@ -130,8 +133,6 @@ rdb_l0_read_tid_buffer(Relation rel, ItemPointer tid,
 	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
 
 	if (blkno < RDB_FIRST_DATA_BLKNO || blkno >= RDB_FIRST_REMAPPED_GENERATION)
-		return InvalidBuffer;
-	if (blkno >= RelationGetNumberOfBlocks(rel))
 		return InvalidBuffer;
 	return ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
 }

@@ -247,7 +247,7 @@ rdb_am_tuple_tid_valid(TableScanDesc scan, ItemPointer tid)
 	return ItemPointerIsValid(tid) &&
 		blkno >= RDB_FIRST_DATA_BLKNO &&
 		blkno < RDB_FIRST_REMAPPED_GENERATION &&
-		blkno < RelationGetNumberOfBlocks(scan->rs_rd);
+		blkno < rdb_scan_nblocks(scan);
 }
 
 /*

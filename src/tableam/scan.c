@@ -82,6 +82,16 @@ typedef struct RdbScanDescData
 
 typedef RdbScanDescData *RdbScanDesc;
 
+/*
+ * rdb_scan_nblocks
+ *		The relation size the scan saw when it started (tuple_tid_valid).
+ */
+BlockNumber
+rdb_scan_nblocks(TableScanDesc sscan)
+{
+	return ((RdbScanDesc) sscan)->nblocks;
+}
+
 /* ------------------------------------------------------------------------
  * Page loading
  * ------------------------------------------------------------------------
