@@ -115,6 +115,48 @@ rdb_l0_tid_on_page(Page page, ItemPointer tid)
 		ItemPointerGetOffsetNumber(tid) <= PageGetMaxOffsetNumber(page);
 }
 
+typedef struct RdbReadErrorContext
+{
+	Relation	rel;
+	BlockNumber blkno;
+} RdbReadErrorContext;
+
+static void
+rdb_read_error_callback(void *arg)
+{
+	RdbReadErrorContext *ctx = (RdbReadErrorContext *) arg;
+
+	errcontext("while reading block %u of rustydb table \"%s\"",
+			   ctx->blkno, RelationGetRelationName(ctx->rel));
+}
+
+/*
+ * rdb_read_buffer
+ *		ReadBufferExtended for a rustydb page, with an error context naming
+ *		the table and block, so that a checksum failure reported by the
+ *		buffer manager (ERRCODE_DATA_CORRUPTED, "invalid page in block N of
+ *		relation base/...") also says which table it is.
+ */
+Buffer
+rdb_read_buffer(Relation rel, BlockNumber blkno, BufferAccessStrategy strategy)
+{
+	ErrorContextCallback errcb;
+	RdbReadErrorContext ctx;
+	Buffer		buf;
+
+	ctx.rel = rel;
+	ctx.blkno = blkno;
+	errcb.callback = rdb_read_error_callback;
+	errcb.arg = &ctx;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+
+	buf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
+
+	error_context_stack = errcb.previous;
+	return buf;
+}
+
 /*
  * rdb_l0_read_tid_buffer
  *		Pin the buffer that holds the row named by tid.
@@ -134,7 +176,7 @@ rdb_l0_read_tid_buffer(Relation rel, ItemPointer tid,
 
 	if (blkno < RDB_FIRST_DATA_BLKNO || blkno >= RDB_FIRST_REMAPPED_GENERATION)
 		return InvalidBuffer;
-	return ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
+	return rdb_read_buffer(rel, blkno, strategy);
 }
 
 /*
@@ -158,7 +200,7 @@ l0_read_block(Relation rel, BlockNumber blkno, BulkInsertState bistate)
 	Buffer		buf;
 
 	if (bistate == NULL)
-		return ReadBuffer(rel, blkno);
+		return rdb_read_buffer(rel, blkno, NULL);
 
 	if (bistate->current_buf != InvalidBuffer)
 	{
@@ -170,8 +212,7 @@ l0_read_block(Relation rel, BlockNumber blkno, BulkInsertState bistate)
 		ReleaseBuffer(bistate->current_buf);
 		bistate->current_buf = InvalidBuffer;
 	}
-	buf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL,
-							 bistate->strategy);
+	buf = rdb_read_buffer(rel, blkno, bistate->strategy);
 	IncrBufferRefCount(buf);
 	bistate->current_buf = buf;
 	return buf;

@@ -120,8 +120,7 @@ scan_load_page(RdbScanDesc scan, BlockNumber blkno,
 	CHECK_FOR_INTERRUPTS();
 
 	scan->cblock = blkno;
-	scan->cbuf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL,
-									scan->strategy);
+	scan->cbuf = rdb_read_buffer(rel, blkno, scan->strategy);
 	LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
 	rdb_l0_page_check(rel, scan->cbuf);
 	page = BufferGetPage(scan->cbuf);
@@ -669,8 +668,7 @@ rdb_am_scan_analyze_next_block(TableScanDesc sscan, BlockNumber blockno,
 
 	/* the page stays share-locked until analyze_next_tuple is done with it */
 	scan->cblock = blockno;
-	scan->cbuf = ReadBufferExtended(scan->base.rs_rd, MAIN_FORKNUM, blockno,
-									RBM_NORMAL, bstrategy);
+	scan->cbuf = rdb_read_buffer(scan->base.rs_rd, blockno, bstrategy);
 	LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
 	rdb_l0_page_check(scan->base.rs_rd, scan->cbuf);
 	scan->analyze_off = FirstOffsetNumber;

@@ -407,8 +407,7 @@ vac_dead_items(RdbVacState *vac)
 			 ItemPointerGetBlockNumber(&vac->dead[end]) == blkno; end++)
 			unused[nunused++] = ItemPointerGetOffsetNumber(&vac->dead[end]);
 
-		buf = ReadBufferExtended(vac->rel, MAIN_FORKNUM, blkno, RBM_NORMAL,
-								 vac->bstrategy);
+		buf = rdb_read_buffer(vac->rel, blkno, vac->bstrategy);
 		/* no tuple moves: an exclusive lock is enough */
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);
@@ -446,7 +445,7 @@ vac_page_is_empty(Relation rel, BlockNumber blkno, BufferAccessStrategy bstrateg
 	bool		empty = true;
 	OffsetNumber off;
 
-	buf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL, bstrategy);
+	buf = rdb_read_buffer(rel, blkno, bstrategy);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	if (!PageIsNew(page))
@@ -588,8 +587,7 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 										 PROGRESS_VACUUM_PHASE_SCAN_HEAP);
 		}
 
-		buf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL,
-								 bstrategy);
+		buf = rdb_read_buffer(rel, blkno, bstrategy);
 		if (!ConditionalLockBufferForCleanup(buf))
 		{
 			if (vac.aggressive)
