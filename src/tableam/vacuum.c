@@ -522,6 +522,7 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 	int64		progress_val[2];
 
 	rdb_check_preloaded();
+	rdb_meta_check(rel);
 
 	memset(&vac, 0, sizeof(vac));
 	vac.rel = rel;
