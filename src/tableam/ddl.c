@@ -54,8 +54,8 @@
 /* what a row costs on an L0 page besides its data (as heap's estimate) */
 #define RDB_OVERHEAD_BYTES_PER_TUPLE \
 	(MAXALIGN(SizeofHeapTupleHeader) + sizeof(ItemIdData))
-#define RDB_OVERHEAD_BYTES_PER_PAGE \
-	(SizeOfPageHeaderData + MAXALIGN(sizeof(RdbPageOpaqueData)))
+#define RDB_USABLE_BYTES_PER_PAGE \
+	(BLCKSZ - SizeOfPageHeaderData - MAXALIGN(sizeof(RdbPageOpaqueData)))
 
 void
 rdb_am_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode,
@@ -412,5 +412,5 @@ rdb_am_relation_estimate_size(Relation rel, int32 *attr_widths,
 	table_block_relation_estimate_size(rel, attr_widths, pages, tuples,
 									   allvisfrac,
 									   RDB_OVERHEAD_BYTES_PER_TUPLE,
-									   RDB_OVERHEAD_BYTES_PER_PAGE);
+									   RDB_USABLE_BYTES_PER_PAGE);
 }
