@@ -1,0 +1,385 @@
+
+# t/004_differential.pl
+#	The same deterministic random mix of DML, VACUUM and TRUNCATE applied to a
+#	heap table and to a table of the access method under test leaves both
+#	with identical contents through seq, index and bitmap scans, and every
+#	statement on the way gives the same output (rows, command tags, errors).
+#
+# Usage: run through t/run_tap.sh (or prove with PostgreSQL's src/test/perl in
+# @INC, PATH starting with PostgreSQL 15's bindir, TESTDIR and PG_REGRESS set,
+# as an unprivileged user).  RDB_TEST_AM picks the access method compared with
+# heap (default rustydb; with heap the test compares heap with heap, which
+# validates the test).  RDB_DIFF_SEED (default 20240601) seeds Perl's srand:
+# the same seed replays the same mix; RDB_DIFF_TXNS (default 700) is the
+# number of transactions (about 3.5 operations each), RDB_DIFF_CHECK_EVERY
+# (default 35) how often the full comparison runs.  Each transaction is
+# generated once with a table placeholder and sent to two psql sessions, one
+# per table; their outputs (with the table name normalised) must match.
+# Operations: single- and multi-row INSERT, INSERT ... SELECT, COPY FROM
+# STDIN, UPDATE by key / by range / of non-indexed columns / of TOASTed
+# values, DELETE by key / range / group, INSERT ON CONFLICT DO UPDATE / DO
+# NOTHING, SELECT FOR UPDATE / FOR SHARE, reads of the transaction's own
+# changes, savepoints released or rolled back (some after a deliberate
+# unique violation), rolled-back transactions, and between transactions
+# VACUUM, VACUUM FREEZE, ANALYZE and rarely TRUNCATE (also inside
+# transactions, some rolled back).  Both tables carry the same btree, hash,
+# gin and brin indexes; the comparison goes through each of them.
+
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin;
+use lib $FindBin::RealBin;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use RustydbTest;
+
+my $am = test_am();
+my $seed = $ENV{RDB_DIFF_SEED} // 20240601;
+my $ntxns = $ENV{RDB_DIFF_TXNS} || 700;
+my $check_every = $ENV{RDB_DIFF_CHECK_EVERY} || 35;
+note "comparing heap with $am; seed $seed, $ntxns transactions";
+srand($seed);
+
+my $node = rdb_node('diff', conf => "autovacuum_naptime = 1s\n");
+$node->start;
+rdb_create_extension($node);
+$node->safe_psql('postgres', 'CREATE EXTENSION amcheck');
+
+my %tables = (heap => 'd_heap', test => 'd_test');
+my %using = (heap => 'heap', test => $am);
+for my $k (qw(heap test))
+{
+	my $t = $tables{$k};
+	$node->safe_psql(
+		'postgres', qq{
+CREATE TABLE $t (
+	id int PRIMARY KEY,
+	grp int NOT NULL,
+	val text,
+	tags int[],
+	num numeric,
+	ts timestamp,
+	pad text
+) USING $using{$k};
+CREATE INDEX ${t}_grp ON $t (grp, id);
+CREATE INDEX ${t}_val ON $t USING hash (val);
+CREATE INDEX ${t}_tags ON $t USING gin (tags);
+CREATE INDEX ${t}_ts ON $t USING brin (ts) WITH (pages_per_range = 4);
+});
+}
+is($node->safe_psql('postgres',
+		"SELECT amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam WHERE relname = 'd_test'"),
+	$am, "d_test uses $am");
+
+# ---------------------------------------------------------------------------
+# Random generation.  All SQL uses the placeholder TBL for the table name.
+# ---------------------------------------------------------------------------
+my $next_id = 0;
+my %op_count;
+
+sub rint { my ($lo, $hi) = @_; return $lo + int(rand($hi - $lo + 1)); }
+sub existing_id { return $next_id ? rint(1, $next_id + 5) : 1; }
+sub pick { return $_[ int(rand(@_)) ]; }
+
+sub row_values
+{
+	my ($id) = @_;
+	my $grp = rint(0, 40);
+	my $val = rand() < 0.1 ? 'NULL' : "'v" . rint(0, 300) . "'";
+	my $tags = rand() < 0.1 ? 'NULL' : "'{" . join(',', map { rint(0, 30) } 1 .. rint(0, 4)) . "}'";
+	my $num = rand() < 0.05 ? 'NULL' : sprintf('%.2f', rand(1000) - 200);
+	my $ts = "'2024-01-01'::timestamp + interval '" . rint(0, 50000) . " minutes'";
+	my $pad = rand() < 0.5 ? 'NULL' : "repeat('p', " . rint(1, 400) . ")";
+	return "($id, $grp, $val, $tags, $num, $ts, $pad)";
+}
+
+sub copy_line
+{
+	my ($id) = @_;
+	my $val = rand() < 0.1 ? '\N' : 'v' . rint(0, 300);
+	my $tags = '{' . join(',', map { rint(0, 30) } 1 .. rint(0, 4)) . '}';
+	my $num = sprintf('%.2f', rand(1000) - 200);
+	my $ts = sprintf('2024-02-%02d %02d:%02d:00', rint(1, 28), rint(0, 23), rint(0, 59));
+	my $pad = rand() < 0.5 ? '\N' : 'c' x rint(1, 300);
+	return join("\t", $id, rint(0, 40), $val, $tags, $num, $ts, $pad) . "\n";
+}
+
+# One DML statement (or a small group) inside a transaction.
+my @ops = (
+	[ 8, 'insert_one', sub { my $id = ++$next_id; "INSERT INTO TBL VALUES " . row_values($id) . " RETURNING id, grp;\n" } ],
+	[ 6, 'insert_multi', sub {
+		my $n = rint(2, 20);
+		"INSERT INTO TBL VALUES " . join(', ', map { row_values(++$next_id) } 1 .. $n) . ";\n" } ],
+	[ 3, 'insert_select', sub {
+		my $n = rint(50, 400);
+		my ($a, $b) = ($next_id + 1, $next_id + $n);
+		$next_id = $b;
+		"INSERT INTO TBL SELECT g, g % 37, 'v' || (g % 301), ARRAY[g % 31, g % 7], g * 1.5, "
+		  . "'2024-01-01'::timestamp + g * interval '7 minutes', "
+		  . "CASE WHEN g % 3 = 0 THEN repeat('s', g % 500) END FROM generate_series($a, $b) g;\n" } ],
+	[ 3, 'copy', sub {
+		my $n = rint(10, 200);
+		my $s = "COPY TBL FROM STDIN;\n";
+		$s .= copy_line(++$next_id) for 1 .. $n;
+		# A statement after the data: psql re-runs the COPY if the next
+		# input line is a lone ";" (which BackgroundPsql sends after every
+		# query), swallowing the rest of the input as data.
+		$s . "\\.\nSELECT 'end of copy';\n" } ],
+	[ 10, 'update_key', sub {
+		my $k = existing_id();
+		"UPDATE TBL SET val = 'u" . rint(0, 300) . "', num = num + " . rint(1, 9) . " WHERE id = $k RETURNING id, val, num;\n" } ],
+	[ 5, 'update_range', sub {
+		my $a = existing_id();
+		my $b = $a + rint(0, 60);
+		"UPDATE TBL SET grp = (grp + 1) % 41, tags = coalesce(tags, '{}') || " . rint(0, 30)
+		  . ", ts = ts + interval '1 day' WHERE id BETWEEN $a AND $b;\n" } ],
+	[ 4, 'update_nonindexed', sub {
+		"UPDATE TBL SET num = num * 2, pad = coalesce(pad, '') || 'h' WHERE grp = " . rint(0, 40) . ";\n" } ],
+	[ 1, 'update_toast', sub {
+		my $k = existing_id();
+		my $n = rint(60, 250);
+		my $salt = rint(0, 100000);
+		"UPDATE TBL SET pad = (SELECT string_agg(md5((g + $salt)::text), '') FROM generate_series(1, $n) g) "
+		  . "WHERE id BETWEEN $k AND $k + 2;\n" } ],
+	[ 6, 'delete_key', sub { "DELETE FROM TBL WHERE id = " . existing_id() . " RETURNING id, grp, val;\n" } ],
+	[ 3, 'delete_range', sub {
+		my $a = existing_id();
+		"DELETE FROM TBL WHERE id BETWEEN $a AND " . ($a + rint(0, 40)) . ";\n" } ],
+	[ 1, 'delete_group', sub { "DELETE FROM TBL WHERE grp = " . rint(0, 40) . " AND id % 2 = 0;\n" } ],
+	[ 6, 'upsert_update', sub {
+		my @rows = map { row_values(existing_id()) } 1 .. rint(1, 5);
+		my %seen;
+		# ON CONFLICT DO UPDATE cannot touch one row twice in a statement.
+		@rows = grep { my ($id) = /^\((\d+),/; !$seen{$id}++ } @rows;
+		"INSERT INTO TBL VALUES " . join(', ', @rows)
+		  . " ON CONFLICT (id) DO UPDATE SET val = left(coalesce(EXCLUDED.val, '') || coalesce(TBL.val, ''), 40), "
+		  . "num = TBL.num - 1, grp = EXCLUDED.grp;\n" } ],
+	[ 3, 'upsert_nothing', sub {
+		"INSERT INTO TBL VALUES " . join(', ', map { row_values(rand() < 0.5 ? existing_id() : ++$next_id) } 1 .. rint(1, 6))
+		  . " ON CONFLICT DO NOTHING;\n" } ],
+	[ 2, 'select_for_update', sub {
+		"SELECT id, val FROM TBL WHERE grp = " . rint(0, 40) . " ORDER BY id " . pick('FOR UPDATE', 'FOR SHARE', 'FOR NO KEY UPDATE', 'FOR KEY SHARE') . ";\n" } ],
+	[ 3, 'read_own_writes', sub {
+		"SELECT count(*), sum(num), sum(length(pad)), min(id), max(id) FROM TBL WHERE grp BETWEEN " . rint(0, 20) . " AND " . rint(20, 40) . ";\n" } ],
+	[ 2, 'savepoint_error', sub {
+		my $k = existing_id();
+		"SAVEPOINT e;\nINSERT INTO TBL VALUES " . row_values($k) . ";\nROLLBACK TO SAVEPOINT e;\n" } ],
+);
+my $total_weight = 0;
+$total_weight += $_->[0] for @ops;
+
+sub random_op
+{
+	my $r = rand($total_weight);
+	for my $op (@ops)
+	{
+		$r -= $op->[0];
+		if ($r < 0) { $op_count{ $op->[1] }++; return $op->[2]->(); }
+	}
+	return $ops[-1][2]->();
+}
+
+# A whole transaction (or something run between transactions).
+sub random_txn
+{
+	my $r = rand();
+	if ($r < 0.04) { $op_count{vacuum}++; return "VACUUM TBL;\n"; }
+	if ($r < 0.05) { $op_count{vacuum_freeze}++; return "VACUUM (FREEZE) TBL;\n"; }
+	if ($r < 0.06) { $op_count{analyze}++; return "ANALYZE TBL;\n"; }
+	if ($r < 0.065) { $op_count{truncate}++; return "TRUNCATE TBL;\n"; }
+	if ($r < 0.15) { return random_op(); }    # autocommit
+	my $sql = "BEGIN;\n";
+	if (rand() < 0.1) { $sql .= "SET TRANSACTION ISOLATION LEVEL " . pick('REPEATABLE READ', 'SERIALIZABLE') . ";\n"; }
+	for (1 .. rint(1, 6))
+	{
+		if (rand() < 0.12)
+		{
+			$op_count{savepoint}++;
+			$sql .= "SAVEPOINT s;\n";
+			$sql .= random_op() for 1 .. rint(1, 3);
+			$sql .= rand() < 0.5 ? "ROLLBACK TO SAVEPOINT s;\n" : "RELEASE SAVEPOINT s;\n";
+		}
+		elsif (rand() < 0.01)
+		{
+			$op_count{truncate_in_txn}++;
+			$sql .= "TRUNCATE TBL;\n";
+		}
+		else
+		{
+			$sql .= random_op();
+		}
+	}
+	if (rand() < 0.15) { $op_count{rollback}++; $sql .= "ROLLBACK;\n"; }
+	else { $sql .= "COMMIT;\n"; }
+	return $sql;
+}
+
+# ---------------------------------------------------------------------------
+# Running and comparing.
+# ---------------------------------------------------------------------------
+my %session;
+for my $k (qw(heap test))
+{
+	$session{$k} = $node->background_psql('postgres', on_error_stop => 0);
+	$session{$k}->set_query_timer_restart;
+	# Show command tags (UPDATE 3, DELETE 0, ...): they are compared too.
+	$session{$k}->query('\set QUIET off');
+	$session{$k}->{stderr} = '';
+}
+
+# Run $sql (with TBL replaced) in the session for $k; stdout and stderr, with
+# the table name and psql's line numbers normalised.
+sub run_in
+{
+	my ($k, $sql) = @_;
+	my $t = $tables{$k};
+	(my $s = $sql) =~ s/\bTBL\b/$t/g;
+	my $out = $session{$k}->query($s);
+	my $err = $session{$k}->{stderr};
+	$session{$k}->{stderr} = '';
+	my $all = "$out\n--stderr--\n$err";
+	$all =~ s/\Q$t\E/TBL/g;    # also inside index names (d_heap_pkey)
+	$all =~ s/psql:<stdin>:\d+: //g;
+	return $all;
+}
+
+my $row = "(id, grp, val, tags, num, ts, md5(pad))::text";
+my %mode = (
+	seq => 'SET enable_indexscan = off; SET enable_bitmapscan = off; SET enable_indexonlyscan = off; SET enable_seqscan = on;',
+	index => 'SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_indexscan = on; SET enable_indexonlyscan = on;',
+	bitmap => 'SET enable_seqscan = off; SET enable_indexscan = off; SET enable_indexonlyscan = off; SET enable_bitmapscan = on;');
+my $reset = 'RESET enable_seqscan; RESET enable_indexscan; RESET enable_bitmapscan; RESET enable_indexonlyscan;';
+
+# [name, mode, plan regexp (TBL = table), query]
+my @checks = (
+	[ 'all rows, seq scan', 'seq', qr/Seq Scan on TBL/,
+		"SELECT count(*), md5(string_agg($row, '|' ORDER BY id)) FROM TBL" ],
+	[ 'all rows, index scan', 'index', qr/Index Scan using TBL_pkey/,
+		"SELECT count(*), md5(string_agg(r, '|')) FROM (SELECT $row AS r FROM TBL WHERE id > -1 ORDER BY id) s" ],
+	[ 'all rows, bitmap scan', 'bitmap', qr/Bitmap Heap Scan on TBL/,
+		"SELECT count(*), md5(string_agg(r, '|' ORDER BY id)) FROM (SELECT id, $row AS r FROM TBL WHERE id > -1) s" ],
+	[ 'btree (grp, id)', 'index', qr/TBL_grp/,
+		"SELECT count(*), md5(string_agg(id::text, ',' ORDER BY id)) FROM TBL WHERE grp BETWEEN 5 AND 12" ],
+	[ 'hash (val)', 'index', qr/TBL_val/,
+		"SELECT count(*), md5(string_agg(id::text, ',' ORDER BY id)) FROM TBL WHERE val = 'v17'" ],
+	[ 'gin (tags) @>', 'bitmap', qr/TBL_tags/,
+		"SELECT count(*), md5(string_agg(id::text, ',' ORDER BY id)) FROM TBL WHERE tags @> '{3}'" ],
+	[ 'gin (tags) &&', 'bitmap', qr/TBL_tags/,
+		"SELECT count(*), md5(string_agg(id::text, ',' ORDER BY id)) FROM TBL WHERE tags && '{5,6,30}'" ],
+	[ 'brin (ts)', 'bitmap', qr/TBL_ts/,
+		"SELECT count(*), md5(string_agg(id::text, ',' ORDER BY id)) FROM TBL WHERE ts >= '2024-01-10' AND ts < '2024-01-20'" ],
+	[ 'index-only count', 'index', qr/Index Only Scan using TBL_pkey/,
+		"SELECT count(*) FROM TBL WHERE id > 0" ],
+);
+
+my $mismatches = 0;
+my $plans_checked = 0;
+
+# Compare: heap by seq scan is the reference; every check on both tables
+# must give it.  Returns the number of differences.
+sub compare_all
+{
+	my ($label) = @_;
+	my $diffs = 0;
+	for my $c (@checks)
+	{
+		my ($name, $m, $plan_re, $q) = @$c;
+		my %res;
+		for my $k (qw(heap test))
+		{
+			my $t = $tables{$k};
+			(my $qt = $q) =~ s/\bTBL\b/$t/g;
+			if (!$plans_checked)
+			{
+				my $plan = $node->safe_psql('postgres', "$mode{$m} EXPLAIN (COSTS OFF) $qt");
+				(my $re = "$plan_re") =~ s/TBL/$t/g;
+				like($plan, qr/$re/, "$k table: '$name' uses the intended plan");
+			}
+			$res{$k} = $node->safe_psql('postgres', "$mode{$m} $qt");
+		}
+		# Reference: the same question to heap through a seq scan.
+		(my $qref = $q) =~ s/\bTBL\b/$tables{heap}/g;
+		my $ref = $node->safe_psql('postgres', "$mode{seq} $qref");
+		for my $k (qw(heap test))
+		{
+			next if $res{$k} eq $ref;
+			$diffs++;
+			diag("$label: $k table, '$name': got '$res{$k}', heap seq scan gives '$ref'");
+		}
+	}
+	$plans_checked = 1;
+	if ($diffs)
+	{
+		# Show the first rows that differ.
+		my %rows;
+		for my $k (qw(heap test))
+		{
+			$rows{$k} = [ split /\n/, $node->safe_psql('postgres',
+					"$mode{seq} SELECT $row FROM $tables{$k} ORDER BY id") ];
+		}
+		my $shown = 0;
+		for my $i (0 .. 100000)
+		{
+			my ($h, $t) = ($rows{heap}[$i], $rows{test}[$i]);
+			last if !defined $h && !defined $t;
+			next if defined $h && defined $t && $h eq $t;
+			diag("row $i: heap " . ($h // '<none>') . " / $am " . ($t // '<none>'));
+			last if ++$shown >= 5;
+		}
+	}
+	return $diffs;
+}
+
+my $stmt_mismatch = 0;
+for my $txn (1 .. $ntxns)
+{
+	my $sql = random_txn();
+	my $oh = run_in('heap', $sql);
+	my $ot = run_in('test', $sql);
+	if ($oh ne $ot)
+	{
+		$stmt_mismatch++;
+		if ($stmt_mismatch <= 3)
+		{
+			diag("transaction $txn gives different output (seed $seed):\n$sql\n"
+				  . "--- heap:\n$oh\n--- $am:\n$ot");
+		}
+	}
+	if ($txn % $check_every == 0 || $txn == $ntxns)
+	{
+		my $d = compare_all("after transaction $txn");
+		$mismatches += $d;
+		if ($d)
+		{
+			diag("first divergence found after transaction $txn (seed $seed); stopping the mix");
+			last;
+		}
+	}
+}
+note("operations: " . join(', ', map { "$_=$op_count{$_}" } sort keys %op_count));
+
+is($stmt_mismatch, 0, 'every transaction gave the same output on both tables');
+is($mismatches, 0, 'contents identical through seq, index and bitmap scans at every check');
+
+my $final = $node->safe_psql('postgres', "SELECT count(*) FROM $tables{test}");
+cmp_ok($final, '>', 100, "the mix leaves a non-trivial table ($final rows)");
+my $op_total = 0;
+$op_total += $_ for values %op_count;
+cmp_ok($op_total, '>=', 2 * $ntxns, "at least two operations per transaction on average ($op_total)");
+
+# A last VACUUM on both, compare again, then amcheck the btree indexes.
+run_in($_, "VACUUM TBL;\n") for qw(heap test);
+is(compare_all('after the final VACUUM'), 0, 'identical after the final VACUUM');
+for my $idx ("$tables{test}_pkey", "$tables{test}_grp")
+{
+	my ($ret, $out, $err) = $node->psql('postgres', "SELECT bt_index_check('$idx', heapallindexed => true)");
+	is($ret, 0, "amcheck: every row of $tables{test} is in $idx") or diag($err);
+}
+
+$session{$_}->quit for qw(heap test);
+check_log_clean($node, 0, 'log: no PANIC, failed assertion or crashed backend');
+$node->stop;
+done_testing();
