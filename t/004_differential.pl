@@ -10,11 +10,12 @@
 # as an unprivileged user).  RDB_TEST_AM picks the access method compared with
 # heap (default rustydb; with heap the test compares heap with heap, which
 # validates the test).  RDB_DIFF_SEED (default 20240601) seeds Perl's srand:
-# the same seed replays the same mix; RDB_DIFF_TXNS (default 700) is the
+# the same seed replays the same mix; RDB_DIFF_TXNS (default 1000) is the
 # number of transactions (about 3.5 operations each), RDB_DIFF_CHECK_EVERY
 # (default 35) how often the full comparison runs.  Each transaction is
 # generated once with a table placeholder and sent to two psql sessions, one
 # per table; their outputs (with the table name normalised) must match.
+# The comparison also runs a parallel seq scan and an index-only scan.
 # Operations: single- and multi-row INSERT, INSERT ... SELECT, COPY FROM
 # STDIN, UPDATE by key / by range / of non-indexed columns / of TOASTed
 # values, DELETE by key / range / group, INSERT ON CONFLICT DO UPDATE / DO
@@ -38,7 +39,7 @@ use RustydbTest;
 
 my $am = test_am();
 my $seed = $ENV{RDB_DIFF_SEED} // 20240601;
-my $ntxns = $ENV{RDB_DIFF_TXNS} || 700;
+my $ntxns = $ENV{RDB_DIFF_TXNS} || 1000;
 my $check_every = $ENV{RDB_DIFF_CHECK_EVERY} || 35;
 note "comparing heap with $am; seed $seed, $ntxns transactions";
 srand($seed);
@@ -250,7 +251,10 @@ my $row = "(id, grp, val, tags, num, ts, md5(pad))::text";
 my %mode = (
 	seq => 'SET enable_indexscan = off; SET enable_bitmapscan = off; SET enable_indexonlyscan = off; SET enable_seqscan = on;',
 	index => 'SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_indexscan = on; SET enable_indexonlyscan = on;',
-	bitmap => 'SET enable_seqscan = off; SET enable_indexscan = off; SET enable_indexonlyscan = off; SET enable_bitmapscan = on;');
+	bitmap => 'SET enable_seqscan = off; SET enable_indexscan = off; SET enable_indexonlyscan = off; SET enable_bitmapscan = on;',
+	parallel => 'SET enable_indexscan = off; SET enable_bitmapscan = off; SET enable_indexonlyscan = off; SET enable_seqscan = on; '
+	  . 'SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; '
+	  . 'SET max_parallel_workers_per_gather = 2;');
 my $reset = 'RESET enable_seqscan; RESET enable_indexscan; RESET enable_bitmapscan; RESET enable_indexonlyscan;';
 
 # [name, mode, plan regexp (TBL = table), query]
@@ -259,6 +263,8 @@ my @checks = (
 		"SELECT count(*), md5(string_agg($row, '|' ORDER BY id)) FROM TBL" ],
 	[ 'all rows, index scan', 'index', qr/Index Scan using TBL_pkey/,
 		"SELECT count(*), md5(string_agg(r, '|')) FROM (SELECT $row AS r FROM TBL WHERE id > -1 ORDER BY id) s" ],
+	[ 'all rows, parallel seq scan', 'parallel', qr/Parallel Seq Scan on TBL/,
+		"SELECT count(*), md5(string_agg($row, '|' ORDER BY id)) FROM TBL" ],
 	[ 'all rows, bitmap scan', 'bitmap', qr/Bitmap Heap Scan on TBL/,
 		"SELECT count(*), md5(string_agg(r, '|' ORDER BY id)) FROM (SELECT id, $row AS r FROM TBL WHERE id > -1) s" ],
 	[ 'btree (grp, id)', 'index', qr/TBL_grp/,

@@ -96,6 +96,11 @@ sub rdb_node
 	# the large statements some tests send; statements that fail are still
 	# logged with their error.
 	$conf .= "log_statement = 'none'\n";
+	# The tests connect as the OS user, rustydb, and the default search_path
+	# "$user", public would then create every unqualified table in the
+	# extension's schema, also named rustydb.  Keep them in public, as for
+	# any ordinary user.
+	$conf .= "search_path = 'public'\n";
 	$conf .= $opts{conf} if defined $opts{conf};
 	$node->append_conf('postgresql.conf', $conf);
 	return $node;
