@@ -1,6 +1,6 @@
 # rustydb_am — PGXS build
 EXTENSION = rustydb_am
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 MODULE_big = rustydb_am
 
 OBJS = \
@@ -15,9 +15,15 @@ OBJS = \
 	src/rowstore/l0_page.o \
 	src/rowstore/l0_lock.o \
 	src/rowstore/l0_xlog.o \
-	src/rowstore/metapage.o
+	src/rowstore/metapage.o \
+	src/events/payload.o \
+	src/events/ring.o \
+	src/events/emit.o \
+	src/events/events_views.o \
+	src/bgworker/launcher.o \
+	src/bgworker/worker.o
 
-DATA = rustydb_am--$(EXTVERSION).sql
+DATA = rustydb_am--0.1.0.sql rustydb_am--0.1.0--0.2.0.sql
 PG_CPPFLAGS = -Iinclude
 
 # Test lists (REGRESS, ISOLATION, their options) live in tests.mk.

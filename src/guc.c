@@ -3,10 +3,12 @@
  * guc.c
  *	  Every rustydb.* configuration parameter, in one place.
  *
- * The L0 row store has no tunables of its own yet: it follows heap's
- * settings (fillfactor, autovacuum, vacuum_freeze_*).  The prefix is
- * reserved all the same, so that a misspelt rustydb.* setting is an error
- * rather than a silently ignored placeholder.
+ * The L0 row store follows heap's settings (fillfactor, autovacuum,
+ * vacuum_freeze_*).  The parameters here steer storage events: the ring's
+ * size (shared memory, so PGC_POSTMASTER), what is recorded and sampled,
+ * how often each channel is drained into NOTIFYs, backpressure, and what
+ * NOTIFY may expose database-wide.  The prefix is reserved, so a misspelt
+ * rustydb.* setting is an error rather than a silently ignored placeholder.
  *
  * IDENTIFICATION
  *	  src/guc.c
@@ -15,9 +17,36 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "rustydb/rustydb.h"
+#include "rustydb/events.h"
+
+bool		rdb_events_enabled = true;
+int			rdb_event_ring_size = 16384;
+double		rdb_events_sample_rate = 0.0;
+double		rdb_notify_queue_threshold = 0.5;
+int			rdb_notify_scope = RDB_NOTIFY_ALL;
+int			rdb_notify_interval_ms[RDB_NUM_CHANNELS] = {100, 1000, 100, 5000, 500, 1000};
+int			rdb_worker_idle_timeout_s = 60;
+
+static const struct config_enum_entry notify_scope_options[] = {
+	{"all", RDB_NOTIFY_ALL, false},
+	{"anonymous", RDB_NOTIFY_ANONYMOUS, false},
+	{"none", RDB_NOTIFY_NONE, false},
+	{NULL, 0, false}
+};
+
+/* GUC names of the per-channel intervals, in RdbEventChannel order */
+static const char *const interval_names[RDB_NUM_CHANNELS] = {
+	"rustydb.notify_interval_buffer_pool",
+	"rustydb.notify_interval_lsm",
+	"rustydb.notify_interval_io",
+	"rustydb.notify_interval_tiers",
+	"rustydb.notify_interval_pages",
+	"rustydb.notify_interval_columnar"
+};
 
 /*
  * rdb_guc_init
@@ -26,5 +55,54 @@
 void
 rdb_guc_init(void)
 {
+	int			ch;
+
+	DefineCustomBoolVariable("rustydb.events",
+							 "Records storage events (rustydb.events view, LISTEN/NOTIFY channels).",
+							 NULL,
+							 &rdb_events_enabled, true,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("rustydb.event_ring_size",
+							"Number of storage events the shared-memory ring holds.",
+							"When the ring is full the oldest events are overwritten; "
+							"undelivered ones are counted as dropped in rustydb.event_stats.",
+							&rdb_event_ring_size, 16384, 64, 4 * 1024 * 1024,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+
+	DefineCustomRealVariable("rustydb.events_sample_rate",
+							 "Fraction of high-frequency events (ReadCompleted, WriteCompleted) sent one by one.",
+							 "0 sends them only aggregated into IoStats; 1 sends every one as well.",
+							 &rdb_events_sample_rate, 0.0, 0.0, 1.0,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+
+	DefineCustomRealVariable("rustydb.notify_queue_threshold",
+							 "NOTIFY queue usage above which the event worker sheds events instead of sending them.",
+							 "Compared with pg_notification_queue_usage(); shed events are counted in rustydb.event_stats.",
+							 &rdb_notify_queue_threshold, 0.5, 0.0, 1.0,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("rustydb.notify_scope",
+							 "What storage-event NOTIFYs expose to every listener of the database.",
+							 "all: complete payloads; anonymous: table and column names replaced by the "
+							 "relation's OID; none: no NOTIFY at all (the views, which check privileges, "
+							 "still show the events).",
+							 &rdb_notify_scope, RDB_NOTIFY_ALL, notify_scope_options,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	for (ch = 0; ch < RDB_NUM_CHANNELS; ch++)
+		DefineCustomIntVariable(interval_names[ch],
+								"How often the event worker sends this channel's events.",
+								NULL,
+								&rdb_notify_interval_ms[ch], rdb_notify_interval_ms[ch],
+								10, 3600 * 1000,
+								PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("rustydb.worker_idle_timeout",
+							"How long a database's event worker stays without events before it exits.",
+							"The launcher starts it again when events arrive.",
+							&rdb_worker_idle_timeout_s, 60, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("rustydb");
 }

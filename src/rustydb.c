@@ -21,8 +21,10 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
 
 #include "rustydb/rustydb.h"
+#include "rustydb/events.h"
 #include "rustydb/xlog.h"
 
 PG_MODULE_MAGIC;
@@ -32,6 +34,25 @@ void		_PG_init(void);
 /* true once _PG_init ran in the postmaster's preload phase */
 bool		rdb_preloaded = false;
 
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static void
+rdb_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	rdb_events_shmem_request();
+}
+
+static void
+rdb_shmem_startup(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	rdb_events_shmem_startup();
+}
+
 void
 _PG_init(void)
 {
@@ -40,6 +61,16 @@ _PG_init(void)
 
 	rdb_guc_init();
 	rdb_xlog_register_rmgr();
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = rdb_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = rdb_shmem_startup;
+
+	/* binary upgrade runs no workers (nothing to publish, catalogs in flux) */
+	if (!IsBinaryUpgrade)
+		rdb_bgw_register();
+
 	rdb_preloaded = true;
 }
 

@@ -107,6 +107,9 @@ extern bool rdb_l0_page_is_l0(Page page);
 extern void rdb_l0_page_check(Relation rel, Buffer buf);
 extern Buffer rdb_read_buffer(Relation rel, BlockNumber blkno,
 							  BufferAccessStrategy strategy);
+extern Buffer rdb_read_buffer_timed(Relation rel, BlockNumber blkno,
+									BufferAccessStrategy strategy,
+									int64 *miss_us);
 extern Buffer rdb_l0_read_tid_buffer(Relation rel, ItemPointer tid,
 									 BufferAccessStrategy strategy);
 extern bool rdb_l0_tid_on_page(Page page, ItemPointer tid);

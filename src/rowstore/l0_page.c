@@ -29,10 +29,13 @@
 #include "postgres.h"
 
 #include "access/hio.h"
+#include "executor/instrument.h"
+#include "portability/instr_time.h"
 #include "storage/freespace.h"
 #include "storage/lmgr.h"
 #include "utils/rel.h"
 
+#include "rustydb/events.h"
 #include "rustydb/l0.h"
 
 /*
@@ -131,18 +134,28 @@ rdb_read_error_callback(void *arg)
 }
 
 /*
- * rdb_read_buffer
+ * rdb_read_buffer_timed
  *		ReadBufferExtended for a rustydb page, with an error context naming
  *		the table and block, so that a checksum failure reported by the
  *		buffer manager (ERRCODE_DATA_CORRUPTED, "invalid page in block N of
- *		relation base/...") also says which table it is.
+ *		relation base/...") also says which table it is, and is published as
+ *		a ChecksumFailure event.
+ *
+ * With events on, the read is timed; when it missed shared_buffers (the
+ * backend's buffer-usage counters moved) it is accounted as a page read and
+ * *miss_us (if given) gets its latency, else -1.
  */
 Buffer
-rdb_read_buffer(Relation rel, BlockNumber blkno, BufferAccessStrategy strategy)
+rdb_read_buffer_timed(Relation rel, BlockNumber blkno,
+					  BufferAccessStrategy strategy, int64 *miss_us)
 {
 	ErrorContextCallback errcb;
 	RdbReadErrorContext ctx;
 	Buffer		buf;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	bool		timed = rdb_events_enabled;
+	instr_time	start;
+	int64		nread = 0;
 
 	ctx.rel = rel;
 	ctx.blkno = blkno;
@@ -151,10 +164,58 @@ rdb_read_buffer(Relation rel, BlockNumber blkno, BufferAccessStrategy strategy)
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	buf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
+	if (timed)
+	{
+		nread = pgBufferUsage.shared_blks_read + pgBufferUsage.local_blks_read;
+		INSTR_TIME_SET_CURRENT(start);
+	}
+
+	PG_TRY();
+	{
+		buf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		error_context_stack = errcb.previous;
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		if (edata->sqlerrcode == ERRCODE_DATA_CORRUPTED)
+			rdb_emit_checksum_failure(rel, blkno);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
 
 	error_context_stack = errcb.previous;
+
+	if (miss_us)
+		*miss_us = -1;
+	if (timed &&
+		pgBufferUsage.shared_blks_read + pgBufferUsage.local_blks_read != nread)
+	{
+		instr_time	duration;
+		int64		us;
+
+		INSTR_TIME_SET_CURRENT(duration);
+		INSTR_TIME_SUBTRACT(duration, start);
+		us = INSTR_TIME_GET_MICROSEC(duration);
+		rdb_emit_read(rel, blkno, us);
+		if (miss_us)
+			*miss_us = us;
+	}
 	return buf;
+}
+
+/*
+ * rdb_read_buffer
+ *		rdb_read_buffer_timed for callers that don't need the latency.
+ */
+Buffer
+rdb_read_buffer(Relation rel, BlockNumber blkno, BufferAccessStrategy strategy)
+{
+	return rdb_read_buffer_timed(rel, blkno, strategy, NULL);
 }
 
 /*
@@ -253,6 +314,8 @@ rdb_l0_get_buffer_for_tuple(Relation rel, Size len, Buffer otherBuffer,
 	Size		saveFreeSpace;
 	BlockNumber targetBlock;
 	BlockNumber otherBlock;
+	instr_time	ext_start;
+	instr_time	ext_time;
 	Buffer		buf;
 	Page		page;
 
@@ -309,6 +372,7 @@ rdb_l0_get_buffer_for_tuple(Relation rel, Size len, Buffer otherBuffer,
 			/* zeroed page left by a crash during extension: ours to use */
 			*page_is_new = true;
 			RelationSetTargetBlock(rel, targetBlock);
+			rdb_emit_page_allocated(rel, targetBlock);
 			return buf;
 		}
 		if (rdb_l0_page_is_l0(page) &&
@@ -353,8 +417,11 @@ rdb_l0_get_buffer_for_tuple(Relation rel, Size len, Buffer otherBuffer,
 		ReleaseBuffer(bistate->current_buf);
 		bistate->current_buf = InvalidBuffer;
 	}
+	INSTR_TIME_SET_CURRENT(ext_start);
 	buf = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW, RBM_ZERO_AND_LOCK,
 							 bistate ? bistate->strategy : NULL);
+	INSTR_TIME_SET_CURRENT(ext_time);
+	INSTR_TIME_SUBTRACT(ext_time, ext_start);
 	if (bistate)
 	{
 		IncrBufferRefCount(buf);
@@ -363,6 +430,10 @@ rdb_l0_get_buffer_for_tuple(Relation rel, Size len, Buffer otherBuffer,
 
 	if (!RELATION_IS_LOCAL(rel))
 		UnlockRelationForExtension(rel, ExclusiveLock);
+
+	/* the new page was written to the file (zeroed) by smgrextend */
+	rdb_emit_write(rel, BufferGetBlockNumber(buf),
+				   INSTR_TIME_GET_MICROSEC(ext_time));
 
 	/*
 	 * The new buffer is locked; lock otherBuffer too.  Its block number is
@@ -388,7 +459,10 @@ rdb_l0_get_buffer_for_tuple(Relation rel, Size len, Buffer otherBuffer,
 		*page_is_new = false;
 	}
 	else
+	{
 		*page_is_new = true;
+		rdb_emit_page_allocated(rel, BufferGetBlockNumber(buf));
+	}
 
 	RelationSetTargetBlock(rel, BufferGetBlockNumber(buf));
 	return buf;

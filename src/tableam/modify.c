@@ -53,6 +53,7 @@
 #include "utils/snapmgr.h"
 
 #include "rustydb/rustydb.h"
+#include "rustydb/events.h"
 #include "rustydb/l0.h"
 #include "rustydb/xlog.h"
 
@@ -377,6 +378,7 @@ rdb_am_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 	for (i = 0; i < nslots; i++)
 		slots[i]->tts_tid = heaptuples[i]->t_self;
 	pgstat_count_heap_insert(rel, nslots);
+	rdb_emit_batch_inserted(rel, nslots);
 	pfree(heaptuples);
 }
 

@@ -50,6 +50,7 @@
 #include "utils/tuplesort.h"
 
 #include "rustydb/rustydb.h"
+#include "rustydb/events.h"
 #include "rustydb/l0.h"
 
 typedef struct RdbScanDescData
@@ -78,6 +79,11 @@ typedef struct RdbScanDescData
 
 	/* ANALYZE: next offset to look at on the locked page */
 	OffsetNumber analyze_off;
+
+	/* the current run of consecutive blocks that missed shared_buffers */
+	BlockNumber run_next;		/* block that would continue the run */
+	int			run_pages;
+	uint64		run_us;
 } RdbScanDescData;
 
 typedef RdbScanDescData *RdbScanDesc;
@@ -97,6 +103,30 @@ rdb_scan_nblocks(TableScanDesc sscan)
  * ------------------------------------------------------------------------
  */
 
+/* report a finished run of two or more missed blocks as a VectoredRead */
+static void
+scan_end_read_run(RdbScanDesc scan)
+{
+	if (scan->run_pages >= 2)
+		rdb_emit_vectored_read(scan->base.rs_rd, scan->run_pages, scan->run_us);
+	scan->run_pages = 0;
+	scan->run_us = 0;
+}
+
+/* account one block read of a sequential scan */
+static void
+scan_note_read(RdbScanDesc scan, BlockNumber blkno, int64 miss_us)
+{
+	if (miss_us < 0 || (scan->run_pages > 0 && blkno != scan->run_next))
+		scan_end_read_run(scan);
+	if (miss_us >= 0)
+	{
+		scan->run_pages++;
+		scan->run_us += miss_us;
+		scan->run_next = blkno + 1;
+	}
+}
+
 /*
  * Read block blkno and collect the offsets of the tuples visible to the
  * scan's snapshot.  With offsets (bitmap scans, exact pages) only those are
@@ -111,6 +141,7 @@ scan_load_page(RdbScanDesc scan, BlockNumber blkno,
 	Page		page;
 	int			ntup = 0;
 	OffsetNumber maxoff;
+	int64		miss_us;
 
 	if (BufferIsValid(scan->cbuf))
 	{
@@ -120,7 +151,8 @@ scan_load_page(RdbScanDesc scan, BlockNumber blkno,
 	CHECK_FOR_INTERRUPTS();
 
 	scan->cblock = blkno;
-	scan->cbuf = rdb_read_buffer(rel, blkno, scan->strategy);
+	scan->cbuf = rdb_read_buffer_timed(rel, blkno, scan->strategy, &miss_us);
+	scan_note_read(scan, blkno, miss_us);
 	LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
 	rdb_l0_page_check(rel, scan->cbuf);
 	page = BufferGetPage(scan->cbuf);
@@ -264,6 +296,7 @@ scan_next_tuple(RdbScanDesc scan, ScanDirection dir)
 			scan->cblock = InvalidBlockNumber;
 			scan->inited = false;
 			scan->ntuples = 0;
+			scan_end_read_run(scan);
 			return false;
 		}
 		scan_load_page(scan, blk, NULL, 0);
@@ -397,6 +430,7 @@ rdb_am_scan_end(TableScanDesc sscan)
 
 	if (BufferIsValid(scan->cbuf))
 		ReleaseBuffer(scan->cbuf);
+	scan_end_read_run(scan);
 	RelationDecrementReferenceCount(scan->base.rs_rd);
 	if (scan->strategy)
 		FreeAccessStrategy(scan->strategy);

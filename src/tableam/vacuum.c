@@ -56,6 +56,7 @@
 #include "utils/rel.h"
 
 #include "rustydb/rustydb.h"
+#include "rustydb/events.h"
 #include "rustydb/l0.h"
 #include "rustydb/xlog.h"
 
@@ -223,6 +224,7 @@ vac_prune_page(RdbVacState *vac, Buffer buf, BlockNumber blkno)
 	if (nnewdead > 0 || nunused > 0)
 	{
 		int			i;
+		Size		free_before = PageGetExactFreeSpace(page);
 
 		START_CRIT_SECTION();
 		for (i = 0; i < nnewdead; i++)
@@ -241,6 +243,9 @@ vac_prune_page(RdbVacState *vac, Buffer buf, BlockNumber blkno)
 					  latestRemovedXid);
 		END_CRIT_SECTION();
 		vac->lpdead_removed += nunused;
+		if (PageGetExactFreeSpace(page) > free_before)
+			rdb_emit_page_compacted(rel, blkno,
+									PageGetExactFreeSpace(page) - free_before);
 	}
 
 	/* freeze, and find the oldest xid that remains */

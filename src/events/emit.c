@@ -1,0 +1,185 @@
+/*-------------------------------------------------------------------------
+ *
+ * emit.c
+ *	  The engine's emit points: one call per thing the engine did.
+ *
+ * Each function fills an RdbEvent from numbers the caller really had and
+ * appends it to the ring.  High-frequency I/O (ReadCompleted,
+ * WriteCompleted) is accounted in per-database counters, from which the
+ * worker builds IoStats, and goes into the ring one by one only for the
+ * fraction rustydb.events_sample_rate asks for.
+ *
+ * All of these are cheap and never raise errors of their own beyond
+ * out-of-memory; they are called outside critical sections.
+ *
+ * IDENTIFICATION
+ *	  src/events/emit.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/pg_prng.h"
+#include "storage/bufpage.h"
+#include "storage/checksum.h"
+#include "storage/smgr.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "rustydb/events.h"
+
+/* "schema.table" into an event text slot */
+static void
+event_table_name(RdbEvent *ev, int slot, Relation rel)
+{
+	char	   *nsp = get_namespace_name(RelationGetNamespace(rel));
+
+	snprintf(ev->text[slot], RDB_EVENT_TEXT_LEN, "%s.%s",
+			 nsp ? nsp : "?", RelationGetRelationName(rel));
+	if (nsp)
+		pfree(nsp);
+}
+
+static bool
+sampled(void)
+{
+	return rdb_events_sample_rate > 0 &&
+		pg_prng_double(&pg_global_prng_state) < rdb_events_sample_rate;
+}
+
+/* a new L0 page was initialised */
+void
+rdb_emit_page_allocated(Relation rel, BlockNumber blkno)
+{
+	RdbEvent	ev;
+
+	if (!rdb_events_enabled)
+		return;
+	rdb_event_init(&ev, RDB_EV_PAGE_ALLOCATED, rel);
+	ev.num[0] = blkno;
+	ev.num[1] = BLCKSZ;
+	rdb_events_publish(&ev);
+}
+
+/* VACUUM pruned and defragmented a page, freeing bytes_reclaimed */
+void
+rdb_emit_page_compacted(Relation rel, BlockNumber blkno, Size bytes_reclaimed)
+{
+	RdbEvent	ev;
+
+	if (!rdb_events_enabled)
+		return;
+	rdb_event_init(&ev, RDB_EV_PAGE_COMPACTED, rel);
+	ev.num[0] = blkno;
+	ev.num[1] = bytes_reclaimed;
+	rdb_events_publish(&ev);
+}
+
+/*
+ * A read of rel's block failed verification.  Read the block as it is on
+ * disk and report the checksum stored in its header against the one its
+ * contents give; nothing is reported unless they really differ.
+ */
+void
+rdb_emit_checksum_failure(Relation rel, BlockNumber blkno)
+{
+	PGAlignedBlock raw;
+	PageHeader	phdr = (PageHeader) raw.data;
+	uint16		actual;
+	RdbEvent	ev;
+
+	if (!rdb_events_enabled)
+		return;
+	smgrread(RelationGetSmgr(rel), MAIN_FORKNUM, blkno, raw.data);
+	if (PageIsNew((Page) raw.data))
+		return;
+	actual = pg_checksum_page(raw.data, blkno);
+	if (actual == phdr->pd_checksum)
+		return;
+
+	rdb_event_init(&ev, RDB_EV_CHECKSUM_FAILURE, rel);
+	ev.num[0] = blkno;
+	ev.num[1] = phdr->pd_checksum;
+	ev.num[2] = actual;
+	rdb_events_publish(&ev);
+}
+
+/* a multi-insert batch of 'rows' rows went into rel */
+void
+rdb_emit_batch_inserted(Relation rel, int rows)
+{
+	RdbEvent	ev;
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			ncols = 0;
+	int			i;
+
+	if (!rdb_events_enabled)
+		return;
+	for (i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped)
+			ncols++;
+	rdb_event_init(&ev, RDB_EV_BATCH_INSERTED, rel);
+	event_table_name(&ev, 0, rel);
+	ev.num[0] = rows;
+	ev.num[1] = ncols;
+	rdb_events_publish(&ev);
+}
+
+/* a page read from the kernel (shared_buffers miss), taking us microseconds */
+void
+rdb_emit_read(Relation rel, BlockNumber blkno, uint64 us)
+{
+	RdbEvent	ev;
+
+	if (!rdb_events_enabled)
+		return;
+	rdb_io_count_read(BLCKSZ, us);
+	if (!sampled())
+	{
+		rdb_events_count(RDB_CH_IO, RDB_COUNT_AGGREGATED, 1);
+		return;
+	}
+	rdb_event_init(&ev, RDB_EV_READ_COMPLETED, rel);
+	ev.flags |= RDB_EVF_SAMPLED;
+	ev.num[0] = blkno;
+	ev.num[1] = us;
+	ev.num[2] = BLCKSZ;
+	rdb_events_publish(&ev);
+}
+
+/* a page written by the engine itself (relation extension) */
+void
+rdb_emit_write(Relation rel, BlockNumber blkno, uint64 us)
+{
+	RdbEvent	ev;
+
+	if (!rdb_events_enabled)
+		return;
+	rdb_io_count_write(BLCKSZ, us);
+	if (!sampled())
+	{
+		rdb_events_count(RDB_CH_IO, RDB_COUNT_AGGREGATED, 1);
+		return;
+	}
+	rdb_event_init(&ev, RDB_EV_WRITE_COMPLETED, rel);
+	ev.flags |= RDB_EVF_SAMPLED;
+	ev.num[0] = blkno;
+	ev.num[1] = us;
+	ev.num[2] = BLCKSZ;
+	rdb_events_publish(&ev);
+}
+
+/* a scan read a run of consecutive pages that all missed shared_buffers */
+void
+rdb_emit_vectored_read(Relation rel, int pages, uint64 us)
+{
+	RdbEvent	ev;
+
+	if (!rdb_events_enabled)
+		return;
+	rdb_event_init(&ev, RDB_EV_VECTORED_READ, rel);
+	ev.num[0] = pages;
+	ev.num[1] = (double) pages * BLCKSZ;
+	ev.num[2] = us;
+	rdb_events_publish(&ev);
+}
