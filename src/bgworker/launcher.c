@@ -150,7 +150,7 @@ rdb_launcher_main(Datum main_arg)
 	uint64		cursor;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
 
 	pgstat_report_appname("rustydb launcher");
@@ -172,6 +172,8 @@ rdb_launcher_main(Datum main_arg)
 		int			i;
 
 		CHECK_FOR_INTERRUPTS();
+		if (ShutdownRequestPending)
+			proc_exit(0);
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;

@@ -187,7 +187,7 @@ rdb_worker_main(Datum main_arg)
 	uint64		start;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
 
 	BackgroundWorkerInitializeConnectionByOid(dbid, InvalidOid, 0);
@@ -224,6 +224,8 @@ rdb_worker_main(Datum main_arg)
 		long		sleep_ms = 1000;
 
 		CHECK_FOR_INTERRUPTS();
+		if (ShutdownRequestPending)
+			proc_exit(0);
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;
