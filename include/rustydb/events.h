@@ -148,7 +148,7 @@ extern const RdbEventVariantInfo *rdb_event_variant(RdbEventVariant v);
 extern int	rdb_event_variant_by_name(const char *name);
 extern const char *rdb_event_channel_name(RdbEventChannel ch);
 extern const char *rdb_event_message_type(RdbEventChannel ch);
-extern void rdb_event_payload(const RdbEvent *ev, StringInfo buf,
+extern void rdb_event_payload(const RdbEvent *ev, uint64 seq, StringInfo buf,
 							  bool anonymous);
 
 /* ring.c */
@@ -159,6 +159,15 @@ extern void rdb_event_init(RdbEvent *ev, RdbEventVariant variant,
 						   Relation rel);
 extern uint64 rdb_events_next_seq(void);
 extern uint64 rdb_events_capacity(void);
+typedef enum RdbEventReadResult
+{
+	RDB_READ_OK,				/* copied */
+	RDB_READ_PENDING,			/* not written yet (a writer is filling it) */
+	RDB_READ_GONE				/* overwritten by a newer event */
+} RdbEventReadResult;
+
+extern RdbEventReadResult rdb_events_read_ext(uint64 seq, RdbEvent *ev,
+											  bool *delivered);
 extern bool rdb_events_read(uint64 seq, RdbEvent *ev, bool *notified);
 extern void rdb_events_mark_notified(uint64 seq);
 extern void rdb_events_count(RdbEventChannel ch, RdbEventCounter which,

@@ -190,8 +190,12 @@ rdb_launcher_main(Datum main_arg)
 			RdbEvent	ev;
 			bool		delivered;
 			int			j;
+			RdbEventReadResult r = rdb_events_read_ext(seq, &ev, &delivered);
 
-			if (!rdb_events_read(seq, &ev, &delivered) || delivered)
+			/* still being written: look again from here next time */
+			if (r == RDB_READ_PENDING)
+				break;
+			if (r == RDB_READ_GONE || delivered)
 				continue;
 			if (worker_running(ev.dbid))
 				continue;
@@ -201,7 +205,7 @@ rdb_launcher_main(Datum main_arg)
 			if (j == npending && npending < RDB_MAX_WORKERS)
 				pending[npending++] = ev.dbid;
 		}
-		cursor = next;
+		cursor = seq;
 
 		for (i = 0; i < npending; i++)
 			start_worker(pending[i]);

@@ -133,9 +133,12 @@ deliver_round(WorkerState *st, bool due[RDB_NUM_CHANNELS], TimestampTz now)
 			RdbEvent	ev;
 			bool		delivered;
 			const RdbEventVariantInfo *vi;
+			RdbEventReadResult r = rdb_events_read_ext(seq, &ev, &delivered);
 
-			if (!rdb_events_read(seq, &ev, &delivered) ||
-				ev.dbid != MyDatabaseId)
+			/* a writer is still filling this slot: resume here next round */
+			if (r == RDB_READ_PENDING)
+				break;
+			if (r == RDB_READ_GONE || ev.dbid != MyDatabaseId)
 				continue;
 			vi = rdb_event_variant((RdbEventVariant) ev.variant);
 			if (vi->channel != ch)
@@ -153,7 +156,7 @@ deliver_round(WorkerState *st, bool due[RDB_NUM_CHANNELS], TimestampTz now)
 				shedding = notify_queue_usage() > rdb_notify_queue_threshold;
 
 			resetStringInfo(&payload);
-			rdb_event_payload(&ev, &payload,
+			rdb_event_payload(&ev, seq, &payload,
 							  rdb_notify_scope == RDB_NOTIFY_ANONYMOUS);
 			if (shedding || payload.len >= RDB_NOTIFY_MAX_PAYLOAD)
 			{
@@ -168,7 +171,7 @@ deliver_round(WorkerState *st, bool due[RDB_NUM_CHANNELS], TimestampTz now)
 			else
 				nsent++;
 		}
-		st->cursor[ch] = next;
+		st->cursor[ch] = seq;
 		st->last_round[ch] = now;
 		rdb_events_count(ch, RDB_COUNT_EMITTED, nsent);
 		rdb_events_count(ch, RDB_COUNT_SAMPLED, nsampled);

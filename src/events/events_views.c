@@ -58,13 +58,13 @@ event_visible(const RdbEvent *ev, bool monitor)
 }
 
 static Datum
-payload_jsonb(const RdbEvent *ev)
+payload_jsonb(const RdbEvent *ev, uint64 seq)
 {
 	StringInfoData buf;
 	Datum		result;
 
 	initStringInfo(&buf);
-	rdb_event_payload(ev, &buf, false);
+	rdb_event_payload(ev, seq, &buf, false);
 	result = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
 	pfree(buf.data);
 	return result;
@@ -124,7 +124,7 @@ rustydb_events_since(PG_FUNCTION_ARGS)
 			values[4] = ObjectIdGetDatum(ev.relid);
 		else
 			nulls[4] = true;
-		values[5] = payload_jsonb(&ev);
+		values[5] = payload_jsonb(&ev, seq);
 		values[6] = TimestampTzGetDatum(ev.at);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
@@ -279,6 +279,6 @@ rustydb_event_payload(PG_FUNCTION_ARGS)
 		ev.at = GetCurrentTimestamp();
 
 	initStringInfo(&buf);
-	rdb_event_payload(&ev, &buf, false);
+	rdb_event_payload(&ev, 0, &buf, false);
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }

@@ -165,9 +165,14 @@ append_json_float(StringInfo buf, double v)
  *		Append the event's JSON message to buf.  With 'anonymous', text
  *		fields naming a table are replaced by the relation's oid, for
  *		NOTIFY under rustydb.notify_scope = anonymous.
+ *
+ * A non-zero seq is included as the extra field "seq": it makes every
+ * payload unique (PostgreSQL delivers identical notifications of one
+ * transaction only once) and lets a client resume with events_since().
  */
 void
-rdb_event_payload(const RdbEvent *ev, StringInfo buf, bool anonymous)
+rdb_event_payload(const RdbEvent *ev, uint64 seq, StringInfo buf,
+				  bool anonymous)
 {
 	const RdbEventVariantInfo *vi = rdb_event_variant((RdbEventVariant) ev->variant);
 	pg_time_t	ts = timestamptz_to_time_t(ev->at);
@@ -211,6 +216,8 @@ rdb_event_payload(const RdbEvent *ev, StringInfo buf, bool anonymous)
 		appendStringInfoString(buf, ", ");
 	}
 	appendStringInfo(buf, "\"timestamp\": " INT64_FORMAT, (int64) ts);
+	if (seq != 0)
+		appendStringInfo(buf, ", \"seq\": " UINT64_FORMAT, seq);
 	if (OidIsValid(ev->relid))
 		appendStringInfo(buf, ", \"relation\": %u", ev->relid);
 	if (OidIsValid(ev->dbid))

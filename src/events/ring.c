@@ -207,27 +207,39 @@ rdb_events_capacity(void)
 }
 
 /*
- * rdb_events_read
- *		Copy event 'seq' if the ring still holds it (and nobody is
- *		overwriting it right now).
+ * rdb_events_read_ext
+ *		Copy event 'seq' if the ring still holds it.  PENDING means a writer
+ *		took the number but has not finished filling the slot; GONE means the
+ *		slot was reused for a newer event.
  */
-bool
-rdb_events_read(uint64 seq, RdbEvent *ev, bool *delivered)
+RdbEventReadResult
+rdb_events_read_ext(uint64 seq, RdbEvent *ev, bool *delivered)
 {
 	RdbEventSlot *slot;
+	uint64		s;
 
 	if (ring == NULL || seq == 0)
-		return false;
+		return RDB_READ_GONE;
 	slot = &ring->slots[seq % ring->capacity];
-	if (pg_atomic_read_u64(&slot->seq) != seq)
-		return false;
+	s = pg_atomic_read_u64(&slot->seq);
+	if (s != seq)
+		return s < seq ? RDB_READ_PENDING : RDB_READ_GONE;
 	pg_read_barrier();
 	memcpy(ev, &slot->ev, sizeof(RdbEvent));
 	if (delivered)
 		*delivered = pg_atomic_read_u32(&slot->delivered) != 0;
 	pg_read_barrier();
-	return pg_atomic_read_u64(&slot->wseq) == seq &&
-		pg_atomic_read_u64(&slot->seq) == seq;
+	if (pg_atomic_read_u64(&slot->wseq) != seq ||
+		pg_atomic_read_u64(&slot->seq) != seq)
+		return RDB_READ_GONE;
+	return RDB_READ_OK;
+}
+
+/* rdb_events_read_ext for callers that only care whether they got it */
+bool
+rdb_events_read(uint64 seq, RdbEvent *ev, bool *delivered)
+{
+	return rdb_events_read_ext(seq, ev, delivered) == RDB_READ_OK;
 }
 
 /* record that event 'seq' was delivered (notified, aggregated or shed) */
