@@ -79,11 +79,31 @@ die()
 	exit 1
 }
 
+# psql_fail DB WHAT: die with the first error psql wrote to logs/psql.err.
+psql_fail()
+{
+	local msg
+	msg=$(grep -m1 -E 'ERROR|FATAL|psql:' "$WORK/logs/psql.err" || head -1 "$WORK/logs/psql.err")
+	die "psql in $1 failed: ${msg:-no message} (running: $2)"
+}
+
 # q SLOT SQL: run SQL in the slot's database, print unaligned tuples.
-q() { psql -X -At -v ON_ERROR_STOP=1 -d "${DB[$1]}" -c "$2"; }
+q()
+{
+	local out
+	out=$(psql -X -At -v ON_ERROR_STOP=1 -d "${DB[$1]}" -c "$2" 2>"$WORK/logs/psql.err") ||
+		psql_fail "${DB[$1]}" "$(tr -s '\t\n ' ' ' <<<"$2" | cut -c1-160)"
+	[ -z "$out" ] || printf '%s\n' "$out"
+}
 
 # qf SLOT FILE [psql args]: run a SQL file in the slot's database.
-qf() { local s=$1 f=$2; shift 2; psql -X -q -v ON_ERROR_STOP=1 -d "${DB[$s]}" "$@" -f "$f" >/dev/null; }
+qf()
+{
+	local s=$1 f=$2
+	shift 2
+	psql -X -q -v ON_ERROR_STOP=1 -d "${DB[$s]}" "$@" -f "$f" >/dev/null 2>"$WORK/logs/psql.err" ||
+		psql_fail "${DB[$s]}" "$(basename "$f")"
+}
 
 checkpoint() { q "$1" "CHECKPOINT" >/dev/null; }
 
@@ -160,7 +180,7 @@ pgb()
 psql_ms()
 {
 	local out
-	out=$(psql -X -v ON_ERROR_STOP=1 -d "${DB[$1]}") || die "psql failed on ${AM[$1]}"
+	out=$(psql -X -v ON_ERROR_STOP=1 -d "${DB[$1]}" 2>"$WORK/logs/psql.err") || psql_fail "${DB[$1]}" "timed statement"
 	printf '%s\n' "$out" >>"$WORK/logs/psql_ms.txt"
 	printf '%s\n' "$out" | awk '/^Time: /{t=$2} END{if (t == "") exit 1; print t}' ||
 		die "no timing in psql output"
@@ -264,6 +284,10 @@ for s in A B; do
 			die "CREATE EXTENSION rustydb_am failed in ${DB[$s]}"
 	fi
 	q "$s" "ALTER DATABASE ${DB[$s]} SET default_table_access_method = '${AM[$s]}'" >/dev/null
+	# The default search_path starts with "$user", and the server user may be
+	# called rustydb like the extension's schema (which has its own "events"
+	# view): keep the benchmark's tables in public.
+	q "$s" "ALTER DATABASE ${DB[$s]} SET search_path = public" >/dev/null
 	got=$(q "$s" "SHOW default_table_access_method")
 	[ "$got" = "${AM[$s]}" ] || die "default_table_access_method is '$got' in ${DB[$s]}, expected '${AM[$s]}'"
 done
@@ -356,7 +380,7 @@ test_scan()
 		# Warm-up, discarded: sets hint bits, fills caches; its result must
 		# be the same on both AMs.
 		psql -X -A -v ON_ERROR_STOP=1 -d "${DB[$s]}" -f "$BENCH_DIR/sql/scan_aggregate.sql" \
-			>"$WORK/res/scan_result.$s" || die "scan query failed on ${AM[$s]}"
+			>"$WORK/res/scan_result.$s" 2>"$WORK/logs/psql.err" || psql_fail "${DB[$s]}" scan_aggregate.sql
 	done
 	cmp -s "$WORK/res/scan_result.A" "$WORK/res/scan_result.B" ||
 		die "full-scan aggregate differs between ${AM[A]} and ${AM[B]}: $(diff "$WORK/res/scan_result.A" "$WORK/res/scan_result.B" | head -10)"
