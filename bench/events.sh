@@ -39,6 +39,9 @@
 #   EV_TESTS=insert1,copy
 #   EV_LISTEN=1          a listener reading the notifications during the runs
 #   EV_SHARED_BUFFERS=2GB, EV_PORT=55433, EV_USER=rustydb, EV_KEEP=0
+#   EV_FSYNC=on          off: fsync and synchronous_commit off, so that the
+#                        writes are CPU-bound and the events' CPU cost shows
+#                        (report: bench/results/events-fsync-off.md)
 #   EV_IDLE_WAIT=0       before each run, wait up to N s for background CPU < EV_IDLE_MAX %
 #   EV_IDLE_MAX=10
 #   BENCH_DATA_DIR=/tmp/rustydb-bench-data  (COPY file, shared with bench.sh)
@@ -50,7 +53,12 @@ set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 EV_USER=${EV_USER:-rustydb}
-EV_OUT=${EV_OUT:-$BENCH_DIR/results/events.md}
+EV_FSYNC=${EV_FSYNC:-on}
+case $EV_FSYNC in
+on) EV_OUT=${EV_OUT:-$BENCH_DIR/results/events.md} ;;
+off) EV_OUT=${EV_OUT:-$BENCH_DIR/results/events-fsync-off.md} ;;
+*) echo "bench/events.sh: EV_FSYNC must be on or off" >&2; exit 2 ;;
+esac
 BENCH_DATA_DIR=${BENCH_DATA_DIR:-/tmp/rustydb-bench-data}
 
 if [ -z "${PGBIN:-}" ]; then
@@ -251,8 +259,8 @@ min_wal_size = 1GB
 checkpoint_timeout = 30min
 checkpoint_completion_target = 0.9
 wal_level = replica
-synchronous_commit = on
-fsync = on
+synchronous_commit = $EV_FSYNC
+fsync = $EV_FSYNC
 full_page_writes = on
 autovacuum = off
 jit = off
@@ -431,7 +439,7 @@ GITREV=${EV_GITREV:-$(git_rev)}
 
 REPORT=$(
 	cat <<-EOF
-		# rustydb bench: storage events on vs off
+		# rustydb bench: storage events on vs off (fsync $EV_FSYNC)
 
 		Cost of recording and publishing storage events on the write path:
 		the same rustydb cluster with \`rustydb.events = on\` and \`off\`
@@ -476,8 +484,8 @@ REPORT=$(
 		- kernel: $(uname -sr)
 		- PostgreSQL: $PG_VERSION_STR
 		- source: git $GITREV; wall time $(($(date +%s) - T0)) s
-		- settings: those of bench.sh (shared_buffers = $EV_SHARED_BUFFERS, fsync and
-		  synchronous_commit on, autovacuum and jit off), shared_preload_libraries = 'rustydb_am'
+		- settings: those of bench.sh (shared_buffers = $EV_SHARED_BUFFERS, autovacuum and jit
+		  off), fsync = $EV_FSYNC, synchronous_commit = $EV_FSYNC, shared_preload_libraries = 'rustydb_am'
 		- parameters: EV_RUNS=$EV_RUNS EV_DURATION=$EV_DURATION EV_COPY_ROWS=$EV_COPY_ROWS
 		  EV_COPY_RUNS=$EV_COPY_RUNS EV_LISTEN=$EV_LISTEN EV_TESTS=$EV_TESTS
 	EOF

@@ -194,7 +194,7 @@ my %report;
 # ===========================================================================
 {
 	my $node = make_node('big');
-	my $stalled = $node->background_psql('postgres');
+	my $stalled = $node->background_psql('postgres', timeout => 1800);
 	$stalled->query_safe(join(' ', map { "LISTEN $_;" } all_channels()));
 	my $stalled_pid = $stalled->query_safe('SELECT pg_backend_pid()');
 	# From here on $stalled never runs another command.
@@ -272,7 +272,7 @@ my %report;
 	my $node = make_node('tiny', "rustydb.event_ring_size = 64\nrustydb.notify_queue_threshold = 0.0001\n");
 	is($node->safe_psql('postgres', "SELECT current_setting('rustydb.event_ring_size') || ' ' || current_setting('rustydb.notify_queue_threshold')"),
 		'64 0.0001', 'tiny: ring of 64 events, threshold 0.0001');
-	my $stalled = $node->background_psql('postgres');
+	my $stalled = $node->background_psql('postgres', timeout => 1800);
 	$stalled->query_safe(join(' ', map { "LISTEN $_;" } all_channels()));
 	# An open transaction: this backend consumes no notification until it ends.
 	$stalled->query_safe('BEGIN; SELECT 1;');

@@ -399,9 +399,14 @@ use Time::HiRes qw(sleep time);
 sub new
 {
 	my ($class, $node, $db, %opts) = @_;
+	# The session's IPC::Run timer restarts with every command, so a
+	# listener may live as long as the test (PG_TEST_TIMEOUT_DEFAULT would
+	# otherwise bound its whole life).
 	my $psql = $node->background_psql($db,
 		on_error_stop => 1,
+		timeout => $PostgreSQL::Test::Utils::timeout_default,
 		extra_params => $opts{psql_params} // []);
+	$psql->set_query_timer_restart();
 	my $self = bless {
 		node => $node,
 		psql => $psql,
@@ -499,6 +504,12 @@ sub wait_for
 
 sub query_safe { my ($self, $sql) = @_; return $self->{psql}->query_safe($sql); }
 
-sub quit { my ($self) = @_; $self->{psql}->quit; return; }
+sub quit
+{
+	my ($self) = @_;
+	$self->{psql}{timeout}->start;
+	$self->{psql}->quit;
+	return;
+}
 
 1;
