@@ -8,7 +8,7 @@
  * size (shared memory, so PGC_POSTMASTER), what is recorded and sampled,
  * how often each channel is drained into NOTIFYs, backpressure, and what
  * NOTIFY may expose database-wide.  The prefix is reserved, so a misspelt
- * rustydb.* setting is an error rather than a silently ignored placeholder.
+ * rustydb.* setting is an error rather than a silently ignored custom variable.
  *
  * IDENTIFICATION
  *	  src/guc.c

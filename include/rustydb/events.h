@@ -188,8 +188,7 @@ typedef struct RdbIoCounters
 	uint64		write_us;
 } RdbIoCounters;
 
-extern void rdb_io_count_read(uint64 bytes, uint64 us);
-extern void rdb_io_count_write(uint64 bytes, uint64 us);
+extern void rdb_io_count(bool is_write, uint64 bytes, uint64 us);
 extern bool rdb_io_take_delta(Oid dbid, TimestampTz now, RdbIoCounters *delta,
 							  double *secs);
 extern void rdb_io_set_stats(Oid dbid, const RdbEvent *iostats);

@@ -125,21 +125,25 @@ rdb_emit_batch_inserted(Relation rel, int rows)
 	rdb_events_publish(&ev);
 }
 
-/* a page read from the kernel (shared_buffers miss), taking us microseconds */
-void
-rdb_emit_read(Relation rel, BlockNumber blkno, uint64 us)
+/*
+ * One page of the engine's own I/O: account it for IoStats, and put it in
+ * the ring one by one only when sampled.
+ */
+static void
+emit_page_io(Relation rel, RdbEventVariant variant, BlockNumber blkno,
+			 uint64 us)
 {
 	RdbEvent	ev;
 
 	if (!rdb_events_enabled)
 		return;
-	rdb_io_count_read(BLCKSZ, us);
+	rdb_io_count(variant == RDB_EV_WRITE_COMPLETED, BLCKSZ, us);
 	if (!sampled())
 	{
 		rdb_events_count(RDB_CH_IO, RDB_COUNT_AGGREGATED, 1);
 		return;
 	}
-	rdb_event_init(&ev, RDB_EV_READ_COMPLETED, rel);
+	rdb_event_init(&ev, variant, rel);
 	ev.flags |= RDB_EVF_SAMPLED;
 	ev.num[0] = blkno;
 	ev.num[1] = us;
@@ -147,26 +151,18 @@ rdb_emit_read(Relation rel, BlockNumber blkno, uint64 us)
 	rdb_events_publish(&ev);
 }
 
+/* a page read from the kernel (shared_buffers miss), taking us microseconds */
+void
+rdb_emit_read(Relation rel, BlockNumber blkno, uint64 us)
+{
+	emit_page_io(rel, RDB_EV_READ_COMPLETED, blkno, us);
+}
+
 /* a page written by the engine itself (relation extension) */
 void
 rdb_emit_write(Relation rel, BlockNumber blkno, uint64 us)
 {
-	RdbEvent	ev;
-
-	if (!rdb_events_enabled)
-		return;
-	rdb_io_count_write(BLCKSZ, us);
-	if (!sampled())
-	{
-		rdb_events_count(RDB_CH_IO, RDB_COUNT_AGGREGATED, 1);
-		return;
-	}
-	rdb_event_init(&ev, RDB_EV_WRITE_COMPLETED, rel);
-	ev.flags |= RDB_EVF_SAMPLED;
-	ev.num[0] = blkno;
-	ev.num[1] = us;
-	ev.num[2] = BLCKSZ;
-	rdb_events_publish(&ev);
+	emit_page_io(rel, RDB_EV_WRITE_COMPLETED, blkno, us);
 }
 
 /* a scan read a run of consecutive pages that all missed shared_buffers */

@@ -332,8 +332,9 @@ io_slot(Oid dbid)
 	return NULL;
 }
 
+/* account one page read (or write) of the current database */
 void
-rdb_io_count_read(uint64 bytes, uint64 us)
+rdb_io_count(bool is_write, uint64 bytes, uint64 us)
 {
 	RdbIoSlot  *s;
 
@@ -341,29 +342,17 @@ rdb_io_count_read(uint64 bytes, uint64 us)
 		return;
 	SpinLockAcquire(&ring->mutex);
 	s = io_slot(MyDatabaseId);
-	if (s)
-	{
-		s->c.reads++;
-		s->c.read_bytes += bytes;
-		s->c.read_us += us;
-	}
-	SpinLockRelease(&ring->mutex);
-}
-
-void
-rdb_io_count_write(uint64 bytes, uint64 us)
-{
-	RdbIoSlot  *s;
-
-	if (ring == NULL || !OidIsValid(MyDatabaseId))
-		return;
-	SpinLockAcquire(&ring->mutex);
-	s = io_slot(MyDatabaseId);
-	if (s)
+	if (s && is_write)
 	{
 		s->c.writes++;
 		s->c.write_bytes += bytes;
 		s->c.write_us += us;
+	}
+	else if (s)
+	{
+		s->c.reads++;
+		s->c.read_bytes += bytes;
+		s->c.read_us += us;
 	}
 	SpinLockRelease(&ring->mutex);
 }

@@ -900,7 +900,7 @@ rdb_am_index_build_range_scan(Relation table_rel, Relation index_rel,
 					{
 						if (checking_uniqueness)
 						{
-							/* wait, or a rollback could fake a duplicate */
+							/* wait: a rollback would make the duplicate spurious */
 							LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
 							XactLockTableWait(xwait, table_rel, &tup->t_self,
 											  XLTW_InsertIndexUnique);
