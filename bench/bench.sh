@@ -558,6 +558,7 @@ SETTINGS=$(q A "SELECT name || ' = ' || current_setting(name)
                                'autovacuum', 'jit', 'work_mem', 'maintenance_work_mem',
                                'effective_cache_size', 'max_parallel_workers_per_gather',
                                'wal_buffers', 'huge_pages', 'lc_collate')
+                   OR name LIKE 'rustydb.%'
                 ORDER BY name")
 BAD=0
 BELOW=0
