@@ -303,3 +303,18 @@ SELECT count(*) AS events, min(event_time), max(event_time) FROM events;
 SELECT count(*) AS rows_that_differ
 FROM events e FULL JOIN events_heap h ON e.event_id = h.event_id
 WHERE e::text IS DISTINCT FROM h::text;
+
+\echo
+\echo '==== 8. What the engine reported while all this ran: storage events'
+\echo '     (LISTEN rustydb_pages / rustydb_io / rustydb_columnar receives the same JSON)'
+\echo
+
+SELECT channel, variant, count(*) AS events, min(seq) AS first_seq, max(seq) AS last_seq
+FROM rustydb.events GROUP BY channel, variant ORDER BY channel, variant;
+
+\echo 'The latest event of each variant, as sent with NOTIFY:'
+SELECT DISTINCT ON (variant) variant, payload
+FROM rustydb.events ORDER BY variant, seq DESC;
+
+\echo 'Delivery counters (emitted = NOTIFY sent, aggregated = folded into IoStats, dropped = ring wrapped first):'
+SELECT channel, emitted, aggregated, sampled, dropped, shed FROM rustydb.event_stats ORDER BY channel;
