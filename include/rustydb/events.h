@@ -175,6 +175,8 @@ extern void rdb_events_count(RdbEventChannel ch, RdbEventCounter which,
 extern void rdb_events_get_counts(uint64 counts[RDB_NUM_CHANNELS][RDB_NUM_COUNTERS],
 								  TimestampTz *since);
 extern void rdb_events_wake_launcher(void);
+extern void rdb_events_worker_attach(Oid dbid);
+extern void rdb_events_worker_detach(Oid dbid);
 extern void rdb_events_set_launcher_latch(Latch *latch);
 
 /* I/O accounting (ring.c): cumulative per-database counters for IoStats */

@@ -180,6 +180,13 @@ deliver_round(WorkerState *st, bool due[RDB_NUM_CHANNELS], TimestampTz now)
 	pfree(payload.data);
 }
 
+/* at exit: new events of this database must wake the launcher again */
+static void
+worker_detach(int code, Datum arg)
+{
+	rdb_events_worker_detach(DatumGetObjectId(arg));
+}
+
 void
 rdb_worker_main(Datum main_arg)
 {
@@ -208,6 +215,8 @@ rdb_worker_main(Datum main_arg)
 		proc_exit(0);
 	}
 	ereport(DEBUG1, (errmsg("rustydb worker started for database %u", dbid)));
+	rdb_events_worker_attach(dbid);
+	before_shmem_exit(worker_detach, ObjectIdGetDatum(dbid));
 
 	memset(&st, 0, sizeof(st));
 	start = rdb_events_next_seq();

@@ -72,6 +72,8 @@ typedef struct RdbEventRing
 	TimestampTz since;			/* counters start here */
 	uint64		counts[RDB_NUM_CHANNELS][RDB_NUM_COUNTERS];
 	Latch	   *launcher_latch;
+	int			nworker_dbs;	/* databases whose event worker is running */
+	Oid			worker_dbs[RDB_MAX_IO_DBS];
 	int			nio;
 	RdbIoSlot	io[RDB_MAX_IO_DBS];
 	RdbEventSlot slots[FLEXIBLE_ARRAY_MEMBER];
@@ -118,6 +120,7 @@ rdb_events_shmem_startup(void)
 		ring->since = GetCurrentTimestamp();
 		memset(ring->counts, 0, sizeof(ring->counts));
 		ring->launcher_latch = NULL;
+		ring->nworker_dbs = 0;
 		ring->nio = 0;
 		memset(ring->io, 0, sizeof(ring->io));
 		for (i = 0; i < ring->capacity; i++)
@@ -157,6 +160,7 @@ rdb_events_publish(RdbEvent *ev)
 	uint64		seq;
 	RdbEventSlot *slot;
 	Latch	   *latch;
+	int			i;
 
 	if (ring == NULL || !rdb_events_enabled || !OidIsValid(ev->dbid))
 		return;
@@ -172,7 +176,11 @@ rdb_events_publish(RdbEvent *ev)
 
 		ring->counts[old->channel][RDB_COUNT_DROPPED]++;
 	}
+	/* wake the launcher only if no worker serves this database yet */
 	latch = ring->launcher_latch;
+	for (i = 0; latch != NULL && i < ring->nworker_dbs; i++)
+		if (ring->worker_dbs[i] == ev->dbid)
+			latch = NULL;
 	SpinLockRelease(&ring->mutex);
 
 	pg_atomic_write_u64(&slot->wseq, seq);
@@ -289,6 +297,42 @@ rdb_events_set_launcher_latch(Latch *latch)
 		return;
 	SpinLockAcquire(&ring->mutex);
 	ring->launcher_latch = latch;
+	SpinLockRelease(&ring->mutex);
+}
+
+/*
+ * rdb_events_worker_attach / detach
+ *		An event worker announces that it serves its database, so that
+ *		publishers stop waking the launcher for that database's events
+ *		(one wakeup per event would cost writers a context switch each).
+ */
+void
+rdb_events_worker_attach(Oid dbid)
+{
+	if (ring == NULL)
+		return;
+	SpinLockAcquire(&ring->mutex);
+	if (ring->nworker_dbs < RDB_MAX_IO_DBS)
+		ring->worker_dbs[ring->nworker_dbs++] = dbid;
+	SpinLockRelease(&ring->mutex);
+}
+
+void
+rdb_events_worker_detach(Oid dbid)
+{
+	int			i;
+
+	if (ring == NULL)
+		return;
+	SpinLockAcquire(&ring->mutex);
+	for (i = 0; i < ring->nworker_dbs; i++)
+	{
+		if (ring->worker_dbs[i] == dbid)
+		{
+			ring->worker_dbs[i] = ring->worker_dbs[--ring->nworker_dbs];
+			break;
+		}
+	}
 	SpinLockRelease(&ring->mutex);
 }
 
