@@ -349,7 +349,7 @@ rdb_l0_insert_tuples(Relation rel, HeapTuple *tuples, int ntuples,
 
 /*
  * rdb_am_multi_insert
- *		Insert a batch of rows (COPY, INSERT ... SELECT batches).
+ *		Insert a batch of rows (COPY batches).
  */
 void
 rdb_am_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
