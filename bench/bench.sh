@@ -238,36 +238,21 @@ log "initdb in $PGDATA_DIR"
 initdb -D "$PGDATA_DIR" --data-checksums --auth=trust -E UTF8 --locale=C >"$WORK/logs/initdb.txt" 2>&1 ||
 	{ cat "$WORK/logs/initdb.txt" >&2; die "initdb failed"; }
 
-# Settings: sized for 2 cores / 24 GiB. Durability settings are PostgreSQL's
-# defaults (fsync, synchronous_commit, full_page_writes on; wal_level replica).
-# autovacuum and JIT are off so that neither fires in the middle of a timed
-# run; every test creates its tables and runs ANALYZE itself.
+# Settings: bench/postgresql.bench.conf (shared with events.sh) plus this
+# run's own.  Durability settings are PostgreSQL's defaults (fsync,
+# synchronous_commit, full_page_writes on; wal_level replica).
 cat >>"$PGDATA_DIR/postgresql.conf" <<EOF
 
 # ---- bench/bench.sh ----
-listen_addresses = ''
+include '$BENCH_DIR/postgresql.bench.conf'
 unix_socket_directories = '$WORK'
 port = $BENCH_PORT
-max_connections = 20
 shared_buffers = $BENCH_SHARED_BUFFERS
-effective_cache_size = 16GB
-work_mem = 64MB
-maintenance_work_mem = 1GB
-max_wal_size = 8GB
-min_wal_size = 1GB
-checkpoint_timeout = 30min
-checkpoint_completion_target = 0.9
-wal_level = replica
 synchronous_commit = on
 fsync = on
-full_page_writes = on
-autovacuum = off
-jit = off
-max_worker_processes = 8
 max_parallel_workers = 2
 max_parallel_workers_per_gather = 2
 max_parallel_maintenance_workers = 2
-log_min_messages = warning
 log_checkpoints = on
 EOF
 if [ "$PRELOAD" = 1 ]; then

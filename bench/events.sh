@@ -242,30 +242,16 @@ LIBDIR=$(pg_config --pkglibdir 2>/dev/null || echo /usr/lib/postgresql/15/lib)
 log "initdb in $PGDATA_DIR"
 initdb -D "$PGDATA_DIR" --data-checksums --auth=trust -E UTF8 --locale=C >"$WORK/logs/initdb.txt" 2>&1 ||
 	{ cat "$WORK/logs/initdb.txt" >&2; die "initdb failed"; }
-# The settings of bench.sh (2 cores / 24 GiB; PostgreSQL's default durability).
+# The settings shared with bench.sh (2 cores / 24 GiB), plus this run's own.
 cat >>"$PGDATA_DIR/postgresql.conf" <<EOF
 
 # ---- bench/events.sh ----
-listen_addresses = ''
+include '$BENCH_DIR/postgresql.bench.conf'
 unix_socket_directories = '$WORK'
 port = $EV_PORT
-max_connections = 20
 shared_buffers = $EV_SHARED_BUFFERS
-effective_cache_size = 16GB
-work_mem = 64MB
-maintenance_work_mem = 1GB
-max_wal_size = 8GB
-min_wal_size = 1GB
-checkpoint_timeout = 30min
-checkpoint_completion_target = 0.9
-wal_level = replica
 synchronous_commit = $EV_FSYNC
 fsync = $EV_FSYNC
-full_page_writes = on
-autovacuum = off
-jit = off
-max_worker_processes = 8
-log_min_messages = warning
 shared_preload_libraries = 'rustydb_am'
 EOF
 pg_ctl -D "$PGDATA_DIR" -l "$WORK/server.log" -w -t 120 start >/dev/null ||
