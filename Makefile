@@ -12,9 +12,11 @@ OBJS = \
 	src/tableam/modify.o \
 	src/tableam/ddl.o \
 	src/tableam/vacuum.o \
+	src/tableam/options.o \
 	src/rowstore/l0_page.o \
 	src/rowstore/l0_lock.o \
 	src/rowstore/l0_xlog.o \
+	src/rowstore/decode.o \
 	src/rowstore/metapage.o \
 	src/events/payload.o \
 	src/events/ring.o \

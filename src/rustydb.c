@@ -61,6 +61,7 @@ _PG_init(void)
 
 	rdb_guc_init();
 	rdb_xlog_register_rmgr();
+	rdb_options_init();
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = rdb_shmem_request;

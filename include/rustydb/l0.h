@@ -178,7 +178,7 @@ extern TM_Result rdb_l0_lock_tuple(Relation rel, HeapTuple tuple,
 
 /* tableam/modify.c */
 extern void rdb_l0_insert_tuples(Relation rel, HeapTuple *tuples, int ntuples,
-								 BulkInsertState bistate);
+								 BulkInsertState bistate, int options);
 
 /* fetch.c */
 extern bool rdb_l0_fetch(Relation rel, Snapshot snapshot, HeapTuple tuple,

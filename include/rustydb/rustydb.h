@@ -34,6 +34,10 @@ extern void rdb_guc_init(void);
 /* tableam/handler.c */
 extern const TableAmRoutine *rdb_tableam_routine(void);
 
+/* tableam/options.c: checks of table options on DDL */
+extern void rdb_options_init(void);
+extern void rdb_refuse_user_catalog_table(Relation rel) pg_attribute_noreturn();
+
 /* tableam/scan.c: sequential, parallel, TID-range, bitmap and sample scans */
 extern TableScanDesc rdb_am_scan_begin(Relation rel, Snapshot snapshot,
 									   int nkeys, struct ScanKeyData *key,

@@ -26,10 +26,12 @@
 #ifndef RUSTYDB_XLOG_H
 #define RUSTYDB_XLOG_H
 
+#include "access/htup.h"
 #include "access/xlog_internal.h"
 #include "access/xlogreader.h"
 #include "lib/stringinfo.h"
 #include "storage/itemptr.h"
+#include "utils/relcache.h"
 
 /*
  * XXX: RM_EXPERIMENTAL_ID is the id PostgreSQL sets aside for extensions in
@@ -46,6 +48,7 @@
 #define XLOG_RDB_SET_HEADERS	0x20	/* new header fields of existing tuples */
 #define XLOG_RDB_UPDATE			0x30	/* new tuple + old tuple's new header */
 #define XLOG_RDB_PRUNE			0x40	/* VACUUM: items dead/unused, defragment */
+#define XLOG_RDB_ROW_CHANGE		0x50	/* delete / speculative confirm or kill */
 #define XLOG_RDB_INIT_PAGE		0x80	/* flag: (re)initialise block 0 first */
 #define XLOG_RDB_OPMASK			0x70
 
@@ -66,14 +69,44 @@ typedef struct xl_rdb_header
 
 #define SizeOfRdbHeader		(offsetof(xl_rdb_header, ctid) + sizeof(ItemPointerData))
 
+/*
+ * Flags of the records that change rows, for logical decoding (decode.c).
+ * They mirror heap's XLH_* flags: decoding needs to know whether the record
+ * carries the new tuple (it always does in block data, but only with
+ * REGBUF_KEEP_DATA does it survive a full-page image, so the flag says the
+ * relation was logically logged when the record was written) and which old
+ * row image, if any, follows the record's fixed part in main data.
+ */
+#define RDB_XLF_CONTAINS_NEW_TUPLE	0x01	/* new tuple kept with any FPI */
+#define RDB_XLF_IS_SPECULATIVE		0x02	/* INSERT: ON CONFLICT insertion */
+#define RDB_XLF_LAST_IN_MULTI		0x04	/* MULTI_INSERT: last of a batch */
+#define RDB_XLF_CONTAINS_OLD_KEY	0x08	/* old replica identity key follows */
+#define RDB_XLF_CONTAINS_OLD_TUPLE	0x10	/* whole old row follows (FULL) */
+#define RDB_XLF_LOGICAL				0x20	/* relation was logically logged */
+
+#define RDB_XLF_CONTAINS_OLD \
+	(RDB_XLF_CONTAINS_OLD_KEY | RDB_XLF_CONTAINS_OLD_TUPLE)
+
+/*
+ * An old row image (REPLICA IDENTITY key or whole row) in main data: the
+ * length, then the tuple as heap_form_tuple makes it (HeapTupleHeaderData
+ * and data, external TOAST values inlined).  Unaligned: read with memcpy.
+ */
+typedef struct xl_rdb_old_tuple
+{
+	uint32		len;
+	/* HeapTupleHeaderData + data follow */
+} xl_rdb_old_tuple;
+
 /* XLOG_RDB_INSERT: main data, block 0 data = tuple (header + data) */
 typedef struct xl_rdb_insert
 {
 	uint32		generation;		/* for INIT_PAGE */
 	OffsetNumber offnum;
+	uint8		flags;			/* RDB_XLF_* */
 } xl_rdb_insert;
 
-#define SizeOfRdbInsert		(offsetof(xl_rdb_insert, offnum) + sizeof(OffsetNumber))
+#define SizeOfRdbInsert		(offsetof(xl_rdb_insert, flags) + sizeof(uint8))
 
 /*
  * XLOG_RDB_MULTI_INSERT: main data; block 0 data = ntuples x
@@ -83,9 +116,10 @@ typedef struct xl_rdb_multi_insert
 {
 	uint32		generation;		/* for INIT_PAGE */
 	uint16		ntuples;
+	uint8		flags;			/* RDB_XLF_* */
 } xl_rdb_multi_insert;
 
-#define SizeOfRdbMultiInsert	(offsetof(xl_rdb_multi_insert, ntuples) + sizeof(uint16))
+#define SizeOfRdbMultiInsert	(offsetof(xl_rdb_multi_insert, flags) + sizeof(uint8))
 
 /*
  * XLOG_RDB_SET_HEADERS: main data; block 0 data = nheaders x xl_rdb_header.
@@ -103,7 +137,8 @@ typedef struct xl_rdb_set_headers
 
 /*
  * XLOG_RDB_UPDATE: block 0 = page of the new tuple (data: tuple bytes),
- * block 1 = page of the old tuple, absent when both are on one page.
+ * block 1 = page of the old tuple, absent when both are on one page.  With
+ * RDB_XLF_CONTAINS_OLD_*, an xl_rdb_old_tuple follows in main data.
  */
 typedef struct xl_rdb_update
 {
@@ -111,9 +146,32 @@ typedef struct xl_rdb_update
 	OffsetNumber new_offnum;
 	TransactionId prune_xid;
 	xl_rdb_header old;
+	uint8		flags;			/* RDB_XLF_* */
 } xl_rdb_update;
 
-#define SizeOfRdbUpdate		(offsetof(xl_rdb_update, old) + SizeOfRdbHeader)
+#define SizeOfRdbUpdate		(offsetof(xl_rdb_update, flags) + sizeof(uint8))
+
+/*
+ * XLOG_RDB_ROW_CHANGE: a header change of one tuple that is also a change of
+ * a row as logical decoding sees it (SET_HEADERS covers those that are not:
+ * row locks, freezing, the lock an UPDATE takes before moving pages).
+ * Block 0 = the tuple's page; redo stores the header as SET_HEADERS does.
+ * With RDB_XLF_CONTAINS_OLD_*, an xl_rdb_old_tuple follows in main data.
+ */
+typedef struct xl_rdb_row_change
+{
+	TransactionId prune_xid;	/* if valid, PageSetPrunable() with it */
+	uint8		kind;			/* RDB_ROW_* below */
+	uint8		flags;			/* RDB_XLF_* */
+	xl_rdb_header hdr;
+} xl_rdb_row_change;
+
+#define RDB_ROW_DELETE			1	/* DELETE (or the old half of a
+									 * cross-partition UPDATE) */
+#define RDB_ROW_SPEC_CONFIRM	2	/* speculative insertion confirmed */
+#define RDB_ROW_SPEC_KILL		3	/* speculative insertion super-deleted */
+
+#define SizeOfRdbRowChange	(offsetof(xl_rdb_row_change, hdr) + SizeOfRdbHeader)
 
 /*
  * XLOG_RDB_PRUNE: block 0 data = ndead offsets made LP_DEAD, then nunused
@@ -138,5 +196,16 @@ typedef struct xl_rdb_prune
 extern void rdb_xlog_register_rmgr(void);
 extern void rdb_xlog_fill_header(xl_rdb_header *xlh, HeapTupleHeader htup,
 								 OffsetNumber offnum);
+
+/* decode.c */
+struct LogicalDecodingContext;
+struct XLogRecordBuffer;
+extern void rdb_decode(struct LogicalDecodingContext *ctx,
+					   struct XLogRecordBuffer *buf);
+extern uint8 rdb_xlog_logical_flags(Relation rel, int options);
+extern HeapTuple rdb_xlog_old_row_image(Relation rel, HeapTuple oldtup,
+										HeapTuple newtup, uint8 *flags);
+extern void rdb_xlog_register_old_row(HeapTuple old_image,
+									  xl_rdb_old_tuple *hdr);
 
 #endif							/* RUSTYDB_XLOG_H */

@@ -8,6 +8,8 @@
  * over the logical change whenever the primary logged one, and a page whose
  * LSN is already past the record is left alone.
  *
+ * Logical decoding (rm_decode) lives in decode.c.
+ *
  * Masking (for wal_consistency_checking): L0 pages hold heap-format tuples,
  * so heap_mask masks exactly what may differ between primary and standby:
  * hint bits in t_infomask and on the page, command ids, the speculative
@@ -24,6 +26,7 @@
 #include "access/bufmask.h"
 #include "access/heapam_xlog.h"
 #include "access/xlogutils.h"
+#include "replication/decode.h"
 #include "storage/standby.h"
 
 #include "rustydb/l0.h"
@@ -189,6 +192,28 @@ rdb_redo_set_headers(XLogReaderState *record)
 }
 
 static void
+rdb_redo_row_change(XLogReaderState *record)
+{
+	xl_rdb_row_change *xlrec = (xl_rdb_row_change *) XLogRecGetData(record);
+	Buffer		buffer;
+
+	if (XLogReadBufferForRedo(record, 0, &buffer) == BLK_NEEDS_REDO)
+	{
+		Page		page = BufferGetPage(buffer);
+		xl_rdb_header xlh;
+
+		memcpy(&xlh, &xlrec->hdr, SizeOfRdbHeader);
+		rdb_redo_apply_header(page, &xlh);
+		if (TransactionIdIsValid(xlrec->prune_xid))
+			PageSetPrunable(page, xlrec->prune_xid);
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buffer);
+	}
+	if (BufferIsValid(buffer))
+		UnlockReleaseBuffer(buffer);
+}
+
+static void
 rdb_redo_update(XLogReaderState *record)
 {
 	xl_rdb_update *xlrec = (xl_rdb_update *) XLogRecGetData(record);
@@ -314,6 +339,9 @@ rdb_redo(XLogReaderState *record)
 		case XLOG_RDB_PRUNE:
 			rdb_redo_prune(record);
 			break;
+		case XLOG_RDB_ROW_CHANGE:
+			rdb_redo_row_change(record);
+			break;
 		default:
 			elog(PANIC, "rustydb redo: unknown op code %u", info);
 	}
@@ -350,6 +378,9 @@ rdb_identify(uint8 info)
 		case XLOG_RDB_PRUNE:
 			id = "PRUNE";
 			break;
+		case XLOG_RDB_ROW_CHANGE:
+			id = "ROW_CHANGE";
+			break;
 	}
 	return id;
 }
@@ -366,16 +397,18 @@ rdb_desc(StringInfo buf, XLogReaderState *record)
 			{
 				xl_rdb_insert *xlrec = (xl_rdb_insert *) rec;
 
-				appendStringInfo(buf, "off %u gen %u", xlrec->offnum,
-								 xlrec->generation);
+				appendStringInfo(buf, "off %u gen %u flags 0x%02X",
+								 xlrec->offnum, xlrec->generation,
+								 xlrec->flags);
 				break;
 			}
 		case XLOG_RDB_MULTI_INSERT:
 			{
 				xl_rdb_multi_insert *xlrec = (xl_rdb_multi_insert *) rec;
 
-				appendStringInfo(buf, "ntuples %u gen %u", xlrec->ntuples,
-								 xlrec->generation);
+				appendStringInfo(buf, "ntuples %u gen %u flags 0x%02X",
+								 xlrec->ntuples, xlrec->generation,
+								 xlrec->flags);
 				break;
 			}
 		case XLOG_RDB_SET_HEADERS:
@@ -390,9 +423,9 @@ rdb_desc(StringInfo buf, XLogReaderState *record)
 			{
 				xl_rdb_update *xlrec = (xl_rdb_update *) rec;
 
-				appendStringInfo(buf, "old off %u xmax %u new off %u",
+				appendStringInfo(buf, "old off %u xmax %u new off %u flags 0x%02X",
 								 xlrec->old.offnum, xlrec->old.xmax,
-								 xlrec->new_offnum);
+								 xlrec->new_offnum, xlrec->flags);
 				break;
 			}
 		case XLOG_RDB_PRUNE:
@@ -402,6 +435,32 @@ rdb_desc(StringInfo buf, XLogReaderState *record)
 				appendStringInfo(buf, "ndead %u nunused %u flags 0x%02X conflict_xid %u",
 								 xlrec->ndead, xlrec->nunused, xlrec->flags,
 								 xlrec->conflict_xid);
+				break;
+			}
+		case XLOG_RDB_ROW_CHANGE:
+			{
+				xl_rdb_row_change *xlrec = (xl_rdb_row_change *) rec;
+				xl_rdb_header xlh;
+				const char *kind;
+
+				memcpy(&xlh, &xlrec->hdr, SizeOfRdbHeader);
+				switch (xlrec->kind)
+				{
+					case RDB_ROW_DELETE:
+						kind = "delete";
+						break;
+					case RDB_ROW_SPEC_CONFIRM:
+						kind = "confirm";
+						break;
+					case RDB_ROW_SPEC_KILL:
+						kind = "kill";
+						break;
+					default:
+						kind = "unknown";
+						break;
+				}
+				appendStringInfo(buf, "%s off %u xmax %u flags 0x%02X",
+								 kind, xlh.offnum, xlh.xmax, xlrec->flags);
 				break;
 			}
 	}
@@ -429,7 +488,7 @@ static RmgrData rdb_rmgr = {
 	.rm_startup = NULL,
 	.rm_cleanup = NULL,
 	.rm_mask = rdb_mask,
-	.rm_decode = NULL
+	.rm_decode = rdb_decode
 };
 
 /*

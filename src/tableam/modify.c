@@ -14,8 +14,10 @@
  *
  * Every page change happens in a critical section together with its WAL
  * record (l0_xlog.c): XLOG_RDB_INSERT / MULTI_INSERT for new tuples,
- * SET_HEADERS for header-only changes, UPDATE for both halves of an update
- * in one record.
+ * ROW_CHANGE for deletes and the end of speculative insertions,
+ * SET_HEADERS for header changes that change no row (row locks), UPDATE
+ * for both halves of an update in one record.  At wal_level = logical the
+ * records also carry what logical decoding needs (decode.c).
  *
  * Locking: buffer content locks are held only across the header inspection
  * and the change itself, never while waiting for another transaction.  When
@@ -87,15 +89,18 @@ l0_prepare_insert(Relation rel, HeapTuple tup, TransactionId xid,
 
 /*
  * Insert one prepared tuple: find a page, place it, WAL-log it.
- * Sets tup->t_self.
+ * Sets tup->t_self.  options are the table_tuple_insert options
+ * (TABLE_INSERT_NO_LOGICAL keeps the row out of logical decoding).
  */
 static void
-l0_insert_prepared(Relation rel, HeapTuple tup, BulkInsertState bistate)
+l0_insert_prepared(Relation rel, HeapTuple tup, BulkInsertState bistate,
+				   int options, bool speculative)
 {
 	Buffer		buffer;
 	Page		page;
 	bool		page_is_new;
 	OffsetNumber offnum;
+	uint8		xlflags = rdb_xlog_logical_flags(rel, options);
 
 	buffer = rdb_l0_get_buffer_for_tuple(rel, tup->t_len, InvalidBuffer,
 										 bistate, &page_is_new);
@@ -120,11 +125,16 @@ l0_insert_prepared(Relation rel, HeapTuple tup, BulkInsertState bistate)
 
 		xlrec.generation = RdbPageGetOpaque(page)->generation;
 		xlrec.offnum = offnum;
+		xlrec.flags = xlflags;
+		if (speculative)
+			xlrec.flags |= RDB_XLF_IS_SPECULATIVE;
 
 		XLogBeginInsert();
 		XLogRegisterData((char *) &xlrec, SizeOfRdbInsert);
+		/* decoding needs the tuple even when a full-page image is taken */
 		XLogRegisterBuffer(0, buffer,
-						   REGBUF_STANDARD | (page_is_new ? REGBUF_WILL_INIT : 0));
+						   REGBUF_STANDARD | (page_is_new ? REGBUF_WILL_INIT : 0) |
+						   (xlflags & RDB_XLF_CONTAINS_NEW_TUPLE ? REGBUF_KEEP_DATA : 0));
 		XLogRegisterBufData(0, (char *) PageGetItem(page, lp),
 							ItemIdGetLength(lp));
 		recptr = XLogInsert(RDB_RMGR_ID, XLOG_RDB_INSERT |
@@ -154,7 +164,7 @@ l0_insert_slot(Relation rel, TupleTableSlot *slot, CommandId cid, int options,
 	if (specToken != 0)
 		HeapTupleHeaderSetSpeculativeToken(heaptup->t_data, specToken);
 
-	l0_insert_prepared(rel, heaptup, bistate);
+	l0_insert_prepared(rel, heaptup, bistate, options, specToken != 0);
 
 	if (heaptup != tuple)
 	{
@@ -185,6 +195,43 @@ rdb_am_tuple_insert_speculative(Relation rel, TupleTableSlot *slot,
 }
 
 /*
+ * l0_log_row_change
+ *		WAL-log the new header of one tuple whose change logical decoding
+ *		must see (delete, speculative confirmation or kill), with the old
+ *		row image, if any, that REPLICA IDENTITY asks for.  Caller is in
+ *		the critical section that changed it and holds the buffer
+ *		exclusively.
+ */
+static void
+l0_log_row_change(Relation rel, Buffer buf, OffsetNumber offnum,
+				  TransactionId prune_xid, uint8 kind, uint8 flags,
+				  HeapTuple old_image)
+{
+	Page		page = BufferGetPage(buf);
+	xl_rdb_row_change xlrec;
+	xl_rdb_old_tuple oldhdr;
+	XLogRecPtr	recptr;
+
+	if (!RelationNeedsWAL(rel))
+		return;
+
+	xlrec.prune_xid = prune_xid;
+	xlrec.kind = kind;
+	xlrec.flags = flags;
+	rdb_xlog_fill_header(&xlrec.hdr, (HeapTupleHeader)
+						 PageGetItem(page, PageGetItemId(page, offnum)),
+						 offnum);
+
+	XLogBeginInsert();
+	XLogRegisterData((char *) &xlrec, SizeOfRdbRowChange);
+	if (old_image != NULL)
+		rdb_xlog_register_old_row(old_image, &oldhdr);
+	XLogRegisterBuffer(0, buf, REGBUF_STANDARD);
+	recptr = XLogInsert(RDB_RMGR_ID, XLOG_RDB_ROW_CHANGE);
+	PageSetLSN(page, recptr);
+}
+
+/*
  * rdb_am_tuple_complete_speculative
  *		Confirm a speculative insertion (replace the token in t_ctid with
  *		the tuple's own TID), or kill it (xmin := invalid, so that it is dead
@@ -200,6 +247,7 @@ rdb_am_tuple_complete_speculative(Relation rel, TupleTableSlot *slot,
 	ItemId		lp;
 	HeapTupleData tp;
 	TransactionId prune_xid = InvalidTransactionId;
+	uint8		xlflags = rdb_xlog_logical_flags(rel, 0) & RDB_XLF_LOGICAL;
 
 	buffer = rdb_l0_read_tid_buffer(rel, tid, NULL);
 	if (!BufferIsValid(buffer))
@@ -239,8 +287,9 @@ rdb_am_tuple_complete_speculative(Relation rel, TupleTableSlot *slot,
 	}
 	tp.t_data->t_ctid = tp.t_self;
 	MarkBufferDirty(buffer);
-	rdb_log_header_change(rel, buffer, ItemPointerGetOffsetNumber(tid),
-						  prune_xid);
+	l0_log_row_change(rel, buffer, ItemPointerGetOffsetNumber(tid), prune_xid,
+					  succeeded ? RDB_ROW_SPEC_CONFIRM : RDB_ROW_SPEC_KILL,
+					  xlflags, NULL);
 	END_CRIT_SECTION();
 
 	LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
@@ -259,16 +308,18 @@ rdb_am_tuple_complete_speculative(Relation rel, TupleTableSlot *slot,
  *		Place prepared tuples (headers already stamped, TOAST done) on L0
  *		pages: each page takes as many as fit, one WAL record per page.
  *		Sets each tuple's t_self.  Used by COPY batches and by CLUSTER /
- *		VACUUM FULL, which carry over the old tuples' headers.
+ *		VACUUM FULL, which carry over the old tuples' headers (and pass
+ *		TABLE_INSERT_NO_LOGICAL: a rewrite changes no row).
  */
 void
 rdb_l0_insert_tuples(Relation rel, HeapTuple *tuples, int ntuples,
-					 BulkInsertState bistate)
+					 BulkInsertState bistate, int options)
 {
 	Size		saveFreeSpace;
 	int			ndone = 0;
 	bool		needwal = RelationNeedsWAL(rel);
 	char	   *scratch = NULL;
+	uint8		xlflags = rdb_xlog_logical_flags(rel, options);
 
 	saveFreeSpace = RelationGetTargetPageFreeSpace(rel, HEAP_DEFAULT_FILLFACTOR);
 	if (needwal)
@@ -326,11 +377,15 @@ rdb_l0_insert_tuples(Relation rel, HeapTuple *tuples, int ntuples,
 
 			xlrec.generation = RdbPageGetOpaque(page)->generation;
 			xlrec.ntuples = nthispage;
+			xlrec.flags = xlflags;
+			if (ndone + nthispage == ntuples)
+				xlrec.flags |= RDB_XLF_LAST_IN_MULTI;
 
 			XLogBeginInsert();
 			XLogRegisterData((char *) &xlrec, SizeOfRdbMultiInsert);
 			XLogRegisterBuffer(0, buffer,
-							   REGBUF_STANDARD | (page_is_new ? REGBUF_WILL_INIT : 0));
+							   REGBUF_STANDARD | (page_is_new ? REGBUF_WILL_INIT : 0) |
+							   (xlflags & RDB_XLF_CONTAINS_NEW_TUPLE ? REGBUF_KEEP_DATA : 0));
 			XLogRegisterBufData(0, scratch, sp - scratch);
 			recptr = XLogInsert(RDB_RMGR_ID, XLOG_RDB_MULTI_INSERT |
 								(page_is_new ? XLOG_RDB_INIT_PAGE : 0));
@@ -372,7 +427,7 @@ rdb_am_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 	/* the whole batch is one insertion as far as SSI is concerned */
 	CheckForSerializableConflictIn(rel, NULL, InvalidBlockNumber);
 
-	rdb_l0_insert_tuples(rel, heaptuples, nslots, bistate);
+	rdb_l0_insert_tuples(rel, heaptuples, nslots, bistate, options);
 
 	/* hand the TIDs back (toasted copies die with the batch's context) */
 	for (i = 0; i < nslots; i++)
@@ -592,6 +647,8 @@ rdb_am_tuple_delete(Relation rel, ItemPointer tid, CommandId cid,
 	TransactionId new_xmax;
 	uint16		new_infomask;
 	uint16		new_infomask2;
+	HeapTuple	old_image;
+	uint8		xlflags;
 
 	if (IsInParallelMode())
 		ereport(ERROR,
@@ -654,6 +711,9 @@ recheck:
 								  xid, LockTupleExclusive, true,
 								  &new_xmax, &new_infomask, &new_infomask2);
 
+	/* what logical decoding needs of the old row (nothing below logical) */
+	old_image = rdb_xlog_old_row_image(rel, &tp, NULL, &xlflags);
+
 	START_CRIT_SECTION();
 	PageSetPrunable(page, xid);
 	tp.t_data->t_infomask &= ~(HEAP_XMAX_BITS | HEAP_MOVED);
@@ -667,10 +727,13 @@ recheck:
 	if (changingPart)
 		HeapTupleHeaderSetMovedPartitions(tp.t_data);
 	MarkBufferDirty(buffer);
-	rdb_log_header_change(rel, buffer, ItemPointerGetOffsetNumber(tid), xid);
+	l0_log_row_change(rel, buffer, ItemPointerGetOffsetNumber(tid), xid,
+					  RDB_ROW_DELETE, xlflags, old_image);
 	END_CRIT_SECTION();
 
 	LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
+	if (old_image != NULL)
+		heap_freetuple(old_image);
 
 	/* the row's out-of-line values go with it */
 	if (HeapTupleHasExternal(&tp))
@@ -718,6 +781,9 @@ l0_update(Relation rel, ItemPointer otid, HeapTuple newtup, CommandId cid,
 	CommandId	cmax = cid;
 	bool		need_toast;
 	Size		newtupsize;
+	HeapTuple	old_image;
+	uint8		xlflags;
+	xl_rdb_old_tuple oldhdr;
 
 	if (IsInParallelMode())
 		ereport(ERROR,
@@ -821,6 +887,14 @@ recheck:
 
 	HeapTupleHeaderAdjustCmax(oldtup.t_data, &cmax, &iscombo);
 
+	/*
+	 * What logical decoding needs of the old row, taken while its page is
+	 * still locked (as heap_update does); nothing below wal_level logical.
+	 */
+	old_image = rdb_xlog_old_row_image(rel, &oldtup, newtup, &xlflags);
+	if (xlflags & RDB_XLF_LOGICAL)
+		xlflags |= RDB_XLF_CONTAINS_NEW_TUPLE;
+
 	need_toast = HeapTupleHasExternal(&oldtup) ||
 		HeapTupleHasExternal(newtup) ||
 		newtup->t_len > TOAST_TUPLE_THRESHOLD;
@@ -908,11 +982,15 @@ recheck:
 		xlrec.prune_xid = xid;
 		rdb_xlog_fill_header(&xlrec.old, oldtup.t_data,
 							 ItemPointerGetOffsetNumber(otid));
+		xlrec.flags = xlflags;
 
 		XLogBeginInsert();
 		XLogRegisterData((char *) &xlrec, SizeOfRdbUpdate);
+		if (old_image != NULL)
+			rdb_xlog_register_old_row(old_image, &oldhdr);
 		XLogRegisterBuffer(0, newbuf,
-						   REGBUF_STANDARD | (page_is_new ? REGBUF_WILL_INIT : 0));
+						   REGBUF_STANDARD | (page_is_new ? REGBUF_WILL_INIT : 0) |
+						   (xlflags & RDB_XLF_CONTAINS_NEW_TUPLE ? REGBUF_KEEP_DATA : 0));
 		XLogRegisterBufData(0, (char *) PageGetItem(newpage, lp),
 							ItemIdGetLength(lp));
 		if (newbuf != buffer)
@@ -932,6 +1010,8 @@ recheck:
 
 	if (have_tuple_lock)
 		rdb_release_tuplock(rel, &oldtup.t_self, *lockmode);
+	if (old_image != NULL)
+		heap_freetuple(old_image);
 
 	pgstat_count_heap_update(rel, false);
 
