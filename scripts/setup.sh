@@ -101,16 +101,16 @@ fi
 # Citus, the distributed engine rustydb users grow into, is third-party code
 # that the repository never contains.  Where a local copy of its release
 # tarball sits beside the project (../shared/vendor, or RDB_CITUS_TARBALL),
-# build it once with ../shared/tools/build_citus.sh so that t/021_citus.pl
+# build it once with ../shared/tools/build_citus.sh so that t/031_citus.pl
 # runs; elsewhere that test skips, saying so.  A failed build is reported
 # and skipped, never fatal: it only costs that one test.
 citus_tarball=${RDB_CITUS_TARBALL:-$(ls "$REPO"/../shared/vendor/citus-*.tar.gz 2>/dev/null | tail -n 1)}
 citus_script=${RDB_CITUS_BUILD_SCRIPT:-$REPO/../shared/tools/build_citus.sh}
 if [ "${RDB_SKIP_CITUS:-0}" != 1 ] && [ -n "$citus_tarball" ] && [ -f "$citus_script" ] &&
 	[ ! -f "$($PG_CONFIG --pkglibdir)/citus.so" ]; then
-	log "building Citus from $citus_tarball (for t/021_citus.pl; log in /tmp/rustydb_citus_build.log)"
+	log "building Citus from $citus_tarball (for t/031_citus.pl; log in /tmp/rustydb_citus_build.log)"
 	if ! timeout 900 bash "$citus_script" "$citus_tarball" >/tmp/rustydb_citus_build.log 2>&1; then
-		log "Citus build failed (last lines below); t/021_citus.pl will skip"
+		log "Citus build failed (last lines below); t/031_citus.pl will skip"
 		tail -n 15 /tmp/rustydb_citus_build.log
 	fi
 fi

@@ -1,4 +1,4 @@
-# t/021_citus.pl
+# t/031_citus.pl
 #	Citus operations that copy shards through logical replication keep
 #	every write made to a distributed rustydb table meanwhile.
 #

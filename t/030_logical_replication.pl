@@ -1,4 +1,4 @@
-# t/020_logical_replication.pl
+# t/030_logical_replication.pl
 #	Logical replication of rustydb tables under a concurrent workload, in
 #	both directions, with a streaming standby of the publisher checking
 #	every rustydb record at wal_level = logical.
