@@ -6,11 +6,23 @@
  *
  * Every scan walks pages in block order and, within a page, line pointers
  * in offset order, so scan order is row-number order (which CREATE INDEX
- * CONCURRENTLY's validation merge and TID-range scans rely on).  A page is
- * read "page at a time": under a share lock we collect the offsets of the
- * tuples visible to the snapshot, then drop the lock and return tuples from
- * the pinned buffer (BufferHeapTupleTableSlot).  The pin keeps the tuples in
- * place: VACUUM needs a cleanup lock to move them.
+ * CONCURRENTLY's validation merge and TID-range scans rely on).
+ *
+ * With an MVCC snapshot a page is read "page at a time": under a share lock
+ * we collect the offsets of the tuples visible to the snapshot, then drop
+ * the lock and return tuples from the pinned buffer
+ * (BufferHeapTupleTableSlot).  The pin keeps the tuples in place: VACUUM
+ * needs a cleanup lock to move them.
+ *
+ * Any other snapshot (SnapshotDirty, SnapshotSelf, SnapshotAny, ...) and
+ * scans whose caller disallows page mode are read "tuple at a time", as heap
+ * does (heap_beginscan clears SO_ALLOW_PAGEMODE for them): the visibility of
+ * each tuple is decided, under a share lock, only when the scan moves to it.
+ * HeapTupleSatisfiesDirty reports the inserting/deleting transaction in
+ * snapshot->xmin/xmax, and its callers (the logical replication apply
+ * worker's RelationFindReplTupleSeq, for one) read them right after each
+ * tuple is returned: page mode would leave there the values of the page's
+ * last tuple instead.  Bitmap scans stay page-at-a-time, as in heap.
  *
  * Block 0 is the metapage and yields no rows; so does any page that is not
  * an L0 page of the generation equal to its block number.
@@ -66,6 +78,7 @@ typedef struct RdbScanDescData
 	BlockNumber cblock;			/* current block */
 	Buffer		cbuf;			/* pinned current buffer, or InvalidBuffer */
 	int			cindex;			/* index into vistuples of current tuple */
+	OffsetNumber coff;			/* tuple mode: current offset, or Invalid */
 	int			ntuples;		/* number of visible tuples on the page */
 	OffsetNumber vistuples[MaxHeapTuplesPerPage];
 	HeapTupleData ctup;			/* current tuple */
@@ -201,6 +214,107 @@ scan_load_page(RdbScanDesc scan, BlockNumber blkno,
 	scan->ntuples = ntup;
 }
 
+/* page mode or tuple at a time?  (heap_beginscan's rule) */
+static inline bool
+scan_pagemode(RdbScanDesc scan)
+{
+	return (scan->base.rs_flags & SO_ALLOW_PAGEMODE) != 0;
+}
+
+/*
+ * Tuple mode: read block blkno and leave it pinned, unlocked, positioned
+ * before its first (forward) or after its last (backward) tuple.
+ */
+static void
+scan_pin_page(RdbScanDesc scan, BlockNumber blkno)
+{
+	Relation	rel = scan->base.rs_rd;
+	int64		miss_us;
+
+	if (BufferIsValid(scan->cbuf))
+	{
+		ReleaseBuffer(scan->cbuf);
+		scan->cbuf = InvalidBuffer;
+	}
+	CHECK_FOR_INTERRUPTS();
+
+	scan->cblock = blkno;
+	scan->cbuf = rdb_read_buffer_timed(rel, blkno, scan->strategy, &miss_us);
+	scan_note_read(scan, blkno, miss_us);
+	LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
+	rdb_l0_page_check(rel, scan->cbuf);
+	LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
+	scan->coff = InvalidOffsetNumber;
+	scan->ntuples = 0;
+}
+
+/*
+ * Tuple mode: move to the next tuple of the pinned current page that the
+ * snapshot sees, checking the visibility of one tuple at a time under a
+ * share lock.  The line pointer array is re-read at each call, so rows added
+ * to the page since it was pinned are seen, as in heapgettup.  Sets
+ * scan->ctup; false when the page has no further visible tuple in that
+ * direction (the caller then moves on to another page).
+ */
+static bool
+scan_page_next_visible(RdbScanDesc scan, bool forward)
+{
+	Relation	rel = scan->base.rs_rd;
+	Snapshot	snapshot = scan->base.rs_snapshot;
+	Page		page;
+	bool		found = false;
+
+	LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(scan->cbuf);
+	if (rdb_l0_page_is_l0(page) &&
+		RdbPageGetOpaque(page)->generation == scan->cblock)
+	{
+		int			maxoff = PageGetMaxOffsetNumber(page);
+		int			off = scan->coff;
+
+		for (;;)
+		{
+			ItemId		lp;
+			HeapTupleData tup;
+			bool		valid;
+
+			if (off == InvalidOffsetNumber)
+				off = forward ? FirstOffsetNumber : maxoff;
+			else
+				off += forward ? 1 : -1;
+			if (off < FirstOffsetNumber || off > maxoff)
+				break;
+
+			lp = PageGetItemId(page, off);
+			if (!ItemIdIsNormal(lp))
+				continue;
+			tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+			tup.t_len = ItemIdGetLength(lp);
+			tup.t_tableOid = RelationGetRelid(rel);
+			ItemPointerSet(&tup.t_self, scan->cblock, off);
+
+			if (snapshot == NULL)
+				valid = true;
+			else
+			{
+				valid = HeapTupleSatisfiesVisibility(&tup, snapshot, scan->cbuf);
+				HeapCheckForSerializableConflictOut(valid, rel, &tup,
+													scan->cbuf, snapshot);
+			}
+			if (valid)
+			{
+				scan->ctup = tup;
+				found = true;
+				break;
+			}
+		}
+		if (found)
+			scan->coff = (OffsetNumber) off;
+	}
+	LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
+	return found;
+}
+
 /* point scan->ctup at vistuples[cindex] of the current page */
 static void
 scan_set_ctup(RdbScanDesc scan)
@@ -265,6 +379,44 @@ scan_next_block(RdbScanDesc scan, ScanDirection dir)
 	return scan->cblock - 1;
 }
 
+/* the end of a scan: drop the page */
+static void
+scan_finish(RdbScanDesc scan)
+{
+	if (BufferIsValid(scan->cbuf))
+		ReleaseBuffer(scan->cbuf);
+	scan->cbuf = InvalidBuffer;
+	scan->cblock = InvalidBlockNumber;
+	scan->inited = false;
+	scan->ntuples = 0;
+	scan_end_read_run(scan);
+}
+
+/* scan_next_tuple for tuple-at-a-time scans */
+static bool
+scan_next_tuple_tmode(RdbScanDesc scan, ScanDirection dir)
+{
+	bool		forward = ScanDirectionIsForward(dir);
+
+	if (scan->inited && scan_page_next_visible(scan, forward))
+		return true;
+
+	for (;;)
+	{
+		BlockNumber blk = scan_next_block(scan, dir);
+
+		if (!BlockNumberIsValid(blk))
+		{
+			scan_finish(scan);
+			return false;
+		}
+		scan_pin_page(scan, blk);
+		scan->inited = true;
+		if (scan_page_next_visible(scan, forward))
+			return true;
+	}
+}
+
 /*
  * Advance to the next visible tuple in the given direction; false at the
  * end of the scan.
@@ -273,6 +425,9 @@ static bool
 scan_next_tuple(RdbScanDesc scan, ScanDirection dir)
 {
 	bool		forward = ScanDirectionIsForward(dir);
+
+	if (!scan_pagemode(scan))
+		return scan_next_tuple_tmode(scan, dir);
 
 	if (scan->inited)
 	{
@@ -290,13 +445,7 @@ scan_next_tuple(RdbScanDesc scan, ScanDirection dir)
 
 		if (!BlockNumberIsValid(blk))
 		{
-			if (BufferIsValid(scan->cbuf))
-				ReleaseBuffer(scan->cbuf);
-			scan->cbuf = InvalidBuffer;
-			scan->cblock = InvalidBlockNumber;
-			scan->inited = false;
-			scan->ntuples = 0;
-			scan_end_read_run(scan);
+			scan_finish(scan);
 			return false;
 		}
 		scan_load_page(scan, blk, NULL, 0);
@@ -379,6 +528,9 @@ rdb_am_scan_begin(Relation rel, Snapshot snapshot, int nkeys,
 	scan->base.rs_key = NULL;
 	scan->base.rs_flags = flags;
 	scan->base.rs_parallel = pscan;
+	/* tuple at a time unless the snapshot is MVCC, as heap_beginscan */
+	if (!(snapshot && IsMVCCSnapshot(snapshot)))
+		scan->base.rs_flags &= ~SO_ALLOW_PAGEMODE;
 	scan->cbuf = InvalidBuffer;
 	ItemPointerSetInvalid(&scan->mintid);
 	ItemPointerSetInvalid(&scan->maxtid);
@@ -414,7 +566,8 @@ rdb_am_scan_rescan(TableScanDesc sscan, struct ScanKeyData *key,
 			scan->base.rs_flags |= SO_ALLOW_SYNC;
 		else
 			scan->base.rs_flags &= ~SO_ALLOW_SYNC;
-		if (allow_pagemode)
+		if (allow_pagemode && scan->base.rs_snapshot &&
+			IsMVCCSnapshot(scan->base.rs_snapshot))
 			scan->base.rs_flags |= SO_ALLOW_PAGEMODE;
 		else
 			scan->base.rs_flags &= ~SO_ALLOW_PAGEMODE;
@@ -621,7 +774,10 @@ rdb_am_scan_sample_next_block(TableScanDesc sscan, SampleScanState *scanstate)
 		return false;
 	}
 
-	scan_load_page(scan, blkno, NULL, 0);
+	if (scan_pagemode(scan))
+		scan_load_page(scan, blkno, NULL, 0);
+	else
+		scan_pin_page(scan, blkno);
 	scan->inited = true;
 	return true;
 }
@@ -655,6 +811,11 @@ rdb_am_scan_sample_next_tuple(TableScanDesc sscan, SampleScanState *scanstate,
 	TsmRoutine *tsm = scanstate->tsmroutine;
 	Page		page = BufferGetPage(scan->cbuf);
 	OffsetNumber maxoff;
+	bool		pagemode = scan_pagemode(scan);
+
+	/* tuple at a time: the page stays share-locked while we look at it */
+	if (!pagemode)
+		LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
 
 	/* a non-L0 page (the metapage) offers the sampler no tuples at all */
 	if (!rdb_l0_page_is_l0(page) ||
@@ -672,17 +833,35 @@ rdb_am_scan_sample_next_tuple(TableScanDesc sscan, SampleScanState *scanstate,
 		off = tsm->NextSampleTuple(scanstate, scan->cblock, maxoff);
 		if (!OffsetNumberIsValid(off))
 		{
+			if (!pagemode)
+				LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
 			ExecClearTuple(slot);
 			return false;
 		}
 		lp = PageGetItemId(page, off);
-		if (!ItemIdIsNormal(lp) || !sample_offset_visible(scan, off))
+		if (!ItemIdIsNormal(lp) ||
+			(pagemode && !sample_offset_visible(scan, off)))
 			continue;
 
 		scan->ctup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
 		scan->ctup.t_len = ItemIdGetLength(lp);
 		scan->ctup.t_tableOid = RelationGetRelid(scan->base.rs_rd);
 		ItemPointerSet(&scan->ctup.t_self, scan->cblock, off);
+		if (!pagemode)
+		{
+			Snapshot	snapshot = scan->base.rs_snapshot;
+			bool		valid;
+
+			valid = snapshot == NULL ||
+				HeapTupleSatisfiesVisibility(&scan->ctup, snapshot, scan->cbuf);
+			if (snapshot != NULL)
+				HeapCheckForSerializableConflictOut(valid, scan->base.rs_rd,
+													&scan->ctup, scan->cbuf,
+													snapshot);
+			if (!valid)
+				continue;
+			LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
+		}
 		pgstat_count_heap_getnext(scan->base.rs_rd);
 		ExecStoreBufferHeapTuple(&scan->ctup, slot, scan->cbuf);
 		return true;
