@@ -11,8 +11,8 @@
  * corruption instead of being read as tuples.
  *
  * Finding room for a new tuple follows heap's hio.c: a cached target block,
- * then the free space map, then extending the relation under the relation
- * extension lock.  A new page is zeroed on extension and initialised by the
+ * then the free space map, then the relation's last page, then extending
+ * the relation under the relation extension lock.  A new page is zeroed on extension and initialised by the
  * caller inside the critical section that WAL-logs the first tuple on it
  * (XLOG_RDB_INIT_PAGE), so a crash can leave at most an all-zero page, which
  * every reader skips and the next insert initialises.
@@ -314,6 +314,7 @@ rdb_l0_get_buffer_for_tuple(Relation rel, Size len, Buffer otherBuffer,
 	Size		saveFreeSpace;
 	BlockNumber targetBlock;
 	BlockNumber otherBlock;
+	BlockNumber nblocks;
 	instr_time	ext_start;
 	instr_time	ext_time;
 	Buffer		buf;
@@ -341,6 +342,20 @@ rdb_l0_get_buffer_for_tuple(Relation rel, Size len, Buffer otherBuffer,
 
 	if (targetBlock == InvalidBlockNumber)
 		targetBlock = GetPageWithFreeSpace(rel, len + saveFreeSpace);
+
+	/*
+	 * If the FSM knows nothing (only VACUUM fills it), try the last page
+	 * before extending, as hio.c does: the cached target block is lost in
+	 * every new backend and at every relcache invalidation, and without this
+	 * each of those would start a new page.  If the last page is full, the
+	 * loop below records its free space and asks the FSM again.
+	 */
+	if (targetBlock == InvalidBlockNumber)
+	{
+		nblocks = RelationGetNumberOfBlocks(rel);
+		if (nblocks > RDB_FIRST_DATA_BLKNO)
+			targetBlock = nblocks - 1;
+	}
 
 	while (targetBlock != InvalidBlockNumber)
 	{
@@ -408,9 +423,29 @@ rdb_l0_get_buffer_for_tuple(Relation rel, Size len, Buffer otherBuffer,
 	if (!RELATION_IS_LOCAL(rel))
 		LockRelationForExtension(rel, ExclusiveLock);
 
-	if (RelationGetNumberOfBlocks(rel) == 0)
+	nblocks = RelationGetNumberOfBlocks(rel);
+	if (nblocks == 0)
 		elog(ERROR, "rustydb relation \"%s\" has no metapage",
 			 RelationGetRelationName(rel));
+
+	/*
+	 * A TID's block number is the page's generation, and generations from
+	 * RDB_FIRST_REMAPPED_GENERATION up mean "reused page" (l0.h): a block at
+	 * or beyond it could hold rows that no TID can name.
+	 */
+	if (nblocks >= RDB_FIRST_REMAPPED_GENERATION)
+	{
+		if (!RELATION_IS_LOCAL(rel))
+			UnlockRelationForExtension(rel, ExclusiveLock);
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("cannot extend rustydb table \"%s\" beyond %u blocks",
+						RelationGetRelationName(rel),
+						RDB_FIRST_REMAPPED_GENERATION),
+				 errdetail("Row identifiers of a rustydb table address at most %u pages of row storage.",
+						   RDB_FIRST_REMAPPED_GENERATION),
+				 errhint("Delete rows and VACUUM the table to make room, or move rows to another table.")));
+	}
 
 	if (bistate && bistate->current_buf != InvalidBuffer)
 	{
