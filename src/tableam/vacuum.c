@@ -12,19 +12,33 @@
  *	   LP_DEAD line pointers and the page is defragmented (XLOG_RDB_PRUNE);
  *	   rows old enough are frozen (heap_prepare/execute_freeze_tuple,
  *	   XLOG_RDB_SET_HEADERS).  The TIDs of LP_DEAD items are collected.
- *	   A page whose cleanup lock is busy (a cursor sits on it) is only
- *	   inspected, unless the vacuum is aggressive, which waits.
- *	2. index pass: index_bulk_delete removes entries pointing to those TIDs.
+ *	   A page whose cleanup lock is busy (a cursor sits on it) is processed
+ *	   under a share lock without pruning (heap's lazy_scan_noprune); even an
+ *	   aggressive vacuum waits for the cleanup lock only when a row there
+ *	   must be frozen now.
+ *	2. index pass: the index entries pointing to those TIDs are removed,
+ *	   by parallel workers when the table has two or more indexes (heap's
+ *	   rules and vacuumparallel.c; never for temporary tables).
  *	3. second heap pass: the LP_DEAD items become LP_UNUSED (reusable), and
  *	   the free space is recorded in the free space map.
- *	   Without indexes, pass 1 marks the items unused directly.
+ *	   Without indexes, pass 1 marks the items unused directly; without
+ *	   index vacuuming (INDEX_CLEANUP off, failsafe) they stay LP_DEAD and
+ *	   pass 1 records the pages' free space.
  *	4. index cleanup, truncation of empty tail pages (with a conditional
- *	   AccessExclusiveLock, like heap), pg_class and pgstat updates.
+ *	   AccessExclusiveLock, like heap), pg_class and pgstat updates, and
+ *	   heap's end-of-vacuum report (VERBOSE; log_autovacuum_min_duration).
+ *
+ * Heap's wraparound failsafe (vacuum_failsafe_age) is checked at the start,
+ * every 4 GB of pages and before each index pass: once relfrozenxid or
+ * relminmxid is that old, index vacuuming, index cleanup, truncation and
+ * cost delays stop, so the freezing finishes as fast as possible.
  *
  * Progress is reported through pg_stat_progress_vacuum.
  *
- * Memory: the dead-TID array is sized by maintenance_work_mem (or
- * autovacuum_work_mem); when it fills, passes 2 and 3 run early.
+ * Memory: the dead-TID array (VacDeadItems) is sized as heap's
+ * dead_items_max_items, in 64-bit arithmetic, from maintenance_work_mem (or
+ * autovacuum_work_mem); it lives in the parallel context's DSM when workers
+ * are used.  When it fills, passes 2 and 3 run early.
  *
  * IDENTIFICATION
  *	  src/tableam/vacuum.c
@@ -53,6 +67,10 @@
 #include "commands/dbcommands.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/pg_rusage.h"
+#include "utils/timestamp.h"
+#include "executor/instrument.h"
+#include "access/transam.h"
 #include "utils/rel.h"
 
 #include "rustydb/rustydb.h"
@@ -64,15 +82,26 @@
 #define REL_TRUNCATE_MINIMUM	1000
 #define REL_TRUNCATE_FRACTION	16
 
+/* check the wraparound failsafe after every 4 GB of pages, as heap */
+#define FAILSAFE_EVERY_PAGES \
+	((BlockNumber) (((uint64) 4 * 1024 * 1024 * 1024) / BLCKSZ))
+
 typedef struct RdbVacState
 {
 	Relation	rel;
 	Relation   *indrels;
 	int			nindexes;
 	BufferAccessStrategy bstrategy;
+	ParallelVacuumState *pvs;	/* parallel index vacuuming, or NULL */
 	bool		aggressive;
-	bool		do_index_cleanup;
+	bool		do_index_vacuuming; /* remove index entries of dead items */
+	bool		do_index_cleanup;	/* amvacuumcleanup at the end */
+	bool		do_rel_truncate;
+	bool		failsafe_active;	/* wraparound failsafe triggered */
 	int			elevel;
+	char	   *dbname;
+	char	   *nspname;
+	char	   *relname;
 
 	TransactionId OldestXmin;
 	TransactionId FreezeLimit;
@@ -80,10 +109,8 @@ typedef struct RdbVacState
 	TransactionId NewRelfrozenXid;
 	MultiXactId NewRelminMxid;
 
-	/* dead TIDs awaiting index cleanup, in TID order */
-	ItemPointerData *dead;
-	int			ndead;
-	int			maxdead;
+	/* dead TIDs awaiting index vacuuming, in TID order */
+	VacDeadItems *dead_items;
 
 	IndexBulkDeleteResult **indstats;
 
@@ -91,37 +118,96 @@ typedef struct RdbVacState
 	BlockNumber scanned_pages;
 	BlockNumber nonempty_pages; /* 1 + last page with a row left */
 	BlockNumber pages_removed;
-	BlockNumber cleanup_skipped;	/* pages we could only inspect */
+	BlockNumber cleanup_skipped;	/* pages processed without cleanup lock */
+	BlockNumber missed_dead_pages;	/* ... of which had dead rows left */
 	int			num_index_scans;
 
 	int64		tuples_deleted;
 	int64		live_tuples;
 	int64		recently_dead_tuples;
+	int64		missed_dead_tuples; /* dead, on pages we could not prune */
 	int64		frozen_tuples;
 	int64		lpdead_removed;
+	int64		lpdead_left;	/* LP_DEAD items left for a later vacuum */
 } RdbVacState;
 
-/* index_bulk_delete callback: is this TID one of ours to remove? */
-static bool
-vac_tid_reaped(ItemPointer itemptr, void *state)
+/*
+ * vac_max_dead_items
+ *		How many dead TIDs one index pass may collect: heap's
+ *		dead_items_max_items.  (autovacuum_)maintenance_work_mem bounds it,
+ *		and so does MaxAllocSize; a small table needs no more than
+ *		rel_pages * MaxHeapTuplesPerPage.  Without indexes the items are
+ *		removed page by page, so one page's worth is enough.  All in 64
+ *		bits: rel_pages * MaxHeapTuplesPerPage overflows 32 bits above
+ *		about 14.7 million pages (112 GiB).
+ */
+static int
+vac_max_dead_items(RdbVacState *vac)
 {
-	RdbVacState *vac = (RdbVacState *) state;
-	int			lo = 0;
-	int			hi = vac->ndead - 1;
+	int64		max_items;
+	int			vac_work_mem = (IsAutoVacuumWorkerProcess() &&
+								autovacuum_work_mem != -1) ?
+		autovacuum_work_mem : maintenance_work_mem;
 
-	while (lo <= hi)
+	if (vac->nindexes == 0)
+		return MaxHeapTuplesPerPage;
+
+	max_items = MAXDEADITEMS((int64) vac_work_mem * 1024);
+	max_items = Min(max_items, INT_MAX);
+	max_items = Min(max_items, (int64) MAXDEADITEMS(MaxAllocSize));
+	max_items = Min(max_items,
+					(int64) Max(vac->rel_pages, 1) * MaxHeapTuplesPerPage);
+	max_items = Max(max_items, MaxHeapTuplesPerPage);
+	return (int) max_items;
+}
+
+/*
+ * vac_check_failsafe
+ *		Heap's wraparound failsafe (lazy_check_wraparound_failsafe): when
+ *		relfrozenxid or relminmxid is older than vacuum_failsafe_age /
+ *		vacuum_multixact_failsafe_age, stop everything that is not needed to
+ *		advance them (index vacuuming and cleanup, truncation) and stop cost
+ *		delays.  Returns true if the failsafe is (now) active.
+ */
+static bool
+vac_check_failsafe(RdbVacState *vac)
+{
+	if (vac->failsafe_active)
+		return true;
+
+	if (unlikely(vacuum_xid_failsafe_check(vac->rel->rd_rel->relfrozenxid,
+										   vac->rel->rd_rel->relminmxid)))
 	{
-		int			mid = lo + (hi - lo) / 2;
-		int			cmp = ItemPointerCompare(itemptr, &vac->dead[mid]);
+		vac->failsafe_active = true;
+		vac->do_index_vacuuming = false;
+		vac->do_index_cleanup = false;
+		vac->do_rel_truncate = false;
 
-		if (cmp == 0)
-			return true;
-		if (cmp < 0)
-			hi = mid - 1;
-		else
-			lo = mid + 1;
+		ereport(WARNING,
+				(errmsg("bypassing nonessential maintenance of table \"%s.%s.%s\" as a failsafe after %d index scans",
+						vac->dbname, vac->nspname, vac->relname,
+						vac->num_index_scans),
+				 errdetail("The table's relfrozenxid or relminmxid is too far in the past."),
+				 errhint("Consider increasing configuration parameter \"maintenance_work_mem\" or \"autovacuum_work_mem\".\n"
+						 "You might also need to consider other ways for VACUUM to keep up with the allocation of transaction IDs.")));
+
+		/* stop applying cost limits from this point on */
+		VacuumCostActive = false;
+		VacuumCostBalance = 0;
+		return true;
 	}
 	return false;
+}
+
+/* append one dead TID; the caller made sure there is room */
+static inline void
+vac_add_dead(RdbVacState *vac, BlockNumber blkno, OffsetNumber off)
+{
+	VacDeadItems *d = vac->dead_items;
+
+	Assert(d->num_items < d->max_items);
+	ItemPointerSet(&d->items[d->num_items], blkno, off);
+	d->num_items++;
 }
 
 static void
@@ -258,8 +344,7 @@ vac_prune_page(RdbVacState *vac, Buffer buf, BlockNumber blkno)
 		if (ItemIdIsDead(lp))
 		{
 			/* collected for the index pass */
-			ItemPointerSet(&vac->dead[vac->ndead], blkno, off);
-			vac->ndead++;
+			vac_add_dead(vac, blkno, off);
 			continue;
 		}
 		if (!ItemIdIsNormal(lp))
@@ -322,73 +407,178 @@ vac_prune_page(RdbVacState *vac, Buffer buf, BlockNumber blkno)
 }
 
 /*
- * A page we could not cleanup-lock: count its rows, collect LP_DEAD items,
- * and keep relfrozenxid honest about the xids left on it.
+ * vac_scan_noprune
+ *		A page we could not cleanup-lock (someone holds a pin, e.g. a cursor
+ *		sitting on it): heap's lazy_scan_noprune.  Under a share lock, count
+ *		its rows as heap would, collect its LP_DEAD items for the index pass,
+ *		and keep relfrozenxid/relminmxid honest about the xids left on it.
+ *
+ * Returns false, having changed nothing, when the vacuum is aggressive and a
+ * row on the page must be frozen now: only then does the caller wait for the
+ * cleanup lock.  Dead rows found here stay (missed_dead_tuples) and do not
+ * count as live.  *hasrows tells whether the page still holds rows.
  */
-static void
-vac_inspect_page(RdbVacState *vac, Buffer buf, BlockNumber blkno)
+static bool
+vac_scan_noprune(RdbVacState *vac, Buffer buf, BlockNumber blkno,
+				 bool *hasrows)
 {
 	Page		page = BufferGetPage(buf);
 	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
 	OffsetNumber off;
+	OffsetNumber deadoffsets[MaxHeapTuplesPerPage];
+	int			lpdead_items = 0;
+	int64		live_tuples = 0;
+	int64		recently_dead_tuples = 0;
+	int64		missed_dead_tuples = 0;
+	TransactionId NoFreezePageRelfrozenXid = vac->NewRelfrozenXid;
+	MultiXactId NoFreezePageRelminMxid = vac->NewRelminMxid;
 
+	*hasrows = false;
 	for (off = FirstOffsetNumber; off <= maxoff; off++)
 	{
 		ItemId		lp = PageGetItemId(page, off);
-		HeapTupleHeader htup;
+		HeapTupleData tup;
 
+		if (!ItemIdIsUsed(lp))
+			continue;
 		if (ItemIdIsDead(lp))
 		{
-			ItemPointerSet(&vac->dead[vac->ndead], blkno, off);
-			vac->ndead++;
+			deadoffsets[lpdead_items++] = off;
 			continue;
 		}
 		if (!ItemIdIsNormal(lp))
 			continue;
-		htup = (HeapTupleHeader) PageGetItem(page, lp);
-		heap_tuple_would_freeze(htup, vac->FreezeLimit, vac->MultiXactCutoff,
-								&vac->NewRelfrozenXid, &vac->NewRelminMxid);
-		vac->live_tuples++;
-		vac->nonempty_pages = blkno + 1;
+
+		*hasrows = true;
+		tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+		tup.t_len = ItemIdGetLength(lp);
+		tup.t_tableOid = RelationGetRelid(vac->rel);
+		ItemPointerSet(&tup.t_self, blkno, off);
+
+		if (heap_tuple_would_freeze(tup.t_data, vac->FreezeLimit,
+									vac->MultiXactCutoff,
+									&NoFreezePageRelfrozenXid,
+									&NoFreezePageRelminMxid))
+		{
+			/* an aggressive vacuum must freeze it: wait for the lock */
+			if (vac->aggressive)
+				return false;
+			/* else relfrozenxid just cannot advance past this row's xids */
+		}
+
+		switch (HeapTupleSatisfiesVacuum(&tup, vac->OldestXmin, buf))
+		{
+			case HEAPTUPLE_DELETE_IN_PROGRESS:
+			case HEAPTUPLE_LIVE:
+				live_tuples++;
+				break;
+			case HEAPTUPLE_DEAD:
+				/* would be removed if we could prune; heap doesn't count it live */
+				missed_dead_tuples++;
+				break;
+			case HEAPTUPLE_RECENTLY_DEAD:
+				recently_dead_tuples++;
+				break;
+			case HEAPTUPLE_INSERT_IN_PROGRESS:
+				/* the inserter updates the counts at commit */
+				break;
+			default:
+				elog(ERROR, "unexpected HeapTupleSatisfiesVacuum result");
+		}
 	}
+
+	vac->NewRelfrozenXid = NoFreezePageRelfrozenXid;
+	vac->NewRelminMxid = NoFreezePageRelminMxid;
+
+	if (lpdead_items > 0)
+	{
+		if (vac->nindexes == 0 || !vac->do_index_vacuuming)
+		{
+			/* no index pass will make them unused this time */
+			missed_dead_tuples += lpdead_items;
+			*hasrows = true;
+		}
+		else
+		{
+			int			i;
+
+			for (i = 0; i < lpdead_items; i++)
+				vac_add_dead(vac, blkno, deadoffsets[i]);
+		}
+	}
+
+	vac->live_tuples += live_tuples;
+	vac->recently_dead_tuples += recently_dead_tuples;
+	vac->missed_dead_tuples += missed_dead_tuples;
+	if (missed_dead_tuples > 0)
+		vac->missed_dead_pages++;
 	vac->cleanup_skipped++;
+	return true;
 }
 
 /*
- * Passes 2 and 3: remove index entries of the collected TIDs, then make
- * their line pointers reusable.
+ * Passes 2 and 3 (heap's lazy_vacuum): remove the index entries of the
+ * collected TIDs, then make their line pointers reusable.
+ *
+ * Without index vacuuming (INDEX_CLEANUP off, or the failsafe) the items
+ * stay LP_DEAD until a later vacuum; their pages' free space was recorded
+ * in the FSM by the first pass.
  */
 static void
 vac_dead_items(RdbVacState *vac)
 {
+	VacDeadItems *dead = vac->dead_items;
 	int			i;
 	int			start;
 
-	if (vac->ndead == 0)
+	if (dead->num_items == 0)
 		return;
 
-	if (!vac->do_index_cleanup)
+	if (!vac->do_index_vacuuming || vac_check_failsafe(vac))
 	{
-		/* INDEX_CLEANUP off: the items stay LP_DEAD until a later vacuum */
-		vac->ndead = 0;
+		vac->lpdead_left += dead->num_items;
+		dead->num_items = 0;
 		return;
 	}
 
 	pgstat_progress_update_param(PROGRESS_VACUUM_PHASE,
 								 PROGRESS_VACUUM_PHASE_VACUUM_INDEX);
-	for (i = 0; i < vac->nindexes; i++)
+	if (vac->pvs)
 	{
-		IndexVacuumInfo ivinfo;
+		parallel_vacuum_bulkdel_all_indexes(vac->pvs,
+											(long) Max(vac->rel->rd_rel->reltuples, 0),
+											vac->num_index_scans);
+		if (vac_check_failsafe(vac))
+		{
+			vac->lpdead_left += dead->num_items;
+			dead->num_items = 0;
+			return;
+		}
+	}
+	else
+	{
+		for (i = 0; i < vac->nindexes; i++)
+		{
+			IndexVacuumInfo ivinfo;
 
-		ivinfo.index = vac->indrels[i];
-		ivinfo.analyze_only = false;
-		ivinfo.report_progress = false;
-		ivinfo.estimated_count = true;
-		ivinfo.message_level = vac->elevel;
-		ivinfo.num_heap_tuples = vac->rel->rd_rel->reltuples;
-		ivinfo.strategy = vac->bstrategy;
-		vac->indstats[i] = index_bulk_delete(&ivinfo, vac->indstats[i],
-											 vac_tid_reaped, (void *) vac);
+			ivinfo.index = vac->indrels[i];
+			ivinfo.analyze_only = false;
+			ivinfo.report_progress = false;
+			ivinfo.estimated_count = true;
+			ivinfo.message_level = vac->elevel;
+			ivinfo.num_heap_tuples = Max(vac->rel->rd_rel->reltuples, 0);
+			ivinfo.strategy = vac->bstrategy;
+			vac->indstats[i] = vac_bulkdel_one_index(&ivinfo, vac->indstats[i],
+													 dead);
+			/* as heap: stop here if the failsafe triggers meanwhile */
+			if (vac_check_failsafe(vac))
+			{
+				/* entries may remain in other indexes: keep the items LP_DEAD */
+				vac->lpdead_left += dead->num_items;
+				dead->num_items = 0;
+				return;
+			}
+		}
 	}
 	vac->num_index_scans++;
 	pgstat_progress_update_param(PROGRESS_VACUUM_NUM_INDEX_VACUUMS,
@@ -397,9 +587,9 @@ vac_dead_items(RdbVacState *vac)
 	pgstat_progress_update_param(PROGRESS_VACUUM_PHASE,
 								 PROGRESS_VACUUM_PHASE_VACUUM_HEAP);
 	start = 0;
-	while (start < vac->ndead)
+	while (start < dead->num_items)
 	{
-		BlockNumber blkno = ItemPointerGetBlockNumber(&vac->dead[start]);
+		BlockNumber blkno = ItemPointerGetBlockNumber(&dead->items[start]);
 		OffsetNumber unused[MaxHeapTuplesPerPage];
 		int			nunused = 0;
 		int			end;
@@ -408,9 +598,9 @@ vac_dead_items(RdbVacState *vac)
 
 		vacuum_delay_point();
 
-		for (end = start; end < vac->ndead &&
-			 ItemPointerGetBlockNumber(&vac->dead[end]) == blkno; end++)
-			unused[nunused++] = ItemPointerGetOffsetNumber(&vac->dead[end]);
+		for (end = start; end < dead->num_items &&
+			 ItemPointerGetBlockNumber(&dead->items[end]) == blkno; end++)
+			unused[nunused++] = ItemPointerGetOffsetNumber(&dead->items[end]);
 
 		buf = rdb_read_buffer(vac->rel, blkno, vac->bstrategy);
 		/* no tuple moves: an exclusive lock is enough */
@@ -438,7 +628,7 @@ vac_dead_items(RdbVacState *vac)
 		pgstat_progress_update_param(PROGRESS_VACUUM_HEAP_BLKS_VACUUMED, blkno);
 		start = end;
 	}
-	vac->ndead = 0;
+	dead->num_items = 0;
 }
 
 /* does this page hold nothing but unused line pointers? */
@@ -510,6 +700,143 @@ vac_truncate(RdbVacState *vac)
 	UnlockRelation(vac->rel, AccessExclusiveLock);
 }
 
+/*
+ * vac_report
+ *		The end-of-vacuum report, in heap's format: INFO for VACUUM VERBOSE
+ *		("finished vacuuming ..."), LOG for autovacuum runs that took at least
+ *		log_autovacuum_min_duration ("automatic vacuum of table ...").
+ */
+static void
+vac_report(RdbVacState *vac, VacuumParams *params, bool verbose,
+		   TimestampTz starttime, PGRUsage *ru0, BufferUsage *bufstart,
+		   WalUsage *walstart, TransactionId old_frozenxid,
+		   MultiXactId old_minmxid, bool frozenxid_updated,
+		   bool minmulti_updated)
+{
+	StringInfoData buf;
+	TimestampTz endtime = GetCurrentTimestamp();
+	BufferUsage bufusage;
+	WalUsage	walusage;
+	long		secs_dur;
+	int			usecs_dur;
+	double		read_rate = 0;
+	double		write_rate = 0;
+	TransactionId diff;
+	int			i;
+	int			elevel;
+	BlockNumber orig_rel_pages = vac->rel_pages + vac->pages_removed;
+
+	if (verbose)
+		elevel = INFO;
+	else if (IsAutoVacuumWorkerProcess() && params->log_min_duration >= 0 &&
+			 (params->log_min_duration == 0 ||
+			  TimestampDifferenceExceeds(starttime, endtime,
+										 params->log_min_duration)))
+		elevel = LOG;
+	else
+		return;
+
+	memset(&bufusage, 0, sizeof(bufusage));
+	BufferUsageAccumDiff(&bufusage, &pgBufferUsage, bufstart);
+	memset(&walusage, 0, sizeof(walusage));
+	WalUsageAccumDiff(&walusage, &pgWalUsage, walstart);
+	TimestampDifference(starttime, endtime, &secs_dur, &usecs_dur);
+
+	initStringInfo(&buf);
+	if (verbose)
+		appendStringInfo(&buf, _("finished vacuuming \"%s.%s.%s\": index scans: %d\n"),
+						 vac->dbname, vac->nspname, vac->relname,
+						 vac->num_index_scans);
+	else if (vac->aggressive && params->is_wraparound)
+		appendStringInfo(&buf, _("automatic aggressive vacuum to prevent wraparound of table \"%s.%s.%s\": index scans: %d\n"),
+						 vac->dbname, vac->nspname, vac->relname,
+						 vac->num_index_scans);
+	else if (vac->aggressive)
+		appendStringInfo(&buf, _("automatic aggressive vacuum of table \"%s.%s.%s\": index scans: %d\n"),
+						 vac->dbname, vac->nspname, vac->relname,
+						 vac->num_index_scans);
+	else if (params->is_wraparound)
+		appendStringInfo(&buf, _("automatic vacuum to prevent wraparound of table \"%s.%s.%s\": index scans: %d\n"),
+						 vac->dbname, vac->nspname, vac->relname,
+						 vac->num_index_scans);
+	else
+		appendStringInfo(&buf, _("automatic vacuum of table \"%s.%s.%s\": index scans: %d\n"),
+						 vac->dbname, vac->nspname, vac->relname,
+						 vac->num_index_scans);
+	appendStringInfo(&buf, _("pages: %u removed, %u remain, %u scanned (%.2f%% of total)\n"),
+					 vac->pages_removed, vac->rel_pages, vac->scanned_pages,
+					 orig_rel_pages == 0 ? 100.0 :
+					 100.0 * vac->scanned_pages / orig_rel_pages);
+	appendStringInfo(&buf, _("tuples: %lld removed, %lld remain, %lld are dead but not yet removable\n"),
+					 (long long) vac->tuples_deleted,
+					 (long long) vac->live_tuples,
+					 (long long) vac->recently_dead_tuples);
+	if (vac->missed_dead_tuples > 0)
+		appendStringInfo(&buf, _("tuples missed: %lld dead from %u pages not removed due to cleanup lock contention\n"),
+						 (long long) vac->missed_dead_tuples,
+						 vac->missed_dead_pages);
+	diff = (int32) (ReadNextTransactionId() - vac->OldestXmin);
+	appendStringInfo(&buf, _("removable cutoff: %u, which was %d XIDs old when operation ended\n"),
+					 vac->OldestXmin, (int32) diff);
+	if (frozenxid_updated)
+	{
+		diff = (int32) (vac->NewRelfrozenXid - old_frozenxid);
+		appendStringInfo(&buf, _("new relfrozenxid: %u, which is %d XIDs ahead of previous value\n"),
+						 vac->NewRelfrozenXid, (int32) diff);
+	}
+	if (minmulti_updated)
+	{
+		diff = (int32) (vac->NewRelminMxid - old_minmxid);
+		appendStringInfo(&buf, _("new relminmxid: %u, which is %d MXIDs ahead of previous value\n"),
+						 vac->NewRelminMxid, (int32) diff);
+	}
+	/* rustydb: pages we had to process without a cleanup lock */
+	if (vac->cleanup_skipped > 0)
+		appendStringInfo(&buf, _("pages processed without cleanup lock: %u\n"),
+						 vac->cleanup_skipped);
+	if (vac->nindexes > 0 && !vac->do_index_vacuuming)
+		appendStringInfo(&buf, vac->failsafe_active ?
+						 _("index scan bypassed by failsafe: %lld line pointers left dead\n") :
+						 _("index scan bypassed: %lld line pointers left dead\n"),
+						 (long long) vac->lpdead_left);
+	appendStringInfo(&buf, _("%lld row versions frozen, %lld line pointers freed\n"),
+					 (long long) vac->frozen_tuples,
+					 (long long) vac->lpdead_removed);
+	for (i = 0; i < vac->nindexes; i++)
+	{
+		IndexBulkDeleteResult *istat = vac->indstats[i];
+
+		if (!istat)
+			continue;
+		appendStringInfo(&buf,
+						 _("index \"%s\": pages: %u in total, %u newly deleted, %u currently deleted, %u reusable\n"),
+						 RelationGetRelationName(vac->indrels[i]),
+						 istat->num_pages, istat->pages_newly_deleted,
+						 istat->pages_deleted, istat->pages_free);
+	}
+	if (secs_dur > 0 || usecs_dur > 0)
+	{
+		read_rate = (double) BLCKSZ * (bufusage.shared_blks_read + bufusage.local_blks_read) /
+			(1024 * 1024) / (secs_dur + usecs_dur / 1000000.0);
+		write_rate = (double) BLCKSZ * (bufusage.shared_blks_dirtied + bufusage.local_blks_dirtied) /
+			(1024 * 1024) / (secs_dur + usecs_dur / 1000000.0);
+	}
+	appendStringInfo(&buf, _("avg read rate: %.3f MB/s, avg write rate: %.3f MB/s\n"),
+					 read_rate, write_rate);
+	appendStringInfo(&buf, _("buffer usage: %lld hits, %lld misses, %lld dirtied\n"),
+					 (long long) (bufusage.shared_blks_hit + bufusage.local_blks_hit),
+					 (long long) (bufusage.shared_blks_read + bufusage.local_blks_read),
+					 (long long) (bufusage.shared_blks_dirtied + bufusage.local_blks_dirtied));
+	appendStringInfo(&buf, _("WAL usage: %lld records, %lld full page images, %llu bytes\n"),
+					 (long long) walusage.wal_records,
+					 (long long) walusage.wal_fpi,
+					 (unsigned long long) walusage.wal_bytes);
+	appendStringInfo(&buf, _("system usage: %s"), pg_rusage_show(ru0));
+
+	ereport(elevel, (errmsg_internal("%s", buf.data)));
+	pfree(buf.data);
+}
+
 void
 rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 					   BufferAccessStrategy bstrategy)
@@ -517,22 +844,34 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 	RdbVacState vac;
 	MultiXactId OldestMxact;
 	BlockNumber blkno;
+	BlockNumber next_failsafe_block;
 	int			i;
+	double		new_live_tuples;
 	double		new_rel_tuples;
-	bool		frozenxid_updated;
-	bool		minmulti_updated;
-	long		maxbytes;
+	bool		frozenxid_updated = false;
+	bool		minmulti_updated = false;
+	bool		verbose = (params->options & VACOPT_VERBOSE) != 0;
+	TransactionId old_frozenxid = rel->rd_rel->relfrozenxid;
+	MultiXactId old_minmxid = rel->rd_rel->relminmxid;
+	TimestampTz starttime = GetCurrentTimestamp();
+	PGRUsage	ru0;
+	BufferUsage bufstart = pgBufferUsage;
+	WalUsage	walstart = pgWalUsage;
 	const int	progress_index[] = {PROGRESS_VACUUM_TOTAL_HEAP_BLKS,
 	PROGRESS_VACUUM_MAX_DEAD_TUPLES};
 	int64		progress_val[2];
 
 	rdb_check_preloaded();
 	rdb_meta_check(rel);
+	pg_rusage_init(&ru0);
 
 	memset(&vac, 0, sizeof(vac));
 	vac.rel = rel;
 	vac.bstrategy = bstrategy;
-	vac.elevel = (params->options & VACOPT_VERBOSE) ? INFO : DEBUG2;
+	vac.elevel = verbose ? INFO : DEBUG2;
+	vac.dbname = get_database_name(MyDatabaseId);
+	vac.nspname = get_namespace_name(RelationGetNamespace(rel));
+	vac.relname = pstrdup(RelationGetRelationName(rel));
 
 	pgstat_progress_start_command(PROGRESS_COMMAND_VACUUM, RelationGetRelid(rel));
 
@@ -549,44 +888,82 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 	vac.NewRelminMxid = OldestMxact;
 
 	vac_open_indexes(rel, RowExclusiveLock, &vac.nindexes, &vac.indrels);
-	vac.do_index_cleanup = vac.nindexes > 0 &&
+	vac.do_index_vacuuming = vac.nindexes > 0 &&
 		params->index_cleanup != VACOPTVALUE_DISABLED;
+	vac.do_index_cleanup = vac.do_index_vacuuming;
+	vac.do_rel_truncate = params->truncate != VACOPTVALUE_DISABLED;
 	vac.indstats = palloc0(sizeof(IndexBulkDeleteResult *) * Max(vac.nindexes, 1));
 
 	vac.rel_pages = RelationGetNumberOfBlocks(rel);
 	vac.nonempty_pages = RDB_FIRST_DATA_BLKNO;
+	/* the metapage counts as scanned (rdb_meta_check read it) */
+	vac.scanned_pages = Min(vac.rel_pages, RDB_FIRST_DATA_BLKNO);
 
-	/* the dead-TID array, bounded by (autovacuum_)maintenance_work_mem */
-	maxbytes = (IsAutoVacuumWorkerProcess() && autovacuum_work_mem != -1 ?
-				autovacuum_work_mem : maintenance_work_mem) * 1024L;
-	vac.maxdead = Max(MaxHeapTuplesPerPage,
-					  Min(maxbytes / (long) sizeof(ItemPointerData),
-						  (long) (MaxAllocSize / sizeof(ItemPointerData))));
-	vac.maxdead = Min((BlockNumber) vac.maxdead,
-					  Max(vac.rel_pages, 1) * MaxHeapTuplesPerPage);
-	vac.dead = palloc(vac.maxdead * sizeof(ItemPointerData));
+	if (verbose)
+		ereport(INFO,
+				(errmsg("vacuuming \"%s.%s.%s\"",
+						vac.dbname, vac.nspname, vac.relname)));
 
-	ereport(vac.elevel,
-			(errmsg("vacuuming \"%s.%s.%s\"",
-					get_database_name(MyDatabaseId),
-					get_namespace_name(RelationGetNamespace(rel)),
-					RelationGetRelationName(rel))));
+	/* close to wraparound?  Then only freezing matters (heap does this first) */
+	vac_check_failsafe(&vac);
+
+	/*
+	 * The dead-TID array, bounded by (autovacuum_)maintenance_work_mem.  With
+	 * two or more indexes the index passes run in parallel workers, as heap's
+	 * (dead_items_alloc): the array then lives in the parallel context's DSM.
+	 * Workers cannot read a temporary table's local buffers.
+	 */
+	if (params->nworkers >= 0 && vac.nindexes > 1 && vac.do_index_vacuuming)
+	{
+		if (RelationUsesLocalBuffers(rel))
+		{
+			if (params->nworkers > 0)
+				ereport(WARNING,
+						(errmsg("disabling parallel option of vacuum on \"%s\" --- cannot vacuum temporary tables in parallel",
+								vac.relname)));
+		}
+		else
+			vac.pvs = parallel_vacuum_init(rel, vac.indrels, vac.nindexes,
+										   params->nworkers,
+										   vac_max_dead_items(&vac),
+										   vac.elevel, bstrategy);
+	}
+	if (vac.pvs)
+		vac.dead_items = parallel_vacuum_get_dead_items(vac.pvs);
+	else
+	{
+		int			max_items = vac_max_dead_items(&vac);
+
+		vac.dead_items = palloc(vac_max_items_to_alloc_size(max_items));
+		vac.dead_items->max_items = max_items;
+		vac.dead_items->num_items = 0;
+	}
 
 	progress_val[0] = vac.rel_pages;
-	progress_val[1] = vac.maxdead;
+	progress_val[1] = vac.dead_items->max_items;
 	pgstat_progress_update_multi_param(2, progress_index, progress_val);
 	pgstat_progress_update_param(PROGRESS_VACUUM_PHASE,
 								 PROGRESS_VACUUM_PHASE_SCAN_HEAP);
 
+	next_failsafe_block = RDB_FIRST_DATA_BLKNO;
 	for (blkno = RDB_FIRST_DATA_BLKNO; blkno < vac.rel_pages; blkno++)
 	{
 		Buffer		buf;
 		Page		page;
+		bool		recordfreespace;
+		Size		freespace;
+
+		if (blkno - next_failsafe_block >= FAILSAFE_EVERY_PAGES)
+		{
+			vac_check_failsafe(&vac);
+			next_failsafe_block = blkno;
+		}
 
 		vacuum_delay_point();
 
 		/* room for a whole page of dead TIDs? else empty the array first */
-		if (vac.maxdead - vac.ndead < MaxHeapTuplesPerPage)
+		if (vac.dead_items->max_items - vac.dead_items->num_items <
+			MaxHeapTuplesPerPage)
 		{
 			vac_dead_items(&vac);
 			pgstat_progress_update_param(PROGRESS_VACUUM_PHASE,
@@ -596,22 +973,44 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 		buf = rdb_read_buffer(rel, blkno, bstrategy);
 		if (!ConditionalLockBufferForCleanup(buf))
 		{
-			if (vac.aggressive)
-				LockBufferForCleanup(buf);
-			else
+			bool		hasrows;
+
+			/*
+			 * Someone holds a pin (a cursor, say).  Do what we can under a
+			 * share lock; wait for the cleanup lock only when an aggressive
+			 * vacuum must freeze a row here (heap's lazy_scan_noprune), so
+			 * that an idle cursor cannot stall an anti-wraparound vacuum.
+			 */
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			rdb_l0_page_check(rel, buf);
+			if (!rdb_l0_page_is_l0(page) ||
+				RdbPageGetOpaque(page)->generation != blkno)
 			{
-				LockBuffer(buf, BUFFER_LOCK_SHARE);
-				page = BufferGetPage(buf);
-				rdb_l0_page_check(rel, buf);
-				if (rdb_l0_page_is_l0(page) &&
-					RdbPageGetOpaque(page)->generation == blkno)
-					vac_inspect_page(&vac, buf, blkno);
+				/* all-zero page (or not a first-time L0 page): nothing here */
+				recordfreespace = PageIsNew(page);
 				UnlockReleaseBuffer(buf);
+				if (recordfreespace)
+					RecordPageWithFreeSpace(rel, blkno, RDB_MAX_TUPLE_SIZE);
 				vac.scanned_pages++;
 				pgstat_progress_update_param(PROGRESS_VACUUM_HEAP_BLKS_SCANNED,
 											 blkno + 1);
 				continue;
 			}
+			if (vac_scan_noprune(&vac, buf, blkno, &hasrows))
+			{
+				freespace = PageGetHeapFreeSpace(page);
+				UnlockReleaseBuffer(buf);
+				if (hasrows)
+					vac.nonempty_pages = blkno + 1;
+				RecordPageWithFreeSpace(rel, blkno, freespace);
+				vac.scanned_pages++;
+				pgstat_progress_update_param(PROGRESS_VACUUM_HEAP_BLKS_SCANNED,
+											 blkno + 1);
+				continue;
+			}
+			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+			LockBufferForCleanup(buf);
 		}
 
 		page = BufferGetPage(buf);
@@ -625,14 +1024,19 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 		else if (rdb_l0_page_is_l0(page) &&
 				 RdbPageGetOpaque(page)->generation == blkno)
 		{
-			int			ndead_before = vac.ndead;
-			Size		freespace;
+			int			ndead_before = vac.dead_items->num_items;
 
 			vac_prune_page(&vac, buf, blkno);
 			freespace = PageGetHeapFreeSpace(page);
 			UnlockReleaseBuffer(buf);
-			/* pages with dead items get their FSM entry in the second pass */
-			if (vac.ndead == ndead_before)
+
+			/*
+			 * Pages with dead items get their FSM entry in the second pass,
+			 * if there is going to be one (heap's rule).
+			 */
+			recordfreespace = (vac.dead_items->num_items == ndead_before ||
+							   !vac.do_index_vacuuming);
+			if (recordfreespace)
 				RecordPageWithFreeSpace(rel, blkno, freespace);
 		}
 		else
@@ -645,64 +1049,89 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 
 	vac_dead_items(&vac);
 
+	/*
+	 * What heap stores: reltuples counts live rows only; index cleanup is
+	 * told about every row version still in the table.
+	 */
+	new_live_tuples = vac_estimate_reltuples(rel, vac.rel_pages,
+											 vac.scanned_pages,
+											 (double) vac.live_tuples);
+	new_rel_tuples = Max(new_live_tuples, 0) + vac.recently_dead_tuples +
+		vac.missed_dead_tuples;
+
 	/* index cleanup: lets index AMs recycle pages and report their sizes */
-	new_rel_tuples = (double) (vac.live_tuples + vac.recently_dead_tuples);
-	pgstat_progress_update_param(PROGRESS_VACUUM_PHASE,
-								 PROGRESS_VACUUM_PHASE_INDEX_CLEANUP);
-	for (i = 0; i < vac.nindexes; i++)
+	if (vac.do_index_cleanup)
 	{
-		IndexVacuumInfo ivinfo;
-		IndexBulkDeleteResult *stats;
+		bool		estimated_count = vac.scanned_pages < vac.rel_pages;
 
-		if (params->index_cleanup == VACOPTVALUE_DISABLED)
-			break;
-		ivinfo.index = vac.indrels[i];
-		ivinfo.analyze_only = false;
-		ivinfo.report_progress = false;
-		ivinfo.estimated_count = (vac.cleanup_skipped > 0);
-		ivinfo.message_level = vac.elevel;
-		ivinfo.num_heap_tuples = new_rel_tuples;
-		ivinfo.strategy = bstrategy;
-		stats = index_vacuum_cleanup(&ivinfo, vac.indstats[i]);
-		if (stats && !stats->estimated_count)
-			vac_update_relstats(vac.indrels[i], stats->num_pages,
-								stats->num_index_tuples, 0, false,
-								InvalidTransactionId, InvalidMultiXactId,
-								NULL, NULL, false);
-		if (stats)
-			pfree(stats);
+		pgstat_progress_update_param(PROGRESS_VACUUM_PHASE,
+									 PROGRESS_VACUUM_PHASE_INDEX_CLEANUP);
+		if (vac.pvs)
+			parallel_vacuum_cleanup_all_indexes(vac.pvs, (long) new_rel_tuples,
+												vac.num_index_scans,
+												estimated_count);
+		else
+			for (i = 0; i < vac.nindexes; i++)
+			{
+				IndexVacuumInfo ivinfo;
+
+				ivinfo.index = vac.indrels[i];
+				ivinfo.analyze_only = false;
+				ivinfo.report_progress = false;
+				ivinfo.estimated_count = estimated_count;
+				ivinfo.message_level = vac.elevel;
+				ivinfo.num_heap_tuples = new_rel_tuples;
+				ivinfo.strategy = bstrategy;
+				vac.indstats[i] = vac_cleanup_one_index(&ivinfo, vac.indstats[i]);
+			}
 	}
-
-	if (params->truncate != VACOPTVALUE_DISABLED)
-		vac_truncate(&vac);
 
 	pgstat_progress_update_param(PROGRESS_VACUUM_PHASE,
 								 PROGRESS_VACUUM_PHASE_FINAL_CLEANUP);
 	FreeSpaceMapVacuum(rel);
 
-	vac_update_relstats(rel, vac.rel_pages, new_rel_tuples, 0,
+	/* leave parallel mode (copying the index stats back) before writing */
+	if (vac.pvs)
+	{
+		parallel_vacuum_end(vac.pvs, vac.indstats);
+		vac.pvs = NULL;
+	}
+	else
+		pfree(vac.dead_items);
+	vac.dead_items = NULL;
+
+	if (vac.do_rel_truncate)
+		vac_truncate(&vac);
+
+	for (i = 0; i < vac.nindexes; i++)
+	{
+		IndexBulkDeleteResult *istat = vac.indstats[i];
+
+		if (istat == NULL || istat->estimated_count)
+			continue;
+		vac_update_relstats(vac.indrels[i], istat->num_pages,
+							istat->num_index_tuples, 0, false,
+							InvalidTransactionId, InvalidMultiXactId,
+							NULL, NULL, false);
+	}
+
+	vac_update_relstats(rel, vac.rel_pages, new_live_tuples, 0,
 						vac.nindexes > 0, vac.NewRelfrozenXid,
 						vac.NewRelminMxid, &frozenxid_updated,
 						&minmulti_updated, false);
 
 	pgstat_report_vacuum(RelationGetRelid(rel), rel->rd_rel->relisshared,
-						 Max(vac.live_tuples, 0), vac.recently_dead_tuples);
-
-	ereport(vac.elevel,
-			(errmsg("table \"%s\": removed %lld dead row versions, %lld line pointers freed, %lld rows frozen",
-					RelationGetRelationName(rel),
-					(long long) vac.tuples_deleted,
-					(long long) vac.lpdead_removed,
-					(long long) vac.frozen_tuples),
-			 errdetail("%u pages scanned (%u only inspected: in use by others), %u pages truncated, %d index scans; %lld live rows, %lld dead rows not yet removable; new relfrozenxid %u.",
-					   vac.scanned_pages, vac.cleanup_skipped,
-					   vac.pages_removed, vac.num_index_scans,
-					   (long long) vac.live_tuples,
-					   (long long) vac.recently_dead_tuples,
-					   vac.NewRelfrozenXid)));
-
+						 Max(new_live_tuples, 0),
+						 vac.recently_dead_tuples + vac.missed_dead_tuples);
 	pgstat_progress_end_command();
+
+	vac_report(&vac, params, verbose, starttime, &ru0, &bufstart, &walstart,
+			   old_frozenxid, old_minmxid, frozenxid_updated,
+			   minmulti_updated);
+
+	for (i = 0; i < vac.nindexes; i++)
+		if (vac.indstats[i])
+			pfree(vac.indstats[i]);
 	vac_close_indexes(vac.nindexes, vac.indrels, NoLock);
-	pfree(vac.dead);
 	pfree(vac.indstats);
 }
