@@ -51,8 +51,14 @@ $sub->wait_for_subscription_sync($pub, 's');
 is($sub->safe_psql('postgres', 'SELECT v FROM t'), 'a', 'initial sync');
 
 # An uncommitted local row on the same page, after the row to be updated.
+# (VACUUM records the page's free space, so that the new session's insert
+# goes there whatever the AM does without the free space map.)
+$sub->safe_psql('postgres', 'VACUUM t');
 my $local = $sub->background_psql('postgres');
 $local->query_safe("BEGIN; INSERT INTO t VALUES (2, 'local uncommitted');");
+is( $local->query_safe(
+		"SELECT count(DISTINCT (ctid::text::point)[0]) FROM t"),
+	'1', 'both rows on one page');
 
 $pub->safe_psql('postgres', "UPDATE t SET v = 'b' WHERE id = 1");
 
