@@ -64,7 +64,8 @@
 /*
  * Generations at or above this value are reserved for L0 pages that have
  * been reused under a new identity; block numbers of first-time pages stay
- * below it (a relation may have at most 2^31 pages of 8 kB = 16 TB of L0).
+ * below it (a relation may have at most 2^31 pages of 8 kB = 16 TB of L0;
+ * rdb_l0_get_buffer_for_tuple refuses to extend it further).
  */
 #define RDB_FIRST_REMAPPED_GENERATION	((uint32) 0x80000000)
 
