@@ -34,7 +34,7 @@ rdb_create_extension($pub);
 rdb_create_extension($sub);
 
 # The publisher's table is heap's: what matters is the subscriber's scan
-# (and rustydb's WAL is not logically decoded).
+# (t/030_logical_replication.pl covers rustydb publishers).
 $pub->safe_psql('postgres',
 	"CREATE TABLE t (id int, v text) USING heap;
 	 ALTER TABLE t REPLICA IDENTITY FULL;");
