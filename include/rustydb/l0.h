@@ -69,7 +69,13 @@
  */
 #define RDB_FIRST_REMAPPED_GENERATION	((uint32) 0x80000000)
 
-/* special area of every rustydb page */
+/*
+ * Special area of rustydb pages that need one: the metapage, and L0 pages
+ * reused under a generation other than their block number.  A first-time
+ * L0 page (generation = block number) has no special area at all, so that
+ * it holds rows up to heap's MaxHeapTupleSize (8160 bytes): every row heap
+ * accepts must fit.  rdb_l0_page_generation() hides the difference.
+ */
 typedef struct RdbPageOpaqueData
 {
 	uint32		generation;		/* L0: virtual block number used in TIDs */
@@ -82,10 +88,24 @@ typedef RdbPageOpaqueData *RdbPageOpaque;
 #define RdbPageGetOpaque(page) \
 	((RdbPageOpaque) PageGetSpecialPointer(page))
 
-/* the largest tuple an L0 page can hold (after TOAST) */
-#define RDB_MAX_TUPLE_SIZE \
-	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData + sizeof(ItemIdData)) \
-	 - MAXALIGN(sizeof(RdbPageOpaqueData)))
+/*
+ * The largest tuple an L0 page can hold (after TOAST): heap's, on a
+ * first-time page without a special area.
+ */
+#define RDB_MAX_TUPLE_SIZE	MaxHeapTupleSize
+
+/*
+ * rdb_l0_page_generation
+ *		The generation (virtual block number of its rows' TIDs) of the L0
+ *		page stored at block blkno.
+ */
+static inline uint32
+rdb_l0_page_generation(Page page, BlockNumber blkno)
+{
+	if (PageGetSpecialSize(page) == 0)
+		return blkno;
+	return RdbPageGetOpaque(page)->generation;
+}
 
 /* row number <-> TID */
 static inline uint64
@@ -103,7 +123,7 @@ rdb_tid_from_rownum(uint64 rownum, ItemPointer tid)
 }
 
 /* l0_page.c */
-extern void rdb_l0_page_init(Page page, uint32 generation);
+extern void rdb_l0_page_init(Page page, uint32 generation, BlockNumber blkno);
 extern bool rdb_l0_page_is_l0(Page page);
 extern void rdb_l0_page_check(Relation rel, Buffer buf);
 extern Buffer rdb_read_buffer(Relation rel, BlockNumber blkno,
@@ -113,7 +133,7 @@ extern Buffer rdb_read_buffer_timed(Relation rel, BlockNumber blkno,
 									int64 *miss_us);
 extern Buffer rdb_l0_read_tid_buffer(Relation rel, ItemPointer tid,
 									 BufferAccessStrategy strategy);
-extern bool rdb_l0_tid_on_page(Page page, ItemPointer tid);
+extern bool rdb_l0_tid_on_page(Buffer buf, ItemPointer tid);
 extern Buffer rdb_l0_get_buffer_for_tuple(Relation rel, Size len,
 										  Buffer otherBuffer,
 										  BulkInsertState bistate,

@@ -601,7 +601,7 @@ lock_update_chain(Relation rel, ItemPointer ctid, TransactionId priorXmax,
 retry:
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);
-		if (!rdb_l0_tid_on_page(page, &tid) ||
+		if (!rdb_l0_tid_on_page(buf, &tid) ||
 			!ItemIdIsNormal(lp = PageGetItemId(page, ItemPointerGetOffsetNumber(&tid))))
 		{
 			UnlockReleaseBuffer(buf);
@@ -750,7 +750,7 @@ rdb_l0_lock_tuple(Relation rel, HeapTuple tuple, CommandId cid,
 			 RelationGetRelationName(rel));
 	LockBuffer(*buffer, BUFFER_LOCK_EXCLUSIVE);
 	page = BufferGetPage(*buffer);
-	if (!rdb_l0_tid_on_page(page, tid) ||
+	if (!rdb_l0_tid_on_page(*buffer, tid) ||
 		!ItemIdIsNormal(lp = PageGetItemId(page, ItemPointerGetOffsetNumber(tid))))
 	{
 		/* the row is gone (pruned): nothing to lock */

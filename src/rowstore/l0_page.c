@@ -40,13 +40,22 @@
 
 /*
  * rdb_l0_page_init
- *		Initialise an empty L0 page whose rows get TIDs in 'generation'.
+ *		Initialise an empty L0 page, stored at block blkno, whose rows get
+ *		TIDs in 'generation'.  A first-time page (generation = blkno) gets
+ *		no special area: its layout is a plain heap page's, and it holds
+ *		rows as large as heap's.
  */
 void
-rdb_l0_page_init(Page page, uint32 generation)
+rdb_l0_page_init(Page page, uint32 generation, BlockNumber blkno)
 {
 	RdbPageOpaque opaque;
 
+	if (generation == blkno)
+	{
+		PageInit(page, BLCKSZ, 0);
+		return;
+	}
+	Assert(generation >= RDB_FIRST_REMAPPED_GENERATION);
 	PageInit(page, BLCKSZ, sizeof(RdbPageOpaqueData));
 	opaque = RdbPageGetOpaque(page);
 	opaque->generation = generation;
@@ -65,6 +74,9 @@ rdb_l0_page_is_l0(Page page)
 
 	if (PageIsNew(page))
 		return false;
+	/* a first-time L0 page; the metapage always has a special area */
+	if (PageGetSpecialSize(page) == 0)
+		return true;
 	if (PageGetSpecialSize(page) != MAXALIGN(sizeof(RdbPageOpaqueData)))
 		return false;
 	opaque = RdbPageGetOpaque(page);
@@ -88,6 +100,9 @@ rdb_l0_page_check(Relation rel, Buffer buf)
 
 	if (PageIsNew(page))
 		return;
+	/* first-time L0 pages have none; block 0 is always the metapage */
+	if (PageGetSpecialSize(page) == 0 && BufferGetBlockNumber(buf) != RDB_METAPAGE_BLKNO)
+		return;
 	opaque = RdbPageGetOpaque(page);
 	if (PageGetSpecialSize(page) != MAXALIGN(sizeof(RdbPageOpaqueData)) ||
 		opaque->magic != RDB_PAGE_MAGIC ||
@@ -101,18 +116,21 @@ rdb_l0_page_check(Relation rel, Buffer buf)
 
 /*
  * rdb_l0_tid_on_page
- *		Does this (locked) page hold the row that tid names?
+ *		Does the (locked) page in buf hold the row that tid names?
  *
  * True when the page is an L0 page of the TID's generation and the offset is
  * within its line pointer array.  The line pointer may still be unused or
  * dead; callers check that.
  */
 bool
-rdb_l0_tid_on_page(Page page, ItemPointer tid)
+rdb_l0_tid_on_page(Buffer buf, ItemPointer tid)
 {
+	Page		page = BufferGetPage(buf);
+
 	if (!rdb_l0_page_is_l0(page))
 		return false;
-	if (RdbPageGetOpaque(page)->generation != ItemPointerGetBlockNumber(tid))
+	if (rdb_l0_page_generation(page, BufferGetBlockNumber(buf)) !=
+		ItemPointerGetBlockNumber(tid))
 		return false;
 	return ItemPointerGetOffsetNumber(tid) >= FirstOffsetNumber &&
 		ItemPointerGetOffsetNumber(tid) <= PageGetMaxOffsetNumber(page);
@@ -391,7 +409,7 @@ rdb_l0_get_buffer_for_tuple(Relation rel, Size len, Buffer otherBuffer,
 			return buf;
 		}
 		if (rdb_l0_page_is_l0(page) &&
-			RdbPageGetOpaque(page)->generation == targetBlock)
+			rdb_l0_page_generation(page, targetBlock) == targetBlock)
 		{
 			freespace = PageGetHeapFreeSpace(page);
 			if (len + saveFreeSpace <= freespace)
@@ -514,7 +532,7 @@ rdb_l0_put_tuple(Relation rel, Buffer buf, HeapTuple tuple)
 {
 	Page		page = BufferGetPage(buf);
 	OffsetNumber offnum;
-	uint32		generation = RdbPageGetOpaque(page)->generation;
+	uint32		generation = rdb_l0_page_generation(page, BufferGetBlockNumber(buf));
 
 	offnum = PageAddItem(page, (Item) tuple->t_data, tuple->t_len,
 						 InvalidOffsetNumber, false, true);

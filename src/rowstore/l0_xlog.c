@@ -88,7 +88,8 @@ rdb_redo_read_new_block(XLogReaderState *record, uint32 generation,
 	if (XLogRecGetInfo(record) & XLOG_RDB_INIT_PAGE)
 	{
 		*buffer = XLogInitBufferForRedo(record, 0);
-		rdb_l0_page_init(BufferGetPage(*buffer), generation);
+		rdb_l0_page_init(BufferGetPage(*buffer), generation,
+						 BufferGetBlockNumber(*buffer));
 		return BLK_NEEDS_REDO;
 	}
 	return XLogReadBufferForRedo(record, 0, buffer);

@@ -71,7 +71,7 @@ rdb_l0_fetch(Relation rel, Snapshot snapshot, HeapTuple tuple,
 	page = BufferGetPage(buffer);
 	rdb_l0_page_check(rel, buffer);
 
-	if (!rdb_l0_tid_on_page(page, tid) ||
+	if (!rdb_l0_tid_on_page(buffer, tid) ||
 		!ItemIdIsNormal(lp = PageGetItemId(page, ItemPointerGetOffsetNumber(tid))))
 	{
 		UnlockReleaseBuffer(buffer);
@@ -174,7 +174,7 @@ rdb_am_index_fetch_tuple(struct IndexFetchTableData *scan, ItemPointer tid,
 	page = BufferGetPage(rscan->buf);
 	rdb_l0_page_check(rel, rscan->buf);
 
-	if (!rdb_l0_tid_on_page(page, tid))
+	if (!rdb_l0_tid_on_page(rscan->buf, tid))
 	{
 		LockBuffer(rscan->buf, BUFFER_LOCK_UNLOCK);
 		return false;
@@ -276,7 +276,7 @@ rdb_am_tuple_get_latest_tid(TableScanDesc sscan, ItemPointer tid)
 			break;
 		LockBuffer(buffer, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buffer);
-		if (!rdb_l0_tid_on_page(page, &ctid) ||
+		if (!rdb_l0_tid_on_page(buffer, &ctid) ||
 			!ItemIdIsNormal(lp = PageGetItemId(page, ItemPointerGetOffsetNumber(&ctid))))
 		{
 			UnlockReleaseBuffer(buffer);
@@ -374,7 +374,7 @@ rdb_am_index_delete_tuples(Relation rel, TM_IndexDeleteOp *delstate)
 		}
 		page = BufferGetPage(buf);
 
-		if (rdb_l0_tid_on_page(page, tid))
+		if (rdb_l0_tid_on_page(buf, tid))
 		{
 			lp = PageGetItemId(page, ItemPointerGetOffsetNumber(tid));
 			if (ItemIdIsDead(lp))

@@ -113,7 +113,8 @@ l0_insert_prepared(Relation rel, HeapTuple tup, BulkInsertState bistate,
 	START_CRIT_SECTION();
 
 	if (page_is_new)
-		rdb_l0_page_init(page, BufferGetBlockNumber(buffer));
+		rdb_l0_page_init(page, BufferGetBlockNumber(buffer),
+							 BufferGetBlockNumber(buffer));
 	offnum = rdb_l0_put_tuple(rel, buffer, tup);
 	MarkBufferDirty(buffer);
 
@@ -123,7 +124,8 @@ l0_insert_prepared(Relation rel, HeapTuple tup, BulkInsertState bistate,
 		XLogRecPtr	recptr;
 		ItemId		lp = PageGetItemId(page, offnum);
 
-		xlrec.generation = RdbPageGetOpaque(page)->generation;
+		xlrec.generation = rdb_l0_page_generation(page,
+												 BufferGetBlockNumber(buffer));
 		xlrec.offnum = offnum;
 		xlrec.flags = xlflags;
 		if (speculative)
@@ -256,7 +258,7 @@ rdb_am_tuple_complete_speculative(Relation rel, TupleTableSlot *slot,
 			 RelationGetRelationName(rel));
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 	page = BufferGetPage(buffer);
-	if (!rdb_l0_tid_on_page(page, tid) ||
+	if (!rdb_l0_tid_on_page(buffer, tid) ||
 		!ItemIdIsNormal(lp = PageGetItemId(page, ItemPointerGetOffsetNumber(tid))))
 		elog(ERROR, "speculative tuple (%u,%u) of \"%s\" not found",
 			 ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid),
@@ -343,7 +345,8 @@ rdb_l0_insert_tuples(Relation rel, HeapTuple *tuples, int ntuples,
 		START_CRIT_SECTION();
 
 		if (page_is_new)
-			rdb_l0_page_init(page, BufferGetBlockNumber(buffer));
+			rdb_l0_page_init(page, BufferGetBlockNumber(buffer),
+							 BufferGetBlockNumber(buffer));
 
 		/* the first tuple fits: we were given this page for it */
 		for (nthispage = 0; ndone + nthispage < ntuples; nthispage++)
@@ -375,7 +378,8 @@ rdb_l0_insert_tuples(Relation rel, HeapTuple *tuples, int ntuples,
 			xl_rdb_multi_insert xlrec;
 			XLogRecPtr	recptr;
 
-			xlrec.generation = RdbPageGetOpaque(page)->generation;
+			xlrec.generation = rdb_l0_page_generation(page,
+												 BufferGetBlockNumber(buffer));
 			xlrec.ntuples = nthispage;
 			xlrec.flags = xlflags;
 			if (ndone + nthispage == ntuples)
@@ -618,7 +622,7 @@ l0_lock_row_page(Relation rel, ItemPointer tid, HeapTuple tup, Buffer *buffer)
 		return false;
 	LockBuffer(*buffer, BUFFER_LOCK_EXCLUSIVE);
 	page = BufferGetPage(*buffer);
-	if (!rdb_l0_tid_on_page(page, tid) ||
+	if (!rdb_l0_tid_on_page(*buffer, tid) ||
 		!ItemIdIsNormal(lp = PageGetItemId(page, ItemPointerGetOffsetNumber(tid))))
 	{
 		UnlockReleaseBuffer(*buffer);
@@ -954,7 +958,8 @@ recheck:
 	START_CRIT_SECTION();
 
 	if (page_is_new)
-		rdb_l0_page_init(newpage, BufferGetBlockNumber(newbuf));
+		rdb_l0_page_init(newpage, BufferGetBlockNumber(newbuf),
+						 BufferGetBlockNumber(newbuf));
 	new_offnum = rdb_l0_put_tuple(rel, newbuf, heaptup);
 
 	PageSetPrunable(page, xid);
@@ -977,7 +982,8 @@ recheck:
 		XLogRecPtr	recptr;
 		ItemId		lp = PageGetItemId(newpage, new_offnum);
 
-		xlrec.generation = RdbPageGetOpaque(newpage)->generation;
+		xlrec.generation = rdb_l0_page_generation(newpage,
+												 BufferGetBlockNumber(newbuf));
 		xlrec.new_offnum = new_offnum;
 		xlrec.prune_xid = xid;
 		rdb_xlog_fill_header(&xlrec.old, oldtup.t_data,

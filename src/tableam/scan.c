@@ -170,7 +170,7 @@ scan_load_page(RdbScanDesc scan, BlockNumber blkno,
 	rdb_l0_page_check(rel, scan->cbuf);
 	page = BufferGetPage(scan->cbuf);
 
-	if (rdb_l0_page_is_l0(page) && RdbPageGetOpaque(page)->generation == blkno)
+	if (rdb_l0_page_is_l0(page) && rdb_l0_page_generation(page, blkno) == blkno)
 	{
 		int			i;
 		int			n;
@@ -267,7 +267,7 @@ scan_page_next_visible(RdbScanDesc scan, bool forward)
 	LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(scan->cbuf);
 	if (rdb_l0_page_is_l0(page) &&
-		RdbPageGetOpaque(page)->generation == scan->cblock)
+		rdb_l0_page_generation(page, scan->cblock) == scan->cblock)
 	{
 		int			maxoff = PageGetMaxOffsetNumber(page);
 		int			off = scan->coff;
@@ -819,7 +819,7 @@ rdb_am_scan_sample_next_tuple(TableScanDesc sscan, SampleScanState *scanstate,
 
 	/* a non-L0 page (the metapage) offers the sampler no tuples at all */
 	if (!rdb_l0_page_is_l0(page) ||
-		RdbPageGetOpaque(page)->generation != scan->cblock)
+		rdb_l0_page_generation(page, scan->cblock) != scan->cblock)
 		maxoff = 0;
 	else
 		maxoff = PageGetMaxOffsetNumber(page);
@@ -898,7 +898,7 @@ rdb_am_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 	OffsetNumber maxoff;
 
 	if (rdb_l0_page_is_l0(page) &&
-		RdbPageGetOpaque(page)->generation == scan->cblock)
+		rdb_l0_page_generation(page, scan->cblock) == scan->cblock)
 		maxoff = PageGetMaxOffsetNumber(page);
 	else
 		maxoff = InvalidOffsetNumber;

@@ -985,7 +985,7 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 			page = BufferGetPage(buf);
 			rdb_l0_page_check(rel, buf);
 			if (!rdb_l0_page_is_l0(page) ||
-				RdbPageGetOpaque(page)->generation != blkno)
+				rdb_l0_page_generation(page, blkno) != blkno)
 			{
 				/* all-zero page (or not a first-time L0 page): nothing here */
 				recordfreespace = PageIsNew(page);
@@ -1022,7 +1022,7 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 			RecordPageWithFreeSpace(rel, blkno, RDB_MAX_TUPLE_SIZE);
 		}
 		else if (rdb_l0_page_is_l0(page) &&
-				 RdbPageGetOpaque(page)->generation == blkno)
+				 rdb_l0_page_generation(page, blkno) == blkno)
 		{
 			int			ndead_before = vac.dead_items->num_items;
 
