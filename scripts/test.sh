@@ -33,12 +33,21 @@
 #                        and run AM-agnostic tests even without expected output
 #   RDB_SKIP_SETUP=1     do not run setup.sh (packages and extension already
 #                        installed; also implied when not run as root)
+#   RDB_PG_CONFIG=PATH   pg_config of the PostgreSQL installation to test
+#                        against (default the system's; with a private copy,
+#                        install the extension there yourself and set
+#                        RDB_SKIP_SETUP=1)
 
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PG_BIN=/usr/lib/postgresql/15/bin
-PGXS_DIR=/usr/lib/postgresql/15/lib/pgxs
+# RDB_PG_CONFIG: the PostgreSQL installation to test against (default the
+# system's).  A private relocated copy lets several people test on one
+# machine without replacing each other's rustydb_am.so under running servers.
+RDB_PG_CONFIG=${RDB_PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+PG_BIN=$("$RDB_PG_CONFIG" --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
+PGXS_DIR=$("$RDB_PG_CONFIG" --pkglibdir 2>/dev/null || echo /usr/lib/postgresql/15/lib)/pgxs
+export RDB_PG_BIN=$PG_BIN
 RDB_USER=${RDB_USER:-rustydb}
 
 RDB_TEST_AM=${RDB_TEST_AM:-rustydb}
@@ -122,6 +131,7 @@ if [ "${1:-}" != "--in-work" ]; then
 		RDB_TESTS="$RDB_TESTS" RDB_WORK_DIR="$RDB_WORK_DIR"
 		RDB_TEST_BUDGET="$RDB_TEST_BUDGET" RDB_GEN_EXPECTED="$RDB_GEN_EXPECTED"
 		RDB_PRELOAD="$RDB_PRELOAD" RDB_USER="$RDB_USER" RDB_DBUSER="$RDB_DBUSER"
+		RDB_PG_CONFIG="$RDB_PG_CONFIG"
 		bash "$RDB_WORK_DIR/scripts/test.sh" --in-work)
 	if [ "$(id -u)" = 0 ]; then
 		exec runuser -u "$RDB_USER" -- "${handover[@]}"

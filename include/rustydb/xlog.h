@@ -189,6 +189,7 @@ typedef struct xl_rdb_prune
 
 #define RDB_PRUNE_DEFRAGMENT	0x01
 #define RDB_PRUNE_TRUNCATE_LP	0x02
+#define RDB_PRUNE_ALL_VISIBLE	0x04	/* then mark the page all-visible */
 
 #define SizeOfRdbPrune		(offsetof(xl_rdb_prune, flags) + sizeof(uint8))
 

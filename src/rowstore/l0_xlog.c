@@ -107,6 +107,7 @@ rdb_redo_insert(XLogReaderState *record)
 		Size		len;
 		char	   *data = XLogRecGetBlockData(record, 0, &len);
 
+		PageClearAllVisible(page);
 		rdb_redo_add_tuple(page, data, len, xlrec->offnum);
 		PageSetLSN(page, record->EndRecPtr);
 		MarkBufferDirty(buffer);
@@ -129,6 +130,7 @@ rdb_redo_multi_insert(XLogReaderState *record)
 		char	   *end = data + len;
 		int			i;
 
+		PageClearAllVisible(page);
 		for (i = 0; i < xlrec->ntuples; i++)
 		{
 			OffsetNumber offnum;
@@ -204,6 +206,8 @@ rdb_redo_row_change(XLogReaderState *record)
 		xl_rdb_header xlh;
 
 		memcpy(&xlh, &xlrec->hdr, SizeOfRdbHeader);
+		/* a row deleted or killed: no longer visible to everyone */
+		PageClearAllVisible(page);
 		rdb_redo_apply_header(page, &xlh);
 		if (TransactionIdIsValid(xlrec->prune_xid))
 			PageSetPrunable(page, xlrec->prune_xid);
@@ -235,6 +239,7 @@ rdb_redo_update(XLogReaderState *record)
 		{
 			Page		page = BufferGetPage(oldbuf);
 
+			PageClearAllVisible(page);
 			rdb_redo_apply_header(page, &xlrec->old);
 			if (TransactionIdIsValid(xlrec->prune_xid))
 				PageSetPrunable(page, xlrec->prune_xid);
@@ -250,6 +255,7 @@ rdb_redo_update(XLogReaderState *record)
 		Size		len;
 		char	   *data = XLogRecGetBlockData(record, 0, &len);
 
+		PageClearAllVisible(page);
 		if (same_page)
 		{
 			rdb_redo_apply_header(page, &xlrec->old);
@@ -311,6 +317,8 @@ rdb_redo_prune(XLogReaderState *record)
 			PageRepairFragmentation(page);
 		if (xlrec->flags & RDB_PRUNE_TRUNCATE_LP)
 			PageTruncateLinePointerArray(page);
+		if (xlrec->flags & RDB_PRUNE_ALL_VISIBLE)
+			PageSetAllVisible(page);
 		PageSetLSN(page, record->EndRecPtr);
 		MarkBufferDirty(buffer);
 	}

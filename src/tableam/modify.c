@@ -115,6 +115,8 @@ l0_insert_prepared(Relation rel, HeapTuple tup, BulkInsertState bistate,
 	if (page_is_new)
 		rdb_l0_page_init(page, BufferGetBlockNumber(buffer),
 							 BufferGetBlockNumber(buffer));
+	/* the new row is not visible to everyone yet (redo clears it too) */
+	PageClearAllVisible(page);
 	offnum = rdb_l0_put_tuple(rel, buffer, tup);
 	MarkBufferDirty(buffer);
 
@@ -279,6 +281,7 @@ rdb_am_tuple_complete_speculative(Relation rel, TupleTableSlot *slot,
 	START_CRIT_SECTION();
 	if (!succeeded)
 	{
+		PageClearAllVisible(page);
 		/* dead at once; a prune candidate for everyone past our xmin */
 		prune_xid = TransactionIdIsValid(TransactionXmin) ?
 			TransactionXmin : ReadNextTransactionId();
@@ -347,6 +350,7 @@ rdb_l0_insert_tuples(Relation rel, HeapTuple *tuples, int ntuples,
 		if (page_is_new)
 			rdb_l0_page_init(page, BufferGetBlockNumber(buffer),
 							 BufferGetBlockNumber(buffer));
+		PageClearAllVisible(page);
 
 		/* the first tuple fits: we were given this page for it */
 		for (nthispage = 0; ndone + nthispage < ntuples; nthispage++)
@@ -720,6 +724,7 @@ recheck:
 
 	START_CRIT_SECTION();
 	PageSetPrunable(page, xid);
+	PageClearAllVisible(page);
 	tp.t_data->t_infomask &= ~(HEAP_XMAX_BITS | HEAP_MOVED);
 	tp.t_data->t_infomask2 &= ~HEAP_KEYS_UPDATED;
 	tp.t_data->t_infomask |= new_infomask;
@@ -963,6 +968,8 @@ recheck:
 	new_offnum = rdb_l0_put_tuple(rel, newbuf, heaptup);
 
 	PageSetPrunable(page, xid);
+	PageClearAllVisible(page);
+	PageClearAllVisible(newpage);
 	oldtup.t_data->t_infomask &= ~(HEAP_XMAX_BITS | HEAP_MOVED);
 	oldtup.t_data->t_infomask2 &= ~HEAP_KEYS_UPDATED;
 	HeapTupleClearHotUpdated(&oldtup);

@@ -175,6 +175,17 @@ scan_load_page(RdbScanDesc scan, BlockNumber blkno,
 		int			i;
 		int			n;
 
+		/*
+		 * On a page VACUUM marked all-visible every row is visible to every
+		 * MVCC snapshot: skip the per-row checks, as heapgetpage does.  Not
+		 * on a hot standby: the flag may be replayed before the snapshot
+		 * would see the rows' inserters as committed.
+		 */
+		bool		all_visible = snapshot != NULL &&
+			IsMVCCSnapshot(snapshot) &&
+			PageIsAllVisible(page) &&
+			!snapshot->takenDuringRecovery;
+
 		maxoff = PageGetMaxOffsetNumber(page);
 		n = offsets ? noffsets : maxoff;
 		for (i = 0; i < n; i++)
@@ -194,8 +205,8 @@ scan_load_page(RdbScanDesc scan, BlockNumber blkno,
 			tup.t_tableOid = RelationGetRelid(rel);
 			ItemPointerSet(&tup.t_self, blkno, off);
 
-			if (snapshot == NULL)
-				valid = true;	/* ANALYZE-style raw access */
+			if (snapshot == NULL || all_visible)
+				valid = true;	/* (snapshot NULL: ANALYZE-style raw access) */
 			else
 				valid = HeapTupleSatisfiesVisibility(&tup, snapshot, scan->cbuf);
 			if (snapshot != NULL)

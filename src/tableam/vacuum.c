@@ -119,6 +119,7 @@ typedef struct RdbVacState
 	BlockNumber nonempty_pages; /* 1 + last page with a row left */
 	BlockNumber pages_removed;
 	BlockNumber cleanup_skipped;	/* pages processed without cleanup lock */
+	BlockNumber pages_all_visible;	/* pages this run marked all-visible */
 	BlockNumber missed_dead_pages;	/* ... of which had dead rows left */
 	int			num_index_scans;
 
@@ -237,8 +238,74 @@ vac_log_prune(Relation rel, Buffer buf, OffsetNumber *dead, int ndead,
 }
 
 /*
+ * vac_page_all_visible
+ *		Is every row of the (exclusively locked) page visible to every
+ *		current and future snapshot: no dead line pointers, and every row
+ *		HEAPTUPLE_LIVE with its inserter hinted committed and older than
+ *		OldestXmin?  heap's rules (lazy_scan_prune, heap_page_is_all_visible):
+ *		the hint bit must be set because an asynchronous commit may not yet
+ *		be flushed.
+ */
+static bool
+vac_page_all_visible(RdbVacState *vac, Buffer buf, BlockNumber blkno)
+{
+	Page		page = BufferGetPage(buf);
+	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+	OffsetNumber off;
+
+	for (off = FirstOffsetNumber; off <= maxoff; off++)
+	{
+		ItemId		lp = PageGetItemId(page, off);
+		HeapTupleData tup;
+		TransactionId xmin;
+
+		if (ItemIdIsDead(lp))
+			return false;
+		if (!ItemIdIsNormal(lp))
+			continue;
+		tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+		tup.t_len = ItemIdGetLength(lp);
+		tup.t_tableOid = RelationGetRelid(vac->rel);
+		ItemPointerSet(&tup.t_self, blkno, off);
+		if (HeapTupleSatisfiesVacuum(&tup, vac->OldestXmin, buf) != HEAPTUPLE_LIVE)
+			return false;
+		if (!HeapTupleHeaderXminCommitted(tup.t_data))
+			return false;
+		xmin = HeapTupleHeaderGetXmin(tup.t_data);
+		if (!TransactionIdPrecedes(xmin, vac->OldestXmin))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * vac_mark_all_visible
+ *		Set PD_ALL_VISIBLE on the page if it qualifies and is not marked yet,
+ *		WAL-logged.  Scans with MVCC snapshots then skip the per-row
+ *		visibility checks on it; every change that makes a row on it not
+ *		visible to someone clears the flag again (modify.c, and redo).
+ *		Caller holds an exclusive (or cleanup) lock on buf.
+ */
+static void
+vac_mark_all_visible(RdbVacState *vac, Buffer buf, BlockNumber blkno)
+{
+	Page		page = BufferGetPage(buf);
+
+	if (PageIsAllVisible(page) || !vac_page_all_visible(vac, buf, blkno))
+		return;
+	START_CRIT_SECTION();
+	PageSetAllVisible(page);
+	MarkBufferDirty(buf);
+	vac_log_prune(vac->rel, buf, NULL, 0, NULL, 0, RDB_PRUNE_ALL_VISIBLE,
+				  InvalidTransactionId);
+	END_CRIT_SECTION();
+	vac->pages_all_visible++;
+}
+
+/*
  * Prune and freeze one page under a cleanup lock.  Appends the TIDs of the
- * page's LP_DEAD items to vac->dead (unless they could be freed at once).
+ * page's LP_DEAD items to vac->dead (unless they could be freed at once),
+ * and marks the page all-visible when it qualifies.
  */
 static void
 vac_prune_page(RdbVacState *vac, Buffer buf, BlockNumber blkno)
@@ -404,6 +471,7 @@ vac_prune_page(RdbVacState *vac, Buffer buf, BlockNumber blkno)
 
 	if (hasrows)
 		vac->nonempty_pages = blkno + 1;
+	vac_mark_all_visible(vac, buf, blkno);
 }
 
 /*
@@ -620,6 +688,8 @@ vac_dead_items(RdbVacState *vac)
 		vac_log_prune(vac->rel, buf, NULL, 0, unused, nunused,
 					  RDB_PRUNE_TRUNCATE_LP, InvalidTransactionId);
 		END_CRIT_SECTION();
+		/* with its dead items gone, the page may now be all-visible */
+		vac_mark_all_visible(vac, buf, blkno);
 
 		RecordPageWithFreeSpace(vac->rel, blkno, PageGetHeapFreeSpace(page));
 		UnlockReleaseBuffer(buf);
@@ -802,6 +872,8 @@ vac_report(RdbVacState *vac, VacuumParams *params, bool verbose,
 	appendStringInfo(&buf, _("%lld row versions frozen, %lld line pointers freed\n"),
 					 (long long) vac->frozen_tuples,
 					 (long long) vac->lpdead_removed);
+	appendStringInfo(&buf, _("pages newly marked all-visible: %u\n"),
+					 vac->pages_all_visible);
 	for (i = 0; i < vac->nindexes; i++)
 	{
 		IndexBulkDeleteResult *istat = vac->indstats[i];
