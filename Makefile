@@ -1,6 +1,6 @@
 # rustydb_am — PGXS build
 EXTENSION = rustydb_am
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 MODULE_big = rustydb_am
 
 OBJS = \
@@ -25,7 +25,7 @@ OBJS = \
 	src/bgworker/launcher.o \
 	src/bgworker/worker.o
 
-DATA = rustydb_am--0.1.0.sql rustydb_am--0.1.0--0.2.0.sql
+DATA = rustydb_am--0.1.0.sql rustydb_am--0.1.0--0.2.0.sql rustydb_am--0.2.0--0.3.0.sql
 PG_CPPFLAGS = -Iinclude
 
 # Test lists (REGRESS, ISOLATION, their options) live in tests.mk.

@@ -317,4 +317,5 @@ SELECT DISTINCT ON (variant) variant, payload
 FROM rustydb.events ORDER BY variant, seq DESC;
 
 \echo 'Delivery counters (emitted = NOTIFY sent, aggregated = folded into IoStats, dropped = ring wrapped first):'
-SELECT channel, emitted, aggregated, sampled, dropped, shed FROM rustydb.event_stats ORDER BY channel;
+SELECT channel, emitted, aggregated, sampled, dropped, shed FROM rustydb.event_stats
+WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY channel;

@@ -133,7 +133,9 @@ SELECT c.relname,
 FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
 WHERE c.relnamespace = 'rustydb'::regnamespace AND c.relname LIKE 'events\_%'
 GROUP BY c.relname ORDER BY c.relname;
-SELECT channel FROM rustydb.event_stats ORDER BY channel;
+SELECT channel FROM rustydb.event_stats
+WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database())
+ORDER BY channel;
 SELECT pg_get_function_identity_arguments('rustydb.events_since'::regproc) AS events_since_args,
        pg_get_function_result('rustydb.events_since'::regproc) AS events_since_result;
 -- everyone may read the views (they filter by privilege themselves)
@@ -148,7 +150,8 @@ WHERE name IN ('rustydb.events', 'rustydb.event_ring_size', 'rustydb.events_samp
                'rustydb.notify_queue_threshold', 'rustydb.notify_scope',
                'rustydb.notify_interval_buffer_pool', 'rustydb.notify_interval_io',
                'rustydb.notify_interval_pages', 'rustydb.notify_interval_lsm',
-               'rustydb.notify_interval_columnar', 'rustydb.notify_interval_tiers')
+               'rustydb.notify_interval_columnar', 'rustydb.notify_interval_tiers',
+               'rustydb.max_event_workers', 'rustydb.worker_idle_timeout')
 ORDER BY name;
 -- a bad value is refused
 SET rustydb.events_sample_rate = 1.5;

@@ -27,11 +27,13 @@ bool		rdb_events_enabled = true;
 int			rdb_event_ring_size = 16384;
 double		rdb_events_sample_rate = 0.0;
 double		rdb_notify_queue_threshold = 0.5;
-int			rdb_notify_scope = RDB_NOTIFY_ALL;
+int			rdb_notify_scope = RDB_NOTIFY_PUBLIC;
 int			rdb_notify_interval_ms[RDB_NUM_CHANNELS] = {100, 1000, 100, 5000, 500, 1000};
-int			rdb_worker_idle_timeout_s = 60;
+int			rdb_worker_idle_timeout_s = 5;
+int			rdb_max_event_workers = 2;
 
 static const struct config_enum_entry notify_scope_options[] = {
+	{"public", RDB_NOTIFY_PUBLIC, false},
 	{"all", RDB_NOTIFY_ALL, false},
 	{"anonymous", RDB_NOTIFY_ANONYMOUS, false},
 	{"none", RDB_NOTIFY_NONE, false},
@@ -84,10 +86,11 @@ rdb_guc_init(void)
 
 	DefineCustomEnumVariable("rustydb.notify_scope",
 							 "What storage-event NOTIFYs expose to every listener of the database.",
-							 "all: complete payloads; anonymous: table and column names replaced by the "
-							 "relation's OID; none: no NOTIFY at all (the views, which check privileges, "
-							 "still show the events).",
-							 &rdb_notify_scope, RDB_NOTIFY_ALL, notify_scope_options,
+							 "Any user may LISTEN.  public: full payloads only for tables PUBLIC may SELECT, "
+							 "others anonymised (no table or column name, no relation OID); all: full "
+							 "payloads for every table; anonymous: every payload anonymised; none: no "
+							 "NOTIFY at all (the views, which check privileges, still show the events).",
+							 &rdb_notify_scope, RDB_NOTIFY_PUBLIC, notify_scope_options,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 
 	for (ch = 0; ch < RDB_NUM_CHANNELS; ch++)
@@ -100,9 +103,19 @@ rdb_guc_init(void)
 
 	DefineCustomIntVariable("rustydb.worker_idle_timeout",
 							"How long a database's event worker stays without events before it exits.",
-							"The launcher starts it again when events arrive.",
-							&rdb_worker_idle_timeout_s, 60, 1, 86400,
+							"The launcher starts it again when events arrive.  A worker leaves earlier "
+							"when another database waits for a worker slot, and at once when DROP "
+							"DATABASE, ALTER DATABASE RENAME or CREATE DATABASE ... TEMPLATE needs its "
+							"database.",
+							&rdb_worker_idle_timeout_s, 5, 1, 86400,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("rustydb.max_event_workers",
+							"Maximum number of event workers running at the same time.",
+							"Each takes a max_worker_processes slot (plus one for the launcher); "
+							"databases with events beyond this many are served in turn.",
+							&rdb_max_event_workers, 2, 1, 64,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("rustydb");
 }

@@ -14,14 +14,17 @@
 #   * GRANT SELECT ON a TO bob lets bob see a's events, REVOKE hides them again
 #     (privileges, not ownership, decide);
 #   * events without a relation (IoStats) are visible to everyone.
-# NOTIFY is database-wide, so rustydb.notify_scope decides what it exposes
-# (dave listens):
-#   * 'all' (default): table_name is schema.table;
-#   * 'anonymous': no payload carries a table name; table_name is the
-#     relation's oid as text, every other field is still there (payloads
-#     still validate against the seed);
-#   * 'none': no NOTIFY at all, while rustydb.events still fills;
-#   * back to 'all': names again.
+# NOTIFY is database-wide (LISTEN needs no privilege), so
+# rustydb.notify_scope decides what it exposes (dave listens):
+#   * 'public' (default): events of a and b (not readable by PUBLIC) carry
+#     no table name (table_name "(hidden)"), no relation oid, and nothing
+#     that names the table or its owner, yet keep every seed key with its
+#     JSON type; after GRANT SELECT ON a TO PUBLIC, a's events are named;
+#   * 'all' (the administrator's opt-in): every table named;
+#   * 'anonymous': no name even for a table PUBLIC may read;
+#   * 'none': no NOTIFY at all, while rustydb.events still fills.
+# rustydb.event_stats and rustydb.io_stats: rows of another database only
+# for members of pg_monitor (carol), the current database's for everyone.
 #
 # Needs the rustydb access method (RDB_TEST_AM=heap skips it).
 
@@ -74,7 +77,7 @@ GRANT CREATE ON SCHEMA public TO alice, bob;
 });
 my $dboid = sql('SELECT oid FROM pg_database WHERE datname = current_database()');
 
-# dave listens from the start (scope 'all').
+# dave listens from the start (default scope 'public').
 my $l = RustydbEvents::Listener->new($node, 'postgres',
 	channels => [ all_channels() ],
 	seeds => $seeds,
@@ -92,20 +95,38 @@ is(sql("SELECT string_agg(c.relname || ':' || r.rolname || ':' || am.amname, ','
         WHERE c.oid IN ($a_oid, $b_oid)"),
 	"a:alice:$am,b:bob:$am", 'alice owns a, bob owns b, both rustydb');
 
-my ($ok, @got) = $l->wait_for(
-	$m,
-	sub {
-		my %rel = map { ($_->{ev}{relation} // 0) => 1 }
-		  grep { ($_->{ev}{variant} // '') eq 'BatchInserted' } @_;
-		return $rel{$a_oid} && $rel{$b_oid};
-	},
-	timeout => 15,
-	settle => 1);
-ok($ok, "scope 'all': BatchInserted of both tables notified to dave");
-my @named = grep { ($_->{ev}{variant} // '') eq 'BatchInserted' } @got;
-is(join(',', sort { $a cmp $b } uniq(map { "$_->{ev}{relation}=" . ($_->{ev}{f}{table_name} // '?') } @named)),
-	join(',', sort { $a cmp $b } ("$a_oid=public.a", "$b_oid=public.b")),
-	"... with table_name schema.table");
+is(sql('SHOW rustydb.notify_scope'), 'public', "rustydb.notify_scope is 'public' by default");
+
+# anonymised payloads: identify a's and b's BatchInserted by their counts
+# (3000 rows each, in batches of 1000)
+sub hidden_batches { return grep { ($_->{ev}{variant} // '') eq 'BatchInserted' } @_; }
+my ($ok, @got) = $l->wait_for($m,
+	sub { my $n = 0; $n += $_->{ev}{f}{rows} // 0 for hidden_batches(@_); return $n >= 6000; },
+	timeout => 15, settle => 1);
+ok($ok, "scope 'public': BatchInserted of a and b notified to dave (6000 rows)");
+my @bi = hidden_batches(@got);
+is(join(',', uniq(map { $_->{ev}{f}{table_name} // '?' } @bi)), '(hidden)',
+	"... with table_name '(hidden)'");
+is(scalar(grep { defined $_->{ev}{relation} } grep { $_->{ev} } @got), 0,
+	'... and no payload carries a relation oid');
+is(scalar(grep { $_->{payload} =~ /public\.|"a"|"b"|alice|bob|\b$a_oid\b|\b$b_oid\b/ } @got), 0,
+	'no payload names a or b, their owners, or their oids');
+is(scalar(grep { @{ $_->{problems} // [] } } grep { $_->{channel} =~ /^rustydb_/ } @got), 0,
+	'anonymised payloads keep the seed\'s keys and JSON types');
+cmp_ok(scalar(grep { ($_->{ev}{variant} // '') eq 'PageAllocated' } @got), '>', 0,
+	'PageAllocated still notified (anonymised)');
+
+# a table PUBLIC may read is named
+sql('GRANT SELECT ON a TO PUBLIC');
+$m = $l->mark;
+as('alice', copy_rows('a', 3001, 400));
+($ok, @got) = $l->wait_for($m,
+	sub { grep { ($_->{ev}{variant} // '') eq 'BatchInserted' && ($_->{ev}{relation} // 0) == $a_oid } @_ },
+	timeout => 15, settle => 1);
+@bi = grep { ($_->{ev}{variant} // '') eq 'BatchInserted' } @got;
+is(join(',', map { ($_->{ev}{f}{table_name} // '?') . ':' . ($_->{ev}{f}{rows} // '?') . ':' . ($_->{ev}{relation} // '-') } @bi),
+	"public.a:400:$a_oid", "after GRANT SELECT ON a TO PUBLIC, a's events are named");
+sql('REVOKE SELECT ON a FROM PUBLIC');
 my @received = @got;
 
 # ---------------------------------------------------------------------------
@@ -176,23 +197,34 @@ sub set_scope
 	is(sql('SHOW rustydb.notify_scope'), $scope, "rustydb.notify_scope = '$scope'");
 }
 
-# anonymous
-set_scope('anonymous');
+# all: the administrator opts into full payloads
+set_scope('all');
 $m = $l->mark;
 as('alice', copy_rows('a', 5001, 700));
 ($ok, @got) = $l->wait_for($m,
 	sub { grep { ($_->{ev}{variant} // '') eq 'BatchInserted' && ($_->{ev}{relation} // 0) == $a_oid } @_ },
 	timeout => 15, settle => 1.5);
-ok($ok, "scope 'anonymous': BatchInserted of a still notified");
-my @bi = grep { ($_->{ev}{variant} // '') eq 'BatchInserted' && ($_->{ev}{relation} // 0) == $a_oid } @got;
-is(join(',', uniq(map { $_->{ev}{f}{table_name} // '?' } @bi)), "$a_oid",
-	"... table_name is the relation's oid as text ($a_oid)");
-is(join(',', map { ($_->{ev}{f}{rows} // '?') . '/' . ($_->{ev}{f}{columns} // '?') } @bi), '700/2',
-	'... rows and columns are still there');
-is(scalar(grep { $_->{payload} =~ /public\.|"a"|alice/ } @got), 0,
-	'no payload names a table (or its owner)');
-cmp_ok(scalar(grep { ($_->{ev}{variant} // '') eq 'PageAllocated' && ($_->{ev}{relation} // 0) == $a_oid } @got),
-	'>', 0, 'PageAllocated of a still notified (no name in it to hide)');
+ok($ok, "scope 'all': BatchInserted of a notified");
+@bi = grep { ($_->{ev}{variant} // '') eq 'BatchInserted' && ($_->{ev}{relation} // 0) == $a_oid } @got;
+is(join(',', map { ($_->{ev}{f}{table_name} // '?') . ':' . ($_->{ev}{f}{rows} // '?') . '/' . ($_->{ev}{f}{columns} // '?') } @bi),
+	'public.a:700/2', '... named, with rows and columns');
+push @received, @got;
+
+# anonymous: not even a table PUBLIC may read is named
+sql('GRANT SELECT ON b TO PUBLIC');
+set_scope('anonymous');
+$m = $l->mark;
+as('bob', copy_rows('b', 4001, 600));
+($ok, @got) = $l->wait_for($m,
+	sub { my $n = 0; $n += $_->{ev}{f}{rows} // 0 for hidden_batches(@_); return $n >= 600; },
+	timeout => 15, settle => 1.5);
+ok($ok, "scope 'anonymous': BatchInserted of b still notified");
+@bi = hidden_batches(@got);
+is(join(',', map { ($_->{ev}{f}{table_name} // '?') . ':' . ($_->{ev}{f}{rows} // '?') } @bi), '(hidden):600',
+	"... with table_name '(hidden)' although PUBLIC may read b");
+is(scalar(grep { $_->{payload} =~ /public\.|"relation"|\b$b_oid\b/ } @got), 0,
+	'no payload names b or carries its oid');
+sql('REVOKE SELECT ON b FROM PUBLIC');
 push @received, @got;
 
 # none
@@ -212,18 +244,37 @@ is(as('bob', "SELECT count(*) FROM rustydb.events_since($w2) WHERE relation::oid
 	  , sql("SELECT count(*) FROM rustydb.events_since($w2) WHERE relation::oid = $b_oid"),
 	'... and bob sees those events of his table');
 
-# back to all
-set_scope('all');
+# back to the default
+set_scope('public');
 $m = $l->mark;
 as('bob', copy_rows('b', 9001, 300));
 ($ok, @got) = $l->wait_for($m,
-	sub { grep { ($_->{ev}{variant} // '') eq 'BatchInserted' && ($_->{ev}{relation} // 0) == $b_oid } @_ },
+	sub { my $n = 0; $n += $_->{ev}{f}{rows} // 0 for hidden_batches(@_); return $n >= 300; },
 	timeout => 15, settle => 1);
-@bi = grep { ($_->{ev}{variant} // '') eq 'BatchInserted' && ($_->{ev}{relation} // 0) == $b_oid } @got;
-is(join(',', map { ($_->{ev}{f}{table_name} // '?') . ':' . ($_->{ev}{f}{rows} // '?') } @bi), 'public.b:300',
-	"scope 'all' again: BatchInserted of b with its name");
+@bi = hidden_batches(@got);
+is(join(',', map { ($_->{ev}{f}{table_name} // '?') . ':' . ($_->{ev}{f}{rows} // '?') } @bi), '(hidden):300',
+	"scope 'public' again: BatchInserted of b anonymised");
 push @received, @got;
 $l->quit;
+
+# ---------------------------------------------------------------------------
+# rustydb.event_stats and rustydb.io_stats: other databases for pg_monitor only
+# ---------------------------------------------------------------------------
+sql('CREATE DATABASE other');
+$node->safe_psql('other', "CREATE EXTENSION rustydb_am; CREATE TABLE o (id int) USING $am;
+	COPY o FROM PROGRAM 'seq 1 20000'");
+my $other = sql("SELECT oid FROM pg_database WHERE datname = 'other'");
+$node->poll_query_until('postgres', "SELECT count(*) > 0 FROM rustydb.io_stats WHERE database = $other")
+  or diag('no IoStats of database other');
+my $q_stats = "SELECT (SELECT count(*) FILTER (WHERE database = $other) || '/' || count(*) FILTER (WHERE database = $dboid) FROM rustydb.event_stats)
+             || ' ' || (SELECT count(*) FILTER (WHERE database = $other) FROM rustydb.io_stats)";
+like(sql($q_stats), qr{^6/6 1$}, 'the superuser sees event_stats and io_stats rows of both databases');
+is(as('carol', $q_stats), '6/6 1', 'carol (pg_monitor) too');
+is(as('dave', $q_stats), '0/6 0', 'dave sees only the current database in event_stats and none of other\'s io_stats');
+is(as('dave', 'SELECT count(DISTINCT database) FROM rustydb.event_stats'), 1, '... in event_stats, one database');
+is(as('dave', "SELECT count(*) FROM rustydb.io_stats WHERE database <> $dboid"), 0, '... in io_stats, none but the current one');
+is($node->safe_psql('other', "SELECT count(*) FROM rustydb.event_stats WHERE database = $dboid", extra_params => [ '-U', 'dave' ]), 0,
+	'... and from database other, nothing of postgres');
 
 my @bad = grep { @{ $_->{problems} // [] } } grep { $_->{channel} =~ /^rustydb_/ } @received;
 is(scalar(@bad), 0, 'every payload received validates against its seed variant')

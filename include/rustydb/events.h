@@ -70,7 +70,12 @@ typedef enum RdbEventVariant
 /* per event: up to this many numeric and text field values */
 #define RDB_EVENT_MAX_NUMS	7
 #define RDB_EVENT_MAX_TEXTS	4
-#define RDB_EVENT_TEXT_LEN	64
+/*
+ * Room for a full schema-qualified name: schema (NAMEDATALEN - 1 bytes),
+ * '.', table (NAMEDATALEN - 1 bytes) and the terminator.  Longer texts are
+ * cut on a character boundary (pg_mbcliplen), never inside a character.
+ */
+#define RDB_EVENT_TEXT_LEN	(2 * NAMEDATALEN)
 
 /* how an event was delivered, for rustydb.event_stats */
 typedef enum RdbEventCounter
@@ -135,13 +140,23 @@ extern double rdb_notify_queue_threshold;
 extern int	rdb_notify_scope;
 extern int	rdb_notify_interval_ms[RDB_NUM_CHANNELS];
 extern int	rdb_worker_idle_timeout_s;
+extern int	rdb_max_event_workers;
 
+/*
+ * rustydb.notify_scope: what a NOTIFY payload may tell every listener of the
+ * database (LISTEN needs no privilege).
+ */
 typedef enum RdbNotifyScope
 {
-	RDB_NOTIFY_ALL,
-	RDB_NOTIFY_ANONYMOUS,
-	RDB_NOTIFY_NONE
+	RDB_NOTIFY_ALL,				/* full payloads (opt-in) */
+	RDB_NOTIFY_ANONYMOUS,		/* never a name or relation oid */
+	RDB_NOTIFY_NONE,			/* no NOTIFY at all */
+	RDB_NOTIFY_PUBLIC			/* names only of tables PUBLIC may SELECT
+								 * (default) */
 } RdbNotifyScope;
+
+/* what an anonymised payload puts where a table or column name was */
+#define RDB_HIDDEN_NAME		"(hidden)"
 
 /* payload.c */
 extern const RdbEventVariantInfo *rdb_event_variant(RdbEventVariant v);
@@ -150,6 +165,8 @@ extern const char *rdb_event_channel_name(RdbEventChannel ch);
 extern const char *rdb_event_message_type(RdbEventChannel ch);
 extern void rdb_event_payload(const RdbEvent *ev, uint64 seq, StringInfo buf,
 							  bool anonymous);
+extern void rdb_event_set_text(RdbEvent *ev, int slot, const char *str,
+							   int len);
 
 /* ring.c */
 extern void rdb_events_shmem_request(void);
@@ -169,11 +186,31 @@ typedef enum RdbEventReadResult
 extern RdbEventReadResult rdb_events_read_ext(uint64 seq, RdbEvent *ev,
 											  bool *delivered);
 extern bool rdb_events_read(uint64 seq, RdbEvent *ev, bool *notified);
-extern void rdb_events_mark_notified(uint64 seq);
-extern void rdb_events_count(RdbEventChannel ch, RdbEventCounter which,
-							 uint64 n);
-extern void rdb_events_get_counts(uint64 counts[RDB_NUM_CHANNELS][RDB_NUM_COUNTERS],
+extern RdbEventReadResult rdb_events_peek(uint64 seq, Oid *dbid,
+										  bool *delivered);
+extern uint64 rdb_events_undelivered(Oid dbid);
+extern bool rdb_events_mark_notified(uint64 seq);
+extern void rdb_events_delivered(Oid dbid, uint64 n);
+extern void rdb_events_count(Oid dbid, RdbEventChannel ch,
+							 RdbEventCounter which, uint64 n);
+
+/* databases with their own counters; more share one "other" row */
+#define RDB_MAX_EVENT_DBS	64
+
+/* per-database delivery counters, for rustydb.event_stats */
+typedef struct RdbDbCounts
+{
+	Oid			dbid;			/* InvalidOid: databases beyond the table */
+	uint64		undelivered;	/* events of the database in the ring, not
+								 * yet delivered */
+	uint64		counts[RDB_NUM_CHANNELS][RDB_NUM_COUNTERS];
+} RdbDbCounts;
+
+extern int	rdb_events_get_counts(RdbDbCounts *out, int max,
 								  TimestampTz *since);
+extern uint64 rdb_events_discard_db(Oid dbid);
+extern void rdb_events_set_waiting(int ndbs);
+extern int	rdb_events_get_waiting(void);
 extern void rdb_events_wake_launcher(void);
 extern void rdb_events_worker_attach(Oid dbid);
 extern void rdb_events_worker_detach(Oid dbid);

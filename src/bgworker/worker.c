@@ -10,11 +10,38 @@
  * this database on that channel.  NOTIFY is transactional: the listeners
  * get the round's events when it commits.
  *
- * Backpressure: before sending, and every 64 events, the worker looks at
- * pg_notification_queue_usage(); above rustydb.notify_queue_threshold it
- * sheds events (marks them delivered, counts them as shed) instead of
- * queueing more.  It never waits for listeners, and nothing it does can
- * make a user's statement fail or wait: writers only ever touch the ring.
+ * Database DDL comes first.  DROP DATABASE, ALTER DATABASE ... RENAME and
+ * CREATE DATABASE ... TEMPLATE lock the database object (AccessExclusive,
+ * AccessExclusive, Share) and then wait up to 5 s for the database's other
+ * backends to go, asking only autovacuum workers to leave.  At least every
+ * RDB_WORKER_CHECK_MS the worker tries a RowExclusiveLock on its database
+ * object without waiting (what every backend takes on connecting); if it
+ * cannot get it, such a command holds or waits for the database and the
+ * worker exits at once.  The launcher does not start a worker for that
+ * database until the lock is free again.
+ *
+ * Sharing worker slots: at most rustydb.max_event_workers workers run at a
+ * time.  When the launcher reports databases waiting for a slot, a worker
+ * that has served its database for RDB_WORKER_SLICE_MS (or has nothing left
+ * to send) sends everything it has, whatever the channel intervals, and
+ * exits; the launcher then serves the waiting database.  Without events
+ * for rustydb.worker_idle_timeout the worker exits as well.
+ *
+ * Who may read a payload: LISTEN needs no privilege, so under
+ * rustydb.notify_scope = public (the default) an event about a relation
+ * that PUBLIC may not SELECT is sent anonymised (payload.c: no name, no
+ * relation oid); 'all' sends every payload in full, 'anonymous' none.
+ *
+ * Backpressure: the NOTIFY queue holds (QUEUE_MAX_PAGE + 1) / 2 pages (8 GB)
+ * and pg_notification_queue_usage() is the fraction of them in use.  A
+ * round's notifications enter the queue only at commit, so the worker counts
+ * the pages its own pending notifications will take and sheds (marks
+ * delivered, counts as shed) every event that would take the queue above
+ * rustydb.notify_queue_threshold; with several workers each may use its
+ * share (1 / rustydb.max_event_workers) of the room left.  So a listener
+ * that never reads cannot make the worker fill the queue past the
+ * threshold.  It never waits for listeners, and nothing it does can make a
+ * user's statement fail or wait: writers only ever touch the ring.
  *
  * IoStats: at each io round with read or write activity since the last one,
  * the worker turns the database's cumulative I/O counters into rates and
@@ -22,9 +49,9 @@
  * same round sends) and keeps it for rustydb.io_stats.
  *
  * The worker exits quietly when the extension is not installed in its
- * database, and after rustydb.worker_idle_timeout without events; the
- * launcher starts it again when events arrive.  Errors are logged, and the
- * worker exits; the launcher restarts it on the next event.
+ * database (discarding the database's events, which nobody can receive).
+ * Errors are logged, and the worker exits; the launcher restarts it on the
+ * next event.
  *
  * IDENTIFICATION
  *	  src/bgworker/worker.c
@@ -33,7 +60,11 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
+#include "access/slru.h"
 #include "access/xact.h"
+#include "catalog/pg_database.h"
 #include "commands/async.h"
 #include "commands/extension.h"
 #include "fmgr.h"
@@ -43,7 +74,9 @@
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lock.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
@@ -57,12 +90,34 @@ PGDLLEXPORT void rdb_worker_main(Datum main_arg);
 /* NOTIFY payloads must be shorter than this (async.c) */
 #define RDB_NOTIFY_MAX_PAYLOAD	8000
 
+/* the NOTIFY queue's capacity in pages, as asyncQueueUsage() counts it */
+#define RDB_NOTIFY_QUEUE_PAGES	((double) (SLRU_PAGES_PER_SEGMENT * 0xFFFF) / 2)
+
+/* an AsyncQueueEntry's header: length, dboid, xid, srcPid (async.c) */
+#define RDB_NOTIFY_ENTRY_HEADER	(4 * sizeof(int32))
+
+/* how often the worker looks whether database DDL needs the database */
+#define RDB_WORKER_CHECK_MS		100
+
+/* how long a worker serves its database while others wait for a slot */
+#define RDB_WORKER_SLICE_MS		1000
+
 typedef struct WorkerState
 {
 	uint64		cursor[RDB_NUM_CHANNELS];	/* next seq to look at */
 	TimestampTz last_round[RDB_NUM_CHANNELS];
 	TimestampTz last_event; /* when we last saw an event of ours */
 } WorkerState;
+
+/* what the round's own NOTIFYs will take of the queue */
+typedef struct QueueBudget
+{
+	double		limit_pages;	/* our share of the room below the threshold */
+	double		used_pages;		/* occupied when last looked */
+	Size		bytes;			/* our pending entries */
+	Size		max_entry;		/* the largest of them */
+	int			since_check;
+} QueueBudget;
 
 static double
 notify_queue_usage(void)
@@ -97,6 +152,58 @@ build_io_stats(TimestampTz now)
 	rdb_io_set_stats(MyDatabaseId, &ev);
 }
 
+/* read the queue's usage and work out our share of the room left */
+static void
+budget_refresh(QueueBudget *b)
+{
+	double		room;
+
+	b->used_pages = notify_queue_usage() * RDB_NOTIFY_QUEUE_PAGES;
+	room = floor(rdb_notify_queue_threshold * RDB_NOTIFY_QUEUE_PAGES) - b->used_pages;
+	b->limit_pages = room > 0 ? room / Max(rdb_max_event_workers, 1) : 0;
+	b->since_check = 0;
+}
+
+/*
+ * Would one more notification of 'len' payload bytes on 'channel' still
+ * keep the queue at or below the threshold?  Queue entries never span
+ * pages, so a page holds at least BLCKSZ - (largest entry) bytes of
+ * entries; and the head page may be partly used already (one more page).
+ */
+static bool
+budget_take(QueueBudget *b, const char *channel, int len)
+{
+	Size		entry = MAXALIGN(RDB_NOTIFY_ENTRY_HEADER + strlen(channel) + 1 + len + 1);
+	Size		max_entry = Max(b->max_entry, entry);
+	double		pages;
+
+	if (++b->since_check >= 64)
+		budget_refresh(b);
+	pages = 1 + ceil((double) (b->bytes + entry) / (BLCKSZ - max_entry));
+	if (pages > b->limit_pages)
+		return false;
+	b->bytes += entry;
+	b->max_entry = max_entry;
+	return true;
+}
+
+/*
+ * May PUBLIC SELECT this relation?  Names of other relations are not sent
+ * under rustydb.notify_scope = public.  Relations that are gone: no.
+ */
+static bool
+relation_public(Oid relid, Oid *cached_relid, bool *cached)
+{
+	bool		is_missing = false;
+
+	if (relid == *cached_relid)
+		return *cached;
+	*cached_relid = relid;
+	*cached = pg_class_aclcheck_ext(relid, ACL_ID_PUBLIC, ACL_SELECT,
+									&is_missing) == ACLCHECK_OK && !is_missing;
+	return *cached;
+}
+
 /*
  * Send the due channels' events.  Runs inside a transaction.
  */
@@ -106,17 +213,21 @@ deliver_round(WorkerState *st, bool due[RDB_NUM_CHANNELS], TimestampTz now)
 	uint64		next;
 	uint64		oldest;
 	uint64		capacity = rdb_events_capacity();
-	bool		shedding;
 	int			ch;
 	StringInfoData payload;
+	QueueBudget budget;
+	Oid			cached_relid = InvalidOid;
+	bool		cached_public = false;
+	int			scope = rdb_notify_scope;
 
 	if (due[RDB_CH_IO])
 		build_io_stats(now);
 
 	next = rdb_events_next_seq();
 	oldest = next > capacity ? next - capacity : 1;
-	shedding = rdb_notify_scope != RDB_NOTIFY_NONE &&
-		notify_queue_usage() > rdb_notify_queue_threshold;
+	memset(&budget, 0, sizeof(budget));
+	if (scope != RDB_NOTIFY_NONE)
+		budget_refresh(&budget);
 
 	initStringInfo(&payload);
 	for (ch = 0; ch < RDB_NUM_CHANNELS; ch++)
@@ -125,6 +236,8 @@ deliver_round(WorkerState *st, bool due[RDB_NUM_CHANNELS], TimestampTz now)
 		uint64		nsent = 0;
 		uint64		nsampled = 0;
 		uint64		nshed = 0;
+		uint64		nmarked = 0;
+		const char *channel = rdb_event_channel_name(ch);
 
 		if (!due[ch])
 			continue;
@@ -132,6 +245,7 @@ deliver_round(WorkerState *st, bool due[RDB_NUM_CHANNELS], TimestampTz now)
 		{
 			RdbEvent	ev;
 			bool		delivered;
+			bool		anonymous;
 			const RdbEventVariantInfo *vi;
 			RdbEventReadResult r = rdb_events_read_ext(seq, &ev, &delivered);
 
@@ -147,25 +261,29 @@ deliver_round(WorkerState *st, bool due[RDB_NUM_CHANNELS], TimestampTz now)
 			if (delivered)
 				continue;
 
-			if (rdb_notify_scope == RDB_NOTIFY_NONE)
+			if (scope == RDB_NOTIFY_NONE)
 			{
-				rdb_events_mark_notified(seq);
+				if (rdb_events_mark_notified(seq))
+					nmarked++;
 				continue;
 			}
-			if ((nsent + nsampled) % 64 == 63)
-				shedding = notify_queue_usage() > rdb_notify_queue_threshold;
 
+			anonymous = scope == RDB_NOTIFY_ANONYMOUS ||
+				(scope == RDB_NOTIFY_PUBLIC && OidIsValid(ev.relid) &&
+				 !relation_public(ev.relid, &cached_relid, &cached_public));
 			resetStringInfo(&payload);
-			rdb_event_payload(&ev, seq, &payload,
-							  rdb_notify_scope == RDB_NOTIFY_ANONYMOUS);
-			if (shedding || payload.len >= RDB_NOTIFY_MAX_PAYLOAD)
+			rdb_event_payload(&ev, seq, &payload, anonymous);
+			if (payload.len >= RDB_NOTIFY_MAX_PAYLOAD ||
+				!budget_take(&budget, channel, payload.len))
 			{
 				nshed++;
-				rdb_events_mark_notified(seq);
+				if (rdb_events_mark_notified(seq))
+					nmarked++;
 				continue;
 			}
-			Async_Notify(rdb_event_channel_name(ch), payload.data);
-			rdb_events_mark_notified(seq);
+			Async_Notify(channel, payload.data);
+			if (rdb_events_mark_notified(seq))
+				nmarked++;
 			if (ev.flags & RDB_EVF_SAMPLED)
 				nsampled++;
 			else
@@ -173,11 +291,30 @@ deliver_round(WorkerState *st, bool due[RDB_NUM_CHANNELS], TimestampTz now)
 		}
 		st->cursor[ch] = seq;
 		st->last_round[ch] = now;
-		rdb_events_count(ch, RDB_COUNT_EMITTED, nsent);
-		rdb_events_count(ch, RDB_COUNT_SAMPLED, nsampled);
-		rdb_events_count(ch, RDB_COUNT_SHED, nshed);
+		rdb_events_delivered(MyDatabaseId, nmarked);
+		rdb_events_count(MyDatabaseId, ch, RDB_COUNT_EMITTED, nsent);
+		rdb_events_count(MyDatabaseId, ch, RDB_COUNT_SAMPLED, nsampled);
+		rdb_events_count(MyDatabaseId, ch, RDB_COUNT_SHED, nshed);
 	}
 	pfree(payload.data);
+}
+
+/*
+ * Does a command need this database to itself (DROP DATABASE, ALTER
+ * DATABASE RENAME, CREATE DATABASE ... TEMPLATE)?  They hold or wait for a
+ * lock on the database object that conflicts with the RowExclusiveLock every
+ * connecting backend takes; try that lock without waiting.
+ */
+static bool
+database_wanted(void)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_OBJECT(tag, InvalidOid, DatabaseRelationId, MyDatabaseId, 0);
+	if (LockAcquire(&tag, RowExclusiveLock, true, true) == LOCKACQUIRE_NOT_AVAIL)
+		return true;
+	LockRelease(&tag, RowExclusiveLock, true);
+	return false;
 }
 
 /* at exit: new events of this database must wake the launcher again */
@@ -185,6 +322,19 @@ static void
 worker_detach(int code, Datum arg)
 {
 	rdb_events_worker_detach(DatumGetObjectId(arg));
+	rdb_events_wake_launcher();
+}
+
+/* one round, in a transaction of its own */
+static void
+run_round(WorkerState *st, bool due[RDB_NUM_CHANNELS], TimestampTz now)
+{
+	pgstat_report_activity(STATE_RUNNING, "delivering storage events");
+	StartTransactionCommand();
+	deliver_round(st, due, now);
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	pgstat_report_stat(false);
 }
 
 void
@@ -195,6 +345,7 @@ rdb_worker_main(Datum main_arg)
 	bool		have_extension;
 	int			ch;
 	uint64		start;
+	TimestampTz started;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
@@ -208,10 +359,12 @@ rdb_worker_main(Datum main_arg)
 	CommitTransactionCommand();
 	if (!have_extension)
 	{
-		/* quiet where the extension is absent: nothing for us here */
+		/* nobody can receive these events: let them go, quietly */
+		uint64		n = rdb_events_discard_db(dbid);
+
 		ereport(DEBUG1,
-				(errmsg("rustydb worker: extension not installed in database %u, exiting",
-						dbid)));
+				(errmsg("rustydb worker: extension not installed in database %u, discarded %llu events, exiting",
+						dbid, (unsigned long long) n)));
 		proc_exit(0);
 	}
 	ereport(DEBUG1, (errmsg("rustydb worker started for database %u", dbid)));
@@ -226,14 +379,14 @@ rdb_worker_main(Datum main_arg)
 		st.cursor[ch] = start;
 		st.last_round[ch] = 0;
 	}
-	st.last_event = GetCurrentTimestamp();
+	started = st.last_event = GetCurrentTimestamp();
 
 	for (;;)
 	{
 		TimestampTz now;
 		bool		due[RDB_NUM_CHANNELS];
 		bool		any = false;
-		long		sleep_ms = 1000;
+		long		sleep_ms = RDB_WORKER_CHECK_MS;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ShutdownRequestPending)
@@ -244,7 +397,33 @@ rdb_worker_main(Datum main_arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 
+		/* database DDL waits for nobody: leave at once */
+		if (database_wanted())
+		{
+			ereport(LOG,
+					(errmsg("rustydb worker for database %u exiting: a command needs the database",
+							dbid)));
+			proc_exit(0);
+		}
+
 		now = GetCurrentTimestamp();
+
+		/*
+		 * Others wait for a worker slot: after our slice (or at once if we
+		 * have nothing to send), send everything now and make room.
+		 */
+		if (rdb_events_get_waiting() > 0 &&
+			(rdb_events_undelivered(dbid) == 0 ||
+			 TimestampDifferenceExceeds(started, now, RDB_WORKER_SLICE_MS)))
+		{
+			for (ch = 0; ch < RDB_NUM_CHANNELS; ch++)
+				due[ch] = true;
+			run_round(&st, due, now);
+			ereport(DEBUG1,
+					(errmsg("rustydb worker for database %u yields its slot", dbid)));
+			proc_exit(0);
+		}
+
 		for (ch = 0; ch < RDB_NUM_CHANNELS; ch++)
 		{
 			TimestampTz due_at = TimestampTzPlusMilliseconds(st.last_round[ch],
@@ -260,17 +439,13 @@ rdb_worker_main(Datum main_arg)
 
 		if (any)
 		{
-			pgstat_report_activity(STATE_RUNNING, "delivering storage events");
-			StartTransactionCommand();
-			deliver_round(&st, due, now);
-			CommitTransactionCommand();
-			pgstat_report_activity(STATE_IDLE, NULL);
-			pgstat_report_stat(false);
+			run_round(&st, due, now);
 			continue;
 		}
 
 		if (TimestampDifferenceExceeds(st.last_event, now,
-									   rdb_worker_idle_timeout_s * 1000))
+									   rdb_worker_idle_timeout_s * 1000) &&
+			rdb_events_undelivered(dbid) == 0)
 		{
 			ereport(DEBUG1,
 					(errmsg("rustydb worker for database %u idle, exiting", dbid)));

@@ -20,6 +20,7 @@
 #include "postgres.h"
 
 #include "common/pg_prng.h"
+#include "miscadmin.h"
 #include "storage/bufpage.h"
 #include "storage/checksum.h"
 #include "storage/smgr.h"
@@ -28,14 +29,21 @@
 
 #include "rustydb/events.h"
 
-/* "schema.table" into an event text slot */
+/*
+ * "schema.table" into an event text slot.  Both names are at most
+ * NAMEDATALEN - 1 bytes, so the whole name fits (RDB_EVENT_TEXT_LEN);
+ * rdb_event_set_text would cut it on a character boundary otherwise.
+ */
 static void
 event_table_name(RdbEvent *ev, int slot, Relation rel)
 {
 	char	   *nsp = get_namespace_name(RelationGetNamespace(rel));
+	char		buf[RDB_EVENT_TEXT_LEN + 1];
+	int			len;
 
-	snprintf(ev->text[slot], RDB_EVENT_TEXT_LEN, "%s.%s",
-			 nsp ? nsp : "?", RelationGetRelationName(rel));
+	len = snprintf(buf, sizeof(buf), "%s.%s",
+				   nsp ? nsp : "?", RelationGetRelationName(rel));
+	rdb_event_set_text(ev, slot, buf, Min(len, (int) sizeof(buf) - 1));
 	if (nsp)
 		pfree(nsp);
 }
@@ -140,7 +148,7 @@ emit_page_io(Relation rel, RdbEventVariant variant, BlockNumber blkno,
 	rdb_io_count(variant == RDB_EV_WRITE_COMPLETED, BLCKSZ, us);
 	if (!sampled())
 	{
-		rdb_events_count(RDB_CH_IO, RDB_COUNT_AGGREGATED, 1);
+		rdb_events_count(MyDatabaseId, RDB_CH_IO, RDB_COUNT_AGGREGATED, 1);
 		return;
 	}
 	rdb_event_init(&ev, variant, rel);

@@ -8,6 +8,8 @@
  * only the current database's events, and among those only events whose
  * relation the current user may SELECT; members of pg_monitor see all.
  * Events of relations that no longer exist are shown to pg_monitor only.
+ * rustydb.event_stats and rustydb.io_stats show the current database's rows
+ * to everyone and other databases' rows only to members of pg_monitor.
  *
  * Memory: result rows are built in the per-query context by the
  * materialized-SRF helper.
@@ -18,6 +20,8 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <math.h>
 
 #include "catalog/pg_authid.h"
 #include "fmgr.h"
@@ -34,12 +38,9 @@
 
 PG_FUNCTION_INFO_V1(rustydb_events_since);
 PG_FUNCTION_INFO_V1(rustydb_event_stats);
+PG_FUNCTION_INFO_V1(rustydb_event_stats_0_3);
 PG_FUNCTION_INFO_V1(rustydb_io_stats);
 PG_FUNCTION_INFO_V1(rustydb_event_payload);
-
-static const char *const counter_names[RDB_NUM_COUNTERS] = {
-	"emitted", "aggregated", "sampled", "dropped", "shed"
-};
 
 /* may the current user see this event? */
 static bool
@@ -131,52 +132,144 @@ rustydb_events_since(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* rustydb.event_stats: delivery counters per channel */
+/*
+ * The delivery counters the current user may see: the current database's
+ * (zeros if it has none yet), and others' only for pg_monitor.  Returns the
+ * number of entries in *out (palloc'd).
+ */
+static int
+visible_counts(RdbDbCounts **out, TimestampTz *since)
+{
+	bool		monitor = has_privs_of_role(GetUserId(), ROLE_PG_MONITOR);
+	RdbDbCounts *all = palloc0(sizeof(RdbDbCounts) * (RDB_MAX_EVENT_DBS + 2));
+	int			n = rdb_events_get_counts(all, RDB_MAX_EVENT_DBS + 1, since);
+	int			i;
+	int			k = 0;
+	bool		have_mine = false;
+
+	for (i = 0; i < n; i++)
+	{
+		if (all[i].dbid == MyDatabaseId)
+			have_mine = true;
+		else if (!monitor)
+			continue;
+		all[k++] = all[i];
+	}
+	if (!have_mine)
+	{
+		memset(&all[k], 0, sizeof(RdbDbCounts));
+		all[k++].dbid = MyDatabaseId;
+	}
+	*out = all;
+	return k;
+}
+
+/*
+ * rustydb.event_stats_internal() of 0.2.0: delivery counters per channel,
+ * summed over the databases the user may see.
+ */
 Datum
 rustydb_event_stats(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	uint64		counts[RDB_NUM_CHANNELS][RDB_NUM_COUNTERS];
+	RdbDbCounts *dbs;
 	TimestampTz since;
+	int			n;
 	int			ch;
 
 	rdb_check_preloaded();
 	InitMaterializedSRF(fcinfo, 0);
-	rdb_events_get_counts(counts, &since);
+	n = visible_counts(&dbs, &since);
 
 	for (ch = 0; ch < RDB_NUM_CHANNELS; ch++)
 	{
 		Datum		values[2 + RDB_NUM_COUNTERS];
 		bool		nulls[2 + RDB_NUM_COUNTERS] = {false};
 		int			i;
+		int			d;
 
 		values[0] = CStringGetTextDatum(rdb_event_channel_name(ch));
 		for (i = 0; i < RDB_NUM_COUNTERS; i++)
-			values[1 + i] = Int64GetDatum((int64) counts[ch][i]);
+		{
+			uint64		sum = 0;
+
+			for (d = 0; d < n; d++)
+				sum += dbs[d].counts[ch][i];
+			values[1 + i] = Int64GetDatum((int64) sum);
+		}
 		values[1 + RDB_NUM_COUNTERS] = TimestampTzGetDatum(since);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	(void) counter_names;
 	return (Datum) 0;
 }
 
-/* rustydb.io_stats: the latest IoStats of each database */
+/*
+ * rustydb.event_stats_by_database(): delivery counters per database and
+ * channel (0.3.0).  database is NULL on the row that sums the databases
+ * beyond the first RDB_MAX_EVENT_DBS.
+ */
+Datum
+rustydb_event_stats_0_3(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	RdbDbCounts *dbs;
+	TimestampTz since;
+	int			n;
+	int			d;
+
+	rdb_check_preloaded();
+	InitMaterializedSRF(fcinfo, 0);
+	n = visible_counts(&dbs, &since);
+
+	for (d = 0; d < n; d++)
+	{
+		int			ch;
+
+		for (ch = 0; ch < RDB_NUM_CHANNELS; ch++)
+		{
+			Datum		values[3 + RDB_NUM_COUNTERS];
+			bool		nulls[3 + RDB_NUM_COUNTERS] = {false};
+			int			i;
+
+			values[0] = CStringGetTextDatum(rdb_event_channel_name(ch));
+			for (i = 0; i < RDB_NUM_COUNTERS; i++)
+				values[1 + i] = Int64GetDatum((int64) dbs[d].counts[ch][i]);
+			values[1 + RDB_NUM_COUNTERS] = TimestampTzGetDatum(since);
+			if (OidIsValid(dbs[d].dbid))
+				values[2 + RDB_NUM_COUNTERS] = ObjectIdGetDatum(dbs[d].dbid);
+			else
+				nulls[2 + RDB_NUM_COUNTERS] = true;
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	return (Datum) 0;
+}
+
+/*
+ * rustydb.io_stats: the latest IoStats of the current database, and of the
+ * others for pg_monitor
+ */
 Datum
 rustydb_io_stats(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	RdbEvent	stats[64];
+	RdbEvent   *stats;
+	bool		monitor;
 	int			n;
 	int			i;
 
 	rdb_check_preloaded();
 	InitMaterializedSRF(fcinfo, 0);
-	n = rdb_io_get_stats(stats, lengthof(stats));
+	monitor = has_privs_of_role(GetUserId(), ROLE_PG_MONITOR);
+	stats = palloc(sizeof(RdbEvent) * RDB_MAX_EVENT_DBS);
+	n = rdb_io_get_stats(stats, RDB_MAX_EVENT_DBS);
 	for (i = 0; i < n; i++)
 	{
 		Datum		values[8];
 		bool		nulls[8] = {false};
 
+		if (stats[i].dbid != MyDatabaseId && !monitor)
+			continue;
 		values[0] = ObjectIdGetDatum(stats[i].dbid);
 		values[1] = Float8GetDatum(stats[i].num[0]);
 		values[2] = Float8GetDatum(stats[i].num[1]);
@@ -200,6 +293,63 @@ jsonb_field(Jsonb *jb, const char *key)
 	k.val.string.val = (char *) key;
 	k.val.string.len = strlen(key);
 	return findJsonbValueFromContainer(&jb->root, JB_FOBJECT, &k);
+}
+
+/*
+ * The value of a numeric field: an integer field must fit in bigint, a
+ * float field in double precision; otherwise 22003, as a cast would say.
+ */
+static double
+field_number(JsonbValue *jv, const RdbEventField *f,
+			 const RdbEventVariantInfo *vi)
+{
+	Datum		num = NumericGetDatum(jv->val.numeric);
+	double		v;
+
+	/* numeric_float8 raises 22003 itself for values beyond double */
+	v = DatumGetFloat8(DirectFunctionCall1(numeric_float8, num));
+	if (isinf(v) || isnan(v) ||
+		(f->type == RDB_FIELD_INT && !FLOAT8_FITS_IN_INT64(v)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("field \"%s\" of %s is out of range for %s: %s",
+						f->name, vi->name,
+						f->type == RDB_FIELD_INT ? "an integer" : "a float",
+						DatumGetCString(DirectFunctionCall1(numeric_out, num)))));
+	if (f->type == RDB_FIELD_INT)
+		return (double) DatumGetInt64(DirectFunctionCall1(numeric_int8, num));
+	return v;
+}
+
+/*
+ * The "timestamp" field (unix seconds) as a timestamptz: 22003 for values
+ * outside timestamptz's range, as to_timestamp() says.
+ */
+static TimestampTz
+field_timestamp(JsonbValue *jv, const RdbEventVariantInfo *vi)
+{
+	Datum		num = NumericGetDatum(jv->val.numeric);
+	double		v = DatumGetFloat8(DirectFunctionCall1(numeric_float8, num));
+	int64		secs = 0;
+
+	if (FLOAT8_FITS_IN_INT64(v))
+		secs = DatumGetInt64(DirectFunctionCall1(numeric_int8, num));
+
+	/*
+	 * Valid unix seconds: from MIN_TIMESTAMP up to (not including)
+	 * END_TIMESTAMP, shifted from the PostgreSQL epoch to the Unix epoch.
+	 */
+	if (!FLOAT8_FITS_IN_INT64(v) ||
+		secs < MIN_TIMESTAMP / USECS_PER_SEC +
+		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY ||
+		secs >= END_TIMESTAMP / USECS_PER_SEC +
+		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("field \"timestamp\" of %s is out of range for a timestamp: %s",
+						vi->name,
+						DatumGetCString(DirectFunctionCall1(numeric_out, num)))));
+	return time_t_to_timestamptz((pg_time_t) secs);
 }
 
 /*
@@ -256,8 +406,8 @@ rustydb_event_payload(PG_FUNCTION_ARGS)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("field \"%s\" of %s must be a string", f->name, vi->name)));
-			snprintf(ev.text[f->slot], RDB_EVENT_TEXT_LEN, "%.*s",
-					 jv->val.string.len, jv->val.string.val);
+			rdb_event_set_text(&ev, f->slot, jv->val.string.val,
+							   jv->val.string.len);
 		}
 		else
 		{
@@ -265,16 +415,13 @@ rustydb_event_payload(PG_FUNCTION_ARGS)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("field \"%s\" of %s must be a number", f->name, vi->name)));
-			ev.num[f->slot] = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-																 NumericGetDatum(jv->val.numeric)));
+			ev.num[f->slot] = field_number(jv, f, vi);
 		}
 	}
 
 	jv = jsonb_field(fields, "timestamp");
 	if (jv != NULL && jv->type == jbvNumeric)
-		ev.at = time_t_to_timestamptz((pg_time_t)
-									  DatumGetInt64(DirectFunctionCall1(numeric_int8,
-																		NumericGetDatum(jv->val.numeric))));
+		ev.at = field_timestamp(jv, vi);
 	else
 		ev.at = GetCurrentTimestamp();
 

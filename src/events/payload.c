@@ -30,6 +30,7 @@
 
 #include <math.h>
 
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 
@@ -161,10 +162,42 @@ append_json_float(StringInfo buf, double v)
 }
 
 /*
+ * rdb_event_set_text
+ *		Store len bytes of str (in the database encoding) in text slot
+ *		'slot', cut on a character boundary if they do not fit: a payload
+ *		must stay valid in the database encoding (jsonb, NOTIFY clients).
+ */
+void
+rdb_event_set_text(RdbEvent *ev, int slot, const char *str, int len)
+{
+	if (len > RDB_EVENT_TEXT_LEN - 1)
+		len = pg_mbcliplen(str, len, RDB_EVENT_TEXT_LEN - 1);
+	memcpy(ev->text[slot], str, len);
+	ev->text[slot][len] = '\0';
+}
+
+/* an integer field as JSON; a value beyond int64 is clamped, never cast */
+static void
+append_json_int(StringInfo buf, double v)
+{
+	int64		i;
+
+	if (isnan(v))
+		i = 0;
+	else if (FLOAT8_FITS_IN_INT64(v))
+		i = (int64) v;
+	else
+		i = v > 0 ? PG_INT64_MAX : PG_INT64_MIN;
+	appendStringInfo(buf, INT64_FORMAT, i);
+}
+
+/*
  * rdb_event_payload
- *		Append the event's JSON message to buf.  With 'anonymous', text
- *		fields naming a table are replaced by the relation's oid, for
- *		NOTIFY under rustydb.notify_scope = anonymous.
+ *		Append the event's JSON message to buf.  With 'anonymous' (NOTIFY to
+ *		listeners who may not know the table, see rustydb.notify_scope),
+ *		nothing identifies the relation: text fields naming a table or a
+ *		column say RDB_HIDDEN_NAME and the extra "relation" field is left
+ *		out.  Every seed field keeps its key and JSON type.
  *
  * A non-zero seq is included as the extra field "seq": it makes every
  * payload unique (PostgreSQL delivers identical notifications of one
@@ -193,7 +226,7 @@ rdb_event_payload(const RdbEvent *ev, uint64 seq, StringInfo buf,
 		switch (f->type)
 		{
 			case RDB_FIELD_INT:
-				appendStringInfo(buf, INT64_FORMAT, (int64) ev->num[f->slot]);
+				append_json_int(buf, ev->num[f->slot]);
 				break;
 			case RDB_FIELD_FLOAT:
 				append_json_float(buf, ev->num[f->slot]);
@@ -203,12 +236,7 @@ rdb_event_payload(const RdbEvent *ev, uint64 seq, StringInfo buf,
 					(strcmp(f->name, "table_name") == 0 ||
 					 strcmp(f->name, "tree_name") == 0 ||
 					 strcmp(f->name, "column_name") == 0))
-				{
-					char		oidbuf[32];
-
-					snprintf(oidbuf, sizeof(oidbuf), "%u", ev->relid);
-					escape_json(buf, oidbuf);
-				}
+					escape_json(buf, RDB_HIDDEN_NAME);
 				else
 					escape_json(buf, ev->text[f->slot]);
 				break;
@@ -218,7 +246,7 @@ rdb_event_payload(const RdbEvent *ev, uint64 seq, StringInfo buf,
 	appendStringInfo(buf, "\"timestamp\": " INT64_FORMAT, (int64) ts);
 	if (seq != 0)
 		appendStringInfo(buf, ", \"seq\": " UINT64_FORMAT, seq);
-	if (OidIsValid(ev->relid))
+	if (OidIsValid(ev->relid) && !anonymous)
 		appendStringInfo(buf, ", \"relation\": %u", ev->relid);
 	if (OidIsValid(ev->dbid))
 		appendStringInfo(buf, ", \"database\": %u", ev->dbid);

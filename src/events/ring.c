@@ -5,23 +5,39 @@
  *
  * Backends append events to a fixed-size ring of RdbEventSlots.  A writer
  * holds the ring's spinlock only to take the next sequence number (and to
- * count the unsent event it is about to overwrite as dropped); it fills the
- * slot outside the lock.  Each slot is a seqlock: the writer stores the
- * sequence number it is writing in 'wseq', then the event, then 'seq'
- * (with write barriers in between).  Readers (the NOTIFY worker, the views)
- * copy a slot without any lock and accept the copy only if 'seq' before and
- * 'wseq' after the copy both equal the sequence number they asked for.
- * So writers never wait for readers, and a reader never sees a torn event.
+ * settle the fate of the undelivered event it is about to overwrite); it
+ * fills the slot outside the lock.  Each slot is a seqlock: the writer
+ * stores the sequence number it is writing in 'wseq', then the event, then
+ * 'pending' and 'seq' (with write barriers in between).  Readers (the NOTIFY
+ * worker, the views) copy a slot without any lock and accept the copy only
+ * if 'seq' before and 'wseq' after the copy both equal the sequence number
+ * they asked for.  So writers never wait for readers, and a reader never
+ * sees a torn event.
  *
- * When the ring is full the oldest events are overwritten; one that had not
- * been delivered (NOTIFYed or aggregated) yet counts as dropped.
+ * Delivery: 'pending' holds the sequence number of the slot's event while
+ * that event is undelivered, 0 once it was delivered (NOTIFYed, aggregated,
+ * shed) or dropped.  Whoever delivers or drops an event clears it with a
+ * compare-and-swap from that event's own number, so each event is delivered
+ * or dropped exactly once, even when the ring wraps under a slow reader.
  *
- * The same shared struct carries per-channel delivery counters
- * (rustydb.event_stats) and per-database I/O counters from which the worker
- * derives IoStats.
+ * Fair space.  The ring is shared by every database.  Each database's
+ * undelivered events are counted; when the slot a writer needs still holds
+ * an undelivered event of *another* database, that event is overwritten
+ * (dropped) only if its database holds more than its fair share of the ring
+ * (capacity / databases with undelivered events).  Otherwise the writer's
+ * own new event is dropped instead.  So a database that floods the ring
+ * while another one waits for its worker loses its own events, not the
+ * other's.  Drops are counted per database and channel.
  *
- * Locking: ring->mutex (spinlock) protects next_seq, the counters and the
- * I/O slots; never held across anything but a few assignments.
+ * The same shared struct carries per-database delivery counters
+ * (rustydb.event_stats) and I/O counters from which the worker derives
+ * IoStats.  RDB_MAX_EVENT_DBS databases get their own entry; further ones
+ * share the last entry (dbid InvalidOid).  The launcher forgets the entry of
+ * a dropped database.
+ *
+ * Locking: ring->mutex (spinlock) protects next_seq, the database table and
+ * its counters; never held across anything but a few assignments and a
+ * search of the (small) database table.
  *
  * IDENTIFICATION
  *	  src/events/ring.c
@@ -43,26 +59,27 @@
 
 #include "rustydb/events.h"
 
-/* databases whose I/O counters we keep; more share the last slot */
-#define RDB_MAX_IO_DBS		64
-
 typedef struct RdbEventSlot
 {
 	pg_atomic_uint64 seq;		/* event stored here; 0 = never written */
 	pg_atomic_uint64 wseq;		/* event being written here */
-	pg_atomic_uint32 delivered; /* NOTIFYed, aggregated or shed */
+	pg_atomic_uint64 pending;	/* seq of the event here while undelivered,
+								 * else 0 */
 	RdbEvent	ev;
 } RdbEventSlot;
 
-typedef struct RdbIoSlot
+/* one database: delivery counters, undelivered events, I/O accounting */
+typedef struct RdbDbSlot
 {
-	Oid			dbid;
+	Oid			dbid;			/* InvalidOid: the shared "other" entry */
+	uint64		undelivered;
+	uint64		counts[RDB_NUM_CHANNELS][RDB_NUM_COUNTERS];
 	RdbIoCounters c;
 	RdbIoCounters c_last;		/* counters when IoStats was last built */
 	TimestampTz last_at;		/* ... and when */
 	bool		has_stats;
 	RdbEvent	last_stats;		/* the latest IoStats the worker built */
-} RdbIoSlot;
+} RdbDbSlot;
 
 typedef struct RdbEventRing
 {
@@ -70,12 +87,14 @@ typedef struct RdbEventRing
 	uint64		next_seq;		/* first event is 1 */
 	uint64		capacity;
 	TimestampTz since;			/* counters start here */
-	uint64		counts[RDB_NUM_CHANNELS][RDB_NUM_COUNTERS];
 	Latch	   *launcher_latch;
 	int			nworker_dbs;	/* databases whose event worker is running */
-	Oid			worker_dbs[RDB_MAX_IO_DBS];
-	int			nio;
-	RdbIoSlot	io[RDB_MAX_IO_DBS];
+	Oid			worker_dbs[RDB_MAX_EVENT_DBS];
+	int			waiting;		/* databases waiting for a worker slot */
+	int			nactive;		/* databases with undelivered events */
+	int			ndbs;			/* entries used in dbs[] (not counting
+								 * the overflow entry) */
+	RdbDbSlot	dbs[RDB_MAX_EVENT_DBS + 1]; /* [RDB_MAX_EVENT_DBS] = other */
 	RdbEventSlot slots[FLEXIBLE_ARRAY_MEMBER];
 } RdbEventRing;
 
@@ -118,19 +137,62 @@ rdb_events_shmem_startup(void)
 		ring->next_seq = 1;
 		ring->capacity = rdb_event_ring_size;
 		ring->since = GetCurrentTimestamp();
-		memset(ring->counts, 0, sizeof(ring->counts));
 		ring->launcher_latch = NULL;
 		ring->nworker_dbs = 0;
-		ring->nio = 0;
-		memset(ring->io, 0, sizeof(ring->io));
+		ring->waiting = 0;
+		ring->nactive = 0;
+		ring->ndbs = 0;
+		memset(ring->dbs, 0, sizeof(ring->dbs));
+		ring->dbs[RDB_MAX_EVENT_DBS].dbid = InvalidOid;
+		ring->dbs[RDB_MAX_EVENT_DBS].last_at = ring->since;
 		for (i = 0; i < ring->capacity; i++)
 		{
 			pg_atomic_init_u64(&ring->slots[i].seq, 0);
 			pg_atomic_init_u64(&ring->slots[i].wseq, 0);
-			pg_atomic_init_u32(&ring->slots[i].delivered, 0);
+			pg_atomic_init_u64(&ring->slots[i].pending, 0);
 		}
 	}
 	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * The entry of a database (created if there is room, else the shared
+ * "other" entry); caller holds ring->mutex.  With create = false, NULL when
+ * the database has no entry of its own and the table is not full.
+ */
+static RdbDbSlot *
+db_slot(Oid dbid, bool create)
+{
+	int			i;
+
+	for (i = 0; i < ring->ndbs; i++)
+		if (ring->dbs[i].dbid == dbid)
+			return &ring->dbs[i];
+	if (ring->ndbs < RDB_MAX_EVENT_DBS)
+	{
+		RdbDbSlot  *s;
+
+		if (!create)
+			return NULL;
+		s = &ring->dbs[ring->ndbs++];
+		memset(s, 0, sizeof(RdbDbSlot));
+		s->dbid = dbid;
+		s->last_at = GetCurrentTimestamp();
+		return s;
+	}
+	return &ring->dbs[RDB_MAX_EVENT_DBS];
+}
+
+/* one undelivered event of this entry less; caller holds ring->mutex */
+static void
+db_undelivered_sub(RdbDbSlot *d, uint64 n)
+{
+	if (n == 0)
+		return;
+	Assert(d->undelivered >= n);
+	d->undelivered = d->undelivered > n ? d->undelivered - n : 0;
+	if (d->undelivered == 0)
+		ring->nactive--;
 }
 
 /*
@@ -152,30 +214,64 @@ rdb_event_init(RdbEvent *ev, RdbEventVariant variant, Relation rel)
  * rdb_events_publish
  *		Append an event to the ring.  Never blocks beyond a spinlock's
  *		moment, never fails: with events off, outside a database, or before
- *		shared memory exists, it does nothing.
+ *		shared memory exists, it does nothing.  When the ring is full, either
+ *		the oldest event or this one is dropped (see "Fair space" above).
  */
 void
 rdb_events_publish(RdbEvent *ev)
 {
 	uint64		seq;
 	RdbEventSlot *slot;
+	RdbDbSlot  *me;
+	uint64		victim;
 	Latch	   *latch;
 	int			i;
+	RdbEventChannel ch = rdb_event_variant((RdbEventVariant) ev->variant)->channel;
 
 	if (ring == NULL || !rdb_events_enabled || !OidIsValid(ev->dbid))
 		return;
 
 	SpinLockAcquire(&ring->mutex);
-	seq = ring->next_seq++;
+	seq = ring->next_seq;
 	slot = &ring->slots[seq % ring->capacity];
-	if (pg_atomic_read_u64(&slot->seq) != 0 &&
-		pg_atomic_read_u32(&slot->delivered) == 0)
-	{
-		const RdbEventVariantInfo *old =
-			rdb_event_variant((RdbEventVariant) slot->ev.variant);
+	me = db_slot(ev->dbid, true);
 
-		ring->counts[old->channel][RDB_COUNT_DROPPED]++;
+	/*
+	 * An undelivered event in the slot: its writer finished it (pending is
+	 * set after the event is copied in), and nobody else may reuse the slot
+	 * while we hold the mutex, so its dbid and variant are stable.
+	 */
+	victim = pg_atomic_read_u64(&slot->pending);
+	if (victim != 0)
+	{
+		RdbDbSlot  *vd = db_slot(slot->ev.dbid, false);
+		RdbEventChannel vch =
+			rdb_event_variant((RdbEventVariant) slot->ev.variant)->channel;
+
+		if (vd == NULL)
+			vd = &ring->dbs[RDB_MAX_EVENT_DBS];
+		if (vd != me)
+		{
+			int			nactive = ring->nactive + (me->undelivered == 0 ? 1 : 0);
+
+			/* the other database is within its share: ours is dropped */
+			if (vd->undelivered <= ring->capacity / Max(nactive, 1))
+			{
+				me->counts[ch][RDB_COUNT_DROPPED]++;
+				SpinLockRelease(&ring->mutex);
+				return;
+			}
+		}
+		if (pg_atomic_compare_exchange_u64(&slot->pending, &victim, 0))
+		{
+			vd->counts[vch][RDB_COUNT_DROPPED]++;
+			db_undelivered_sub(vd, 1);
+		}
 	}
+	ring->next_seq++;
+	if (me->undelivered++ == 0)
+		ring->nactive++;
+
 	/* wake the launcher only if no worker serves this database yet */
 	latch = ring->launcher_latch;
 	for (i = 0; latch != NULL && i < ring->nworker_dbs; i++)
@@ -186,7 +282,8 @@ rdb_events_publish(RdbEvent *ev)
 	pg_atomic_write_u64(&slot->wseq, seq);
 	pg_write_barrier();
 	memcpy(&slot->ev, ev, sizeof(RdbEvent));
-	pg_atomic_write_u32(&slot->delivered, 0);
+	pg_write_barrier();
+	pg_atomic_write_u64(&slot->pending, seq);
 	pg_write_barrier();
 	pg_atomic_write_u64(&slot->seq, seq);
 
@@ -235,12 +332,56 @@ rdb_events_read_ext(uint64 seq, RdbEvent *ev, bool *delivered)
 	pg_read_barrier();
 	memcpy(ev, &slot->ev, sizeof(RdbEvent));
 	if (delivered)
-		*delivered = pg_atomic_read_u32(&slot->delivered) != 0;
+		*delivered = pg_atomic_read_u64(&slot->pending) != seq;
 	pg_read_barrier();
 	if (pg_atomic_read_u64(&slot->wseq) != seq ||
 		pg_atomic_read_u64(&slot->seq) != seq)
 		return RDB_READ_GONE;
 	return RDB_READ_OK;
+}
+
+/*
+ * rdb_events_peek
+ *		Like rdb_events_read_ext, but copies only the event's database (the
+ *		launcher scans the whole ring and needs nothing else).
+ */
+RdbEventReadResult
+rdb_events_peek(uint64 seq, Oid *dbid, bool *delivered)
+{
+	RdbEventSlot *slot;
+	uint64		s;
+
+	if (ring == NULL || seq == 0)
+		return RDB_READ_GONE;
+	slot = &ring->slots[seq % ring->capacity];
+	s = pg_atomic_read_u64(&slot->seq);
+	if (s != seq)
+		return s < seq ? RDB_READ_PENDING : RDB_READ_GONE;
+	pg_read_barrier();
+	*dbid = slot->ev.dbid;
+	*delivered = pg_atomic_read_u64(&slot->pending) != seq;
+	pg_read_barrier();
+	if (pg_atomic_read_u64(&slot->wseq) != seq ||
+		pg_atomic_read_u64(&slot->seq) != seq)
+		return RDB_READ_GONE;
+	return RDB_READ_OK;
+}
+
+/* how many events of database dbid the ring holds undelivered */
+uint64
+rdb_events_undelivered(Oid dbid)
+{
+	RdbDbSlot  *d;
+	uint64		n = 0;
+
+	if (ring == NULL)
+		return 0;
+	SpinLockAcquire(&ring->mutex);
+	d = db_slot(dbid, false);
+	if (d != NULL)
+		n = d->undelivered;
+	SpinLockRelease(&ring->mutex);
+	return n;
 }
 
 /* rdb_events_read_ext for callers that only care whether they got it */
@@ -250,43 +391,173 @@ rdb_events_read(uint64 seq, RdbEvent *ev, bool *delivered)
 	return rdb_events_read_ext(seq, ev, delivered) == RDB_READ_OK;
 }
 
-/* record that event 'seq' was delivered (notified, aggregated or shed) */
-void
+/*
+ * rdb_events_mark_notified
+ *		Record that event 'seq' was delivered (notified, aggregated or shed).
+ *		True if this call delivered it (it was neither delivered nor dropped
+ *		before); the caller then reports the count with rdb_events_delivered.
+ */
+bool
 rdb_events_mark_notified(uint64 seq)
 {
 	RdbEventSlot *slot;
+	uint64		expected = seq;
 
 	if (ring == NULL)
-		return;
+		return false;
 	slot = &ring->slots[seq % ring->capacity];
-	if (pg_atomic_read_u64(&slot->seq) == seq)
-		pg_atomic_write_u32(&slot->delivered, 1);
+	return pg_atomic_compare_exchange_u64(&slot->pending, &expected, 0);
 }
 
+/* n events of database dbid were delivered (rdb_events_mark_notified) */
 void
-rdb_events_count(RdbEventChannel ch, RdbEventCounter which, uint64 n)
+rdb_events_delivered(Oid dbid, uint64 n)
 {
 	if (ring == NULL || n == 0)
 		return;
 	SpinLockAcquire(&ring->mutex);
-	ring->counts[ch][which] += n;
+	db_undelivered_sub(db_slot(dbid, true), n);
 	SpinLockRelease(&ring->mutex);
 }
 
 void
-rdb_events_get_counts(uint64 counts[RDB_NUM_CHANNELS][RDB_NUM_COUNTERS],
-					  TimestampTz *since)
+rdb_events_count(Oid dbid, RdbEventChannel ch, RdbEventCounter which,
+				 uint64 n)
+{
+	if (ring == NULL || n == 0)
+		return;
+	SpinLockAcquire(&ring->mutex);
+	db_slot(dbid, true)->counts[ch][which] += n;
+	SpinLockRelease(&ring->mutex);
+}
+
+/*
+ * rdb_events_get_counts
+ *		Copy out up to max databases' counters (the "other" entry last, if it
+ *		was used); returns how many.
+ */
+int
+rdb_events_get_counts(RdbDbCounts *out, int max, TimestampTz *since)
+{
+	int			i;
+	int			n = 0;
+	RdbDbSlot  *other;
+
+	*since = 0;
+	if (ring == NULL)
+		return 0;
+	SpinLockAcquire(&ring->mutex);
+	*since = ring->since;
+	for (i = 0; i <= ring->ndbs && n < max; i++)
+	{
+		RdbDbSlot  *d = &ring->dbs[i];
+
+		if (i == ring->ndbs)
+		{
+			/* the "other" entry, only if something was counted there */
+			other = &ring->dbs[RDB_MAX_EVENT_DBS];
+			if (ring->ndbs < RDB_MAX_EVENT_DBS)
+				break;
+			d = other;
+		}
+		out[n].dbid = d->dbid;
+		out[n].undelivered = d->undelivered;
+		memcpy(out[n].counts, d->counts, sizeof(d->counts));
+		n++;
+	}
+	SpinLockRelease(&ring->mutex);
+	return n;
+}
+
+/*
+ * rdb_events_discard_db
+ *		A database is gone (dropped): its undelivered events can never be
+ *		sent.  Count them as dropped, release their ring space, and forget
+ *		the database's counters.  Returns how many were discarded.
+ */
+uint64
+rdb_events_discard_db(Oid dbid)
+{
+	uint64		seq;
+	uint64		next;
+	uint64		oldest;
+	uint64		n = 0;
+	uint64		counts[RDB_NUM_CHANNELS] = {0};
+	int			i;
+
+	if (ring == NULL)
+		return 0;
+	next = rdb_events_next_seq();
+	oldest = next > ring->capacity ? next - ring->capacity : 1;
+	for (seq = oldest; seq < next; seq++)
+	{
+		RdbEvent	ev;
+		bool		delivered;
+
+		if (rdb_events_read_ext(seq, &ev, &delivered) != RDB_READ_OK ||
+			delivered || ev.dbid != dbid)
+			continue;
+		if (rdb_events_mark_notified(seq))
+		{
+			counts[rdb_event_variant((RdbEventVariant) ev.variant)->channel]++;
+			n++;
+		}
+	}
+
+	SpinLockAcquire(&ring->mutex);
+	for (i = 0; i < ring->ndbs; i++)
+	{
+		if (ring->dbs[i].dbid != dbid)
+			continue;
+		db_undelivered_sub(&ring->dbs[i], Min(n, ring->dbs[i].undelivered));
+		/* events still counted here belong to writers still filling them */
+		if (ring->dbs[i].undelivered == 0)
+			ring->dbs[i] = ring->dbs[--ring->ndbs];
+		else
+		{
+			int			ch;
+
+			for (ch = 0; ch < RDB_NUM_CHANNELS; ch++)
+				ring->dbs[i].counts[ch][RDB_COUNT_DROPPED] += counts[ch];
+		}
+		break;
+	}
+	if (i == ring->ndbs && ring->ndbs == RDB_MAX_EVENT_DBS)
+	{
+		/* the database shared the "other" entry */
+		int			ch;
+
+		db_undelivered_sub(&ring->dbs[RDB_MAX_EVENT_DBS],
+						   Min(n, ring->dbs[RDB_MAX_EVENT_DBS].undelivered));
+		for (ch = 0; ch < RDB_NUM_CHANNELS; ch++)
+			ring->dbs[RDB_MAX_EVENT_DBS].counts[ch][RDB_COUNT_DROPPED] += counts[ch];
+	}
+	SpinLockRelease(&ring->mutex);
+	return n;
+}
+
+/* the launcher: how many databases wait for an event worker slot */
+void
+rdb_events_set_waiting(int ndbs)
 {
 	if (ring == NULL)
-	{
-		memset(counts, 0, sizeof(uint64) * RDB_NUM_CHANNELS * RDB_NUM_COUNTERS);
-		*since = 0;
 		return;
-	}
 	SpinLockAcquire(&ring->mutex);
-	memcpy(counts, ring->counts, sizeof(ring->counts));
-	*since = ring->since;
+	ring->waiting = ndbs;
 	SpinLockRelease(&ring->mutex);
+}
+
+int
+rdb_events_get_waiting(void)
+{
+	int			n;
+
+	if (ring == NULL)
+		return 0;
+	SpinLockAcquire(&ring->mutex);
+	n = ring->waiting;
+	SpinLockRelease(&ring->mutex);
+	return n;
 }
 
 /* the launcher publishes its latch so that new events wake it */
@@ -312,7 +583,7 @@ rdb_events_worker_attach(Oid dbid)
 	if (ring == NULL)
 		return;
 	SpinLockAcquire(&ring->mutex);
-	if (ring->nworker_dbs < RDB_MAX_IO_DBS)
+	if (ring->nworker_dbs < RDB_MAX_EVENT_DBS)
 		ring->worker_dbs[ring->nworker_dbs++] = dbid;
 	SpinLockRelease(&ring->mutex);
 }
@@ -355,44 +626,23 @@ rdb_events_wake_launcher(void)
  * ------------------------------------------------------------------------
  */
 
-/* the I/O slot of a database; caller holds ring->mutex */
-static RdbIoSlot *
-io_slot(Oid dbid)
-{
-	int			i;
-
-	for (i = 0; i < ring->nio; i++)
-		if (ring->io[i].dbid == dbid)
-			return &ring->io[i];
-	if (ring->nio < RDB_MAX_IO_DBS)
-	{
-		RdbIoSlot  *s = &ring->io[ring->nio++];
-
-		memset(s, 0, sizeof(RdbIoSlot));
-		s->dbid = dbid;
-		s->last_at = GetCurrentTimestamp();
-		return s;
-	}
-	return NULL;
-}
-
 /* account one page read (or write) of the current database */
 void
 rdb_io_count(bool is_write, uint64 bytes, uint64 us)
 {
-	RdbIoSlot  *s;
+	RdbDbSlot  *s;
 
 	if (ring == NULL || !OidIsValid(MyDatabaseId))
 		return;
 	SpinLockAcquire(&ring->mutex);
-	s = io_slot(MyDatabaseId);
-	if (s && is_write)
+	s = db_slot(MyDatabaseId, true);
+	if (is_write)
 	{
 		s->c.writes++;
 		s->c.write_bytes += bytes;
 		s->c.write_us += us;
 	}
-	else if (s)
+	else
 	{
 		s->c.reads++;
 		s->c.read_bytes += bytes;
@@ -405,7 +655,8 @@ rdb_io_count(bool is_write, uint64 bytes, uint64 us)
  * rdb_io_take_delta
  *		The database's I/O since the previous call (or since its first I/O),
  *		and the time that covers; starts the next interval.  False when there
- *		was no I/O at all.
+ *		was no I/O at all (and for databases sharing the "other" entry, whose
+ *		I/O cannot be told apart).
  */
 bool
 rdb_io_take_delta(Oid dbid, TimestampTz now, RdbIoCounters *delta,
@@ -417,9 +668,9 @@ rdb_io_take_delta(Oid dbid, TimestampTz now, RdbIoCounters *delta,
 	if (ring == NULL)
 		return false;
 	SpinLockAcquire(&ring->mutex);
-	for (i = 0; i < ring->nio; i++)
+	for (i = 0; i < ring->ndbs; i++)
 	{
-		RdbIoSlot  *s = &ring->io[i];
+		RdbDbSlot  *s = &ring->dbs[i];
 
 		if (s->dbid != dbid)
 			continue;
@@ -446,13 +697,13 @@ rdb_io_take_delta(Oid dbid, TimestampTz now, RdbIoCounters *delta,
 void
 rdb_io_set_stats(Oid dbid, const RdbEvent *iostats)
 {
-	RdbIoSlot  *s;
+	RdbDbSlot  *s;
 
 	if (ring == NULL)
 		return;
 	SpinLockAcquire(&ring->mutex);
-	s = io_slot(dbid);
-	if (s)
+	s = db_slot(dbid, true);
+	if (OidIsValid(s->dbid))
 	{
 		s->last_stats = *iostats;
 		s->has_stats = true;
@@ -470,9 +721,9 @@ rdb_io_get_stats(RdbEvent *out, int max)
 	if (ring == NULL)
 		return 0;
 	SpinLockAcquire(&ring->mutex);
-	for (i = 0; i < ring->nio && n < max; i++)
-		if (ring->io[i].has_stats)
-			out[n++] = ring->io[i].last_stats;
+	for (i = 0; i < ring->ndbs && n < max; i++)
+		if (ring->dbs[i].has_stats)
+			out[n++] = ring->dbs[i].last_stats;
 	SpinLockRelease(&ring->mutex);
 	return n;
 }
