@@ -212,10 +212,7 @@ enc_area_write(StringInfo out, int start, const RdbTypeInfo *type,
 			Size		sz;
 
 			if (isnull && isnull[i])
-			{
-				offs[i] = cur;
-				continue;
-			}
+				continue;		/* its empty slot is placed below */
 			p = DatumGetPointer(vals[i]);
 			area_check_input(type, p);
 			if (type->typlen == -1 && !VARATT_IS_1B(p))
@@ -235,6 +232,14 @@ enc_area_write(StringInfo out, int start, const RdbTypeInfo *type,
 		}
 		offs[count] = cur;
 		Assert(out->len - vstart == cur);
+
+		/*
+		 * A NULL row's empty slot starts where the next value starts, so
+		 * alignment padding stays in the slot of the value before it.
+		 */
+		for (i = count; i-- > 0;)
+			if (isnull && isnull[i])
+				offs[i] = offs[i + 1];
 
 		for (i = 0; i <= count; i++)
 		{
