@@ -23,10 +23,20 @@ OBJS = \
 	src/events/emit.o \
 	src/events/events_views.o \
 	src/bgworker/launcher.o \
-	src/bgworker/worker.o
+	src/bgworker/worker.o \
+	src/encoding/bitpack.o \
+	src/encoding/plain.o \
+	src/encoding/dict.o \
+	src/encoding/rle.o \
+	src/encoding/delta.o \
+	src/encoding/choose.o \
+	src/encoding/chunk.o \
+	src/compress/compress.o \
+	src/api/encoding_diag.o
 
 DATA = rustydb_am--0.1.0.sql rustydb_am--0.1.0--0.2.0.sql rustydb_am--0.2.0--0.3.0.sql
 PG_CPPFLAGS = -Iinclude
+SHLIB_LINK = -llz4 -lzstd -lxxhash
 
 # Test lists (REGRESS, ISOLATION, their options) live in tests.mk.
 -include tests.mk
