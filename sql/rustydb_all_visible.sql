@@ -8,7 +8,7 @@ CREATE TABLE av (id int PRIMARY KEY, v text) USING rustydb;
 INSERT INTO av SELECT g, repeat('v', 100) FROM generate_series(1, 300) g;
 -- which of the table's data pages (block 0 is the metapage) are all-visible
 CREATE FUNCTION av_pages() RETURNS text LANGUAGE sql AS $$
-	SELECT string_agg(b || ':' || CASE WHEN (page_header(get_raw_page('av', b)).flags & 4) <> 0
+	SELECT string_agg(b || ':' || CASE WHEN ((page_header(get_raw_page('av', b))).flags & 4) <> 0
 		THEN 'V' ELSE '-' END, ' ' ORDER BY b)
 	FROM generate_series(1, pg_relation_size('av') / 8192 - 1) b
 $$;
