@@ -47,8 +47,15 @@ $primary->safe_psql('postgres', qq{
 	CREATE TABLE av (id int PRIMARY KEY, v int, pad text) USING $am;
 	INSERT INTO av SELECT g, g, repeat('p', 200) FROM generate_series(1, 6000) g;
 	CHECKPOINT;
-	VACUUM av;
 });
+# VACUUM marks only rows no running snapshot could miss: let sessions that
+# may hold an older snapshot (the event worker) finish first
+$primary->poll_query_until('postgres', q{
+	SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity
+	 WHERE datname = current_database() AND pid <> pg_backend_pid()
+	   AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL))})
+  or die 'another session keeps a snapshot';
+$primary->safe_psql('postgres', 'VACUUM av');
 my $flagged = $primary->safe_psql('postgres', q{
 	SELECT count(*) FILTER (WHERE ((page_header(get_raw_page('av', b))).flags & 4) <> 0) || '/' || count(*)
 	  FROM generate_series(1, pg_relation_size('av') / 8192 - 1) b});
