@@ -1,0 +1,134 @@
+/*-------------------------------------------------------------------------
+ *
+ * stripe.h
+ *	  Columnar stripes: immutable runs of pages holding flushed rows' values
+ *	  column by column, encoded (src/encoding) and compressed (src/compress).
+ *
+ * A stripe is written once, by flush (src/lsm/flush.c), and never changed.
+ * It occupies consecutive blocks [first_block, first_block + nblocks) of the
+ * relation's main fork, appended by extending the relation.  Its identity
+ * is its first block: a flushed row's L0 stub (see l0.h) records
+ * (first_block, row index), so a row is found from its TID in O(1) reads
+ * without any directory.
+ *
+ * Page format: standard pages (checksummed by the buffer manager) with the
+ * rustydb special area, kind RDB_PAGE_KIND_STRIPE and generation =
+ * first_block of the stripe.  The pages' payload areas
+ * [SizeOfPageHeaderData, pd_special) concatenated form one byte stream;
+ * pd_lower marks the end of the payload on each page (pd_upper = pd_special),
+ * so the pages pass PageIsVerified and masking leaves the payload alone.
+ * The stream holds the stripe header (RdbStripeHeader), then the chunk
+ * directory (ncolumns * nchunkgroups RdbChunkRef, chunk group major), then
+ * the chunks.  Every chunk is a compression frame (compress.h) around an
+ * encoded column chunk (encoding.h) and carries an XXH3 checksum of its
+ * stored bytes in its directory entry, verified on every read; the header
+ * and directory carry one of their own.  A mismatch raises
+ * ERRCODE_DATA_CORRUPTED naming the table, the stripe and the column; other
+ * stripes stay readable.
+ *
+ * Values are stored as they were in the row: external TOAST pointers stay
+ * pointers (the TOAST rows still belong to the row, and are deleted with
+ * it), inline-compressed values stay compressed.
+ *
+ * WAL: every stripe page is logged whole (log_newpage_buffer), before any
+ * stub refers to it, so crash recovery and standbys see the stripe before
+ * any row that points into it.  Temp and unlogged relations log nothing.
+ *
+ * Locking: stripe pages are immutable; readers take a share lock only while
+ * copying bytes out.  Writers extend the relation under the relation
+ * extension lock.  Memory: reader state lives in the caller's context or in
+ * the per-backend stripe cache (stripe_read.c), which is keyed by relfilenode
+ * and first block, so a truncated or rewritten relation never hits a stale
+ * entry.
+ *
+ * IDENTIFICATION
+ *	  include/rustydb/stripe.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RUSTYDB_STRIPE_H
+#define RUSTYDB_STRIPE_H
+
+#include "access/htup.h"
+#include "access/tupdesc.h"
+#include "storage/block.h"
+#include "utils/relcache.h"
+
+#include "rustydb/compress.h"
+#include "rustydb/encoding.h"
+
+#define RDB_PAGE_KIND_STRIPE	3
+#define RDB_STRIPE_MAGIC		0x52445331	/* "RDS1" */
+#define RDB_STRIPE_VERSION		1
+
+/* stream header, at offset 0 of the stripe's byte stream */
+typedef struct RdbStripeHeader
+{
+	uint32		magic;			/* RDB_STRIPE_MAGIC */
+	uint16		version;		/* RDB_STRIPE_VERSION */
+	uint16		ncolumns;		/* natts of the relation when written */
+	uint32		nrows;			/* rows, indexes 0 .. nrows - 1 */
+	uint32		chunk_group_rows;	/* rows per chunk group (last may be less) */
+	uint32		nchunkgroups;
+	uint32		nblocks;		/* pages of the stripe */
+	uint64		stream_len;		/* bytes of the stream in use */
+	uint64		raw_bytes;		/* sum of the values' sizes before encoding */
+	uint64		dir_checksum;	/* XXH3 of the header (this field 0) +
+								 * directory */
+} RdbStripeHeader;
+
+/* one chunk: column c of chunk group g, at directory[g * ncolumns + c] */
+typedef struct RdbChunkRef
+{
+	uint64		offset;			/* in the stream */
+	uint32		stored_len;		/* bytes of the compression frame */
+	uint32		raw_len;		/* bytes of the encoded chunk inside it */
+	uint64		checksum;		/* XXH3 of the stored bytes */
+	uint32		nnulls;
+	uint8		encoding;		/* RdbEncoding */
+	uint8		codec;			/* RdbCodec */
+	uint16		flags;			/* RDB_CHUNK_* */
+} RdbChunkRef;
+
+#define RDB_CHUNK_ALL_NULL		0x0001	/* no chunk stored: every value NULL
+										 * (dropped columns, all-NULL data) */
+
+/* how to write a stripe */
+typedef struct RdbStripeOptions
+{
+	RdbCodec	codec;
+	int			level;			/* codec level (zstd) */
+	int			chunk_group_rows;
+} RdbStripeOptions;
+
+/* what a written stripe is */
+typedef struct RdbStripeInfo
+{
+	BlockNumber first_block;
+	uint32		nblocks;
+	uint32		nrows;
+	uint64		raw_bytes;
+	uint64		stored_bytes;	/* pages * BLCKSZ */
+	double		write_us;		/* time spent writing and logging pages */
+} RdbStripeInfo;
+
+typedef struct RdbStripeReader RdbStripeReader;
+
+/* stripe_write.c */
+extern void rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
+							 const RdbStripeOptions *opts,
+							 RdbStripeInfo *info);
+
+/* stripe_read.c */
+extern RdbStripeReader *rdb_stripe_open(Relation rel, BlockNumber first_block);
+extern uint32 rdb_stripe_nrows(RdbStripeReader *sr);
+extern const RdbStripeHeader *rdb_stripe_header(RdbStripeReader *sr);
+extern void rdb_stripe_fetch_row(RdbStripeReader *sr, uint32 row,
+								 Datum *values, bool *isnull, int natts);
+extern HeapTuple rdb_stripe_form_tuple(Relation rel, BlockNumber first_block,
+									   uint32 row, HeapTupleHeader stub,
+									   uint32 stub_len);
+extern bool rdb_stripe_page_is_stripe(Page page);
+extern void rdb_stripe_cache_reset(void);
+
+#endif							/* RUSTYDB_STRIPE_H */
