@@ -17,6 +17,8 @@ OBJS = \
 	src/rowstore/l0_lock.o \
 	src/rowstore/l0_xlog.o \
 	src/rowstore/decode.o \
+	src/rowstore/stub.o \
+	src/lsm/flush.o \
 	src/rowstore/metapage.o \
 	src/events/payload.o \
 	src/events/ring.o \

@@ -48,3 +48,12 @@ AS 'MODULE_PATHNAME', 'rustydb_decode_chunk_check'
 LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
 COMMENT ON FUNCTION rustydb.decode_chunk_check(bytea, regtype) IS
   'diagnostic: decompress and decode stored chunk bytes of a column of the given type, in bulk and row by row; returns the row count or raises data_corrupted';
+
+-- flush (src/lsm/flush.c): move L0 rows that every transaction sees into
+-- compressed columnar stripes, now
+CREATE FUNCTION rustydb.flush(rel regclass)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'rustydb_flush'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION rustydb.flush(regclass) IS
+  'move the values of the table''s L0 rows that every transaction sees into compressed columnar stripes; returns the number of rows moved (table owner only)';

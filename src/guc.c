@@ -22,6 +22,8 @@
 
 #include "rustydb/rustydb.h"
 #include "rustydb/events.h"
+#include "rustydb/compress.h"
+#include "rustydb/lsm.h"
 
 bool		rdb_events_enabled = true;
 int			rdb_event_ring_size = 16384;
@@ -37,6 +39,13 @@ static const struct config_enum_entry notify_scope_options[] = {
 	{"all", RDB_NOTIFY_ALL, false},
 	{"anonymous", RDB_NOTIFY_ANONYMOUS, false},
 	{"none", RDB_NOTIFY_NONE, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry compression_options[] = {
+	{"none", RDB_CODEC_NONE, false},
+	{"lz4", RDB_CODEC_LZ4, false},
+	{"zstd", RDB_CODEC_ZSTD, false},
 	{NULL, 0, false}
 };
 
@@ -116,6 +125,32 @@ rdb_guc_init(void)
 							"databases with events beyond this many are served in turn.",
 							&rdb_max_event_workers, 2, 1, 64,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("rustydb.compression",
+							 "Codec of the column chunks that flush writes.",
+							 NULL,
+							 &rdb_flush_compression, RDB_CODEC_ZSTD,
+							 compression_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("rustydb.compression_level",
+							"Compression level of zstd chunks that flush writes.",
+							"lz4 and none ignore it.",
+							&rdb_flush_compression_level, 3, 1, 19,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("rustydb.chunk_group_rows",
+							"Rows per chunk group of the stripes flush writes.",
+							"Each column of a chunk group is one chunk, encoded and compressed "
+							"on its own.",
+							&rdb_flush_chunk_group_rows, 10000, 1000, 65536,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("rustydb.stripe_rows",
+							"Most rows one stripe written by flush holds.",
+							NULL,
+							&rdb_flush_stripe_rows, 150000, 1000, 10000000,
+							PGC_USERSET, 0, NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("rustydb");
 }

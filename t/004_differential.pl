@@ -22,7 +22,8 @@
 # NOTHING, SELECT FOR UPDATE / FOR SHARE, reads of the transaction's own
 # changes, savepoints released or rolled back (some after a deliberate
 # unique violation), rolled-back transactions, and between transactions
-# VACUUM, VACUUM FREEZE, ANALYZE and rarely TRUNCATE (also inside
+# VACUUM, VACUUM FREEZE, ANALYZE, rustydb.flush() (moving rows into columnar
+# stripes, so later statements work on flushed rows) and rarely TRUNCATE (also inside
 # transactions, some rolled back).  Both tables carry the same btree, hash,
 # gin and brin indexes; the comparison goes through each of them.
 
@@ -48,6 +49,16 @@ my $node = rdb_node('diff', conf => "autovacuum_naptime = 1s\n");
 $node->start;
 rdb_create_extension($node);
 $node->safe_psql('postgres', 'CREATE EXTENSION amcheck');
+# rustydb.flush() on tables of the AM under test, nothing on heap: the same
+# output either way, so the two sessions stay comparable
+$node->safe_psql('postgres', q{
+CREATE FUNCTION maybe_flush(t regclass) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	IF (SELECT a.amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam WHERE c.oid = t) = 'rustydb' THEN
+		PERFORM rustydb.flush(t);
+	END IF;
+END $$;
+});
 
 my %tables = (heap => 'd_heap', test => 'd_test');
 my %using = (heap => 'heap', test => $am);
@@ -191,6 +202,7 @@ sub random_txn
 	if ($r < 0.05) { $op_count{vacuum_freeze}++; return "VACUUM (FREEZE) TBL;\n"; }
 	if ($r < 0.06) { $op_count{analyze}++; return "ANALYZE TBL;\n"; }
 	if ($r < 0.065) { $op_count{truncate}++; return "TRUNCATE TBL;\n"; }
+	if ($r < 0.09) { $op_count{flush}++; return "SELECT maybe_flush('TBL');\n"; }
 	if ($r < 0.15) { return random_op(); }    # autocommit
 	my $sql = "BEGIN;\n";
 	if (rand() < 0.1) { $sql .= "SET TRANSACTION ISOLATION LEVEL " . pick('REPEATABLE READ', 'SERIALIZABLE') . ";\n"; }

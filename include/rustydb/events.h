@@ -242,6 +242,9 @@ extern void rdb_emit_batch_inserted(Relation rel, int rows);
 extern void rdb_emit_read(Relation rel, BlockNumber blkno, uint64 us);
 extern void rdb_emit_write(Relation rel, BlockNumber blkno, uint64 us);
 extern void rdb_emit_vectored_read(Relation rel, int pages, uint64 us);
+extern void rdb_emit_memtable_flushed(Relation rel, int64 rows,
+									  uint64 stripe_bytes, int pages,
+									  uint64 write_us);
 
 /* bgworker/launcher.c, bgworker/worker.c */
 extern void rdb_bgw_register(void);

@@ -122,6 +122,58 @@ rdb_tid_from_rownum(uint64 rownum, ItemPointer tid)
 				   (OffsetNumber) (rownum % MaxHeapTuplesPerPage + 1));
 }
 
+/*
+ * Flushed rows.  Flush (src/lsm/flush.c) moves the values of L0 rows that
+ * every transaction sees into a columnar stripe (stripe.h) and leaves in
+ * each row's place a stub: the row's own heap tuple header (xmin, xmax,
+ * infomask, t_ctid: MVCC, row locks, update chains, freezing and VACUUM
+ * work on it exactly as before) with no attributes, followed by
+ * RdbStubData, where the values went.  The row keeps its line pointer, so
+ * its TID is unchanged and indexes are never touched.  Every path that
+ * hands a row's values out materialises stubs first (stub.c).
+ *
+ * RDB_HEAP2_IN_STRIPE is a t_infomask2 bit heap leaves unused (0x1800 are
+ * free in PostgreSQL 15); heap_mask leaves it alone.
+ */
+#define RDB_HEAP2_IN_STRIPE		0x0800
+
+typedef struct RdbStubData
+{
+	uint32		stripe;			/* first block of the stripe */
+	uint32		row;			/* row index within the stripe */
+} RdbStubData;
+
+#define RDB_STUB_HOFF		MAXALIGN(SizeofHeapTupleHeader)
+#define RDB_STUB_LEN		(RDB_STUB_HOFF + sizeof(RdbStubData))
+
+static inline bool
+rdb_tuple_is_stub(HeapTupleHeader htup)
+{
+	return (htup->t_infomask2 & RDB_HEAP2_IN_STRIPE) != 0;
+}
+
+static inline RdbStubData
+rdb_stub_data(HeapTupleHeader htup)
+{
+	RdbStubData sd;
+
+	memcpy(&sd, (char *) htup + RDB_STUB_HOFF, sizeof(RdbStubData));
+	return sd;
+}
+
+/* stub.c */
+extern HeapTuple rdb_l0_materialize(Relation rel, HeapTuple tuple);
+extern void rdb_l0_store_tuple(Relation rel, HeapTuple tuple,
+							   TupleTableSlot *slot, Buffer buffer,
+							   bool pinned);
+extern bool rdb_l0_slot_satisfies(Relation rel, TupleTableSlot *slot,
+								  Snapshot snapshot);
+extern HTSV_Result rdb_l0_slot_vacuum_status(Relation rel,
+											 TupleTableSlot *slot,
+											 TransactionId OldestXmin);
+extern void rdb_l0_make_stub(HeapTupleHeader tuple, uint32 stripe,
+							 uint32 row, char *stub);
+
 /* l0_page.c */
 extern void rdb_l0_page_init(Page page, uint32 generation, BlockNumber blkno);
 extern bool rdb_l0_page_is_l0(Page page);

@@ -30,6 +30,7 @@
 #include "access/xlog_internal.h"
 #include "access/xlogreader.h"
 #include "lib/stringinfo.h"
+#include "storage/bufpage.h"
 #include "storage/itemptr.h"
 #include "utils/relcache.h"
 
@@ -49,6 +50,7 @@
 #define XLOG_RDB_UPDATE			0x30	/* new tuple + old tuple's new header */
 #define XLOG_RDB_PRUNE			0x40	/* VACUUM: items dead/unused, defragment */
 #define XLOG_RDB_ROW_CHANGE		0x50	/* delete / speculative confirm or kill */
+#define XLOG_RDB_FLUSH			0x60	/* rows' values moved to a stripe */
 #define XLOG_RDB_INIT_PAGE		0x80	/* flag: (re)initialise block 0 first */
 #define XLOG_RDB_OPMASK			0x70
 
@@ -193,10 +195,35 @@ typedef struct xl_rdb_prune
 
 #define SizeOfRdbPrune		(offsetof(xl_rdb_prune, flags) + sizeof(uint8))
 
+/*
+ * XLOG_RDB_FLUSH: tuples of block 0 become stubs pointing into a stripe
+ * (l0.h) whose pages were logged before; block 0 data = nstubs x
+ * xl_rdb_stub.  Redo rebuilds each stub from the tuple's header on the page
+ * and defragments the page (needs a cleanup lock, as on the primary).  A
+ * flush changes no row: logical decoding ignores it.
+ */
+typedef struct xl_rdb_flush
+{
+	uint32		stripe;			/* first block of the stripe */
+	uint16		nstubs;
+} xl_rdb_flush;
+
+#define SizeOfRdbFlush		(offsetof(xl_rdb_flush, nstubs) + sizeof(uint16))
+
+typedef struct xl_rdb_stub
+{
+	OffsetNumber offnum;
+	uint32		row;			/* row index in the stripe */
+} xl_rdb_stub;
+
+#define SizeOfRdbStub		(offsetof(xl_rdb_stub, row) + sizeof(uint32))
+
 /* l0_xlog.c */
 extern void rdb_xlog_register_rmgr(void);
 extern void rdb_xlog_fill_header(xl_rdb_header *xlh, HeapTupleHeader htup,
 								 OffsetNumber offnum);
+extern void rdb_l0_apply_stubs(Page page, uint32 stripe,
+							   const xl_rdb_stub *stubs, int nstubs);
 
 /* decode.c */
 struct LogicalDecodingContext;

@@ -187,3 +187,29 @@ rdb_emit_vectored_read(Relation rel, int pages, uint64 us)
 	ev.num[2] = us;
 	rdb_events_publish(&ev);
 }
+
+/*
+ * Flush moved rows from L0 into a stripe: MemtableFlushed (rows, stripe
+ * bytes) and, for the stripe's pages, VectoredWrite with the measured time
+ * of writing and logging them.
+ */
+void
+rdb_emit_memtable_flushed(Relation rel, int64 rows, uint64 stripe_bytes,
+						  int pages, uint64 write_us)
+{
+	RdbEvent	ev;
+
+	if (!rdb_events_enabled)
+		return;
+	rdb_event_init(&ev, RDB_EV_MEMTABLE_FLUSHED, rel);
+	event_table_name(&ev, 0, rel);
+	ev.num[0] = rows;
+	ev.num[1] = stripe_bytes;
+	rdb_events_publish(&ev);
+
+	rdb_event_init(&ev, RDB_EV_VECTORED_WRITE, rel);
+	ev.num[0] = pages;
+	ev.num[1] = (double) pages * BLCKSZ;
+	ev.num[2] = write_us;
+	rdb_events_publish(&ev);
+}

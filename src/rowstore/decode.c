@@ -497,7 +497,8 @@ rdb_decode(LogicalDecodingContext *ctx, XLogRecordBuffer *buf)
 
 		case XLOG_RDB_SET_HEADERS:
 		case XLOG_RDB_PRUNE:
-			/* row locks, freezing, pruning: no row changes */
+		case XLOG_RDB_FLUSH:
+			/* row locks, freezing, pruning, flush: no row changes */
 			break;
 
 		default:

@@ -37,6 +37,7 @@
 
 #include "rustydb/events.h"
 #include "rustydb/l0.h"
+#include "rustydb/stripe.h"
 
 /*
  * rdb_l0_page_init
@@ -106,7 +107,8 @@ rdb_l0_page_check(Relation rel, Buffer buf)
 	opaque = RdbPageGetOpaque(page);
 	if (PageGetSpecialSize(page) != MAXALIGN(sizeof(RdbPageOpaqueData)) ||
 		opaque->magic != RDB_PAGE_MAGIC ||
-		(opaque->kind != RDB_PAGE_KIND_L0 && opaque->kind != RDB_PAGE_KIND_META))
+		(opaque->kind != RDB_PAGE_KIND_L0 && opaque->kind != RDB_PAGE_KIND_META &&
+		 opaque->kind != RDB_PAGE_KIND_STRIPE))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("invalid rustydb page in block %u of relation \"%s\"",

@@ -218,6 +218,68 @@ rdb_redo_row_change(XLogReaderState *record)
 		UnlockReleaseBuffer(buffer);
 }
 
+/*
+ * rdb_l0_apply_stubs
+ *		Turn the tuples at the given offsets of a cleanup-locked page into
+ *		stubs of rows stripe/row, then defragment.  Shared by flush and its
+ *		redo, so both produce the same page.
+ */
+void
+rdb_l0_apply_stubs(Page page, uint32 stripe, const xl_rdb_stub *stubs,
+				   int nstubs)
+{
+	int			i;
+
+	for (i = 0; i < nstubs; i++)
+	{
+		ItemId		lp;
+		HeapTupleHeader htup;
+		char		stub[RDB_STUB_LEN];
+
+		if (stubs[i].offnum < FirstOffsetNumber ||
+			stubs[i].offnum > PageGetMaxOffsetNumber(page))
+			elog(PANIC, "rustydb: invalid offset %u in flush", stubs[i].offnum);
+		lp = PageGetItemId(page, stubs[i].offnum);
+		if (!ItemIdIsNormal(lp) || MAXALIGN(ItemIdGetLength(lp)) < RDB_STUB_LEN)
+			elog(PANIC, "rustydb: item %u cannot become a stub", stubs[i].offnum);
+		htup = (HeapTupleHeader) PageGetItem(page, lp);
+		rdb_l0_make_stub(htup, stripe, stubs[i].row, stub);
+		memcpy(htup, stub, RDB_STUB_LEN);
+		ItemIdSetNormal(lp, ItemIdGetOffset(lp), RDB_STUB_LEN);
+	}
+	PageRepairFragmentation(page);
+}
+
+static void
+rdb_redo_flush(XLogReaderState *record)
+{
+	xl_rdb_flush *xlrec = (xl_rdb_flush *) XLogRecGetData(record);
+	Buffer		buffer;
+
+	/* moving tuples needs a cleanup lock, as on the primary */
+	if (XLogReadBufferForRedoExtended(record, 0, RBM_NORMAL, true,
+									  &buffer) == BLK_NEEDS_REDO)
+	{
+		Page		page = BufferGetPage(buffer);
+		Size		len;
+		char	   *data = XLogRecGetBlockData(record, 0, &len);
+		xl_rdb_stub *stubs;
+		int			i;
+
+		if (len < (Size) xlrec->nstubs * SizeOfRdbStub)
+			elog(PANIC, "rustydb redo: truncated flush record");
+		stubs = palloc(sizeof(xl_rdb_stub) * Max(xlrec->nstubs, 1));
+		for (i = 0; i < xlrec->nstubs; i++)
+			memcpy(&stubs[i], data + i * SizeOfRdbStub, SizeOfRdbStub);
+		rdb_l0_apply_stubs(page, xlrec->stripe, stubs, xlrec->nstubs);
+		pfree(stubs);
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buffer);
+	}
+	if (BufferIsValid(buffer))
+		UnlockReleaseBuffer(buffer);
+}
+
 static void
 rdb_redo_update(XLogReaderState *record)
 {
@@ -351,6 +413,9 @@ rdb_redo(XLogReaderState *record)
 		case XLOG_RDB_ROW_CHANGE:
 			rdb_redo_row_change(record);
 			break;
+		case XLOG_RDB_FLUSH:
+			rdb_redo_flush(record);
+			break;
 		default:
 			elog(PANIC, "rustydb redo: unknown op code %u", info);
 	}
@@ -389,6 +454,9 @@ rdb_identify(uint8 info)
 			break;
 		case XLOG_RDB_ROW_CHANGE:
 			id = "ROW_CHANGE";
+			break;
+		case XLOG_RDB_FLUSH:
+			id = "FLUSH";
 			break;
 	}
 	return id;
@@ -470,6 +538,14 @@ rdb_desc(StringInfo buf, XLogReaderState *record)
 				}
 				appendStringInfo(buf, "%s off %u xmax %u flags 0x%02X",
 								 kind, xlh.offnum, xlh.xmax, xlrec->flags);
+				break;
+			}
+		case XLOG_RDB_FLUSH:
+			{
+				xl_rdb_flush *xlrec = (xl_rdb_flush *) rec;
+
+				appendStringInfo(buf, "stripe %u nstubs %u", xlrec->stripe,
+								 xlrec->nstubs);
 				break;
 			}
 	}

@@ -257,7 +257,6 @@ rdb_am_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 	{
 		BufferHeapTupleTableSlot *bslot;
 		HeapTuple	tuple;
-		Buffer		buf;
 		bool		keep = true;
 
 		CHECK_FOR_INTERRUPTS();
@@ -272,10 +271,9 @@ rdb_am_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 
 		bslot = (BufferHeapTupleTableSlot *) slot;
 		tuple = bslot->base.tuple;
-		buf = bslot->buffer;
 
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		switch (HeapTupleSatisfiesVacuum(tuple, OldestXmin, buf))
+		/* (a flushed row comes materialised: judged by its stub) */
+		switch (rdb_l0_slot_vacuum_status(OldTable, slot, OldestXmin))
 		{
 			case HEAPTUPLE_DEAD:
 				keep = false;
@@ -301,7 +299,6 @@ rdb_am_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 			default:
 				elog(ERROR, "unexpected HeapTupleSatisfiesVacuum result");
 		}
-		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 
 		scanned++;
 		pgstat_progress_update_param(PROGRESS_CLUSTER_HEAP_TUPLES_SCANNED,

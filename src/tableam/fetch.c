@@ -213,7 +213,7 @@ rdb_am_index_fetch_tuple(struct IndexFetchTableData *scan, ItemPointer tid,
 		return false;
 
 	slot->tts_tableOid = RelationGetRelid(rel);
-	ExecStoreBufferHeapTuple(tuple, slot, rscan->buf);
+	rdb_l0_store_tuple(rel, tuple, slot, rscan->buf, false);
 	return true;
 }
 
@@ -233,7 +233,7 @@ rdb_am_tuple_fetch_row_version(Relation rel, ItemPointer tid,
 	if (rdb_l0_fetch(rel, snapshot, &bslot->base.tupdata, &buffer, false))
 	{
 		slot->tts_tableOid = RelationGetRelid(rel);
-		ExecStorePinnedBufferHeapTuple(&bslot->base.tupdata, slot, buffer);
+		rdb_l0_store_tuple(rel, &bslot->base.tupdata, slot, buffer, true);
 		return true;
 	}
 	return false;
@@ -319,17 +319,10 @@ bool
 rdb_am_tuple_satisfies_snapshot(Relation rel, TupleTableSlot *slot,
 								Snapshot snapshot)
 {
-	BufferHeapTupleTableSlot *bslot = (BufferHeapTupleTableSlot *) slot;
-	bool		res;
-
 	Assert(TTS_IS_BUFFERTUPLE(slot));
-	Assert(BufferIsValid(bslot->buffer));
 
-	LockBuffer(bslot->buffer, BUFFER_LOCK_SHARE);
-	res = HeapTupleSatisfiesVisibility(bslot->base.tuple, snapshot,
-									   bslot->buffer);
-	LockBuffer(bslot->buffer, BUFFER_LOCK_UNLOCK);
-	return res;
+	/* a buffer tuple in place; a flushed row through its stub */
+	return rdb_l0_slot_satisfies(rel, slot, snapshot);
 }
 
 /*

@@ -656,6 +656,7 @@ rdb_am_tuple_delete(Relation rel, ItemPointer tid, CommandId cid,
 	uint16		new_infomask;
 	uint16		new_infomask2;
 	HeapTuple	old_image;
+	HeapTuple	oldfull;
 	uint8		xlflags;
 
 	if (IsInParallelMode())
@@ -719,8 +720,18 @@ recheck:
 								  xid, LockTupleExclusive, true,
 								  &new_xmax, &new_infomask, &new_infomask2);
 
+	/*
+	 * The row's values, where logical decoding or TOAST needs them: a
+	 * flushed row's come from its stripe (read while we hold the page).
+	 */
+	if (rdb_tuple_is_stub(tp.t_data) &&
+		(RelationIsLogicallyLogged(rel) || HeapTupleHasExternal(&tp)))
+		oldfull = rdb_l0_materialize(rel, &tp);
+	else
+		oldfull = &tp;
+
 	/* what logical decoding needs of the old row (nothing below logical) */
-	old_image = rdb_xlog_old_row_image(rel, &tp, NULL, &xlflags);
+	old_image = rdb_xlog_old_row_image(rel, oldfull, NULL, &xlflags);
 
 	START_CRIT_SECTION();
 	PageSetPrunable(page, xid);
@@ -746,7 +757,7 @@ recheck:
 
 	/* the row's out-of-line values go with it */
 	if (HeapTupleHasExternal(&tp))
-		heap_toast_delete(rel, &tp, false);
+		heap_toast_delete(rel, oldfull, false);
 
 	ReleaseBuffer(buffer);
 	if (have_tuple_lock)
@@ -791,6 +802,7 @@ l0_update(Relation rel, ItemPointer otid, HeapTuple newtup, CommandId cid,
 	bool		need_toast;
 	Size		newtupsize;
 	HeapTuple	old_image;
+	HeapTuple	oldfull;
 	uint8		xlflags;
 	xl_rdb_old_tuple oldhdr;
 
@@ -810,8 +822,15 @@ l0_update(Relation rel, ItemPointer otid, HeapTuple newtup, CommandId cid,
 	page = BufferGetPage(buffer);
 	newtup->t_tableOid = RelationGetRelid(rel);
 
+	/*
+	 * The old row's values (key columns, TOAST pointers, logical decoding's
+	 * old image): a flushed row's come from its stripe.  They never change
+	 * while we hold the row, only its header does.
+	 */
+	oldfull = rdb_l0_materialize(rel, &oldtup);
+
 	/* an update that keeps the key only takes a NO KEY lock (FKs proceed) */
-	key_intact = l0_keys_intact(rel, &oldtup, newtup);
+	key_intact = l0_keys_intact(rel, oldfull, newtup);
 	*lockmode = key_intact ? LockTupleNoKeyExclusive : LockTupleExclusive;
 	mxact_status = key_intact ? MultiXactStatusNoKeyUpdate : MultiXactStatusUpdate;
 
@@ -900,7 +919,7 @@ recheck:
 	 * What logical decoding needs of the old row, taken while its page is
 	 * still locked (as heap_update does); nothing below wal_level logical.
 	 */
-	old_image = rdb_xlog_old_row_image(rel, &oldtup, newtup, &xlflags);
+	old_image = rdb_xlog_old_row_image(rel, oldfull, newtup, &xlflags);
 	if (xlflags & RDB_XLF_LOGICAL)
 		xlflags |= RDB_XLF_CONTAINS_NEW_TUPLE;
 
@@ -945,7 +964,7 @@ recheck:
 		LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
 
 		if (need_toast)
-			heaptup = heap_toast_insert_or_update(rel, newtup, &oldtup, 0);
+			heaptup = heap_toast_insert_or_update(rel, newtup, oldfull, 0);
 		else
 			heaptup = newtup;
 
@@ -1198,6 +1217,6 @@ retry:
 
 	slot->tts_tableOid = RelationGetRelid(rel);
 	tuple->t_tableOid = slot->tts_tableOid;
-	ExecStorePinnedBufferHeapTuple(tuple, slot, buffer);
+	rdb_l0_store_tuple(rel, tuple, slot, buffer, true);
 	return result;
 }

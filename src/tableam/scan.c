@@ -617,7 +617,7 @@ rdb_am_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 		return false;
 	}
 	pgstat_count_heap_getnext(scan->base.rs_rd);
-	ExecStoreBufferHeapTuple(&scan->ctup, slot, scan->cbuf);
+	rdb_l0_store_tuple(scan->base.rs_rd, &scan->ctup, slot, scan->cbuf, false);
 	return true;
 }
 
@@ -706,7 +706,7 @@ rdb_am_scan_getnextslot_tidrange(TableScanDesc sscan, ScanDirection direction,
 		break;
 	}
 	pgstat_count_heap_getnext(scan->base.rs_rd);
-	ExecStoreBufferHeapTuple(&scan->ctup, slot, scan->cbuf);
+	rdb_l0_store_tuple(scan->base.rs_rd, &scan->ctup, slot, scan->cbuf, false);
 	return true;
 }
 
@@ -747,7 +747,7 @@ rdb_am_scan_bitmap_next_tuple(TableScanDesc sscan, TBMIterateResult *tbmres,
 	scan_set_ctup(scan);
 	scan->cindex++;
 	pgstat_count_heap_fetch(scan->base.rs_rd);
-	ExecStoreBufferHeapTuple(&scan->ctup, slot, scan->cbuf);
+	rdb_l0_store_tuple(scan->base.rs_rd, &scan->ctup, slot, scan->cbuf, false);
 	return true;
 }
 
@@ -874,7 +874,7 @@ rdb_am_scan_sample_next_tuple(TableScanDesc sscan, SampleScanState *scanstate,
 			LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
 		}
 		pgstat_count_heap_getnext(scan->base.rs_rd);
-		ExecStoreBufferHeapTuple(&scan->ctup, slot, scan->cbuf);
+		rdb_l0_store_tuple(scan->base.rs_rd, &scan->ctup, slot, scan->cbuf, false);
 		return true;
 	}
 }
@@ -964,7 +964,7 @@ rdb_am_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 
 		if (sample_it)
 		{
-			ExecStoreBufferHeapTuple(tup, slot, scan->cbuf);
+			rdb_l0_store_tuple(scan->base.rs_rd, tup, slot, scan->cbuf, false);
 			scan->analyze_off++;
 			return true;		/* the buffer stays locked */
 		}
@@ -1128,7 +1128,7 @@ rdb_am_index_build_range_scan(Relation table_rel, Relation index_rel,
 			reltuples += 1;
 
 		MemoryContextReset(econtext->ecxt_per_tuple_memory);
-		ExecStoreBufferHeapTuple(tup, slot, scan->cbuf);
+		rdb_l0_store_tuple(scan->base.rs_rd, tup, slot, scan->cbuf, false);
 
 		if (predicate != NULL && !ExecQual(predicate, econtext))
 			continue;
@@ -1216,7 +1216,7 @@ rdb_am_index_validate_scan(Relation table_rel, Relation index_rel,
 		if (tuplesort_empty || ItemPointerCompare(indexcursor, heapcursor) > 0)
 		{
 			MemoryContextReset(econtext->ecxt_per_tuple_memory);
-			ExecStoreBufferHeapTuple(&scan->ctup, slot, scan->cbuf);
+			rdb_l0_store_tuple(scan->base.rs_rd, &scan->ctup, slot, scan->cbuf, false);
 			if (predicate != NULL && !ExecQual(predicate, econtext))
 				continue;
 			FormIndexDatum(index_info, slot, estate, values, isnull);

@@ -1,0 +1,43 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm.h
+ *	  The LSM layer of a rustydb table: flushing L0 rows into stripes.
+ *
+ * Flush (src/lsm/flush.c) moves the values of L0 rows every transaction
+ * sees into columnar stripes (stripe.h) and leaves stubs (l0.h) behind.
+ * Compaction is not built yet.
+ *
+ * IDENTIFICATION
+ *	  include/rustydb/lsm.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RUSTYDB_LSM_H
+#define RUSTYDB_LSM_H
+
+#include "utils/relcache.h"
+
+/* what one flush did */
+typedef struct RdbFlushStats
+{
+	int64		rows_flushed;	/* rows now stubs in a stripe */
+	int64		rows_skipped;	/* copied, but changed or page busy: stay */
+	int64		rows_left;		/* not yet visible to all, locked, ... */
+	int64		pages_scanned;
+	int64		pages_converted;
+	int64		pages_skipped;	/* cleanup lock not free at once */
+	int			stripes;
+	int64		stripe_bytes;
+	int64		raw_bytes;
+} RdbFlushStats;
+
+/* GUC defaults of the flush knobs (guc.c) */
+extern int	rdb_flush_stripe_rows;
+extern int	rdb_flush_chunk_group_rows;
+extern int	rdb_flush_compression;
+extern int	rdb_flush_compression_level;
+
+/* flush.c */
+extern int64 rdb_flush_relation(Relation rel, RdbFlushStats *stats);
+
+#endif							/* RUSTYDB_LSM_H */

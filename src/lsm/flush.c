@@ -1,0 +1,383 @@
+/*-------------------------------------------------------------------------
+ *
+ * flush.c
+ *	  The LSM memtable flush: move the values of L0 rows that every
+ *	  transaction sees into compressed columnar stripes.
+ *
+ * A row is flushed when it is visible to everyone and nobody holds or may
+ * take an interest in its header: inserted by a committed transaction older
+ * than every running snapshot (hinted committed), never deleted, updated or
+ * locked (xmax invalid), not a speculative insertion.  Rows that are not yet
+ * visible to everyone, locked or recently updated stay in L0 for a later
+ * flush.
+ *
+ * How, in two steps, each crash-safe on its own:
+ *	1. The candidates of a run of pages are copied (under share locks) and
+ *	   written as one stripe (stripe_write.c), whose pages are WAL-logged
+ *	   before anything refers to them.
+ *	2. Page by page, under a cleanup lock (no one else has the page pinned,
+ *	   so no one holds a pointer into it), each candidate that is still the
+ *	   same row version with no xmax becomes a stub: its own header plus the
+ *	   stripe locator (l0.h).  One XLOG_RDB_FLUSH record per page.  A page
+ *	   whose cleanup lock is not free at once is left for a later flush, so
+ *	   flush never waits on a reader.
+ * The row's TID, header and visibility do not change, so no transaction
+ * can tell before from after, indexes are untouched, and a crash between
+ * or within the steps leaves every row either in L0 or in a stripe, never
+ * both and never neither.  What a crash or a skipped page leaves behind is
+ * stripe rows no stub points to: space, not data (compaction will reclaim
+ * it).
+ *
+ * Locking: the caller holds ShareUpdateExclusiveLock on the relation (one
+ * flush or VACUUM at a time; DML goes on).  Buffer locks are never held
+ * while writing the stripe.  Memory: candidates are copied into a context
+ * reset after each stripe.
+ *
+ * IDENTIFICATION
+ *	  src/lsm/flush.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/xloginsert.h"
+#include "catalog/pg_class.h"
+#include "catalog/namespace.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "portability/instr_time.h"
+#include "storage/bufmgr.h"
+#include "storage/freespace.h"
+#include "storage/lmgr.h"
+#include "storage/procarray.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "rustydb/rustydb.h"
+#include "rustydb/events.h"
+#include "rustydb/l0.h"
+#include "rustydb/lsm.h"
+#include "rustydb/stripe.h"
+#include "rustydb/xlog.h"
+
+/* defaults of the flush knobs (GUCs; table options are not built yet) */
+int			rdb_flush_stripe_rows = 150000;
+int			rdb_flush_chunk_group_rows = 10000;
+int			rdb_flush_compression = RDB_CODEC_ZSTD;
+int			rdb_flush_compression_level = 3;
+
+/* one candidate row: where it is and which version we copied */
+typedef struct FlushCandidate
+{
+	BlockNumber blkno;
+	OffsetNumber offnum;
+	TransactionId xmin;			/* raw xmin of the copied version */
+	uint32		len;
+} FlushCandidate;
+
+typedef struct FlushState
+{
+	Relation	rel;
+	TransactionId oldest_xmin;
+	BufferAccessStrategy strategy;
+	MemoryContext batch_cxt;
+	HeapTuple  *tuples;
+	FlushCandidate *cands;
+	int			ncands;
+	int			maxcands;
+	RdbStripeOptions opts;
+	RdbFlushStats *stats;
+} FlushState;
+
+/* may this row version move into a stripe? (page share-locked) */
+static bool
+flush_row_qualifies(FlushState *fs, HeapTuple tup, Buffer buf)
+{
+	HeapTupleHeader h = tup->t_data;
+
+	if (rdb_tuple_is_stub(h))
+		return false;
+	if (MAXALIGN(tup->t_len) < RDB_STUB_LEN)
+		return false;			/* a row of no columns: nothing to move */
+	if (HeapTupleHeaderIsSpeculative(h))
+		return false;
+	if (HeapTupleSatisfiesVacuum(tup, fs->oldest_xmin, buf) != HEAPTUPLE_LIVE)
+		return false;
+	/* as for all-visible pages: committed, hinted, older than everyone */
+	if (!HeapTupleHeaderXminCommitted(h) ||
+		!TransactionIdPrecedes(HeapTupleHeaderGetXmin(h), fs->oldest_xmin))
+		return false;
+	/* never deleted, updated or locked */
+	if (!(h->t_infomask & HEAP_XMAX_INVALID))
+		return false;
+	return true;
+}
+
+/* the candidate at blkno/offnum is still the version we copied? */
+static bool
+flush_still_same(FlushCandidate *c, Page page)
+{
+	ItemId		lp;
+	HeapTupleHeader h;
+
+	if (c->offnum > PageGetMaxOffsetNumber(page))
+		return false;
+	lp = PageGetItemId(page, c->offnum);
+	if (!ItemIdIsNormal(lp) || ItemIdGetLength(lp) != c->len)
+		return false;
+	h = (HeapTupleHeader) PageGetItem(page, lp);
+	return !rdb_tuple_is_stub(h) &&
+		TransactionIdEquals(HeapTupleHeaderGetRawXmin(h), c->xmin) &&
+		(h->t_infomask & HEAP_XMAX_INVALID) != 0;
+}
+
+/*
+ * Step 2 for the candidates [from, to) of one page: stubs, WAL, FSM.
+ */
+static void
+flush_convert_page(FlushState *fs, const RdbStripeInfo *info, int from, int to)
+{
+	Relation	rel = fs->rel;
+	BlockNumber blkno = fs->cands[from].blkno;
+	Buffer		buf;
+	Page		page;
+	xl_rdb_stub *stubs;
+	int			nstubs = 0;
+	int			i;
+
+	buf = rdb_read_buffer(rel, blkno, fs->strategy);
+	if (!ConditionalLockBufferForCleanup(buf))
+	{
+		/* someone is looking at the page: leave it for a later flush */
+		ReleaseBuffer(buf);
+		fs->stats->pages_skipped++;
+		fs->stats->rows_skipped += to - from;
+		return;
+	}
+	page = BufferGetPage(buf);
+	stubs = palloc(sizeof(xl_rdb_stub) * (to - from));
+	for (i = from; i < to; i++)
+	{
+		if (!flush_still_same(&fs->cands[i], page))
+		{
+			fs->stats->rows_skipped++;
+			continue;
+		}
+		stubs[nstubs].offnum = fs->cands[i].offnum;
+		stubs[nstubs].row = (uint32) i;		/* row index = candidate index */
+		nstubs++;
+	}
+
+	if (nstubs > 0)
+	{
+		START_CRIT_SECTION();
+		rdb_l0_apply_stubs(page, info->first_block, stubs, nstubs);
+		MarkBufferDirty(buf);
+		if (RelationNeedsWAL(rel))
+		{
+			xl_rdb_flush xlrec;
+			XLogRecPtr	recptr;
+			char	   *data = palloc(nstubs * SizeOfRdbStub);
+
+			for (i = 0; i < nstubs; i++)
+				memcpy(data + i * SizeOfRdbStub, &stubs[i], SizeOfRdbStub);
+			xlrec.stripe = info->first_block;
+			xlrec.nstubs = nstubs;
+			XLogBeginInsert();
+			XLogRegisterData((char *) &xlrec, SizeOfRdbFlush);
+			XLogRegisterBuffer(0, buf, REGBUF_STANDARD);
+			XLogRegisterBufData(0, data, nstubs * SizeOfRdbStub);
+			recptr = XLogInsert(RDB_RMGR_ID, XLOG_RDB_FLUSH);
+			PageSetLSN(page, recptr);
+		}
+		END_CRIT_SECTION();
+		fs->stats->rows_flushed += nstubs;
+		fs->stats->pages_converted++;
+	}
+	/* the room the values left is free for new rows */
+	RecordPageWithFreeSpace(rel, blkno, PageGetHeapFreeSpace(page));
+	UnlockReleaseBuffer(buf);
+	pfree(stubs);
+}
+
+/* write the collected candidates as a stripe, then stub them page by page */
+static void
+flush_batch(FlushState *fs)
+{
+	RdbStripeInfo info;
+	int			from;
+	int64		before = fs->stats->rows_flushed;
+
+	if (fs->ncands == 0)
+		return;
+
+	rdb_stripe_write(fs->rel, fs->tuples, fs->ncands, &fs->opts, &info);
+	fs->stats->stripes++;
+	fs->stats->stripe_bytes += info.stored_bytes;
+	fs->stats->raw_bytes += info.raw_bytes;
+
+	for (from = 0; from < fs->ncands;)
+	{
+		int			to = from;
+
+		CHECK_FOR_INTERRUPTS();
+		while (to < fs->ncands && fs->cands[to].blkno == fs->cands[from].blkno)
+			to++;
+		flush_convert_page(fs, &info, from, to);
+		from = to;
+	}
+
+	rdb_emit_memtable_flushed(fs->rel, fs->stats->rows_flushed - before,
+							  info.stored_bytes, info.nblocks,
+							  (uint64) info.write_us);
+	MemoryContextReset(fs->batch_cxt);
+	fs->ncands = 0;
+}
+
+/*
+ * rdb_flush_relation
+ *		Flush every qualifying L0 row of rel (a rustydb table the caller
+ *		holds ShareUpdateExclusiveLock on).  Fills *stats; returns the rows
+ *		flushed.
+ */
+int64
+rdb_flush_relation(Relation rel, RdbFlushStats *stats)
+{
+	FlushState	fs;
+	BlockNumber nblocks;
+	BlockNumber blkno;
+
+	memset(stats, 0, sizeof(*stats));
+	memset(&fs, 0, sizeof(fs));
+	fs.rel = rel;
+	fs.stats = stats;
+	fs.oldest_xmin = GetOldestNonRemovableTransactionId(rel);
+	fs.strategy = GetAccessStrategy(BAS_BULKREAD);
+	fs.opts.codec = (RdbCodec) rdb_flush_compression;
+	fs.opts.level = rdb_flush_compression_level;
+	fs.opts.chunk_group_rows = rdb_flush_chunk_group_rows;
+	fs.maxcands = rdb_flush_stripe_rows;
+	fs.batch_cxt = AllocSetContextCreate(CurrentMemoryContext,
+										 "rustydb flush batch",
+										 ALLOCSET_DEFAULT_SIZES);
+	fs.tuples = palloc(sizeof(HeapTuple) * fs.maxcands);
+	fs.cands = palloc(sizeof(FlushCandidate) * fs.maxcands);
+
+	/* pages added after this point hold rows too new to flush anyway */
+	nblocks = RelationGetNumberOfBlocks(rel);
+	for (blkno = RDB_FIRST_DATA_BLKNO; blkno < nblocks; blkno++)
+	{
+		Buffer		buf;
+		Page		page;
+		OffsetNumber off;
+		OffsetNumber maxoff;
+
+		CHECK_FOR_INTERRUPTS();
+		buf = rdb_read_buffer(rel, blkno, fs.strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		rdb_l0_page_check(rel, buf);
+		page = BufferGetPage(buf);
+		if (!rdb_l0_page_is_l0(page) ||
+			rdb_l0_page_generation(page, blkno) != blkno)
+		{
+			UnlockReleaseBuffer(buf);
+			continue;
+		}
+		stats->pages_scanned++;
+		maxoff = PageGetMaxOffsetNumber(page);
+
+		/* a page's rows never straddle two stripes */
+		if (fs.ncands + maxoff > fs.maxcands)
+		{
+			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+			flush_batch(&fs);
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			maxoff = PageGetMaxOffsetNumber(page);
+		}
+
+		for (off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			ItemId		lp = PageGetItemId(page, off);
+			HeapTupleData tup;
+			MemoryContext old;
+			FlushCandidate *c;
+
+			if (!ItemIdIsNormal(lp))
+				continue;
+			tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+			tup.t_len = ItemIdGetLength(lp);
+			tup.t_tableOid = RelationGetRelid(rel);
+			ItemPointerSet(&tup.t_self, blkno, off);
+			if (!flush_row_qualifies(&fs, &tup, buf))
+			{
+				if (!rdb_tuple_is_stub(tup.t_data))
+					stats->rows_left++;
+				continue;
+			}
+			old = MemoryContextSwitchTo(fs.batch_cxt);
+			fs.tuples[fs.ncands] = heap_copytuple(&tup);
+			MemoryContextSwitchTo(old);
+			c = &fs.cands[fs.ncands++];
+			c->blkno = blkno;
+			c->offnum = off;
+			c->xmin = HeapTupleHeaderGetRawXmin(tup.t_data);
+			c->len = tup.t_len;
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	flush_batch(&fs);
+
+	FreeAccessStrategy(fs.strategy);
+	MemoryContextDelete(fs.batch_cxt);
+	pfree(fs.tuples);
+	pfree(fs.cands);
+	return stats->rows_flushed;
+}
+
+/*
+ * rustydb.flush(regclass) RETURNS bigint
+ *		Flush the table's qualifying L0 rows now; returns how many moved.
+ */
+PG_FUNCTION_INFO_V1(rustydb_flush);
+Datum
+rustydb_flush(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Relation	rel;
+	RdbFlushStats stats;
+	int64		rows;
+
+	rdb_check_preloaded();
+
+	rel = try_relation_open(relid, ShareUpdateExclusiveLock);
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(rel->rd_rel->relkind),
+					   RelationGetRelationName(rel));
+	if (rel->rd_rel->relkind != RELKIND_RELATION ||
+		rel->rd_tableam != rdb_tableam_routine())
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a rustydb table", RelationGetRelationName(rel)),
+				 errhint("rustydb.flush() takes a table created with USING rustydb.")));
+	if (RELATION_IS_OTHER_TEMP(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot flush temporary tables of other sessions")));
+
+	rows = rdb_flush_relation(rel, &stats);
+	ereport(DEBUG1,
+			(errmsg("flushed %lld rows of \"%s\" into %d stripes (%lld bytes)",
+					(long long) rows, RelationGetRelationName(rel),
+					stats.stripes, (long long) stats.stripe_bytes)));
+	relation_close(rel, ShareUpdateExclusiveLock);
+	PG_RETURN_INT64(rows);
+}
