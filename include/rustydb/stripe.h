@@ -121,6 +121,7 @@ extern void rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 
 /* stripe_read.c */
 extern RdbStripeReader *rdb_stripe_open(Relation rel, BlockNumber first_block);
+extern void rdb_stripe_close(RdbStripeReader *sr);
 extern uint32 rdb_stripe_nrows(RdbStripeReader *sr);
 extern const RdbStripeHeader *rdb_stripe_header(RdbStripeReader *sr);
 extern void rdb_stripe_fetch_row(RdbStripeReader *sr, uint32 row,
