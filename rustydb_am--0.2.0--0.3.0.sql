@@ -60,14 +60,15 @@ COMMENT ON FUNCTION rustydb.stripes(regclass) IS
 
 CREATE FUNCTION rustydb.stripe_roundtrip(rel regclass,
                                          compression text DEFAULT 'zstd',
-                                         chunk_group_rows int DEFAULT 10000)
+                                         chunk_group_rows int DEFAULT 10000,
+                                         stripes int DEFAULT 1)
 RETURNS TABLE (first_block bigint, nrows bigint, stored_bytes bigint,
                rows_equal bigint)
 AS 'MODULE_PATHNAME', 'rustydb_stripe_roundtrip'
 LANGUAGE C STRICT VOLATILE;
-REVOKE ALL ON FUNCTION rustydb.stripe_roundtrip(regclass, text, int) FROM PUBLIC;
-COMMENT ON FUNCTION rustydb.stripe_roundtrip(regclass, text, int) IS
-  'test diagnostic (superuser): write every live row of the table as a new stripe appended to it, read every row back and count the rows that came back bit for bit';
+REVOKE ALL ON FUNCTION rustydb.stripe_roundtrip(regclass, text, int, int) FROM PUBLIC;
+COMMENT ON FUNCTION rustydb.stripe_roundtrip(regclass, text, int, int) IS
+  'test diagnostic (superuser): write every live row of the table as new stripes (one unless asked for more) appended to it, read every row back and count the rows that came back bit for bit';
 
 CREATE FUNCTION rustydb.stripe_rows(rel regclass, first_block bigint)
 RETURNS TABLE (row_index bigint, row_text text)

@@ -148,7 +148,10 @@ rustydb_stripes(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* are two deformed rows the same, bit for bit? */
+/*
+ * are two deformed rows the same, bit for bit?  (Dropped columns are not
+ * compared: the tuple still holds the old value, the stripe stores NULL.)
+ */
 static bool
 stripe_rows_same(TupleDesc desc, Datum *av, bool *an, Datum *bv, bool *bn)
 {
@@ -158,6 +161,8 @@ stripe_rows_same(TupleDesc desc, Datum *av, bool *an, Datum *bv, bool *bn)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, c);
 
+		if (att->attisdropped)
+			continue;
 		if (an[c] != bn[c])
 			return false;
 		if (an[c])
@@ -169,9 +174,85 @@ stripe_rows_same(TupleDesc desc, Datum *av, bool *an, Datum *bv, bool *bn)
 }
 
 /*
+ * roundtrip_check
+ *		Read back the n rows of the stripe just written from tuples[0 .. n)
+ *		and count those that come back the same: through
+ *		rdb_stripe_form_tuple in order (values and transaction header
+ *		fields), and through rdb_stripe_fetch_row of one reader in reverse
+ *		order (values).
+ */
+static int64
+roundtrip_check(Relation rel, HeapTuple *tuples, int n, BlockNumber first)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	Datum	   *ov = palloc(desc->natts * sizeof(Datum));
+	Datum	   *sv = palloc(desc->natts * sizeof(Datum));
+	bool	   *on = palloc(desc->natts * sizeof(bool));
+	bool	   *sn = palloc(desc->natts * sizeof(bool));
+	MemoryContext rowcxt;
+	MemoryContext old;
+	RdbStripeReader *sr;
+	int64		equal = 0;
+	int			i;
+
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "rustydb stripe row",
+								   ALLOCSET_DEFAULT_SIZES);
+	sr = rdb_stripe_open(rel, first);
+	if (rdb_stripe_nrows(sr) != (uint32) n)
+		elog(ERROR, "stripe has %u rows, %d were written",
+			 rdb_stripe_nrows(sr), n);
+
+	for (i = 0; i < n; i++)
+	{
+		HeapTupleHeader orig = tuples[i]->t_data;
+		HeapTuple	tup;
+		bool		same;
+
+		CHECK_FOR_INTERRUPTS();
+		old = MemoryContextSwitchTo(rowcxt);
+		tup = rdb_stripe_form_tuple(rel, first, (uint32) i, orig,
+									tuples[i]->t_len);
+		heap_deform_tuple(tuples[i], desc, ov, on);
+		heap_deform_tuple(tup, desc, sv, sn);
+		same = stripe_rows_same(desc, ov, on, sv, sn) &&
+			HeapTupleHeaderGetRawXmin(tup->t_data) == HeapTupleHeaderGetRawXmin(orig) &&
+			HeapTupleHeaderGetRawXmax(tup->t_data) == HeapTupleHeaderGetRawXmax(orig) &&
+			HeapTupleHeaderGetRawCommandId(tup->t_data) == HeapTupleHeaderGetRawCommandId(orig) &&
+			ItemPointerEquals(&tup->t_data->t_ctid, &orig->t_ctid) &&
+			(tup->t_data->t_infomask & HEAP_XACT_MASK) == (orig->t_infomask & HEAP_XACT_MASK) &&
+			(tup->t_data->t_infomask2 & HEAP2_XACT_MASK) == (orig->t_infomask2 & HEAP2_XACT_MASK) &&
+			HeapTupleHasExternal(tup) == HeapTupleHasExternal(tuples[i]);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
+
+		/* and again by random access, in reverse order, through a reader */
+		if (same)
+		{
+			int			j = n - 1 - i;
+
+			old = MemoryContextSwitchTo(rowcxt);
+			heap_deform_tuple(tuples[j], desc, ov, on);
+			rdb_stripe_fetch_row(sr, (uint32) j, sv, sn, desc->natts);
+			same = stripe_rows_same(desc, ov, on, sv, sn);
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(rowcxt);
+		}
+		if (same)
+			equal++;
+	}
+	rdb_stripe_close(sr);
+	MemoryContextDelete(rowcxt);
+	return equal;
+}
+
+/*
  * rustydb.stripe_roundtrip(rel regclass, compression text DEFAULT 'zstd',
- *		chunk_group_rows int DEFAULT 10000) RETURNS TABLE(first_block
- *		bigint, nrows bigint, stored_bytes bigint, rows_equal bigint)
+ *		chunk_group_rows int DEFAULT 10000, stripes int DEFAULT 1)
+ *		RETURNS TABLE(first_block bigint, nrows bigint, stored_bytes bigint,
+ *		rows_equal bigint)
+ *
+ * With stripes > 1 the rows (in scan order) are cut into that many stripes
+ * of consecutive rows, one result row each.
  */
 Datum
 rustydb_stripe_roundtrip(PG_FUNCTION_ARGS)
@@ -179,27 +260,17 @@ rustydb_stripe_roundtrip(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	char	   *compression = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	int32		cgrows = PG_GETARG_INT32(2);
+	int32		nstripes = PG_GETARG_INT32(3);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	RdbStripeOptions opts;
-	RdbStripeInfo info;
 	Relation	rel;
-	TupleDesc	desc;
 	TableScanDesc scan;
 	TupleTableSlot *slot;
 	HeapTuple  *tuples;
 	int			ntuples = 0;
 	int			maxtuples = 1024;
-	MemoryContext rowcxt;
-	MemoryContext old;
-	RdbStripeReader *sr;
-	Datum	   *ov,
-			   *sv;
-	bool	   *on,
-			   *sn;
-	int64		equal = 0;
-	int			i;
-	Datum		values[4];
-	bool		nulls[4] = {0};
+	RdbStripeInfo *infos;
+	int			s;
 
 	rdb_check_preloaded();
 	stripe_views_require_superuser("rustydb.stripe_roundtrip");
@@ -208,13 +279,16 @@ rustydb_stripe_roundtrip(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("chunk_group_rows must be between 1 and %d, not %d",
 						RDB_MAX_CHUNK_ROWS, cgrows)));
+	if (nstripes < 1 || nstripes > 1000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("stripes must be between 1 and 1000, not %d", nstripes)));
 	opts.codec = rdb_codec_from_name(compression);
 	opts.level = 0;
 	opts.chunk_group_rows = cgrows;
 
 	InitMaterializedSRF(fcinfo, 0);
 	rel = stripe_views_open(relid, RowExclusiveLock);
-	desc = RelationGetDescr(rel);
 
 	/* every live row, copied */
 	tuples = palloc(maxtuples * sizeof(HeapTuple));
@@ -232,71 +306,32 @@ rustydb_stripe_roundtrip(PG_FUNCTION_ARGS)
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 
-	if (ntuples == 0)
+	/* write every stripe first, then read them all back */
+	infos = palloc0(nstripes * sizeof(RdbStripeInfo));
+	for (s = 0; s < nstripes; s++)
 	{
-		table_close(rel, RowExclusiveLock);
-		return (Datum) 0;
+		int			lo = (int) ((int64) ntuples * s / nstripes);
+		int			hi = (int) ((int64) ntuples * (s + 1) / nstripes);
+
+		if (hi > lo)
+			rdb_stripe_write(rel, tuples + lo, hi - lo, &opts, &infos[s]);
 	}
-
-	rdb_stripe_write(rel, tuples, ntuples, &opts, &info);
-
-	ov = palloc(desc->natts * sizeof(Datum));
-	sv = palloc(desc->natts * sizeof(Datum));
-	on = palloc(desc->natts * sizeof(bool));
-	sn = palloc(desc->natts * sizeof(bool));
-	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "rustydb stripe row",
-								   ALLOCSET_DEFAULT_SIZES);
-	sr = rdb_stripe_open(rel, info.first_block);
-	if (rdb_stripe_nrows(sr) != (uint32) ntuples)
-		elog(ERROR, "stripe has %u rows, %d were written",
-			 rdb_stripe_nrows(sr), ntuples);
-
-	/* in order through rdb_stripe_form_tuple, with the header fields */
-	for (i = 0; i < ntuples; i++)
+	for (s = 0; s < nstripes; s++)
 	{
-		HeapTupleHeader orig = tuples[i]->t_data;
-		HeapTuple	tup;
-		bool		same;
+		int			lo = (int) ((int64) ntuples * s / nstripes);
+		int			hi = (int) ((int64) ntuples * (s + 1) / nstripes);
+		Datum		values[4];
+		bool		nulls[4] = {0};
 
-		CHECK_FOR_INTERRUPTS();
-		old = MemoryContextSwitchTo(rowcxt);
-		tup = rdb_stripe_form_tuple(rel, info.first_block, (uint32) i,
-									orig, tuples[i]->t_len);
-		heap_deform_tuple(tuples[i], desc, ov, on);
-		heap_deform_tuple(tup, desc, sv, sn);
-		same = stripe_rows_same(desc, ov, on, sv, sn) &&
-			HeapTupleHeaderGetRawXmin(tup->t_data) == HeapTupleHeaderGetRawXmin(orig) &&
-			HeapTupleHeaderGetRawXmax(tup->t_data) == HeapTupleHeaderGetRawXmax(orig) &&
-			HeapTupleHeaderGetRawCommandId(tup->t_data) == HeapTupleHeaderGetRawCommandId(orig) &&
-			ItemPointerEquals(&tup->t_data->t_ctid, &orig->t_ctid) &&
-			(tup->t_data->t_infomask & HEAP_XACT_MASK) == (orig->t_infomask & HEAP_XACT_MASK) &&
-			(tup->t_data->t_infomask2 & HEAP2_XACT_MASK) == (orig->t_infomask2 & HEAP2_XACT_MASK) &&
-			HeapTupleHasExternal(tup) == HeapTupleHasExternal(tuples[i]);
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(rowcxt);
-
-		/* and again by random access, in reverse order, through a reader */
-		if (same)
-		{
-			int			j = ntuples - 1 - i;
-
-			old = MemoryContextSwitchTo(rowcxt);
-			heap_deform_tuple(tuples[j], desc, ov, on);
-			rdb_stripe_fetch_row(sr, (uint32) j, sv, sn, desc->natts);
-			same = stripe_rows_same(desc, ov, on, sv, sn);
-			MemoryContextSwitchTo(old);
-			MemoryContextReset(rowcxt);
-		}
-		if (same)
-			equal++;
+		if (hi == lo)
+			continue;
+		values[0] = Int64GetDatum((int64) infos[s].first_block);
+		values[1] = Int64GetDatum((int64) infos[s].nrows);
+		values[2] = Int64GetDatum((int64) infos[s].stored_bytes);
+		values[3] = Int64GetDatum(roundtrip_check(rel, tuples + lo, hi - lo,
+												  infos[s].first_block));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	rdb_stripe_close(sr);
-
-	values[0] = Int64GetDatum((int64) info.first_block);
-	values[1] = Int64GetDatum((int64) info.nrows);
-	values[2] = Int64GetDatum((int64) info.stored_bytes);
-	values[3] = Int64GetDatum(equal);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 
 	table_close(rel, RowExclusiveLock);
 	return (Datum) 0;
