@@ -111,7 +111,7 @@ INSERT INTO st_big
 SELECT g, g % 17, 'customer ' || (g % 977), round((g % 1000) * 1.25, 2),
        timestamptz '2026-01-01 00:00:00+00' + g * interval '1 second'
 FROM generate_series(1, 25000) g;
-SELECT nrows, rows_equal, stored_bytes < 25000 * 40 AS compressed
+SELECT nrows, rows_equal, stored_bytes < 25000 * 40 AS encoded_smaller
 FROM rustydb.stripe_roundtrip('st_big', 'none');
 DROP TABLE st_big;
 CREATE TABLE st_big (id bigint, grp int, name text, amount numeric, at timestamptz) USING rustydb;
@@ -132,7 +132,7 @@ SELECT nrows, chunk_groups FROM rustydb.stripes('st_big');
 SELECT count(*), count(DISTINCT row_text)
 FROM rustydb.stripe_rows('st_big', (SELECT first_block FROM rustydb.stripes('st_big')));
 DROP TABLE st_big;
--- chunk groups of 1 row, and of the largest size
+-- chunk groups of one row each
 CREATE TABLE st_small_groups (id int, v text) USING rustydb;
 INSERT INTO st_small_groups SELECT g, md5(g::text) FROM generate_series(1, 300) g;
 SELECT nrows, rows_equal FROM rustydb.stripe_roundtrip('st_small_groups', 'lz4', 1);
