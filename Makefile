@@ -34,7 +34,10 @@ OBJS = \
 	src/encoding/choose.o \
 	src/encoding/chunk.o \
 	src/compress/compress.o \
-	src/api/encoding_diag.o
+	src/stripe/stripe_write.o \
+	src/stripe/stripe_read.o \
+	src/api/encoding_diag.o \
+	src/api/stripe_views.o
 
 DATA = rustydb_am--0.1.0.sql rustydb_am--0.1.0--0.2.0.sql rustydb_am--0.2.0--0.3.0.sql
 PG_CPPFLAGS = -Iinclude

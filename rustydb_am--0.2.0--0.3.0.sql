@@ -57,3 +57,32 @@ AS 'MODULE_PATHNAME', 'rustydb_flush'
 LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION rustydb.flush(regclass) IS
   'move the values of the table''s L0 rows that every transaction sees into compressed columnar stripes; returns the number of rows moved (table owner only)';
+
+-- columnar stripes (src/stripe)
+CREATE FUNCTION rustydb.stripes(rel regclass)
+RETURNS TABLE (first_block bigint, nblocks int, nrows bigint, chunk_groups int,
+               raw_bytes bigint, stored_bytes bigint)
+AS 'MODULE_PATHNAME', 'rustydb_stripes'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION rustydb.stripes(regclass) IS
+  'the columnar stripes of a rustydb table: first block, pages, rows, chunk groups, bytes of the values before encoding and bytes of the pages (needs SELECT on the table)';
+
+CREATE FUNCTION rustydb.stripe_roundtrip(rel regclass,
+                                         compression text DEFAULT 'zstd',
+                                         chunk_group_rows int DEFAULT 10000,
+                                         stripes int DEFAULT 1)
+RETURNS TABLE (first_block bigint, nrows bigint, stored_bytes bigint,
+               rows_equal bigint)
+AS 'MODULE_PATHNAME', 'rustydb_stripe_roundtrip'
+LANGUAGE C STRICT VOLATILE;
+REVOKE ALL ON FUNCTION rustydb.stripe_roundtrip(regclass, text, int, int) FROM PUBLIC;
+COMMENT ON FUNCTION rustydb.stripe_roundtrip(regclass, text, int, int) IS
+  'test diagnostic (superuser): write every live row of the table as new stripes (one unless asked for more) appended to it, read every row back and count the rows that came back bit for bit';
+
+CREATE FUNCTION rustydb.stripe_rows(rel regclass, first_block bigint)
+RETURNS TABLE (row_index bigint, row_text text)
+AS 'MODULE_PATHNAME', 'rustydb_stripe_rows'
+LANGUAGE C STRICT VOLATILE;
+REVOKE ALL ON FUNCTION rustydb.stripe_rows(regclass, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION rustydb.stripe_rows(regclass, bigint) IS
+  'test diagnostic (superuser): every row of the stripe starting at first_block, as text, whatever its visibility';

@@ -41,6 +41,15 @@
  * and first block, so a truncated or rewritten relation never hits a stale
  * entry.
  *
+ * Readers: rdb_stripe_open allocates a reader in a child of the caller's
+ * CurrentMemoryContext; it lives until rdb_stripe_close or until that
+ * context is reset or deleted.  By-reference Datums from
+ * rdb_stripe_fetch_row point into the reader's decompressed chunks and stay
+ * valid until the next rdb_stripe_fetch_row or rdb_stripe_close on that
+ * reader.  rdb_stripe_form_tuple returns a palloc'd tuple (caller's
+ * context) that points into nothing else; its t_self is left invalid.  The
+ * format in detail, and what a read costs: src/stripe/README.md.
+ *
  * IDENTIFICATION
  *	  include/rustydb/stripe.h
  *
@@ -121,6 +130,7 @@ extern void rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 
 /* stripe_read.c */
 extern RdbStripeReader *rdb_stripe_open(Relation rel, BlockNumber first_block);
+extern void rdb_stripe_close(RdbStripeReader *sr);
 extern uint32 rdb_stripe_nrows(RdbStripeReader *sr);
 extern const RdbStripeHeader *rdb_stripe_header(RdbStripeReader *sr);
 extern void rdb_stripe_fetch_row(RdbStripeReader *sr, uint32 row,

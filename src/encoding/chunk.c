@@ -142,7 +142,8 @@ row_is_null(const RdbChunkDecoder *d, int row)
  * column into a chunk appended to out.  isnull may be NULL (no NULLs).
  * force < 0 chooses the encoding from the data (choose.c), otherwise that
  * encoding is used, or 22023 raised when it does not apply to the type.
- * By-reference values must not be external TOAST pointers.  Returns the
+ * Varlena values may be on-disk TOAST pointers (stored as they are), not
+ * in-memory external values (indirect, expanded).  Returns the
  * encoding used.
  */
 RdbEncoding

@@ -20,8 +20,12 @@
  * Dictionary and RunLength keep their distinct values in a value area too.
  *
  * Varlena values are stored exactly as given (1-byte or 4-byte header,
- * inline-compressed or not); external TOAST pointers are refused: the
- * caller detoasts before encoding.
+ * inline-compressed or not).  An on-disk external TOAST pointer
+ * (VARATT_IS_EXTERNAL_ONDISK: 1-byte external header, tag VARTAG_ONDISK,
+ * 16 bytes of varatt_external) is an ordinary 18-byte unaligned value here:
+ * stripes keep a row's TOAST pointers as the row had them (stripe.h).
+ * In-memory external values (indirect, expanded) are refused: they point
+ * into backend memory and mean nothing once stored.
  *
  * Pure functions, no locking.  Opening an area validates every offset and
  * varlena header against the chunk length, so reading a value afterwards
@@ -106,8 +110,9 @@ enc_datum_hash(const RdbTypeInfo *type, Datum d)
 static inline void
 area_check_input(const RdbTypeInfo *type, Pointer p)
 {
-	if (type->typlen == -1 && VARATT_IS_EXTERNAL(p))
-		elog(ERROR, "rustydb encoding: external or expanded varlena values must be detoasted before encoding");
+	if (type->typlen == -1 && VARATT_IS_EXTERNAL(p) &&
+		!VARATT_IS_EXTERNAL_ONDISK(p))
+		elog(ERROR, "rustydb encoding: in-memory external (indirect or expanded) varlena values must be flattened before encoding");
 }
 
 /* ----------------------------------------------------------------
@@ -340,8 +345,18 @@ enc_area_open(RdbValueArea *a, const RdbTypeInfo *type, const char *base,
 			continue;
 		}
 		if (VARATT_IS_1B_E(p))
-			corrupt_chunk("Value %u is an external TOAST pointer.", i);
-		if (VARATT_IS_1B(p))
+		{
+			/* only on-disk TOAST pointers are ever stored (area_check_input) */
+			if (slot < VARHDRSZ_EXTERNAL)
+				corrupt_chunk("Value %u has a truncated external header.", i);
+			if (VARTAG_EXTERNAL(p) != VARTAG_ONDISK)
+				corrupt_chunk("Value %u is an external value with tag %u, not an on-disk TOAST pointer.",
+							  i, (uint32) VARTAG_EXTERNAL(p));
+			if (VARSIZE_EXTERNAL(p) > slot)
+				corrupt_chunk("Value %u of %u bytes overruns its slot of %u bytes.",
+							  i, (uint32) VARSIZE_EXTERNAL(p), slot);
+		}
+		else if (VARATT_IS_1B(p))
 		{
 			if (VARSIZE_1B(p) > slot)
 				corrupt_chunk("Value %u of %u bytes overruns its slot of %u bytes.",

@@ -1,0 +1,32 @@
+/*-------------------------------------------------------------------------
+ *
+ * stripe_int.h
+ *	  Declarations shared by the files of src/stripe (and the stripe
+ *	  diagnostics in src/api) only.
+ *
+ * IDENTIFICATION
+ *	  src/stripe/stripe_int.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RUSTYDB_STRIPE_INT_H
+#define RUSTYDB_STRIPE_INT_H
+
+#include "storage/bufpage.h"
+
+#include "rustydb/l0.h"
+#include "rustydb/stripe.h"
+
+/* payload bytes of one stripe page: between the page header and the special area */
+#define RDB_STRIPE_PAGE_PAYLOAD \
+	(BLCKSZ - SizeOfPageHeaderData - MAXALIGN(sizeof(RdbPageOpaqueData)))
+
+#define RDB_STRIPE_DEFAULT_CHUNK_GROUP_ROWS	10000
+
+/* stripe_read.c */
+extern uint64 rdb_stripe_dir_checksum(const RdbStripeHeader *hdr,
+									  const RdbChunkRef *dir, Size dirsize);
+extern void rdb_stripe_read_header(Relation rel, BlockNumber first_block,
+								   RdbStripeHeader *hdr);
+
+#endif							/* RUSTYDB_STRIPE_INT_H */

@@ -1,0 +1,854 @@
+/*-------------------------------------------------------------------------
+ *
+ * stripe_read.c
+ *	  Read rows of columnar stripes: validation, per-backend stripe cache,
+ *	  random access to one row, heap tuples of stripe rows.
+ *
+ * A stripe (format: stripe.h, src/stripe/README.md) is opened once per
+ * backend: its header and chunk directory are read, validated (magic,
+ * version, every page's kind and generation, the directory checksum, every
+ * chunk reference within the stream) and kept in a per-backend cache keyed
+ * by (relfilenode, first block), bounded to RDB_STRIPE_CACHE_ENTRIES
+ * entries with LRU eviction.  Rows are then read by random access: the
+ * chunk of a column's chunk group is copied out of its pages, its checksum
+ * verified, decompressed and opened once, and kept in the reader until the
+ * reader needs another chunk group of that column; so reading a stripe's
+ * rows in order costs one decompression per chunk group and column.
+ *
+ * Two kinds of readers:
+ *	  - rdb_stripe_open gives the caller its own reader, allocated in a
+ *		child of the caller's memory context; it pins the cache entry
+ *		until rdb_stripe_close or until that context is reset or deleted
+ *		(a reset callback unpins), so a reader never loses its directory
+ *		to eviction.  By-reference Datums from rdb_stripe_fetch_row point
+ *		into the reader's decompressed chunks and stay valid until the next
+ *		rdb_stripe_fetch_row or rdb_stripe_close on that reader.
+ *	  - rdb_stripe_form_tuple uses a reader owned by the cache entry and
+ *		returns a palloc'd tuple, so nothing it returns points into the
+ *		cache.  The decompressed chunks of cache-owned readers count
+ *		against RDB_STRIPE_CACHE_CHUNK_BYTES; beyond it, the chunks of the
+ *		least recently used stripes are dropped.
+ *
+ * Locking: stripe pages are immutable once written; a share content lock
+ * is held only while bytes are copied out of one page.  No lock is held
+ * across calls.  The cache is backend-local: no locking.
+ *
+ * Memory: the cache's hash table and entries live in "rustydb stripe
+ * cache" (under TopMemoryContext), each entry's header, directory, type
+ * info and own reader in a context of its own, deleted on eviction (or,
+ * if readers still pin it, when the last one goes).  Validation runs in
+ * the caller's context and copies into the entry only on success, so an
+ * error leaks nothing long-lived.
+ *
+ * IDENTIFICATION
+ *	  src/stripe/stripe_read.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "lib/ilist.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "rustydb/l0.h"
+#include "rustydb/stripe.h"
+#include "stripe_int.h"
+
+/* most stripes whose header and directory a backend keeps */
+#define RDB_STRIPE_CACHE_ENTRIES		64
+/* decompressed chunk bytes that cache-owned readers may keep together */
+#define RDB_STRIPE_CACHE_CHUNK_BYTES	((Size) 64 * 1024 * 1024)
+
+typedef struct StripeCacheKey
+{
+	RelFileNode node;
+	BlockNumber first_block;
+} StripeCacheKey;
+
+typedef struct StripeMeta StripeMeta;
+
+/* a column's current chunk in a reader */
+typedef struct StripeColumn
+{
+	int64		group;			/* chunk group loaded, -1 if none */
+	StringInfoData raw;			/* decompressed chunk (MAXALIGNed) */
+	RdbChunkDecoder *dec;		/* decoder over raw */
+} StripeColumn;
+
+struct RdbStripeReader
+{
+	StripeMeta *meta;
+	Relation	rel;			/* as of the last open / form_tuple */
+	MemoryContext cxt;			/* the reader's own context */
+	bool		cache_owned;	/* meta->own, not the caller's */
+	StripeColumn *cols;			/* ncolumns */
+	StringInfoData stored;		/* scratch: a chunk's stored frame */
+	Datum	   *values;			/* ncolumns, for form_tuple */
+	bool	   *isnull;
+	Size		held;			/* bytes of decompressed chunks kept */
+	MemoryContextCallback unpin;
+};
+
+struct StripeMeta
+{
+	StripeCacheKey key;
+	MemoryContext cxt;
+	RdbStripeHeader hdr;
+	RdbChunkRef *dir;			/* nchunkgroups * ncolumns */
+	RdbTypeInfo *types;			/* ncolumns */
+	TupleDesc	formdesc;		/* relation's descriptor cut to ncolumns */
+	int			pins;			/* caller readers using it */
+	bool		dead;			/* out of the hash: free when unpinned */
+	RdbStripeReader *own;		/* reader for rdb_stripe_form_tuple */
+	dlist_node	lru;			/* head = most recently used */
+};
+
+typedef struct StripeCacheEntry
+{
+	StripeCacheKey key;			/* hash key: must be first */
+	StripeMeta *meta;
+} StripeCacheEntry;
+
+static MemoryContext stripe_cache_cxt = NULL;
+static HTAB *stripe_cache = NULL;
+static dlist_head stripe_lru = DLIST_STATIC_INIT(stripe_lru);
+static Size stripe_cache_held = 0;	/* sum of own readers' held bytes */
+
+static void stripe_reader_drop_chunks(RdbStripeReader *sr);
+
+/* ----------------------------------------------------------------
+ * Errors
+ * ----------------------------------------------------------------
+ */
+
+#define stripe_corrupt(rel, first, ...) \
+	ereport(ERROR, \
+			(errcode(ERRCODE_DATA_CORRUPTED), \
+			 errmsg("rustydb stripe at block %u of table \"%s\" is corrupted", \
+					(first), RelationGetRelationName(rel)), \
+			 errdetail(__VA_ARGS__)))
+
+/* name of column c (0-based) of rel, for messages */
+static const char *
+stripe_attname(Relation rel, int c)
+{
+	if (c < RelationGetDescr(rel)->natts)
+		return NameStr(TupleDescAttr(RelationGetDescr(rel), c)->attname);
+	return "?";
+}
+
+typedef struct StripeErrorContext
+{
+	Relation	rel;
+	BlockNumber first_block;
+	int			column;
+	uint32		group;
+} StripeErrorContext;
+
+static void
+stripe_error_callback(void *arg)
+{
+	StripeErrorContext *ctx = (StripeErrorContext *) arg;
+
+	errcontext("while reading column \"%s\", chunk group %u of rustydb stripe at block %u of table \"%s\"",
+			   stripe_attname(ctx->rel, ctx->column), ctx->group,
+			   ctx->first_block, RelationGetRelationName(ctx->rel));
+}
+
+/* ----------------------------------------------------------------
+ * Pages
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * rdb_stripe_page_is_stripe
+ *		Is this page a stripe page (rustydb special area of kind STRIPE)?
+ */
+bool
+rdb_stripe_page_is_stripe(Page page)
+{
+	RdbPageOpaque opaque;
+
+	if (PageIsNew(page) ||
+		PageGetSpecialSize(page) != MAXALIGN(sizeof(RdbPageOpaqueData)))
+		return false;
+	opaque = RdbPageGetOpaque(page);
+	return opaque->magic == RDB_PAGE_MAGIC && opaque->kind == RDB_PAGE_KIND_STRIPE;
+}
+
+/*
+ * stripe_read_bytes
+ *		Copy len bytes at offset off of the stream of the stripe at
+ *		first_block into dst, checking every page read: a stripe page of
+ *		this stripe whose payload (pd_lower) covers the bytes taken.
+ */
+static void
+stripe_read_bytes(Relation rel, BlockNumber first_block, uint64 off,
+				  Size len, char *dst)
+{
+	while (len > 0)
+	{
+		BlockNumber blkno = first_block + (BlockNumber) (off / RDB_STRIPE_PAGE_PAYLOAD);
+		Size		inpage = off % RDB_STRIPE_PAGE_PAYLOAD;
+		Size		n = Min(len, RDB_STRIPE_PAGE_PAYLOAD - inpage);
+		Buffer		buf;
+		Page		page;
+
+		CHECK_FOR_INTERRUPTS();
+		buf = rdb_read_buffer(rel, blkno, NULL);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (!rdb_stripe_page_is_stripe(page) ||
+			RdbPageGetOpaque(page)->generation != first_block)
+		{
+			UnlockReleaseBuffer(buf);
+			stripe_corrupt(rel, first_block,
+						   "Block %u is not a page of this stripe.", blkno);
+		}
+		if (((PageHeader) page)->pd_lower < SizeOfPageHeaderData + inpage + n)
+		{
+			uint16		lower = ((PageHeader) page)->pd_lower;
+
+			UnlockReleaseBuffer(buf);
+			stripe_corrupt(rel, first_block,
+						   "Block %u holds %d bytes of the stripe, bytes up to %zu are needed.",
+						   blkno, (int) lower - (int) SizeOfPageHeaderData,
+						   inpage + n);
+		}
+		memcpy(dst, page + SizeOfPageHeaderData + inpage, n);
+		UnlockReleaseBuffer(buf);
+		dst += n;
+		off += n;
+		len -= n;
+	}
+}
+
+/*
+ * rdb_stripe_dir_checksum
+ *		XXH3 of the header (with dir_checksum taken as 0) followed by the
+ *		directory.
+ */
+uint64
+rdb_stripe_dir_checksum(const RdbStripeHeader *hdr, const RdbChunkRef *dir,
+						Size dirsize)
+{
+	char	   *buf = palloc_extended(sizeof(RdbStripeHeader) + dirsize,
+									  MCXT_ALLOC_HUGE);
+	RdbStripeHeader *h = (RdbStripeHeader *) buf;
+	uint64		sum;
+
+	memcpy(buf, hdr, sizeof(RdbStripeHeader));
+	h->dir_checksum = 0;
+	memcpy(buf + sizeof(RdbStripeHeader), dir, dirsize);
+	sum = rdb_checksum64(buf, sizeof(RdbStripeHeader) + dirsize);
+	pfree(buf);
+	return sum;
+}
+
+/*
+ * stripe_read_header
+ *		Read and check the stripe header at first_block (nothing else: the
+ *		directory is not read).  Used by rustydb.stripes() and by
+ *		validation.
+ */
+void
+rdb_stripe_read_header(Relation rel, BlockNumber first_block,
+					   RdbStripeHeader *hdr)
+{
+	uint64		cg;
+	uint64		dirsize;
+
+	stripe_read_bytes(rel, first_block, 0, sizeof(RdbStripeHeader), (char *) hdr);
+	if (hdr->magic != RDB_STRIPE_MAGIC)
+		stripe_corrupt(rel, first_block, "Bad magic number 0x%08x.", hdr->magic);
+	if (hdr->version != RDB_STRIPE_VERSION)
+		stripe_corrupt(rel, first_block, "Unknown stripe format version %u.",
+					   hdr->version);
+	if (hdr->ncolumns < 1 || hdr->ncolumns > RelationGetDescr(rel)->natts)
+		stripe_corrupt(rel, first_block,
+					   "The stripe has %u columns, the table %d.",
+					   hdr->ncolumns, RelationGetDescr(rel)->natts);
+	if (hdr->nrows < 1 || hdr->chunk_group_rows < 1 ||
+		hdr->chunk_group_rows > RDB_MAX_CHUNK_ROWS)
+		stripe_corrupt(rel, first_block,
+					   "The stripe claims %u rows in chunk groups of %u.",
+					   hdr->nrows, hdr->chunk_group_rows);
+	cg = ((uint64) hdr->nrows + hdr->chunk_group_rows - 1) / hdr->chunk_group_rows;
+	if (hdr->nchunkgroups != cg)
+		stripe_corrupt(rel, first_block,
+					   "The stripe claims %u chunk groups, its %u rows make %llu.",
+					   hdr->nchunkgroups, hdr->nrows, (unsigned long long) cg);
+	dirsize = (uint64) cg * hdr->ncolumns * sizeof(RdbChunkRef);
+	if (hdr->stream_len < sizeof(RdbStripeHeader) + dirsize ||
+		hdr->nblocks < 1 ||
+		hdr->nblocks != (hdr->stream_len + RDB_STRIPE_PAGE_PAYLOAD - 1) / RDB_STRIPE_PAGE_PAYLOAD ||
+		(uint64) first_block + hdr->nblocks > RDB_FIRST_REMAPPED_GENERATION)
+		stripe_corrupt(rel, first_block,
+					   "The stripe claims %llu bytes in %u pages.",
+					   (unsigned long long) hdr->stream_len, hdr->nblocks);
+}
+
+/*
+ * stripe_validate
+ *		Read and validate the header and directory of the stripe at
+ *		first_block; *dirp is palloc'd in the current context.
+ */
+static void
+stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
+				RdbChunkRef **dirp)
+{
+	Size		dirsize;
+	RdbChunkRef *dir;
+	uint64		sum;
+	uint64		data_start;
+	uint32		g;
+	int			c;
+	BlockNumber relblocks;
+	char		last;
+
+	rdb_stripe_read_header(rel, first_block, hdr);
+
+	relblocks = RelationGetNumberOfBlocks(rel);
+	if ((uint64) first_block + hdr->nblocks > relblocks)
+		stripe_corrupt(rel, first_block,
+					   "The stripe claims %u pages, the table ends after %u.",
+					   hdr->nblocks, relblocks - first_block);
+
+	dirsize = (Size) hdr->nchunkgroups * hdr->ncolumns * sizeof(RdbChunkRef);
+	dir = palloc_extended(dirsize, MCXT_ALLOC_HUGE);
+	stripe_read_bytes(rel, first_block, sizeof(RdbStripeHeader), dirsize,
+					  (char *) dir);
+	sum = rdb_stripe_dir_checksum(hdr, dir, dirsize);
+	if (sum != hdr->dir_checksum)
+		stripe_corrupt(rel, first_block,
+					   "Header and directory have checksum %016llx, the header says %016llx.",
+					   (unsigned long long) sum,
+					   (unsigned long long) hdr->dir_checksum);
+
+	data_start = sizeof(RdbStripeHeader) + dirsize;
+	for (g = 0; g < hdr->nchunkgroups; g++)
+	{
+		uint32		rows = Min(hdr->chunk_group_rows,
+							   hdr->nrows - g * hdr->chunk_group_rows);
+
+		for (c = 0; c < hdr->ncolumns; c++)
+		{
+			RdbChunkRef *ref = &dir[(Size) g * hdr->ncolumns + c];
+
+			if (ref->nnulls > rows)
+				stripe_corrupt(rel, first_block,
+							   "Chunk group %u of column \"%s\" claims %u NULLs in %u rows.",
+							   g, stripe_attname(rel, c), ref->nnulls, rows);
+			if (ref->flags & RDB_CHUNK_ALL_NULL)
+			{
+				if (ref->nnulls != rows || ref->stored_len != 0)
+					stripe_corrupt(rel, first_block,
+								   "All-NULL chunk group %u of column \"%s\" has %u NULLs and %u bytes.",
+								   g, stripe_attname(rel, c), ref->nnulls,
+								   ref->stored_len);
+				continue;
+			}
+			if (ref->offset < data_start ||
+				ref->stored_len < RDB_COMPRESS_HEADER_SIZE ||
+				ref->offset + ref->stored_len > hdr->stream_len ||
+				ref->codec >= RDB_NUM_CODECS ||
+				ref->encoding >= RDB_NUM_ENCODINGS)
+				stripe_corrupt(rel, first_block,
+							   "Chunk group %u of column \"%s\" has a bad directory entry (offset %llu, %u bytes, codec %u, encoding %u) in a stream of %llu bytes.",
+							   g, stripe_attname(rel, c),
+							   (unsigned long long) ref->offset,
+							   ref->stored_len, ref->codec, ref->encoding,
+							   (unsigned long long) hdr->stream_len);
+		}
+	}
+
+	/* the last page must be there and end where the stream ends */
+	stripe_read_bytes(rel, first_block, hdr->stream_len - 1, 1, &last);
+
+	*dirp = dir;
+}
+
+/* ----------------------------------------------------------------
+ * The per-backend cache
+ * ----------------------------------------------------------------
+ */
+
+static void
+stripe_meta_free(StripeMeta *meta)
+{
+	if (meta->own)
+		stripe_reader_drop_chunks(meta->own);
+	MemoryContextDelete(meta->cxt);
+}
+
+/* take meta out of the hash and the LRU list; free it unless pinned */
+static void
+stripe_meta_evict(StripeMeta *meta)
+{
+	hash_search(stripe_cache, &meta->key, HASH_REMOVE, NULL);
+	dlist_delete(&meta->lru);
+	if (meta->pins > 0)
+		meta->dead = true;
+	else
+		stripe_meta_free(meta);
+}
+
+/*
+ * stripe_meta_get
+ *		The validated header and directory of the stripe at first_block of
+ *		rel, from the cache or read now; it becomes the most recently used.
+ */
+static StripeMeta *
+stripe_meta_get(Relation rel, BlockNumber first_block)
+{
+	StripeCacheKey key;
+	StripeCacheEntry *entry;
+	StripeMeta *meta;
+	RdbStripeHeader hdr;
+	RdbChunkRef *dir;
+	MemoryContext cxt;
+	MemoryContext old;
+	TupleDesc	desc = RelationGetDescr(rel);
+	Size		dirsize;
+	bool		found;
+	int			c;
+
+	if (stripe_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		stripe_cache_cxt = AllocSetContextCreate(TopMemoryContext,
+												 "rustydb stripe cache",
+												 ALLOCSET_SMALL_SIZES);
+		ctl.keysize = sizeof(StripeCacheKey);
+		ctl.entrysize = sizeof(StripeCacheEntry);
+		ctl.hcxt = stripe_cache_cxt;
+		stripe_cache = hash_create("rustydb stripe cache",
+								   RDB_STRIPE_CACHE_ENTRIES * 2, &ctl,
+								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+
+	memset(&key, 0, sizeof(key));
+	key.node = rel->rd_node;
+	key.first_block = first_block;
+	entry = hash_search(stripe_cache, &key, HASH_FIND, NULL);
+	if (entry)
+	{
+		meta = entry->meta;
+		dlist_move_head(&stripe_lru, &meta->lru);
+		return meta;
+	}
+
+	if (first_block < RDB_FIRST_DATA_BLKNO ||
+		first_block >= RDB_FIRST_REMAPPED_GENERATION)
+		elog(ERROR, "rustydb stripe of relation \"%s\": block %u cannot start a stripe",
+			 RelationGetRelationName(rel), first_block);
+
+	/* validate in the caller's context: an error leaves the cache alone */
+	stripe_validate(rel, first_block, &hdr, &dir);
+	dirsize = (Size) hdr.nchunkgroups * hdr.ncolumns * sizeof(RdbChunkRef);
+
+	/* make room: evict the least recently used entry nobody pins */
+	if (hash_get_num_entries(stripe_cache) >= RDB_STRIPE_CACHE_ENTRIES)
+	{
+		dlist_iter	it;
+
+		dlist_reverse_foreach(it, &stripe_lru)
+		{
+			StripeMeta *old_meta = dlist_container(StripeMeta, lru, it.cur);
+
+			if (old_meta->pins == 0)
+			{
+				stripe_meta_evict(old_meta);
+				break;
+			}
+		}
+	}
+
+	cxt = AllocSetContextCreate(stripe_cache_cxt, "rustydb stripe",
+								ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	meta = palloc0(sizeof(StripeMeta));
+	meta->key = key;
+	meta->cxt = cxt;
+	meta->hdr = hdr;
+	meta->dir = palloc_extended(dirsize, MCXT_ALLOC_HUGE);
+	memcpy(meta->dir, dir, dirsize);
+	meta->types = palloc(hdr.ncolumns * sizeof(RdbTypeInfo));
+	for (c = 0; c < hdr.ncolumns; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, c);
+
+		meta->types[c].typlen = att->attlen;
+		meta->types[c].typbyval = att->attbyval;
+		meta->types[c].typalign = att->attalign;
+	}
+	/* attribute types of a relfilenode never change (ALTER TYPE rewrites) */
+	meta->formdesc = CreateTupleDescCopy(desc);
+	meta->formdesc->natts = hdr.ncolumns;
+	MemoryContextSwitchTo(old);
+	pfree(dir);
+
+	entry = hash_search(stripe_cache, &key, HASH_ENTER, &found);
+	Assert(!found);
+	entry->meta = meta;
+	dlist_push_head(&stripe_lru, &meta->lru);
+	return meta;
+}
+
+/*
+ * rdb_stripe_cache_reset
+ *		Forget every cached stripe.  Readers that callers still hold keep
+ *		their (unchanged, immutable) directory until they are closed.
+ */
+void
+rdb_stripe_cache_reset(void)
+{
+	dlist_mutable_iter it;
+
+	if (stripe_cache == NULL)
+		return;
+	dlist_foreach_modify(it, &stripe_lru)
+		stripe_meta_evict(dlist_container(StripeMeta, lru, it.cur));
+	Assert(hash_get_num_entries(stripe_cache) == 0);
+}
+
+/* ----------------------------------------------------------------
+ * Readers
+ * ----------------------------------------------------------------
+ */
+
+static RdbStripeReader *
+stripe_reader_create(StripeMeta *meta, MemoryContext parent, bool cache_owned)
+{
+	MemoryContext cxt;
+	RdbStripeReader *sr;
+	int			c;
+	int			ncol = meta->hdr.ncolumns;
+
+	cxt = AllocSetContextCreate(parent, "rustydb stripe reader",
+								ALLOCSET_DEFAULT_SIZES);
+	sr = MemoryContextAllocZero(cxt, sizeof(RdbStripeReader));
+	sr->meta = meta;
+	sr->cxt = cxt;
+	sr->cache_owned = cache_owned;
+	sr->cols = MemoryContextAllocZero(cxt, ncol * sizeof(StripeColumn));
+	for (c = 0; c < ncol; c++)
+		sr->cols[c].group = -1;
+	sr->values = MemoryContextAlloc(cxt, ncol * sizeof(Datum));
+	sr->isnull = MemoryContextAlloc(cxt, ncol * sizeof(bool));
+	return sr;
+}
+
+/* free every decompressed chunk the reader holds */
+static void
+stripe_reader_drop_chunks(RdbStripeReader *sr)
+{
+	int			c;
+
+	for (c = 0; c < sr->meta->hdr.ncolumns; c++)
+	{
+		StripeColumn *col = &sr->cols[c];
+
+		if (col->dec)
+			rdb_chunk_decoder_end(col->dec);
+		col->dec = NULL;
+		if (col->raw.data)
+			pfree(col->raw.data);
+		col->raw.data = NULL;
+		col->group = -1;
+	}
+	if (sr->stored.data)
+		pfree(sr->stored.data);
+	sr->stored.data = NULL;
+	if (sr->cache_owned)
+		stripe_cache_held -= sr->held;
+	sr->held = 0;
+}
+
+/* reset callback of a caller's reader context: unpin the cache entry */
+static void
+stripe_reader_unpin(void *arg)
+{
+	RdbStripeReader *sr = (RdbStripeReader *) arg;
+	StripeMeta *meta = sr->meta;
+
+	sr->meta = NULL;
+	if (meta && --meta->pins == 0 && meta->dead)
+		stripe_meta_free(meta);
+}
+
+/*
+ * rdb_stripe_open
+ *		A reader of the stripe at first_block of rel, validated (through
+ *		the cache) and ready for rdb_stripe_fetch_row.
+ *
+ * The reader is allocated in a new child of CurrentMemoryContext and lives
+ * until rdb_stripe_close or until that context is reset or deleted.  It
+ * keeps the decompressed chunk of the last chunk group used of every
+ * column it read.  rel must stay open (and is used for messages) as long
+ * as the reader is used.
+ */
+RdbStripeReader *
+rdb_stripe_open(Relation rel, BlockNumber first_block)
+{
+	StripeMeta *meta = stripe_meta_get(rel, first_block);
+	RdbStripeReader *sr;
+
+	sr = stripe_reader_create(meta, CurrentMemoryContext, false);
+	sr->rel = rel;
+	meta->pins++;
+	sr->unpin.func = stripe_reader_unpin;
+	sr->unpin.arg = sr;
+	MemoryContextRegisterResetCallback(sr->cxt, &sr->unpin);
+	return sr;
+}
+
+/*
+ * rdb_stripe_close
+ *		Free a reader from rdb_stripe_open and its chunks (optional: the
+ *		reader also goes with its memory context).
+ */
+void
+rdb_stripe_close(RdbStripeReader *sr)
+{
+	Assert(!sr->cache_owned);
+	MemoryContextDelete(sr->cxt);
+}
+
+uint32
+rdb_stripe_nrows(RdbStripeReader *sr)
+{
+	return sr->meta->hdr.nrows;
+}
+
+const RdbStripeHeader *
+rdb_stripe_header(RdbStripeReader *sr)
+{
+	return &sr->meta->hdr;
+}
+
+/*
+ * stripe_load_chunk
+ *		Make chunk group g of column c the reader's current chunk of that
+ *		column: copy its stored bytes out of the pages, verify their
+ *		checksum, decompress and open a decoder.
+ */
+static void
+stripe_load_chunk(RdbStripeReader *sr, int c, uint32 g)
+{
+	StripeMeta *meta = sr->meta;
+	const RdbStripeHeader *hdr = &meta->hdr;
+	const RdbChunkRef *ref = &meta->dir[(Size) g * hdr->ncolumns + c];
+	StripeColumn *col = &sr->cols[c];
+	Relation	rel = sr->rel;
+	uint32		rows = Min(hdr->chunk_group_rows,
+						   hdr->nrows - g * hdr->chunk_group_rows);
+	MemoryContext old;
+	ErrorContextCallback errcb;
+	StripeErrorContext ectx;
+	uint64		sum;
+	Size		before;
+
+	if (col->dec)
+	{
+		rdb_chunk_decoder_end(col->dec);
+		col->dec = NULL;
+	}
+	col->group = -1;
+
+	old = MemoryContextSwitchTo(sr->cxt);
+	before = (col->raw.data ? col->raw.maxlen : 0) +
+		(sr->stored.data ? sr->stored.maxlen : 0);
+	if (sr->stored.data == NULL)
+		initStringInfo(&sr->stored);
+	if (col->raw.data == NULL)
+		initStringInfo(&col->raw);
+	resetStringInfo(&sr->stored);
+	resetStringInfo(&col->raw);
+
+	ectx.rel = rel;
+	ectx.first_block = meta->key.first_block;
+	ectx.column = c;
+	ectx.group = g;
+	errcb.callback = stripe_error_callback;
+	errcb.arg = &ectx;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+
+	enlargeStringInfo(&sr->stored, ref->stored_len);
+	stripe_read_bytes(rel, meta->key.first_block, ref->offset, ref->stored_len,
+					  sr->stored.data);
+	sr->stored.len = ref->stored_len;
+	sum = rdb_checksum64(sr->stored.data, ref->stored_len);
+	if (sum != ref->checksum)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rustydb stripe at block %u of table \"%s\" is corrupted in column \"%s\"",
+						meta->key.first_block, RelationGetRelationName(rel),
+						stripe_attname(rel, c)),
+				 errdetail("Chunk group %u of column \"%s\" (%u bytes at stream offset %llu) has checksum %016llx, its directory entry says %016llx.",
+						   g, stripe_attname(rel, c), ref->stored_len,
+						   (unsigned long long) ref->offset,
+						   (unsigned long long) sum,
+						   (unsigned long long) ref->checksum)));
+
+	if ((uint8) sr->stored.data[0] != ref->codec ||
+		rdb_decompressed_size(sr->stored.data, ref->stored_len) != ref->raw_len)
+		stripe_corrupt(rel, meta->key.first_block,
+					   "Chunk group %u of column \"%s\" does not match its directory entry.",
+					   g, stripe_attname(rel, c));
+	rdb_decompress(sr->stored.data, ref->stored_len, &col->raw);
+	col->raw.len = ref->raw_len;
+	col->dec = rdb_chunk_decoder_begin(&meta->types[c], col->raw.data,
+									   ref->raw_len);
+	if (rdb_chunk_nrows(col->dec) != rows ||
+		rdb_chunk_nnulls(col->dec) != ref->nnulls ||
+		(uint8) rdb_chunk_encoding(col->dec) != ref->encoding)
+		stripe_corrupt(rel, meta->key.first_block,
+					   "Chunk group %u of column \"%s\" holds %d rows (%d NULL), its directory entry says %u (%u NULL).",
+					   g, stripe_attname(rel, c), rdb_chunk_nrows(col->dec),
+					   rdb_chunk_nnulls(col->dec), rows, ref->nnulls);
+
+	error_context_stack = errcb.previous;
+	col->group = g;
+
+	/* account for what the reader now keeps */
+	{
+		Size		after = col->raw.maxlen + sr->stored.maxlen;
+
+		sr->held = sr->held + after - before;
+		if (sr->cache_owned)
+			stripe_cache_held = stripe_cache_held + after - before;
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * rdb_stripe_fetch_row
+ *		The values of row `row` of the stripe, columns 0 .. natts - 1;
+ *		columns the stripe does not have (added later) come back NULL.
+ *
+ * By-reference Datums point into the reader's decompressed chunks: they
+ * stay valid until the next rdb_stripe_fetch_row or rdb_stripe_close on
+ * this reader (copy them to keep them longer).  Varlena values are as the
+ * row stored them: short headers, inline-compressed, external TOAST
+ * pointers.
+ */
+void
+rdb_stripe_fetch_row(RdbStripeReader *sr, uint32 row, Datum *values,
+					 bool *isnull, int natts)
+{
+	StripeMeta *meta = sr->meta;
+	const RdbStripeHeader *hdr = &meta->hdr;
+	uint32		g;
+	int			r;
+	int			c;
+	int			ncol;
+
+	if (row >= hdr->nrows)
+		elog(ERROR, "rustydb stripe at block %u of relation \"%s\": row %u out of range (%u rows)",
+			 meta->key.first_block, RelationGetRelationName(sr->rel), row,
+			 hdr->nrows);
+	g = row / hdr->chunk_group_rows;
+	r = (int) (row % hdr->chunk_group_rows);
+	ncol = Min(natts, (int) hdr->ncolumns);
+
+	for (c = 0; c < ncol; c++)
+	{
+		const RdbChunkRef *ref = &meta->dir[(Size) g * hdr->ncolumns + c];
+
+		if (ref->flags & RDB_CHUNK_ALL_NULL)
+		{
+			values[c] = (Datum) 0;
+			isnull[c] = true;
+			continue;
+		}
+		if (sr->cols[c].group != (int64) g)
+			stripe_load_chunk(sr, c, g);
+		values[c] = rdb_chunk_decode_row(sr->cols[c].dec, r, &isnull[c]);
+	}
+	for (; c < natts; c++)
+	{
+		values[c] = (Datum) 0;
+		isnull[c] = true;
+	}
+}
+
+/* drop chunks of cache-owned readers, least recently used first */
+static void
+stripe_cache_trim(StripeMeta *keep)
+{
+	dlist_iter	it;
+
+	if (stripe_cache_held <= RDB_STRIPE_CACHE_CHUNK_BYTES)
+		return;
+	dlist_reverse_foreach(it, &stripe_lru)
+	{
+		StripeMeta *meta = dlist_container(StripeMeta, lru, it.cur);
+
+		if (meta != keep && meta->own && meta->own->held > 0)
+			stripe_reader_drop_chunks(meta->own);
+		if (stripe_cache_held <= RDB_STRIPE_CACHE_CHUNK_BYTES)
+			break;
+	}
+}
+
+/*
+ * rdb_stripe_form_tuple
+ *		Row `row` of the stripe at first_block as a heap tuple palloc'd in
+ *		CurrentMemoryContext, with the transaction fields of its stub.
+ *
+ * The tuple has the stripe's ncolumns attributes (heap semantics give the
+ * columns added since then their missing/default values when deformed
+ * with the relation's descriptor).  From the stub header (stub_len bytes;
+ * NULL for none) it takes t_choice (xmin, xmax, cid/xvac), t_ctid, the
+ * HEAP_XACT_MASK bits of t_infomask and the HEAP2_XACT_MASK bits of
+ * t_infomask2; HASNULL/HASVARWIDTH/HASEXTERNAL and the attribute count
+ * come from the formed tuple.  t_tableOid is set; t_self is left invalid
+ * for the caller (who knows the row's TID) to set.  Nothing in the result
+ * points into the cache.
+ */
+HeapTuple
+rdb_stripe_form_tuple(Relation rel, BlockNumber first_block, uint32 row,
+					  HeapTupleHeader stub, uint32 stub_len)
+{
+	StripeMeta *meta = stripe_meta_get(rel, first_block);
+	RdbStripeReader *sr;
+	HeapTuple	tup;
+	TupleDesc	desc;
+
+	if (meta->own == NULL)
+		meta->own = stripe_reader_create(meta, meta->cxt, true);
+	sr = meta->own;
+	sr->rel = rel;
+
+	rdb_stripe_fetch_row(sr, row, sr->values, sr->isnull, meta->hdr.ncolumns);
+	desc = meta->hdr.ncolumns == RelationGetDescr(rel)->natts ?
+		RelationGetDescr(rel) : meta->formdesc;
+	tup = heap_form_tuple(desc, sr->values, sr->isnull);
+
+	if (stub != NULL)
+	{
+		HeapTupleHeader td = tup->t_data;
+
+		if (stub_len < SizeofHeapTupleHeader)
+			elog(ERROR, "rustydb stripe row stub of %u bytes is too short", stub_len);
+		td->t_choice = stub->t_choice;
+		td->t_ctid = stub->t_ctid;
+		td->t_infomask = (td->t_infomask & ~HEAP_XACT_MASK) |
+			(stub->t_infomask & HEAP_XACT_MASK);
+		td->t_infomask2 = (td->t_infomask2 & ~HEAP2_XACT_MASK) |
+			(stub->t_infomask2 & HEAP2_XACT_MASK);
+	}
+	tup->t_tableOid = RelationGetRelid(rel);
+	ItemPointerSetInvalid(&tup->t_self);
+
+	stripe_cache_trim(meta);
+	return tup;
+}

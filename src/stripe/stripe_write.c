@@ -1,0 +1,450 @@
+/*-------------------------------------------------------------------------
+ *
+ * stripe_write.c
+ *	  Write a set of rows as one columnar stripe appended to the relation.
+ *
+ * rdb_stripe_write deforms the rows, cuts them into chunk groups of
+ * opts->chunk_group_rows rows, encodes every column of every chunk group
+ * (src/encoding, automatic choice), compresses it (src/compress), checksums
+ * the stored bytes, and then lays the stripe's byte stream
+ *
+ *	  RdbStripeHeader | RdbChunkRef[nchunkgroups * ncolumns] | chunks ...
+ *
+ * over freshly appended, consecutive pages (format: stripe.h and
+ * src/stripe/README.md).  All encoding and compression happens before any
+ * page is touched, so the relation extension lock is held only while the
+ * pages are added, filled and WAL-logged.
+ *
+ * Locking: the relation extension lock (not for local relations) is held
+ * from the first new page to the last, so that the stripe's pages are
+ * consecutive; every new page is exclusively locked (RBM_ZERO_AND_LOCK)
+ * while it is filled and logged, one at a time.  No buffer lock is held
+ * while waiting for the extension lock.  Stripe pages are never entered in
+ * the free space map, so no inserter can pick one.
+ *
+ * Crash safety: each page is filled and logged whole (log_newpage_buffer,
+ * a full-page image) in its own critical section.  A crash in the middle
+ * leaves a prefix of the stripe's pages; nothing refers to them (the caller
+ * writes stubs only after rdb_stripe_write returns), and a reader opening a
+ * stripe checks every page it reads.  Relations that are not WAL-logged
+ * (temp, unlogged) log nothing.
+ *
+ * Memory: the deformed values of one chunk group live in a context reset
+ * per chunk group; the stored chunks (compressed frames) of the whole
+ * stripe are kept, one palloc each, in a context deleted on return, so the
+ * stripe is never assembled in one allocation (a stripe may exceed 1 GB).
+ *
+ * IDENTIFICATION
+ *	  src/stripe/stripe_write.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xloginsert.h"
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "storage/bufmgr.h"
+#include "storage/bufpage.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "rustydb/l0.h"
+#include "rustydb/stripe.h"
+#include "stripe_int.h"
+
+/* one stored chunk, until it is copied into pages */
+typedef struct StripeChunk
+{
+	char	   *data;			/* compression frame, NULL for ALL_NULL */
+	uint32		len;
+} StripeChunk;
+
+/* cursor over the pages being filled */
+typedef struct StripePageWriter
+{
+	Relation	rel;
+	BlockNumber first_block;
+	uint32		nblocks;
+	uint32		pageno;			/* pages finished so far */
+	Buffer		buf;			/* current page, exclusively locked */
+	Size		used;			/* payload bytes in the current page */
+	bool		need_wal;
+} StripePageWriter;
+
+/* ----------------------------------------------------------------
+ * Pages
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * stripe_page_finish
+ *		Set pd_lower of the current page to the end of its payload, mark it
+ *		dirty and WAL-log it whole, in a critical section; release it.
+ */
+static void
+stripe_page_finish(StripePageWriter *w)
+{
+	Page		page = BufferGetPage(w->buf);
+
+	START_CRIT_SECTION();
+	((PageHeader) page)->pd_lower = SizeOfPageHeaderData + w->used;
+	MarkBufferDirty(w->buf);
+	if (w->need_wal)
+		log_newpage_buffer(w->buf, true);
+	END_CRIT_SECTION();
+
+	UnlockReleaseBuffer(w->buf);
+	w->buf = InvalidBuffer;
+	w->pageno++;
+}
+
+/*
+ * stripe_page_next
+ *		Append the next page of the stripe: a zeroed, exclusively locked
+ *		new block, initialised as a stripe page.  Caller holds the
+ *		relation extension lock.
+ */
+static void
+stripe_page_next(StripePageWriter *w)
+{
+	Buffer		buf;
+	Page		page;
+	RdbPageOpaque opaque;
+	BlockNumber expect = w->first_block + w->pageno;
+
+	buf = ReadBufferExtended(w->rel, MAIN_FORKNUM, P_NEW, RBM_ZERO_AND_LOCK,
+							 NULL);
+	if (BufferGetBlockNumber(buf) != expect)
+		elog(ERROR, "rustydb stripe of relation \"%s\": extension gave block %u, expected %u",
+			 RelationGetRelationName(w->rel), BufferGetBlockNumber(buf), expect);
+
+	page = BufferGetPage(buf);
+	PageInit(page, BLCKSZ, sizeof(RdbPageOpaqueData));
+	opaque = RdbPageGetOpaque(page);
+	opaque->generation = w->first_block;
+	opaque->kind = RDB_PAGE_KIND_STRIPE;
+	opaque->magic = RDB_PAGE_MAGIC;
+	w->buf = buf;
+	w->used = 0;
+}
+
+/*
+ * stripe_put
+ *		Append len bytes to the stream, starting new pages as they fill.
+ */
+static void
+stripe_put(StripePageWriter *w, const char *data, Size len)
+{
+	while (len > 0)
+	{
+		Size		n;
+
+		if (w->buf == InvalidBuffer)
+			stripe_page_next(w);
+		n = Min(len, RDB_STRIPE_PAGE_PAYLOAD - w->used);
+		memcpy(BufferGetPage(w->buf) + SizeOfPageHeaderData + w->used, data, n);
+		w->used += n;
+		data += n;
+		len -= n;
+		if (w->used == RDB_STRIPE_PAGE_PAYLOAD)
+			stripe_page_finish(w);
+	}
+}
+
+/* ----------------------------------------------------------------
+ * Encoding
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * stripe_encode_group
+ *		Encode and compress every column of rows [first, first + n) of the
+ *		tuples; fill the chunk group's directory entries and chunks (frames
+ *		allocated in chunkcxt).  Returns the raw bytes of the values.
+ */
+static uint64
+stripe_encode_group(TupleDesc desc, HeapTuple *tuples, int first, int n,
+					const RdbStripeOptions *opts, RdbChunkRef *refs,
+					StripeChunk *chunks, MemoryContext chunkcxt)
+{
+	int			natts = desc->natts;
+	Datum	  **values = palloc(natts * sizeof(Datum *));
+	bool	  **isnull = palloc(natts * sizeof(bool *));
+	Datum	   *rowvals = palloc(natts * sizeof(Datum));
+	bool	   *rownulls = palloc(natts * sizeof(bool));
+	StringInfoData enc;
+	StringInfoData frame;
+	uint64		raw = 0;
+	int			c,
+				i;
+
+	for (c = 0; c < natts; c++)
+	{
+		values[c] = palloc(n * sizeof(Datum));
+		isnull[c] = palloc(n * sizeof(bool));
+	}
+
+	/* deform row by row (values point into the tuples), store column-major */
+	for (i = 0; i < n; i++)
+	{
+		heap_deform_tuple(tuples[first + i], desc, rowvals, rownulls);
+		for (c = 0; c < natts; c++)
+		{
+			values[c][i] = rowvals[c];
+			isnull[c][i] = rownulls[c];
+		}
+	}
+
+	initStringInfo(&enc);
+	initStringInfo(&frame);
+	for (c = 0; c < natts; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, c);
+		RdbChunkRef *ref = &refs[c];
+		RdbTypeInfo type;
+		int			nnulls = 0;
+
+		memset(ref, 0, sizeof(RdbChunkRef));
+		chunks[c].data = NULL;
+		chunks[c].len = 0;
+
+		for (i = 0; i < n; i++)
+			if (att->attisdropped || isnull[c][i])
+				nnulls++;
+		ref->nnulls = nnulls;
+		if (nnulls == n)
+		{
+			ref->flags = RDB_CHUNK_ALL_NULL;
+			continue;
+		}
+
+		type.typlen = att->attlen;
+		type.typbyval = att->attbyval;
+		type.typalign = att->attalign;
+		for (i = 0; i < n; i++)
+			if (!isnull[c][i])
+				raw += rdb_datum_raw_size(&type, values[c][i]);
+
+		resetStringInfo(&enc);
+		ref->encoding = (uint8) rdb_encode_chunk(&type, values[c], isnull[c],
+												 n, -1, &enc);
+		resetStringInfo(&frame);
+		ref->codec = (uint8) rdb_compress(opts->codec, opts->level,
+										  enc.data, enc.len, &frame);
+		ref->raw_len = enc.len;
+		ref->stored_len = frame.len;
+		ref->checksum = rdb_checksum64(frame.data, frame.len);
+
+		chunks[c].data = MemoryContextAlloc(chunkcxt, frame.len);
+		memcpy(chunks[c].data, frame.data, frame.len);
+		chunks[c].len = frame.len;
+	}
+	return raw;
+}
+
+/* ----------------------------------------------------------------
+ * rdb_stripe_write
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * rdb_stripe_write
+ *		Write tuples[0 .. ntuples) (complete heap tuples of rel) as a new
+ *		stripe at the end of rel, and describe it in *info.
+ *
+ * The tuples may have fewer attributes than the relation (ADD COLUMN
+ * since): their missing values are stored as heap_deform_tuple gives them.
+ * Dropped columns are stored as all-NULL.  Values are stored as the tuples
+ * hold them (TOAST pointers and inline-compressed values unchanged), so the
+ * caller must keep the TOAST rows alive for as long as the stripe rows are.
+ *
+ * On return the pages are in shared buffers, dirty and WAL-logged (for
+ * relations that need WAL); the caller may then publish stubs that point
+ * into the stripe.  Errors before the first page is added leave the
+ * relation unchanged; the pages of a stripe whose writing failed half-way
+ * are orphans (kind STRIPE, never referenced), like the pages of any
+ * aborted extension.
+ */
+void
+rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
+				 const RdbStripeOptions *opts, RdbStripeInfo *info)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			ncolumns = desc->natts;
+	int			cgrows;
+	int			ngroups;
+	Size		dirsize;
+	uint64		stream_len;
+	uint64		nblocks64;
+	uint32		nblocks;
+	RdbStripeHeader hdr;
+	RdbChunkRef *dir;
+	StripeChunk *chunks;
+	MemoryContext stripecxt;
+	MemoryContext groupcxt;
+	MemoryContext oldcxt;
+	StripePageWriter w;
+	BlockNumber relblocks;
+	instr_time	start,
+				duration;
+	int			g;
+	uint64		off;
+	uint64		raw = 0;
+	bool		local = RELATION_IS_LOCAL(rel);
+
+	if (ntuples <= 0)
+		elog(ERROR, "rustydb stripe of relation \"%s\": no rows to write",
+			 RelationGetRelationName(rel));
+	if (ncolumns < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot write a rustydb stripe for table \"%s\" without columns",
+						RelationGetRelationName(rel))));
+
+	cgrows = opts->chunk_group_rows > 0 ? opts->chunk_group_rows :
+		RDB_STRIPE_DEFAULT_CHUNK_GROUP_ROWS;
+	if (cgrows > RDB_MAX_CHUNK_ROWS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("chunk group of %d rows is too large", cgrows),
+				 errhint("A chunk group holds 1 to %d rows.", RDB_MAX_CHUNK_ROWS)));
+	rdb_codec_check_level(opts->codec, opts->level);
+
+	ngroups = (ntuples + cgrows - 1) / cgrows;
+	dirsize = (Size) ngroups * ncolumns * sizeof(RdbChunkRef);
+
+	stripecxt = AllocSetContextCreate(CurrentMemoryContext, "rustydb stripe write",
+									  ALLOCSET_DEFAULT_SIZES);
+	groupcxt = AllocSetContextCreate(stripecxt, "rustydb stripe chunk group",
+									 ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(stripecxt);
+
+	dir = MemoryContextAllocHuge(stripecxt, dirsize);
+	chunks = MemoryContextAllocHuge(stripecxt,
+									(Size) ngroups * ncolumns * sizeof(StripeChunk));
+
+	/* encode and compress everything before touching any page */
+	for (g = 0; g < ngroups; g++)
+	{
+		int			first = g * cgrows;
+		int			n = Min(cgrows, ntuples - first);
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextSwitchTo(groupcxt);
+		raw += stripe_encode_group(desc, tuples, first, n, opts,
+								   &dir[(Size) g * ncolumns],
+								   &chunks[(Size) g * ncolumns], stripecxt);
+		MemoryContextSwitchTo(stripecxt);
+		MemoryContextReset(groupcxt);
+	}
+
+	/* chunk offsets, stream length, header */
+	off = sizeof(RdbStripeHeader) + dirsize;
+	for (g = 0; g < ngroups * ncolumns; g++)
+	{
+		if (dir[g].flags & RDB_CHUNK_ALL_NULL)
+			continue;
+		dir[g].offset = off;
+		off += dir[g].stored_len;
+	}
+	stream_len = off;
+	nblocks64 = (stream_len + RDB_STRIPE_PAGE_PAYLOAD - 1) / RDB_STRIPE_PAGE_PAYLOAD;
+	if (nblocks64 >= RDB_FIRST_REMAPPED_GENERATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("rustydb stripe of table \"%s\" would take %llu pages",
+						RelationGetRelationName(rel),
+						(unsigned long long) nblocks64)));
+	nblocks = (uint32) nblocks64;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.magic = RDB_STRIPE_MAGIC;
+	hdr.version = RDB_STRIPE_VERSION;
+	hdr.ncolumns = (uint16) ncolumns;
+	hdr.nrows = (uint32) ntuples;
+	hdr.chunk_group_rows = (uint32) cgrows;
+	hdr.nchunkgroups = (uint32) ngroups;
+	hdr.nblocks = nblocks;
+	hdr.stream_len = stream_len;
+	hdr.raw_bytes = raw;
+	hdr.dir_checksum = 0;
+	hdr.dir_checksum = rdb_stripe_dir_checksum(&hdr, dir, dirsize);
+
+	/*
+	 * Add the pages.  No buffer lock is held while we wait for the extension
+	 * lock (as hio.c), and we hold it until the last page is added so that
+	 * nobody else's page lands in the middle of the stripe.
+	 */
+	INSTR_TIME_SET_CURRENT(start);
+	if (!local)
+		LockRelationForExtension(rel, ExclusiveLock);
+
+	relblocks = RelationGetNumberOfBlocks(rel);
+	if (relblocks == 0)
+	{
+		if (!local)
+			UnlockRelationForExtension(rel, ExclusiveLock);
+		elog(ERROR, "rustydb relation \"%s\" has no metapage",
+			 RelationGetRelationName(rel));
+	}
+
+	/*
+	 * Block numbers from RDB_FIRST_REMAPPED_GENERATION up are not addressable
+	 * (l0.h); a stripe's first block is also its pages' generation.
+	 */
+	if ((uint64) relblocks + nblocks > RDB_FIRST_REMAPPED_GENERATION)
+	{
+		if (!local)
+			UnlockRelationForExtension(rel, ExclusiveLock);
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("cannot extend rustydb table \"%s\" beyond %u blocks",
+						RelationGetRelationName(rel),
+						RDB_FIRST_REMAPPED_GENERATION),
+				 errdetail("The table has %u blocks and a stripe of %u blocks does not fit below the limit.",
+						   relblocks, nblocks),
+				 errhint("Delete rows and VACUUM the table to make room, or move rows to another table.")));
+	}
+
+	w.rel = rel;
+	w.first_block = relblocks;
+	w.nblocks = nblocks;
+	w.pageno = 0;
+	w.buf = InvalidBuffer;
+	w.used = 0;
+	w.need_wal = RelationNeedsWAL(rel);
+
+	stripe_put(&w, (const char *) &hdr, sizeof(hdr));
+	stripe_put(&w, (const char *) dir, dirsize);
+	for (g = 0; g < ngroups * ncolumns; g++)
+	{
+		if (chunks[g].data == NULL)
+			continue;
+		stripe_put(&w, chunks[g].data, chunks[g].len);
+		pfree(chunks[g].data);
+		chunks[g].data = NULL;
+	}
+	if (w.buf != InvalidBuffer)
+		stripe_page_finish(&w);
+	if (w.pageno != nblocks)
+		elog(ERROR, "rustydb stripe of relation \"%s\": wrote %u pages, expected %u",
+			 RelationGetRelationName(rel), w.pageno, nblocks);
+
+	if (!local)
+		UnlockRelationForExtension(rel, ExclusiveLock);
+	INSTR_TIME_SET_CURRENT(duration);
+	INSTR_TIME_SUBTRACT(duration, start);
+
+	info->first_block = w.first_block;
+	info->nblocks = nblocks;
+	info->nrows = (uint32) ntuples;
+	info->raw_bytes = raw;
+	info->stored_bytes = (uint64) nblocks * BLCKSZ;
+	info->write_us = INSTR_TIME_GET_MICROSEC(duration);
+
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(stripecxt);
+}
