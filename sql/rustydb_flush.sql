@@ -37,8 +37,19 @@ ALTER TABLE fl DROP COLUMN gone;
 ALTER TABLE fl_twin DROP COLUMN gone;
 INSERT INTO fl_twin SELECT * FROM fl;
 
--- nothing is flushed while a transaction that predates the rows could run:
--- here none does, so every row qualifies
+-- a row moves only when every transaction sees it: wait until no other
+-- session of this database (the event worker, autoanalyze) holds a snapshot
+-- from before our last commit, and then every row qualifies
+CREATE FUNCTION fl_wait_quiet() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	FOR i IN 1..600 LOOP
+		EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid()
+			  AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL));
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+END $$;
+SELECT fl_wait_quiet();
 SELECT rustydb.flush('fl') AS flushed;
 SELECT count(*) AS stripes, sum(nrows) AS rows FROM rustydb.stripes('fl');
 -- a second flush finds nothing left
@@ -104,6 +115,7 @@ DELETE FROM fl WHERE id = 3;
 DROP TABLE fl_ref;
 
 -- flush again: the updated versions move too, the stripes grow in number
+SELECT fl_wait_quiet();
 SELECT rustydb.flush('fl') > 0 AS flushed_more;
 SELECT count(*) AS stripes FROM rustydb.stripes('fl');
 SELECT fl_diff() AS diff_after_second_flush;
@@ -118,13 +130,16 @@ RESET enable_seqscan;
 -- rewrites bring flushed rows back into L0, whole
 CLUSTER fl USING fl_pkey;
 SELECT fl_diff() AS diff_after_cluster, (SELECT count(*) FROM rustydb.stripes('fl')) AS stripes;
+SELECT fl_wait_quiet();
 SELECT rustydb.flush('fl') > 0 AS flushed;
 VACUUM FULL fl;
 SELECT fl_diff() AS diff_after_vacuum_full;
+SELECT fl_wait_quiet();
 SELECT rustydb.flush('fl') > 0 AS flushed;
 ALTER TABLE fl ALTER n TYPE float8;
 ALTER TABLE fl_twin ALTER n TYPE float8;
 SELECT fl_diff() AS diff_after_alter_type;
+SELECT fl_wait_quiet();
 SELECT rustydb.flush('fl') > 0 AS flushed;
 ALTER TABLE fl ADD COLUMN extra int DEFAULT 7;
 ALTER TABLE fl_twin ADD COLUMN extra int DEFAULT 7;
@@ -132,6 +147,7 @@ SELECT fl_diff() AS diff_after_add_column;
 ALTER TABLE fl SET ACCESS METHOD heap;
 SELECT fl_diff() AS diff_as_heap;
 ALTER TABLE fl SET ACCESS METHOD rustydb;
+SELECT fl_wait_quiet();
 SELECT rustydb.flush('fl') > 0 AS flushed;
 TRUNCATE fl;
 SELECT count(*) FROM fl;
@@ -145,8 +161,10 @@ GRANT USAGE ON SCHEMA rustydb TO fl_stranger;
 SET ROLE fl_stranger;
 SELECT rustydb.flush('fl');
 RESET ROLE;
+REVOKE USAGE ON SCHEMA rustydb FROM fl_stranger;
 DROP ROLE fl_stranger;
 SET rustydb.compression = 'brotli';
 
 DROP FUNCTION fl_diff();
+DROP FUNCTION fl_wait_quiet();
 DROP TABLE fl, fl_twin;

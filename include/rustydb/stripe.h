@@ -17,9 +17,9 @@
  * [SizeOfPageHeaderData, pd_special) concatenated form one byte stream;
  * pd_lower marks the end of the payload on each page (pd_upper = pd_special),
  * so the pages pass PageIsVerified and masking leaves the payload alone.
- * The stream holds the stripe header (RdbStripeHeader), then the chunk
- * directory (ncolumns * nchunkgroups RdbChunkRef, chunk group major), then
- * the chunks.  Every chunk is a compression frame (compress.h) around an
+ * The stream holds the stripe header (RdbStripeHeader), the column table
+ * (ncolumns RdbStripeColumn), then the chunk directory (ncolumns *
+ * nchunkgroups RdbChunkRef, chunk group major), then the chunks.  Every chunk is a compression frame (compress.h) around an
  * encoded column chunk (encoding.h) and carries an XXH3 checksum of its
  * stored bytes in its directory entry, verified on every read; the header
  * and directory carry one of their own.  A mismatch raises
@@ -83,8 +83,25 @@ typedef struct RdbStripeHeader
 	uint64		stream_len;		/* bytes of the stream in use */
 	uint64		raw_bytes;		/* sum of the values' sizes before encoding */
 	uint64		dir_checksum;	/* XXH3 of the header (this field 0) +
-								 * directory */
+								 * column table + directory */
 } RdbStripeHeader;
+
+/*
+ * The layout of each column when the stripe was written, right after the
+ * header: rows are formed back with these, never with the relation's
+ * current descriptor, because ALTER TABLE ... ALTER TYPE reads the old
+ * rows (to rewrite them) after the catalogs already describe the new type.
+ */
+typedef struct RdbStripeColumn
+{
+	Oid			typid;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	char		typstorage;
+	bool		isdropped;
+	uint16		pad;
+} RdbStripeColumn;
 
 /* one chunk: column c of chunk group g, at directory[g * ncolumns + c] */
 typedef struct RdbChunkRef

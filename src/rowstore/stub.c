@@ -151,11 +151,19 @@ rdb_l0_slot_vacuum_status(Relation rel, TupleTableSlot *slot,
 		if (TransactionIdEquals(HeapTupleHeaderGetRawXmin(tup.t_data),
 								HeapTupleHeaderGetRawXmin(bslot->base.tuple->t_data)))
 		{
+			HeapTupleHeader copy = bslot->base.tuple->t_data;
+
 			res = HeapTupleSatisfiesVacuum(&tup, OldestXmin, buf);
-			/* the copy's header must say what the stub says */
-			memcpy(bslot->base.tuple->t_data, tup.t_data,
-				   offsetof(HeapTupleHeaderData, t_infomask2));
-			bslot->base.tuple->t_data->t_infomask = tup.t_data->t_infomask;
+
+			/*
+			 * The copy's transaction fields must say what the stub says now
+			 * (the caller freezes and copies them); its data flags stay.
+			 */
+			memcpy(copy, tup.t_data, offsetof(HeapTupleHeaderData, t_infomask2));
+			copy->t_infomask = (copy->t_infomask & ~HEAP_XACT_MASK) |
+				(tup.t_data->t_infomask & HEAP_XACT_MASK);
+			copy->t_infomask2 = (copy->t_infomask2 & ~HEAP2_XACT_MASK) |
+				(tup.t_data->t_infomask2 & HEAP2_XACT_MASK);
 		}
 	}
 	UnlockReleaseBuffer(buf);

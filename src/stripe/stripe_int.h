@@ -25,6 +25,7 @@
 
 /* stripe_read.c */
 extern uint64 rdb_stripe_dir_checksum(const RdbStripeHeader *hdr,
+									  const RdbStripeColumn *cols,
 									  const RdbChunkRef *dir, Size dirsize);
 extern void rdb_stripe_read_header(Relation rel, BlockNumber first_block,
 								   RdbStripeHeader *hdr);

@@ -234,18 +234,20 @@ stripe_read_bytes(Relation rel, BlockNumber first_block, uint64 off,
  *		directory.
  */
 uint64
-rdb_stripe_dir_checksum(const RdbStripeHeader *hdr, const RdbChunkRef *dir,
-						Size dirsize)
+rdb_stripe_dir_checksum(const RdbStripeHeader *hdr, const RdbStripeColumn *cols,
+						const RdbChunkRef *dir, Size dirsize)
 {
-	char	   *buf = palloc_extended(sizeof(RdbStripeHeader) + dirsize,
+	Size		colsize = hdr->ncolumns * sizeof(RdbStripeColumn);
+	char	   *buf = palloc_extended(sizeof(RdbStripeHeader) + colsize + dirsize,
 									  MCXT_ALLOC_HUGE);
 	RdbStripeHeader *h = (RdbStripeHeader *) buf;
 	uint64		sum;
 
 	memcpy(buf, hdr, sizeof(RdbStripeHeader));
 	h->dir_checksum = 0;
-	memcpy(buf + sizeof(RdbStripeHeader), dir, dirsize);
-	sum = rdb_checksum64(buf, sizeof(RdbStripeHeader) + dirsize);
+	memcpy(buf + sizeof(RdbStripeHeader), cols, colsize);
+	memcpy(buf + sizeof(RdbStripeHeader) + colsize, dir, dirsize);
+	sum = rdb_checksum64(buf, sizeof(RdbStripeHeader) + colsize + dirsize);
 	pfree(buf);
 	return sum;
 }
@@ -284,7 +286,8 @@ rdb_stripe_read_header(Relation rel, BlockNumber first_block,
 					   "The stripe claims %u chunk groups, its %u rows make %llu.",
 					   hdr->nchunkgroups, hdr->nrows, (unsigned long long) cg);
 	dirsize = (uint64) cg * hdr->ncolumns * sizeof(RdbChunkRef);
-	if (hdr->stream_len < sizeof(RdbStripeHeader) + dirsize ||
+	if (hdr->stream_len < sizeof(RdbStripeHeader) +
+		hdr->ncolumns * sizeof(RdbStripeColumn) + dirsize ||
 		hdr->nblocks < 1 ||
 		hdr->nblocks != (hdr->stream_len + RDB_STRIPE_PAGE_PAYLOAD - 1) / RDB_STRIPE_PAGE_PAYLOAD ||
 		(uint64) first_block + hdr->nblocks > RDB_FIRST_REMAPPED_GENERATION)
@@ -300,9 +303,11 @@ rdb_stripe_read_header(Relation rel, BlockNumber first_block,
  */
 static void
 stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
-				RdbChunkRef **dirp)
+				RdbStripeColumn **colsp, RdbChunkRef **dirp)
 {
 	Size		dirsize;
+	Size		colsize;
+	RdbStripeColumn *cols;
 	RdbChunkRef *dir;
 	uint64		sum;
 	uint64		data_start;
@@ -319,18 +324,32 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 					   "The stripe claims %u pages, the table ends after %u.",
 					   hdr->nblocks, relblocks - first_block);
 
+	colsize = hdr->ncolumns * sizeof(RdbStripeColumn);
+	cols = palloc(colsize);
+	stripe_read_bytes(rel, first_block, sizeof(RdbStripeHeader), colsize,
+					  (char *) cols);
 	dirsize = (Size) hdr->nchunkgroups * hdr->ncolumns * sizeof(RdbChunkRef);
 	dir = palloc_extended(dirsize, MCXT_ALLOC_HUGE);
-	stripe_read_bytes(rel, first_block, sizeof(RdbStripeHeader), dirsize,
-					  (char *) dir);
-	sum = rdb_stripe_dir_checksum(hdr, dir, dirsize);
+	stripe_read_bytes(rel, first_block, sizeof(RdbStripeHeader) + colsize,
+					  dirsize, (char *) dir);
+	sum = rdb_stripe_dir_checksum(hdr, cols, dir, dirsize);
 	if (sum != hdr->dir_checksum)
 		stripe_corrupt(rel, first_block,
 					   "Header and directory have checksum %016llx, the header says %016llx.",
 					   (unsigned long long) sum,
 					   (unsigned long long) hdr->dir_checksum);
 
-	data_start = sizeof(RdbStripeHeader) + dirsize;
+	for (c = 0; c < hdr->ncolumns; c++)
+	{
+		int16		len = cols[c].typlen;
+
+		if (!(len > 0 || len == -1 || len == -2) ||
+			(cols[c].typbyval && (len <= 0 || len > (int16) sizeof(Datum))))
+			stripe_corrupt(rel, first_block,
+						   "Column %d has an impossible layout (length %d).",
+						   c + 1, len);
+	}
+	data_start = sizeof(RdbStripeHeader) + colsize + dirsize;
 	for (g = 0; g < hdr->nchunkgroups; g++)
 	{
 		uint32		rows = Min(hdr->chunk_group_rows,
@@ -370,6 +389,7 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 	/* the last page must be there and end where the stream ends */
 	stripe_read_bytes(rel, first_block, hdr->stream_len - 1, 1, &last);
 
+	*colsp = cols;
 	*dirp = dir;
 }
 
@@ -410,10 +430,10 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 	StripeCacheEntry *entry;
 	StripeMeta *meta;
 	RdbStripeHeader hdr;
-	RdbChunkRef *dir;
+	RdbStripeColumn *cols = NULL;
+	RdbChunkRef *dir = NULL;
 	MemoryContext cxt;
 	MemoryContext old;
-	TupleDesc	desc = RelationGetDescr(rel);
 	Size		dirsize;
 	bool		found;
 	int			c;
@@ -450,7 +470,7 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 			 RelationGetRelationName(rel), first_block);
 
 	/* validate in the caller's context: an error leaves the cache alone */
-	stripe_validate(rel, first_block, &hdr, &dir);
+	stripe_validate(rel, first_block, &hdr, &cols, &dir);
 	dirsize = (Size) hdr.nchunkgroups * hdr.ncolumns * sizeof(RdbChunkRef);
 
 	/* make room: evict the least recently used entry nobody pins */
@@ -480,19 +500,33 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 	meta->dir = palloc_extended(dirsize, MCXT_ALLOC_HUGE);
 	memcpy(meta->dir, dir, dirsize);
 	meta->types = palloc(hdr.ncolumns * sizeof(RdbTypeInfo));
+	/* rows are formed with the layout they were written with */
+	meta->formdesc = CreateTemplateTupleDesc(hdr.ncolumns);
 	for (c = 0; c < hdr.ncolumns; c++)
 	{
-		Form_pg_attribute att = TupleDescAttr(desc, c);
+		Form_pg_attribute att = TupleDescAttr(meta->formdesc, c);
 
-		meta->types[c].typlen = att->attlen;
-		meta->types[c].typbyval = att->attbyval;
-		meta->types[c].typalign = att->attalign;
+		meta->types[c].typlen = cols[c].typlen;
+		meta->types[c].typbyval = cols[c].typbyval;
+		meta->types[c].typalign = cols[c].typalign;
+		att->attnum = c + 1;
+		att->atttypid = cols[c].typid;
+		att->atttypmod = -1;
+		att->attlen = cols[c].typlen;
+		att->attbyval = cols[c].typbyval;
+		att->attalign = cols[c].typalign;
+		att->attstorage = cols[c].typstorage;
+		att->attisdropped = cols[c].isdropped;
+		att->attcacheoff = -1;
+		att->attndims = 0;
+		att->attnotnull = false;
+		att->atthasdef = false;
+		att->atthasmissing = false;
+		att->attcollation = InvalidOid;
 	}
-	/* attribute types of a relfilenode never change (ALTER TYPE rewrites) */
-	meta->formdesc = CreateTupleDescCopy(desc);
-	meta->formdesc->natts = hdr.ncolumns;
 	MemoryContextSwitchTo(old);
 	pfree(dir);
+	pfree(cols);
 
 	entry = hash_search(stripe_cache, &key, HASH_ENTER, &found);
 	Assert(!found);
@@ -829,8 +863,8 @@ rdb_stripe_form_tuple(Relation rel, BlockNumber first_block, uint32 row,
 	sr->rel = rel;
 
 	rdb_stripe_fetch_row(sr, row, sr->values, sr->isnull, meta->hdr.ncolumns);
-	desc = meta->hdr.ncolumns == RelationGetDescr(rel)->natts ?
-		RelationGetDescr(rel) : meta->formdesc;
+	/* the layout the row was written with (see RdbStripeColumn) */
+	desc = meta->formdesc;
 	tup = heap_form_tuple(desc, sr->values, sr->isnull);
 
 	if (stub != NULL)

@@ -281,6 +281,7 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	uint64		nblocks64;
 	uint32		nblocks;
 	RdbStripeHeader hdr;
+	RdbStripeColumn *cols;
 	RdbChunkRef *dir;
 	StripeChunk *chunks;
 	MemoryContext stripecxt;
@@ -342,7 +343,7 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	}
 
 	/* chunk offsets, stream length, header */
-	off = sizeof(RdbStripeHeader) + dirsize;
+	off = sizeof(RdbStripeHeader) + ncolumns * sizeof(RdbStripeColumn) + dirsize;
 	for (g = 0; g < ngroups * ncolumns; g++)
 	{
 		if (dir[g].flags & RDB_CHUNK_ALL_NULL)
@@ -370,8 +371,20 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	hdr.nblocks = nblocks;
 	hdr.stream_len = stream_len;
 	hdr.raw_bytes = raw;
+	cols = palloc0(ncolumns * sizeof(RdbStripeColumn));
+	for (g = 0; g < ncolumns; g++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, g);
+
+		cols[g].typid = att->atttypid;
+		cols[g].typlen = att->attlen;
+		cols[g].typbyval = att->attbyval;
+		cols[g].typalign = att->attalign;
+		cols[g].typstorage = att->attstorage;
+		cols[g].isdropped = att->attisdropped;
+	}
 	hdr.dir_checksum = 0;
-	hdr.dir_checksum = rdb_stripe_dir_checksum(&hdr, dir, dirsize);
+	hdr.dir_checksum = rdb_stripe_dir_checksum(&hdr, cols, dir, dirsize);
 
 	/*
 	 * Add the pages.  No buffer lock is held while we wait for the extension
@@ -418,6 +431,7 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	w.need_wal = RelationNeedsWAL(rel);
 
 	stripe_put(&w, (const char *) &hdr, sizeof(hdr));
+	stripe_put(&w, (const char *) cols, ncolumns * sizeof(RdbStripeColumn));
 	stripe_put(&w, (const char *) dir, dirsize);
 	for (g = 0; g < ngroups * ncolumns; g++)
 	{
