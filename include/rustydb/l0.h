@@ -192,6 +192,14 @@ extern Buffer rdb_l0_get_buffer_for_tuple(Relation rel, Size len,
 										  bool *page_is_new);
 extern OffsetNumber rdb_l0_put_tuple(Relation rel, Buffer buf, HeapTuple tuple);
 extern Size rdb_l0_page_free_space(Page page);
+/*
+ * rdb_l0_xmin_committed_hint
+ *		Is the tuple's inserter committed with the hint bit set, setting it
+ *		(after flushing WAL as far as needed) when it is committed but not
+ *		hinted?  What marking a page all-visible and flushing a row rely on.
+ *		Caller holds at least a share lock on buf.
+ */
+extern bool rdb_l0_xmin_committed_hint(HeapTupleHeader htup, Buffer buf);
 
 /* metapage.c */
 typedef struct RdbMetaPageData

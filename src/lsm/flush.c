@@ -109,7 +109,7 @@ flush_row_qualifies(FlushState *fs, HeapTuple tup, Buffer buf)
 	if (HeapTupleSatisfiesVacuum(tup, fs->oldest_xmin, buf) != HEAPTUPLE_LIVE)
 		return false;
 	/* as for all-visible pages: committed, hinted, older than everyone */
-	if (!HeapTupleHeaderXminCommitted(h) ||
+	if (!rdb_l0_xmin_committed_hint(h, buf) ||
 		!TransactionIdPrecedes(HeapTupleHeaderGetXmin(h), fs->oldest_xmin))
 		return false;
 	/* never deleted, updated or locked */

@@ -29,6 +29,9 @@
 #include "postgres.h"
 
 #include "access/hio.h"
+#include "access/transam.h"
+#include "access/xlog.h"
+#include "storage/procarray.h"
 #include "executor/instrument.h"
 #include "portability/instr_time.h"
 #include "storage/freespace.h"
@@ -266,6 +269,39 @@ rdb_l0_read_tid_buffer(Relation rel, ItemPointer tid,
  *		reckons it (which also stops at MaxHeapTuplesPerPage items, keeping
  *		TID offsets in range).
  */
+bool
+rdb_l0_xmin_committed_hint(HeapTupleHeader htup, Buffer buf)
+{
+	TransactionId xmin;
+	XLogRecPtr	lsn;
+
+	if (HeapTupleHeaderXminCommitted(htup))
+		return true;
+	if (HeapTupleHeaderXminInvalid(htup))
+		return false;
+	xmin = HeapTupleHeaderGetRawXmin(htup);
+	if (!TransactionIdIsNormal(xmin) || TransactionIdIsInProgress(xmin) ||
+		!TransactionIdDidCommit(xmin))
+		return false;
+
+	/*
+	 * Committed, but SetHintBits would not say so while the commit's clog
+	 * group holds an asynchronous commit not yet flushed (the event worker's
+	 * NOTIFY transactions commit asynchronously every round, so this is
+	 * common): flush that far, then the hint is safe, as SetHintBits knows.
+	 */
+	lsn = TransactionIdGetCommitLSN(xmin);
+	if (!XLogRecPtrIsInvalid(lsn) && XLogNeedsFlush(lsn))
+	{
+		if (RecoveryInProgress())
+			return false;
+		XLogFlush(lsn);
+	}
+	htup->t_infomask |= HEAP_XMIN_COMMITTED;
+	MarkBufferDirtyHint(buf, true);
+	return true;
+}
+
 Size
 rdb_l0_page_free_space(Page page)
 {

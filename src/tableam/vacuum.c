@@ -269,7 +269,7 @@ vac_page_all_visible(RdbVacState *vac, Buffer buf, BlockNumber blkno)
 		ItemPointerSet(&tup.t_self, blkno, off);
 		if (HeapTupleSatisfiesVacuum(&tup, vac->OldestXmin, buf) != HEAPTUPLE_LIVE)
 			return false;
-		if (!HeapTupleHeaderXminCommitted(tup.t_data))
+		if (!rdb_l0_xmin_committed_hint(tup.t_data, buf))
 			return false;
 		xmin = HeapTupleHeaderGetXmin(tup.t_data);
 		if (!TransactionIdPrecedes(xmin, vac->OldestXmin))
