@@ -112,6 +112,42 @@ rdb_l0_store_tuple(Relation rel, HeapTuple tuple, TupleTableSlot *slot,
 }
 
 /*
+ * stub_lock_slot_row
+ *		For a slot holding a materialised stub (no buffer): pin and share-lock
+ *		the stub's page and point *tup at the stub, if the line pointer still
+ *		holds the same row version as the slot (same xmin; not a reused slot).
+ *		Returns the locked buffer (InvalidBuffer if the page is gone) and
+ *		whether *tup was set.
+ */
+static Buffer
+stub_lock_slot_row(Relation rel, TupleTableSlot *slot, HeapTuple tup,
+				   bool *found)
+{
+	BufferHeapTupleTableSlot *bslot = (BufferHeapTupleTableSlot *) slot;
+	Buffer		buf;
+	Page		page;
+	ItemId		lp;
+
+	*found = false;
+	buf = rdb_l0_read_tid_buffer(rel, &slot->tts_tid, NULL);
+	if (!BufferIsValid(buf))
+		return buf;
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (rdb_l0_tid_on_page(buf, &slot->tts_tid) &&
+		ItemIdIsNormal(lp = PageGetItemId(page, ItemPointerGetOffsetNumber(&slot->tts_tid))))
+	{
+		tup->t_data = (HeapTupleHeader) PageGetItem(page, lp);
+		tup->t_len = ItemIdGetLength(lp);
+		tup->t_self = slot->tts_tid;
+		tup->t_tableOid = RelationGetRelid(rel);
+		*found = TransactionIdEquals(HeapTupleHeaderGetRawXmin(tup->t_data),
+									 HeapTupleHeaderGetRawXmin(bslot->base.tuple->t_data));
+	}
+	return buf;
+}
+
+/*
  * rdb_l0_slot_vacuum_status
  *		HeapTupleSatisfiesVacuum for the row in slot (see
  *		rdb_l0_slot_satisfies).  A row whose line pointer no longer holds it
@@ -124,8 +160,7 @@ rdb_l0_slot_vacuum_status(Relation rel, TupleTableSlot *slot,
 	BufferHeapTupleTableSlot *bslot = (BufferHeapTupleTableSlot *) slot;
 	HeapTupleData tup;
 	Buffer		buf;
-	Page		page;
-	ItemId		lp;
+	bool		found;
 	HTSV_Result res = HEAPTUPLE_DEAD;
 
 	if (BufferIsValid(bslot->buffer))
@@ -136,37 +171,25 @@ rdb_l0_slot_vacuum_status(Relation rel, TupleTableSlot *slot,
 		LockBuffer(bslot->buffer, BUFFER_LOCK_UNLOCK);
 		return res;
 	}
-	buf = rdb_l0_read_tid_buffer(rel, &slot->tts_tid, NULL);
-	if (!BufferIsValid(buf))
-		return res;
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	if (rdb_l0_tid_on_page(buf, &slot->tts_tid) &&
-		ItemIdIsNormal(lp = PageGetItemId(page, ItemPointerGetOffsetNumber(&slot->tts_tid))))
+	buf = stub_lock_slot_row(rel, slot, &tup, &found);
+	if (found)
 	{
-		tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
-		tup.t_len = ItemIdGetLength(lp);
-		tup.t_self = slot->tts_tid;
-		tup.t_tableOid = RelationGetRelid(rel);
-		if (TransactionIdEquals(HeapTupleHeaderGetRawXmin(tup.t_data),
-								HeapTupleHeaderGetRawXmin(bslot->base.tuple->t_data)))
-		{
-			HeapTupleHeader copy = bslot->base.tuple->t_data;
+		HeapTupleHeader copy = bslot->base.tuple->t_data;
 
-			res = HeapTupleSatisfiesVacuum(&tup, OldestXmin, buf);
+		res = HeapTupleSatisfiesVacuum(&tup, OldestXmin, buf);
 
-			/*
-			 * The copy's transaction fields must say what the stub says now
-			 * (the caller freezes and copies them); its data flags stay.
-			 */
-			memcpy(copy, tup.t_data, offsetof(HeapTupleHeaderData, t_infomask2));
-			copy->t_infomask = (copy->t_infomask & ~HEAP_XACT_MASK) |
-				(tup.t_data->t_infomask & HEAP_XACT_MASK);
-			copy->t_infomask2 = (copy->t_infomask2 & ~HEAP2_XACT_MASK) |
-				(tup.t_data->t_infomask2 & HEAP2_XACT_MASK);
-		}
+		/*
+		 * The copy's transaction fields must say what the stub says now (the
+		 * caller freezes and copies them); its data flags stay.
+		 */
+		memcpy(copy, tup.t_data, offsetof(HeapTupleHeaderData, t_infomask2));
+		copy->t_infomask = (copy->t_infomask & ~HEAP_XACT_MASK) |
+			(tup.t_data->t_infomask & HEAP_XACT_MASK);
+		copy->t_infomask2 = (copy->t_infomask2 & ~HEAP2_XACT_MASK) |
+			(tup.t_data->t_infomask2 & HEAP2_XACT_MASK);
 	}
-	UnlockReleaseBuffer(buf);
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
 	return res;
 }
 
@@ -182,8 +205,7 @@ rdb_l0_slot_satisfies(Relation rel, TupleTableSlot *slot, Snapshot snapshot)
 	BufferHeapTupleTableSlot *bslot = (BufferHeapTupleTableSlot *) slot;
 	HeapTupleData tup;
 	Buffer		buf;
-	Page		page;
-	ItemId		lp;
+	bool		found;
 	bool		res = false;
 
 	if (BufferIsValid(bslot->buffer))
@@ -194,24 +216,10 @@ rdb_l0_slot_satisfies(Relation rel, TupleTableSlot *slot, Snapshot snapshot)
 		LockBuffer(bslot->buffer, BUFFER_LOCK_UNLOCK);
 		return res;
 	}
-
-	buf = rdb_l0_read_tid_buffer(rel, &slot->tts_tid, NULL);
-	if (!BufferIsValid(buf))
-		return false;
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	if (rdb_l0_tid_on_page(buf, &slot->tts_tid) &&
-		ItemIdIsNormal(lp = PageGetItemId(page, ItemPointerGetOffsetNumber(&slot->tts_tid))))
-	{
-		tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
-		tup.t_len = ItemIdGetLength(lp);
-		tup.t_self = slot->tts_tid;
-		tup.t_tableOid = RelationGetRelid(rel);
-		/* the same row version as the slot's (not a reused line pointer)? */
-		if (TransactionIdEquals(HeapTupleHeaderGetRawXmin(tup.t_data),
-								HeapTupleHeaderGetRawXmin(bslot->base.tuple->t_data)))
-			res = HeapTupleSatisfiesVisibility(&tup, snapshot, buf);
-	}
-	UnlockReleaseBuffer(buf);
+	buf = stub_lock_slot_row(rel, slot, &tup, &found);
+	if (found)
+		res = HeapTupleSatisfiesVisibility(&tup, snapshot, buf);
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
 	return res;
 }
