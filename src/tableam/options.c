@@ -438,7 +438,9 @@ options_before_alter(AlterTableStmt *stmt, OptionsWork *w)
 
 			w->changes = options_take(&defs, cmd->subtype == AT_ResetRelOptions,
 									  w->changes);
-			cmd->def = (Node *) defs;
+			/* (only written when ours were taken: the tree is then a copy) */
+			if (defs != (List *) cmd->def)
+				cmd->def = (Node *) defs;
 			set_reset = true;
 			relevant = true;
 		}
