@@ -13,6 +13,7 @@ OBJS = \
 	src/tableam/ddl.o \
 	src/tableam/vacuum.o \
 	src/tableam/options.o \
+	src/tableam/reloptions.o \
 	src/rowstore/l0_page.o \
 	src/rowstore/l0_lock.o \
 	src/rowstore/l0_xlog.o \
@@ -37,7 +38,8 @@ OBJS = \
 	src/stripe/stripe_write.o \
 	src/stripe/stripe_read.o \
 	src/api/encoding_diag.o \
-	src/api/stripe_views.o
+	src/api/stripe_views.o \
+	src/api/table_options.o
 
 DATA = rustydb_am--0.1.0.sql rustydb_am--0.1.0--0.2.0.sql rustydb_am--0.2.0--0.3.0.sql
 PG_CPPFLAGS = -Iinclude

@@ -86,3 +86,13 @@ LANGUAGE C STRICT VOLATILE;
 REVOKE ALL ON FUNCTION rustydb.stripe_rows(regclass, bigint) FROM PUBLIC;
 COMMENT ON FUNCTION rustydb.stripe_rows(regclass, bigint) IS
   'test diagnostic (superuser): every row of the stripe starting at first_block, as text, whatever its visibility';
+
+-- per-table options (src/tableam/options.c, reloptions.c): WITH (flush_rows,
+-- compression, compression_level, chunk_group_rows, stripe_rows) are kept in
+-- pg_class.reloptions; this shows what flush uses for a table
+CREATE FUNCTION rustydb.table_options(rel regclass)
+RETURNS TABLE (option text, value text, source text)
+AS 'MODULE_PATHNAME', 'rustydb_table_options'
+LANGUAGE C STRICT STABLE;
+COMMENT ON FUNCTION rustydb.table_options(regclass) IS
+  'the effective rustydb options of a table: the value flush uses, and whether the table sets it (source table) or the session''s rustydb.* setting supplies it (source default); needs SELECT on the table';

@@ -17,6 +17,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "miscadmin.h"
 #include "utils/guc.h"
 
@@ -126,29 +128,37 @@ rdb_guc_init(void)
 							&rdb_max_event_workers, 2, 1, 64,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 
+	DefineCustomIntVariable("rustydb.flush_rows",
+							"Default L0 row count at which a table is flushed in the background.",
+							"0 means never in the background.  A table's WITH (flush_rows = ...) "
+							"overrides it.  The background flush is not built yet: today the "
+							"setting is only recorded, and rustydb.flush() flushes on demand.",
+							&rdb_flush_rows, 0, 0, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+
 	DefineCustomEnumVariable("rustydb.compression",
-							 "Codec of the column chunks that flush writes.",
-							 NULL,
+							 "Default codec of the column chunks that flush writes.",
+							 "A table's WITH (compression = ...) overrides it.",
 							 &rdb_flush_compression, RDB_CODEC_ZSTD,
 							 compression_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("rustydb.compression_level",
-							"Compression level of zstd chunks that flush writes.",
-							"lz4 and none ignore it.",
+							"Default compression level of zstd chunks that flush writes.",
+							"lz4 and none ignore it.  A table's WITH (compression_level = ...) overrides it.",
 							&rdb_flush_compression_level, 3, 1, 19,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("rustydb.chunk_group_rows",
-							"Rows per chunk group of the stripes flush writes.",
+							"Default rows per chunk group of the stripes flush writes.",
 							"Each column of a chunk group is one chunk, encoded and compressed "
-							"on its own.",
+							"on its own.  A table's WITH (chunk_group_rows = ...) overrides it.",
 							&rdb_flush_chunk_group_rows, 10000, 1000, 65536,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("rustydb.stripe_rows",
-							"Most rows one stripe written by flush holds.",
-							NULL,
+							"Default of the most rows one stripe written by flush holds.",
+							"A table's WITH (stripe_rows = ...) overrides it.",
 							&rdb_flush_stripe_rows, 150000, 1000, 10000000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 

@@ -31,7 +31,8 @@ typedef struct RdbFlushStats
 	int64		raw_bytes;
 } RdbFlushStats;
 
-/* GUC defaults of the flush knobs (guc.c) */
+/* GUC defaults of the flush knobs (guc.c); tables override them (options.h) */
+extern int	rdb_flush_rows;
 extern int	rdb_flush_stripe_rows;
 extern int	rdb_flush_chunk_group_rows;
 extern int	rdb_flush_compression;

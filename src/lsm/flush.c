@@ -62,10 +62,12 @@
 #include "rustydb/events.h"
 #include "rustydb/l0.h"
 #include "rustydb/lsm.h"
+#include "rustydb/options.h"
 #include "rustydb/stripe.h"
 #include "rustydb/xlog.h"
 
-/* defaults of the flush knobs (GUCs; table options are not built yet) */
+/* defaults of the flush knobs (GUCs; a table's WITH (...) overrides them) */
+int			rdb_flush_rows = 0;
 int			rdb_flush_stripe_rows = 150000;
 int			rdb_flush_chunk_group_rows = 10000;
 int			rdb_flush_compression = RDB_CODEC_ZSTD;
@@ -249,6 +251,7 @@ int64
 rdb_flush_relation(Relation rel, RdbFlushStats *stats)
 {
 	FlushState	fs;
+	RdbTableOptions topts;
 	BlockNumber nblocks;
 	BlockNumber blkno;
 
@@ -258,10 +261,13 @@ rdb_flush_relation(Relation rel, RdbFlushStats *stats)
 	fs.stats = stats;
 	fs.oldest_xmin = GetOldestNonRemovableTransactionId(rel);
 	fs.strategy = GetAccessStrategy(BAS_BULKREAD);
-	fs.opts.codec = (RdbCodec) rdb_flush_compression;
-	fs.opts.level = rdb_flush_compression_level;
-	fs.opts.chunk_group_rows = rdb_flush_chunk_group_rows;
-	fs.maxcands = rdb_flush_stripe_rows;
+	/* the table's options, the session's GUCs for those it does not set */
+	rdb_table_options(rel, &topts);
+	fs.opts.codec = topts.compression;
+	/* the level is zstd's: lz4 and none ignore it (run at their default) */
+	fs.opts.level = topts.compression == RDB_CODEC_ZSTD ? topts.compression_level : 0;
+	fs.opts.chunk_group_rows = topts.chunk_group_rows;
+	fs.maxcands = topts.stripe_rows;
 	fs.batch_cxt = AllocSetContextCreate(CurrentMemoryContext,
 										 "rustydb flush batch",
 										 ALLOCSET_DEFAULT_SIZES);

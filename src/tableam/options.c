@@ -1,23 +1,51 @@
 /*-------------------------------------------------------------------------
  *
  * options.c
- *	  Table options of rustydb tables: checks on DDL (ProcessUtility hook).
+ *	  Table options of rustydb tables on DDL (ProcessUtility hook): take
+ *	  ours out of WITH (...) / SET (...) / RESET (...), store them in
+ *	  pg_class.reloptions ourselves, and check heap's.
  *
  * PostgreSQL 15 lets a table access method define no reloptions of its own:
- * a rustydb table accepts heap's options, validated by heap_reloptions.
- * This hook checks, after CREATE TABLE, CREATE TABLE AS and ALTER TABLE
- * have run, that the resulting rustydb table carries no option the engine
- * cannot honour; an error there aborts the statement's transaction, so
- * nothing is half-applied.
+ * heap_reloptions validates WITH (...) of every table and rejects names it
+ * does not know.  So before standard_ProcessUtility runs CREATE TABLE,
+ * CREATE TABLE AS / SELECT INTO or ALTER TABLE, this hook removes our
+ * options (reloptions.c: flush_rows, compression, ...) from the statement
+ * (a copy of it when the tree is read-only), validates them, and checks that
+ * the target will be a rustydb table; any error comes before anything is
+ * changed.  After the statement succeeded it writes them into the
+ * relation's pg_class.reloptions, merged with heap's (a catalog update in
+ * the statement's transaction: a later error or ROLLBACK undoes it).  heap
+ * reads reloptions with validate = false when building the relcache, so it
+ * ignores our names there; pg_dump emits them in CREATE TABLE ... WITH,
+ * which comes back through this hook on restore.
  *
- * Refused today: user_catalog_table = true.  Logical decoding reads user
- * catalog tables with historic snapshots and needs combo-CID mappings
- * (XLOG_HEAP2_NEW_CID) for every change to them, which the rustydb rmgr
- * does not log.  The DML paths refuse such a table too (decode.c), for
- * tables that got the option some other way.
+ * ALTER TABLE SET / RESET of heap's options validates the table's whole
+ * merged reloptions with validate = true, which would reject ours: when a
+ * table with our options gets such a statement, ours are taken out of
+ * pg_class first (and put back, with the statement's changes, after).
+ * SET ACCESS METHOD to another access method drops ours (pg_dump of the
+ * result would otherwise emit options the new access method rejects).
  *
- * Locking: the relation is already locked by the DDL that created or
- * altered it; we open it with NoLock.
+ * Ours are accepted on rustydb tables only (relkind 'r'): not on heap or
+ * other tables, partitioned tables (which store no rows; PostgreSQL 15
+ * refuses every option and USING on them anyway), or materialized views
+ * (flush works on tables only).
+ *
+ * Also checked after the statement: a rustydb table must not carry
+ * user_catalog_table = true.  Logical decoding reads user catalog tables
+ * with historic snapshots and needs combo-CID mappings (XLOG_HEAP2_NEW_CID)
+ * for every change to them, which the rustydb rmgr does not log.  The DML
+ * paths refuse such a table too (decode.c), for tables that got the option
+ * some other way.
+ *
+ * Locking: CREATE locks the new relation itself.  For ALTER TABLE we take
+ * the statement's own lock level (AlterTableGetLockLevel, with the same
+ * ownership checks, AlterTableLookupRelation) before touching pg_class, so
+ * standard_ProcessUtility re-takes a lock we hold.  pg_class is updated
+ * under RowExclusiveLock, as ALTER TABLE SET does.
+ *
+ * Memory: the statement copy and option values live in the caller's
+ * (statement) memory context.
  *
  * IDENTIFICATION
  *	  src/tableam/options.c
@@ -26,16 +54,52 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "commands/tablecmds.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "rustydb/rustydb.h"
+#include "rustydb/options.h"
 
 static ProcessUtility_hook_type prev_utility_hook = NULL;
+
+/* one of our options a statement sets (value) or resets (NULL) */
+typedef struct OptionChange
+{
+	RdbTableOption opt;
+	char	   *value;			/* canonical text, or NULL for RESET */
+} OptionChange;
+
+/* what the hook does around one statement */
+typedef struct OptionsWork
+{
+	List	   *changes;		/* OptionChange *, in statement order */
+	bool		is_create;
+	RangeVar   *create_rv;		/* CREATE: the new relation's name */
+	Oid			existed;		/* CREATE IF NOT EXISTS: relation found before */
+	Oid			relid;			/* ALTER: the relation */
+	bool		final_rdb;		/* ALTER: a rustydb table afterwards */
+	char	   *before[RDB_NUM_TABLE_OPTIONS];	/* ALTER: stored before */
+	bool		write;			/* ALTER: pg_class must be written after */
+} OptionsWork;
 
 /*
  * rdb_refuse_user_catalog_table
@@ -52,7 +116,440 @@ rdb_refuse_user_catalog_table(Relation rel)
 			 errhint("Use the heap access method for this table, or leave user_catalog_table off.")));
 }
 
-/* check the options of a rustydb relation the statement made or changed */
+/* ---------------------------------------------------------------------
+ * Helpers
+ * ---------------------------------------------------------------------
+ */
+
+/* does the table access method called amname use rustydb's handler? */
+static bool
+options_am_is_rustydb(const char *amname)
+{
+	Oid			amoid;
+	HeapTuple	tuple;
+	Oid			handler;
+
+	amoid = get_table_am_oid(amname, true);
+	if (!OidIsValid(amoid))
+		return true;			/* let PostgreSQL report the missing AM */
+	tuple = SearchSysCache1(AMOID, ObjectIdGetDatum(amoid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for access method %u", amoid);
+	handler = ((Form_pg_am) GETSTRUCT(tuple))->amhandler;
+	ReleaseSysCache(tuple);
+	return GetTableAmRoutine(handler) == rdb_tableam_routine();
+}
+
+/* the error for our options on something that is not a rustydb table */
+static void
+options_refuse(List *changes, const char *detail, const char *hint)
+{
+	OptionChange *c = linitial(changes);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("rustydb option \"%s\" is only accepted on rustydb tables",
+					rdb_table_option_name(c->opt)),
+			 errdetail_internal("%s", detail),
+			 errhint("%s", hint)));
+}
+
+/* does a list of changes set (not only reset) anything? */
+static bool
+options_sets_any(List *changes)
+{
+	ListCell   *lc;
+
+	foreach(lc, changes)
+		if (((OptionChange *) lfirst(lc))->value != NULL)
+			return true;
+	return false;
+}
+
+/* does a WITH / SET / RESET list name one of our options? */
+static bool
+options_list_mentions_ours(List *defs)
+{
+	ListCell   *lc;
+
+	foreach(lc, defs)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (def->defnamespace == NULL &&
+			rdb_table_option_lookup(def->defname) >= 0)
+			return true;
+	}
+	return false;
+}
+
+/* is this a statement whose option lists we look at, and does it name ours? */
+static bool
+options_stmt_mentions_ours(Node *parsetree)
+{
+	ListCell   *lc;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_CreateStmt:
+			return options_list_mentions_ours(((CreateStmt *) parsetree)->options);
+		case T_CreateTableAsStmt:
+			{
+				CreateTableAsStmt *stmt = (CreateTableAsStmt *) parsetree;
+
+				return stmt->into != NULL &&
+					options_list_mentions_ours(stmt->into->options);
+			}
+		case T_AlterTableStmt:
+			{
+				AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+
+				if (stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_MATVIEW)
+					return false;
+				foreach(lc, stmt->cmds)
+				{
+					AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+					if ((cmd->subtype == AT_SetRelOptions ||
+						 cmd->subtype == AT_ResetRelOptions) &&
+						options_list_mentions_ours((List *) cmd->def))
+						return true;
+				}
+				return false;
+			}
+		default:
+			return false;
+	}
+}
+
+/*
+ * options_take
+ *		Remove our options from *defs (a WITH / SET / RESET list) and return
+ *		them validated, as OptionChanges appended to changes.  Errors are
+ *		heap's where heap has one for the same mistake.
+ */
+static List *
+options_take(List **defs, bool is_reset, List *changes)
+{
+	ListCell   *lc;
+	bits32		seen = 0;
+
+	foreach(lc, *defs)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+		int			opt;
+		OptionChange *c;
+
+		if (def->defnamespace != NULL)
+			continue;			/* toast.x and the like are heap's */
+		opt = rdb_table_option_lookup(def->defname);
+		if (opt < 0)
+			continue;
+
+		if (seen & (1 << opt))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("parameter \"%s\" specified more than once",
+							def->defname)));
+		seen |= (1 << opt);
+
+		c = palloc(sizeof(OptionChange));
+		c->opt = (RdbTableOption) opt;
+		if (is_reset)
+		{
+			if (def->arg != NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_SYNTAX_ERROR),
+						 errmsg("RESET must not include values for parameters")));
+			c->value = NULL;
+		}
+		else
+		{
+			if (def->arg == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("rustydb option \"%s\" requires a value",
+								def->defname)));
+			c->value = rdb_table_option_check((RdbTableOption) opt,
+											  defGetString(def));
+		}
+		changes = lappend(changes, c);
+		*defs = foreach_delete_current(*defs, lc);
+	}
+	return changes;
+}
+
+/* apply changes to vals[] (our stored options) */
+static void
+options_apply(char *vals[RDB_NUM_TABLE_OPTIONS], List *changes)
+{
+	ListCell   *lc;
+
+	foreach(lc, changes)
+	{
+		OptionChange *c = lfirst(lc);
+
+		vals[c->opt] = c->value;
+	}
+}
+
+/*
+ * options_store
+ *		Set relid's pg_class.reloptions to its entries that are not ours,
+ *		followed by ours from vals[] (NULL: not set), and make that visible
+ *		(relcache invalidation, CommandCounterIncrement).  The caller holds
+ *		a lock on the relation that keeps its options from changing.
+ */
+static void
+options_store(Oid relid, char *vals[RDB_NUM_TABLE_OPTIONS])
+{
+	Relation	pg_class;
+	HeapTuple	tuple;
+	HeapTuple	newtuple;
+	Datum		datum;
+	bool		isnull;
+	char	   *old_ours[RDB_NUM_TABLE_OPTIONS];
+	List	   *others;
+	Datum	   *elems;
+	int			n = 0;
+	int			i;
+	ListCell   *lc;
+	Datum		repl_val[Natts_pg_class];
+	bool		repl_null[Natts_pg_class];
+	bool		repl_repl[Natts_pg_class];
+
+	pg_class = table_open(RelationRelationId, RowExclusiveLock);
+	tuple = SearchSysCacheCopy1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	datum = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_reloptions, &isnull);
+	rdb_table_options_split(isnull ? (Datum) 0 : datum, old_ours, &others);
+
+	elems = palloc(sizeof(Datum) * (list_length(others) + RDB_NUM_TABLE_OPTIONS));
+	foreach(lc, others)
+		elems[n++] = PointerGetDatum(lfirst(lc));
+	for (i = 0; i < RDB_NUM_TABLE_OPTIONS; i++)
+		if (vals[i] != NULL)
+			elems[n++] = CStringGetTextDatum(psprintf("%s=%s",
+													  rdb_table_option_name((RdbTableOption) i),
+													  vals[i]));
+
+	memset(repl_val, 0, sizeof(repl_val));
+	memset(repl_null, false, sizeof(repl_null));
+	memset(repl_repl, false, sizeof(repl_repl));
+	repl_repl[Anum_pg_class_reloptions - 1] = true;
+	if (n > 0)
+		repl_val[Anum_pg_class_reloptions - 1] =
+			PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
+											TYPALIGN_INT));
+	else
+		repl_null[Anum_pg_class_reloptions - 1] = true;
+
+	newtuple = heap_modify_tuple(tuple, RelationGetDescr(pg_class),
+								 repl_val, repl_null, repl_repl);
+	CatalogTupleUpdate(pg_class, &newtuple->t_self, newtuple);
+	InvokeObjectPostAlterHook(RelationRelationId, relid, 0);
+
+	heap_freetuple(newtuple);
+	heap_freetuple(tuple);
+	table_close(pg_class, RowExclusiveLock);
+
+	/* (the pg_class update invalidates it too; be explicit) */
+	CacheInvalidateRelcacheByRelid(relid);
+	CommandCounterIncrement();
+}
+
+/* our options stored in relid's pg_class.reloptions, into vals[] */
+static void
+options_read_stored(Oid relid, char *vals[RDB_NUM_TABLE_OPTIONS])
+{
+	HeapTuple	tuple;
+	Datum		datum;
+	bool		isnull;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	datum = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_reloptions, &isnull);
+	rdb_table_options_split(isnull ? (Datum) 0 : datum, vals, NULL);
+	ReleaseSysCache(tuple);
+}
+
+/* ---------------------------------------------------------------------
+ * Before the statement
+ * ---------------------------------------------------------------------
+ */
+
+/* CREATE TABLE / CREATE TABLE AS: take ours, check the target */
+static void
+options_before_create(List **defs, RangeVar *rv, const char *amname,
+					  bool partitioned, bool matview, bool if_not_exists,
+					  OptionsWork *w)
+{
+	w->changes = options_take(defs, false, NIL);
+	if (w->changes == NIL)
+		return;
+
+	if (matview)
+		options_refuse(w->changes,
+					   "Materialized views take no rustydb options.",
+					   "Leave out the rustydb options.");
+	if (partitioned)
+		options_refuse(w->changes,
+					   psprintf("\"%s\" is a partitioned table, which stores no rows itself.",
+								rv->relname),
+					   "Set the options on each rustydb partition.");
+	if (amname == NULL)
+		amname = default_table_access_method;
+	if (!options_am_is_rustydb(amname))
+		options_refuse(w->changes,
+					   psprintf("Table \"%s\" would use access method \"%s\".",
+								rv->relname, amname),
+					   "Create the table with USING rustydb, or leave out the rustydb options.");
+
+	w->is_create = true;
+	w->create_rv = rv;
+	if (if_not_exists)
+		w->existed = RangeVarGetRelid(rv, NoLock, true);
+}
+
+/* ALTER TABLE: take ours, lock, check the target, clear ours if needed */
+static void
+options_before_alter(AlterTableStmt *stmt, OptionsWork *w)
+{
+	ListCell   *lc;
+	const char *new_am = NULL;
+	bool		set_reset = false;
+	bool		relevant = false;
+	bool		stored_any = false;
+	Relation	rel;
+	bool		is_table;
+	int			i;
+
+	if (stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_MATVIEW)
+		return;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		if (cmd->subtype == AT_SetRelOptions || cmd->subtype == AT_ResetRelOptions)
+		{
+			List	   *defs = (List *) cmd->def;
+
+			w->changes = options_take(&defs, cmd->subtype == AT_ResetRelOptions,
+									  w->changes);
+			/* (only written when ours were taken: the tree is then a copy) */
+			if (defs != (List *) cmd->def)
+				cmd->def = (Node *) defs;
+			set_reset = true;
+			relevant = true;
+		}
+		else if (cmd->subtype == AT_SetAccessMethod)
+		{
+			new_am = cmd->name;
+			relevant = true;
+		}
+	}
+	if (!relevant)
+		return;
+
+	/* the statement's own lock and permission checks, before any change */
+	w->relid = AlterTableLookupRelation(stmt, AlterTableGetLockLevel(stmt->cmds));
+	if (!OidIsValid(w->relid))
+		return;					/* IF EXISTS, and it does not */
+
+	rel = relation_open(w->relid, NoLock);
+	is_table = rel->rd_rel->relkind == RELKIND_RELATION;
+	if (new_am != NULL)
+		w->final_rdb = is_table && options_am_is_rustydb(new_am);
+	else
+		w->final_rdb = is_table && rel->rd_tableam == rdb_tableam_routine();
+
+	if (options_sets_any(w->changes) && !w->final_rdb)
+	{
+		if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+			options_refuse(w->changes,
+						   psprintf("\"%s\" is a partitioned table, which stores no rows itself.",
+									RelationGetRelationName(rel)),
+						   "Set the options on each rustydb partition.");
+		if (!is_table)
+			options_refuse(w->changes,
+						   psprintf("\"%s\" is not a table.", RelationGetRelationName(rel)),
+						   "Leave out the rustydb options.");
+		options_refuse(w->changes,
+					   psprintf("Table \"%s\" %s access method \"%s\".",
+								RelationGetRelationName(rel),
+								new_am ? "would use" : "uses",
+								new_am ? new_am : get_am_name(rel->rd_rel->relam)),
+					   "Make it a rustydb table first (ALTER TABLE ... SET ACCESS METHOD rustydb, also in the same statement).");
+	}
+	relation_close(rel, NoLock);
+
+	options_read_stored(w->relid, w->before);
+	for (i = 0; i < RDB_NUM_TABLE_OPTIONS; i++)
+		if (w->before[i] != NULL)
+			stored_any = true;
+
+	/*
+	 * heap validates the table's merged reloptions with validate = true on
+	 * SET / RESET (of its own options, or of an emptied list): take ours out
+	 * of the way first, to be put back after the statement.
+	 */
+	if (stored_any && set_reset)
+	{
+		char	   *none[RDB_NUM_TABLE_OPTIONS] = {0};
+
+		options_store(w->relid, none);
+	}
+	w->write = w->changes != NIL || (stored_any && (set_reset || !w->final_rdb));
+}
+
+/* ---------------------------------------------------------------------
+ * After the statement
+ * ---------------------------------------------------------------------
+ */
+
+static void
+options_after(OptionsWork *w)
+{
+	char	   *vals[RDB_NUM_TABLE_OPTIONS] = {0};
+
+	if (w->is_create)
+	{
+		Oid			nsp;
+		Oid			relid;
+		Relation	rel;
+
+		nsp = RangeVarGetCreationNamespace(w->create_rv);
+		relid = get_relname_relid(w->create_rv->relname, nsp);
+		if (!OidIsValid(relid) || relid == w->existed)
+			return;				/* IF NOT EXISTS found one: leave it alone */
+		/* checked before; the created relation must agree */
+		rel = relation_open(relid, NoLock);
+		if (rel->rd_rel->relkind != RELKIND_RELATION ||
+			rel->rd_tableam != rdb_tableam_routine())
+			options_refuse(w->changes,
+						   psprintf("\"%s\" is not a rustydb table.",
+									RelationGetRelationName(rel)),
+						   "Create the table with USING rustydb, or leave out the rustydb options.");
+		relation_close(rel, NoLock);
+		options_apply(vals, w->changes);
+		options_store(relid, vals);
+		return;
+	}
+
+	if (!OidIsValid(w->relid) || !w->write)
+		return;
+	if (w->final_rdb)
+	{
+		memcpy(vals, w->before, sizeof(vals));
+		options_apply(vals, w->changes);
+	}
+	/* else: ours go (only RESETs can be among the changes) */
+	options_store(w->relid, vals);
+}
+
+/* the user_catalog_table check of a relation the statement made or changed */
 static void
 options_check_relation(RangeVar *rv)
 {
@@ -78,6 +575,47 @@ rdb_process_utility(PlannedStmt *pstmt, const char *queryString,
 					DestReceiver *dest, QueryCompletion *qc)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
+	OptionsWork w;
+
+	memset(&w, 0, sizeof(w));
+
+	/* we are about to scribble on the statement: work on a copy */
+	if (readOnlyTree && options_stmt_mentions_ours(parsetree))
+	{
+		pstmt = copyObject(pstmt);
+		parsetree = pstmt->utilityStmt;
+		readOnlyTree = false;
+	}
+
+	switch (nodeTag(parsetree))
+	{
+		case T_CreateStmt:
+			{
+				CreateStmt *stmt = (CreateStmt *) parsetree;
+
+				options_before_create(&stmt->options, stmt->relation,
+									  stmt->accessMethod,
+									  stmt->partspec != NULL, false,
+									  stmt->if_not_exists, &w);
+				break;
+			}
+		case T_CreateTableAsStmt:
+			{
+				CreateTableAsStmt *stmt = (CreateTableAsStmt *) parsetree;
+
+				if (stmt->into != NULL)
+					options_before_create(&stmt->into->options, stmt->into->rel,
+										  stmt->into->accessMethod, false,
+										  stmt->objtype == OBJECT_MATVIEW,
+										  stmt->if_not_exists, &w);
+				break;
+			}
+		case T_AlterTableStmt:
+			options_before_alter((AlterTableStmt *) parsetree, &w);
+			break;
+		default:
+			break;
+	}
 
 	if (prev_utility_hook)
 		prev_utility_hook(pstmt, queryString, readOnlyTree, context, params,
@@ -85,6 +623,9 @@ rdb_process_utility(PlannedStmt *pstmt, const char *queryString,
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 								params, queryEnv, dest, qc);
+
+	if (w.is_create || OidIsValid(w.relid))
+		options_after(&w);
 
 	switch (nodeTag(parsetree))
 	{

@@ -1,0 +1,61 @@
+/*-------------------------------------------------------------------------
+ *
+ * options.h
+ *	  Per-table options of rustydb tables (WITH (...) / ALTER TABLE SET).
+ *
+ * PostgreSQL 15 gives a table access method no reloptions of its own, so
+ * the DDL hook (src/tableam/options.c) takes ours out of the statement,
+ * validates them and stores them in pg_class.reloptions next to heap's,
+ * where heap ignores them (the relcache parses reloptions with
+ * validate = false).  rdb_table_options() reads them back, with the
+ * rustydb.* GUCs as defaults for the ones a table does not set.
+ *
+ * IDENTIFICATION
+ *	  include/rustydb/options.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RUSTYDB_OPTIONS_H
+#define RUSTYDB_OPTIONS_H
+
+#include "nodes/pg_list.h"
+#include "utils/relcache.h"
+
+#include "rustydb/compress.h"
+
+/* our option names, in the order they are stored and shown */
+typedef enum RdbTableOption
+{
+	RDB_OPT_FLUSH_ROWS = 0,
+	RDB_OPT_COMPRESSION,
+	RDB_OPT_COMPRESSION_LEVEL,
+	RDB_OPT_CHUNK_GROUP_ROWS,
+	RDB_OPT_STRIPE_ROWS
+} RdbTableOption;
+
+#define RDB_NUM_TABLE_OPTIONS	5
+
+/* a table's effective options */
+typedef struct RdbTableOptions
+{
+	int			flush_rows;		/* 0 = never flush in the background */
+	RdbCodec	compression;
+	int			compression_level;	/* zstd only */
+	int			chunk_group_rows;
+	int			stripe_rows;
+	bits32		from_table;		/* bit (1 << RdbTableOption): set on the
+								 * table rather than taken from the GUC */
+} RdbTableOptions;
+
+/* reloptions.c */
+extern const char *rdb_table_option_name(RdbTableOption opt);
+extern int	rdb_table_option_lookup(const char *name);
+extern char *rdb_table_option_check(RdbTableOption opt, const char *value);
+extern void rdb_table_options_split(Datum reloptions,
+									char *ours[RDB_NUM_TABLE_OPTIONS],
+									List **others);
+extern void rdb_table_options(Relation rel, RdbTableOptions *opts);
+extern char *rdb_table_option_text(const RdbTableOptions *opts,
+								   RdbTableOption opt);
+
+#endif							/* RUSTYDB_OPTIONS_H */
