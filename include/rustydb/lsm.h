@@ -29,6 +29,7 @@ typedef struct RdbFlushStats
 	int			stripes;
 	int64		stripe_bytes;
 	int64		raw_bytes;
+	bool		stopped_early;	/* stopped by max_stripes or stop() */
 } RdbFlushStats;
 
 /* GUC defaults of the flush knobs (guc.c); tables override them (options.h) */
@@ -39,6 +40,8 @@ extern int	rdb_flush_compression;
 extern int	rdb_flush_compression_level;
 
 /* flush.c */
-extern int64 rdb_flush_relation(Relation rel, RdbFlushStats *stats);
+extern int64 rdb_flush_relation(Relation rel, RdbFlushStats *stats,
+								int max_stripes, bool (*stop) (void));
+extern void rdb_flush_background(bool (*stop) (void));
 
 #endif							/* RUSTYDB_LSM_H */

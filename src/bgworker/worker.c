@@ -84,6 +84,7 @@
 
 #include "rustydb/rustydb.h"
 #include "rustydb/events.h"
+#include "rustydb/lsm.h"
 
 PGDLLEXPORT void rdb_worker_main(Datum main_arg);
 
@@ -98,6 +99,8 @@ PGDLLEXPORT void rdb_worker_main(Datum main_arg);
 
 /* how often the worker looks whether database DDL needs the database */
 #define RDB_WORKER_CHECK_MS		100
+/* how often a worker looks for tables to flush in the background */
+#define RDB_WORKER_FLUSH_MS		2000
 
 /* how long a worker serves its database while others wait for a slot */
 #define RDB_WORKER_SLICE_MS		1000
@@ -107,6 +110,7 @@ typedef struct WorkerState
 	uint64		cursor[RDB_NUM_CHANNELS];	/* next seq to look at */
 	TimestampTz last_round[RDB_NUM_CHANNELS];
 	TimestampTz last_event; /* when we last saw an event of ours */
+	TimestampTz last_flush_round;	/* background flush (src/lsm) */
 } WorkerState;
 
 /* what the round's own NOTIFYs will take of the queue */
@@ -440,6 +444,15 @@ rdb_worker_main(Datum main_arg)
 		if (any)
 		{
 			run_round(&st, due, now);
+			continue;
+		}
+
+		/* background flush of the database's rustydb tables (src/lsm) */
+		if (TimestampDifferenceExceeds(st.last_flush_round, now,
+									   RDB_WORKER_FLUSH_MS))
+		{
+			st.last_flush_round = now;
+			rdb_flush_background(database_wanted);
 			continue;
 		}
 

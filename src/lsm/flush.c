@@ -41,7 +41,14 @@
 #include "postgres.h"
 
 #include "access/heapam.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/xact.h"
 #include "access/xloginsert.h"
+#include "catalog/pg_am.h"
+#include "commands/defrem.h"
+#include "utils/hsearch.h"
+#include "utils/snapmgr.h"
 #include "catalog/pg_class.h"
 #include "catalog/namespace.h"
 #include "fmgr.h"
@@ -244,11 +251,13 @@ flush_batch(FlushState *fs)
 /*
  * rdb_flush_relation
  *		Flush every qualifying L0 row of rel (a rustydb table the caller
- *		holds ShareUpdateExclusiveLock on).  Fills *stats; returns the rows
- *		flushed.
+ *		holds ShareUpdateExclusiveLock on), or stop after max_stripes stripes
+ *		(0: no limit), or when stop() says so (checked every 32 pages; NULL:
+ *		never).  Fills *stats; returns the rows flushed.
  */
 int64
-rdb_flush_relation(Relation rel, RdbFlushStats *stats)
+rdb_flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
+				   bool (*stop) (void))
 {
 	FlushState	fs;
 	RdbTableOptions topts;
@@ -284,6 +293,14 @@ rdb_flush_relation(Relation rel, RdbFlushStats *stats)
 		OffsetNumber maxoff;
 
 		CHECK_FOR_INTERRUPTS();
+		/* someone needs us gone (database DDL): drop what we collected */
+		if (stop != NULL && blkno % 32 == 0 && stop())
+		{
+			MemoryContextReset(fs.batch_cxt);
+			fs.ncands = 0;
+			stats->stopped_early = true;
+			break;
+		}
 		buf = rdb_read_buffer(rel, blkno, fs.strategy);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		rdb_l0_page_check(rel, buf);
@@ -302,6 +319,13 @@ rdb_flush_relation(Relation rel, RdbFlushStats *stats)
 		{
 			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 			flush_batch(&fs);
+			if (max_stripes > 0 && stats->stripes >= max_stripes)
+			{
+				/* enough for now: the rest waits for the next round */
+				ReleaseBuffer(buf);
+				stats->stopped_early = true;
+				break;
+			}
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
 			maxoff = PageGetMaxOffsetNumber(page);
 		}
@@ -379,11 +403,169 @@ rustydb_flush(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot flush temporary tables of other sessions")));
 
-	rows = rdb_flush_relation(rel, &stats);
+	rows = rdb_flush_relation(rel, &stats, 0, NULL);
 	ereport(DEBUG1,
 			(errmsg("flushed %lld rows of \"%s\" into %d stripes (%lld bytes)",
 					(long long) rows, RelationGetRelationName(rel),
 					stats.stripes, (long long) stats.stripe_bytes)));
 	relation_close(rel, ShareUpdateExclusiveLock);
 	PG_RETURN_INT64(rows);
+}
+
+/* ------------------------------------------------------------------------
+ * Background flush
+ * ------------------------------------------------------------------------
+ */
+
+/* what the worker remembers of a table between rounds */
+typedef struct FlushSeen
+{
+	Oid			relid;			/* hash key */
+	int64		changes_at_flush;	/* inserted + updated rows, pgstat, at
+									 * our last flush of it */
+	bool		more_to_flush;	/* last round stopped after one stripe */
+} FlushSeen;
+
+static HTAB *flush_seen = NULL;
+
+/* the rustydb tables of the current database (caller is in a transaction) */
+static List *
+flush_rustydb_tables(void)
+{
+	List	   *result = NIL;
+	Relation	classrel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	Oid			amoid = get_am_oid("rustydb", true);
+
+	if (!OidIsValid(amoid))
+		return NIL;
+	classrel = table_open(RelationRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(classrel, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_class c = (Form_pg_class) GETSTRUCT(tup);
+
+		if (c->relkind == RELKIND_RELATION && c->relam == amoid &&
+			c->relpersistence != RELPERSISTENCE_TEMP)
+			result = lappend_oid(result, c->oid);
+	}
+	table_endscan(scan);
+	table_close(classrel, AccessShareLock);
+	return result;
+}
+
+/*
+ * rdb_flush_background
+ *		One round of background flush, run by the database's storage-event
+ *		worker (src/bgworker/worker.c) every few seconds.  A rustydb table
+ *		whose flush_rows (table option, else rustydb.flush_rows) is above 0
+ *		is flushed when the rows inserted or updated into it since our last
+ *		flush of it (the cumulative statistics' counters; since the worker
+ *		started, everything counted so far) reach flush_rows.  Never waits:
+ *		a table whose ShareUpdateExclusiveLock is taken (VACUUM, a flush, DDL)
+ *		is left for the next round; an error is logged and the table
+ *		skipped, so the worker carries on.  Each table is flushed in a
+ *		transaction of its own.
+ */
+void
+rdb_flush_background(bool (*stop) (void))
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	List	   *tables;
+	ListCell   *lc;
+
+	if (flush_seen == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(FlushSeen);
+		ctl.hcxt = TopMemoryContext;
+		flush_seen = hash_create("rustydb background flush", 64, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+
+	StartTransactionCommand();
+	tables = flush_rustydb_tables();
+	MemoryContextSwitchTo(TopMemoryContext);
+	tables = list_copy(tables);
+	MemoryContextSwitchTo(oldcxt);
+	CommitTransactionCommand();
+	/* the statistics as they are now, not as this backend last saw them */
+	pgstat_clear_snapshot();
+
+	foreach(lc, tables)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		if (stop != NULL && stop())
+			break;
+		StartTransactionCommand();
+		PG_TRY();
+		{
+			Relation	rel;
+			RdbTableOptions opts;
+			PgStat_StatTabEntry *tabentry;
+			FlushSeen  *seen;
+			bool		found;
+			int64		changes;
+
+			if (ConditionalLockRelationOid(relid, ShareUpdateExclusiveLock))
+			{
+				rel = try_relation_open(relid, NoLock);
+				if (rel == NULL)
+					UnlockRelationOid(relid, ShareUpdateExclusiveLock);
+				else
+				{
+					rdb_table_options(rel, &opts);
+					tabentry = pgstat_fetch_stat_tabentry(relid);
+					changes = tabentry ?
+						tabentry->tuples_inserted + tabentry->tuples_updated : 0;
+					seen = hash_search(flush_seen, &relid, HASH_ENTER, &found);
+					if (!found)
+					{
+						seen->changes_at_flush = 0;
+						seen->more_to_flush = false;
+					}
+					if (opts.flush_rows > 0 &&
+						(changes - seen->changes_at_flush >= opts.flush_rows ||
+						 seen->more_to_flush))
+					{
+						RdbFlushStats stats;
+
+						PushActiveSnapshot(GetTransactionSnapshot());
+						pgstat_report_activity(STATE_RUNNING, "rustydb background flush");
+						/*
+						 * One stripe per table and round: the lock, which
+						 * DDL on the table would wait for, is held briefly.
+						 */
+						(void) rdb_flush_relation(rel, &stats, 1, stop);
+						PopActiveSnapshot();
+						seen->changes_at_flush = changes;
+						/* stopped after one stripe: go on next round */
+						seen->more_to_flush = stats.stopped_early;
+						ereport(DEBUG1,
+								(errmsg("rustydb background flush of \"%s\": %lld rows into %d stripes",
+										RelationGetRelationName(rel),
+										(long long) stats.rows_flushed, stats.stripes)));
+					}
+					relation_close(rel, ShareUpdateExclusiveLock);
+				}
+			}
+			CommitTransactionCommand();
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(oldcxt);
+			EmitErrorReport();
+			FlushErrorState();
+			AbortCurrentTransaction();
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(oldcxt);
+	}
+	list_free(tables);
+	pgstat_report_activity(STATE_IDLE, NULL);
 }

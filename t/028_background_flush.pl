@@ -1,0 +1,104 @@
+# t/028_background_flush.pl
+#	The database's background worker flushes rustydb tables whose
+#	flush_rows (table option, else rustydb.flush_rows) is above 0 once that
+#	many rows were inserted or updated, and leaves other tables alone.
+#
+#	The test looks at the storage (rustydb.stripes), not only at query
+#	results, and proves the worker did it: nothing here calls
+#	rustydb.flush(), a table with flush_rows = 0 gets no stripe, and with the
+#	worker off (rustydb.events = off: background flush runs in the storage
+#	event worker) nothing is flushed at all.
+
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin;
+use lib $FindBin::RealBin;
+
+use Time::HiRes qw(sleep time);
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use RustydbTest;
+
+my $am = test_am();
+plan skip_all => 'background flush is rustydb-specific' if $am ne 'rustydb';
+
+my $node = rdb_node('bgflush', conf => "autovacuum_naptime = 1s\n");
+$node->start;
+rdb_create_extension($node);
+
+$node->safe_psql('postgres', q{
+	CREATE TABLE bf1 (id int PRIMARY KEY, v text, n numeric) USING rustydb WITH (flush_rows = 2000);
+	CREATE TABLE bf0 (id int PRIMARY KEY, v text, n numeric) USING rustydb;
+	CREATE TABLE bf_twin (id int PRIMARY KEY, v text, n numeric) USING heap;
+	INSERT INTO bf1 SELECT g, 'v' || g, g / 3.0 FROM generate_series(1, 10000) g;
+	INSERT INTO bf0 SELECT g, 'v' || g, g / 3.0 FROM generate_series(1, 10000) g;
+	INSERT INTO bf_twin SELECT g, 'v' || g, g / 3.0 FROM generate_series(1, 10000) g;
+});
+
+# bounded wait for the worker
+my $flushed = 0;
+my $deadline = time() + 90;
+while (time() < $deadline)
+{
+	$flushed = $node->safe_psql('postgres',
+		q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bf1')});
+	last if $flushed >= 10000;
+	# keep the worker busy with events meanwhile, as any writer would
+	$node->safe_psql('postgres', 'INSERT INTO bf_twin SELECT -g, NULL, NULL FROM generate_series(1, 100) g; DELETE FROM bf_twin WHERE id < 0');
+	sleep(0.5);
+}
+is($flushed, 10000, 'the background worker flushed all 10000 rows of bf1 (flush_rows = 2000) into stripes');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM rustydb.stripes('bf0')}), '0',
+	'bf0 (flush_rows 0, the default) was left in L0');
+
+my $q = q{SELECT count(*) || ':' || md5(string_agg(id || '/' || v || '/' || n, ',' ORDER BY id)) FROM };
+is($node->safe_psql('postgres', $q . 'bf1'), $node->safe_psql('postgres', $q . 'bf_twin WHERE id > 0'),
+	'bf1 reads back as its heap twin after the background flush');
+
+# more rows: the next flush comes after flush_rows more changes
+$node->safe_psql('postgres', q{
+	UPDATE bf1 SET v = v || 'u' WHERE id <= 3000;
+	UPDATE bf_twin SET v = v || 'u' WHERE id <= 3000;
+});
+$deadline = time() + 90;
+my $stripes = 0;
+while (time() < $deadline)
+{
+	$stripes = $node->safe_psql('postgres', q{SELECT count(*) FROM rustydb.stripes('bf1')});
+	last if $stripes >= 2;
+	sleep(0.5);
+}
+cmp_ok($stripes, '>=', 2, "3000 updated rows were flushed in the background too ($stripes stripes)");
+is($node->safe_psql('postgres', $q . 'bf1'), $node->safe_psql('postgres', $q . 'bf_twin WHERE id > 0'),
+	'bf1 still reads back as its heap twin');
+
+# the session default rustydb.flush_rows applies to tables without the option
+$node->safe_psql('postgres', q{ALTER SYSTEM SET rustydb.flush_rows = 1000; SELECT pg_reload_conf();});
+$node->safe_psql('postgres', q{INSERT INTO bf0 SELECT g, 'w' || g, 0 FROM generate_series(10001, 12000) g});
+$deadline = time() + 90;
+$flushed = 0;
+while (time() < $deadline)
+{
+	$flushed = $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bf0')});
+	last if $flushed > 0;
+	$node->safe_psql('postgres', 'INSERT INTO bf_twin SELECT -g, NULL, NULL FROM generate_series(1, 100) g; DELETE FROM bf_twin WHERE id < 0');
+	sleep(0.5);
+}
+cmp_ok($flushed, '>', 0, "with rustydb.flush_rows = 1000, bf0 was flushed too ($flushed rows)");
+
+# no worker, no background flush
+$node->safe_psql('postgres', q{ALTER SYSTEM SET rustydb.events = off; SELECT pg_reload_conf();});
+sleep(6);	# the worker exits once it has been idle for rustydb.worker_idle_timeout
+$node->safe_psql('postgres', q{
+	CREATE TABLE bf2 (id int, v text) USING rustydb WITH (flush_rows = 1000);
+	INSERT INTO bf2 SELECT g, 'x' FROM generate_series(1, 5000) g;
+});
+sleep(8);
+is($node->safe_psql('postgres', q{SELECT count(*) FROM rustydb.stripes('bf2')}), '0',
+	'with the worker off (rustydb.events = off) nothing is flushed');
+
+check_log_clean($node, 0, 'log shows no problem');
+
+done_testing();
