@@ -39,6 +39,7 @@ OBJS = \
 	src/stripe/stripe_read.o \
 	src/api/encoding_diag.o \
 	src/api/stripe_views.o \
+	src/api/layout_views.o \
 	src/api/table_options.o
 
 DATA = rustydb_am--0.1.0.sql rustydb_am--0.1.0--0.2.0.sql rustydb_am--0.2.0--0.3.0.sql

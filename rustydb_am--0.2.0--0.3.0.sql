@@ -96,3 +96,30 @@ AS 'MODULE_PATHNAME', 'rustydb_table_options'
 LANGUAGE C STRICT STABLE;
 COMMENT ON FUNCTION rustydb.table_options(regclass) IS
   'the effective rustydb options of a table: the value flush uses, and whether the table sets it (source table) or the session''s rustydb.* setting supplies it (source default); needs SELECT on the table';
+
+-- layout (src/api/layout_views.c): where a table's rows are and what its
+-- stripes cost, counted by reading the table
+CREATE FUNCTION rustydb.table_layout(rel regclass,
+    OUT l0_pages bigint, OUT l0_rows bigint, OUT flushed_rows bigint,
+    OUT stripes int, OUT stripe_pages bigint, OUT stripe_rows bigint,
+    OUT raw_bytes bigint, OUT stored_bytes bigint, OUT compression_ratio float8)
+AS 'MODULE_PATHNAME', 'rustydb_table_layout'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION rustydb.table_layout(regclass) IS
+  'where the table''s row versions are (L0 rows, stubs of flushed rows) and its stripes (rows, bytes before encoding and as stored); reads the whole table; needs SELECT on it';
+
+CREATE VIEW rustydb.tables AS
+  SELECT c.oid::regclass AS relation,
+         (SELECT string_agg(o.option || '=' || o.value, ', ' ORDER BY o.option)
+            FROM rustydb.table_options(c.oid) o WHERE o.source = 'table') AS options,
+         l.*,
+         pg_table_size(c.oid) AS table_bytes
+    FROM pg_class c
+    JOIN pg_am a ON a.oid = c.relam AND a.amname = 'rustydb'
+    CROSS JOIN LATERAL rustydb.table_layout(c.oid) l
+   WHERE c.relkind = 'r'
+     AND (c.relpersistence <> 't' OR c.relnamespace = pg_my_temp_schema())
+     AND has_table_privilege(c.oid, 'SELECT');
+COMMENT ON VIEW rustydb.tables IS
+  'one row per rustydb table the user may SELECT: options set on the table, L0 pages and rows, flushed rows, stripes and their compression (reads every table: a sequential scan each)';
+GRANT SELECT ON rustydb.tables TO PUBLIC;

@@ -153,6 +153,17 @@ TRUNCATE fl;
 SELECT count(*) FROM fl;
 SELECT count(*) AS stripes_after_truncate FROM rustydb.stripes('fl');
 
+-- rustydb.tables shows where the rows are
+CREATE TABLE fl_layout (id int, v text) USING rustydb WITH (stripe_rows = 2000);
+INSERT INTO fl_layout SELECT g, 'v' || g FROM generate_series(1, 5000) g;
+SELECT fl_wait_quiet();
+SELECT rustydb.flush('fl_layout');
+INSERT INTO fl_layout VALUES (0, 'not flushed');
+SELECT relation, options, l0_rows, flushed_rows, stripes, stripe_rows,
+       stored_bytes = stripe_pages * 8192 AS bytes_match, raw_bytes > 0 AS has_raw
+  FROM rustydb.tables WHERE relation = 'fl_layout'::regclass;
+DROP TABLE fl_layout;
+
 -- bad input
 SELECT rustydb.flush('fl_twin');
 SELECT rustydb.flush(0);

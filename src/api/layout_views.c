@@ -1,0 +1,150 @@
+/*-------------------------------------------------------------------------
+ *
+ * layout_views.c
+ *	  rustydb.table_layout(regclass), behind the rustydb.tables view: where
+ *	  a table's rows are (L0 pages, stubs of flushed rows, stripes) and what
+ *	  the stripes cost.
+ *
+ * The figures are counted, not estimated: the function reads every page of
+ * the table (share locks, one page at a time, a bulk-read ring) and every
+ * stripe's header, so it costs a sequential scan of the table.  Row counts
+ * are row versions present on the pages (live, dead not yet vacuumed, and
+ * rows of transactions still running), as pageinspect would count them.
+ *
+ * Privileges: SELECT on the table, as for reading its rows.
+ *
+ * IDENTIFICATION
+ *	  src/api/layout_views.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "rustydb/rustydb.h"
+#include "rustydb/l0.h"
+#include "rustydb/stripe.h"
+#include "../stripe/stripe_int.h"
+
+PG_FUNCTION_INFO_V1(rustydb_table_layout);
+
+/*
+ * rustydb.table_layout(rel regclass) RETURNS TABLE (l0_pages bigint,
+ *	l0_rows bigint, flushed_rows bigint, stripes int, stripe_pages bigint,
+ *	stripe_rows bigint, raw_bytes bigint, stored_bytes bigint,
+ *	compression_ratio float8)
+ */
+Datum
+rustydb_table_layout(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	TupleDesc	tupdesc;
+	Relation	rel;
+	BufferAccessStrategy strategy;
+	BlockNumber nblocks;
+	BlockNumber blkno;
+	int64		l0_pages = 0;
+	int64		l0_rows = 0;
+	int64		flushed_rows = 0;
+	int32		stripes = 0;
+	int64		stripe_pages = 0;
+	int64		stripe_rows = 0;
+	int64		raw_bytes = 0;
+	Datum		values[9];
+	bool		nulls[9] = {0};
+
+	rdb_check_preloaded();
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s",
+						get_rel_name(relid) ? get_rel_name(relid) : "?")));
+
+	rel = table_open(relid, AccessShareLock);
+	if (rel->rd_tableam != rdb_tableam_routine())
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a rustydb table", RelationGetRelationName(rel))));
+	if (RELATION_IS_OTHER_TEMP(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot look at temporary tables of other sessions")));
+
+	strategy = GetAccessStrategy(BAS_BULKREAD);
+	nblocks = RelationGetNumberOfBlocks(rel);
+	for (blkno = RDB_FIRST_DATA_BLKNO; blkno < nblocks;)
+	{
+		Buffer		buf;
+		Page		page;
+		bool		stripe_start = false;
+
+		CHECK_FOR_INTERRUPTS();
+		buf = rdb_read_buffer(rel, blkno, strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (rdb_l0_page_is_l0(page))
+		{
+			OffsetNumber off;
+			OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+
+			l0_pages++;
+			for (off = FirstOffsetNumber; off <= maxoff; off++)
+			{
+				ItemId		lp = PageGetItemId(page, off);
+
+				if (!ItemIdIsNormal(lp))
+					continue;
+				if (rdb_tuple_is_stub((HeapTupleHeader) PageGetItem(page, lp)))
+					flushed_rows++;
+				else
+					l0_rows++;
+			}
+		}
+		else if (rdb_stripe_page_is_stripe(page) &&
+				 RdbPageGetOpaque(page)->generation == blkno)
+			stripe_start = true;
+		UnlockReleaseBuffer(buf);
+
+		if (stripe_start)
+		{
+			RdbStripeHeader hdr;
+
+			rdb_stripe_read_header(rel, blkno, &hdr);
+			stripes++;
+			stripe_pages += hdr.nblocks;
+			stripe_rows += hdr.nrows;
+			raw_bytes += hdr.raw_bytes;
+			blkno += hdr.nblocks;
+		}
+		else
+			blkno++;
+	}
+	FreeAccessStrategy(strategy);
+	table_close(rel, AccessShareLock);
+
+	values[0] = Int64GetDatum(l0_pages);
+	values[1] = Int64GetDatum(l0_rows);
+	values[2] = Int64GetDatum(flushed_rows);
+	values[3] = Int32GetDatum(stripes);
+	values[4] = Int64GetDatum(stripe_pages);
+	values[5] = Int64GetDatum(stripe_rows);
+	values[6] = Int64GetDatum(raw_bytes);
+	values[7] = Int64GetDatum(stripe_pages * BLCKSZ);
+	if (stripe_pages > 0)
+		values[8] = Float8GetDatum((double) raw_bytes / (double) (stripe_pages * BLCKSZ));
+	else
+		nulls[8] = true;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
