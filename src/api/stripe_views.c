@@ -97,6 +97,7 @@ rustydb_stripes(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Relation	rel;
+	BufferAccessStrategy strategy;
 	BlockNumber nblocks;
 	BlockNumber blkno;
 
@@ -110,6 +111,7 @@ rustydb_stripes(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	rel = stripe_views_open(relid, AccessShareLock);
 	nblocks = RelationGetNumberOfBlocks(rel);
+	strategy = GetAccessStrategy(BAS_BULKREAD);
 
 	for (blkno = RDB_FIRST_DATA_BLKNO; blkno < nblocks;)
 	{
@@ -121,7 +123,7 @@ rustydb_stripes(PG_FUNCTION_ARGS)
 		bool		nulls[6] = {0};
 
 		CHECK_FOR_INTERRUPTS();
-		buf = rdb_read_buffer(rel, blkno, GetAccessStrategy(BAS_BULKREAD));
+		buf = rdb_read_buffer(rel, blkno, strategy);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		first = rdb_stripe_page_is_stripe(page) &&
@@ -144,6 +146,7 @@ rustydb_stripes(PG_FUNCTION_ARGS)
 		blkno += hdr.nblocks;
 	}
 
+	FreeAccessStrategy(strategy);
 	table_close(rel, AccessShareLock);
 	return (Datum) 0;
 }
