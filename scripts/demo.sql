@@ -306,7 +306,7 @@ WHERE e::text IS DISTINCT FROM h::text;
 
 \echo
 \echo '==== 8. Flush: move the rows every transaction sees into compressed columnar stripes'
-\echo '     (on demand: the background flush and the columnar scan are not built yet)'
+\echo '     (on demand here; the background flush is off by default, and the columnar scan is not built yet)'
 \echo
 
 SELECT :'am' = 'rustydb' AS is_rustydb \gset
