@@ -164,6 +164,25 @@ SELECT relation, options, l0_rows, flushed_rows, stripes, stripe_rows,
   FROM rustydb.tables WHERE relation = 'fl_layout'::regclass;
 DROP TABLE fl_layout;
 
+-- the events a flush publishes: MemtableFlushed, VectoredWrite, and
+-- EncodingChanged where a column's chunk chose another encoding than the
+-- chunk before it (here: 1000 equal values, then distinct ones)
+CREATE TABLE fl_enc (id int, kind text) USING rustydb WITH (chunk_group_rows = 1000);
+INSERT INTO fl_enc SELECT g, CASE WHEN g <= 1000 THEN 'same' ELSE md5(g::text) END
+  FROM generate_series(1, 3000) g;
+SELECT fl_wait_quiet();
+SELECT rustydb.flush('fl_enc');
+SELECT variant,
+       payload->'data'->variant->>'entries' AS entries,
+       payload->'data'->variant->>'column_name' AS column_name,
+       payload->'data'->variant->>'old_encoding' AS old_encoding,
+       payload->'data'->variant->>'new_encoding' AS new_encoding,
+       (payload->'data'->variant->>'compression_ratio')::float8 > 0 AS has_ratio
+  FROM rustydb.events WHERE relation = 'fl_enc'::regclass
+   AND variant IN ('MemtableFlushed', 'EncodingChanged')
+ ORDER BY seq;
+DROP TABLE fl_enc;
+
 -- bad input
 SELECT rustydb.flush('fl_twin');
 SELECT rustydb.flush(0);

@@ -213,3 +213,25 @@ rdb_emit_memtable_flushed(Relation rel, int64 rows, uint64 stripe_bytes,
 	ev.num[2] = write_us;
 	rdb_events_publish(&ev);
 }
+
+/*
+ * A column chunk written by flush chose another encoding than the column's
+ * previous chunk: EncodingChanged with the new chunk's compression ratio.
+ */
+void
+rdb_emit_encoding_changed(Relation rel, const char *column,
+						  const char *old_encoding, const char *new_encoding,
+						  double ratio)
+{
+	RdbEvent	ev;
+
+	if (!rdb_events_enabled)
+		return;
+	rdb_event_init(&ev, RDB_EV_ENCODING_CHANGED, rel);
+	event_table_name(&ev, 0, rel);
+	rdb_event_set_text(&ev, 1, column, strlen(column));
+	rdb_event_set_text(&ev, 2, old_encoding, strlen(old_encoding));
+	rdb_event_set_text(&ev, 3, new_encoding, strlen(new_encoding));
+	ev.num[0] = ratio;
+	rdb_events_publish(&ev);
+}

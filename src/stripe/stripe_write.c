@@ -52,6 +52,7 @@
 #include "utils/rel.h"
 
 #include "rustydb/l0.h"
+#include "rustydb/events.h"
 #include "rustydb/stripe.h"
 #include "stripe_int.h"
 
@@ -60,6 +61,7 @@ typedef struct StripeChunk
 {
 	char	   *data;			/* compression frame, NULL for ALL_NULL */
 	uint32		len;
+	uint64		raw;			/* bytes of the values before encoding */
 } StripeChunk;
 
 /* cursor over the pages being filled */
@@ -224,9 +226,11 @@ stripe_encode_group(TupleDesc desc, HeapTuple *tuples, int first, int n,
 		type.typlen = att->attlen;
 		type.typbyval = att->attbyval;
 		type.typalign = att->attalign;
+		chunks[c].raw = 0;
 		for (i = 0; i < n; i++)
 			if (!isnull[c][i])
-				raw += rdb_datum_raw_size(&type, values[c][i]);
+				chunks[c].raw += rdb_datum_raw_size(&type, values[c][i]);
+		raw += chunks[c].raw;
 
 		resetStringInfo(&enc);
 		ref->encoding = (uint8) rdb_encode_chunk(&type, values[c], isnull[c],
@@ -243,6 +247,46 @@ stripe_encode_group(TupleDesc desc, HeapTuple *tuples, int first, int n,
 		chunks[c].len = frame.len;
 	}
 	return raw;
+}
+
+/*
+ * EncodingChanged events: a column whose chunk in one chunk group chose
+ * another encoding than its chunk in the chunk group before (all-NULL chunks
+ * have none and are passed over), with that chunk's real compression ratio
+ * (its values' bytes before encoding / the bytes stored).  Emitted as the
+ * stripe is written, i.e. for what the engine did.
+ */
+static void
+stripe_emit_encoding_changes(Relation rel, TupleDesc desc,
+							 const RdbChunkRef *dir, const StripeChunk *chunks,
+							 int ngroups, int ncolumns)
+{
+	int			c;
+	int			g;
+
+	for (c = 0; c < ncolumns; c++)
+	{
+		int			prev = -1;
+
+		if (TupleDescAttr(desc, c)->attisdropped)
+			continue;
+		for (g = 0; g < ngroups; g++)
+		{
+			const RdbChunkRef *ref = &dir[(Size) g * ncolumns + c];
+			const StripeChunk *ch = &chunks[(Size) g * ncolumns + c];
+
+			if (ref->flags & RDB_CHUNK_ALL_NULL)
+				continue;
+			if (prev >= 0 && prev != ref->encoding)
+				rdb_emit_encoding_changed(rel,
+										  NameStr(TupleDescAttr(desc, c)->attname),
+										  rdb_encoding_name((RdbEncoding) prev),
+										  rdb_encoding_name((RdbEncoding) ref->encoding),
+										  ref->stored_len > 0 ?
+										  (double) ch->raw / ref->stored_len : 0.0);
+			prev = ref->encoding;
+		}
+	}
 }
 
 /* ----------------------------------------------------------------
@@ -451,6 +495,7 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 		UnlockRelationForExtension(rel, ExclusiveLock);
 	INSTR_TIME_SET_CURRENT(duration);
 	INSTR_TIME_SUBTRACT(duration, start);
+	stripe_emit_encoding_changes(rel, desc, dir, chunks, ngroups, ncolumns);
 
 	info->first_block = w.first_block;
 	info->nblocks = nblocks;
