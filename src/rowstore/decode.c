@@ -303,6 +303,30 @@ rdb_decode_new_change(LogicalDecodingContext *ctx, XLogReaderState *r,
 	return change;
 }
 
+/*
+ * The new tuple(s) in block 0's data of an INSERT, MULTI_INSERT or UPDATE
+ * record that decoding wants (logically logged, our database, an origin the
+ * plugin wants); NULL when the record is not for this slot.  A record that
+ * says it carries tuples but does not is corrupt: ERROR.
+ */
+static char *
+rdb_decode_block_tuples(LogicalDecodingContext *ctx, XLogReaderState *r,
+						uint8 flags, const char *what, RelFileNode *rnode,
+						Size *len)
+{
+	char	   *data;
+
+	if (!(flags & RDB_XLF_CONTAINS_NEW_TUPLE))
+		return NULL;
+	if (!rdb_decode_wanted(ctx, r, rnode))
+		return NULL;
+	data = XLogRecGetBlockData(r, 0, len);
+	if (data == NULL)
+		elog(ERROR, "rustydb decode: %s record at %X/%X has no tuple data",
+			 what, LSN_FORMAT_ARGS(r->ReadRecPtr));
+	return data;
+}
+
 static void
 rdb_decode_insert(LogicalDecodingContext *ctx, XLogRecordBuffer *buf)
 {
@@ -313,15 +337,9 @@ rdb_decode_insert(LogicalDecodingContext *ctx, XLogRecordBuffer *buf)
 	char	   *data;
 	Size		len;
 
-	if (!(xlrec->flags & RDB_XLF_CONTAINS_NEW_TUPLE))
-		return;
-	if (!rdb_decode_wanted(ctx, r, &rnode))
-		return;
-
-	data = XLogRecGetBlockData(r, 0, &len);
+	data = rdb_decode_block_tuples(ctx, r, xlrec->flags, "insert", &rnode, &len);
 	if (data == NULL)
-		elog(ERROR, "rustydb decode: insert record at %X/%X has no tuple",
-			 LSN_FORMAT_ARGS(r->ReadRecPtr));
+		return;
 
 	change = rdb_decode_new_change(ctx, r,
 								   (xlrec->flags & RDB_XLF_IS_SPECULATIVE) ?
@@ -344,15 +362,10 @@ rdb_decode_multi_insert(LogicalDecodingContext *ctx, XLogRecordBuffer *buf)
 	Size		len;
 	int			i;
 
-	if (!(xlrec->flags & RDB_XLF_CONTAINS_NEW_TUPLE))
-		return;
-	if (!rdb_decode_wanted(ctx, r, &rnode))
-		return;
-
-	data = XLogRecGetBlockData(r, 0, &len);
+	data = rdb_decode_block_tuples(ctx, r, xlrec->flags, "multi-insert",
+								   &rnode, &len);
 	if (data == NULL)
-		elog(ERROR, "rustydb decode: multi-insert record at %X/%X has no tuples",
-			 LSN_FORMAT_ARGS(r->ReadRecPtr));
+		return;
 	end = data + len;
 
 	for (i = 0; i < xlrec->ntuples; i++)
@@ -396,15 +409,9 @@ rdb_decode_update(LogicalDecodingContext *ctx, XLogRecordBuffer *buf)
 	char	   *data;
 	Size		len;
 
-	if (!(xlrec->flags & RDB_XLF_CONTAINS_NEW_TUPLE))
-		return;
-	if (!rdb_decode_wanted(ctx, r, &rnode))
-		return;
-
-	data = XLogRecGetBlockData(r, 0, &len);
+	data = rdb_decode_block_tuples(ctx, r, xlrec->flags, "update", &rnode, &len);
 	if (data == NULL)
-		elog(ERROR, "rustydb decode: update record at %X/%X has no new tuple",
-			 LSN_FORMAT_ARGS(r->ReadRecPtr));
+		return;
 
 	change = rdb_decode_new_change(ctx, r, REORDER_BUFFER_CHANGE_UPDATE, &rnode);
 	change->data.tp.newtuple = rdb_decode_tuple(ctx, r, data, len);
