@@ -156,6 +156,34 @@ extern HeapTuple rdb_stripe_form_tuple(Relation rel, BlockNumber first_block,
 									   uint32 row, HeapTupleHeader stub,
 									   uint32 stub_len);
 extern bool rdb_stripe_page_is_stripe(Page page);
+
+/*
+ * Column-wise access, for the columnar scan (src/scan/).
+ *
+ * rdb_stripe_fetch_row_cols is rdb_stripe_fetch_row for the columns c with
+ * needed[c] true only (needed has natts entries; the others come back NULL
+ * and their chunks are not read).  Same lifetime rules for by-reference
+ * Datums.
+ *
+ * rdb_stripe_chunk_minmax: bounds of column c (0-based) in chunk group g.
+ * Always sets *nrows (rows of the group) and *nnulls.  Returns true and sets
+ * *min / *max (the smallest and largest non-NULL value, ordered by the
+ * default btree opclass of the column's type under collation *collation;
+ * by-reference Datums point into the stripe's cached metadata and stay valid
+ * while the reader is open) when the stripe keeps bounds for that chunk;
+ * false when it keeps none (stripes written before format version 2, types
+ * without a default btree opclass, values too large to keep, all values
+ * NULL).  A column the stripe does not have (added later): false, *nnulls =
+ * *nrows.
+ */
+extern uint32 rdb_stripe_nchunkgroups(RdbStripeReader *sr);
+extern uint32 rdb_stripe_chunk_group_rows(RdbStripeReader *sr);
+extern void rdb_stripe_fetch_row_cols(RdbStripeReader *sr, uint32 row,
+									  Datum *values, bool *isnull, int natts,
+									  const bool *needed);
+extern bool rdb_stripe_chunk_minmax(RdbStripeReader *sr, uint32 g, int c,
+									Datum *min, Datum *max, Oid *collation,
+									uint32 *nnulls, uint32 *nrows);
 extern void rdb_stripe_cache_reset(void);
 
 #endif							/* RUSTYDB_STRIPE_H */

@@ -814,6 +814,88 @@ rdb_stripe_fetch_row(RdbStripeReader *sr, uint32 row, Datum *values,
 	}
 }
 
+/* chunk groups of the stripe, and rows per chunk group */
+uint32
+rdb_stripe_nchunkgroups(RdbStripeReader *sr)
+{
+	return sr->meta->hdr.nchunkgroups;
+}
+
+uint32
+rdb_stripe_chunk_group_rows(RdbStripeReader *sr)
+{
+	return sr->meta->hdr.chunk_group_rows;
+}
+
+/*
+ * rdb_stripe_fetch_row_cols
+ *		rdb_stripe_fetch_row for the columns marked in needed[] only.
+ */
+void
+rdb_stripe_fetch_row_cols(RdbStripeReader *sr, uint32 row, Datum *values,
+						  bool *isnull, int natts, const bool *needed)
+{
+	StripeMeta *meta = sr->meta;
+	const RdbStripeHeader *hdr = &meta->hdr;
+	uint32		g;
+	int			r;
+	int			c;
+	int			ncol;
+
+	if (row >= hdr->nrows)
+		elog(ERROR, "rustydb stripe at block %u of relation \"%s\": row %u out of range (%u rows)",
+			 meta->key.first_block, RelationGetRelationName(sr->rel), row,
+			 hdr->nrows);
+	g = row / hdr->chunk_group_rows;
+	r = (int) (row % hdr->chunk_group_rows);
+	ncol = Min(natts, (int) hdr->ncolumns);
+
+	for (c = 0; c < ncol; c++)
+	{
+		const RdbChunkRef *ref = &meta->dir[(Size) g * hdr->ncolumns + c];
+
+		if (!needed[c] || (ref->flags & RDB_CHUNK_ALL_NULL))
+		{
+			values[c] = (Datum) 0;
+			isnull[c] = true;
+			continue;
+		}
+		if (sr->cols[c].group != (int64) g)
+			stripe_load_chunk(sr, c, g);
+		values[c] = rdb_chunk_decode_row(sr->cols[c].dec, r, &isnull[c]);
+	}
+	for (; c < natts; c++)
+	{
+		values[c] = (Datum) 0;
+		isnull[c] = true;
+	}
+}
+
+/*
+ * rdb_stripe_chunk_minmax
+ *		Bounds of column c in chunk group g (see stripe.h).  Format version 1
+ *		keeps no bounds.
+ */
+bool
+rdb_stripe_chunk_minmax(RdbStripeReader *sr, uint32 g, int c, Datum *min,
+						Datum *max, Oid *collation, uint32 *nnulls,
+						uint32 *nrows)
+{
+	const RdbStripeHeader *hdr = &sr->meta->hdr;
+
+	if (g >= hdr->nchunkgroups)
+		elog(ERROR, "rustydb stripe: chunk group %u out of range (%u groups)",
+			 g, hdr->nchunkgroups);
+	*nrows = Min(hdr->chunk_group_rows, hdr->nrows - g * hdr->chunk_group_rows);
+	if (c < 0 || c >= (int) hdr->ncolumns)
+	{
+		*nnulls = *nrows;
+		return false;
+	}
+	*nnulls = sr->meta->dir[(Size) g * hdr->ncolumns + c].nnulls;
+	return false;
+}
+
 /* drop chunks of cache-owned readers, least recently used first */
 static void
 stripe_cache_trim(StripeMeta *keep)
