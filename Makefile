@@ -20,6 +20,7 @@ OBJS = \
 	src/rowstore/decode.o \
 	src/rowstore/stub.o \
 	src/lsm/flush.o \
+	src/lsm/flush_progress.o \
 	src/rowstore/metapage.o \
 	src/events/payload.o \
 	src/events/ring.o \

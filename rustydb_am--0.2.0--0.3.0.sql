@@ -102,24 +102,61 @@ COMMENT ON FUNCTION rustydb.table_options(regclass) IS
 CREATE FUNCTION rustydb.table_layout(rel regclass,
     OUT l0_pages bigint, OUT l0_rows bigint, OUT flushed_rows bigint,
     OUT stripes int, OUT stripe_pages bigint, OUT stripe_rows bigint,
-    OUT raw_bytes bigint, OUT stored_bytes bigint, OUT compression_ratio float8)
+    OUT raw_bytes bigint, OUT stored_bytes bigint, OUT compression_ratio float8,
+    OUT deleted_rows bigint)
 AS 'MODULE_PATHNAME', 'rustydb_table_layout'
 LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION rustydb.table_layout(regclass) IS
-  'where the table''s row versions are (L0 rows, stubs of flushed rows) and its stripes (rows, bytes before encoding and as stored); reads the whole table; needs SELECT on it';
+  'where the table''s row versions are (L0 rows, stubs of flushed rows) and its stripes (rows, bytes before encoding and as stored, rows no live row refers to any more); reads the whole table; needs SELECT on it';
+
+-- flushes since the server started (src/lsm/flush_progress.c); the views
+-- below apply the privilege rule
+CREATE FUNCTION rustydb.flush_history(rel regclass,
+    OUT last_flush timestamptz, OUT flushes bigint, OUT rows_flushed bigint,
+    OUT stripes_written bigint, OUT stripe_bytes_written bigint)
+AS 'MODULE_PATHNAME', 'rustydb_flush_history'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION rustydb.flush_history(regclass) IS
+  'the table''s flushes since the server started: when the last one ended, how many moved rows, rows, stripes and stripe bytes written (NULL when none)';
+
+CREATE FUNCTION rustydb.flush_progress_all(
+    OUT pid int, OUT datid oid, OUT relid oid, OUT background bool,
+    OUT phase text, OUT started timestamptz, OUT l0_pages_total bigint,
+    OUT l0_pages_scanned bigint, OUT rows_collected bigint,
+    OUT rows_flushed bigint, OUT stripes_written int,
+    OUT stripe_bytes_written bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'rustydb_flush_progress_all'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION rustydb.flush_progress_all() IS
+  'the flushes running now on tables of this database the user may SELECT (behind the view rustydb.flush_progress)';
+
+-- one row per running flush, as pg_stat_progress_vacuum
+CREATE VIEW rustydb.flush_progress AS
+  SELECT p.pid, p.datid, d.datname, p.relid::regclass AS relation,
+         p.background, p.phase, p.started,
+         p.l0_pages_total, p.l0_pages_scanned, p.rows_collected,
+         p.rows_flushed, p.stripes_written, p.stripe_bytes_written
+    FROM rustydb.flush_progress_all() p
+    LEFT JOIN pg_database d ON d.oid = p.datid;
+COMMENT ON VIEW rustydb.flush_progress IS
+  'one row per flush running now (rustydb.flush() or the background flush) on a table of this database the user may SELECT: phase, L0 pages scanned of the total, rows collected for the stripe being written, rows, stripes and bytes done so far';
+GRANT SELECT ON rustydb.flush_progress TO PUBLIC;
 
 CREATE VIEW rustydb.tables AS
   SELECT c.oid::regclass AS relation,
          (SELECT string_agg(o.option || '=' || o.value, ', ' ORDER BY o.option)
             FROM rustydb.table_options(c.oid) o WHERE o.source = 'table') AS options,
          l.*,
-         pg_table_size(c.oid) AS table_bytes
+         pg_table_size(c.oid) AS table_bytes,
+         h.last_flush, h.flushes, h.rows_flushed AS rows_flushed_since_start
     FROM pg_class c
     JOIN pg_am a ON a.oid = c.relam AND a.amname = 'rustydb'
     CROSS JOIN LATERAL rustydb.table_layout(c.oid) l
+    CROSS JOIN LATERAL rustydb.flush_history(c.oid) h
    WHERE c.relkind = 'r'
      AND (c.relpersistence <> 't' OR c.relnamespace = pg_my_temp_schema())
      AND has_table_privilege(c.oid, 'SELECT');
 COMMENT ON VIEW rustydb.tables IS
-  'one row per rustydb table the user may SELECT: options set on the table, L0 pages and rows, flushed rows, stripes and their compression (reads every table: a sequential scan each)';
+  'one row per rustydb table the user may SELECT: options set on the table, L0 pages and rows, flushed rows, stripes and their compression, stripe rows deleted, table size, and its flushes since the server started (reads every table: a sequential scan each)';
 GRANT SELECT ON rustydb.tables TO PUBLIC;

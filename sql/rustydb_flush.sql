@@ -162,6 +162,25 @@ INSERT INTO fl_layout VALUES (0, 'not flushed');
 SELECT relation, options, l0_rows, flushed_rows, stripes, stripe_rows,
        stored_bytes = stripe_pages * 8192 AS bytes_match, raw_bytes > 0 AS has_raw
   FROM rustydb.tables WHERE relation = 'fl_layout'::regclass;
+-- the flush history: one flush, its rows
+SELECT flushes, rows_flushed_since_start, last_flush <= now() AS last_flush_past,
+       deleted_rows
+  FROM rustydb.tables WHERE relation = 'fl_layout'::regclass;
+-- deleted flushed rows count as deleted stripe rows, before and after VACUUM
+-- removes their stubs; a delete that rolled back does not
+DELETE FROM fl_layout WHERE id BETWEEN 1 AND 100;
+BEGIN;
+DELETE FROM fl_layout WHERE id BETWEEN 101 AND 200;
+ROLLBACK;
+SELECT flushed_rows, deleted_rows FROM rustydb.tables WHERE relation = 'fl_layout'::regclass;
+SELECT fl_wait_quiet();
+VACUUM fl_layout;
+SELECT flushed_rows, deleted_rows FROM rustydb.tables WHERE relation = 'fl_layout'::regclass;
+-- no flush running now
+SELECT count(*) FROM rustydb.flush_progress;
+TRUNCATE fl_layout;
+SELECT flushes IS NULL AS history_forgotten, deleted_rows FROM rustydb.tables
+ WHERE relation = 'fl_layout'::regclass;
 DROP TABLE fl_layout;
 
 -- the events a flush publishes: MemtableFlushed, VectoredWrite, and

@@ -25,6 +25,7 @@
 
 #include "rustydb/rustydb.h"
 #include "rustydb/events.h"
+#include "rustydb/lsm.h"
 #include "rustydb/xlog.h"
 
 PG_MODULE_MAGIC;
@@ -43,6 +44,7 @@ rdb_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	rdb_events_shmem_request();
+	rdb_flush_shmem_request();
 }
 
 static void
@@ -51,6 +53,7 @@ rdb_shmem_startup(void)
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 	rdb_events_shmem_startup();
+	rdb_flush_shmem_startup();
 }
 
 void

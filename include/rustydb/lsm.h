@@ -15,6 +15,7 @@
 #ifndef RUSTYDB_LSM_H
 #define RUSTYDB_LSM_H
 
+#include "storage/block.h"
 #include "utils/relcache.h"
 
 /* what one flush did */
@@ -39,9 +40,29 @@ extern int	rdb_flush_chunk_group_rows;
 extern int	rdb_flush_compression;
 extern int	rdb_flush_compression_level;
 
+/* what a running flush is doing (rustydb.flush_progress) */
+typedef enum RdbFlushPhase
+{
+	RDB_FLUSH_PHASE_SCANNING = 1,	/* reading L0 pages, copying candidates */
+	RDB_FLUSH_PHASE_WRITING,	/* encoding, compressing, writing a stripe */
+	RDB_FLUSH_PHASE_CONVERTING	/* turning the stripe's rows into stubs */
+} RdbFlushPhase;
+
+/* flush_progress.c */
+extern void rdb_flush_shmem_request(void);
+extern void rdb_flush_shmem_startup(void);
+extern void rdb_flush_progress_begin(Relation rel, BlockNumber nblocks,
+									 bool background);
+extern void rdb_flush_progress_update(RdbFlushPhase phase, BlockNumber blkno,
+									  int64 rows_collected,
+									  const RdbFlushStats *stats);
+extern void rdb_flush_progress_end(Relation rel, const RdbFlushStats *stats);
+extern void rdb_flush_forget(Oid relid);
+
 /* flush.c */
 extern int64 rdb_flush_relation(Relation rel, RdbFlushStats *stats,
-								int max_stripes, bool (*stop) (void));
+								int max_stripes, bool (*stop) (void),
+								bool background);
 extern void rdb_flush_background(bool (*stop) (void));
 
 #endif							/* RUSTYDB_LSM_H */

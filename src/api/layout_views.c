@@ -11,6 +11,12 @@
  * are row versions present on the pages (live, dead not yet vacuumed, and
  * rows of transactions still running), as pageinspect would count them.
  *
+ * Stripe rows that no live row refers to any more are counted as deleted:
+ * rows whose delete or update committed (their stubs remain until VACUUM),
+ * rows whose stubs VACUUM removed, and rows of a stripe a flush wrote but
+ * could not stub (a busy page, a crash) — all of them space compaction
+ * will reclaim.
+ *
  * Privileges: SELECT on the table, as for reading its rows.
  *
  * IDENTIFICATION
@@ -20,12 +26,14 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
+#include "storage/procarray.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -42,7 +50,7 @@ PG_FUNCTION_INFO_V1(rustydb_table_layout);
  * rustydb.table_layout(rel regclass) RETURNS TABLE (l0_pages bigint,
  *	l0_rows bigint, flushed_rows bigint, stripes int, stripe_pages bigint,
  *	stripe_rows bigint, raw_bytes bigint, stored_bytes bigint,
- *	compression_ratio float8)
+ *	compression_ratio float8, deleted_rows bigint)
  */
 Datum
 rustydb_table_layout(PG_FUNCTION_ARGS)
@@ -60,8 +68,10 @@ rustydb_table_layout(PG_FUNCTION_ARGS)
 	int64		stripe_pages = 0;
 	int64		stripe_rows = 0;
 	int64		raw_bytes = 0;
-	Datum		values[9];
-	bool		nulls[9] = {0};
+	int64		live_flushed = 0;
+	TransactionId oldest_xmin;
+	Datum		values[10];
+	bool		nulls[10] = {0};
 
 	rdb_check_preloaded();
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -83,6 +93,7 @@ rustydb_table_layout(PG_FUNCTION_ARGS)
 				 errmsg("cannot look at temporary tables of other sessions")));
 
 	strategy = GetAccessStrategy(BAS_BULKREAD);
+	oldest_xmin = GetOldestNonRemovableTransactionId(rel);
 	nblocks = RelationGetNumberOfBlocks(rel);
 	for (blkno = RDB_FIRST_DATA_BLKNO; blkno < nblocks;)
 	{
@@ -103,13 +114,32 @@ rustydb_table_layout(PG_FUNCTION_ARGS)
 			for (off = FirstOffsetNumber; off <= maxoff; off++)
 			{
 				ItemId		lp = PageGetItemId(page, off);
+				HeapTupleData tup;
 
 				if (!ItemIdIsNormal(lp))
 					continue;
-				if (rdb_tuple_is_stub((HeapTupleHeader) PageGetItem(page, lp)))
-					flushed_rows++;
-				else
+				tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+				if (!rdb_tuple_is_stub(tup.t_data))
+				{
 					l0_rows++;
+					continue;
+				}
+				flushed_rows++;
+				/* live unless its delete (or update) committed */
+				tup.t_len = ItemIdGetLength(lp);
+				tup.t_tableOid = RelationGetRelid(rel);
+				ItemPointerSet(&tup.t_self, blkno, off);
+				switch (HeapTupleSatisfiesVacuum(&tup, oldest_xmin, buf))
+				{
+					case HEAPTUPLE_LIVE:
+					case HEAPTUPLE_INSERT_IN_PROGRESS:
+					case HEAPTUPLE_DELETE_IN_PROGRESS:
+						live_flushed++;
+						break;
+					case HEAPTUPLE_DEAD:
+					case HEAPTUPLE_RECENTLY_DEAD:
+						break;
+				}
 			}
 		}
 		else if (rdb_stripe_page_is_stripe(page) &&
@@ -146,5 +176,7 @@ rustydb_table_layout(PG_FUNCTION_ARGS)
 		values[8] = Float8GetDatum((double) raw_bytes / (double) (stripe_pages * BLCKSZ));
 	else
 		nulls[8] = true;
+	/* stripe rows no live row refers to: deleted, updated, vacuumed away */
+	values[9] = Int64GetDatum(stripe_rows - live_flushed);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

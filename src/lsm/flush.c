@@ -214,6 +214,9 @@ flush_convert_page(FlushState *fs, const RdbStripeInfo *info, int from, int to)
 	pfree(stubs);
 }
 
+static int64 flush_relation(Relation rel, RdbFlushStats *stats,
+							int max_stripes, bool (*stop) (void));
+
 /* write the collected candidates as a stripe, then stub them page by page */
 static void
 flush_batch(FlushState *fs)
@@ -225,10 +228,14 @@ flush_batch(FlushState *fs)
 	if (fs->ncands == 0)
 		return;
 
+	rdb_flush_progress_update(RDB_FLUSH_PHASE_WRITING, fs->cands[fs->ncands - 1].blkno,
+							  fs->ncands, fs->stats);
 	rdb_stripe_write(fs->rel, fs->tuples, fs->ncands, &fs->opts, &info);
 	fs->stats->stripes++;
 	fs->stats->stripe_bytes += info.stored_bytes;
 	fs->stats->raw_bytes += info.raw_bytes;
+	rdb_flush_progress_update(RDB_FLUSH_PHASE_CONVERTING, fs->cands[fs->ncands - 1].blkno,
+							  fs->ncands, fs->stats);
 
 	for (from = 0; from < fs->ncands;)
 	{
@@ -253,11 +260,38 @@ flush_batch(FlushState *fs)
  *		Flush every qualifying L0 row of rel (a rustydb table the caller
  *		holds ShareUpdateExclusiveLock on), or stop after max_stripes stripes
  *		(0: no limit), or when stop() says so (checked every 32 pages; NULL:
- *		never).  Fills *stats; returns the rows flushed.
+ *		never).  Fills *stats; returns the rows flushed.  The flush shows
+ *		in rustydb.flush_progress while it runs (background: run by the
+ *		storage-event worker) and in the table's flush history once done
+ *		(flush_progress.c).
  */
 int64
 rdb_flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
-				   bool (*stop) (void))
+				   bool (*stop) (void), bool background)
+{
+	int64		rows;
+
+	memset(stats, 0, sizeof(*stats));
+	rdb_flush_progress_begin(rel, RelationGetNumberOfBlocks(rel), background);
+	PG_TRY();
+	{
+		rows = flush_relation(rel, stats, max_stripes, stop);
+	}
+	PG_CATCH();
+	{
+		/* the pages converted before the error stay converted: count them */
+		rdb_flush_progress_end(rel, stats);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	rdb_flush_progress_end(rel, stats);
+	return rows;
+}
+
+/* the work of rdb_flush_relation, between its progress reports */
+static int64
+flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
+			   bool (*stop) (void))
 {
 	FlushState	fs;
 	RdbTableOptions topts;
@@ -301,6 +335,9 @@ rdb_flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 			stats->stopped_early = true;
 			break;
 		}
+		if (blkno % 32 == 0)
+			rdb_flush_progress_update(RDB_FLUSH_PHASE_SCANNING, blkno,
+									  fs.ncands, stats);
 		buf = rdb_read_buffer(rel, blkno, fs.strategy);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		rdb_l0_page_check(rel, buf);
@@ -403,7 +440,7 @@ rustydb_flush(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot flush temporary tables of other sessions")));
 
-	rows = rdb_flush_relation(rel, &stats, 0, NULL);
+	rows = rdb_flush_relation(rel, &stats, 0, NULL, false);
 	ereport(DEBUG1,
 			(errmsg("flushed %lld rows of \"%s\" into %d stripes (%lld bytes)",
 					(long long) rows, RelationGetRelationName(rel),
@@ -541,7 +578,7 @@ rdb_flush_background(bool (*stop) (void))
 						 * One stripe per table and round: the lock, which
 						 * DDL on the table would wait for, is held briefly.
 						 */
-						(void) rdb_flush_relation(rel, &stats, 1, stop);
+						(void) rdb_flush_relation(rel, &stats, 1, stop, true);
 						PopActiveSnapshot();
 						seen->changes_at_flush = changes;
 						/* stopped after one stripe: go on next round */

@@ -49,6 +49,7 @@
 #include "utils/tuplesort.h"
 
 #include "rustydb/rustydb.h"
+#include "rustydb/lsm.h"
 #include "rustydb/l0.h"
 
 /* what a row costs on an L0 page besides its data (as heap's estimate) */
@@ -71,6 +72,9 @@ rdb_am_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode,
 	*minmulti = GetOldestMultiXactId();
 
 	srel = RelationCreateStorage(*newrnode, persistence, true);
+
+	/* the flush history described stripes of the old storage */
+	rdb_flush_forget(RelationGetRelid(rel));
 
 	rdb_meta_create(srel, MAIN_FORKNUM,
 					persistence == RELPERSISTENCE_PERMANENT && XLogIsNeeded(),
