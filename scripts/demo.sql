@@ -242,7 +242,7 @@ FROM events WHERE user_id = 4242 ORDER BY event_time;
 \echo '==== 5. Sizes: table USING' :am 'vs its heap twin'
 \echo
 
-SELECT c.oid::regclass AS table_name, a.amname AS am,
+SELECT c.relnamespace::regnamespace || '.' || c.relname AS table_name, a.amname AS am,
        pg_size_pretty(pg_relation_size(c.oid)) AS main_fork,
        pg_size_pretty(pg_table_size(c.oid)) AS table_size,
        pg_size_pretty(pg_indexes_size(c.oid)) AS indexes,
@@ -264,13 +264,13 @@ DELETE FROM events_heap WHERE event_time < '2024-03-08';
 
 SELECT (SELECT count(*) FROM events) AS events_rows, (SELECT count(*) FROM events_heap) AS heap_rows;
 
-SELECT c.oid::regclass AS table_name, pg_size_pretty(pg_relation_size(c.oid)) AS main_fork_before_vacuum
+SELECT c.relnamespace::regnamespace || '.' || c.relname AS table_name, pg_size_pretty(pg_relation_size(c.oid)) AS main_fork_before_vacuum
 FROM pg_class c WHERE c.oid IN ('public.events'::regclass, 'public.events_heap'::regclass) ORDER BY 1;
 
 VACUUM events;
 VACUUM events_heap;
 
-SELECT c.oid::regclass AS table_name, pg_size_pretty(pg_relation_size(c.oid)) AS main_fork_after_vacuum,
+SELECT c.relnamespace::regnamespace || '.' || c.relname AS table_name, pg_size_pretty(pg_relation_size(c.oid)) AS main_fork_after_vacuum,
        pg_size_pretty(pg_indexes_size(c.oid)) AS indexes
 FROM pg_class c WHERE c.oid IN ('public.events'::regclass, 'public.events_heap'::regclass) ORDER BY 1;
 
@@ -293,7 +293,7 @@ UPDATE april_week SET event_id = event_id + :rows, event_time = event_time + int
 INSERT INTO events      SELECT * FROM april_week;
 INSERT INTO events_heap SELECT * FROM april_week;
 
-SELECT c.oid::regclass AS table_name, pg_size_pretty(pg_relation_size(c.oid)) AS main_fork,
+SELECT c.relnamespace::regnamespace || '.' || c.relname AS table_name, pg_size_pretty(pg_relation_size(c.oid)) AS main_fork,
        pg_size_pretty(pg_indexes_size(c.oid)) AS indexes
 FROM pg_class c WHERE c.oid IN ('public.events'::regclass, 'public.events_heap'::regclass) ORDER BY 1;
 
@@ -305,18 +305,46 @@ FROM events e FULL JOIN events_heap h ON e.event_id = h.event_id
 WHERE e::text IS DISTINCT FROM h::text;
 
 \echo
-\echo '==== 8. Flush: move the rows every transaction sees into compressed columnar stripes'
-\echo '     (on demand here; the background flush is off by default, and the columnar scan is not built yet)'
+\echo '==== 8. Flush: the background worker moves the rows every transaction sees into'
+\echo '     compressed columnar stripes once flush_rows rows arrived (the L0 memtable empties)'
 \echo
 
 SELECT :'am' = 'rustydb' AS is_rustydb \gset
 \if :is_rustydb
-SELECT rustydb.flush('public.events') AS rows_flushed;
-SELECT count(*) AS stripes, sum(nrows) AS rows_in_stripes,
-       pg_size_pretty(sum(nblocks) * 8192) AS stripe_size,
-       pg_size_pretty(sum(raw_bytes)) AS values_before_encoding
-FROM rustydb.stripes('public.events');
-SELECT c.oid::regclass AS table_name, pg_size_pretty(pg_relation_size(c.oid)) AS main_fork
+-- wait for the worker, at most 3 minutes, sampling what it does every 0.2 s;
+-- a procedure, so that each sample is its own transaction (a long one would
+-- keep the rows from being visible to everyone, and so from being flushed)
+CREATE TEMP TABLE flush_samples (at timestamptz, l0_rows bigint, flushed_rows bigint,
+                                 stripes int, phase text, pages_scanned bigint, pages_total bigint);
+CREATE PROCEDURE pg_temp.watch_flush() LANGUAGE plpgsql AS $$
+DECLARE
+    deadline timestamptz := clock_timestamp() + interval '3 minutes';
+    left_rows bigint;
+BEGIN
+    LOOP
+        INSERT INTO flush_samples
+        SELECT clock_timestamp(), t.l0_rows, t.flushed_rows, t.stripes, p.phase,
+               p.l0_pages_scanned, p.l0_pages_total
+          FROM rustydb.tables t LEFT JOIN rustydb.flush_progress p ON p.relation = t.relation
+         WHERE t.relation = 'public.events'::regclass
+        RETURNING l0_rows INTO left_rows;
+        COMMIT;
+        EXIT WHEN left_rows < 50000 OR clock_timestamp() > deadline;
+        PERFORM pg_sleep(0.2);
+    END LOOP;
+END $$;
+SELECT relation, l0_rows, flushed_rows, stripes FROM rustydb.tables WHERE relation = 'public.events'::regclass;
+ALTER TABLE events SET (flush_rows = 50000);
+CALL pg_temp.watch_flush();
+\echo 'What the samples saw (one line per change in the table''s layout):'
+SELECT min(at)::time(1) AS first_seen, l0_rows, flushed_rows, stripes,
+       string_agg(DISTINCT phase || ' ' || pages_scanned || '/' || pages_total, '; ') AS flush_running
+  FROM flush_samples GROUP BY l0_rows, flushed_rows, stripes ORDER BY 1;
+SELECT relation, options, l0_pages, l0_rows, flushed_rows, stripes, deleted_rows,
+       pg_size_pretty(raw_bytes) AS values_before_encoding, pg_size_pretty(stored_bytes) AS stripe_size,
+       round(compression_ratio::numeric, 1) AS ratio, last_flush::time(0), flushes
+  FROM rustydb.tables WHERE relation = 'public.events'::regclass;
+SELECT c.relnamespace::regnamespace || '.' || c.relname AS table_name, pg_size_pretty(pg_relation_size(c.oid)) AS main_fork
 FROM pg_class c WHERE c.oid IN ('public.events'::regclass, 'public.events_heap'::regclass) ORDER BY 1;
 \echo 'How one column is stored (the encodings flush chose come from the data):'
 SELECT * FROM rustydb.encode_sample(
@@ -334,6 +362,7 @@ DELETE FROM events_heap WHERE event_id % 1000 = 2;
 SELECT count(*) AS rows_that_differ
 FROM events e FULL JOIN events_heap h ON e.event_id = h.event_id
 WHERE e::text IS DISTINCT FROM h::text;
+SELECT relation, l0_rows, flushed_rows, deleted_rows FROM rustydb.tables WHERE relation = 'public.events'::regclass;
 \else
 \echo '(the events table is not a rustydb table: nothing to flush)'
 \endif
