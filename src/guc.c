@@ -26,6 +26,8 @@
 #include "rustydb/events.h"
 #include "rustydb/compress.h"
 #include "rustydb/lsm.h"
+#include "rustydb/stripe.h"
+#include "stripe/stripe_int.h"
 
 bool		rdb_events_enabled = true;
 int			rdb_event_ring_size = 16384;
@@ -161,6 +163,17 @@ rdb_guc_init(void)
 							"A table's WITH (stripe_rows = ...) overrides it.",
 							&rdb_flush_stripe_rows, 150000, 1000, 10000000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+
+	/*
+	 * Developer option: lets the tests write format version 1 stripes (no
+	 * bounds) and check that they are still read.
+	 */
+	DefineCustomIntVariable("rustydb.stripe_format_version",
+							"Format version of the stripes written (developer option, for tests).",
+							"2 keeps chunk bounds (min/max); 1 writes the older format without them.",
+							&rdb_stripe_format_version, RDB_STRIPE_VERSION,
+							RDB_STRIPE_VERSION_V1, RDB_STRIPE_VERSION,
+							PGC_SUSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("rustydb");
 }

@@ -101,6 +101,10 @@ struct StripeMeta
 	RdbStripeHeader hdr;
 	RdbChunkRef *dir;			/* nchunkgroups * ncolumns */
 	RdbTypeInfo *types;			/* ncolumns */
+	/* bounds section (format version 2), NULL for version 1 */
+	RdbStripeColumnBounds *colbounds;	/* ncolumns */
+	RdbChunkBounds *chunkbounds;	/* nchunkgroups * ncolumns */
+	char	   *boundsdata;		/* MAXALIGNed: bound Datums point here */
 	TupleDesc	formdesc;		/* relation's descriptor cut to ncolumns */
 	int			pins;			/* caller readers using it */
 	bool		dead;			/* out of the hash: free when unpinned */
@@ -231,15 +235,17 @@ stripe_read_bytes(Relation rel, BlockNumber first_block, uint64 off,
 /*
  * rdb_stripe_dir_checksum
  *		XXH3 of the header (with dir_checksum taken as 0) followed by the
- *		directory.
+ *		column table, the directory and (format version 2) the bounds
+ *		section.
  */
 uint64
 rdb_stripe_dir_checksum(const RdbStripeHeader *hdr, const RdbStripeColumn *cols,
-						const RdbChunkRef *dir, Size dirsize)
+						const RdbChunkRef *dir, Size dirsize,
+						const char *bounds, Size boundssize)
 {
 	Size		colsize = hdr->ncolumns * sizeof(RdbStripeColumn);
-	char	   *buf = palloc_extended(sizeof(RdbStripeHeader) + colsize + dirsize,
-									  MCXT_ALLOC_HUGE);
+	Size		total = sizeof(RdbStripeHeader) + colsize + dirsize + boundssize;
+	char	   *buf = palloc_extended(total, MCXT_ALLOC_HUGE);
 	RdbStripeHeader *h = (RdbStripeHeader *) buf;
 	uint64		sum;
 
@@ -247,7 +253,10 @@ rdb_stripe_dir_checksum(const RdbStripeHeader *hdr, const RdbStripeColumn *cols,
 	h->dir_checksum = 0;
 	memcpy(buf + sizeof(RdbStripeHeader), cols, colsize);
 	memcpy(buf + sizeof(RdbStripeHeader) + colsize, dir, dirsize);
-	sum = rdb_checksum64(buf, sizeof(RdbStripeHeader) + colsize + dirsize);
+	if (boundssize > 0)
+		memcpy(buf + sizeof(RdbStripeHeader) + colsize + dirsize, bounds,
+			   boundssize);
+	sum = rdb_checksum64(buf, total);
 	pfree(buf);
 	return sum;
 }
@@ -268,7 +277,8 @@ rdb_stripe_read_header(Relation rel, BlockNumber first_block,
 	stripe_read_bytes(rel, first_block, 0, sizeof(RdbStripeHeader), (char *) hdr);
 	if (hdr->magic != RDB_STRIPE_MAGIC)
 		stripe_corrupt(rel, first_block, "Bad magic number 0x%08x.", hdr->magic);
-	if (hdr->version != RDB_STRIPE_VERSION)
+	if (hdr->version != RDB_STRIPE_VERSION &&
+		hdr->version != RDB_STRIPE_VERSION_V1)
 		stripe_corrupt(rel, first_block, "Unknown stripe format version %u.",
 					   hdr->version);
 	if (hdr->ncolumns < 1 || hdr->ncolumns > RelationGetDescr(rel)->natts)
@@ -297,14 +307,85 @@ rdb_stripe_read_header(Relation rel, BlockNumber first_block,
 }
 
 /*
+ * stripe_validate_bounds
+ *		Check the bounds section of a version 2 stripe (its checksum is
+ *		already verified): every chunk's bounds within the data, aligned,
+ *		of the column's layout, and none where the writer keeps none.
+ */
+static void
+stripe_validate_bounds(Relation rel, BlockNumber first_block,
+					   const RdbStripeHeader *hdr, const RdbStripeColumn *cols,
+					   const RdbChunkRef *dir, const char *section)
+{
+	const RdbStripeBoundsHeader *bh = (const RdbStripeBoundsHeader *) section;
+	const RdbStripeColumnBounds *colb;
+	const RdbChunkBounds *cb;
+	const char *data;
+	uint32		g;
+	int			c;
+
+	colb = (const RdbStripeColumnBounds *) (section + sizeof(RdbStripeBoundsHeader));
+	cb = (const RdbChunkBounds *) (section + sizeof(RdbStripeBoundsHeader) +
+								   hdr->ncolumns * sizeof(RdbStripeColumnBounds));
+	data = section + RDB_STRIPE_BOUNDS_FIXED_SIZE(hdr->ncolumns, hdr->nchunkgroups);
+
+	for (g = 0; g < hdr->nchunkgroups; g++)
+	{
+		for (c = 0; c < hdr->ncolumns; c++)
+		{
+			Size		i = (Size) g * hdr->ncolumns + c;
+			const RdbChunkBounds *b = &cb[i];
+			int16		typlen = cols[c].typlen;
+			bool		ok = true;
+
+			if (b->min_len == 0)
+			{
+				if (b->max_len != 0)
+					ok = false;
+			}
+			else if (!OidIsValid(colb[c].cmp_type) || cols[c].isdropped ||
+					 (dir[i].flags & RDB_CHUNK_ALL_NULL) ||
+					 b->max_len == 0 ||
+					 b->min_len > bh->max_len || b->max_len > bh->max_len ||
+					 b->offset % MAXIMUM_ALIGNOF != 0 ||
+					 (uint64) b->offset + MAXALIGN(b->min_len) + b->max_len > bh->data_len)
+				ok = false;
+			else if (typlen > 0)
+				ok = (b->min_len == typlen && b->max_len == typlen);
+			else if (typlen == -1)
+			{
+				const char *min = data + b->offset;
+				const char *max = min + MAXALIGN(b->min_len);
+
+				ok = (b->min_len >= VARHDRSZ && b->max_len >= VARHDRSZ &&
+					  VARATT_IS_4B_U(min) && VARSIZE(min) == b->min_len &&
+					  VARATT_IS_4B_U(max) && VARSIZE(max) == b->max_len);
+			}
+			else
+				ok = false;		/* cstrings have no bounds */
+			if (!ok)
+				stripe_corrupt(rel, first_block,
+							   "Chunk group %u of column \"%s\" has bad bounds (offset %u, %u and %u bytes) in %u bytes of bounds data.",
+							   g, stripe_attname(rel, c), b->offset,
+							   b->min_len, b->max_len, bh->data_len);
+		}
+	}
+}
+
+/*
  * stripe_validate
  *		Read and validate the header and directory of the stripe at
- *		first_block; *dirp is palloc'd in the current context.
+ *		first_block, and its bounds section (format version 2; *boundsp
+ *		NULL for version 1); *colsp, *dirp and *boundsp are palloc'd in the
+ *		current context.
  */
 static void
 stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
-				RdbStripeColumn **colsp, RdbChunkRef **dirp)
+				RdbStripeColumn **colsp, RdbChunkRef **dirp, char **boundsp,
+				Size *boundslenp)
 {
+	char	   *bounds = NULL;
+	Size		boundslen = 0;
 	Size		dirsize;
 	Size		colsize;
 	RdbStripeColumn *cols;
@@ -332,7 +413,29 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 	dir = palloc_extended(dirsize, MCXT_ALLOC_HUGE);
 	stripe_read_bytes(rel, first_block, sizeof(RdbStripeHeader) + colsize,
 					  dirsize, (char *) dir);
-	sum = rdb_stripe_dir_checksum(hdr, cols, dir, dirsize);
+	data_start = sizeof(RdbStripeHeader) + colsize + dirsize;
+	if (hdr->version >= RDB_STRIPE_VERSION)
+	{
+		RdbStripeBoundsHeader bh;
+		uint64		fixed = RDB_STRIPE_BOUNDS_FIXED_SIZE(hdr->ncolumns,
+														 hdr->nchunkgroups);
+
+		/* the section's size is checked against the stream before use */
+		if (data_start + fixed > hdr->stream_len)
+			stripe_corrupt(rel, first_block,
+						   "The bounds section does not fit in a stream of %llu bytes.",
+						   (unsigned long long) hdr->stream_len);
+		stripe_read_bytes(rel, first_block, data_start, sizeof(bh), (char *) &bh);
+		if (data_start + fixed + bh.data_len > hdr->stream_len)
+			stripe_corrupt(rel, first_block,
+						   "The bounds section claims %u bytes of data in a stream of %llu bytes.",
+						   bh.data_len, (unsigned long long) hdr->stream_len);
+		boundslen = fixed + bh.data_len;
+		bounds = palloc_extended(boundslen, MCXT_ALLOC_HUGE);
+		stripe_read_bytes(rel, first_block, data_start, boundslen, bounds);
+		data_start += boundslen;
+	}
+	sum = rdb_stripe_dir_checksum(hdr, cols, dir, dirsize, bounds, boundslen);
 	if (sum != hdr->dir_checksum)
 		stripe_corrupt(rel, first_block,
 					   "Header and directory have checksum %016llx, the header says %016llx.",
@@ -349,7 +452,8 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 						   "Column %d has an impossible layout (length %d).",
 						   c + 1, len);
 	}
-	data_start = sizeof(RdbStripeHeader) + colsize + dirsize;
+	if (bounds)
+		stripe_validate_bounds(rel, first_block, hdr, cols, dir, bounds);
 	for (g = 0; g < hdr->nchunkgroups; g++)
 	{
 		uint32		rows = Min(hdr->chunk_group_rows,
@@ -391,6 +495,8 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 
 	*colsp = cols;
 	*dirp = dir;
+	*boundsp = bounds;
+	*boundslenp = boundslen;
 }
 
 /* ----------------------------------------------------------------
@@ -432,6 +538,8 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 	RdbStripeHeader hdr;
 	RdbStripeColumn *cols = NULL;
 	RdbChunkRef *dir = NULL;
+	char	   *bounds = NULL;
+	Size		boundslen = 0;
 	MemoryContext cxt;
 	MemoryContext old;
 	Size		dirsize;
@@ -470,7 +578,7 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 			 RelationGetRelationName(rel), first_block);
 
 	/* validate in the caller's context: an error leaves the cache alone */
-	stripe_validate(rel, first_block, &hdr, &cols, &dir);
+	stripe_validate(rel, first_block, &hdr, &cols, &dir, &bounds, &boundslen);
 	dirsize = (Size) hdr.nchunkgroups * hdr.ncolumns * sizeof(RdbChunkRef);
 
 	/* make room: evict the least recently used entry nobody pins */
@@ -499,6 +607,22 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 	meta->hdr = hdr;
 	meta->dir = palloc_extended(dirsize, MCXT_ALLOC_HUGE);
 	memcpy(meta->dir, dir, dirsize);
+	if (bounds)
+	{
+		Size		fixed = RDB_STRIPE_BOUNDS_FIXED_SIZE(hdr.ncolumns,
+														 hdr.nchunkgroups);
+		Size		colbsize = hdr.ncolumns * sizeof(RdbStripeColumnBounds);
+
+		meta->colbounds = palloc(colbsize);
+		memcpy(meta->colbounds, bounds + sizeof(RdbStripeBoundsHeader), colbsize);
+		meta->chunkbounds = palloc_extended(fixed - sizeof(RdbStripeBoundsHeader) - colbsize,
+											MCXT_ALLOC_HUGE);
+		memcpy(meta->chunkbounds, bounds + sizeof(RdbStripeBoundsHeader) + colbsize,
+			   fixed - sizeof(RdbStripeBoundsHeader) - colbsize);
+		/* palloc'd: MAXALIGNed, so the MAXALIGNed offsets give aligned Datums */
+		meta->boundsdata = palloc_extended(Max(boundslen - fixed, 1), MCXT_ALLOC_HUGE);
+		memcpy(meta->boundsdata, bounds + fixed, boundslen - fixed);
+	}
 	meta->types = palloc(hdr.ncolumns * sizeof(RdbTypeInfo));
 	/* rows are formed with the layout they were written with */
 	meta->formdesc = CreateTemplateTupleDesc(hdr.ncolumns);
@@ -527,6 +651,8 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 	MemoryContextSwitchTo(old);
 	pfree(dir);
 	pfree(cols);
+	if (bounds)
+		pfree(bounds);
 
 	entry = hash_search(stripe_cache, &key, HASH_ENTER, &found);
 	Assert(!found);
@@ -873,27 +999,52 @@ rdb_stripe_fetch_row_cols(RdbStripeReader *sr, uint32 row, Datum *values,
 
 /*
  * rdb_stripe_chunk_minmax
- *		Bounds of column c in chunk group g (see stripe.h).  Format version 1
- *		keeps no bounds.
+ *		Bounds of column c in chunk group g (see stripe.h), from the bounds
+ *		section validated when the stripe was opened; no page is read.
+ *		Format version 1 keeps no bounds.
  */
 bool
 rdb_stripe_chunk_minmax(RdbStripeReader *sr, uint32 g, int c, Datum *min,
 						Datum *max, Oid *collation, uint32 *nnulls,
 						uint32 *nrows)
 {
-	const RdbStripeHeader *hdr = &sr->meta->hdr;
+	StripeMeta *meta = sr->meta;
+	const RdbStripeHeader *hdr = &meta->hdr;
+	const RdbChunkBounds *b;
+	const RdbTypeInfo *type;
+	char	   *p;
 
 	if (g >= hdr->nchunkgroups)
 		elog(ERROR, "rustydb stripe: chunk group %u out of range (%u groups)",
 			 g, hdr->nchunkgroups);
 	*nrows = Min(hdr->chunk_group_rows, hdr->nrows - g * hdr->chunk_group_rows);
+	*collation = InvalidOid;
 	if (c < 0 || c >= (int) hdr->ncolumns)
 	{
 		*nnulls = *nrows;
 		return false;
 	}
-	*nnulls = sr->meta->dir[(Size) g * hdr->ncolumns + c].nnulls;
-	return false;
+	*nnulls = meta->dir[(Size) g * hdr->ncolumns + c].nnulls;
+	if (meta->chunkbounds == NULL)
+		return false;
+	*collation = meta->colbounds[c].collation;
+	b = &meta->chunkbounds[(Size) g * hdr->ncolumns + c];
+	if (b->min_len == 0)
+		return false;
+	type = &meta->types[c];
+	p = meta->boundsdata + b->offset;
+	*min = fetch_att(p, type->typbyval, type->typlen);
+	*max = fetch_att(p + MAXALIGN(b->min_len), type->typbyval, type->typlen);
+	return true;
+}
+
+/* the type column c had when the stripe was written */
+Oid
+rdb_stripe_column_type(RdbStripeReader *sr, int c)
+{
+	if (c < 0 || c >= (int) sr->meta->hdr.ncolumns)
+		return InvalidOid;
+	return TupleDescAttr(sr->meta->formdesc, c)->atttypid;
 }
 
 /* drop chunks of cache-owned readers, least recently used first */
