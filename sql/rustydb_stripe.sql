@@ -283,6 +283,70 @@ SELECT count(*), sum(id) FROM st_v1;
 SELECT count(*) FROM rustydb.stripes('st_v1') s, rustydb.stripe_rows('st_v1', s.first_block);
 RESET rustydb.chunk_group_rows;
 
+-- the chunk group cache of single-row reads (index lookups of flushed rows):
+-- never serves a truncated, rewritten or re-created table's old chunks, and
+-- gives the same rows with any rustydb.stripe_cache_size, 0 included
+SET rustydb.chunk_group_rows = 1000;
+CREATE TABLE st_cache (id int PRIMARY KEY, v text, n bigint) USING rustydb;
+INSERT INTO st_cache SELECT g, md5(g::text) || 'one', g FROM generate_series(1, 3000) g;
+SELECT st_flush('st_cache', 3000) AS flushed;
+CREATE FUNCTION st_lookups(tag text) RETURNS TABLE (found bigint, right_values bigint)
+LANGUAGE sql AS $$
+  SELECT count(*), count(*) FILTER (WHERE t.v = md5(t.id::text) || tag AND t.n = t.id)
+  FROM generate_series(1, 3000, 7) g JOIN st_cache t ON t.id = g
+$$;
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SELECT * FROM st_lookups('one');
+-- TRUNCATE gives a new relfilenode; the same blocks hold other rows now
+TRUNCATE st_cache;
+INSERT INTO st_cache SELECT g, md5(g::text) || 'two', g FROM generate_series(1, 3000) g;
+SELECT st_flush('st_cache', 3000) AS flushed;
+SELECT * FROM st_lookups('two');
+-- a rewrite (VACUUM FULL copies the rows into a new relfilenode, as L0 rows)
+VACUUM FULL st_cache;
+SELECT * FROM st_lookups('two');
+UPDATE st_cache SET v = md5(id::text) || 'three';
+VACUUM st_cache;
+SELECT st_flush('st_cache', 3000) > 0 AS flushed;
+SELECT * FROM st_lookups('three');
+-- no caching at all, and a cache smaller than one chunk group
+SET rustydb.stripe_cache_size = 0;
+SELECT * FROM st_lookups('three');
+SET rustydb.stripe_cache_size = 1;
+SELECT * FROM st_lookups('three');
+SHOW rustydb.stripe_cache_size;
+SET rustydb.stripe_cache_size = -1;
+SET rustydb.stripe_cache_size = '64MB';
+SHOW rustydb.stripe_cache_size;
+RESET rustydb.stripe_cache_size;
+SHOW rustydb.stripe_cache_size;
+-- TRUNCATE of a table created in the same transaction keeps its
+-- relfilenode: a new stripe starts at the same block as the old one
+BEGIN;
+CREATE TABLE st_same (id int, v text) USING rustydb;
+INSERT INTO st_same SELECT g, 'old ' || g FROM generate_series(1, 50) g;
+CREATE TEMP TABLE st_first AS
+  SELECT first_block, rows_equal FROM rustydb.stripe_roundtrip('st_same', 'lz4', 10);
+SELECT row_text FROM rustydb.stripe_rows('st_same', (SELECT first_block FROM st_first))
+WHERE row_index IN (0, 49);
+TRUNCATE st_same;
+INSERT INTO st_same SELECT g, 'new ' || g FROM generate_series(1, 50) g;
+SELECT r.first_block = f.first_block AS same_block, r.rows_equal
+FROM rustydb.stripe_roundtrip('st_same', 'lz4', 10) r, st_first f;
+SELECT row_text FROM rustydb.stripe_rows('st_same', (SELECT first_block FROM st_first))
+WHERE row_index IN (0, 49);
+ROLLBACK;
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+DROP FUNCTION st_lookups(text);
+DROP TABLE st_cache;
+RESET rustydb.chunk_group_rows;
+
 -- bad arguments
 CREATE TABLE st_args (id int) USING rustydb;
 INSERT INTO st_args VALUES (1);

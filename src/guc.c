@@ -164,6 +164,15 @@ rdb_guc_init(void)
 							&rdb_flush_stripe_rows, 150000, 1000, 10000000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 
+	DefineCustomIntVariable("rustydb.stripe_cache_size",
+							"Memory for decompressed chunk groups of flushed rows, per backend.",
+							"Index lookups and other single-row reads of flushed rows keep the chunk "
+							"groups they decompressed, least recently used out first, within this "
+							"size.  0 keeps none (every such read decompresses again).",
+							&rdb_stripe_cache_size, RDB_STRIPE_CACHE_SIZE_DEFAULT, 0,
+							MAX_KILOBYTES,
+							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
+
 	/*
 	 * Developer option: lets the tests write format version 1 stripes (no
 	 * bounds) and check that they are still read.

@@ -244,5 +244,6 @@ extern bool rdb_stripe_chunk_minmax(RdbStripeReader *sr, uint32 g, int c,
 									uint32 *nnulls, uint32 *nrows);
 extern Oid	rdb_stripe_column_type(RdbStripeReader *sr, int c);
 extern void rdb_stripe_cache_reset(void);
+extern void rdb_stripe_cache_forget(Oid relid);
 
 #endif							/* RUSTYDB_STRIPE_H */

@@ -32,6 +32,13 @@
 /* guc.c: format version flush writes (2; 1 only to test reading old stripes) */
 extern int	rdb_stripe_format_version;
 
+/*
+ * guc.c: rustydb.stripe_cache_size, kB of decompressed chunk groups that
+ * rdb_stripe_form_tuple keeps per backend (stripe_read.c)
+ */
+extern int	rdb_stripe_cache_size;
+#define RDB_STRIPE_CACHE_SIZE_DEFAULT	(256 * 1024)
+
 /* stripe_read.c */
 extern uint64 rdb_stripe_dir_checksum(const RdbStripeHeader *hdr,
 									  const RdbStripeColumn *cols,
