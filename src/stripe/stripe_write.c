@@ -205,10 +205,11 @@ stripe_put(StripePageWriter *w, const char *data, Size len)
  * The comparison is called through sort support (set up from the
  * opclass's "<" operator, which sorts exactly as its comparison function):
  * for integers, timestamps, text, numeric and uuid that is a direct call
- * of a fast comparator instead of an fmgr call per value, which made the
- * bounds cost about 40% of flush's time; other types get the comparison
- * function through the fmgr shim.  Sort support state lives in the current
- * context (the stripe's).
+ * of a fast comparator instead of an fmgr call per value; other types get
+ * the comparison function through the fmgr shim.  Bounds are a sizeable
+ * part of flush's time all the same (src/lsm/README.md: mostly jsonb,
+ * whose comparison walks both documents).  Sort support state lives in
+ * the current context (the stripe's).
  */
 static void
 stripe_column_order(Form_pg_attribute att, StripeColumnOrder *order)
