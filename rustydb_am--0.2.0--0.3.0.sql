@@ -61,11 +61,21 @@ COMMENT ON FUNCTION rustydb.flush(regclass) IS
 -- columnar stripes (src/stripe)
 CREATE FUNCTION rustydb.stripes(rel regclass)
 RETURNS TABLE (first_block bigint, nblocks int, nrows bigint, chunk_groups int,
-               raw_bytes bigint, stored_bytes bigint)
+               raw_bytes bigint, stored_bytes bigint, level int,
+               first_row bigint, last_row bigint, deleted_rows bigint)
 AS 'MODULE_PATHNAME', 'rustydb_stripes'
 LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION rustydb.stripes(regclass) IS
-  'the columnar stripes of a rustydb table: first block, pages, rows, chunk groups, bytes of the values before encoding and bytes of the pages (needs SELECT on the table)';
+  'the columnar stripes of a rustydb table: first block, pages, rows, chunk groups, bytes of the values before encoding and of the pages, LSM level, the row numbers its rows have, and its rows no live row refers to any more (needs SELECT on the table; reads the whole table)';
+
+CREATE FUNCTION rustydb.column_stats(rel regclass)
+RETURNS TABLE (attnum int, column_name name, chunks bigint, null_values bigint,
+               encodings text, value_bytes bigint, encoded_bytes bigint,
+               stored_bytes bigint, compression_ratio float8)
+AS 'MODULE_PATHNAME', 'rustydb_column_stats'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION rustydb.column_stats(regclass) IS
+  'per column of a rustydb table, over all its stripes: chunks stored, NULLs, the encodings chosen (encoding: chunks), bytes of the values before encoding, after encoding, as stored, and values / stored (needs SELECT on the table)';
 
 CREATE FUNCTION rustydb.chunk_bounds(rel regclass)
 RETURNS TABLE (first_block bigint, chunk_group int, column_name name,
@@ -73,7 +83,7 @@ RETURNS TABLE (first_block bigint, chunk_group int, column_name name,
 AS 'MODULE_PATHNAME', 'rustydb_chunk_bounds'
 LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION rustydb.chunk_bounds(regclass) IS
-  'the smallest and largest value that each stripe keeps for each column of each chunk group (NULL where none is kept: stripes of format 1, types without a default btree opclass, values over 256 bytes, all NULL); needs SELECT on the table and is refused under row-level security';
+  'the smallest and largest value that each stripe keeps for each column of each chunk group (NULL where none is kept: stripes of format 1, types without a default btree opclass or without sort support such as jsonb, values over 256 bytes, all NULL); needs SELECT on the table and is refused under row-level security';
 
 CREATE FUNCTION rustydb.stripe_roundtrip(rel regclass,
                                          compression text DEFAULT 'zstd',
@@ -168,3 +178,34 @@ CREATE VIEW rustydb.tables AS
 COMMENT ON VIEW rustydb.tables IS
   'one row per rustydb table the user may SELECT: options set on the table, L0 pages and rows, flushed rows, stripes and their compression, stripe rows deleted, table size, and its flushes since the server started (reads every table: a sequential scan each)';
 GRANT SELECT ON rustydb.tables TO PUBLIC;
+
+-- one row per stripe of every rustydb table the user may SELECT
+CREATE VIEW rustydb.stripes AS
+  SELECT c.oid::regclass AS relation, s.first_block AS stripe, s.level,
+         s.first_row, s.last_row, s.nrows AS rows, s.deleted_rows,
+         s.stored_bytes AS bytes, s.raw_bytes, s.chunk_groups, s.nblocks AS pages
+    FROM pg_class c
+    JOIN pg_am a ON a.oid = c.relam AND a.amname = 'rustydb'
+    CROSS JOIN LATERAL rustydb.stripes(c.oid) s
+   WHERE c.relkind = 'r'
+     AND (c.relpersistence <> 't' OR c.relnamespace = pg_my_temp_schema())
+     AND has_table_privilege(c.oid, 'SELECT');
+COMMENT ON VIEW rustydb.stripes IS
+  'one row per columnar stripe of every rustydb table the user may SELECT: stripe (its first block), LSM level, row number range, rows, rows deleted, bytes as stored and of the values before encoding, chunk groups, pages (reads every table)';
+GRANT SELECT ON rustydb.stripes TO PUBLIC;
+
+-- one row per column of every rustydb table with stripes the user may SELECT
+CREATE VIEW rustydb.columns AS
+  SELECT c.oid::regclass AS relation, s.column_name, s.attnum, s.chunks,
+         s.null_values, s.encodings, s.value_bytes, s.encoded_bytes,
+         s.stored_bytes, s.compression_ratio
+    FROM pg_class c
+    JOIN pg_am a ON a.oid = c.relam AND a.amname = 'rustydb'
+    CROSS JOIN LATERAL rustydb.column_stats(c.oid) s
+   WHERE c.relkind = 'r'
+     AND (c.relpersistence <> 't' OR c.relnamespace = pg_my_temp_schema())
+     AND has_table_privilege(c.oid, 'SELECT')
+     AND s.chunks + s.null_values > 0;
+COMMENT ON VIEW rustydb.columns IS
+  'per column of every rustydb table with stripes the user may SELECT: the encodings flush chose (encoding: chunks), NULLs, bytes of the values before encoding, after encoding and as stored (compressed), and the compression ratio (values / stored)';
+GRANT SELECT ON rustydb.columns TO PUBLIC;

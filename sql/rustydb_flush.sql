@@ -162,6 +162,25 @@ INSERT INTO fl_layout VALUES (0, 'not flushed');
 SELECT relation, options, l0_rows, flushed_rows, stripes, stripe_rows,
        stored_bytes = stripe_pages * 8192 AS bytes_match, raw_bytes > 0 AS has_raw
   FROM rustydb.tables WHERE relation = 'fl_layout'::regclass;
+-- rustydb.stripes: level 1 (written by flush), the row numbers of the rows
+-- (TIDs: block * 291 + offset - 1) and the rows that are no longer live
+SELECT relation, level, rows, deleted_rows, chunk_groups, bytes = pages * 8192 AS bytes_are_pages,
+       raw_bytes > 0 AS has_raw
+  FROM rustydb.stripes WHERE relation = 'fl_layout'::regclass ORDER BY stripe;
+SELECT (SELECT min(first_row) FROM rustydb.stripes WHERE relation = 'fl_layout'::regclass) =
+       (SELECT min((ctid::text::point)[0]::bigint * 291 + (ctid::text::point)[1]::bigint - 1)
+          FROM fl_layout WHERE id > 0) AS first_row_matches,
+       (SELECT max(last_row) FROM rustydb.stripes WHERE relation = 'fl_layout'::regclass) =
+       (SELECT max((ctid::text::point)[0]::bigint * 291 + (ctid::text::point)[1]::bigint - 1)
+          FROM fl_layout WHERE id > 0) AS last_row_matches;
+-- rustydb.columns: what flush chose per column and what it cost; the bytes
+-- of the values are those of the rows (4 per int, the text as stored)
+SELECT column_name, attnum, chunks, null_values, encodings,
+       value_bytes = (SELECT CASE column_name WHEN 'id' THEN 4 * count(*)
+                                              ELSE sum(pg_column_size(v)) END
+                        FROM fl_layout WHERE id > 0) AS value_bytes_match,
+       stored_bytes < value_bytes AS compressed, compression_ratio > 1 AS ratio_above_1
+  FROM rustydb.columns WHERE relation = 'fl_layout'::regclass ORDER BY attnum;
 -- the flush history: one flush, its rows
 SELECT flushes, rows_flushed_since_start, last_flush <= now() AS last_flush_past,
        deleted_rows
@@ -176,6 +195,8 @@ SELECT flushed_rows, deleted_rows FROM rustydb.tables WHERE relation = 'fl_layou
 SELECT fl_wait_quiet();
 VACUUM fl_layout;
 SELECT flushed_rows, deleted_rows FROM rustydb.tables WHERE relation = 'fl_layout'::regclass;
+SELECT sum(deleted_rows) AS deleted_in_stripes FROM rustydb.stripes
+ WHERE relation = 'fl_layout'::regclass;
 -- no flush running now
 SELECT count(*) FROM rustydb.flush_progress;
 TRUNCATE fl_layout;

@@ -144,8 +144,10 @@ typedef struct RdbChunkRef
  * bytes: fixed-length types as typlen bytes (by-value ones as heap stores
  * them), varlena types detoasted and decompressed with a 4-byte header.  A
  * chunk keeps bounds only if both values take at most
- * RDB_STRIPE_BOUND_MAX_LEN bytes; none for types without a default btree
- * opclass, for dropped columns and for all-NULL chunks (min_len = 0).  The
+ * RDB_STRIPE_BOUND_MAX_LEN bytes (a larger compressed or out-of-line value
+ * in the chunk is not fetched: no bounds); none for types without a default
+ * btree opclass or whose opclass has no sort support (jsonb, arrays...), for
+ * dropped columns and for all-NULL chunks (min_len = 0).  The
  * min value is at data offset `offset` (MAXALIGNed, so that the reader's
  * MAXALIGNed copy of the data gives aligned Datums), the max value at
  * offset + MAXALIGN(min_len).
@@ -156,6 +158,8 @@ typedef struct RdbStripeBoundsHeader
 {
 	uint32		data_len;		/* bytes of bounds data */
 	uint32		max_len;		/* the bound size limit when written */
+	uint32		level;			/* LSM level: 1 for stripes flush writes */
+	uint32		reserved;		/* 0 */
 } RdbStripeBoundsHeader;
 
 typedef struct RdbStripeColumnBounds
@@ -170,6 +174,9 @@ typedef struct RdbChunkBounds
 	uint32		offset;			/* of the min value in the bounds data */
 	uint16		min_len;		/* 0: no bounds for this chunk */
 	uint16		max_len;
+	uint32		value_bytes;	/* the chunk's values before encoding
+								 * (rdb_datum_raw_size summed), bounds or
+								 * not */
 } RdbChunkBounds;
 
 /* how to write a stripe */
@@ -178,6 +185,7 @@ typedef struct RdbStripeOptions
 	RdbCodec	codec;
 	int			level;			/* codec level (zstd) */
 	int			chunk_group_rows;
+	int			stripe_level;	/* LSM level to record (flush: 1) */
 } RdbStripeOptions;
 
 /* what a written stripe is */
@@ -248,6 +256,19 @@ extern bool rdb_stripe_chunk_minmax(RdbStripeReader *sr, uint32 g, int c,
 									Datum *min, Datum *max, Oid *collation,
 									uint32 *nnulls, uint32 *nrows);
 extern Oid	rdb_stripe_column_type(RdbStripeReader *sr, int c);
+
+/*
+ * rdb_stripe_level: the stripe's LSM level (format version 1 stripes, all
+ * written by flush: 1).  rdb_stripe_chunk_value_bytes: bytes of the values
+ * of column c in chunk group g before encoding, -1 where the stripe does not
+ * say (version 1), 0 for all-NULL chunks and columns it does not have.
+ * rdb_stripe_chunk_ref: the directory entry of that chunk (NULL for columns
+ * the stripe does not have).
+ */
+extern uint32 rdb_stripe_level(RdbStripeReader *sr);
+extern int64 rdb_stripe_chunk_value_bytes(RdbStripeReader *sr, uint32 g, int c);
+extern const RdbChunkRef *rdb_stripe_chunk_ref(RdbStripeReader *sr, uint32 g, int c);
+extern uint32 rdb_stripe_ncolumns(RdbStripeReader *sr);
 extern void rdb_stripe_cache_reset(void);
 extern void rdb_stripe_cache_forget(Oid relid);
 

@@ -7,8 +7,13 @@
  *
  * rustydb.stripes(regclass) walks the relation's blocks and lists every
  * stripe whose first page it finds (a stripe page whose generation is its
- * own block number), reading only the header; it skips the rest of each
- * stripe's pages.  It needs SELECT on the table.
+ * own block number), with its header, its level, and what the L0 stubs
+ * pointing into it say (row number range, rows no live row refers to).
+ * rustydb.column_stats(regclass) sums each column's chunks over all
+ * stripes from their directories: encodings, bytes before and after
+ * encoding and as stored.  Both need SELECT on the table (the views
+ * rustydb.stripes and rustydb.columns over them apply the same rule to
+ * every table, and column privileges for columns).
  *
  * rustydb.chunk_bounds(regclass) opens every stripe the same way and
  * returns the bounds (rdb_stripe_chunk_minmax) of every column of every
@@ -42,6 +47,7 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -51,10 +57,12 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
+#include "storage/procarray.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -67,9 +75,15 @@
 #include "../stripe/stripe_int.h"
 
 PG_FUNCTION_INFO_V1(rustydb_stripes);
+PG_FUNCTION_INFO_V1(rustydb_column_stats);
 PG_FUNCTION_INFO_V1(rustydb_chunk_bounds);
 PG_FUNCTION_INFO_V1(rustydb_stripe_roundtrip);
 PG_FUNCTION_INFO_V1(rustydb_stripe_rows);
+
+static BlockNumber stripe_views_next_stripe(Relation rel,
+											BufferAccessStrategy strategy,
+											BlockNumber nblocks,
+											BlockNumber *blkno);
 
 /* open a rustydb table, or raise 42809 */
 static Relation
@@ -95,10 +109,29 @@ stripe_views_require_superuser(const char *fname)
 				 errdetail("Only superusers may call this diagnostic function.")));
 }
 
+/* what the L0 stubs say of one stripe (rustydb.stripes) */
+typedef struct StripeStubStats
+{
+	uint32		first_block;	/* hash key */
+	int64		stubs;			/* stubs pointing into the stripe */
+	int64		live;			/* of which live: delete not committed */
+	uint64		first_row;		/* smallest / largest row number */
+	uint64		last_row;
+} StripeStubStats;
+
 /*
  * rustydb.stripes(rel regclass) RETURNS TABLE(first_block bigint,
  *		nblocks int, nrows bigint, chunk_groups int, raw_bytes bigint,
- *		stored_bytes bigint)
+ *		stored_bytes bigint, level int, first_row bigint, last_row bigint,
+ *		deleted_rows bigint)
+ *
+ * One pass over the relation: L0 pages give, per stripe, the row numbers of
+ * the stubs that point into it and how many of those rows are live (their
+ * delete or update has not committed); a stripe's first page gives its
+ * header, and its bounds section its level.  deleted_rows = the stripe's
+ * rows no live row refers to any more (deleted, updated, vacuumed away, or
+ * written by a flush that could not stub them).  first_row / last_row are
+ * NULL when no stub points into the stripe.
  */
 Datum
 rustydb_stripes(PG_FUNCTION_ARGS)
@@ -109,6 +142,11 @@ rustydb_stripes(PG_FUNCTION_ARGS)
 	BufferAccessStrategy strategy;
 	BlockNumber nblocks;
 	BlockNumber blkno;
+	HASHCTL		ctl;
+	HTAB	   *stats;
+	List	   *stripes = NIL;
+	ListCell   *lc;
+	TransactionId oldest_xmin;
 
 	rdb_check_preloaded();
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
@@ -121,38 +159,244 @@ rustydb_stripes(PG_FUNCTION_ARGS)
 	rel = stripe_views_open(relid, AccessShareLock);
 	nblocks = RelationGetNumberOfBlocks(rel);
 	strategy = GetAccessStrategy(BAS_BULKREAD);
+	oldest_xmin = GetOldestNonRemovableTransactionId(rel);
+	ctl.keysize = sizeof(uint32);
+	ctl.entrysize = sizeof(StripeStubStats);
+	ctl.hcxt = CurrentMemoryContext;
+	stats = hash_create("rustydb.stripes", 64, &ctl,
+						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
 	for (blkno = RDB_FIRST_DATA_BLKNO; blkno < nblocks;)
 	{
 		Buffer		buf;
 		Page		page;
-		bool		first;
-		RdbStripeHeader hdr;
-		Datum		values[6];
-		bool		nulls[6] = {0};
+		bool		first = false;
 
 		CHECK_FOR_INTERRUPTS();
 		buf = rdb_read_buffer(rel, blkno, strategy);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		first = rdb_stripe_page_is_stripe(page) &&
-			RdbPageGetOpaque(page)->generation == blkno;
-		UnlockReleaseBuffer(buf);
-		if (!first)
+		if (rdb_l0_page_is_l0(page))
 		{
-			blkno++;
-			continue;
-		}
+			OffsetNumber off;
+			OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+			uint64		gen = rdb_l0_page_generation(page, blkno);
 
-		rdb_stripe_read_header(rel, blkno, &hdr);
-		values[0] = Int64GetDatum((int64) blkno);
-		values[1] = Int32GetDatum((int32) hdr.nblocks);
-		values[2] = Int64GetDatum((int64) hdr.nrows);
-		values[3] = Int32GetDatum((int32) hdr.nchunkgroups);
-		values[4] = Int64GetDatum((int64) hdr.raw_bytes);
-		values[5] = Int64GetDatum((int64) hdr.nblocks * BLCKSZ);
+			for (off = FirstOffsetNumber; off <= maxoff; off++)
+			{
+				ItemId		lp = PageGetItemId(page, off);
+				HeapTupleData tup;
+				RdbStubData sd;
+				StripeStubStats *st;
+				bool		found;
+				uint64		rownum;
+
+				if (!ItemIdIsNormal(lp))
+					continue;
+				tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+				if (!rdb_tuple_is_stub(tup.t_data))
+					continue;
+				sd = rdb_stub_data(tup.t_data);
+				st = hash_search(stats, &sd.stripe, HASH_ENTER, &found);
+				rownum = gen * MaxHeapTuplesPerPage + (off - 1);
+				if (!found)
+				{
+					st->stubs = 0;
+					st->live = 0;
+					st->first_row = rownum;
+					st->last_row = rownum;
+				}
+				st->stubs++;
+				st->first_row = Min(st->first_row, rownum);
+				st->last_row = Max(st->last_row, rownum);
+				tup.t_len = ItemIdGetLength(lp);
+				tup.t_tableOid = RelationGetRelid(rel);
+				ItemPointerSet(&tup.t_self, blkno, off);
+				switch (HeapTupleSatisfiesVacuum(&tup, oldest_xmin, buf))
+				{
+					case HEAPTUPLE_LIVE:
+					case HEAPTUPLE_INSERT_IN_PROGRESS:
+					case HEAPTUPLE_DELETE_IN_PROGRESS:
+						st->live++;
+						break;
+					case HEAPTUPLE_DEAD:
+					case HEAPTUPLE_RECENTLY_DEAD:
+						break;
+				}
+			}
+		}
+		else if (rdb_stripe_page_is_stripe(page) &&
+				 RdbPageGetOpaque(page)->generation == blkno)
+			first = true;
+		UnlockReleaseBuffer(buf);
+
+		if (first)
+		{
+			RdbStripeHeader hdr;
+
+			rdb_stripe_read_header(rel, blkno, &hdr);
+			stripes = lappend_int(stripes, (int) blkno);
+			blkno += hdr.nblocks;
+		}
+		else
+			blkno++;
+	}
+
+	foreach(lc, stripes)
+	{
+		uint32		first_block = (uint32) lfirst_int(lc);
+		RdbStripeReader *sr = rdb_stripe_open(rel, first_block);
+		const RdbStripeHeader *hdr = rdb_stripe_header(sr);
+		StripeStubStats *st = hash_search(stats, &first_block, HASH_FIND, NULL);
+		Datum		values[10];
+		bool		nulls[10] = {0};
+
+		values[0] = Int64GetDatum((int64) first_block);
+		values[1] = Int32GetDatum((int32) hdr->nblocks);
+		values[2] = Int64GetDatum((int64) hdr->nrows);
+		values[3] = Int32GetDatum((int32) hdr->nchunkgroups);
+		values[4] = Int64GetDatum((int64) hdr->raw_bytes);
+		values[5] = Int64GetDatum((int64) hdr->nblocks * BLCKSZ);
+		values[6] = Int32GetDatum((int32) rdb_stripe_level(sr));
+		if (st != NULL)
+		{
+			values[7] = Int64GetDatum((int64) st->first_row);
+			values[8] = Int64GetDatum((int64) st->last_row);
+		}
+		else
+			nulls[7] = nulls[8] = true;
+		values[9] = Int64GetDatum((int64) hdr->nrows - (st ? st->live : 0));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		blkno += hdr.nblocks;
+		rdb_stripe_close(sr);
+	}
+
+	hash_destroy(stats);
+	FreeAccessStrategy(strategy);
+	table_close(rel, AccessShareLock);
+	return (Datum) 0;
+}
+
+/* one column's totals over a table's stripes (rustydb.column_stats) */
+typedef struct ColumnTotals
+{
+	int64		chunks;			/* chunks stored (all-NULL ones are not) */
+	int64		nulls;
+	int64		value_bytes;	/* -1 once a version 1 stripe is met */
+	int64		encoded_bytes;
+	int64		stored_bytes;
+	int64		by_encoding[RDB_NUM_ENCODINGS];
+} ColumnTotals;
+
+/*
+ * rustydb.column_stats(rel regclass) RETURNS TABLE(attnum int,
+ *		column_name name, chunks bigint, null_values bigint,
+ *		encodings text, value_bytes bigint, encoded_bytes bigint,
+ *		stored_bytes bigint, compression_ratio float8)
+ *
+ * Per column of the table (as it is now: dropped columns are left out, a
+ * column added after a stripe was written has nothing in it), totals over
+ * every chunk of every stripe, from the stripes' directories and bounds
+ * sections (no chunk is read): the encodings chosen and how many chunks
+ * each, the bytes of the values before encoding (NULL if a stripe of format
+ * version 1, which does not record them, is among them), after encoding, and
+ * as stored (compressed), and value bytes / stored bytes.  Rows of every
+ * visibility are counted, as the stripes hold them.
+ */
+Datum
+rustydb_column_stats(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Relation	rel;
+	TupleDesc	desc;
+	BufferAccessStrategy strategy;
+	BlockNumber nblocks;
+	BlockNumber blkno = RDB_FIRST_DATA_BLKNO;
+	BlockNumber first;
+	ColumnTotals *tot;
+	int			c;
+
+	rdb_check_preloaded();
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s",
+						get_rel_name(relid) ? get_rel_name(relid) : "?")));
+
+	InitMaterializedSRF(fcinfo, 0);
+	rel = stripe_views_open(relid, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	tot = palloc0(sizeof(ColumnTotals) * desc->natts);
+	nblocks = RelationGetNumberOfBlocks(rel);
+	strategy = GetAccessStrategy(BAS_BULKREAD);
+
+	while ((first = stripe_views_next_stripe(rel, strategy, nblocks, &blkno)) != InvalidBlockNumber)
+	{
+		RdbStripeReader *sr = rdb_stripe_open(rel, first);
+		uint32		ngroups = rdb_stripe_nchunkgroups(sr);
+		int			ncols = Min((int) rdb_stripe_ncolumns(sr), desc->natts);
+		uint32		g;
+
+		for (g = 0; g < ngroups; g++)
+		{
+			for (c = 0; c < ncols; c++)
+			{
+				const RdbChunkRef *ref = rdb_stripe_chunk_ref(sr, g, c);
+				int64		vb = rdb_stripe_chunk_value_bytes(sr, g, c);
+
+				tot[c].nulls += ref->nnulls;
+				if (vb < 0 || tot[c].value_bytes < 0)
+					tot[c].value_bytes = -1;
+				else
+					tot[c].value_bytes += vb;
+				if (ref->flags & RDB_CHUNK_ALL_NULL)
+					continue;
+				tot[c].chunks++;
+				tot[c].encoded_bytes += ref->raw_len;
+				tot[c].stored_bytes += ref->stored_len;
+				if (ref->encoding < RDB_NUM_ENCODINGS)
+					tot[c].by_encoding[ref->encoding]++;
+			}
+		}
+		rdb_stripe_close(sr);
+	}
+
+	for (c = 0; c < desc->natts; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, c);
+		Datum		values[9];
+		bool		nulls[9] = {0};
+		StringInfoData enc;
+		int			e;
+
+		if (att->attisdropped)
+			continue;
+		initStringInfo(&enc);
+		for (e = 0; e < RDB_NUM_ENCODINGS; e++)
+		{
+			if (tot[c].by_encoding[e] == 0)
+				continue;
+			appendStringInfo(&enc, "%s%s: %lld", enc.len > 0 ? ", " : "",
+							 rdb_encoding_name((RdbEncoding) e),
+							 (long long) tot[c].by_encoding[e]);
+		}
+		values[0] = Int32GetDatum(att->attnum);
+		values[1] = NameGetDatum(&att->attname);
+		values[2] = Int64GetDatum(tot[c].chunks);
+		values[3] = Int64GetDatum(tot[c].nulls);
+		values[4] = CStringGetTextDatum(enc.data);
+		if (tot[c].value_bytes < 0)
+			nulls[5] = true;
+		else
+			values[5] = Int64GetDatum(tot[c].value_bytes);
+		values[6] = Int64GetDatum(tot[c].encoded_bytes);
+		values[7] = Int64GetDatum(tot[c].stored_bytes);
+		if (tot[c].value_bytes > 0 && tot[c].stored_bytes > 0)
+			values[8] = Float8GetDatum((double) tot[c].value_bytes /
+									   (double) tot[c].stored_bytes);
+		else
+			nulls[8] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 
 	FreeAccessStrategy(strategy);
@@ -438,6 +682,7 @@ rustydb_stripe_roundtrip(PG_FUNCTION_ARGS)
 	opts.codec = rdb_codec_from_name(compression);
 	opts.level = 0;
 	opts.chunk_group_rows = cgrows;
+	opts.stripe_level = 1;
 
 	InitMaterializedSRF(fcinfo, 0);
 	rel = stripe_views_open(relid, RowExclusiveLock);

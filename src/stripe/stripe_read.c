@@ -117,6 +117,7 @@ struct StripeMeta
 	RdbStripeColumnBounds *colbounds;	/* ncolumns */
 	RdbChunkBounds *chunkbounds;	/* nchunkgroups * ncolumns */
 	char	   *boundsdata;		/* MAXALIGNed: bound Datums point here */
+	uint32		level;			/* LSM level (version 1: 1) */
 	TupleDesc	formdesc;		/* relation's descriptor cut to ncolumns */
 	int			pins;			/* caller readers using it */
 	bool		dead;			/* out of the hash: free when unpinned */
@@ -480,6 +481,10 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 			stripe_corrupt(rel, first_block,
 						   "The bounds section claims %u bytes of data in a stream of %llu bytes.",
 						   bh.data_len, (unsigned long long) hdr->stream_len);
+		if (bh.level < 1 || bh.reserved != 0)
+			stripe_corrupt(rel, first_block,
+						   "The bounds section gives level %u (reserved field %u).",
+						   bh.level, bh.reserved);
 		boundslen = fixed + bh.data_len;
 		bounds = palloc_extended(boundslen, MCXT_ALLOC_HUGE);
 		stripe_read_bytes(rel, first_block, data_start, boundslen, bounds);
@@ -700,6 +705,7 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 														 hdr.nchunkgroups);
 		Size		colbsize = hdr.ncolumns * sizeof(RdbStripeColumnBounds);
 
+		meta->level = ((const RdbStripeBoundsHeader *) bounds)->level;
 		meta->colbounds = palloc(colbsize);
 		memcpy(meta->colbounds, bounds + sizeof(RdbStripeBoundsHeader), colbsize);
 		meta->chunkbounds = palloc_extended(fixed - sizeof(RdbStripeBoundsHeader) - colbsize,
@@ -710,6 +716,8 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 		meta->boundsdata = palloc_extended(Max(boundslen - fixed, 1), MCXT_ALLOC_HUGE);
 		memcpy(meta->boundsdata, bounds + fixed, boundslen - fixed);
 	}
+	else
+		meta->level = 1;		/* version 1: only flush wrote stripes */
 	meta->types = palloc(hdr.ncolumns * sizeof(RdbTypeInfo));
 	/* rows are formed with the layout they were written with */
 	meta->formdesc = CreateTemplateTupleDesc(hdr.ncolumns);
@@ -1103,6 +1111,47 @@ rdb_stripe_chunk_minmax(RdbStripeReader *sr, uint32 g, int c, Datum *min,
 	*min = fetch_att(p, type->typbyval, type->typlen);
 	*max = fetch_att(p + MAXALIGN(b->min_len), type->typbyval, type->typlen);
 	return true;
+}
+
+/* the stripe's LSM level */
+uint32
+rdb_stripe_level(RdbStripeReader *sr)
+{
+	return sr->meta->level;
+}
+
+/* columns of the stripe (the relation's natts when it was written) */
+uint32
+rdb_stripe_ncolumns(RdbStripeReader *sr)
+{
+	return sr->meta->hdr.ncolumns;
+}
+
+/* directory entry of column c in chunk group g (NULL: no such column) */
+const RdbChunkRef *
+rdb_stripe_chunk_ref(RdbStripeReader *sr, uint32 g, int c)
+{
+	const RdbStripeHeader *hdr = &sr->meta->hdr;
+
+	if (g >= hdr->nchunkgroups)
+		elog(ERROR, "rustydb stripe: chunk group %u out of range (%u groups)",
+			 g, hdr->nchunkgroups);
+	if (c < 0 || c >= (int) hdr->ncolumns)
+		return NULL;
+	return &sr->meta->dir[(Size) g * hdr->ncolumns + c];
+}
+
+/* bytes of the values of column c in chunk group g before encoding */
+int64
+rdb_stripe_chunk_value_bytes(RdbStripeReader *sr, uint32 g, int c)
+{
+	const RdbChunkRef *ref = rdb_stripe_chunk_ref(sr, g, c);
+
+	if (ref == NULL || (ref->flags & RDB_CHUNK_ALL_NULL))
+		return 0;
+	if (sr->meta->chunkbounds == NULL)
+		return -1;
+	return sr->meta->chunkbounds[(Size) g * sr->meta->hdr.ncolumns + c].value_bytes;
 }
 
 /* the type column c had when the stripe was written */
