@@ -7,7 +7,7 @@
  *
  * Planning: set_rel_pathlist_hook offers a CustomPath beside the seq scan of
  * a rustydb base relation (or inheritance/partition child) when the query
- * is a plain SELECT, the relation has no row mark (FOR UPDATE/SHARE, or the
+ * is a SELECT or INSERT ... SELECT, the relation has no row mark (FOR UPDATE/SHARE, or the
  * ROW_MARK_REFERENCE/COPY marks UPDATE and DELETE give their other tables:
  * EvalPlanQual keeps the ordinary scan), no TABLESAMPLE, no whole-row or
  * system column other than ctid/tableoid is referenced, and the metapage
@@ -642,8 +642,13 @@ colscan_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	if (rel->reloptkind != RELOPT_BASEREL &&
 		rel->reloptkind != RELOPT_OTHER_MEMBER_REL)
 		return;
-	/* SELECT only, and nothing EvalPlanQual would have to recheck */
-	if (root->parse->commandType != CMD_SELECT ||
+	/*
+	 * SELECT (and INSERT ... SELECT, which has no EvalPlanQual), and nothing
+	 * EvalPlanQual would have to recheck: UPDATE, DELETE and MERGE give their
+	 * other tables row marks anyway, but are left out as a whole.
+	 */
+	if ((root->parse->commandType != CMD_SELECT &&
+		 root->parse->commandType != CMD_INSERT) ||
 		get_plan_rowmark(root->rowMarks, rti) != NULL)
 		return;
 
@@ -693,28 +698,13 @@ colscan_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	}
 }
 
-/* a bitmapset of pull_varattnos offsets as a list of user column numbers */
-static List *
-colscan_attno_list(Bitmapset *attrs)
-{
-	List	   *result = NIL;
-	int			x = -1;
-
-	while ((x = bms_next_member(attrs, x)) >= 0)
-	{
-		AttrNumber	attno = x + FirstLowInvalidHeapAttributeNumber;
-
-		if (attno > 0)
-			result = lappend_int(result, attno);
-	}
-	return result;
-}
-
 /*
  * colscan_plan_path
- *		PlanCustomPath: a CustomScan whose custom_private is
- *		(projected columns, qual columns) and whose custom_exprs are the
- *		quals usable for skipping (also kept in plan.qual, which decides).
+ *		PlanCustomPath: a CustomScan whose custom_exprs are the quals usable
+ *		for skipping (also kept in plan.qual, which decides).  The columns
+ *		to read are taken at execution from the final targetlist and quals:
+ *		the planner may call this with no targetlist (CP_IGNORE_TLIST) and
+ *		put the real one in afterwards, as the path can project.
  */
 static Plan *
 colscan_plan_path(PlannerInfo *root, RelOptInfo *rel,
@@ -723,8 +713,6 @@ colscan_plan_path(PlannerInfo *root, RelOptInfo *rel,
 {
 	CustomScan *cscan = makeNode(CustomScan);
 	List	   *quals = extract_actual_clauses(clauses, false);
-	Bitmapset  *proj = NULL;
-	Bitmapset  *filt = NULL;
 	List	   *skip = NIL;
 	ListCell   *lc;
 
@@ -734,15 +722,12 @@ colscan_plan_path(PlannerInfo *root, RelOptInfo *rel,
 	cscan->flags = best_path->flags;
 	cscan->methods = &colscan_scan_methods;
 
-	pull_varattnos((Node *) tlist, rel->relid, &proj);
-	pull_varattnos((Node *) quals, rel->relid, &filt);
 	foreach(lc, quals)
 	{
 		if (skip_analyze((Node *) lfirst(lc), rel->relid, NULL))
 			skip = lappend(skip, copyObject(lfirst(lc)));
 	}
-	cscan->custom_private = list_make2(colscan_attno_list(proj),
-									   colscan_attno_list(filt));
+	cscan->custom_private = NIL;
 	cscan->custom_exprs = skip;
 	cscan->custom_scan_tlist = NIL;
 	return &cscan->scan.plan;
@@ -769,11 +754,12 @@ colscan_begin(CustomScanState *node, EState *estate, int eflags)
 {
 	ColScanState *state = (ColScanState *) node;
 	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
-	List	   *proj = linitial(cscan->custom_private);
-	List	   *filt = lsecond(cscan->custom_private);
+	Bitmapset  *proj = NULL;
+	Bitmapset  *filt = NULL;
 	MemoryContext oldcxt;
 	ListCell   *lc;
 	int			i;
+	int			x;
 	HASHCTL		ctl;
 
 	state->rel = node->ss.ss_currentRelation;
@@ -794,18 +780,31 @@ colscan_begin(CustomScanState *node, EState *estate, int eflags)
 	 * With quals, the columns they use are decoded first and the rest of the
 	 * projected ones only for rows that pass; without, all at once.
 	 */
-	if (filt != NIL)
+	pull_varattnos((Node *) cscan->scan.plan.targetlist, cscan->scan.scanrelid,
+				   &proj);
+	pull_varattnos((Node *) cscan->scan.plan.qual, cscan->scan.scanrelid,
+				   &filt);
+	x = -1;
+	while ((x = bms_next_member(filt, x)) >= 0)
 	{
-		foreach(lc, filt)
-			state->need_first[lfirst_int(lc) - 1] = true;
-		foreach(lc, proj)
-			if (!state->need_first[lfirst_int(lc) - 1])
-				state->need_late[lfirst_int(lc) - 1] = true;
+		AttrNumber	attno = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (attno > 0)
+			state->need_first[attno - 1] = true;
 	}
-	else
+	x = -1;
+	while ((x = bms_next_member(proj, x)) >= 0)
 	{
-		foreach(lc, proj)
-			state->need_first[lfirst_int(lc) - 1] = true;
+		AttrNumber	attno = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (attno == 0)
+			elog(ERROR, "rustydb colscan: whole-row reference in the targetlist");
+		if (attno < 0)
+			continue;
+		if (filt == NULL)
+			state->need_first[attno - 1] = true;
+		else if (!state->need_first[attno - 1])
+			state->need_late[attno - 1] = true;
 	}
 	for (i = 0; i < state->natts; i++)
 	{
