@@ -67,6 +67,14 @@ LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION rustydb.stripes(regclass) IS
   'the columnar stripes of a rustydb table: first block, pages, rows, chunk groups, bytes of the values before encoding and bytes of the pages (needs SELECT on the table)';
 
+CREATE FUNCTION rustydb.chunk_bounds(rel regclass)
+RETURNS TABLE (first_block bigint, chunk_group int, column_name name,
+               nrows int, nnulls int, min text, max text)
+AS 'MODULE_PATHNAME', 'rustydb_chunk_bounds'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION rustydb.chunk_bounds(regclass) IS
+  'the smallest and largest value that each stripe keeps for each column of each chunk group (NULL where none is kept: stripes of format 1, types without a default btree opclass, values over 256 bytes, all NULL); needs SELECT on the table and is refused under row-level security';
+
 CREATE FUNCTION rustydb.stripe_roundtrip(rel regclass,
                                          compression text DEFAULT 'zstd',
                                          chunk_group_rows int DEFAULT 10000,

@@ -72,7 +72,6 @@ SELECT row_text LIKE '%,42)' AS default_filled, count(*)
 FROM rustydb.stripes('st_types') s, rustydb.stripe_rows('st_types', s.first_block)
 GROUP BY 1;
 DROP TABLE st_types;
-DROP FUNCTION st_toast_values(regclass);
 
 -- ADD COLUMN with a default before the stripe is written: rows written
 -- before it have fewer attributes; the stripe stores the default
@@ -149,6 +148,205 @@ FROM rustydb.stripes('st_multi') s, rustydb.stripe_rows('st_multi', s.first_bloc
 GROUP BY s.first_block, s.nrows ORDER BY s.first_block;
 DROP TABLE st_multi;
 
+-- chunk bounds (format version 2): what rustydb.chunk_bounds() reports for
+-- every chunk of a flushed table is checked against the true smallest and
+-- largest value of the rows in that chunk group, computed here from the
+-- table (stripe_rows tells which row is where; id is the first column)
+CREATE FUNCTION st_wait_quiet() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	FOR i IN 1..600 LOOP
+		EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid()
+			  AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL));
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+END $$;
+-- flush until want rows moved: a row moves only once its xmin is hinted
+-- committed, which waits for the commit record to be flushed
+CREATE FUNCTION st_flush(rel regclass, want bigint) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE moved bigint := 0;
+BEGIN
+	FOR i IN 1..200 LOOP
+		PERFORM st_wait_quiet();
+		moved := moved + rustydb.flush(rel);
+		EXIT WHEN moved >= want;
+		PERFORM pg_sleep(0.1);
+	END LOOP;
+	RETURN moved;
+END $$;
+CREATE FUNCTION st_true_bounds(rel regclass, col name, cgrows int)
+RETURNS TABLE (first_block bigint, chunk_group int, nrows int, nnulls int,
+               min text, max text)
+LANGUAGE plpgsql AS $$
+BEGIN
+  -- a point has no min() (and no default btree opclass): no truth
+  IF (SELECT atttypid FROM pg_attribute WHERE attrelid = rel AND attname = col)
+     = 'point'::regtype THEN
+    RETURN;
+  END IF;
+  RETURN QUERY EXECUTE format(
+    'SELECT r.first_block, (r.row_index / %s)::int, count(*)::int,
+            (count(*) - count(t.%I))::int, min(t.%I)::text, max(t.%I)::text
+     FROM (SELECT s.first_block, x.row_index,
+                  split_part(trim(x.row_text, ''()''), '','', 1)::int AS id
+           FROM rustydb.stripes(%L) s, rustydb.stripe_rows(%L, s.first_block) x) r
+     JOIN %s t USING (id)
+     GROUP BY 1, 2', cgrows, col, col, col, rel, rel, rel);
+END $$;
+-- per column: chunks, chunks with bounds, chunks whose bounds, row and NULL
+-- counts equal the truth (p, a point, has no btree opclass and no truth)
+CREATE FUNCTION st_check_bounds(rel regclass, cgrows int)
+RETURNS TABLE (column_name name, chunks bigint, with_bounds bigint,
+               equal_truth bigint)
+LANGUAGE sql AS $$
+  SELECT b.column_name, count(*), count(b.min),
+         count(*) FILTER (WHERE b.nrows = tr.nrows AND b.nnulls = tr.nnulls AND
+                                (b.min IS NULL OR
+                                 (b.min = tr.min AND b.max = tr.max)))
+  FROM rustydb.chunk_bounds(rel) b
+  LEFT JOIN LATERAL st_true_bounds(rel, b.column_name, cgrows) tr
+         ON tr.first_block = b.first_block AND tr.chunk_group = b.chunk_group
+  GROUP BY 1 ORDER BY 1
+$$;
+CREATE DOMAIN st_posint AS int CHECK (VALUE > 0);
+SET rustydb.chunk_group_rows = 1000;
+CREATE TABLE st_bounds (
+    id int,
+    b bigint,
+    ts timestamptz,
+    t text COLLATE "und-x-icu",
+    tc text COLLATE "C",
+    n numeric,
+    p point,
+    allnull text,
+    cmp text,
+    ext text,
+    over text,
+    d st_posint
+) USING rustydb;
+ALTER TABLE st_bounds ALTER COLUMN ext SET STORAGE external;
+-- rows in a shuffled order, so that a chunk's bounds are not its first and
+-- last rows; the large cmp values are compressed in the row, the ext ones
+-- are out-of-line TOAST pointers: both are compared detoasted, neither is
+-- a bound; one over value (300 bytes) is too large to keep
+INSERT INTO st_bounds
+SELECT g, (g - 1200)::bigint * 1000000007,
+       timestamptz '2026-01-01 00:00:00+00' + g * interval '1 hour',
+       (ARRAY['a', 'B', 'é'])[g % 3 + 1] || g,
+       (ARRAY['a', 'B', 'é'])[g % 3 + 1] || g,
+       CASE WHEN g % 10 = 0 THEN NULL ELSE round(g / 7.0, 3) END,
+       point(g, g), NULL,
+       CASE WHEN g % 100 = 0 THEN 'm' || repeat('q', 3000)
+            ELSE (ARRAY['c', 'x'])[g % 2 + 1] || g END,
+       CASE WHEN g % 100 = 50 THEN 'm' || (SELECT string_agg(md5(i::text || g), '') FROM generate_series(1, 100) i)
+            ELSE (ARRAY['c', 'x'])[g % 2 + 1] || g END,
+       CASE WHEN g = 1777 THEN 'zz' || repeat('z', 298) ELSE 'o' || g END,
+       g
+FROM generate_series(1, 2500) g ORDER BY md5(g::text);
+SELECT count(*) FILTER (WHERE pg_column_size(cmp) < octet_length(cmp) / 4) AS compressed_inline,
+       st_toast_values('st_bounds') AS external_values
+FROM st_bounds;
+SELECT st_flush('st_bounds', 2500) AS flushed;
+SELECT * FROM st_check_bounds('st_bounds', 1000);
+-- collation: "C" orders 'B' before 'a', ICU the other way round
+SELECT column_name, min < max AS ordered, left(min, 1) AS min_starts, left(max, 1) AS max_starts
+FROM rustydb.chunk_bounds('st_bounds')
+WHERE column_name IN ('t', 'tc') AND chunk_group = 0 ORDER BY 1;
+-- the whole table's extremes are among the bounds
+WITH cb AS (SELECT * FROM rustydb.chunk_bounds('st_bounds'))
+SELECT (SELECT min(min::int) FROM cb WHERE column_name = 'id') AS min_id,
+       (SELECT max(max::int) FROM cb WHERE column_name = 'id') AS max_id,
+       (SELECT min(min::bigint) FROM cb WHERE column_name = 'b') AS min_b,
+       (SELECT max(max::bigint) FROM cb WHERE column_name = 'b') AS max_b,
+       (SELECT min(min::timestamptz) FROM cb WHERE column_name = 'ts') AS min_ts,
+       (SELECT max(max::timestamptz) FROM cb WHERE column_name = 'ts') AS max_ts,
+       (SELECT min(min::numeric) FROM cb WHERE column_name = 'n') AS min_n,
+       (SELECT max(max::numeric) FROM cb WHERE column_name = 'n') AS max_n,
+       (SELECT max(max) FROM cb WHERE column_name = 'over') AS max_over;
+
+-- format version 1 (no bounds section) is still read; a table may hold
+-- stripes of both versions
+CREATE TABLE st_v1 (id int, v text) USING rustydb;
+INSERT INTO st_v1 SELECT g, 'v' || g FROM generate_series(1, 1500) g;
+SET rustydb.stripe_format_version = 1;
+SELECT st_flush('st_v1', 1500) AS flushed_v1;
+RESET rustydb.stripe_format_version;
+INSERT INTO st_v1 SELECT g, 'v' || g FROM generate_series(1501, 2000) g;
+SELECT st_flush('st_v1', 500) AS flushed_v2;
+SELECT s.nrows, count(b.min) AS chunks_with_bounds, count(*) AS chunks
+FROM rustydb.stripes('st_v1') s
+JOIN rustydb.chunk_bounds('st_v1') b USING (first_block)
+GROUP BY s.first_block, s.nrows ORDER BY s.first_block;
+SELECT * FROM st_check_bounds('st_v1', 1000);
+SELECT count(*), sum(id) FROM st_v1;
+SELECT count(*) FROM rustydb.stripes('st_v1') s, rustydb.stripe_rows('st_v1', s.first_block);
+RESET rustydb.chunk_group_rows;
+
+-- the chunk group cache of single-row reads (index lookups of flushed rows):
+-- never serves a truncated, rewritten or re-created table's old chunks, and
+-- gives the same rows with any rustydb.stripe_cache_size, 0 included
+SET rustydb.chunk_group_rows = 1000;
+CREATE TABLE st_cache (id int PRIMARY KEY, v text, n bigint) USING rustydb;
+INSERT INTO st_cache SELECT g, md5(g::text) || 'one', g FROM generate_series(1, 3000) g;
+SELECT st_flush('st_cache', 3000) AS flushed;
+CREATE FUNCTION st_lookups(tag text) RETURNS TABLE (found bigint, right_values bigint)
+LANGUAGE sql AS $$
+  SELECT count(*), count(*) FILTER (WHERE t.v = md5(t.id::text) || tag AND t.n = t.id)
+  FROM generate_series(1, 3000, 7) g JOIN st_cache t ON t.id = g
+$$;
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SELECT * FROM st_lookups('one');
+-- TRUNCATE gives a new relfilenode; the same blocks hold other rows now
+TRUNCATE st_cache;
+INSERT INTO st_cache SELECT g, md5(g::text) || 'two', g FROM generate_series(1, 3000) g;
+SELECT st_flush('st_cache', 3000) AS flushed;
+SELECT * FROM st_lookups('two');
+-- a rewrite (VACUUM FULL copies the rows into a new relfilenode, as L0 rows)
+VACUUM FULL st_cache;
+SELECT * FROM st_lookups('two');
+UPDATE st_cache SET v = md5(id::text) || 'three';
+VACUUM st_cache;
+SELECT st_flush('st_cache', 3000) > 0 AS flushed;
+SELECT * FROM st_lookups('three');
+-- no caching at all, and a cache smaller than one chunk group
+SET rustydb.stripe_cache_size = 0;
+SELECT * FROM st_lookups('three');
+SET rustydb.stripe_cache_size = 1;
+SELECT * FROM st_lookups('three');
+SHOW rustydb.stripe_cache_size;
+SET rustydb.stripe_cache_size = -1;
+SET rustydb.stripe_cache_size = '64MB';
+SHOW rustydb.stripe_cache_size;
+RESET rustydb.stripe_cache_size;
+SHOW rustydb.stripe_cache_size;
+-- TRUNCATE of a table created in the same transaction keeps its
+-- relfilenode: a new stripe starts at the same block as the old one
+BEGIN;
+CREATE TABLE st_same (id int, v text) USING rustydb;
+INSERT INTO st_same SELECT g, 'old ' || g FROM generate_series(1, 50) g;
+CREATE TEMP TABLE st_first AS
+  SELECT first_block, rows_equal FROM rustydb.stripe_roundtrip('st_same', 'lz4', 10);
+SELECT row_text FROM rustydb.stripe_rows('st_same', (SELECT first_block FROM st_first))
+WHERE row_index IN (0, 49);
+TRUNCATE st_same;
+INSERT INTO st_same SELECT g, 'new ' || g FROM generate_series(1, 50) g;
+SELECT r.first_block = f.first_block AS same_block, r.rows_equal
+FROM rustydb.stripe_roundtrip('st_same', 'lz4', 10) r, st_first f;
+SELECT row_text FROM rustydb.stripe_rows('st_same', (SELECT first_block FROM st_first))
+WHERE row_index IN (0, 49);
+ROLLBACK;
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+DROP FUNCTION st_lookups(text);
+DROP TABLE st_cache;
+RESET rustydb.chunk_group_rows;
+
 -- bad arguments
 CREATE TABLE st_args (id int) USING rustydb;
 INSERT INTO st_args VALUES (1);
@@ -162,18 +360,38 @@ CREATE TABLE st_heap (id int) USING heap;
 SELECT * FROM rustydb.stripes('st_heap');
 DROP TABLE st_heap;
 
--- privileges: stripes() needs SELECT, the diagnostics are superuser-only
+-- privileges: stripes() and chunk_bounds() need SELECT, chunk_bounds()
+-- is refused under row-level security, the diagnostics are superuser-only
 CREATE ROLE st_user;
 SET ROLE st_user;
 SELECT * FROM rustydb.stripes('st_args');
 SELECT * FROM rustydb.stripe_roundtrip('st_args');
+SELECT count(*) FROM rustydb.chunk_bounds('st_bounds');
 RESET ROLE;
 GRANT SELECT ON st_args TO st_user;
+GRANT SELECT ON st_bounds TO st_user;
 GRANT EXECUTE ON FUNCTION rustydb.stripe_roundtrip(regclass, text, int, int) TO st_user;
 SET ROLE st_user;
 SELECT * FROM rustydb.stripes('st_args');
 SELECT * FROM rustydb.stripe_roundtrip('st_args');
+SELECT count(*) FROM rustydb.chunk_bounds('st_bounds');
 RESET ROLE;
+ALTER TABLE st_bounds ENABLE ROW LEVEL SECURITY;
+CREATE POLICY st_small ON st_bounds FOR SELECT USING (id < 10);
+SET ROLE st_user;
+SELECT count(*) FROM st_bounds;
+SELECT count(*) FROM rustydb.chunk_bounds('st_bounds');
+RESET ROLE;
+-- the owner (here a superuser) is not subject to the policy
+SELECT count(*) FROM rustydb.chunk_bounds('st_bounds');
 DROP TABLE st_args;
+DROP TABLE st_bounds;
+DROP TABLE st_v1;
+DROP FUNCTION st_check_bounds(regclass, int);
+DROP FUNCTION st_true_bounds(regclass, name, int);
+DROP FUNCTION st_flush(regclass, bigint);
+DROP FUNCTION st_wait_quiet();
+DROP FUNCTION st_toast_values(regclass);
+DROP DOMAIN st_posint;
 DROP OWNED BY st_user;
 DROP ROLE st_user;

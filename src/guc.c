@@ -27,6 +27,8 @@
 #include "rustydb/events.h"
 #include "rustydb/compress.h"
 #include "rustydb/lsm.h"
+#include "rustydb/stripe.h"
+#include "stripe/stripe_int.h"
 
 bool		rdb_events_enabled = true;
 int			rdb_event_ring_size = 16384;
@@ -170,6 +172,26 @@ rdb_guc_init(void)
 							 "ordinary sequential scan.",
 							 &rdb_enable_columnar_scan, true,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("rustydb.stripe_cache_size",
+							"Memory for decompressed chunk groups of flushed rows, per backend.",
+							"Index lookups and other single-row reads of flushed rows keep the chunk "
+							"groups they decompressed, least recently used out first, within this "
+							"size.  0 keeps none (every such read decompresses again).",
+							&rdb_stripe_cache_size, RDB_STRIPE_CACHE_SIZE_DEFAULT, 0,
+							MAX_KILOBYTES,
+							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
+
+	/*
+	 * Developer option: lets the tests write format version 1 stripes (no
+	 * bounds) and check that they are still read.
+	 */
+	DefineCustomIntVariable("rustydb.stripe_format_version",
+							"Format version of the stripes written (developer option, for tests).",
+							"2 keeps chunk bounds (min/max); 1 writes the older format without them.",
+							&rdb_stripe_format_version, RDB_STRIPE_VERSION,
+							RDB_STRIPE_VERSION_V1, RDB_STRIPE_VERSION,
+							PGC_SUSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("rustydb");
 }

@@ -4,7 +4,9 @@
 #	under wal_consistency_checking reads back exactly what the primary
 #	reads; a damaged stripe page is caught by the stripe's own chunk
 #	checksum (XX001, naming table, stripe and column) while another stripe
-#	of the same table still reads back fine.
+#	of the same table still reads back fine; damaged chunk bounds (the
+#	bounds section of format version 2) are caught by the directory
+#	checksum (XX001).
 #
 # The primary is initialised WITHOUT --data-checksums (PostgreSQL::Test::
 # Cluster directly, not rdb_node): with data checksums the buffer manager
@@ -147,6 +149,36 @@ is(stripe_md5($standby, $a_first), $want{$a_first},
 	'standby: its copy of the damaged stripe is intact');
 
 check_log_clean($primary, 0, 'primary log: no PANIC or crash');
+
+# ---- damage the bounds section of stripe B (format version 2) ----
+# Stream layout of t's stripes (3 columns, 2 chunk groups): header 48 bytes,
+# column table 3 * 12, directory 6 * 32, bounds header 8, column bounds
+# 3 * 8, chunk bounds 6 * 8: the bounds data starts at stream offset 356,
+# on the stripe's first page, with the min of id in chunk group 0.
+is($primary->safe_psql('postgres',
+		qq{SELECT min || '..' || max FROM rustydb.chunk_bounds('t')
+		   WHERE first_block = $b_first AND chunk_group = 0 AND column_name = 'id'}),
+	'15001..25000', 'stripe B keeps bounds for id');
+$primary->stop;
+$off = $b_first * 8192 + 24 + 356;
+open($fh, '+<', $file) or die "open $file: $!";
+binmode $fh;
+sysseek($fh, $off, 0) or die "seek: $!";
+sysread($fh, $buf, 8) == 8 or die "read: $!";
+$buf = join('', map { chr(ord($_) ^ 0x5a) } split //, $buf);
+sysseek($fh, $off, 0) or die "seek: $!";
+syswrite($fh, $buf) == 8 or die "write: $!";
+close($fh);
+$primary->start;
+($ret, $stdout, $stderr) = $primary->psql('postgres',
+	qq{\\set VERBOSITY verbose
+	   SELECT count(*) FROM rustydb.chunk_bounds('t')});
+isnt($ret, 0, 'reading damaged bounds fails');
+like($stderr, qr/ERROR:\s+XX001: rustydb stripe at block $b_first of table "t" is corrupted/,
+	'XX001 naming the table and the stripe whose bounds are damaged');
+like($stderr, qr/Header and directory have checksum/,
+	'the directory checksum covers the bounds section');
+check_log_clean($primary, 0, 'primary log: no PANIC or crash after damaged bounds');
 
 $standby->stop;
 $primary->stop;

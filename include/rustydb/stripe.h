@@ -19,7 +19,9 @@
  * so the pages pass PageIsVerified and masking leaves the payload alone.
  * The stream holds the stripe header (RdbStripeHeader), the column table
  * (ncolumns RdbStripeColumn), then the chunk directory (ncolumns *
- * nchunkgroups RdbChunkRef, chunk group major), then the chunks.  Every chunk is a compression frame (compress.h) around an
+ * nchunkgroups RdbChunkRef, chunk group major), then (format version 2)
+ * the bounds section (see below), then the chunks.  Every chunk is a
+ * compression frame (compress.h) around an
  * encoded column chunk (encoding.h) and carries an XXH3 checksum of its
  * stored bytes in its directory entry, verified on every read; the header
  * and directory carry one of their own.  A mismatch raises
@@ -68,7 +70,8 @@
 
 #define RDB_PAGE_KIND_STRIPE	3
 #define RDB_STRIPE_MAGIC		0x52445331	/* "RDS1" */
-#define RDB_STRIPE_VERSION		1
+#define RDB_STRIPE_VERSION		2	/* written by this code */
+#define RDB_STRIPE_VERSION_V1	1	/* still read: no bounds section */
 
 /* stream header, at offset 0 of the stripe's byte stream */
 typedef struct RdbStripeHeader
@@ -119,6 +122,51 @@ typedef struct RdbChunkRef
 #define RDB_CHUNK_ALL_NULL		0x0001	/* no chunk stored: every value NULL
 										 * (dropped columns, all-NULL data) */
 
+/*
+ * Bounds section (format version 2), right after the directory, covered by
+ * the header's dir_checksum like the header, column table and directory:
+ *
+ *	  RdbStripeBoundsHeader
+ *	  RdbStripeColumnBounds[ncolumns]
+ *	  RdbChunkBounds[nchunkgroups * ncolumns]	(chunk group major, like the
+ *												 directory)
+ *	  bounds data (data_len bytes)
+ *
+ * For column c of chunk group g, the smallest and the largest non-NULL value
+ * of the chunk, ordered by the comparison function of the default btree
+ * opclass of the column's type (of its base type for a domain) under the
+ * column's collation when written.  Values are stored flat, as a Datum's
+ * bytes: fixed-length types as typlen bytes (by-value ones as heap stores
+ * them), varlena types detoasted and decompressed with a 4-byte header.  A
+ * chunk keeps bounds only if both values take at most
+ * RDB_STRIPE_BOUND_MAX_LEN bytes; none for types without a default btree
+ * opclass, for dropped columns and for all-NULL chunks (min_len = 0).  The
+ * min value is at data offset `offset` (MAXALIGNed, so that the reader's
+ * MAXALIGNed copy of the data gives aligned Datums), the max value at
+ * offset + MAXALIGN(min_len).
+ */
+#define RDB_STRIPE_BOUND_MAX_LEN	256
+
+typedef struct RdbStripeBoundsHeader
+{
+	uint32		data_len;		/* bytes of bounds data */
+	uint32		max_len;		/* the bound size limit when written */
+} RdbStripeBoundsHeader;
+
+typedef struct RdbStripeColumnBounds
+{
+	Oid			collation;		/* attcollation when written */
+	Oid			cmp_type;		/* type whose default btree opclass ordered
+								 * the values; InvalidOid: no bounds */
+} RdbStripeColumnBounds;
+
+typedef struct RdbChunkBounds
+{
+	uint32		offset;			/* of the min value in the bounds data */
+	uint16		min_len;		/* 0: no bounds for this chunk */
+	uint16		max_len;
+} RdbChunkBounds;
+
 /* how to write a stripe */
 typedef struct RdbStripeOptions
 {
@@ -166,7 +214,9 @@ extern bool rdb_stripe_page_is_stripe(Page page);
  * Datums.
  *
  * rdb_stripe_chunk_minmax: bounds of column c (0-based) in chunk group g.
- * Always sets *nrows (rows of the group) and *nnulls.  Returns true and sets
+ * Always sets *nrows (rows of the group), *nnulls and *collation (the
+ * column's collation when written, InvalidOid if none or for columns the
+ * stripe does not have).  Returns true and sets
  * *min / *max (the smallest and largest non-NULL value, ordered by the
  * default btree opclass of the column's type under collation *collation;
  * by-reference Datums point into the stripe's cached metadata and stay valid
@@ -174,7 +224,15 @@ extern bool rdb_stripe_page_is_stripe(Page page);
  * false when it keeps none (stripes written before format version 2, types
  * without a default btree opclass, values too large to keep, all values
  * NULL).  A column the stripe does not have (added later): false, *nnulls =
- * *nrows.
+ * *nrows.  No page is read: the bounds were read and validated with the
+ * directory when the stripe was opened.  The bounds cover every row of the
+ * stripe, whatever its visibility.  A caller comparing them with its own
+ * values must use the same collation (and the type rdb_stripe_column_type
+ * gives), else ignore them; like a btree index, they assume the collation's
+ * order has not changed since the stripe was written.
+ *
+ * rdb_stripe_column_type: the type column c had when the stripe was
+ * written (InvalidOid for columns the stripe does not have).
  */
 extern uint32 rdb_stripe_nchunkgroups(RdbStripeReader *sr);
 extern uint32 rdb_stripe_chunk_group_rows(RdbStripeReader *sr);
@@ -184,6 +242,8 @@ extern void rdb_stripe_fetch_row_cols(RdbStripeReader *sr, uint32 row,
 extern bool rdb_stripe_chunk_minmax(RdbStripeReader *sr, uint32 g, int c,
 									Datum *min, Datum *max, Oid *collation,
 									uint32 *nnulls, uint32 *nrows);
+extern Oid	rdb_stripe_column_type(RdbStripeReader *sr, int c);
 extern void rdb_stripe_cache_reset(void);
+extern void rdb_stripe_cache_forget(Oid relid);
 
 #endif							/* RUSTYDB_STRIPE_H */

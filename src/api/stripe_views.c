@@ -2,13 +2,20 @@
  *
  * stripe_views.c
  *	  SQL functions over columnar stripes: rustydb.stripes (list a table's
- *	  stripes) and the test diagnostics rustydb.stripe_roundtrip and
- *	  rustydb.stripe_rows.
+ *	  stripes), rustydb.chunk_bounds (the min/max kept per chunk) and the
+ *	  test diagnostics rustydb.stripe_roundtrip and rustydb.stripe_rows.
  *
  * rustydb.stripes(regclass) walks the relation's blocks and lists every
  * stripe whose first page it finds (a stripe page whose generation is its
  * own block number), reading only the header; it skips the rest of each
  * stripe's pages.  It needs SELECT on the table.
+ *
+ * rustydb.chunk_bounds(regclass) opens every stripe the same way and
+ * returns the bounds (rdb_stripe_chunk_minmax) of every column of every
+ * chunk group as text.  Bounds reveal values of rows whatever their
+ * visibility, so it needs SELECT on the whole table, and is refused
+ * (42501) when row-level security applies to the caller: the bounds would
+ * show values of rows the policies hide.
  *
  * rustydb.stripe_roundtrip(regclass, compression, chunk_group_rows) is for
  * tests until flush exists: it reads every live row with an MVCC table
@@ -51,6 +58,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/snapmgr.h"
 
 #include "rustydb/rustydb.h"
@@ -59,6 +67,7 @@
 #include "../stripe/stripe_int.h"
 
 PG_FUNCTION_INFO_V1(rustydb_stripes);
+PG_FUNCTION_INFO_V1(rustydb_chunk_bounds);
 PG_FUNCTION_INFO_V1(rustydb_stripe_roundtrip);
 PG_FUNCTION_INFO_V1(rustydb_stripe_rows);
 
@@ -146,6 +155,146 @@ rustydb_stripes(PG_FUNCTION_ARGS)
 		blkno += hdr.nblocks;
 	}
 
+	FreeAccessStrategy(strategy);
+	table_close(rel, AccessShareLock);
+	return (Datum) 0;
+}
+
+/*
+ * stripe_views_next_stripe
+ *		The first block of the next stripe at or after *blkno (which it
+ *		then moves past that stripe), or InvalidBlockNumber at the end.
+ */
+static BlockNumber
+stripe_views_next_stripe(Relation rel, BufferAccessStrategy strategy,
+						 BlockNumber nblocks, BlockNumber *blkno)
+{
+	while (*blkno < nblocks)
+	{
+		Buffer		buf;
+		Page		page;
+		bool		first;
+		BlockNumber this = *blkno;
+		RdbStripeHeader hdr;
+
+		CHECK_FOR_INTERRUPTS();
+		buf = rdb_read_buffer(rel, this, strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		first = rdb_stripe_page_is_stripe(page) &&
+			RdbPageGetOpaque(page)->generation == this;
+		UnlockReleaseBuffer(buf);
+		if (!first)
+		{
+			(*blkno)++;
+			continue;
+		}
+		rdb_stripe_read_header(rel, this, &hdr);
+		*blkno = this + hdr.nblocks;
+		return this;
+	}
+	return InvalidBlockNumber;
+}
+
+/*
+ * rustydb.chunk_bounds(rel regclass) RETURNS TABLE(first_block bigint,
+ *		chunk_group int, column_name name, nrows int, nnulls int,
+ *		min text, max text)
+ *
+ * One row per stripe, chunk group and column the stripe has that the table
+ * still has (not dropped); min and max NULL where no bounds are kept.
+ * Values are printed with the output function of the type the column had
+ * when the stripe was written.
+ */
+Datum
+rustydb_chunk_bounds(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Relation	rel;
+	TupleDesc	desc;
+	BufferAccessStrategy strategy;
+	BlockNumber nblocks;
+	BlockNumber blkno = RDB_FIRST_DATA_BLKNO;
+	BlockNumber first;
+	MemoryContext rowcxt;
+
+	rdb_check_preloaded();
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s",
+						get_rel_name(relid) ? get_rel_name(relid) : "?")));
+	if (check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot show chunk bounds of table \"%s\" under row-level security",
+						get_rel_name(relid) ? get_rel_name(relid) : "?"),
+				 errdetail("Bounds show values of rows that the table's policies may hide.")));
+
+	InitMaterializedSRF(fcinfo, 0);
+	rel = stripe_views_open(relid, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	nblocks = RelationGetNumberOfBlocks(rel);
+	strategy = GetAccessStrategy(BAS_BULKREAD);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "rustydb chunk bounds",
+								   ALLOCSET_DEFAULT_SIZES);
+
+	while ((first = stripe_views_next_stripe(rel, strategy, nblocks, &blkno)) !=
+		   InvalidBlockNumber)
+	{
+		RdbStripeReader *sr = rdb_stripe_open(rel, first);
+		uint32		ngroups = rdb_stripe_nchunkgroups(sr);
+		int			ncol = Min(desc->natts, (int) rdb_stripe_header(sr)->ncolumns);
+		uint32		g;
+		int			c;
+
+		for (g = 0; g < ngroups; g++)
+		{
+			for (c = 0; c < ncol; c++)
+			{
+				Form_pg_attribute att = TupleDescAttr(desc, c);
+				Datum		min;
+				Datum		max;
+				Oid			coll;
+				uint32		nnulls;
+				uint32		nrows;
+				Datum		values[7];
+				bool		nulls[7] = {0};
+				MemoryContext old;
+
+				if (att->attisdropped)
+					continue;
+				CHECK_FOR_INTERRUPTS();
+				old = MemoryContextSwitchTo(rowcxt);
+				values[0] = Int64GetDatum((int64) first);
+				values[1] = Int32GetDatum((int32) g);
+				values[2] = NameGetDatum(&att->attname);
+				if (rdb_stripe_chunk_minmax(sr, g, c, &min, &max, &coll,
+											&nnulls, &nrows))
+				{
+					Oid			outfn;
+					bool		varlena;
+
+					getTypeOutputInfo(rdb_stripe_column_type(sr, c), &outfn,
+									  &varlena);
+					values[5] = CStringGetTextDatum(OidOutputFunctionCall(outfn, min));
+					values[6] = CStringGetTextDatum(OidOutputFunctionCall(outfn, max));
+				}
+				else
+					nulls[5] = nulls[6] = true;
+				values[3] = Int32GetDatum((int32) nrows);
+				values[4] = Int32GetDatum((int32) nnulls);
+				MemoryContextSwitchTo(old);
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
+									 values, nulls);
+				MemoryContextReset(rowcxt);
+			}
+		}
+		rdb_stripe_close(sr);
+	}
+
+	MemoryContextDelete(rowcxt);
 	FreeAccessStrategy(strategy);
 	table_close(rel, AccessShareLock);
 	return (Datum) 0;

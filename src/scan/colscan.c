@@ -918,6 +918,11 @@ colscan_group_skipped(ColScanState *state, uint32 g)
 		has_bounds = rdb_stripe_chunk_minmax(state->sr, g, key->attno - 1,
 											 &min, &max, &collation,
 											 &nnulls, &nrows);
+		/* bounds of another type (binary-compatible ALTER TYPE): unusable */
+		if (has_bounds &&
+			rdb_stripe_column_type(state->sr, key->attno - 1) !=
+			TupleDescAttr(state->desc, key->attno - 1)->atttypid)
+			has_bounds = false;
 		skip = skip_group_excluded(key, has_bounds, min, max, collation,
 								   nnulls, nrows);
 	}

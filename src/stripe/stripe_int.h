@@ -23,10 +23,27 @@
 
 #define RDB_STRIPE_DEFAULT_CHUNK_GROUP_ROWS	10000
 
+/* bytes of the bounds section but its data (format version 2) */
+#define RDB_STRIPE_BOUNDS_FIXED_SIZE(ncolumns, nchunkgroups) \
+	(sizeof(RdbStripeBoundsHeader) + \
+	 (Size) (ncolumns) * sizeof(RdbStripeColumnBounds) + \
+	 (Size) (ncolumns) * (nchunkgroups) * sizeof(RdbChunkBounds))
+
+/* guc.c: format version flush writes (2; 1 only to test reading old stripes) */
+extern int	rdb_stripe_format_version;
+
+/*
+ * guc.c: rustydb.stripe_cache_size, kB of decompressed chunk groups that
+ * rdb_stripe_form_tuple keeps per backend (stripe_read.c)
+ */
+extern int	rdb_stripe_cache_size;
+#define RDB_STRIPE_CACHE_SIZE_DEFAULT	(256 * 1024)
+
 /* stripe_read.c */
 extern uint64 rdb_stripe_dir_checksum(const RdbStripeHeader *hdr,
 									  const RdbStripeColumn *cols,
-									  const RdbChunkRef *dir, Size dirsize);
+									  const RdbChunkRef *dir, Size dirsize,
+									  const char *bounds, Size boundssize);
 extern void rdb_stripe_read_header(Relation rel, BlockNumber first_block,
 								   RdbStripeHeader *hdr);
 

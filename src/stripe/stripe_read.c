@@ -6,10 +6,11 @@
  *
  * A stripe (format: stripe.h, src/stripe/README.md) is opened once per
  * backend: its header and chunk directory are read, validated (magic,
- * version, every page's kind and generation, the directory checksum, every
- * chunk reference within the stream) and kept in a per-backend cache keyed
- * by (relfilenode, first block), bounded to RDB_STRIPE_CACHE_ENTRIES
- * entries with LRU eviction.  Rows are then read by random access: the
+ * version, every page's kind and generation, the directory checksum, the
+ * chunk bounds, every chunk reference within the stream) and kept in a
+ * per-backend cache keyed by (relfilenode, first block), bounded to
+ * RDB_STRIPE_CACHE_ENTRIES entries with LRU eviction.  Rows are then read
+ * by random access: the
  * chunk of a column's chunk group is copied out of its pages, its checksum
  * verified, decompressed and opened once, and kept in the reader until the
  * reader needs another chunk group of that column; so reading a stripe's
@@ -23,22 +24,31 @@
  *		to eviction.  By-reference Datums from rdb_stripe_fetch_row point
  *		into the reader's decompressed chunks and stay valid until the next
  *		rdb_stripe_fetch_row or rdb_stripe_close on that reader.
- *	  - rdb_stripe_form_tuple uses a reader owned by the cache entry and
- *		returns a palloc'd tuple, so nothing it returns points into the
- *		cache.  The decompressed chunks of cache-owned readers count
- *		against RDB_STRIPE_CACHE_CHUNK_BYTES; beyond it, the chunks of the
- *		least recently used stripes are dropped.
+ *	  - rdb_stripe_form_tuple (index lookups, TID fetches, scans of L0
+ *		stubs) reads from the per-backend chunk group cache and returns a
+ *		palloc'd tuple, so nothing it returns points into the cache.  The
+ *		cache keeps every chunk group it decompressed (all the columns
+ *		read of it), least recently used out first, within
+ *		rustydb.stripe_cache_size: random lookups decompress a chunk group
+ *		once per backend instead of once per lookup, which is what made
+ *		them 14x slower than heap (src/lsm/README.md, measured).
  *
  * Locking: stripe pages are immutable once written; a share content lock
  * is held only while bytes are copied out of one page.  No lock is held
- * across calls.  The cache is backend-local: no locking.
+ * across calls.  The caches are backend-local: no locking.  Both are keyed
+ * by relfilenode and also emptied of a relation's entries by its relcache
+ * invalidations (and by a TRUNCATE that keeps the relfilenode), so a
+ * dropped, truncated or rewritten relation is never served from them.
  *
  * Memory: the cache's hash table and entries live in "rustydb stripe
- * cache" (under TopMemoryContext), each entry's header, directory, type
- * info and own reader in a context of its own, deleted on eviction (or,
- * if readers still pin it, when the last one goes).  Validation runs in
- * the caller's context and copies into the entry only on success, so an
- * error leaks nothing long-lived.
+ * cache" (under TopMemoryContext), each entry's header, directory, bounds
+ * and type info in a context of its own, deleted on eviction (or, if
+ * readers still pin it, when the last one goes).  Validation runs in the
+ * caller's context and copies into the entry only on success, so an error
+ * leaks nothing long-lived.  Each chunk group of "rustydb chunk group
+ * cache" has a context of its own too, whose allocated bytes count against
+ * rustydb.stripe_cache_size; the cache may exceed it by the chunks of one
+ * row while that row is formed.
  *
  * IDENTIFICATION
  *	  src/stripe/stripe_read.c
@@ -52,6 +62,7 @@
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -61,8 +72,12 @@
 
 /* most stripes whose header and directory a backend keeps */
 #define RDB_STRIPE_CACHE_ENTRIES		64
-/* decompressed chunk bytes that cache-owned readers may keep together */
-#define RDB_STRIPE_CACHE_CHUNK_BYTES	((Size) 64 * 1024 * 1024)
+
+/*
+ * rustydb.stripe_cache_size (kB, guc.c): decompressed chunk groups that
+ * rdb_stripe_form_tuple keeps per backend.
+ */
+int			rdb_stripe_cache_size = RDB_STRIPE_CACHE_SIZE_DEFAULT;
 
 typedef struct StripeCacheKey
 {
@@ -85,28 +100,61 @@ struct RdbStripeReader
 	StripeMeta *meta;
 	Relation	rel;			/* as of the last open / form_tuple */
 	MemoryContext cxt;			/* the reader's own context */
-	bool		cache_owned;	/* meta->own, not the caller's */
 	StripeColumn *cols;			/* ncolumns */
 	StringInfoData stored;		/* scratch: a chunk's stored frame */
-	Datum	   *values;			/* ncolumns, for form_tuple */
-	bool	   *isnull;
-	Size		held;			/* bytes of decompressed chunks kept */
 	MemoryContextCallback unpin;
 };
 
 struct StripeMeta
 {
 	StripeCacheKey key;
+	Oid			relid;			/* for relcache invalidations */
 	MemoryContext cxt;
 	RdbStripeHeader hdr;
 	RdbChunkRef *dir;			/* nchunkgroups * ncolumns */
 	RdbTypeInfo *types;			/* ncolumns */
+	/* bounds section (format version 2), NULL for version 1 */
+	RdbStripeColumnBounds *colbounds;	/* ncolumns */
+	RdbChunkBounds *chunkbounds;	/* nchunkgroups * ncolumns */
+	char	   *boundsdata;		/* MAXALIGNed: bound Datums point here */
 	TupleDesc	formdesc;		/* relation's descriptor cut to ncolumns */
 	int			pins;			/* caller readers using it */
 	bool		dead;			/* out of the hash: free when unpinned */
-	RdbStripeReader *own;		/* reader for rdb_stripe_form_tuple */
+	Datum	   *values;			/* ncolumns: scratch of form_tuple */
+	bool	   *isnull;
 	dlist_node	lru;			/* head = most recently used */
 };
+
+/*
+ * The chunk group cache of rdb_stripe_form_tuple: every decompressed chunk
+ * (and its decoder) of one chunk group of one stripe, loaded column by
+ * column as rows need them.  An entry is a whole chunk group rather than
+ * one chunk because form_tuple always reads every column of a row: one hash
+ * probe per row instead of one per column.  Entries are LRU and their bytes
+ * (their memory contexts' allocations) are kept within
+ * rustydb.stripe_cache_size, trimmed after each tuple is formed (so the
+ * chunks of the row being formed are never freed under it).  Keyed by
+ * relfilenode like the stripe cache, and dropped on relcache invalidation
+ * of the relation, so a truncated, rewritten or dropped (and renumbered)
+ * relation is never served from it.
+ */
+typedef struct GroupCacheKey
+{
+	RelFileNode node;
+	BlockNumber first_block;
+	uint32		group;
+} GroupCacheKey;
+
+typedef struct GroupCacheEntry
+{
+	GroupCacheKey key;			/* hash key: must be first */
+	Oid			relid;
+	MemoryContext cxt;			/* the chunks and decoders */
+	int			ncolumns;
+	RdbChunkDecoder **dec;		/* ncolumns; NULL: not loaded yet */
+	Size		bytes;			/* counted in group_cache_held */
+	dlist_node	lru;			/* head = most recently used */
+} GroupCacheEntry;
 
 typedef struct StripeCacheEntry
 {
@@ -117,9 +165,15 @@ typedef struct StripeCacheEntry
 static MemoryContext stripe_cache_cxt = NULL;
 static HTAB *stripe_cache = NULL;
 static dlist_head stripe_lru = DLIST_STATIC_INIT(stripe_lru);
-static Size stripe_cache_held = 0;	/* sum of own readers' held bytes */
 
-static void stripe_reader_drop_chunks(RdbStripeReader *sr);
+static MemoryContext group_cache_cxt = NULL;
+static HTAB *group_cache = NULL;
+static dlist_head group_lru = DLIST_STATIC_INIT(group_lru);
+static Size group_cache_held = 0;	/* sum of the entries' bytes */
+static StringInfoData group_stored; /* scratch: a chunk's stored frame */
+static bool stripe_callback_registered = false;
+
+static void group_cache_forget(Oid relid);
 
 /* ----------------------------------------------------------------
  * Errors
@@ -231,15 +285,17 @@ stripe_read_bytes(Relation rel, BlockNumber first_block, uint64 off,
 /*
  * rdb_stripe_dir_checksum
  *		XXH3 of the header (with dir_checksum taken as 0) followed by the
- *		directory.
+ *		column table, the directory and (format version 2) the bounds
+ *		section.
  */
 uint64
 rdb_stripe_dir_checksum(const RdbStripeHeader *hdr, const RdbStripeColumn *cols,
-						const RdbChunkRef *dir, Size dirsize)
+						const RdbChunkRef *dir, Size dirsize,
+						const char *bounds, Size boundssize)
 {
 	Size		colsize = hdr->ncolumns * sizeof(RdbStripeColumn);
-	char	   *buf = palloc_extended(sizeof(RdbStripeHeader) + colsize + dirsize,
-									  MCXT_ALLOC_HUGE);
+	Size		total = sizeof(RdbStripeHeader) + colsize + dirsize + boundssize;
+	char	   *buf = palloc_extended(total, MCXT_ALLOC_HUGE);
 	RdbStripeHeader *h = (RdbStripeHeader *) buf;
 	uint64		sum;
 
@@ -247,7 +303,10 @@ rdb_stripe_dir_checksum(const RdbStripeHeader *hdr, const RdbStripeColumn *cols,
 	h->dir_checksum = 0;
 	memcpy(buf + sizeof(RdbStripeHeader), cols, colsize);
 	memcpy(buf + sizeof(RdbStripeHeader) + colsize, dir, dirsize);
-	sum = rdb_checksum64(buf, sizeof(RdbStripeHeader) + colsize + dirsize);
+	if (boundssize > 0)
+		memcpy(buf + sizeof(RdbStripeHeader) + colsize + dirsize, bounds,
+			   boundssize);
+	sum = rdb_checksum64(buf, total);
 	pfree(buf);
 	return sum;
 }
@@ -268,7 +327,8 @@ rdb_stripe_read_header(Relation rel, BlockNumber first_block,
 	stripe_read_bytes(rel, first_block, 0, sizeof(RdbStripeHeader), (char *) hdr);
 	if (hdr->magic != RDB_STRIPE_MAGIC)
 		stripe_corrupt(rel, first_block, "Bad magic number 0x%08x.", hdr->magic);
-	if (hdr->version != RDB_STRIPE_VERSION)
+	if (hdr->version != RDB_STRIPE_VERSION &&
+		hdr->version != RDB_STRIPE_VERSION_V1)
 		stripe_corrupt(rel, first_block, "Unknown stripe format version %u.",
 					   hdr->version);
 	if (hdr->ncolumns < 1 || hdr->ncolumns > RelationGetDescr(rel)->natts)
@@ -297,14 +357,85 @@ rdb_stripe_read_header(Relation rel, BlockNumber first_block,
 }
 
 /*
+ * stripe_validate_bounds
+ *		Check the bounds section of a version 2 stripe (its checksum is
+ *		already verified): every chunk's bounds within the data, aligned,
+ *		of the column's layout, and none where the writer keeps none.
+ */
+static void
+stripe_validate_bounds(Relation rel, BlockNumber first_block,
+					   const RdbStripeHeader *hdr, const RdbStripeColumn *cols,
+					   const RdbChunkRef *dir, const char *section)
+{
+	const RdbStripeBoundsHeader *bh = (const RdbStripeBoundsHeader *) section;
+	const RdbStripeColumnBounds *colb;
+	const RdbChunkBounds *cb;
+	const char *data;
+	uint32		g;
+	int			c;
+
+	colb = (const RdbStripeColumnBounds *) (section + sizeof(RdbStripeBoundsHeader));
+	cb = (const RdbChunkBounds *) (section + sizeof(RdbStripeBoundsHeader) +
+								   hdr->ncolumns * sizeof(RdbStripeColumnBounds));
+	data = section + RDB_STRIPE_BOUNDS_FIXED_SIZE(hdr->ncolumns, hdr->nchunkgroups);
+
+	for (g = 0; g < hdr->nchunkgroups; g++)
+	{
+		for (c = 0; c < hdr->ncolumns; c++)
+		{
+			Size		i = (Size) g * hdr->ncolumns + c;
+			const RdbChunkBounds *b = &cb[i];
+			int16		typlen = cols[c].typlen;
+			bool		ok = true;
+
+			if (b->min_len == 0)
+			{
+				if (b->max_len != 0)
+					ok = false;
+			}
+			else if (!OidIsValid(colb[c].cmp_type) || cols[c].isdropped ||
+					 (dir[i].flags & RDB_CHUNK_ALL_NULL) ||
+					 b->max_len == 0 ||
+					 b->min_len > bh->max_len || b->max_len > bh->max_len ||
+					 b->offset % MAXIMUM_ALIGNOF != 0 ||
+					 (uint64) b->offset + MAXALIGN(b->min_len) + b->max_len > bh->data_len)
+				ok = false;
+			else if (typlen > 0)
+				ok = (b->min_len == typlen && b->max_len == typlen);
+			else if (typlen == -1)
+			{
+				const char *min = data + b->offset;
+				const char *max = min + MAXALIGN(b->min_len);
+
+				ok = (b->min_len >= VARHDRSZ && b->max_len >= VARHDRSZ &&
+					  VARATT_IS_4B_U(min) && VARSIZE(min) == b->min_len &&
+					  VARATT_IS_4B_U(max) && VARSIZE(max) == b->max_len);
+			}
+			else
+				ok = false;		/* cstrings have no bounds */
+			if (!ok)
+				stripe_corrupt(rel, first_block,
+							   "Chunk group %u of column \"%s\" has bad bounds (offset %u, %u and %u bytes) in %u bytes of bounds data.",
+							   g, stripe_attname(rel, c), b->offset,
+							   b->min_len, b->max_len, bh->data_len);
+		}
+	}
+}
+
+/*
  * stripe_validate
  *		Read and validate the header and directory of the stripe at
- *		first_block; *dirp is palloc'd in the current context.
+ *		first_block, and its bounds section (format version 2; *boundsp
+ *		NULL for version 1); *colsp, *dirp and *boundsp are palloc'd in the
+ *		current context.
  */
 static void
 stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
-				RdbStripeColumn **colsp, RdbChunkRef **dirp)
+				RdbStripeColumn **colsp, RdbChunkRef **dirp, char **boundsp,
+				Size *boundslenp)
 {
+	char	   *bounds = NULL;
+	Size		boundslen = 0;
 	Size		dirsize;
 	Size		colsize;
 	RdbStripeColumn *cols;
@@ -332,7 +463,29 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 	dir = palloc_extended(dirsize, MCXT_ALLOC_HUGE);
 	stripe_read_bytes(rel, first_block, sizeof(RdbStripeHeader) + colsize,
 					  dirsize, (char *) dir);
-	sum = rdb_stripe_dir_checksum(hdr, cols, dir, dirsize);
+	data_start = sizeof(RdbStripeHeader) + colsize + dirsize;
+	if (hdr->version >= RDB_STRIPE_VERSION)
+	{
+		RdbStripeBoundsHeader bh;
+		uint64		fixed = RDB_STRIPE_BOUNDS_FIXED_SIZE(hdr->ncolumns,
+														 hdr->nchunkgroups);
+
+		/* the section's size is checked against the stream before use */
+		if (data_start + fixed > hdr->stream_len)
+			stripe_corrupt(rel, first_block,
+						   "The bounds section does not fit in a stream of %llu bytes.",
+						   (unsigned long long) hdr->stream_len);
+		stripe_read_bytes(rel, first_block, data_start, sizeof(bh), (char *) &bh);
+		if (data_start + fixed + bh.data_len > hdr->stream_len)
+			stripe_corrupt(rel, first_block,
+						   "The bounds section claims %u bytes of data in a stream of %llu bytes.",
+						   bh.data_len, (unsigned long long) hdr->stream_len);
+		boundslen = fixed + bh.data_len;
+		bounds = palloc_extended(boundslen, MCXT_ALLOC_HUGE);
+		stripe_read_bytes(rel, first_block, data_start, boundslen, bounds);
+		data_start += boundslen;
+	}
+	sum = rdb_stripe_dir_checksum(hdr, cols, dir, dirsize, bounds, boundslen);
 	if (sum != hdr->dir_checksum)
 		stripe_corrupt(rel, first_block,
 					   "Header and directory have checksum %016llx, the header says %016llx.",
@@ -349,7 +502,8 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 						   "Column %d has an impossible layout (length %d).",
 						   c + 1, len);
 	}
-	data_start = sizeof(RdbStripeHeader) + colsize + dirsize;
+	if (bounds)
+		stripe_validate_bounds(rel, first_block, hdr, cols, dir, bounds);
 	for (g = 0; g < hdr->nchunkgroups; g++)
 	{
 		uint32		rows = Min(hdr->chunk_group_rows,
@@ -391,6 +545,8 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 
 	*colsp = cols;
 	*dirp = dir;
+	*boundsp = bounds;
+	*boundslenp = boundslen;
 }
 
 /* ----------------------------------------------------------------
@@ -401,8 +557,6 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 static void
 stripe_meta_free(StripeMeta *meta)
 {
-	if (meta->own)
-		stripe_reader_drop_chunks(meta->own);
 	MemoryContextDelete(meta->cxt);
 }
 
@@ -419,6 +573,43 @@ stripe_meta_evict(StripeMeta *meta)
 }
 
 /*
+ * stripe_relcache_callback
+ *		A relation's relcache entry was invalidated (DROP, TRUNCATE, rewrite,
+ *		any DDL; InvalidOid: all of them): forget its cached stripes and
+ *		chunk groups.  Keying by relfilenode already keeps a new relfilenode
+ *		from hitting old entries; this also covers a relfilenode number
+ *		reused after its relation was dropped.  Runs only where invalidation
+ *		messages are accepted, never while form_tuple uses an entry.
+ */
+static void
+stripe_relcache_callback(Datum arg, Oid relid)
+{
+	dlist_mutable_iter it;
+
+	if (stripe_cache != NULL)
+	{
+		dlist_foreach_modify(it, &stripe_lru)
+		{
+			StripeMeta *meta = dlist_container(StripeMeta, lru, it.cur);
+
+			if (!OidIsValid(relid) || meta->relid == relid)
+				stripe_meta_evict(meta);
+		}
+	}
+	group_cache_forget(relid);
+}
+
+static void
+stripe_register_callback(void)
+{
+	if (!stripe_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(stripe_relcache_callback, (Datum) 0);
+		stripe_callback_registered = true;
+	}
+}
+
+/*
  * stripe_meta_get
  *		The validated header and directory of the stripe at first_block of
  *		rel, from the cache or read now; it becomes the most recently used.
@@ -432,6 +623,8 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 	RdbStripeHeader hdr;
 	RdbStripeColumn *cols = NULL;
 	RdbChunkRef *dir = NULL;
+	char	   *bounds = NULL;
+	Size		boundslen = 0;
 	MemoryContext cxt;
 	MemoryContext old;
 	Size		dirsize;
@@ -442,6 +635,7 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 	{
 		HASHCTL		ctl;
 
+		stripe_register_callback();
 		stripe_cache_cxt = AllocSetContextCreate(TopMemoryContext,
 												 "rustydb stripe cache",
 												 ALLOCSET_SMALL_SIZES);
@@ -470,7 +664,7 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 			 RelationGetRelationName(rel), first_block);
 
 	/* validate in the caller's context: an error leaves the cache alone */
-	stripe_validate(rel, first_block, &hdr, &cols, &dir);
+	stripe_validate(rel, first_block, &hdr, &cols, &dir, &bounds, &boundslen);
 	dirsize = (Size) hdr.nchunkgroups * hdr.ncolumns * sizeof(RdbChunkRef);
 
 	/* make room: evict the least recently used entry nobody pins */
@@ -495,10 +689,27 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 	old = MemoryContextSwitchTo(cxt);
 	meta = palloc0(sizeof(StripeMeta));
 	meta->key = key;
+	meta->relid = RelationGetRelid(rel);
 	meta->cxt = cxt;
 	meta->hdr = hdr;
 	meta->dir = palloc_extended(dirsize, MCXT_ALLOC_HUGE);
 	memcpy(meta->dir, dir, dirsize);
+	if (bounds)
+	{
+		Size		fixed = RDB_STRIPE_BOUNDS_FIXED_SIZE(hdr.ncolumns,
+														 hdr.nchunkgroups);
+		Size		colbsize = hdr.ncolumns * sizeof(RdbStripeColumnBounds);
+
+		meta->colbounds = palloc(colbsize);
+		memcpy(meta->colbounds, bounds + sizeof(RdbStripeBoundsHeader), colbsize);
+		meta->chunkbounds = palloc_extended(fixed - sizeof(RdbStripeBoundsHeader) - colbsize,
+											MCXT_ALLOC_HUGE);
+		memcpy(meta->chunkbounds, bounds + sizeof(RdbStripeBoundsHeader) + colbsize,
+			   fixed - sizeof(RdbStripeBoundsHeader) - colbsize);
+		/* palloc'd: MAXALIGNed, so the MAXALIGNed offsets give aligned Datums */
+		meta->boundsdata = palloc_extended(Max(boundslen - fixed, 1), MCXT_ALLOC_HUGE);
+		memcpy(meta->boundsdata, bounds + fixed, boundslen - fixed);
+	}
 	meta->types = palloc(hdr.ncolumns * sizeof(RdbTypeInfo));
 	/* rows are formed with the layout they were written with */
 	meta->formdesc = CreateTemplateTupleDesc(hdr.ncolumns);
@@ -527,6 +738,8 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 	MemoryContextSwitchTo(old);
 	pfree(dir);
 	pfree(cols);
+	if (bounds)
+		pfree(bounds);
 
 	entry = hash_search(stripe_cache, &key, HASH_ENTER, &found);
 	Assert(!found);
@@ -537,19 +750,27 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 
 /*
  * rdb_stripe_cache_reset
- *		Forget every cached stripe.  Readers that callers still hold keep
- *		their (unchanged, immutable) directory until they are closed.
+ *		Forget every cached stripe and chunk group.  Readers that callers
+ *		still hold keep their (unchanged, immutable) directory until they
+ *		are closed.
  */
 void
 rdb_stripe_cache_reset(void)
 {
-	dlist_mutable_iter it;
+	stripe_relcache_callback((Datum) 0, InvalidOid);
+	Assert(stripe_cache == NULL || hash_get_num_entries(stripe_cache) == 0);
+}
 
-	if (stripe_cache == NULL)
-		return;
-	dlist_foreach_modify(it, &stripe_lru)
-		stripe_meta_evict(dlist_container(StripeMeta, lru, it.cur));
-	Assert(hash_get_num_entries(stripe_cache) == 0);
+/*
+ * rdb_stripe_cache_forget
+ *		Forget the cached stripes and chunk groups of one relation: for a
+ *		TRUNCATE that keeps the relfilenode (of a table created in the same
+ *		transaction), which sends no relcache invalidation of its own.
+ */
+void
+rdb_stripe_cache_forget(Oid relid)
+{
+	stripe_relcache_callback((Datum) 0, relid);
 }
 
 /* ----------------------------------------------------------------
@@ -558,7 +779,7 @@ rdb_stripe_cache_reset(void)
  */
 
 static RdbStripeReader *
-stripe_reader_create(StripeMeta *meta, MemoryContext parent, bool cache_owned)
+stripe_reader_create(StripeMeta *meta, MemoryContext parent)
 {
 	MemoryContext cxt;
 	RdbStripeReader *sr;
@@ -570,39 +791,10 @@ stripe_reader_create(StripeMeta *meta, MemoryContext parent, bool cache_owned)
 	sr = MemoryContextAllocZero(cxt, sizeof(RdbStripeReader));
 	sr->meta = meta;
 	sr->cxt = cxt;
-	sr->cache_owned = cache_owned;
 	sr->cols = MemoryContextAllocZero(cxt, ncol * sizeof(StripeColumn));
 	for (c = 0; c < ncol; c++)
 		sr->cols[c].group = -1;
-	sr->values = MemoryContextAlloc(cxt, ncol * sizeof(Datum));
-	sr->isnull = MemoryContextAlloc(cxt, ncol * sizeof(bool));
 	return sr;
-}
-
-/* free every decompressed chunk the reader holds */
-static void
-stripe_reader_drop_chunks(RdbStripeReader *sr)
-{
-	int			c;
-
-	for (c = 0; c < sr->meta->hdr.ncolumns; c++)
-	{
-		StripeColumn *col = &sr->cols[c];
-
-		if (col->dec)
-			rdb_chunk_decoder_end(col->dec);
-		col->dec = NULL;
-		if (col->raw.data)
-			pfree(col->raw.data);
-		col->raw.data = NULL;
-		col->group = -1;
-	}
-	if (sr->stored.data)
-		pfree(sr->stored.data);
-	sr->stored.data = NULL;
-	if (sr->cache_owned)
-		stripe_cache_held -= sr->held;
-	sr->held = 0;
 }
 
 /* reset callback of a caller's reader context: unpin the cache entry */
@@ -634,7 +826,7 @@ rdb_stripe_open(Relation rel, BlockNumber first_block)
 	StripeMeta *meta = stripe_meta_get(rel, first_block);
 	RdbStripeReader *sr;
 
-	sr = stripe_reader_create(meta, CurrentMemoryContext, false);
+	sr = stripe_reader_create(meta, CurrentMemoryContext);
 	sr->rel = rel;
 	meta->pins++;
 	sr->unpin.func = stripe_reader_unpin;
@@ -651,7 +843,6 @@ rdb_stripe_open(Relation rel, BlockNumber first_block)
 void
 rdb_stripe_close(RdbStripeReader *sr)
 {
-	Assert(!sr->cache_owned);
 	MemoryContextDelete(sr->cxt);
 }
 
@@ -668,43 +859,24 @@ rdb_stripe_header(RdbStripeReader *sr)
 }
 
 /*
- * stripe_load_chunk
- *		Make chunk group g of column c the reader's current chunk of that
- *		column: copy its stored bytes out of the pages, verify their
- *		checksum, decompress and open a decoder.
+ * stripe_decode_chunk
+ *		Chunk group g of column c: copy its stored bytes out of the pages
+ *		(into *stored, scratch), verify their checksum, decompress them
+ *		into *raw (empty) and open a decoder over them, allocated in the
+ *		current memory context.
  */
-static void
-stripe_load_chunk(RdbStripeReader *sr, int c, uint32 g)
+static RdbChunkDecoder *
+stripe_decode_chunk(StripeMeta *meta, Relation rel, int c, uint32 g,
+					StringInfo stored, StringInfo raw)
 {
-	StripeMeta *meta = sr->meta;
 	const RdbStripeHeader *hdr = &meta->hdr;
 	const RdbChunkRef *ref = &meta->dir[(Size) g * hdr->ncolumns + c];
-	StripeColumn *col = &sr->cols[c];
-	Relation	rel = sr->rel;
 	uint32		rows = Min(hdr->chunk_group_rows,
 						   hdr->nrows - g * hdr->chunk_group_rows);
-	MemoryContext old;
 	ErrorContextCallback errcb;
 	StripeErrorContext ectx;
+	RdbChunkDecoder *dec;
 	uint64		sum;
-	Size		before;
-
-	if (col->dec)
-	{
-		rdb_chunk_decoder_end(col->dec);
-		col->dec = NULL;
-	}
-	col->group = -1;
-
-	old = MemoryContextSwitchTo(sr->cxt);
-	before = (col->raw.data ? col->raw.maxlen : 0) +
-		(sr->stored.data ? sr->stored.maxlen : 0);
-	if (sr->stored.data == NULL)
-		initStringInfo(&sr->stored);
-	if (col->raw.data == NULL)
-		initStringInfo(&col->raw);
-	resetStringInfo(&sr->stored);
-	resetStringInfo(&col->raw);
 
 	ectx.rel = rel;
 	ectx.first_block = meta->key.first_block;
@@ -715,11 +887,12 @@ stripe_load_chunk(RdbStripeReader *sr, int c, uint32 g)
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	enlargeStringInfo(&sr->stored, ref->stored_len);
+	resetStringInfo(stored);
+	enlargeStringInfo(stored, ref->stored_len);
 	stripe_read_bytes(rel, meta->key.first_block, ref->offset, ref->stored_len,
-					  sr->stored.data);
-	sr->stored.len = ref->stored_len;
-	sum = rdb_checksum64(sr->stored.data, ref->stored_len);
+					  stored->data);
+	stored->len = ref->stored_len;
+	sum = rdb_checksum64(stored->data, ref->stored_len);
 	if (sum != ref->checksum)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -732,34 +905,54 @@ stripe_load_chunk(RdbStripeReader *sr, int c, uint32 g)
 						   (unsigned long long) sum,
 						   (unsigned long long) ref->checksum)));
 
-	if ((uint8) sr->stored.data[0] != ref->codec ||
-		rdb_decompressed_size(sr->stored.data, ref->stored_len) != ref->raw_len)
+	if ((uint8) stored->data[0] != ref->codec ||
+		rdb_decompressed_size(stored->data, ref->stored_len) != ref->raw_len)
 		stripe_corrupt(rel, meta->key.first_block,
 					   "Chunk group %u of column \"%s\" does not match its directory entry.",
 					   g, stripe_attname(rel, c));
-	rdb_decompress(sr->stored.data, ref->stored_len, &col->raw);
-	col->raw.len = ref->raw_len;
-	col->dec = rdb_chunk_decoder_begin(&meta->types[c], col->raw.data,
-									   ref->raw_len);
-	if (rdb_chunk_nrows(col->dec) != rows ||
-		rdb_chunk_nnulls(col->dec) != ref->nnulls ||
-		(uint8) rdb_chunk_encoding(col->dec) != ref->encoding)
+	Assert(raw->len == 0);
+	rdb_decompress(stored->data, ref->stored_len, raw);
+	raw->len = ref->raw_len;
+	dec = rdb_chunk_decoder_begin(&meta->types[c], raw->data, ref->raw_len);
+	if (rdb_chunk_nrows(dec) != rows ||
+		rdb_chunk_nnulls(dec) != ref->nnulls ||
+		(uint8) rdb_chunk_encoding(dec) != ref->encoding)
 		stripe_corrupt(rel, meta->key.first_block,
 					   "Chunk group %u of column \"%s\" holds %d rows (%d NULL), its directory entry says %u (%u NULL).",
-					   g, stripe_attname(rel, c), rdb_chunk_nrows(col->dec),
-					   rdb_chunk_nnulls(col->dec), rows, ref->nnulls);
+					   g, stripe_attname(rel, c), rdb_chunk_nrows(dec),
+					   rdb_chunk_nnulls(dec), rows, ref->nnulls);
 
 	error_context_stack = errcb.previous;
-	col->group = g;
+	return dec;
+}
 
-	/* account for what the reader now keeps */
+/*
+ * stripe_load_chunk
+ *		Make chunk group g of column c the reader's current chunk of that
+ *		column.
+ */
+static void
+stripe_load_chunk(RdbStripeReader *sr, int c, uint32 g)
+{
+	StripeColumn *col = &sr->cols[c];
+	MemoryContext old;
+
+	if (col->dec)
 	{
-		Size		after = col->raw.maxlen + sr->stored.maxlen;
-
-		sr->held = sr->held + after - before;
-		if (sr->cache_owned)
-			stripe_cache_held = stripe_cache_held + after - before;
+		rdb_chunk_decoder_end(col->dec);
+		col->dec = NULL;
 	}
+	col->group = -1;
+
+	old = MemoryContextSwitchTo(sr->cxt);
+	if (sr->stored.data == NULL)
+		initStringInfo(&sr->stored);
+	if (col->raw.data == NULL)
+		initStringInfo(&col->raw);
+	resetStringInfo(&col->raw);
+	col->dec = stripe_decode_chunk(sr->meta, sr->rel, c, g, &sr->stored,
+								   &col->raw);
+	col->group = g;
 	MemoryContextSwitchTo(old);
 }
 
@@ -873,46 +1066,184 @@ rdb_stripe_fetch_row_cols(RdbStripeReader *sr, uint32 row, Datum *values,
 
 /*
  * rdb_stripe_chunk_minmax
- *		Bounds of column c in chunk group g (see stripe.h).  Format version 1
- *		keeps no bounds.
+ *		Bounds of column c in chunk group g (see stripe.h), from the bounds
+ *		section validated when the stripe was opened; no page is read.
+ *		Format version 1 keeps no bounds.
  */
 bool
 rdb_stripe_chunk_minmax(RdbStripeReader *sr, uint32 g, int c, Datum *min,
 						Datum *max, Oid *collation, uint32 *nnulls,
 						uint32 *nrows)
 {
-	const RdbStripeHeader *hdr = &sr->meta->hdr;
+	StripeMeta *meta = sr->meta;
+	const RdbStripeHeader *hdr = &meta->hdr;
+	const RdbChunkBounds *b;
+	const RdbTypeInfo *type;
+	char	   *p;
 
 	if (g >= hdr->nchunkgroups)
 		elog(ERROR, "rustydb stripe: chunk group %u out of range (%u groups)",
 			 g, hdr->nchunkgroups);
 	*nrows = Min(hdr->chunk_group_rows, hdr->nrows - g * hdr->chunk_group_rows);
+	*collation = InvalidOid;
 	if (c < 0 || c >= (int) hdr->ncolumns)
 	{
 		*nnulls = *nrows;
 		return false;
 	}
-	*nnulls = sr->meta->dir[(Size) g * hdr->ncolumns + c].nnulls;
-	return false;
+	*nnulls = meta->dir[(Size) g * hdr->ncolumns + c].nnulls;
+	if (meta->chunkbounds == NULL)
+		return false;
+	*collation = meta->colbounds[c].collation;
+	b = &meta->chunkbounds[(Size) g * hdr->ncolumns + c];
+	if (b->min_len == 0)
+		return false;
+	type = &meta->types[c];
+	p = meta->boundsdata + b->offset;
+	*min = fetch_att(p, type->typbyval, type->typlen);
+	*max = fetch_att(p + MAXALIGN(b->min_len), type->typbyval, type->typlen);
+	return true;
 }
 
-/* drop chunks of cache-owned readers, least recently used first */
-static void
-stripe_cache_trim(StripeMeta *keep)
+/* the type column c had when the stripe was written */
+Oid
+rdb_stripe_column_type(RdbStripeReader *sr, int c)
 {
-	dlist_iter	it;
+	if (c < 0 || c >= (int) sr->meta->hdr.ncolumns)
+		return InvalidOid;
+	return TupleDescAttr(sr->meta->formdesc, c)->atttypid;
+}
 
-	if (stripe_cache_held <= RDB_STRIPE_CACHE_CHUNK_BYTES)
+/* ----------------------------------------------------------------
+ * The chunk group cache (rdb_stripe_form_tuple)
+ * ----------------------------------------------------------------
+ */
+
+static void
+group_cache_remove(GroupCacheEntry *e)
+{
+	group_cache_held -= e->bytes;
+	dlist_delete(&e->lru);
+	MemoryContextDelete(e->cxt);
+	hash_search(group_cache, &e->key, HASH_REMOVE, NULL);
+}
+
+/* forget the chunk groups of relid (every one for InvalidOid) */
+static void
+group_cache_forget(Oid relid)
+{
+	dlist_mutable_iter it;
+
+	if (group_cache == NULL)
 		return;
-	dlist_reverse_foreach(it, &stripe_lru)
+	dlist_foreach_modify(it, &group_lru)
 	{
-		StripeMeta *meta = dlist_container(StripeMeta, lru, it.cur);
+		GroupCacheEntry *e = dlist_container(GroupCacheEntry, lru, it.cur);
 
-		if (meta != keep && meta->own && meta->own->held > 0)
-			stripe_reader_drop_chunks(meta->own);
-		if (stripe_cache_held <= RDB_STRIPE_CACHE_CHUNK_BYTES)
-			break;
+		if (!OidIsValid(relid) || e->relid == relid)
+			group_cache_remove(e);
 	}
+}
+
+/* evict least recently used chunk groups until the cache fits its budget */
+static void
+group_cache_trim(void)
+{
+	Size		budget = (Size) rdb_stripe_cache_size * 1024;
+
+	while (group_cache_held > budget && !dlist_is_empty(&group_lru))
+		group_cache_remove(dlist_container(GroupCacheEntry, lru,
+										   dlist_tail_node(&group_lru)));
+}
+
+/*
+ * group_cache_get
+ *		The cache entry of chunk group g of the stripe, made the most
+ *		recently used; a new one without any chunk if there is none.
+ */
+static GroupCacheEntry *
+group_cache_get(StripeMeta *meta, Relation rel, uint32 g)
+{
+	GroupCacheKey key;
+	GroupCacheEntry *e;
+	MemoryContext cxt;
+	RdbChunkDecoder **dec;
+	bool		found;
+
+	if (group_cache == NULL)
+	{
+		HASHCTL		ctl;
+		MemoryContext old;
+
+		stripe_register_callback();
+		group_cache_cxt = AllocSetContextCreate(TopMemoryContext,
+												"rustydb chunk group cache",
+												ALLOCSET_SMALL_SIZES);
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(GroupCacheKey);
+		ctl.entrysize = sizeof(GroupCacheEntry);
+		ctl.hcxt = group_cache_cxt;
+		group_cache = hash_create("rustydb chunk group cache", 256, &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		old = MemoryContextSwitchTo(group_cache_cxt);
+		initStringInfo(&group_stored);
+		MemoryContextSwitchTo(old);
+	}
+
+	memset(&key, 0, sizeof(key));
+	key.node = meta->key.node;
+	key.first_block = meta->key.first_block;
+	key.group = g;
+	e = hash_search(group_cache, &key, HASH_FIND, NULL);
+	if (e)
+	{
+		dlist_move_head(&group_lru, &e->lru);
+		return e;
+	}
+
+	/* allocate first, so that an error leaves no half-made hash entry */
+	cxt = AllocSetContextCreate(group_cache_cxt, "rustydb chunk group",
+								ALLOCSET_SMALL_SIZES);
+	dec = MemoryContextAllocZero(cxt, meta->hdr.ncolumns * sizeof(RdbChunkDecoder *));
+	e = hash_search(group_cache, &key, HASH_ENTER, &found);
+	Assert(!found);
+	e->relid = RelationGetRelid(rel);
+	e->cxt = cxt;
+	e->ncolumns = meta->hdr.ncolumns;
+	e->dec = dec;
+	e->bytes = MemoryContextMemAllocated(cxt, false);
+	group_cache_held += e->bytes;
+	dlist_push_head(&group_lru, &e->lru);
+	return e;
+}
+
+/*
+ * group_cache_load
+ *		Decompress column c of the entry's chunk group into the entry.  On
+ *		error the column stays unloaded (what was allocated stays in the
+ *		entry's context until the entry goes).
+ */
+static void
+group_cache_load(GroupCacheEntry *e, StripeMeta *meta, Relation rel, int c)
+{
+	const RdbChunkRef *ref = &meta->dir[(Size) e->key.group * meta->hdr.ncolumns + c];
+	StringInfoData raw;
+	MemoryContext old;
+	Size		bytes;
+
+	old = MemoryContextSwitchTo(e->cxt);
+	/* exactly the chunk's size: rdb_decompress then needs no more */
+	raw.data = palloc(ref->raw_len + 1);
+	raw.maxlen = ref->raw_len + 1;
+	raw.len = 0;
+	raw.cursor = 0;
+	e->dec[c] = stripe_decode_chunk(meta, rel, c, e->key.group, &group_stored,
+									&raw);
+	MemoryContextSwitchTo(old);
+
+	bytes = MemoryContextMemAllocated(e->cxt, false);
+	group_cache_held += bytes - e->bytes;
+	e->bytes = bytes;
 }
 
 /*
@@ -935,19 +1266,46 @@ rdb_stripe_form_tuple(Relation rel, BlockNumber first_block, uint32 row,
 					  HeapTupleHeader stub, uint32 stub_len)
 {
 	StripeMeta *meta = stripe_meta_get(rel, first_block);
-	RdbStripeReader *sr;
+	const RdbStripeHeader *hdr = &meta->hdr;
+	GroupCacheEntry *e;
 	HeapTuple	tup;
-	TupleDesc	desc;
+	uint32		g;
+	int			r;
+	int			c;
 
-	if (meta->own == NULL)
-		meta->own = stripe_reader_create(meta, meta->cxt, true);
-	sr = meta->own;
-	sr->rel = rel;
+	if (row >= hdr->nrows)
+		elog(ERROR, "rustydb stripe at block %u of relation \"%s\": row %u out of range (%u rows)",
+			 first_block, RelationGetRelationName(rel), row, hdr->nrows);
+	if (meta->values == NULL)
+	{
+		meta->values = MemoryContextAlloc(meta->cxt, hdr->ncolumns * sizeof(Datum));
+		meta->isnull = MemoryContextAlloc(meta->cxt, hdr->ncolumns * sizeof(bool));
+	}
+	g = row / hdr->chunk_group_rows;
+	r = (int) (row % hdr->chunk_group_rows);
 
-	rdb_stripe_fetch_row(sr, row, sr->values, sr->isnull, meta->hdr.ncolumns);
+	/*
+	 * Decode the row from the cached chunk group.  Nothing between here and
+	 * heap_form_tuple accepts invalidations or trims the cache, so the entry
+	 * and the chunks that by-reference Datums point into stay.
+	 */
+	e = group_cache_get(meta, rel, g);
+	for (c = 0; c < hdr->ncolumns; c++)
+	{
+		const RdbChunkRef *ref = &meta->dir[(Size) g * hdr->ncolumns + c];
+
+		if (ref->flags & RDB_CHUNK_ALL_NULL)
+		{
+			meta->values[c] = (Datum) 0;
+			meta->isnull[c] = true;
+			continue;
+		}
+		if (e->dec[c] == NULL)
+			group_cache_load(e, meta, rel, c);
+		meta->values[c] = rdb_chunk_decode_row(e->dec[c], r, &meta->isnull[c]);
+	}
 	/* the layout the row was written with (see RdbStripeColumn) */
-	desc = meta->formdesc;
-	tup = heap_form_tuple(desc, sr->values, sr->isnull);
+	tup = heap_form_tuple(meta->formdesc, meta->values, meta->isnull);
 
 	if (stub != NULL)
 	{
@@ -965,6 +1323,6 @@ rdb_stripe_form_tuple(Relation rel, BlockNumber first_block, uint32 row,
 	tup->t_tableOid = RelationGetRelid(rel);
 	ItemPointerSetInvalid(&tup->t_self);
 
-	stripe_cache_trim(meta);
+	group_cache_trim();
 	return tup;
 }

@@ -6,9 +6,11 @@
  * rdb_stripe_write deforms the rows, cuts them into chunk groups of
  * opts->chunk_group_rows rows, encodes every column of every chunk group
  * (src/encoding, automatic choice), compresses it (src/compress), checksums
- * the stored bytes, and then lays the stripe's byte stream
+ * the stored bytes, takes every chunk's min and max value (the bounds),
+ * and then lays the stripe's byte stream
  *
- *	  RdbStripeHeader | RdbChunkRef[nchunkgroups * ncolumns] | chunks ...
+ *	  RdbStripeHeader | RdbStripeColumn[ncolumns] |
+ *	  RdbChunkRef[nchunkgroups * ncolumns] | bounds section | chunks ...
  *
  * over freshly appended, consecutive pages (format: stripe.h and
  * src/stripe/README.md).  All encoding and compression happens before any
@@ -41,6 +43,7 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "access/htup_details.h"
 #include "access/xloginsert.h"
 #include "miscadmin.h"
@@ -48,8 +51,10 @@
 #include "storage/bufmgr.h"
 #include "storage/bufpage.h"
 #include "storage/lmgr.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/typcache.h"
 
 #include "rustydb/l0.h"
 #include "rustydb/events.h"
@@ -63,6 +68,26 @@ typedef struct StripeChunk
 	uint32		len;
 	uint64		raw;			/* bytes of the values before encoding */
 } StripeChunk;
+
+/* how the values of one column are ordered for its bounds */
+typedef struct StripeColumnOrder
+{
+	FmgrInfo   *cmp;			/* default btree comparison; NULL: no bounds */
+	Oid			collation;
+	Oid			cmp_type;
+} StripeColumnOrder;
+
+/* a chunk's bounds, flat (see RdbChunkBounds), until they are laid out */
+typedef struct StripeBound
+{
+	char	   *min;			/* NULL: none */
+	char	   *max;
+	uint16		min_len;
+	uint16		max_len;
+} StripeBound;
+
+/* format version flush writes: a developer setting (guc.c) */
+int			rdb_stripe_format_version = RDB_STRIPE_VERSION;
 
 /* cursor over the pages being filled */
 typedef struct StripePageWriter
@@ -161,16 +186,191 @@ stripe_put(StripePageWriter *w, const char *data, Size len)
  * ----------------------------------------------------------------
  */
 
+/* ----------------------------------------------------------------
+ * Bounds
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * stripe_column_order
+ *		How column att's values are ordered for its bounds: the comparison
+ *		function of the default btree opclass of its type (the base type of
+ *		a domain, whose values are the base type's), under its collation.
+ *		None for dropped columns and types without such an opclass.
+ */
+static void
+stripe_column_order(Form_pg_attribute att, StripeColumnOrder *order)
+{
+	Oid			base;
+	TypeCacheEntry *tc;
+
+	order->cmp = NULL;
+	order->collation = att->attcollation;
+	order->cmp_type = InvalidOid;
+	if (att->attisdropped || att->attlen == -2)
+		return;
+	base = getBaseType(att->atttypid);
+	tc = lookup_type_cache(base, TYPECACHE_CMP_PROC_FINFO);
+	if (!OidIsValid(tc->cmp_proc_finfo.fn_oid))
+		return;
+	/* the type cache's FmgrInfo lives as long as the backend, as for arrays */
+	order->cmp = &tc->cmp_proc_finfo;
+	order->cmp_type = base;
+}
+
+/*
+ * stripe_bound_value
+ *		A value as the comparison function should see it: varlena values
+ *		held as external TOAST pointers or inline-compressed are fetched and
+ *		decompressed (palloc'd: *owned set); others are used in place.
+ */
+static Datum
+stripe_bound_value(Form_pg_attribute att, Datum v, bool *owned)
+{
+	*owned = false;
+	if (att->attlen == -1)
+	{
+		struct varlena *p = (struct varlena *) DatumGetPointer(v);
+
+		if (VARATT_IS_EXTERNAL(p) || VARATT_IS_COMPRESSED(p))
+		{
+			*owned = true;
+			return PointerGetDatum(detoast_attr(p));
+		}
+	}
+	return v;
+}
+
+/*
+ * stripe_bound_flatten
+ *		A bound value as the bounds data stores it (see stripe.h), palloc'd
+ *		in cxt; NULL if it takes more than RDB_STRIPE_BOUND_MAX_LEN bytes.
+ */
+static char *
+stripe_bound_flatten(Form_pg_attribute att, Datum v, uint16 *len,
+					 MemoryContext cxt)
+{
+	char	   *out;
+
+	if (att->attlen == -1)
+	{
+		Size		datalen = VARSIZE_ANY_EXHDR(DatumGetPointer(v));
+
+		if (datalen + VARHDRSZ > RDB_STRIPE_BOUND_MAX_LEN)
+			return NULL;
+		out = MemoryContextAlloc(cxt, datalen + VARHDRSZ);
+		SET_VARSIZE(out, datalen + VARHDRSZ);
+		memcpy(VARDATA(out), VARDATA_ANY(DatumGetPointer(v)), datalen);
+		*len = (uint16) (datalen + VARHDRSZ);
+		return out;
+	}
+	Assert(att->attlen > 0);
+	if (att->attlen > RDB_STRIPE_BOUND_MAX_LEN)
+		return NULL;
+	out = MemoryContextAllocZero(cxt, att->attlen);
+	if (att->attbyval)
+		store_att_byval(out, v, att->attlen);
+	else
+		memcpy(out, DatumGetPointer(v), att->attlen);
+	*len = (uint16) att->attlen;
+	return out;
+}
+
+/*
+ * stripe_chunk_bounds
+ *		The smallest and largest non-NULL value of a chunk's n values, flat
+ *		in cxt, into *bound (none if they are too large).  Detoasted values
+ *		are freed as soon as they are neither bound, so a chunk of large
+ *		TOASTed values never has more than three of them in memory.
+ */
+static void
+stripe_chunk_bounds(Form_pg_attribute att, const StripeColumnOrder *order,
+					Datum *values, bool *isnull, int n, StripeBound *bound,
+					MemoryContext cxt)
+{
+	Datum		min = (Datum) 0;
+	Datum		max = (Datum) 0;
+	bool		min_owned = false;
+	bool		max_owned = false;
+	bool		have = false;
+	int			i;
+
+	memset(bound, 0, sizeof(StripeBound));
+	if (order->cmp == NULL)
+		return;
+
+	for (i = 0; i < n; i++)
+	{
+		Datum		v;
+		bool		owned;
+
+		if (isnull[i])
+			continue;
+		v = stripe_bound_value(att, values[i], &owned);
+		if (owned)
+			CHECK_FOR_INTERRUPTS();
+		if (!have)
+		{
+			min = max = v;
+			min_owned = owned;
+			have = true;
+			continue;
+		}
+		if (DatumGetInt32(FunctionCall2Coll(order->cmp, order->collation,
+											v, min)) < 0)
+		{
+			if (min_owned && min != max)
+				pfree(DatumGetPointer(min));
+			/* min == max: max keeps the memory, and its ownership */
+			if (min_owned && min == max)
+				max_owned = true;
+			min = v;
+			min_owned = owned;
+		}
+		else if (DatumGetInt32(FunctionCall2Coll(order->cmp, order->collation,
+												 v, max)) > 0)
+		{
+			if (max_owned && max != min)
+				pfree(DatumGetPointer(max));
+			if (max_owned && max == min)
+				min_owned = true;
+			max = v;
+			max_owned = owned;
+		}
+		else if (owned)
+			pfree(DatumGetPointer(v));
+	}
+	if (!have)
+		return;
+
+	bound->min = stripe_bound_flatten(att, min, &bound->min_len, cxt);
+	bound->max = stripe_bound_flatten(att, max, &bound->max_len, cxt);
+	if (bound->min == NULL || bound->max == NULL)
+	{
+		if (bound->min)
+			pfree(bound->min);
+		if (bound->max)
+			pfree(bound->max);
+		memset(bound, 0, sizeof(StripeBound));
+	}
+	if (min_owned)
+		pfree(DatumGetPointer(min));
+	if (max_owned && max != min)
+		pfree(DatumGetPointer(max));
+}
+
 /*
  * stripe_encode_group
  *		Encode and compress every column of rows [first, first + n) of the
- *		tuples; fill the chunk group's directory entries and chunks (frames
- *		allocated in chunkcxt).  Returns the raw bytes of the values.
+ *		tuples; fill the chunk group's directory entries, chunks and bounds
+ *		(frames and bound values allocated in chunkcxt; no bounds when
+ *		orders is NULL).  Returns the raw bytes of the values.
  */
 static uint64
 stripe_encode_group(TupleDesc desc, HeapTuple *tuples, int first, int n,
 					const RdbStripeOptions *opts, RdbChunkRef *refs,
-					StripeChunk *chunks, MemoryContext chunkcxt)
+					StripeChunk *chunks, const StripeColumnOrder *orders,
+					StripeBound *bounds, MemoryContext chunkcxt)
 {
 	int			natts = desc->natts;
 	Datum	  **values = palloc(natts * sizeof(Datum *));
@@ -210,6 +410,7 @@ stripe_encode_group(TupleDesc desc, HeapTuple *tuples, int first, int n,
 		int			nnulls = 0;
 
 		memset(ref, 0, sizeof(RdbChunkRef));
+		memset(&bounds[c], 0, sizeof(StripeBound));
 		chunks[c].data = NULL;
 		chunks[c].len = 0;
 
@@ -245,6 +446,10 @@ stripe_encode_group(TupleDesc desc, HeapTuple *tuples, int first, int n,
 		chunks[c].data = MemoryContextAlloc(chunkcxt, frame.len);
 		memcpy(chunks[c].data, frame.data, frame.len);
 		chunks[c].len = frame.len;
+
+		if (orders)
+			stripe_chunk_bounds(att, &orders[c], values[c], isnull[c], n,
+								&bounds[c], chunkcxt);
 	}
 	return raw;
 }
@@ -289,6 +494,65 @@ stripe_emit_encoding_changes(Relation rel, TupleDesc desc,
 	}
 }
 
+/*
+ * stripe_bounds_section
+ *		Lay out the bounds section (stripe.h) of a stripe's bounds into buf.
+ */
+static void
+stripe_bounds_section(const StripeColumnOrder *orders, const StripeBound *bounds,
+					  int ngroups, int ncolumns, StringInfo buf)
+{
+	RdbStripeBoundsHeader bh;
+	Size		nchunks = (Size) ngroups * ncolumns;
+	Size		fixed = RDB_STRIPE_BOUNDS_FIXED_SIZE(ncolumns, ngroups);
+	RdbChunkBounds *cb;
+	uint64		data_len = 0;
+	Size		i;
+	int			c;
+
+	/* the data's size first: values at MAXALIGNed offsets */
+	for (i = 0; i < nchunks; i++)
+		if (bounds[i].min)
+			data_len += MAXALIGN(bounds[i].min_len) + MAXALIGN(bounds[i].max_len);
+	if (fixed + data_len >= MaxAllocHugeSize || data_len > PG_UINT32_MAX)
+		elog(ERROR, "rustydb stripe bounds of %llu bytes are too large",
+			 (unsigned long long) data_len);
+
+	resetStringInfo(buf);
+	enlargeStringInfo(buf, fixed + data_len);
+	memset(buf->data, 0, fixed + data_len);
+	bh.data_len = (uint32) data_len;
+	bh.max_len = RDB_STRIPE_BOUND_MAX_LEN;
+	memcpy(buf->data, &bh, sizeof(bh));
+	for (c = 0; c < ncolumns; c++)
+	{
+		RdbStripeColumnBounds colb;
+
+		colb.collation = orders[c].collation;
+		colb.cmp_type = orders[c].cmp_type;
+		memcpy(buf->data + sizeof(bh) + c * sizeof(RdbStripeColumnBounds),
+			   &colb, sizeof(colb));
+	}
+	cb = (RdbChunkBounds *) (buf->data + sizeof(bh) +
+							 ncolumns * sizeof(RdbStripeColumnBounds));
+	data_len = 0;
+	for (i = 0; i < nchunks; i++)
+	{
+		char	   *data = buf->data + fixed;
+
+		if (bounds[i].min == NULL)
+			continue;
+		cb[i].offset = (uint32) data_len;
+		cb[i].min_len = bounds[i].min_len;
+		cb[i].max_len = bounds[i].max_len;
+		memcpy(data + data_len, bounds[i].min, bounds[i].min_len);
+		data_len += MAXALIGN(bounds[i].min_len);
+		memcpy(data + data_len, bounds[i].max, bounds[i].max_len);
+		data_len += MAXALIGN(bounds[i].max_len);
+	}
+	buf->len = (int) (fixed + data_len);
+}
+
 /* ----------------------------------------------------------------
  * rdb_stripe_write
  * ----------------------------------------------------------------
@@ -328,6 +592,10 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	RdbStripeColumn *cols;
 	RdbChunkRef *dir;
 	StripeChunk *chunks;
+	StripeColumnOrder *orders = NULL;
+	StripeBound *bounds;
+	StringInfoData boundsec;
+	int			version = rdb_stripe_format_version;
 	MemoryContext stripecxt;
 	MemoryContext groupcxt;
 	MemoryContext oldcxt;
@@ -370,6 +638,15 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	dir = MemoryContextAllocHuge(stripecxt, dirsize);
 	chunks = MemoryContextAllocHuge(stripecxt,
 									(Size) ngroups * ncolumns * sizeof(StripeChunk));
+	bounds = MemoryContextAllocHuge(stripecxt,
+									(Size) ngroups * ncolumns * sizeof(StripeBound));
+	if (version != RDB_STRIPE_VERSION_V1)
+	{
+		version = RDB_STRIPE_VERSION;
+		orders = palloc(ncolumns * sizeof(StripeColumnOrder));
+		for (g = 0; g < ncolumns; g++)
+			stripe_column_order(TupleDescAttr(desc, g), &orders[g]);
+	}
 
 	/* encode and compress everything before touching any page */
 	for (g = 0; g < ngroups; g++)
@@ -381,13 +658,20 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 		MemoryContextSwitchTo(groupcxt);
 		raw += stripe_encode_group(desc, tuples, first, n, opts,
 								   &dir[(Size) g * ncolumns],
-								   &chunks[(Size) g * ncolumns], stripecxt);
+								   &chunks[(Size) g * ncolumns], orders,
+								   &bounds[(Size) g * ncolumns], stripecxt);
 		MemoryContextSwitchTo(stripecxt);
 		MemoryContextReset(groupcxt);
 	}
 
+	/* the bounds section: values flat, between directory and chunks */
+	initStringInfo(&boundsec);
+	if (orders)
+		stripe_bounds_section(orders, bounds, ngroups, ncolumns, &boundsec);
+
 	/* chunk offsets, stream length, header */
-	off = sizeof(RdbStripeHeader) + ncolumns * sizeof(RdbStripeColumn) + dirsize;
+	off = sizeof(RdbStripeHeader) + ncolumns * sizeof(RdbStripeColumn) + dirsize +
+		boundsec.len;
 	for (g = 0; g < ngroups * ncolumns; g++)
 	{
 		if (dir[g].flags & RDB_CHUNK_ALL_NULL)
@@ -407,7 +691,7 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.magic = RDB_STRIPE_MAGIC;
-	hdr.version = RDB_STRIPE_VERSION;
+	hdr.version = (uint16) version;
 	hdr.ncolumns = (uint16) ncolumns;
 	hdr.nrows = (uint32) ntuples;
 	hdr.chunk_group_rows = (uint32) cgrows;
@@ -428,7 +712,8 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 		cols[g].isdropped = att->attisdropped;
 	}
 	hdr.dir_checksum = 0;
-	hdr.dir_checksum = rdb_stripe_dir_checksum(&hdr, cols, dir, dirsize);
+	hdr.dir_checksum = rdb_stripe_dir_checksum(&hdr, cols, dir, dirsize,
+											   boundsec.data, boundsec.len);
 
 	/*
 	 * Add the pages.  No buffer lock is held while we wait for the extension
@@ -477,6 +762,7 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	stripe_put(&w, (const char *) &hdr, sizeof(hdr));
 	stripe_put(&w, (const char *) cols, ncolumns * sizeof(RdbStripeColumn));
 	stripe_put(&w, (const char *) dir, dirsize);
+	stripe_put(&w, boundsec.data, boundsec.len);
 	for (g = 0; g < ngroups * ncolumns; g++)
 	{
 		if (chunks[g].data == NULL)

@@ -49,6 +49,7 @@
 #include "utils/tuplesort.h"
 
 #include "rustydb/rustydb.h"
+#include "rustydb/stripe.h"
 #include "rustydb/l0.h"
 
 /* what a row costs on an L0 page besides its data (as heap's estimate) */
@@ -100,6 +101,8 @@ rdb_am_relation_nontransactional_truncate(Relation rel)
 {
 	rdb_check_preloaded();
 	RelationTruncate(rel, RDB_FIRST_DATA_BLKNO);
+	/* the relfilenode stays: new stripes may start at the same blocks */
+	rdb_stripe_cache_forget(RelationGetRelid(rel));
 }
 
 /*
