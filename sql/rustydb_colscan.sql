@@ -189,6 +189,20 @@ SELECT count(*), sum(v) FROM cs_narrow WHERE id BETWEEN 4200 AND 4300;
 SELECT count(*), sum(id) FROM cs_narrow WHERE v = 5;
 DROP TABLE cs_narrow;
 
+-- a stripe written without bounds (format version 1): only NULL counts decide
+CREATE TABLE cs_v1 (id int, maybe int) USING rustydb;
+INSERT INTO cs_v1 SELECT g, CASE WHEN g > 1000 THEN g END FROM generate_series(1, 3000) g;
+SET rustydb.stripe_format_version = 1;
+SELECT cs_wait_quiet();
+SELECT rustydb.flush('cs_v1') AS flushed;
+RESET rustydb.stripe_format_version;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*) FROM cs_v1 WHERE id < 500;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*) FROM cs_v1 WHERE maybe IS NULL;
+SELECT count(*), sum(id) FROM cs_v1 WHERE id < 500 OR maybe IS NULL;
+DROP TABLE cs_v1;
+
 -- a parameter: generic plans evaluate it at run time
 SET plan_cache_mode = force_generic_plan;
 PREPARE cs_p(int) AS SELECT count(*), sum(id) FROM cs WHERE id <= $1;
