@@ -286,6 +286,16 @@ SELECT v.x, count(*) FROM (VALUES (1), (2)) v(x), cs WHERE cs.grp = v.x AND cs.i
 SELECT v.x, count(*) FROM (VALUES (1), (2)) v(x), cs_twin cs WHERE cs.grp = v.x AND cs.id < 2000 GROUP BY v.x ORDER BY 1;
 RESET enable_hashjoin; RESET enable_mergejoin; RESET enable_material;
 
+-- LATERAL: the scan is rescanned with a new parameter value each time, and
+-- decides its chunk groups again for it
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT * FROM (VALUES (5), (1500), (4500), (99999)) s(s),
+	LATERAL (SELECT count(*), sum(id) FROM cs WHERE cs.id < s.s AND cs.id <= 5000) x;
+SELECT * FROM (VALUES (5), (1500), (4500), (99999)) s(s),
+	LATERAL (SELECT count(*), sum(id) FROM cs WHERE cs.id < s.s AND cs.id <= 5000) x;
+SELECT * FROM (VALUES (5), (1500), (4500), (99999)) s(s),
+	LATERAL (SELECT count(*), sum(id) FROM cs_twin cs WHERE cs.id < s.s AND cs.id <= 5000) x;
+
 -- ColumnScanned: one event per column read, with the rows read; skipped
 -- chunk groups are not read
 SELECT coalesce(max(seq), 0) AS seq0 FROM rustydb.events \gset

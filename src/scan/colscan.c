@@ -857,7 +857,7 @@ colscan_reset_decisions(ColScanState *state)
 		memset(entry->decision, 0, entry->ngroups);
 	for (i = 0; i < state->nkeys; i++)
 		state->keys[i].evaluated = false;
-	state->sr_entry = NULL;
+	/* the current stripe's entry stays: its decisions were cleared above */
 	state->last_group = UINT32_MAX;
 }
 
