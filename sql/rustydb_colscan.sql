@@ -316,6 +316,23 @@ EXPLAIN (COSTS OFF) SELECT count(*) FROM cs WHERE id > 0;
 SELECT count(*) FROM rustydb.events WHERE relation = 'cs'::regclass
    AND variant = 'ColumnScanned' AND seq > :seq0;
 
+-- row-level security: no skipping (which chunk groups a qual skips would
+-- reveal bounds of rows the policy hides); the policy's rows come out
+CREATE ROLE cs_reader;
+GRANT SELECT ON cs TO cs_reader;
+CREATE POLICY cs_even ON cs FOR SELECT TO cs_reader USING (id % 2 = 0);
+ALTER TABLE cs ENABLE ROW LEVEL SECURITY;
+SET ROLE cs_reader;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*) FROM cs WHERE id < 1500;
+SELECT count(*), sum(id) FROM cs WHERE id < 1500;
+RESET ROLE;
+SELECT count(*), sum(id) FROM cs_twin WHERE id < 1500 AND id % 2 = 0;
+ALTER TABLE cs DISABLE ROW LEVEL SECURITY;
+DROP POLICY cs_even ON cs;
+REVOKE SELECT ON cs FROM cs_reader;
+DROP ROLE cs_reader;
+
 -- parallel: the same answers through Gather
 ALTER TABLE cs SET (parallel_workers = 2);
 SET parallel_setup_cost = 0;

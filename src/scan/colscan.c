@@ -714,6 +714,7 @@ colscan_plan_path(PlannerInfo *root, RelOptInfo *rel,
 	CustomScan *cscan = makeNode(CustomScan);
 	List	   *quals = extract_actual_clauses(clauses, false);
 	List	   *skip = NIL;
+	bool		quals_secure = false;
 	ListCell   *lc;
 
 	cscan->scan.plan.targetlist = tlist;
@@ -722,9 +723,22 @@ colscan_plan_path(PlannerInfo *root, RelOptInfo *rel,
 	cscan->flags = best_path->flags;
 	cscan->methods = &colscan_scan_methods;
 
+	/*
+	 * Under row-level security or a security-barrier view (quals of a
+	 * security level above 0), no skipping: which groups a user's qual skips
+	 * would tell them the bounds of rows the policy hides from them.
+	 */
+	foreach(lc, clauses)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+		if (rinfo->security_level > 0)
+			quals_secure = true;
+	}
 	foreach(lc, quals)
 	{
-		if (skip_analyze((Node *) lfirst(lc), rel->relid, NULL))
+		if (!quals_secure &&
+			skip_analyze((Node *) lfirst(lc), rel->relid, NULL))
 			skip = lappend(skip, copyObject(lfirst(lc)));
 	}
 	cscan->custom_private = NIL;
