@@ -7,7 +7,8 @@
  *
  * The planner hook (set_rel_pathlist_hook) offers a CustomPath "RustydbScan"
  * next to the ordinary seq scan of a rustydb table whose metapage says it
- * has stripes (RDB_META_HAS_STRIPES), in plain SELECTs without row marks;
+ * has stripes (RDB_META_HAS_STRIPES), in SELECT and INSERT ... SELECT
+ * without row marks;
  * the executor walks L0 with the seq scan's own page-at-a-time MVCC code
  * (rdb_scan_next_raw) and reads flushed rows' values column by column from
  * their stripes (rdb_stripe_fetch_row_cols).  Design, restrictions and
