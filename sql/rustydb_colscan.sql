@@ -345,7 +345,14 @@ SELECT count(*), sum(n), sum(id) FROM cs_twin WHERE id > 100;
 SELECT name, count(*) FROM cs WHERE maybe IS NULL GROUP BY name ORDER BY 2 DESC, 1 LIMIT 3;
 SELECT name, count(*) FROM cs_twin WHERE maybe IS NULL GROUP BY name ORDER BY 2 DESC, 1 LIMIT 3;
 SET parallel_leader_participation = off;
+SELECT coalesce(max(seq), 0) AS seq1 FROM rustydb.events \gset
 SELECT count(*), sum(n), sum(id) FROM cs WHERE id > 100;
+-- the leader reports the workers' rows (whether or not workers could start)
+SELECT payload->'data'->variant->>'column_name' AS column_name,
+	   payload->'data'->variant->>'rows_scanned' AS rows_scanned
+  FROM rustydb.events WHERE relation = 'cs'::regclass AND variant = 'ColumnScanned'
+   AND seq > :seq1
+ ORDER BY seq;
 RESET parallel_leader_participation;
 RESET parallel_setup_cost; RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size; RESET max_parallel_workers_per_gather;

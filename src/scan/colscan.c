@@ -1238,6 +1238,17 @@ colscan_init_dsm(CustomScanState *node, ParallelContext *pcxt,
 								  node->ss.ps.state->es_snapshot);
 	state->shared = shared;
 	state->tscan = table_beginscan_parallel(state->rel, COLSCAN_PSCAN(shared));
+
+	/*
+	 * The workers start now: the scan has started even if the leader never
+	 * takes part (parallel_leader_participation = off), so that its figures
+	 * and ColumnScanned events cover the workers' rows.
+	 */
+	if (!state->started)
+	{
+		state->started = true;
+		INSTR_TIME_SET_CURRENT(state->start_time);
+	}
 }
 
 static void
