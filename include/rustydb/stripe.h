@@ -49,7 +49,12 @@
  * rdb_stripe_fetch_row point into the reader's decompressed chunks and stay
  * valid until the next rdb_stripe_fetch_row or rdb_stripe_close on that
  * reader.  rdb_stripe_form_tuple returns a palloc'd tuple (caller's
- * context) that points into nothing else; its t_self is left invalid.  The
+ * context) that points into nothing else; its t_self is left invalid.  It
+ * reads through a per-backend cache of decompressed chunk groups, bounded
+ * by rustydb.stripe_cache_size, so random lookups decompress a chunk group
+ * once per backend rather than once per lookup; rdb_stripe_cache_forget
+ * drops a relation's cached stripes and chunk groups (relcache
+ * invalidations do it by themselves).  The
  * format in detail, and what a read costs: src/stripe/README.md.
  *
  * IDENTIFICATION

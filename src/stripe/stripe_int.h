@@ -37,7 +37,7 @@ extern int	rdb_stripe_format_version;
  * rdb_stripe_form_tuple keeps per backend (stripe_read.c)
  */
 extern int	rdb_stripe_cache_size;
-#define RDB_STRIPE_CACHE_SIZE_DEFAULT	(256 * 1024)
+#define RDB_STRIPE_CACHE_SIZE_DEFAULT	(64 * 1024)
 
 /* stripe_read.c */
 extern uint64 rdb_stripe_dir_checksum(const RdbStripeHeader *hdr,

@@ -45,6 +45,7 @@
 
 #include "access/detoast.h"
 #include "access/htup_details.h"
+#include "access/nbtree.h"
 #include "access/xloginsert.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
@@ -54,6 +55,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/sortsupport.h"
 #include "utils/typcache.h"
 
 #include "rustydb/l0.h"
@@ -72,9 +74,11 @@ typedef struct StripeChunk
 /* how the values of one column are ordered for its bounds */
 typedef struct StripeColumnOrder
 {
-	FmgrInfo   *cmp;			/* default btree comparison; NULL: no bounds */
+	bool		keep;			/* false: no bounds for this column */
+	bool		expand_short;	/* give the comparator 4-byte headers */
 	Oid			collation;
 	Oid			cmp_type;
+	SortSupportData ssup;		/* the default btree opclass's comparator */
 } StripeColumnOrder;
 
 /* a chunk's bounds, flat (see RdbChunkBounds), until they are laid out */
@@ -194,9 +198,18 @@ stripe_put(StripePageWriter *w, const char *data, Size len)
 /*
  * stripe_column_order
  *		How column att's values are ordered for its bounds: the comparison
- *		function of the default btree opclass of its type (the base type of
- *		a domain, whose values are the base type's), under its collation.
- *		None for dropped columns and types without such an opclass.
+ *		of the default btree opclass of its type (the base type of a domain,
+ *		whose values are the base type's), under its collation.  None for
+ *		dropped columns and types without such an opclass.
+ *
+ * The comparison is called through sort support (set up from the
+ * opclass's "<" operator, which sorts exactly as its comparison function):
+ * for integers, timestamps, text, numeric and uuid that is a direct call
+ * of a fast comparator instead of an fmgr call per value; other types get
+ * the comparison function through the fmgr shim.  Bounds are a sizeable
+ * part of flush's time all the same (src/lsm/README.md: mostly jsonb,
+ * whose comparison walks both documents).  Sort support state lives in
+ * the current context (the stripe's).
  */
 static void
 stripe_column_order(Form_pg_attribute att, StripeColumnOrder *order)
@@ -204,17 +217,34 @@ stripe_column_order(Form_pg_attribute att, StripeColumnOrder *order)
 	Oid			base;
 	TypeCacheEntry *tc;
 
-	order->cmp = NULL;
+	memset(order, 0, sizeof(StripeColumnOrder));
 	order->collation = att->attcollation;
-	order->cmp_type = InvalidOid;
 	if (att->attisdropped || att->attlen == -2)
 		return;
 	base = getBaseType(att->atttypid);
-	tc = lookup_type_cache(base, TYPECACHE_CMP_PROC_FINFO);
-	if (!OidIsValid(tc->cmp_proc_finfo.fn_oid))
+	tc = lookup_type_cache(base, TYPECACHE_CMP_PROC | TYPECACHE_LT_OPR |
+						   TYPECACHE_BTREE_OPFAMILY);
+	if (!OidIsValid(tc->cmp_proc) || !OidIsValid(tc->lt_opr))
 		return;
-	/* the type cache's FmgrInfo lives as long as the backend, as for arrays */
-	order->cmp = &tc->cmp_proc_finfo;
+
+	/*
+	 * A varlena type without sort support (jsonb, arrays, ranges...) is
+	 * compared by its comparison function, which detoasts its arguments:
+	 * every value with a short header would be copied on each comparison.
+	 * Expanding each such value once, before comparing it, halves the
+	 * copies and lets the kept bounds be compared without any.
+	 */
+	order->expand_short = (att->attlen == -1 &&
+						   !OidIsValid(get_opfamily_proc(tc->btree_opf,
+														 tc->btree_opintype,
+														 tc->btree_opintype,
+														 BTSORTSUPPORT_PROC)));
+	order->ssup.ssup_cxt = CurrentMemoryContext;
+	order->ssup.ssup_collation = att->attcollation;
+	order->ssup.ssup_nulls_first = false;
+	order->ssup.abbreviate = false;
+	PrepareSortSupportFromOrderingOp(tc->lt_opr, &order->ssup);
+	order->keep = true;
 	order->cmp_type = base;
 }
 
@@ -222,17 +252,20 @@ stripe_column_order(Form_pg_attribute att, StripeColumnOrder *order)
  * stripe_bound_value
  *		A value as the comparison function should see it: varlena values
  *		held as external TOAST pointers or inline-compressed are fetched and
- *		decompressed (palloc'd: *owned set); others are used in place.
+ *		decompressed, short ones given a 4-byte header if order says so
+ *		(palloc'd: *owned set); others are used in place.
  */
 static Datum
-stripe_bound_value(Form_pg_attribute att, Datum v, bool *owned)
+stripe_bound_value(Form_pg_attribute att, const StripeColumnOrder *order,
+				   Datum v, bool *owned)
 {
 	*owned = false;
 	if (att->attlen == -1)
 	{
 		struct varlena *p = (struct varlena *) DatumGetPointer(v);
 
-		if (VARATT_IS_EXTERNAL(p) || VARATT_IS_COMPRESSED(p))
+		if (VARATT_IS_EXTERNAL(p) || VARATT_IS_COMPRESSED(p) ||
+			(order->expand_short && VARATT_IS_SHORT(p)))
 		{
 			*owned = true;
 			return PointerGetDatum(detoast_attr(p));
@@ -284,7 +317,7 @@ stripe_bound_flatten(Form_pg_attribute att, Datum v, uint16 *len,
  *		TOASTed values never has more than three of them in memory.
  */
 static void
-stripe_chunk_bounds(Form_pg_attribute att, const StripeColumnOrder *order,
+stripe_chunk_bounds(Form_pg_attribute att, StripeColumnOrder *order,
 					Datum *values, bool *isnull, int n, StripeBound *bound,
 					MemoryContext cxt)
 {
@@ -296,7 +329,7 @@ stripe_chunk_bounds(Form_pg_attribute att, const StripeColumnOrder *order,
 	int			i;
 
 	memset(bound, 0, sizeof(StripeBound));
-	if (order->cmp == NULL)
+	if (!order->keep)
 		return;
 
 	for (i = 0; i < n; i++)
@@ -306,7 +339,7 @@ stripe_chunk_bounds(Form_pg_attribute att, const StripeColumnOrder *order,
 
 		if (isnull[i])
 			continue;
-		v = stripe_bound_value(att, values[i], &owned);
+		v = stripe_bound_value(att, order, values[i], &owned);
 		if (owned)
 			CHECK_FOR_INTERRUPTS();
 		if (!have)
@@ -316,8 +349,7 @@ stripe_chunk_bounds(Form_pg_attribute att, const StripeColumnOrder *order,
 			have = true;
 			continue;
 		}
-		if (DatumGetInt32(FunctionCall2Coll(order->cmp, order->collation,
-											v, min)) < 0)
+		if (ApplySortComparator(v, false, min, false, &order->ssup) < 0)
 		{
 			if (min_owned && min != max)
 				pfree(DatumGetPointer(min));
@@ -327,8 +359,7 @@ stripe_chunk_bounds(Form_pg_attribute att, const StripeColumnOrder *order,
 			min = v;
 			min_owned = owned;
 		}
-		else if (DatumGetInt32(FunctionCall2Coll(order->cmp, order->collation,
-												 v, max)) > 0)
+		else if (ApplySortComparator(v, false, max, false, &order->ssup) > 0)
 		{
 			if (max_owned && max != min)
 				pfree(DatumGetPointer(max));
@@ -369,7 +400,7 @@ stripe_chunk_bounds(Form_pg_attribute att, const StripeColumnOrder *order,
 static uint64
 stripe_encode_group(TupleDesc desc, HeapTuple *tuples, int first, int n,
 					const RdbStripeOptions *opts, RdbChunkRef *refs,
-					StripeChunk *chunks, const StripeColumnOrder *orders,
+					StripeChunk *chunks, StripeColumnOrder *orders,
 					StripeBound *bounds, MemoryContext chunkcxt)
 {
 	int			natts = desc->natts;
