@@ -1069,7 +1069,13 @@ colscan_next(ColScanState *state)
 			continue;
 		}
 
-		/* late materialisation: the other projected columns, this row only */
+		/*
+		 * Late materialisation: the other projected columns, this row only.
+		 * XXX this relies on the reader keeping one decoded chunk per column
+		 * (stripe_read.c): a second fetch for the same row, of other
+		 * columns, leaves the first fetch's columns (and their by-reference
+		 * Datums) alone, which stripe.h does not promise in so many words.
+		 */
 		if (stripe_row && state->nlate > 0)
 		{
 			rdb_stripe_fetch_row_cols(state->sr, sd.row, state->late_values,
