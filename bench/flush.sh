@@ -11,10 +11,11 @@
 # the benchmark's event data (bench/sql/events_generate.sql, the same file
 # bench.sh uses) are loaded with COPY into `events` in both and VACUUMed;
 # then rustydb.flush('events') runs on the rustydb side (timed), and both
-# sides are measured: table size, full-scan aggregate
-# (bench/sql/scan_aggregate.sql, FL_RUNS alternating rounds, medians,
-# parallel query off) and point lookups by id through a btree (pgbench, 1
-# client, FL_DURATION s).  The rustydb side is checked to hold stripes with
+# sides are measured: table size, four scans (bench/sql/scan_aggregate.sql,
+# scan_narrow.sql, scan_group_text.sql, scan_range.sql; FL_RUNS rotating
+# rounds, medians, parallel query off) on heap and on rustydb with the
+# columnar scan off and on, and point lookups by id through a btree
+# (pgbench, 1 client, FL_DURATION s).  The rustydb side is checked to hold stripes with
 # every row, and both sides must give the same aggregate.
 #
 # Parameters: FL_ROWS=1000000, FL_RUNS=5, FL_DURATION=10, FL_PORT=55438,
@@ -91,21 +92,41 @@ read -r stripes stripe_rows stripe_bytes <<<"$(q -d fl_rustydb -F ' ' -c "SELECT
 size_heap=$(q -d fl_heap -c "SELECT pg_table_size('events')")
 size_after=$(q -d fl_rustydb -c "SELECT pg_table_size('events')")
 
-# the same aggregate on both, then timed rounds
-for am in heap rustydb; do
-	psql -X -A -v ON_ERROR_STOP=1 -d "fl_$am" -c "SET max_parallel_workers_per_gather = 0" \
-		-f "$BENCH_DIR/sql/scan_aggregate.sql" >"$DIR/agg.$am"
+# The scans: each query on heap, on rustydb with the ordinary seq scan
+# (rustydb.enable_columnar_scan = off: how flushed rows were read before the
+# columnar scan) and with the columnar scan (on).  Same answers everywhere;
+# the plans are checked to be what the setting says.
+QUERIES="scan_aggregate scan_narrow scan_group_text scan_range"
+CONFS="heap off on"
+conf_db() { if [ "$1" = heap ]; then echo fl_heap; else echo fl_rustydb; fi; }
+conf_guc() { if [ "$1" = on ]; then echo on; else echo off; fi; }
+for qn in $QUERIES; do
+	for c in $CONFS; do
+		psql -X -A -v ON_ERROR_STOP=1 -d "$(conf_db "$c")" -c "SET max_parallel_workers_per_gather = 0" \
+			-c "SET rustydb.enable_columnar_scan = $(conf_guc "$c")" \
+			-f "$BENCH_DIR/sql/$qn.sql" >"$DIR/$qn.$c"
+		plan=$(psql -X -A -t -v ON_ERROR_STOP=1 -d "$(conf_db "$c")" -c "SET max_parallel_workers_per_gather = 0" \
+			-c "SET rustydb.enable_columnar_scan = $(conf_guc "$c")" \
+			-c "EXPLAIN (COSTS OFF) $(grep -v '^--' "$BENCH_DIR/sql/$qn.sql")")
+		if [ "$c" = on ]; then
+			grep -q RustydbScan <<<"$plan" || { echo "$qn: no columnar scan with it on" >&2; exit 1; }
+		else
+			! grep -q RustydbScan <<<"$plan" || { echo "$qn: columnar scan with it off" >&2; exit 1; }
+		fi
+	done
+	cmp -s "$DIR/$qn.heap" "$DIR/$qn.off" && cmp -s "$DIR/$qn.heap" "$DIR/$qn.on" ||
+		{ echo "$qn: answers differ" >&2; exit 1; }
 done
-cmp -s "$DIR/agg.heap" "$DIR/agg.rustydb" || { echo "aggregates differ" >&2; exit 1; }
 
 declare -A SCAN LOOK
 scan_ms()
 {
-	psql -X -v ON_ERROR_STOP=1 -d "fl_$1" <<-EOF | awk '/^Time: /{t=$2} END{print t}'
+	psql -X -v ON_ERROR_STOP=1 -d "$(conf_db "$1")" <<-EOF | awk '/^Time: /{t=$2} END{print t}'
 		SET max_parallel_workers_per_gather = 0;
+		SET rustydb.enable_columnar_scan = $(conf_guc "$1");
 		\o /dev/null
 		\timing on
-		\i $BENCH_DIR/sql/scan_aggregate.sql
+		\i $BENCH_DIR/sql/$2.sql
 	EOF
 }
 cat >"$DIR/lookup.sql" <<EOF
@@ -113,9 +134,15 @@ cat >"$DIR/lookup.sql" <<EOF
 SELECT * FROM events WHERE id = :id;
 EOF
 for ((r = 1; r <= FL_RUNS; r++)); do
-	if ((r % 2)); then order="heap rustydb"; else order="rustydb heap"; fi
-	for am in $order; do
-		SCAN[$am]+="$(scan_ms "$am") "
+	case $((r % 3)) in
+		1) order="heap off on" ;;
+		2) order="on heap off" ;;
+		0) order="off on heap" ;;
+	esac
+	for qn in $QUERIES; do
+		for c in $order; do
+			SCAN[$qn.$c]+="$(scan_ms "$c" "$qn") "
+		done
 	done
 done
 for am in heap rustydb; do
@@ -123,8 +150,6 @@ for am in heap rustydb; do
 		sed -n 's/^tps = \([0-9.]*\).*/\1/p')
 done
 median() { tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{v[NR]=$1} END{if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
-sh=$(median "${SCAN[heap]}")
-sr=$(median "${SCAN[rustydb]}")
 
 {
 	echo "# Flush into columnar stripes against heap"
@@ -138,9 +163,26 @@ sr=$(median "${SCAN[rustydb]}")
 	awk -v h="$size_heap" -v a="$size_after" 'BEGIN { printf "| table size after flush | %.1f MB | %.1f MB | %.2f |\n", h/1e6, a/1e6, a/h }'
 	awk -v h="$size_heap" -v s="$stripe_bytes" -v n="$stripes" 'BEGIN { printf "| values in stripes (%d stripes) | | %.1f MB | %.3f (%.1fx smaller than heap) |\n", n, s/1e6, s/h, h/s }'
 	awk -v t="$(echo "$t1 - $t0" | bc)" -v n="$FL_ROWS" 'BEGIN { printf "| flush | | %.2f s (%.0f rows/s) | |\n", t, n/t }'
-	awk -v h="$sh" -v r="$sr" 'BEGIN { printf "| full-scan aggregate, median (ms) | %.0f | %.0f | %.2f (time; heap/rustydb = %.2f) |\n", h, r, r/h, h/r }'
 	awk -v h="${LOOK[heap]}" -v r="${LOOK[rustydb]}" 'BEGIN { printf "| point lookups by id, 1 client (tps) | %.0f | %.0f | %.2f |\n", h, r, r/h }'
 	echo
-	echo "Scan rounds (ms): heap ${SCAN[heap]}; rustydb ${SCAN[rustydb]}"
+	echo "Scans after the flush, median of $FL_RUNS rounds (ms), parallel query off; rustydb read by the ordinary"
+	echo "seq scan (\`rustydb.enable_columnar_scan = off\`, as before the columnar scan) and by the columnar scan (on)."
+	echo "Ratios are rustydb time / heap time (below 1: faster than heap)."
+	echo
+	echo "| query | heap | rustydb, seq scan | rustydb, columnar scan | seq scan / heap | columnar / heap |"
+	echo "|---|---|---|---|---|---|"
+	for qn in $QUERIES; do
+		h=$(median "${SCAN[$qn.heap]}"); o=$(median "${SCAN[$qn.off]}"); n=$(median "${SCAN[$qn.on]}")
+		awk -v q="$qn" -v h="$h" -v o="$o" -v n="$n" 'BEGIN { printf "| %s | %.0f | %.0f | %.0f | %.2f | %.2f |\n", q, h, o, n, o/h, n/h }'
+	done
+	echo
+	echo "Queries: bench/sql/scan_aggregate.sql (GROUP BY event_type with seven aggregates), scan_narrow.sql"
+	echo "(sum of one numeric column), scan_group_text.sql (GROUP BY a text column, count), scan_range.sql"
+	echo "(about 1% of the rows by a ts range, no index on ts)."
+	echo
+	for qn in $QUERIES; do
+		echo "Rounds $qn (ms): heap ${SCAN[$qn.heap]}; seq scan ${SCAN[$qn.off]}; columnar ${SCAN[$qn.on]}"
+		echo
+	done
 } >"$FL_OUT"
 cat "$FL_OUT"

@@ -23,6 +23,7 @@
 #include "utils/guc.h"
 
 #include "rustydb/rustydb.h"
+#include "rustydb/colscan.h"
 #include "rustydb/events.h"
 #include "rustydb/compress.h"
 #include "rustydb/lsm.h"
@@ -163,6 +164,14 @@ rdb_guc_init(void)
 							"A table's WITH (stripe_rows = ...) overrides it.",
 							&rdb_flush_stripe_rows, 150000, 1000, 10000000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("rustydb.enable_columnar_scan",
+							 "Lets the planner use the columnar scan (RustydbScan) on rustydb tables with stripes.",
+							 "It decodes only the columns a query needs and skips chunk groups "
+							 "that cannot match its quals; off, such tables are read by the "
+							 "ordinary sequential scan.",
+							 &rdb_enable_columnar_scan, true,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("rustydb.stripe_cache_size",
 							"Memory for decompressed chunk groups of flushed rows, per backend.",

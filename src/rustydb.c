@@ -24,6 +24,7 @@
 #include "storage/ipc.h"
 
 #include "rustydb/rustydb.h"
+#include "rustydb/colscan.h"
 #include "rustydb/events.h"
 #include "rustydb/lsm.h"
 #include "rustydb/xlog.h"
@@ -65,6 +66,7 @@ _PG_init(void)
 	rdb_guc_init();
 	rdb_xlog_register_rmgr();
 	rdb_options_init();
+	rdb_colscan_init();
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = rdb_shmem_request;

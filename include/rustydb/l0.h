@@ -207,8 +207,16 @@ typedef struct RdbMetaPageData
 	uint32		magic;			/* RDB_META_MAGIC */
 	uint32		version;		/* RDB_META_VERSION */
 	uint32		next_generation;	/* next generation for a reused L0 page */
-	uint32		flags;			/* none defined yet */
+	uint32		flags;			/* RDB_META_* */
 } RdbMetaPageData;
+
+/*
+ * The relation has (or had) stripes: set by flush before the first stub
+ * points into one, never cleared (a new relfilenode gets a new metapage).
+ * The planner reads it to offer the columnar scan (src/scan/) only where
+ * there is something columnar to read.
+ */
+#define RDB_META_HAS_STRIPES	0x0001
 
 typedef RdbMetaPageData *RdbMetaPage;
 
@@ -219,6 +227,8 @@ extern void rdb_meta_page_init(Page page);
 extern void rdb_meta_create(struct SMgrRelationData *srel, ForkNumber forknum,
 							bool log, bool sync);
 extern void rdb_meta_check(Relation rel);
+extern bool rdb_meta_has_stripes(Relation rel);
+extern void rdb_meta_note_stripes(Relation rel);
 
 /* l0_lock.c: xmax bookkeeping and row locks, as heapam does them */
 extern LOCKMODE rdb_tuplock_hwlock(LockTupleMode mode);

@@ -68,6 +68,8 @@ extern bool rdb_am_scan_analyze_next_block(TableScanDesc scan,
 										   BlockNumber blockno,
 										   BufferAccessStrategy bstrategy);
 extern BlockNumber rdb_scan_nblocks(TableScanDesc scan);
+extern bool rdb_scan_next_raw(TableScanDesc scan, HeapTuple *tuple,
+							  Buffer *buf);
 extern bool rdb_am_scan_analyze_next_tuple(TableScanDesc scan,
 										   TransactionId OldestXmin,
 										   double *liverows, double *deadrows,

@@ -235,3 +235,24 @@ rdb_emit_encoding_changed(Relation rel, const char *column,
 	ev.num[0] = ratio;
 	rdb_events_publish(&ev);
 }
+
+/*
+ * A columnar scan (src/scan/colscan.c) finished: ColumnScanned for one
+ * column it read, with the rows whose value of that column it read and the
+ * scan's wall-clock time.
+ */
+void
+rdb_emit_column_scanned(Relation rel, const char *column, int64 rows,
+						double duration_ms)
+{
+	RdbEvent	ev;
+
+	if (!rdb_events_enabled)
+		return;
+	rdb_event_init(&ev, RDB_EV_COLUMN_SCANNED, rel);
+	event_table_name(&ev, 0, rel);
+	rdb_event_set_text(&ev, 1, column, strlen(column));
+	ev.num[0] = rows;
+	ev.num[1] = duration_ms;
+	rdb_events_publish(&ev);
+}

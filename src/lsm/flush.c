@@ -231,6 +231,8 @@ flush_batch(FlushState *fs)
 	rdb_flush_progress_update(RDB_FLUSH_PHASE_WRITING, fs->cands[fs->ncands - 1].blkno,
 							  fs->ncands, fs->stats);
 	rdb_stripe_write(fs->rel, fs->tuples, fs->ncands, &fs->opts, &info);
+	/* before any stub points into it: the planner's columnar scan test */
+	rdb_meta_note_stripes(fs->rel);
 	fs->stats->stripes++;
 	fs->stats->stripe_bytes += info.stored_bytes;
 	fs->stats->raw_bytes += info.raw_bytes;

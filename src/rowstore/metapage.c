@@ -10,8 +10,10 @@
  * and, for unlogged relations, into the init fork as well, so that the
  * relation is valid again after the main fork is reset by crash recovery.
  *
- * Locking: the metapage is only written while its storage is being created,
- * which nobody else can see yet; readers take a share lock.
+ * Locking: the metapage is written whole while its storage is being
+ * created, which nobody else can see yet; readers take a share lock.  The
+ * one later change, the RDB_META_HAS_STRIPES flag set by flush, is made
+ * under an exclusive lock with generic WAL (rdb_meta_note_stripes).
  *
  * IDENTIFICATION
  *	  src/rowstore/metapage.c
@@ -20,6 +22,7 @@
  */
 #include "postgres.h"
 
+#include "access/generic_xlog.h"
 #include "access/xloginsert.h"
 #include "storage/bufmgr.h"
 #include "storage/smgr.h"
@@ -124,5 +127,53 @@ rdb_meta_check(Relation rel)
 						RelationGetRelationName(rel), meta->version,
 						RDB_META_VERSION)));
 
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * rdb_meta_has_stripes
+ *		Has flush ever written a stripe into rel's current relfilenode?
+ *		(RDB_META_HAS_STRIPES; one share-locked read of block 0.)
+ */
+bool
+rdb_meta_has_stripes(Relation rel)
+{
+	Buffer		buf;
+	Page		page;
+	bool		result;
+
+	if (RelationGetNumberOfBlocks(rel) == 0)
+		return false;
+	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	result = !PageIsNew(page) &&
+		RdbPageGetOpaque(page)->kind == RDB_PAGE_KIND_META &&
+		(RdbPageGetMeta(page)->flags & RDB_META_HAS_STRIPES) != 0;
+	UnlockReleaseBuffer(buf);
+	return result;
+}
+
+/*
+ * rdb_meta_note_stripes
+ *		Set RDB_META_HAS_STRIPES, WAL-logged with generic WAL (nothing for
+ *		relations that need no WAL), unless it is set already.  Called by
+ *		flush after writing a stripe and before any stub points into it.
+ */
+void
+rdb_meta_note_stripes(Relation rel)
+{
+	Buffer		buf;
+	GenericXLogState *state;
+	Page		page;
+
+	if (rdb_meta_has_stripes(rel))
+		return;
+	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	state = GenericXLogStart(rel);
+	page = GenericXLogRegisterBuffer(state, buf, 0);
+	RdbPageGetMeta(page)->flags |= RDB_META_HAS_STRIPES;
+	GenericXLogFinish(state);
 	UnlockReleaseBuffer(buf);
 }

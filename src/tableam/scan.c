@@ -621,6 +621,32 @@ rdb_am_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 	return true;
 }
 
+/*
+ * rdb_scan_next_raw
+ *		For the columnar scan (src/scan/): advance a forward sequential or
+ *		parallel scan begun by rdb_am_scan_begin (table_beginscan,
+ *		table_beginscan_parallel) to the next row its snapshot sees, and
+ *		hand it out as it lies on the page: a whole L0 row or a stub,
+ *		nothing materialised.  *tuple points at the scan's own HeapTupleData
+ *		and *buf is the scan's pinned buffer holding it; both stay valid until
+ *		the next call (the pin keeps the row in place).  Visibility, page
+ *		mode (all-visible pages skip per-row checks), serializable conflict
+ *		checks and parallel block hand-out are those of the seq scan.  False
+ *		at the end of the scan.
+ */
+bool
+rdb_scan_next_raw(TableScanDesc sscan, HeapTuple *tuple, Buffer *buf)
+{
+	RdbScanDesc scan = (RdbScanDesc) sscan;
+
+	if (!scan_next_tuple(scan, ForwardScanDirection))
+		return false;
+	pgstat_count_heap_getnext(scan->base.rs_rd);
+	*tuple = &scan->ctup;
+	*buf = scan->cbuf;
+	return true;
+}
+
 /* restrict a serial scan to blocks [start, start + num) */
 static void
 scan_set_limits(RdbScanDesc scan, BlockNumber start, BlockNumber num)

@@ -1,0 +1,1375 @@
+/*-------------------------------------------------------------------------
+ *
+ * colscan.c
+ *	  The columnar custom scan (RustydbScan): projection, chunk-group
+ *	  skipping and late materialisation for SELECT scans of rustydb tables
+ *	  that have stripes.
+ *
+ * Planning: set_rel_pathlist_hook offers a CustomPath beside the seq scan of
+ * a rustydb base relation (or inheritance/partition child) when the query
+ * is a SELECT or INSERT ... SELECT, the relation has no row mark (FOR UPDATE/SHARE, or the
+ * ROW_MARK_REFERENCE/COPY marks UPDATE and DELETE give their other tables:
+ * EvalPlanQual keeps the ordinary scan), no TABLESAMPLE, no whole-row or
+ * system column other than ctid/tableoid is referenced, and the metapage
+ * says the table has stripes (RDB_META_HAS_STRIPES).  A partial copy of the
+ * path is offered for parallel query.
+ *
+ * Execution: rows come from the seq scan's own L0 walk (rdb_scan_next_raw:
+ * page-at-a-time MVCC visibility, all-visible pages without per-row checks,
+ * serializable conflict checks, parallel block hand-out).  An L0 row is
+ * deformed as far as the highest column needed; a stub's header has
+ * already decided visibility and its RdbStubData says where the values are:
+ * first the columns the quals use are decoded from the stripe
+ * (rdb_stripe_fetch_row_cols), the quals run, and only for rows that pass
+ * the other projected columns are decoded (late materialisation).  Before
+ * any decoding, a stub whose chunk group cannot match the skip quals
+ * (Var op pseudo-constant with a btree operator of the column type's default
+ * opfamily, = ANY(array), IS [NOT] NULL) is passed over; the decision is
+ * taken once per (stripe, chunk group) from rdb_stripe_chunk_minmax.
+ *
+ * Results are returned in the node's virtual scan slot, whose by-reference
+ * values point into the pinned L0 page or the stripe reader's decoded
+ * chunks; both stay valid until the next row is fetched, as for any scan
+ * slot.
+ *
+ * Locking: none of its own; L0 pages are pinned and share-locked by the
+ * seq scan code, stripe pages by the stripe reader.  Memory: the scan's
+ * state, its stripe reader and the per-stripe skip decisions live in the
+ * "rustydb colscan" context under the executor's per-query context.
+ *
+ * IDENTIFICATION
+ *	  src/scan/colscan.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/nbtree.h"
+#include "access/parallel.h"
+#include "access/relscan.h"
+#include "access/sysattr.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_operator.h"
+#include "commands/defrem.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "executor/nodeCustom.h"
+#include "miscadmin.h"
+#include "nodes/extensible.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/plancat.h"
+#include "optimizer/planmain.h"
+#include "optimizer/prep.h"
+#include "optimizer/restrictinfo.h"
+#include "parser/parsetree.h"
+#include "portability/instr_time.h"
+#include "port/atomics.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+#include "utils/spccache.h"
+
+#include "rustydb/rustydb.h"
+#include "rustydb/colscan.h"
+#include "rustydb/events.h"
+#include "rustydb/l0.h"
+#include "rustydb/stripe.h"
+
+/* ------------------------------------------------------------------------
+ * Skip quals
+ * ------------------------------------------------------------------------
+ */
+
+typedef enum ColSkipKind
+{
+	SKIP_CMP,					/* Var op value */
+	SKIP_IN,					/* Var = ANY (array value) */
+	SKIP_ISNULL,
+	SKIP_NOTNULL
+} ColSkipKind;
+
+/* one qual usable for chunk-group skipping, analysed (skip_analyze) */
+typedef struct ColSkipKey
+{
+	ColSkipKind kind;
+	AttrNumber	attno;			/* column, 1-based */
+	int			strategy;		/* BT*StrategyNumber, Var on the left */
+	Oid			collation;		/* the qual's input collation */
+	Expr	   *arg;			/* the value side (pseudo-constant) */
+	Oid			cmpproc;		/* btree order proc (bound type, arg type) */
+
+	/* execution */
+	ExprState  *argstate;
+	FmgrInfo	cmp;
+	bool		evaluated;		/* value(s) below are current */
+	bool		argnull;
+	Datum		value;
+	Datum	   *elems;			/* SKIP_IN: non-NULL elements */
+	int			nelems;
+} ColSkipKey;
+
+/* strip binary-compatible relabelling */
+static Node *
+skip_strip(Node *node)
+{
+	while (node && IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
+	return node;
+}
+
+/* a user column of the scanned relation? */
+static bool
+skip_is_scan_var(Node *node, Index varno)
+{
+	Var		   *var;
+
+	node = skip_strip(node);
+	if (node == NULL || !IsA(node, Var))
+		return false;
+	var = (Var *) node;
+	return var->varno == varno && var->varlevelsup == 0 && var->varattno > 0;
+}
+
+/* an expression whose value is fixed for the whole scan? */
+static bool
+skip_is_pseudo_const(Node *node)
+{
+	return node != NULL &&
+		!contain_var_clause(node) &&
+		!contain_volatile_functions(node) &&
+		!contain_subplans(node);
+}
+
+/* the default btree opfamily of a type, or InvalidOid */
+static Oid
+skip_default_family(Oid typid)
+{
+	Oid			opclass = GetDefaultOpClass(typid, BTREE_AM_OID);
+
+	return OidIsValid(opclass) ? get_opclass_family(opclass) : InvalidOid;
+}
+
+/*
+ * skip_analyze
+ *		Can clause (a qual of the scan of relation varno) decide chunk
+ *		groups from their bounds?  If key is not NULL, fill it.  Used both by
+ *		the planner (to pick the quals) and by the executor (to analyse the
+ *		picked ones again, after setrefs), so it depends on nothing else.
+ */
+static bool
+skip_analyze(Node *clause, Index varno, ColSkipKey *key)
+{
+	Var		   *var;
+	Node	   *arg;
+	Oid			opno;
+	Oid			family;
+	Oid			coltype;
+	int			strategy;
+	Oid			lefttype;
+	Oid			righttype;
+	Oid			proc;
+	Oid			collation;
+	ColSkipKind kind;
+
+	if (clause == NULL)
+		return false;
+
+	if (IsA(clause, NullTest))
+	{
+		NullTest   *nt = (NullTest *) clause;
+
+		if (nt->argisrow || !skip_is_scan_var((Node *) nt->arg, varno))
+			return false;
+		if (key)
+		{
+			memset(key, 0, sizeof(ColSkipKey));
+			key->kind = nt->nulltesttype == IS_NULL ? SKIP_ISNULL : SKIP_NOTNULL;
+			key->attno = ((Var *) skip_strip((Node *) nt->arg))->varattno;
+		}
+		return true;
+	}
+
+	if (IsA(clause, OpExpr))
+	{
+		OpExpr	   *op = (OpExpr *) clause;
+		Node	   *left;
+		Node	   *right;
+
+		if (list_length(op->args) != 2)
+			return false;
+		left = linitial(op->args);
+		right = lsecond(op->args);
+		opno = op->opno;
+		if (skip_is_scan_var(left, varno) && skip_is_pseudo_const(right))
+		{
+			var = (Var *) skip_strip(left);
+			arg = right;
+		}
+		else if (skip_is_scan_var(right, varno) && skip_is_pseudo_const(left))
+		{
+			var = (Var *) skip_strip(right);
+			arg = left;
+			opno = get_commutator(opno);
+			if (!OidIsValid(opno))
+				return false;
+		}
+		else
+			return false;
+		kind = SKIP_CMP;
+		collation = op->inputcollid;
+	}
+	else if (IsA(clause, ScalarArrayOpExpr))
+	{
+		ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) clause;
+
+		if (!saop->useOr || list_length(saop->args) != 2 ||
+			!skip_is_scan_var(linitial(saop->args), varno) ||
+			!skip_is_pseudo_const(lsecond(saop->args)))
+			return false;
+		var = (Var *) skip_strip(linitial(saop->args));
+		arg = lsecond(saop->args);
+		opno = saop->opno;
+		kind = SKIP_IN;
+		collation = saop->inputcollid;
+	}
+	else
+		return false;
+
+	coltype = var->vartype;
+	family = skip_default_family(coltype);
+	if (!OidIsValid(family) || !op_in_opfamily(opno, family))
+		return false;
+	get_op_opfamily_properties(opno, family, false, &strategy,
+							   &lefttype, &righttype);
+	if (strategy < BTLessStrategyNumber || strategy > BTGreaterStrategyNumber)
+		return false;
+	if (kind == SKIP_IN && strategy != BTEqualStrategyNumber)
+		return false;
+	/* bounds are of the opclass's input type; compare them with the value */
+	proc = get_opfamily_proc(family, lefttype, righttype, BTORDER_PROC);
+	if (!OidIsValid(proc))
+		return false;
+
+	if (key)
+	{
+		memset(key, 0, sizeof(ColSkipKey));
+		key->kind = kind;
+		key->attno = var->varattno;
+		key->strategy = strategy;
+		key->collation = collation;
+		key->arg = (Expr *) arg;
+		key->cmpproc = proc;
+	}
+	return true;
+}
+
+/* evaluate the value side of a key for this scan (once per rescan) */
+static void
+skip_evaluate(ColSkipKey *key, ExprContext *econtext)
+{
+	MemoryContext oldcxt;
+	Datum		d;
+	bool		isnull;
+
+	if (key->evaluated || key->kind == SKIP_ISNULL || key->kind == SKIP_NOTNULL)
+	{
+		key->evaluated = true;
+		return;
+	}
+	/* values must outlive per-tuple resets: keep them in the query context */
+	oldcxt = MemoryContextSwitchTo(econtext->ecxt_per_query_memory);
+	d = ExecEvalExpr(key->argstate, econtext, &isnull);
+	key->argnull = isnull;
+	key->nelems = 0;
+	if (!isnull && key->kind == SKIP_IN)
+	{
+		ArrayType  *arr = DatumGetArrayTypePCopy(d);
+		int16		elmlen;
+		bool		elmbyval;
+		char		elmalign;
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+		int			i;
+
+		get_typlenbyvalalign(ARR_ELEMTYPE(arr), &elmlen, &elmbyval, &elmalign);
+		deconstruct_array(arr, ARR_ELEMTYPE(arr), elmlen, elmbyval, elmalign,
+						  &elems, &nulls, &n);
+		key->elems = palloc(sizeof(Datum) * Max(n, 1));
+		for (i = 0; i < n; i++)
+			if (!nulls[i])
+				key->elems[key->nelems++] = elems[i];
+	}
+	else if (!isnull)
+	{
+		int16		typlen;
+		bool		typbyval;
+
+		get_typlenbyval(exprType((Node *) key->arg), &typlen, &typbyval);
+		key->value = datumCopy(d, typbyval, typlen);
+	}
+	MemoryContextSwitchTo(oldcxt);
+	key->evaluated = true;
+}
+
+/*
+ * skip_group_excluded
+ *		Can no row of the chunk group satisfy key?  has_bounds etc. are
+ *		what rdb_stripe_chunk_minmax said about the key's column.
+ */
+static bool
+skip_group_excluded(ColSkipKey *key, bool has_bounds, Datum min, Datum max,
+					Oid bounds_collation, uint32 nnulls, uint32 nrows)
+{
+	int			i;
+
+	switch (key->kind)
+	{
+		case SKIP_ISNULL:
+			return nnulls == 0;
+		case SKIP_NOTNULL:
+			return nnulls >= nrows;
+		case SKIP_CMP:
+		case SKIP_IN:
+			/* btree operators are strict: NULLs never match */
+			if (nnulls >= nrows || key->argnull)
+				return true;
+			if (!has_bounds || bounds_collation != key->collation)
+				return false;
+			break;
+	}
+
+	if (key->kind == SKIP_IN)
+	{
+		for (i = 0; i < key->nelems; i++)
+		{
+			Datum		e = key->elems[i];
+
+			if (DatumGetInt32(FunctionCall2Coll(&key->cmp, key->collation, min, e)) <= 0 &&
+				DatumGetInt32(FunctionCall2Coll(&key->cmp, key->collation, max, e)) >= 0)
+				return false;	/* e lies within [min, max] */
+		}
+		return true;
+	}
+
+	switch (key->strategy)
+	{
+		case BTLessStrategyNumber:
+			return DatumGetInt32(FunctionCall2Coll(&key->cmp, key->collation, min, key->value)) >= 0;
+		case BTLessEqualStrategyNumber:
+			return DatumGetInt32(FunctionCall2Coll(&key->cmp, key->collation, min, key->value)) > 0;
+		case BTEqualStrategyNumber:
+			return DatumGetInt32(FunctionCall2Coll(&key->cmp, key->collation, min, key->value)) > 0 ||
+				DatumGetInt32(FunctionCall2Coll(&key->cmp, key->collation, max, key->value)) < 0;
+		case BTGreaterEqualStrategyNumber:
+			return DatumGetInt32(FunctionCall2Coll(&key->cmp, key->collation, max, key->value)) < 0;
+		case BTGreaterStrategyNumber:
+			return DatumGetInt32(FunctionCall2Coll(&key->cmp, key->collation, max, key->value)) <= 0;
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------------------
+ * Scan state
+ * ------------------------------------------------------------------------
+ */
+
+/* counters, local and (parallel) shared */
+typedef struct ColScanCounts
+{
+	uint64		groups_scanned;
+	uint64		groups_skipped;
+	uint64		rows_l0;		/* L0 rows the snapshot sees */
+	uint64		rows_stripe;	/* flushed rows decoded (filter columns) */
+	uint64		rows_late;		/* flushed rows whose late columns were decoded */
+	uint64		rows_skipped;	/* flushed rows passed over with their group */
+} ColScanCounts;
+
+#define COLSCAN_NCOUNTS	(sizeof(ColScanCounts) / sizeof(uint64))
+
+/* parallel: the shared state, at the start of the node's DSM chunk */
+typedef struct ColScanShared
+{
+	pg_atomic_uint64 counts[COLSCAN_NCOUNTS];
+	/* then, at MAXALIGN(sizeof(ColScanShared)): ParallelTableScanDescData */
+} ColScanShared;
+
+#define COLSCAN_PSCAN(shared) \
+	((ParallelTableScanDesc) ((char *) (shared) + MAXALIGN(sizeof(ColScanShared))))
+
+/* skip decisions of one stripe's chunk groups */
+typedef struct ColStripeEntry
+{
+	uint32		first_block;	/* hash key */
+	uint32		ngroups;
+	uint8	   *decision;		/* per group: 0 undecided, 1 scan, 2 skip */
+} ColStripeEntry;
+
+typedef struct ColScanState
+{
+	CustomScanState css;
+
+	MemoryContext cxt;			/* "rustydb colscan" */
+	Relation	rel;
+	TupleDesc	desc;
+	int			natts;
+
+	/* columns, 0-based flags over natts */
+	bool	   *need_first;		/* decoded for every row looked at */
+	bool	   *need_late;		/* decoded only for rows that pass the quals */
+	int		   *first_cols;		/* the same as lists of indexes */
+	int			nfirst;
+	int		   *late_cols;
+	int			nlate;
+	int			maxatt;			/* highest 1-based column needed, for L0 rows */
+
+	/* skip quals */
+	ColSkipKey *keys;
+	int			nkeys;
+	HTAB	   *stripes;		/* ColStripeEntry by first block */
+
+	/* the L0 walk */
+	TableScanDesc tscan;
+	ColScanShared *shared;		/* parallel only */
+	TupleTableSlot *hslot;		/* L0 rows, to deform them */
+	bool		done;
+
+	/* the current stripe */
+	RdbStripeReader *sr;
+	uint32		sr_block;
+	uint32		sr_ncols;		/* columns the stripe has */
+	uint32		sr_cgrows;
+	uint32		last_group;
+	bool		last_skip;
+	ColStripeEntry *sr_entry;
+	Datum	   *late_values;
+	bool	   *late_isnull;
+
+	/* figures */
+	ColScanCounts counts;
+	bool		started;
+	instr_time	start_time;
+	double		elapsed_ms;
+} ColScanState;
+
+bool		rdb_enable_columnar_scan = true;
+
+static set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = NULL;
+
+static Plan *colscan_plan_path(PlannerInfo *root, RelOptInfo *rel,
+							   struct CustomPath *best_path, List *tlist,
+							   List *clauses, List *custom_plans);
+static Node *colscan_create_state(CustomScan *cscan);
+static void colscan_begin(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *colscan_exec(CustomScanState *node);
+static void colscan_end(CustomScanState *node);
+static void colscan_rescan(CustomScanState *node);
+static void colscan_explain(CustomScanState *node, List *ancestors,
+							ExplainState *es);
+static Size colscan_estimate_dsm(CustomScanState *node, ParallelContext *pcxt);
+static void colscan_init_dsm(CustomScanState *node, ParallelContext *pcxt,
+							 void *coordinate);
+static void colscan_reinit_dsm(CustomScanState *node, ParallelContext *pcxt,
+							   void *coordinate);
+static void colscan_init_worker(CustomScanState *node, shm_toc *toc,
+								void *coordinate);
+static void colscan_shutdown(CustomScanState *node);
+
+static const CustomPathMethods colscan_path_methods = {
+	.CustomName = RDB_COLSCAN_NAME,
+	.PlanCustomPath = colscan_plan_path,
+};
+
+static const CustomScanMethods colscan_scan_methods = {
+	.CustomName = RDB_COLSCAN_NAME,
+	.CreateCustomScanState = colscan_create_state,
+};
+
+static const CustomExecMethods colscan_exec_methods = {
+	.CustomName = RDB_COLSCAN_NAME,
+	.BeginCustomScan = colscan_begin,
+	.ExecCustomScan = colscan_exec,
+	.EndCustomScan = colscan_end,
+	.ReScanCustomScan = colscan_rescan,
+	.EstimateDSMCustomScan = colscan_estimate_dsm,
+	.InitializeDSMCustomScan = colscan_init_dsm,
+	.ReInitializeDSMCustomScan = colscan_reinit_dsm,
+	.InitializeWorkerCustomScan = colscan_init_worker,
+	.ShutdownCustomScan = colscan_shutdown,
+	.ExplainCustomScan = colscan_explain,
+};
+
+/* ------------------------------------------------------------------------
+ * Planning
+ * ------------------------------------------------------------------------
+ */
+
+/* get_parallel_divisor() of costsize.c, which is static there */
+static double
+colscan_parallel_divisor(int workers)
+{
+	double		divisor = workers;
+
+	if (parallel_leader_participation)
+	{
+		double		leader = 1.0 - (0.3 * workers);
+
+		if (leader > 0)
+			divisor += leader;
+	}
+	return divisor;
+}
+
+/*
+ * colscan_cost
+ *		Cost a RustydbScan path: cost_seqscan's model, with the page and
+ *		per-row costs scaled by the share of the columns decoded (frac).
+ *		Pages: L0 pages (stubs included) are read whole, stripe pages only
+ *		for the columns needed; which share of rel->pages is which is not
+ *		known at plan time, so a quarter is taken as always read.  Per row,
+ *		decoding fewer columns and forming no tuple saves up to half of
+ *		cpu_tuple_cost.  Skipping is not predicted (it depends on how values
+ *		are ordered, which the planner does not know), so with every column
+ *		needed the path costs 0.95 of the seq scan.
+ */
+static void
+colscan_cost(PlannerInfo *root, RelOptInfo *rel, Path *path, double frac,
+			 int workers)
+{
+	QualCost	qpqual_cost;
+	double		spc_seq_page_cost;
+	Cost		startup_cost;
+	Cost		cpu_run_cost;
+	Cost		disk_run_cost;
+	double		cpu_per_tuple;
+
+	if (path->param_info)
+		path->rows = path->param_info->ppi_rows;
+	else
+		path->rows = rel->rows;
+
+	qpqual_cost = rel->baserestrictcost;
+	if (path->param_info)
+	{
+		QualCost	extra;
+
+		cost_qual_eval(&extra, path->param_info->ppi_clauses, root);
+		qpqual_cost.startup += extra.startup;
+		qpqual_cost.per_tuple += extra.per_tuple;
+	}
+	get_tablespace_page_costs(rel->reltablespace, NULL, &spc_seq_page_cost);
+
+	disk_run_cost = spc_seq_page_cost * rel->pages * (0.2 + 0.75 * frac);
+	startup_cost = qpqual_cost.startup + path->pathtarget->cost.startup;
+	cpu_per_tuple = cpu_tuple_cost * (0.45 + 0.5 * frac) + qpqual_cost.per_tuple;
+	cpu_run_cost = cpu_per_tuple * rel->tuples +
+		path->pathtarget->cost.per_tuple * path->rows;
+
+	if (workers > 0)
+	{
+		double		divisor = colscan_parallel_divisor(workers);
+
+		cpu_run_cost /= divisor;
+		path->rows = clamp_row_est(path->rows / divisor);
+	}
+	path->startup_cost = startup_cost;
+	path->total_cost = startup_cost + cpu_run_cost + disk_run_cost;
+}
+
+static CustomPath *
+colscan_make_path(PlannerInfo *root, RelOptInfo *rel, double frac, int workers)
+{
+	CustomPath *cpath = makeNode(CustomPath);
+	Path	   *path = &cpath->path;
+
+	path->pathtype = T_CustomScan;
+	path->parent = rel;
+	path->pathtarget = rel->reltarget;
+	path->param_info = workers > 0 ? NULL :
+		get_baserel_parampathinfo(root, rel, rel->lateral_relids);
+	path->parallel_aware = workers > 0;
+	path->parallel_safe = rel->consider_parallel;
+	path->parallel_workers = workers;
+	path->pathkeys = NIL;
+	cpath->flags = CUSTOMPATH_SUPPORT_PROJECTION;
+	cpath->custom_paths = NIL;
+	cpath->custom_private = NIL;
+	cpath->methods = &colscan_path_methods;
+	colscan_cost(root, rel, path, frac, workers);
+	return cpath;
+}
+
+/*
+ * colscan_set_rel_pathlist
+ *		set_rel_pathlist_hook: offer RustydbScan paths for a rustydb table
+ *		with stripes (see the file header for when).
+ */
+static void
+colscan_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
+						 RangeTblEntry *rte)
+{
+	Relation	relation;
+	bool		ours;
+	Bitmapset  *attrs = NULL;
+	ListCell   *lc;
+	int			x;
+	int			nlive = 0;
+	int			nneeded = 0;
+	double		frac;
+
+	if (prev_set_rel_pathlist_hook)
+		prev_set_rel_pathlist_hook(root, rel, rti, rte);
+
+	if (!rdb_enable_columnar_scan)
+		return;
+	if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_RELATION ||
+		rte->tablesample != NULL || rte->inh)
+		return;
+	if (rel->reloptkind != RELOPT_BASEREL &&
+		rel->reloptkind != RELOPT_OTHER_MEMBER_REL)
+		return;
+	/*
+	 * SELECT (and INSERT ... SELECT, which has no EvalPlanQual), and nothing
+	 * EvalPlanQual would have to recheck: UPDATE, DELETE and MERGE give their
+	 * other tables row marks anyway, but are left out as a whole.
+	 */
+	if ((root->parse->commandType != CMD_SELECT &&
+		 root->parse->commandType != CMD_INSERT) ||
+		get_plan_rowmark(root->rowMarks, rti) != NULL)
+		return;
+
+	/* whole-row and system columns (but ctid, tableoid): not ours */
+	pull_varattnos((Node *) rel->reltarget->exprs, rel->relid, &attrs);
+	foreach(lc, rel->baserestrictinfo)
+		pull_varattnos((Node *) ((RestrictInfo *) lfirst(lc))->clause,
+					   rel->relid, &attrs);
+	x = -1;
+	while ((x = bms_next_member(attrs, x)) >= 0)
+	{
+		AttrNumber	attno = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (attno == 0 ||
+			(attno < 0 && attno != SelfItemPointerAttributeNumber &&
+			 attno != TableOidAttributeNumber))
+			return;
+		if (attno > 0)
+			nneeded++;
+	}
+
+	relation = table_open(rte->relid, NoLock);
+	ours = relation->rd_tableam == rdb_tableam_routine() &&
+		rdb_meta_has_stripes(relation);
+	if (ours)
+	{
+		for (x = 0; x < RelationGetDescr(relation)->natts; x++)
+			if (!TupleDescAttr(RelationGetDescr(relation), x)->attisdropped)
+				nlive++;
+	}
+	table_close(relation, NoLock);
+	if (!ours)
+		return;
+
+	frac = nlive > 0 ? (double) Max(nneeded, 1) / nlive : 1.0;
+	add_path(rel, (Path *) colscan_make_path(root, rel, frac, 0));
+
+	/* parallel over L0 blocks, as a parallel seq scan */
+	if (rel->consider_parallel && rel->lateral_relids == NULL)
+	{
+		int			workers = compute_parallel_worker(rel, rel->pages, -1,
+													  max_parallel_workers_per_gather);
+
+		if (workers > 0)
+			add_partial_path(rel, (Path *) colscan_make_path(root, rel, frac,
+															 workers));
+	}
+}
+
+/*
+ * colscan_plan_path
+ *		PlanCustomPath: a CustomScan whose custom_exprs are the quals usable
+ *		for skipping (also kept in plan.qual, which decides).  The columns
+ *		to read are taken at execution from the final targetlist and quals:
+ *		the planner may call this with no targetlist (CP_IGNORE_TLIST) and
+ *		put the real one in afterwards, as the path can project.
+ */
+static Plan *
+colscan_plan_path(PlannerInfo *root, RelOptInfo *rel,
+				  struct CustomPath *best_path, List *tlist,
+				  List *clauses, List *custom_plans)
+{
+	CustomScan *cscan = makeNode(CustomScan);
+	List	   *quals = extract_actual_clauses(clauses, false);
+	List	   *skip = NIL;
+	bool		quals_secure = false;
+	ListCell   *lc;
+
+	cscan->scan.plan.targetlist = tlist;
+	cscan->scan.plan.qual = quals;
+	cscan->scan.scanrelid = rel->relid;
+	cscan->flags = best_path->flags;
+	cscan->methods = &colscan_scan_methods;
+
+	/*
+	 * Under row-level security or a security-barrier view (quals of a
+	 * security level above 0), no skipping: which groups a user's qual skips
+	 * would tell them the bounds of rows the policy hides from them.
+	 */
+	foreach(lc, clauses)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+		if (rinfo->security_level > 0)
+			quals_secure = true;
+	}
+	foreach(lc, quals)
+	{
+		if (!quals_secure &&
+			skip_analyze((Node *) lfirst(lc), rel->relid, NULL))
+			skip = lappend(skip, copyObject(lfirst(lc)));
+	}
+	cscan->custom_private = NIL;
+	cscan->custom_exprs = skip;
+	cscan->custom_scan_tlist = NIL;
+	return &cscan->scan.plan;
+}
+
+/* ------------------------------------------------------------------------
+ * Execution
+ * ------------------------------------------------------------------------
+ */
+
+static Node *
+colscan_create_state(CustomScan *cscan)
+{
+	ColScanState *state = palloc0(sizeof(ColScanState));
+
+	NodeSetTag(state, T_CustomScanState);
+	state->css.flags = cscan->flags;
+	state->css.methods = &colscan_exec_methods;
+	return (Node *) state;
+}
+
+static void
+colscan_begin(CustomScanState *node, EState *estate, int eflags)
+{
+	ColScanState *state = (ColScanState *) node;
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	Bitmapset  *proj = NULL;
+	Bitmapset  *filt = NULL;
+	MemoryContext oldcxt;
+	ListCell   *lc;
+	int			i;
+	int			x;
+	HASHCTL		ctl;
+
+	state->rel = node->ss.ss_currentRelation;
+	state->desc = RelationGetDescr(state->rel);
+	state->natts = state->desc->natts;
+	state->cxt = AllocSetContextCreate(estate->es_query_cxt, "rustydb colscan",
+									   ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(state->cxt);
+
+	state->need_first = palloc0(sizeof(bool) * state->natts);
+	state->need_late = palloc0(sizeof(bool) * state->natts);
+	state->first_cols = palloc(sizeof(int) * state->natts);
+	state->late_cols = palloc(sizeof(int) * state->natts);
+	state->late_values = palloc(sizeof(Datum) * state->natts);
+	state->late_isnull = palloc(sizeof(bool) * state->natts);
+
+	/*
+	 * With quals, the columns they use are decoded first and the rest of the
+	 * projected ones only for rows that pass; without, all at once.
+	 */
+	pull_varattnos((Node *) cscan->scan.plan.targetlist, cscan->scan.scanrelid,
+				   &proj);
+	pull_varattnos((Node *) cscan->scan.plan.qual, cscan->scan.scanrelid,
+				   &filt);
+	x = -1;
+	while ((x = bms_next_member(filt, x)) >= 0)
+	{
+		AttrNumber	attno = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (attno > 0)
+			state->need_first[attno - 1] = true;
+	}
+	x = -1;
+	while ((x = bms_next_member(proj, x)) >= 0)
+	{
+		AttrNumber	attno = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (attno == 0)
+			elog(ERROR, "rustydb colscan: whole-row reference in the targetlist");
+		if (attno < 0)
+			continue;
+		if (filt == NULL)
+			state->need_first[attno - 1] = true;
+		else if (!state->need_first[attno - 1])
+			state->need_late[attno - 1] = true;
+	}
+	for (i = 0; i < state->natts; i++)
+	{
+		if (state->need_first[i])
+			state->first_cols[state->nfirst++] = i;
+		if (state->need_late[i])
+			state->late_cols[state->nlate++] = i;
+		if (state->need_first[i] || state->need_late[i])
+			state->maxatt = i + 1;
+	}
+
+	state->nkeys = list_length(cscan->custom_exprs);
+	state->keys = palloc0(sizeof(ColSkipKey) * Max(state->nkeys, 1));
+	i = 0;
+	foreach(lc, cscan->custom_exprs)
+	{
+		ColSkipKey *key = &state->keys[i++];
+
+		if (!skip_analyze((Node *) lfirst(lc), cscan->scan.scanrelid, key))
+			elog(ERROR, "rustydb colscan: skip qual no longer analysable");
+		if (key->arg)
+			key->argstate = ExecInitExpr(key->arg, &node->ss.ps);
+		if (OidIsValid(key->cmpproc))
+			fmgr_info(key->cmpproc, &key->cmp);
+	}
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(uint32);
+	ctl.entrysize = sizeof(ColStripeEntry);
+	ctl.hcxt = state->cxt;
+	state->stripes = hash_create("rustydb colscan stripes", 64, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	state->hslot = MakeSingleTupleTableSlot(state->desc,
+											&TTSOpsBufferHeapTuple);
+	state->sr_block = InvalidBlockNumber;
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/* forget skip decisions and parameter values (begin, rescan) */
+static void
+colscan_reset_decisions(ColScanState *state)
+{
+	HASH_SEQ_STATUS status;
+	ColStripeEntry *entry;
+	int			i;
+
+	hash_seq_init(&status, state->stripes);
+	while ((entry = hash_seq_search(&status)) != NULL)
+		memset(entry->decision, 0, entry->ngroups);
+	for (i = 0; i < state->nkeys; i++)
+		state->keys[i].evaluated = false;
+	/* the current stripe's entry stays: its decisions were cleared above */
+	state->last_group = UINT32_MAX;
+}
+
+/* make sr the reader of the stripe at first_block */
+static void
+colscan_switch_stripe(ColScanState *state, uint32 first_block)
+{
+	MemoryContext oldcxt;
+	ColStripeEntry *entry;
+	bool		found;
+
+	if (state->sr)
+		rdb_stripe_close(state->sr);
+	oldcxt = MemoryContextSwitchTo(state->cxt);
+	state->sr = rdb_stripe_open(state->rel, first_block);
+	state->sr_block = first_block;
+	state->sr_ncols = rdb_stripe_header(state->sr)->ncolumns;
+	state->sr_cgrows = rdb_stripe_chunk_group_rows(state->sr);
+	state->last_group = UINT32_MAX;
+	entry = hash_search(state->stripes, &first_block, HASH_ENTER, &found);
+	if (!found)
+	{
+		entry->ngroups = rdb_stripe_nchunkgroups(state->sr);
+		entry->decision = palloc0(Max(entry->ngroups, 1));
+	}
+	state->sr_entry = entry;
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/* decide whether chunk group g of the current stripe can be skipped */
+static bool
+colscan_group_skipped(ColScanState *state, uint32 g)
+{
+	ColStripeEntry *entry = state->sr_entry;
+	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
+	bool		skip = false;
+	int			i;
+
+	if (g >= entry->ngroups)
+		elog(ERROR, "rustydb colscan: chunk group %u out of range", g);
+	if (entry->decision[g] != 0)
+		return entry->decision[g] == 2;
+
+	for (i = 0; i < state->nkeys && !skip; i++)
+	{
+		ColSkipKey *key = &state->keys[i];
+		Datum		min = (Datum) 0;
+		Datum		max = (Datum) 0;
+		Oid			collation = InvalidOid;
+		uint32		nnulls;
+		uint32		nrows;
+		bool		has_bounds;
+
+		/* a column added after the stripe was written: its default, unknown */
+		if (key->attno > (AttrNumber) state->sr_ncols)
+			continue;
+		skip_evaluate(key, econtext);
+		has_bounds = rdb_stripe_chunk_minmax(state->sr, g, key->attno - 1,
+											 &min, &max, &collation,
+											 &nnulls, &nrows);
+		/* bounds of another type (binary-compatible ALTER TYPE): unusable */
+		if (has_bounds &&
+			rdb_stripe_column_type(state->sr, key->attno - 1) !=
+			TupleDescAttr(state->desc, key->attno - 1)->atttypid)
+			has_bounds = false;
+		skip = skip_group_excluded(key, has_bounds, min, max, collation,
+								   nnulls, nrows);
+	}
+	entry->decision[g] = skip ? 2 : 1;
+	if (skip)
+		state->counts.groups_skipped++;
+	else
+		state->counts.groups_scanned++;
+	return skip;
+}
+
+/* fill the slot's columns that a stripe row of the current stripe lacks */
+static void
+colscan_missing(ColScanState *state, const int *cols, int ncols,
+				Datum *values, bool *isnull)
+{
+	int			i;
+
+	for (i = 0; i < ncols; i++)
+	{
+		int			c = cols[i];
+
+		if (c >= (int) state->sr_ncols)
+			values[c] = getmissingattr(state->desc, c + 1, &isnull[c]);
+	}
+}
+
+/*
+ * colscan_next
+ *		The next row that the snapshot sees, that no skip decision excludes
+ *		and that passes the quals, in the scan slot with its projected
+ *		columns; NULL at the end.
+ */
+static TupleTableSlot *
+colscan_next(ColScanState *state)
+{
+	ScanState  *ss = &state->css.ss;
+	TupleTableSlot *slot = ss->ss_ScanTupleSlot;
+	ExprContext *econtext = ss->ps.ps_ExprContext;
+	ExprState  *qual = ss->ps.qual;
+	Datum	   *values = slot->tts_values;
+	bool	   *isnull = slot->tts_isnull;
+
+	for (;;)
+	{
+		HeapTuple	tup;
+		Buffer		buf;
+		bool		stripe_row;
+		RdbStubData sd = {0};
+		int			i;
+
+		ResetExprContext(econtext);
+		if (state->done || !rdb_scan_next_raw(state->tscan, &tup, &buf))
+		{
+			if (!state->done)
+			{
+				instr_time	now;
+
+				INSTR_TIME_SET_CURRENT(now);
+				INSTR_TIME_SUBTRACT(now, state->start_time);
+				state->elapsed_ms = INSTR_TIME_GET_MILLISEC(now);
+				state->done = true;
+				ExecClearTuple(state->hslot);
+			}
+			return NULL;
+		}
+
+		stripe_row = rdb_tuple_is_stub(tup->t_data);
+		if (stripe_row)
+		{
+			uint32		g;
+
+			sd = rdb_stub_data(tup->t_data);
+			if (state->sr == NULL || sd.stripe != state->sr_block)
+				colscan_switch_stripe(state, sd.stripe);
+			g = sd.row / state->sr_cgrows;
+			if (g != state->last_group)
+			{
+				state->last_skip = colscan_group_skipped(state, g);
+				state->last_group = g;
+			}
+			if (state->last_skip)
+			{
+				state->counts.rows_skipped++;
+				continue;
+			}
+		}
+
+		ExecClearTuple(slot);
+		memset(isnull, true, sizeof(bool) * state->natts);
+		if (stripe_row)
+		{
+			rdb_stripe_fetch_row_cols(state->sr, sd.row, values, isnull,
+									  state->natts, state->need_first);
+			colscan_missing(state, state->first_cols, state->nfirst,
+							values, isnull);
+			state->counts.rows_stripe++;
+		}
+		else
+		{
+			TupleTableSlot *h = state->hslot;
+
+			/* all needed columns at once: deforming is the cost anyway */
+			ExecStoreBufferHeapTuple(tup, h, buf);
+			slot_getsomeattrs(h, state->maxatt);
+			for (i = 0; i < state->nfirst; i++)
+			{
+				int			c = state->first_cols[i];
+
+				values[c] = h->tts_values[c];
+				isnull[c] = h->tts_isnull[c];
+			}
+			for (i = 0; i < state->nlate; i++)
+			{
+				int			c = state->late_cols[i];
+
+				values[c] = h->tts_values[c];
+				isnull[c] = h->tts_isnull[c];
+			}
+			state->counts.rows_l0++;
+		}
+		ExecStoreVirtualTuple(slot);
+		slot->tts_tid = tup->t_self;
+		slot->tts_tableOid = RelationGetRelid(state->rel);
+
+		econtext->ecxt_scantuple = slot;
+		if (qual != NULL && !ExecQual(qual, econtext))
+		{
+			InstrCountFiltered1(&state->css, 1);
+			continue;
+		}
+
+		/*
+		 * Late materialisation: the other projected columns, this row only.
+		 * XXX this relies on the reader keeping one decoded chunk per column
+		 * (stripe_read.c): a second fetch for the same row, of other
+		 * columns, leaves the first fetch's columns (and their by-reference
+		 * Datums) alone, which stripe.h does not promise in so many words.
+		 */
+		if (stripe_row && state->nlate > 0)
+		{
+			rdb_stripe_fetch_row_cols(state->sr, sd.row, state->late_values,
+									  state->late_isnull, state->natts,
+									  state->need_late);
+			for (i = 0; i < state->nlate; i++)
+			{
+				int			c = state->late_cols[i];
+
+				values[c] = state->late_values[c];
+				isnull[c] = state->late_isnull[c];
+			}
+			colscan_missing(state, state->late_cols, state->nlate,
+							values, isnull);
+			state->counts.rows_late++;
+		}
+		return slot;
+	}
+}
+
+static TupleTableSlot *
+colscan_exec(CustomScanState *node)
+{
+	ColScanState *state = (ColScanState *) node;
+	ProjectionInfo *proj = node->ss.ps.ps_ProjInfo;
+	TupleTableSlot *slot;
+
+	if (state->tscan == NULL)
+	{
+		/* serial (or a parallel-aware node run without workers' DSM) */
+		state->tscan = table_beginscan(state->rel,
+									   node->ss.ps.state->es_snapshot, 0, NULL);
+	}
+	if (!state->started)
+	{
+		state->started = true;
+		INSTR_TIME_SET_CURRENT(state->start_time);
+	}
+
+	slot = colscan_next(state);
+	if (slot == NULL)
+	{
+		if (proj)
+			return ExecClearTuple(proj->pi_state.resultslot);
+		return ExecClearTuple(node->ss.ss_ScanTupleSlot);
+	}
+	if (proj)
+	{
+		node->ss.ps.ps_ExprContext->ecxt_scantuple = slot;
+		return ExecProject(proj);
+	}
+	return slot;
+}
+
+/* parallel: move counters between this process and the shared state */
+static void
+colscan_exchange_counts(ColScanState *state, bool publish)
+{
+	uint64	   *local = (uint64 *) &state->counts;
+	int			i;
+
+	if (state->shared == NULL)
+		return;
+	for (i = 0; i < (int) COLSCAN_NCOUNTS; i++)
+	{
+		if (publish)
+		{
+			pg_atomic_fetch_add_u64(&state->shared->counts[i], local[i]);
+			local[i] = 0;
+		}
+		else
+			local[i] += pg_atomic_exchange_u64(&state->shared->counts[i], 0);
+	}
+}
+
+/* ColumnScanned per column read, from the leader (or a serial scan) */
+static void
+colscan_emit_events(ColScanState *state)
+{
+	int			i;
+	instr_time	now;
+
+	if (!state->started || IsParallelWorker())
+		return;
+	if (!state->done)
+	{
+		INSTR_TIME_SET_CURRENT(now);
+		INSTR_TIME_SUBTRACT(now, state->start_time);
+		state->elapsed_ms = INSTR_TIME_GET_MILLISEC(now);
+	}
+	for (i = 0; i < state->natts; i++)
+	{
+		uint64		rows;
+
+		if (state->need_first[i])
+			rows = state->counts.rows_l0 + state->counts.rows_stripe;
+		else if (state->need_late[i])
+			rows = state->counts.rows_l0 + state->counts.rows_late;
+		else
+			continue;
+		rdb_emit_column_scanned(state->rel,
+								NameStr(TupleDescAttr(state->desc, i)->attname),
+								(int64) rows, state->elapsed_ms);
+	}
+}
+
+static void
+colscan_end(CustomScanState *node)
+{
+	ColScanState *state = (ColScanState *) node;
+
+	if (IsParallelWorker())
+		colscan_exchange_counts(state, true);
+	else
+		colscan_emit_events(state);
+	if (state->tscan)
+		table_endscan(state->tscan);
+	state->tscan = NULL;
+	if (state->sr)
+		rdb_stripe_close(state->sr);
+	state->sr = NULL;
+	if (state->hslot)
+		ExecDropSingleTupleTableSlot(state->hslot);
+	state->hslot = NULL;
+	if (node->ss.ps.ps_ResultTupleSlot)
+		ExecClearTuple(node->ss.ps.ps_ResultTupleSlot);
+	ExecClearTuple(node->ss.ss_ScanTupleSlot);
+}
+
+static void
+colscan_rescan(CustomScanState *node)
+{
+	ColScanState *state = (ColScanState *) node;
+
+	if (state->tscan)
+		table_rescan(state->tscan, NULL);
+	ExecClearTuple(state->hslot);
+	colscan_reset_decisions(state);
+	state->done = false;
+}
+
+/* ------------------------------------------------------------------------
+ * Parallel query
+ * ------------------------------------------------------------------------
+ */
+
+static Size
+colscan_estimate_dsm(CustomScanState *node, ParallelContext *pcxt)
+{
+	return add_size(MAXALIGN(sizeof(ColScanShared)),
+					table_parallelscan_estimate(node->ss.ss_currentRelation,
+												node->ss.ps.state->es_snapshot));
+}
+
+static void
+colscan_init_dsm(CustomScanState *node, ParallelContext *pcxt,
+				 void *coordinate)
+{
+	ColScanState *state = (ColScanState *) node;
+	ColScanShared *shared = (ColScanShared *) coordinate;
+	int			i;
+
+	for (i = 0; i < (int) COLSCAN_NCOUNTS; i++)
+		pg_atomic_init_u64(&shared->counts[i], 0);
+	table_parallelscan_initialize(state->rel, COLSCAN_PSCAN(shared),
+								  node->ss.ps.state->es_snapshot);
+	state->shared = shared;
+	state->tscan = table_beginscan_parallel(state->rel, COLSCAN_PSCAN(shared));
+
+	/*
+	 * The workers start now: the scan has started even if the leader never
+	 * takes part (parallel_leader_participation = off), so that its figures
+	 * and ColumnScanned events cover the workers' rows.
+	 */
+	if (!state->started)
+	{
+		state->started = true;
+		INSTR_TIME_SET_CURRENT(state->start_time);
+	}
+}
+
+static void
+colscan_reinit_dsm(CustomScanState *node, ParallelContext *pcxt,
+				   void *coordinate)
+{
+	ColScanState *state = (ColScanState *) node;
+	ColScanShared *shared = (ColScanShared *) coordinate;
+
+	/* the previous round's workers are done: keep their figures */
+	colscan_exchange_counts(state, false);
+	table_parallelscan_reinitialize(state->rel, COLSCAN_PSCAN(shared));
+}
+
+static void
+colscan_init_worker(CustomScanState *node, shm_toc *toc, void *coordinate)
+{
+	ColScanState *state = (ColScanState *) node;
+	ColScanShared *shared = (ColScanShared *) coordinate;
+
+	state->shared = shared;
+	state->tscan = table_beginscan_parallel(state->rel, COLSCAN_PSCAN(shared));
+}
+
+/*
+ * colscan_shutdown
+ *		Workers add their figures to the shared ones; the leader (whose
+ *		workers have finished by the time a fully read Gather shuts its
+ *		children down) takes them over, while the DSM still exists.
+ */
+static void
+colscan_shutdown(CustomScanState *node)
+{
+	ColScanState *state = (ColScanState *) node;
+
+	colscan_exchange_counts(state, IsParallelWorker());
+}
+
+/* ------------------------------------------------------------------------
+ * EXPLAIN
+ * ------------------------------------------------------------------------
+ */
+
+static char *
+colscan_column_names(ColScanState *state, const bool *a, const bool *b)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < state->natts; i++)
+	{
+		if (!a[i] && !(b && b[i]))
+			continue;
+		if (buf.len > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf,
+							   quote_identifier(NameStr(TupleDescAttr(state->desc, i)->attname)));
+	}
+	return buf.data;
+}
+
+static void
+colscan_explain(CustomScanState *node, List *ancestors, ExplainState *es)
+{
+	ColScanState *state = (ColScanState *) node;
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+
+	ExplainPropertyText("Columns",
+						colscan_column_names(state, state->need_first,
+											 state->need_late), es);
+	if (state->nlate > 0)
+		ExplainPropertyText("Late Columns",
+							colscan_column_names(state, state->need_late, NULL),
+							es);
+	if (cscan->custom_exprs != NIL)
+	{
+		List	   *context;
+		char	   *str;
+
+		context = set_deparse_context_plan(es->deparse_cxt,
+										   node->ss.ps.plan, ancestors);
+		str = deparse_expression((Node *) make_ands_explicit(cscan->custom_exprs),
+								 context, list_length(es->rtable) > 1, false);
+		ExplainPropertyText("Skip Quals", str, es);
+	}
+	if (es->analyze)
+	{
+		ExplainPropertyUInteger("Chunk Groups Scanned", NULL,
+								state->counts.groups_scanned, es);
+		ExplainPropertyUInteger("Chunk Groups Skipped", NULL,
+								state->counts.groups_skipped, es);
+		ExplainPropertyUInteger("L0 Rows", NULL, state->counts.rows_l0, es);
+		ExplainPropertyUInteger("Stripe Rows", NULL,
+								state->counts.rows_stripe, es);
+		ExplainPropertyUInteger("Stripe Rows Skipped", NULL,
+								state->counts.rows_skipped, es);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Registration
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * rdb_colscan_init
+ *		Install the planner hook and register the scan's methods by name
+ *		(parallel workers look them up when they read the plan).  Called
+ *		from _PG_init.
+ */
+void
+rdb_colscan_init(void)
+{
+	RegisterCustomScanMethods(&colscan_scan_methods);
+	prev_set_rel_pathlist_hook = set_rel_pathlist_hook;
+	set_rel_pathlist_hook = colscan_set_rel_pathlist;
+}
