@@ -256,8 +256,10 @@ ROLLBACK TO SAVEPOINT s;
 SELECT count(*) FROM cs WHERE id <= 100;
 COMMIT;
 
--- where the ordinary scan stays: GUC off, row locks, UPDATE/DELETE, whole
--- rows, system columns other than ctid/tableoid, tables without stripes
+-- where the ordinary scan stays: GUC off, row locks, the other tables of
+-- UPDATE/DELETE ... FROM (row marks), whole rows, system columns other than
+-- ctid/tableoid, tables without stripes; the target table of UPDATE and
+-- DELETE is read by the columnar scan (EvalPlanQual: iso_colscan_epq)
 SET rustydb.enable_columnar_scan = off;
 EXPLAIN (COSTS OFF) SELECT sum(n) FROM cs;
 RESET rustydb.enable_columnar_scan;
@@ -265,6 +267,16 @@ EXPLAIN (COSTS OFF) SELECT id FROM cs WHERE id = 1 FOR UPDATE;
 EXPLAIN (COSTS OFF) SELECT cs.id FROM cs, cs_twin t WHERE cs.id = t.id AND t.id = 1 FOR UPDATE OF t;
 EXPLAIN (COSTS OFF) UPDATE cs_twin t SET n = cs.n FROM cs WHERE cs.id = t.id;
 EXPLAIN (COSTS OFF) DELETE FROM cs WHERE id = 1;
+EXPLAIN (COSTS OFF) UPDATE cs SET n = n + 1 WHERE id < 3;
+-- and they change the same rows as on the heap twin
+BEGIN;
+UPDATE cs SET n = n + 1 WHERE id % 97 = 3;
+UPDATE cs_twin SET n = n + 1 WHERE id % 97 = 3;
+DELETE FROM cs WHERE id % 89 = 5;
+DELETE FROM cs_twin WHERE id % 89 = 5;
+SELECT count(*) AS rows_that_differ
+  FROM cs FULL JOIN cs_twin t USING (id) WHERE cs.n IS DISTINCT FROM t.n;
+ROLLBACK;
 EXPLAIN (COSTS OFF) SELECT cs FROM cs;
 EXPLAIN (COSTS OFF) SELECT xmin FROM cs;
 CREATE TABLE cs_l0 (id int) USING rustydb;

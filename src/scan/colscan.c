@@ -643,14 +643,28 @@ colscan_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		rel->reloptkind != RELOPT_OTHER_MEMBER_REL)
 		return;
 	/*
-	 * SELECT (and INSERT ... SELECT, which has no EvalPlanQual), and nothing
-	 * EvalPlanQual would have to recheck: UPDATE, DELETE and MERGE give their
-	 * other tables row marks anyway, but are left out as a whole.
+	 * SELECT, INSERT ... SELECT, and the target table of UPDATE and DELETE
+	 * (colscan_epq_next hands EvalPlanQual the row version it rechecks, as
+	 * ExecScanFetch does for a seq scan).  Relations with a row mark (FOR
+	 * UPDATE/SHARE, the other tables of UPDATE/DELETE ... FROM) keep the
+	 * ordinary scan: EvalPlanQual fetches their rows itself.  MERGE is left
+	 * out as a whole.
 	 */
-	if ((root->parse->commandType != CMD_SELECT &&
-		 root->parse->commandType != CMD_INSERT) ||
-		get_plan_rowmark(root->rowMarks, rti) != NULL)
+	if (get_plan_rowmark(root->rowMarks, rti) != NULL)
 		return;
+	switch (root->parse->commandType)
+	{
+		case CMD_SELECT:
+		case CMD_INSERT:
+			break;
+		case CMD_UPDATE:
+		case CMD_DELETE:
+			if (!bms_is_member(rti, root->all_result_relids))
+				return;
+			break;
+		default:
+			return;
+	}
 
 	/* whole-row and system columns (but ctid, tableoid): not ours */
 	pull_varattnos((Node *) rel->reltarget->exprs, rel->relid, &attrs);
@@ -1096,12 +1110,69 @@ colscan_next(ColScanState *state)
 	}
 }
 
+/*
+ * colscan_epq_next
+ *		Under EvalPlanQual (the recheck of an UPDATE or DELETE that met a
+ *		concurrently updated row), what ExecScanFetch does for a seq scan:
+ *		the row version EvalPlanQual locked is this scan's only row, once;
+ *		it passes through the quals like any other.  Returns false when the
+ *		scan should run as usual (a relation EvalPlanQual substitutes no row
+ *		for), with *result set otherwise.
+ */
+static bool
+colscan_epq_next(CustomScanState *node, TupleTableSlot **result)
+{
+	EPQState   *epq = node->ss.ps.state->es_epq_active;
+	Index		rti = ((Scan *) node->ss.ps.plan)->scanrelid;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	ProjectionInfo *proj = node->ss.ps.ps_ProjInfo;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	TupleTableSlot *src;
+
+	if (epq->relsubs_done[rti - 1])
+	{
+		*result = ExecClearTuple(proj ? proj->pi_state.resultslot : slot);
+		return true;
+	}
+	if (epq->relsubs_slot[rti - 1] == NULL)
+	{
+		/* the planner gives row-marked relations the ordinary scan */
+		if (epq->relsubs_rowmark[rti - 1] != NULL)
+			elog(ERROR, "rustydb colscan: EvalPlanQual row mark on relation %u", rti);
+		return false;
+	}
+	src = epq->relsubs_slot[rti - 1];
+	epq->relsubs_done[rti - 1] = true;
+	if (TupIsNull(src))
+	{
+		*result = ExecClearTuple(proj ? proj->pi_state.resultslot : slot);
+		return true;
+	}
+	ExecCopySlot(slot, src);
+	slot->tts_tid = src->tts_tid;
+	slot->tts_tableOid = src->tts_tableOid;
+	ResetExprContext(econtext);
+	econtext->ecxt_scantuple = slot;
+	if (node->ss.ps.qual != NULL && !ExecQual(node->ss.ps.qual, econtext))
+	{
+		InstrCountFiltered1(node, 1);
+		*result = ExecClearTuple(proj ? proj->pi_state.resultslot : slot);
+		return true;
+	}
+	*result = proj ? ExecProject(proj) : slot;
+	return true;
+}
+
 static TupleTableSlot *
 colscan_exec(CustomScanState *node)
 {
 	ColScanState *state = (ColScanState *) node;
 	ProjectionInfo *proj = node->ss.ps.ps_ProjInfo;
 	TupleTableSlot *slot;
+
+	if (node->ss.ps.state->es_epq_active != NULL &&
+		colscan_epq_next(node, &slot))
+		return slot;
 
 	if (state->tscan == NULL)
 	{
