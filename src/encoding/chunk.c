@@ -467,7 +467,8 @@ rdb_chunk_decode_all(RdbChunkDecoder *d, Datum *values, bool *isnull)
 /*
  * rdb_chunk_decode_row: one row, without decoding the others: O(1) for
  * Plain, Dictionary and BitPacked, O(log runs) for RunLength (O(1) when
- * rows are read in order), at most 127 steps for Delta.  Allocates nothing.
+ * rows are read in order), at most 127 steps for Delta (one when rows are
+ * read in order).  Allocates nothing.
  */
 Datum
 rdb_chunk_decode_row(RdbChunkDecoder *d, int row, bool *isnull)

@@ -297,6 +297,8 @@ struct RdbChunkDecoder
 	uint64		min_delta;		/* Delta */
 	const char *ckpts;			/* Delta: int64 checkpoints */
 	uint32		run_hint;		/* RunLength: run of the last row decoded */
+	int			delta_hint_row; /* Delta: last row decoded, or -1 */
+	uint64		delta_hint_value;	/* Delta: its value */
 };
 
 extern Size enc_plain_open(RdbChunkDecoder *d, Size pos);
