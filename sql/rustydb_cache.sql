@@ -139,6 +139,38 @@ INSERT INTO cc_t SELECT g, 'again ' || g FROM generate_series(1, 3000) g;
 SELECT rustydb.flush('cc_t') AS rows_flushed;
 SELECT count(*), min(v), max(v) FROM cc_t;
 
+-- events: PageFlushed for every stripe page a flush writes; PageMiss and
+-- PageHit one by one when sampled (rustydb.events_sample_rate = 1), with
+-- page_id = the chunk's byte address, as rustydb.cache_contents shows it
+CREATE TABLE cc_ev (id int PRIMARY KEY, v text) USING rustydb;
+INSERT INTO cc_ev SELECT g, 'ev ' || g FROM generate_series(1, 5000) g;
+SELECT coalesce(max(seq), 0) AS seq0 FROM rustydb.events \gset
+SELECT rustydb.flush('cc_ev') AS rows_flushed;
+SELECT count(*) = (SELECT sum(pages) FROM rustydb.stripes WHERE relation = 'cc_ev'::regclass) AS one_per_page,
+       min((payload->'data'->'PageFlushed'->>'page_id')::bigint) =
+         (SELECT min(stripe) FROM rustydb.stripes WHERE relation = 'cc_ev'::regclass) AS first_is_stripe,
+       bool_and((payload->'data'->'PageFlushed'->>'dirty_bytes')::int BETWEEN 25 AND 8192) AS bytes_sane
+  FROM rustydb.events_since(:seq0)
+ WHERE variant = 'PageFlushed' AND relation = 'cc_ev'::regclass;
+SET rustydb.events_sample_rate = 1;
+SET rustydb.stripe_cache_size = 0;
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SELECT coalesce(max(seq), 0) AS seq1 FROM rustydb.events \gset
+SELECT * FROM cc_ev WHERE id = 4321;
+SELECT * FROM cc_ev WHERE id = 4321;
+SELECT variant, count(*) AS events,
+       count(*) FILTER (WHERE (payload->'data'->variant->>'page_id')::bigint IN
+         (SELECT page_id FROM rustydb.cache_contents WHERE relation = 'cc_ev'::regclass)) AS cached_page_ids
+  FROM rustydb.events_since(:seq1)
+ WHERE relation = 'cc_ev'::regclass AND channel = 'rustydb_buffer_pool'
+ GROUP BY variant ORDER BY variant;
+RESET rustydb.events_sample_rate;
+RESET rustydb.stripe_cache_size;
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+DROP TABLE cc_ev;
+
 -- privileges: pool_stats for everyone, pool_relations only for tables the
 -- user may SELECT, cache_contents and the reset functions for superusers
 CREATE ROLE cc_user;

@@ -95,8 +95,8 @@ rdb_guc_init(void)
 							PGC_POSTMASTER, 0, NULL, NULL, NULL);
 
 	DefineCustomRealVariable("rustydb.events_sample_rate",
-							 "Fraction of high-frequency events (ReadCompleted, WriteCompleted) sent one by one.",
-							 "0 sends them only aggregated into IoStats; 1 sends every one as well.",
+							 "Fraction of high-frequency events (ReadCompleted, WriteCompleted, PageHit, PageMiss) sent one by one.",
+							 "0 sends them only aggregated into IoStats or PoolStats; 1 sends every one as well.",
 							 &rdb_events_sample_rate, 0.0, 0.0, 1.0,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
 

@@ -12,7 +12,8 @@
 #     size p pages, about four times the cache): a scan into the emptied
 #     cache gives exactly 100 misses, 100 inserts and 100 - floor(C / p)
 #     evictions, C the capacity in pages; memory never passes the GUC
-#     (used_pages <= total_pages) and PageEvicted events name the policy;
+#     (used_pages <= total_pages), PageEvicted events name the policy and
+#     the event worker sends PoolStats (capacity, 0 dirty pages);
 #   * scan resistance: hot read twice, a big scan, hot read, a big scan,
 #     hot read: lru2 and 2q must keep the hot chunks (2 hits at the end),
 #     clock's outcome is reported (README: it keeps them only if they are
@@ -139,6 +140,16 @@ for my $policy (qw(clock lru2 2q))
 	my $reasons = sql("SELECT string_agg(DISTINCT payload::json->'data'->'PageEvicted'->>'reason', '; ') FROM rustydb.events WHERE variant = 'PageEvicted'");
 	my $prefix = { clock => 'CLOCK', lru2 => 'LRU-2', '2q' => '2Q' }->{$policy};
 	like($reasons, qr/^\Q$prefix\E:/, "$policy: PageEvicted reasons name the policy ($reasons)");
+
+	# PoolStats from the database's event worker at the buffer-pool interval
+	ok($node->poll_query_until('postgres', qq{
+		SELECT count(*) > 0 FROM rustydb.events
+		 WHERE variant = 'PoolStats'
+		   AND (payload->'data'->'PoolStats'->>'total_pages')::int = $c3->{total}
+		   AND (payload->'data'->'PoolStats'->>'used_pages')::int BETWEEN 1 AND $c3->{total}
+		   AND (payload->'data'->'PoolStats'->>'dirty_pages')::int = 0
+		   AND (payload->'data'->'PoolStats'->>'hit_rate')::float8 BETWEEN 0 AND 1}),
+		"$policy: PoolStats with total_pages = $c3->{total}, dirty_pages = 0");
 
 	# scan resistance: the hot chunks become hot (read twice; for 2Q, read
 	# again after the scan of warm (1.2x the cache) pushed them from A1in

@@ -502,7 +502,7 @@ ghost_add(uint64 kh, uint64 last)
 
 /* remove slot i from the hash and free it; caller holds the alloc lock */
 static void
-evict_slot(int32 i, const char *reason, Evicted **ev, int *nev, int *maxev)
+evict_slot(int32 i, const char *reason, Evicted *ev, int *nev, int maxev)
 {
 	CacheSlot  *s = &slots[i];
 	LWLock	   *lock = partition_lock(s->hashcode);
@@ -531,16 +531,15 @@ evict_slot(int32 i, const char *reason, Evicted **ev, int *nev, int *maxev)
 	ctl->bytes -= s->len;
 	ctl->nentries--;
 
-	if (*nev >= *maxev)
+	/* nothing here can fail: ev was sized before the alloc lock was taken */
+	if (*nev < maxev)
 	{
-		*maxev = *maxev * 2;
-		*ev = repalloc(*ev, *maxev * sizeof(Evicted));
+		ev[*nev].dbid = s->dbid;
+		ev[*nev].relid = s->relid;
+		ev[*nev].page_id = s->page_id;
+		ev[*nev].reason = reason;
+		(*nev)++;
 	}
-	(*ev)[*nev].dbid = s->dbid;
-	(*ev)[*nev].relid = s->relid;
-	(*ev)[*nev].page_id = s->page_id;
-	(*ev)[*nev].reason = reason;
-	(*nev)++;
 
 	s->queue = Q_FREE;
 	s->next_free = ctl->free_slot;
@@ -680,7 +679,7 @@ rdb_cache_insert(const RdbChunkKey *key, Relation rel, uint64 page_id,
 	bool		found;
 	Evicted    *ev;
 	int			nev = 0;
-	int			maxev = 8;
+	int			maxev;
 	Size		off;
 	uint64		now;
 	uint64		kh = 0;
@@ -697,6 +696,12 @@ rdb_cache_insert(const RdbChunkKey *key, Relation rel, uint64 page_id,
 	}
 	hashcode = get_hash_value(cache_hash, key);
 	lock = partition_lock(hashcode);
+	/*
+	 * At most `need` evictions make room: every entry holds at least one
+	 * unit, and when no slot is free every unit is in use, so freeing
+	 * `need` units frees slots too.
+	 */
+	maxev = need + 1;
 	ev = palloc(maxev * sizeof(Evicted));
 	if (ctl->policy != RDB_CACHE_CLOCK)
 		kh = key_hash64(key);
@@ -721,7 +726,7 @@ rdb_cache_insert(const RdbChunkKey *key, Relation rel, uint64 page_id,
 
 		if (v < 0)
 			break;
-		evict_slot(v, reason, &ev, &nev, &maxev);
+		evict_slot(v, reason, ev, &nev, maxev);
 	}
 	if (ctl->nfree_units < need || ctl->free_slot < 0)
 	{
