@@ -33,6 +33,13 @@
  *		once per backend instead of once per lookup, which is what made
  *		them 14x slower than heap (src/lsm/README.md, measured).
  *
+ * Every chunk load (stripe_decode_chunk) first asks the shared chunk cache
+ * (src/cache): a hit copies the decompressed, verified chunk out of shared
+ * memory instead of reading, checksumming and decompressing it; a miss
+ * offers the chunk to it afterwards.  The per-backend chunk group cache
+ * stays above it, a thin layer of opened decoders (a shared hit copies whole
+ * chunks, too much to do for every row formed).
+ *
  * Locking: stripe pages are immutable once written; a share content lock
  * is held only while bytes are copied out of one page.  No lock is held
  * across calls.  The caches are backend-local: no locking.  Both are keyed
