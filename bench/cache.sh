@@ -16,13 +16,15 @@
 # policy are PGC_POSTMASTER):
 #
 #   1. point lookups by id through the btree (pgbench, 1 client, prepared,
-#      CA_DURATION s after a warm-up of the same length):
+#      CA_DURATION s after a warm-up of 2 s, CA_RUNS rounds each
+#      interleaved with heap in the same server):
 #      heap; rustydb with the cache warm (shared cache + the per-backend
 #      chunk group layer, the defaults); rustydb with the shared cache only
 #      (rustydb.stripe_cache_size = 0: every lookup copies its chunks out of
 #      shared memory); rustydb cold (rustydb.chunk_cache_size = 0 and
 #      stripe_cache_size = 0: every lookup decompresses its chunks).
-#   2. bench/sql/scan_aggregate.sql by the columnar scan, CA_RUNS times:
+#   2. bench/sql/scan_aggregate.sql and scan_narrow.sql by the columnar
+#      scan, CA_RUNS times:
 #      cache off; cache on and warm; cache on but emptied before each scan
 #      (the cold single scan: what the cache costs a scan that gains nothing).
 #   3. hit rates per policy with a cache of CA_SMALL (smaller than the
@@ -33,7 +35,7 @@
 #      CA_DURATION s after a warm-up, with stripe_cache_size = 0 so that every
 #      lookup reaches the shared cache.
 #
-# Parameters: CA_ROWS=1000000, CA_RUNS=5, CA_DURATION=10, CA_SMALL=16MB,
+# Parameters: CA_ROWS=1000000, CA_RUNS=5, CA_DURATION=5, CA_SMALL=16MB,
 #             CA_PORT=55439, CA_USER=rustydb, CA_OUT=bench/results/cache.md
 
 set -euo pipefail
@@ -42,7 +44,7 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CA_USER=${CA_USER:-rustydb}
 CA_ROWS=${CA_ROWS:-1000000}
 CA_RUNS=${CA_RUNS:-5}
-CA_DURATION=${CA_DURATION:-10}
+CA_DURATION=${CA_DURATION:-5}
 CA_SMALL=${CA_SMALL:-16MB}
 CA_PORT=${CA_PORT:-55439}
 CA_OUT=${CA_OUT:-$BENCH_DIR/results/cache.md}
@@ -120,55 +122,68 @@ cat >"$DIR/zipf.sql" <<EOF
 \set id 1 + (:r * 7919) % $CA_ROWS
 SELECT * FROM events WHERE id = :id;
 EOF
+cat >"$DIR/narrow.sql" <<EOF
+SET rustydb.enable_columnar_scan = on;
+$(grep -v '^--' "$BENCH_DIR/sql/scan_narrow.sql")
+EOF
 cat >"$DIR/scan.sql" <<EOF
 SET rustydb.enable_columnar_scan = on;
 $(grep -v '^--' "$BENCH_DIR/sql/scan_aggregate.sql")
 EOF
 
-tps() # db, script, [PGOPTIONS]
-{
-	PGOPTIONS="${3:-}" pgbench -n -M prepared -c 1 -T "$CA_DURATION" -f "$2" "$1" >/dev/null 2>&1
-	PGOPTIONS="${3:-}" pgbench -n -M prepared -c 1 -T "$CA_DURATION" -f "$2" "$1" 2>&1 |
-		sed -n 's/^tps = \([0-9.]*\).*/\1/p'
-}
-scan_ms() # extra SQL before the scan
+scan_ms() # extra SQL before the scan, [script]
 {
 	psql -X -v ON_ERROR_STOP=1 -d ca_rustydb <<-EOF | awk '/^Time: /{t=$2} END{print t}'
 		$1
 		\o /dev/null
 		\timing on
-		\i $DIR/scan.sql
+		\i ${2:-$DIR/scan.sql}
 	EOF
 }
 median() { tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{v[NR]=$1} END{if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
-# 1 + 2 with the default cache (64MB, clock)
+# 1 + 2.  The machine may be shared: every measurement is repeated
+# CA_RUNS times, interleaved with its reference in the same server
+# (lookups: heap and rustydb one after the other; scans: warm and cold),
+# and medians are reported, with the median of the rounds' ratios.
+tps1() # db, script, [PGOPTIONS]: CA_DURATION s after a warm-up of 2 s
+{
+	PGOPTIONS="${3:-}" pgbench -n -M prepared -c 1 -T 2 -f "$2" "$1" >/dev/null 2>&1
+	PGOPTIONS="${3:-}" pgbench -n -M prepared -c 1 -T "$CA_DURATION" -f "$2" "$1" 2>&1 |
+		sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+}
+lookup_rounds() # variable name, PGOPTIONS for rustydb
+{
+	local r h t
+	for ((r = 1; r <= CA_RUNS; r++)); do
+		h=$(tps1 ca_heap "$DIR/lookup.sql")
+		t=$(tps1 ca_rustydb "$DIR/lookup.sql" "$2")
+		eval "$1+=\"$t \""
+		eval "$1_H+=\"$h \""
+	done
+}
 setconf "rustydb.chunk_cache_size = 256MB"
-L_HEAP=$(tps ca_heap "$DIR/lookup.sql")
-L_WARM=$(tps ca_rustydb "$DIR/lookup.sql")
-L_SHARED=$(tps ca_rustydb "$DIR/lookup.sql" "-c rustydb.stripe_cache_size=0")
+L_WARM="" L_WARM_H="" L_SHARED="" L_SHARED_H=""
+lookup_rounds L_WARM ""
+lookup_rounds L_SHARED "-c rustydb.stripe_cache_size=0"
 HIT_LOOKUP=$(q -d ca_rustydb -c "SELECT round(hit_rate::numeric, 4) FROM rustydb.pool_stats")
-S_WARM="" S_COLD=""
+S_WARM="" S_COLD="" S_NWARM="" S_NCOLD=""
 scan_ms "" >/dev/null
 for ((r = 1; r <= CA_RUNS; r++)); do
 	S_WARM+="$(scan_ms "") "
 	S_COLD+="$(scan_ms "SELECT rustydb.chunk_cache_clear();") "
+	scan_ms "" "$DIR/narrow.sql" >/dev/null
+	S_NWARM+="$(scan_ms "" "$DIR/narrow.sql") "
+	S_NCOLD+="$(scan_ms "SELECT rustydb.chunk_cache_clear();" "$DIR/narrow.sql") "
 done
 setconf "rustydb.chunk_cache_size = 0"
-L_COLD=$(tps ca_rustydb "$DIR/lookup.sql" "-c rustydb.stripe_cache_size=0")
-L_NOSHARED=$(tps ca_rustydb "$DIR/lookup.sql")
-S_OFF=""
+L_NOSHARED="" L_NOSHARED_H="" L_COLD="" L_COLD_H=""
+lookup_rounds L_NOSHARED ""
+lookup_rounds L_COLD "-c rustydb.stripe_cache_size=0"
+S_OFF="" S_NOFF=""
 for ((r = 1; r <= CA_RUNS; r++)); do
 	S_OFF+="$(scan_ms "") "
-done
-S_HEAP=""
-for ((r = 1; r <= CA_RUNS; r++)); do
-	S_HEAP+="$(psql -X -d ca_heap <<-EOF | awk '/^Time: /{t=$2} END{print t}'
-		\o /dev/null
-		\timing on
-		\i $BENCH_DIR/sql/scan_aggregate.sql
-	EOF
-	) "
+	S_NOFF+="$(scan_ms "" "$DIR/narrow.sql") "
 done
 
 # 3: hit rates per policy
@@ -193,41 +208,46 @@ done
 	echo "$CA_ROWS rows of bench/sql/events_generate.sql, flushed into stripes ($chunks chunks,"
 	awk -v d="$decoded" -v s="$stored" 'BEGIN { printf "%.1f MB decoded = encoded, %.1f MB stored); shared_buffers 1GB (every page stays in it).\n", d/1e6, s/1e6 }'
 	echo
-	echo "## Point lookups by id through a btree (pgbench, 1 client, $CA_DURATION s after a warm-up)"
+	echo "## Point lookups by id through a btree (pgbench, 1 client, $CA_DURATION s after 2 s of warm-up)"
 	echo
-	echo "| | tps | / heap |"
-	echo "|---|---|---|"
-	for k in HEAP WARM SHARED NOSHARED COLD; do
-		v=L_$k
+	echo "Median of $CA_RUNS rounds, each round heap then rustydb in the same server; the ratio is the median of"
+	echo "the rounds' ratios."
+	echo
+	echo "| rustydb configuration | rustydb tps | heap tps | rustydb / heap |"
+	echo "|---|---|---|---|"
+	for k in WARM SHARED NOSHARED COLD; do
+		v=L_$k; vh=L_${k}_H
 		case $k in
-			HEAP) label="heap" ;;
-			WARM) label="rustydb, cache warm (shared cache 256MB + per-backend layer, defaults)" ;;
-			SHARED) label="rustydb, shared cache only (stripe_cache_size = 0)" ;;
-			NOSHARED) label="rustydb, per-backend layer only (chunk_cache_size = 0)" ;;
-			COLD) label="rustydb, cold: no cache at all (every lookup decompresses)" ;;
+			WARM) label="cache warm (shared cache 256MB + per-backend layer, the defaults)" ;;
+			SHARED) label="shared cache only (stripe_cache_size = 0)" ;;
+			NOSHARED) label="per-backend layer only (chunk_cache_size = 0)" ;;
+			COLD) label="cold: no cache at all (every lookup decompresses)" ;;
 		esac
-		awk -v l="$label" -v t="${!v}" -v h="$L_HEAP" 'BEGIN { printf "| %s | %.0f | %.3f |\n", l, t, t/h }'
+		ratios=$(paste -d' ' <(tr ' ' '\n' <<<"${!v}" | awk 'NF') <(tr ' ' '\n' <<<"${!vh}" | awk 'NF') | awk '{printf "%s ", $1/$2}')
+		awk -v l="$label" -v t="$(median "${!v}")" -v h="$(median "${!vh}")" -v r="$(median "$ratios")" \
+			'BEGIN { printf "| %s | %.0f | %.0f | %.3f |\n", l, t, h, r }'
 	done
 	echo
-	echo "Hit rate of the shared cache over the two rustydb lookup runs with it on: $HIT_LOOKUP."
+	echo "Hit rate of the shared cache over the rustydb lookup runs with it on: $HIT_LOOKUP."
 	echo
-	echo "## Full-scan aggregate (bench/sql/scan_aggregate.sql, columnar scan), median of $CA_RUNS (ms)"
+	echo "## Scans by the columnar scan, median of $CA_RUNS (ms)"
 	echo
-	echo "| | ms | / cache off |"
-	echo "|---|---|---|"
-	off=$(median "$S_OFF")
-	for k in HEAP OFF WARM COLD; do
-		v=S_$k
-		case $k in
-			HEAP) label="heap" ;;
-			OFF) label="rustydb, cache off" ;;
-			WARM) label="rustydb, cache on, warm (repeated scan)" ;;
-			COLD) label="rustydb, cache on, emptied before each scan (cold single scan)" ;;
-		esac
-		awk -v l="$label" -v t="$(median "${!v}")" -v o="$off" 'BEGIN { printf "| %s | %.0f | %.3f |\n", l, t, t/o }'
-	done
+	echo "scan_aggregate.sql reads 7 columns of every row; scan_narrow.sql sums one. Warm and cold rounds alternate"
+	echo "in one server; the cache-off rounds run after a restart with rustydb.chunk_cache_size = 0."
 	echo
-	echo "Rounds: heap $S_HEAP; off $S_OFF; warm $S_WARM; cold $S_COLD"
+	echo "| query | cache off | cache on, warm (repeated scan) | cache on, emptied before each scan (cold single scan) | warm / off | cold / off |"
+	echo "|---|---|---|---|---|---|"
+	awk -v o="$(median "$S_OFF")" -v w="$(median "$S_WARM")" -v c="$(median "$S_COLD")" \
+		'BEGIN { printf "| scan_aggregate | %.0f | %.0f | %.0f | %.3f | %.3f |\n", o, w, c, w/o, c/o }'
+	awk -v o="$(median "$S_NOFF")" -v w="$(median "$S_NWARM")" -v c="$(median "$S_NCOLD")" \
+		'BEGIN { printf "| scan_narrow | %.0f | %.0f | %.0f | %.3f | %.3f |\n", o, w, c, w/o, c/o }'
+	echo
+	echo "Rounds scan_aggregate: off $S_OFF; warm $S_WARM; cold $S_COLD"
+	echo
+	echo "Rounds scan_narrow: off $S_NOFF; warm $S_NWARM; cold $S_NCOLD"
+	echo
+	echo "Lookup rounds (rustydb tps / heap tps): warm $L_WARM/ $L_WARM_H; shared only $L_SHARED/ $L_SHARED_H;"
+	echo "per-backend only $L_NOSHARED/ $L_NOSHARED_H; cold $L_COLD/ $L_COLD_H"
 	echo
 	echo "## Hit rates per policy (cache of $CA_SMALL, $CA_DURATION s after a warm-up, stripe_cache_size = 0)"
 	echo
