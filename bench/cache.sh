@@ -21,12 +21,14 @@
 #      heap; rustydb with the cache warm (shared cache + the per-backend
 #      chunk group layer, the defaults); rustydb with the shared cache only
 #      (rustydb.stripe_cache_size = 0: every lookup copies its chunks out of
-#      shared memory); rustydb cold (rustydb.chunk_cache_size = 0 and
-#      stripe_cache_size = 0: every lookup decompresses its chunks).
+#      shared memory); the per-backend layer only (rustydb.enable_chunk_cache
+#      = off); rustydb cold (enable_chunk_cache = off and stripe_cache_size =
+#      0: every lookup decompresses its chunks).
 #   2. bench/sql/scan_aggregate.sql and scan_narrow.sql by the columnar
 #      scan, CA_RUNS times:
-#      cache off; cache on and warm; cache on but emptied before each scan
-#      (the cold single scan: what the cache costs a scan that gains nothing).
+#      the session bypassing the cache (rustydb.enable_chunk_cache = off);
+#      cache warm; cache emptied before each scan (the cold single scan: what
+#      the cache costs a scan that gains nothing), interleaved round by round.
 #   3. hit rates per policy with a cache of CA_SMALL (smaller than the
 #      decoded data): a skewed lookup workload (Zipf-like ids,
 #      random_zipfian s = 1.1, spread over the table by a multiplicative
@@ -163,27 +165,24 @@ lookup_rounds() # variable name, PGOPTIONS for rustydb
 	done
 }
 setconf "rustydb.chunk_cache_size = 256MB"
-L_WARM="" L_WARM_H="" L_SHARED="" L_SHARED_H=""
+L_WARM="" L_WARM_H="" L_SHARED="" L_SHARED_H="" L_NOSHARED="" L_NOSHARED_H="" L_COLD="" L_COLD_H=""
 lookup_rounds L_WARM ""
 lookup_rounds L_SHARED "-c rustydb.stripe_cache_size=0"
 HIT_LOOKUP=$(q -d ca_rustydb -c "SELECT round(hit_rate::numeric, 4) FROM rustydb.pool_stats")
-S_WARM="" S_COLD="" S_NWARM="" S_NCOLD=""
+lookup_rounds L_NOSHARED "-c rustydb.enable_chunk_cache=off"
+lookup_rounds L_COLD "-c rustydb.enable_chunk_cache=off -c rustydb.stripe_cache_size=0"
+# scans: off (this session bypasses the cache), warm, cold (emptied first),
+# interleaved round by round
+S_OFF="" S_WARM="" S_COLD="" S_NOFF="" S_NWARM="" S_NCOLD=""
 scan_ms "" >/dev/null
 for ((r = 1; r <= CA_RUNS; r++)); do
+	S_OFF+="$(scan_ms "SET rustydb.enable_chunk_cache = off;") "
 	S_WARM+="$(scan_ms "") "
 	S_COLD+="$(scan_ms "SELECT rustydb.chunk_cache_clear();") "
 	scan_ms "" "$DIR/narrow.sql" >/dev/null
+	S_NOFF+="$(scan_ms "SET rustydb.enable_chunk_cache = off;" "$DIR/narrow.sql") "
 	S_NWARM+="$(scan_ms "" "$DIR/narrow.sql") "
 	S_NCOLD+="$(scan_ms "SELECT rustydb.chunk_cache_clear();" "$DIR/narrow.sql") "
-done
-setconf "rustydb.chunk_cache_size = 0"
-L_NOSHARED="" L_NOSHARED_H="" L_COLD="" L_COLD_H=""
-lookup_rounds L_NOSHARED ""
-lookup_rounds L_COLD "-c rustydb.stripe_cache_size=0"
-S_OFF="" S_NOFF=""
-for ((r = 1; r <= CA_RUNS; r++)); do
-	S_OFF+="$(scan_ms "") "
-	S_NOFF+="$(scan_ms "" "$DIR/narrow.sql") "
 done
 
 # 3: hit rates per policy
@@ -220,8 +219,8 @@ done
 		case $k in
 			WARM) label="cache warm (shared cache 256MB + per-backend layer, the defaults)" ;;
 			SHARED) label="shared cache only (stripe_cache_size = 0)" ;;
-			NOSHARED) label="per-backend layer only (chunk_cache_size = 0)" ;;
-			COLD) label="cold: no cache at all (every lookup decompresses)" ;;
+			NOSHARED) label="per-backend layer only (enable_chunk_cache = off)" ;;
+			COLD) label="cold: no cache at all (enable_chunk_cache = off, stripe_cache_size = 0: every lookup decompresses)" ;;
 		esac
 		ratios=$(paste -d' ' <(tr ' ' '\n' <<<"${!v}" | awk 'NF') <(tr ' ' '\n' <<<"${!vh}" | awk 'NF') | awk '{printf "%s ", $1/$2}')
 		awk -v l="$label" -v t="$(median "${!v}")" -v h="$(median "${!vh}")" -v r="$(median "$ratios")" \
@@ -232,8 +231,8 @@ done
 	echo
 	echo "## Scans by the columnar scan, median of $CA_RUNS (ms)"
 	echo
-	echo "scan_aggregate.sql reads 7 columns of every row; scan_narrow.sql sums one. Warm and cold rounds alternate"
-	echo "in one server; the cache-off rounds run after a restart with rustydb.chunk_cache_size = 0."
+	echo "scan_aggregate.sql reads 7 columns of every row; scan_narrow.sql sums one. Off (the session bypasses the"
+	echo "cache: rustydb.enable_chunk_cache = off), warm and cold rounds alternate in one server."
 	echo
 	echo "| query | cache off | cache on, warm (repeated scan) | cache on, emptied before each scan (cold single scan) | warm / off | cold / off |"
 	echo "|---|---|---|---|---|---|"

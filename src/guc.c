@@ -206,6 +206,13 @@ rdb_guc_init(void)
 							 cache_policy_options,
 							 PGC_POSTMASTER, 0, NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("rustydb.enable_chunk_cache",
+							 "Lets this session read chunks through the shared chunk cache.",
+							 "Off, every chunk the session reads is read from its pages, verified "
+							 "and decompressed, and nothing is added to the cache (for comparisons).",
+							 &rdb_enable_chunk_cache, true,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+
 	/*
 	 * Developer option: lets the tests write format version 1 stripes (no
 	 * bounds) and check that they are still read.

@@ -136,6 +136,8 @@ for my $policy (qw(clock lru2 2q))
 	is_deeply(delta($c2, $c3), { hits => 0, misses => $kbig, evictions => $full - $fit, inserts => $kbig },
 		"$policy: scan of $kbig chunks into a cache of $fit: $kbig misses, " . ($full - $fit) . ' evictions');
 	ok($c3->{used} <= $c3->{total}, "$policy: used pages $c3->{used} <= $c3->{total}");
+	is(sql('SELECT (SELECT sum(bytes) FROM rustydb.cache_contents) = bytes AND (SELECT sum(pages) FROM rustydb.cache_contents) = used_pages FROM rustydb.pool_stats'),
+		't', "$policy: cache_contents adds up to pool_stats' bytes and used pages");
 	is(sql("SELECT sum(v::bigint) FROM big"), $bigsum, "$policy: big scanned again, same sum");
 	my $reasons = sql("SELECT string_agg(DISTINCT payload::json->'data'->'PageEvicted'->>'reason', '; ') FROM rustydb.events WHERE variant = 'PageEvicted'");
 	my $prefix = { clock => 'CLOCK', lru2 => 'LRU-2', '2q' => '2Q' }->{$policy};

@@ -52,6 +52,7 @@ typedef enum RdbCachePolicy
 /* guc.c */
 extern int	rdb_chunk_cache_size;	/* kB, PGC_POSTMASTER; 0: off */
 extern int	rdb_chunk_cache_policy; /* RdbCachePolicy, PGC_POSTMASTER */
+extern bool rdb_enable_chunk_cache; /* PGC_USERSET: this session uses it */
 
 /* chunk_cache.c */
 extern void rdb_cache_shmem_request(void);

@@ -105,6 +105,7 @@
 /* rustydb.chunk_cache_size (kB) and rustydb.chunk_cache_policy (guc.c) */
 int			rdb_chunk_cache_size = 64 * 1024;
 int			rdb_chunk_cache_policy = RDB_CACHE_CLOCK;
+bool		rdb_enable_chunk_cache = true;
 
 typedef enum SlotQueue
 {
@@ -307,10 +308,11 @@ rdb_cache_shmem_startup(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
+/* is there a cache, and does this session read through it? */
 bool
 rdb_cache_enabled(void)
 {
-	return ctl != NULL;
+	return ctl != NULL && rdb_enable_chunk_cache;
 }
 
 const char *
