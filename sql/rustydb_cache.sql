@@ -24,9 +24,10 @@ INSERT INTO cc_heap SELECT * FROM cc;
 SELECT rustydb.flush('cc') AS rows_flushed;
 SELECT rustydb.chunk_cache_clear() >= 0 AS cleared;
 SELECT rustydb.pool_reset();
--- the counters of the whole pool (other databases' sessions, autovacuum
--- elsewhere could add to them) and cc's own: its chunks in the cache (one
--- per miss: nothing is evicted from the default 64MB) and their hits
+-- cc's own counts, not the whole pool's (other databases' sessions or
+-- autovacuum elsewhere could add to those; t/032_chunk_cache.pl checks them
+-- exactly): its chunks in the cache, one per miss (nothing is evicted from
+-- the default 64MB), and their hits
 CREATE VIEW cc_counts AS
   SELECT coalesce(sum(hits), 0) AS hits, count(*) AS misses, count(*) AS chunks
     FROM rustydb.cache_contents WHERE relation = 'cc'::regclass;
