@@ -38,6 +38,7 @@ OBJS = \
 	src/compress/compress.o \
 	src/stripe/stripe_write.o \
 	src/stripe/stripe_read.o \
+	src/cache/chunk_cache.o \
 	src/scan/colscan.o \
 	src/api/encoding_diag.o \
 	src/api/stripe_views.o \

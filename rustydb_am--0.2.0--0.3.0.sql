@@ -209,3 +209,86 @@ CREATE VIEW rustydb.columns AS
 COMMENT ON VIEW rustydb.columns IS
   'per column of every rustydb table with stripes the user may SELECT: the encodings flush chose (encoding: chunks), NULLs, bytes of the values before encoding, after encoding and as stored (compressed), and the compression ratio (values / stored)';
 GRANT SELECT ON rustydb.columns TO PUBLIC;
+
+-- The shared chunk cache (src/cache/README.md)
+CREATE FUNCTION rustydb.pool_stats_raw(
+    OUT hits bigint, OUT misses bigint, OUT evictions bigint,
+    OUT inserts bigint, OUT too_large bigint, OUT chunks bigint,
+    OUT bytes bigint, OUT used_pages bigint, OUT total_pages bigint,
+    OUT capacity bigint, OUT policy text, OUT hit_rate float8)
+AS 'MODULE_PATHNAME', 'rustydb_pool_stats'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION rustydb.pool_stats_raw() IS
+  'counters and occupancy of the shared chunk cache (the view rustydb.pool_stats shows them)';
+
+CREATE VIEW rustydb.pool_stats AS
+  SELECT hits, misses, evictions, inserts, too_large, chunks, bytes,
+         used_pages, total_pages, capacity, policy, hit_rate
+    FROM rustydb.pool_stats_raw();
+COMMENT ON VIEW rustydb.pool_stats IS
+  'the shared chunk cache (rustydb.chunk_cache_size): chunk lookups that hit and missed since the server started or rustydb.pool_reset(), chunks evicted and inserted, chunks too large to cache, chunks and bytes cached now, 8 kB pages used of total_pages, capacity in bytes, the eviction policy, and hits / (hits + misses); policy ''off'' when the cache is disabled';
+GRANT SELECT ON rustydb.pool_stats TO PUBLIC;
+
+CREATE FUNCTION rustydb.cache_entries(
+    OUT datid oid, OUT relid oid, OUT relfilenode oid, OUT stripe bigint,
+    OUT chunk_group bigint, OUT attnum int, OUT page_id bigint,
+    OUT bytes bigint, OUT pages int, OUT hits bigint, OUT queue text,
+    OUT referenced boolean, OUT last_access bigint, OUT prev_access bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'rustydb_cache_entries'
+LANGUAGE C STRICT VOLATILE;
+REVOKE ALL ON FUNCTION rustydb.cache_entries() FROM PUBLIC;
+COMMENT ON FUNCTION rustydb.cache_entries() IS
+  'one row per chunk in the shared chunk cache, of every database (superuser only by default; rustydb.pool_relations aggregates it with privilege checks)';
+
+CREATE VIEW rustydb.cache_contents AS
+  SELECT e.datid, d.datname, e.relid,
+         CASE WHEN e.datid = (SELECT oid FROM pg_database WHERE datname = current_database())
+              THEN e.relid::regclass END AS relation,
+         e.relfilenode, e.stripe, e.chunk_group, e.attnum, e.page_id,
+         e.bytes, e.pages, e.hits, e.queue, e.referenced, e.last_access,
+         e.prev_access
+    FROM rustydb.cache_entries() e
+    LEFT JOIN pg_database d ON d.oid = e.datid;
+REVOKE ALL ON rustydb.cache_contents FROM PUBLIC;
+COMMENT ON VIEW rustydb.cache_contents IS
+  'every chunk in the shared chunk cache (superusers): database, relation, stripe, chunk group, column, page_id (byte address of the chunk in the main fork), bytes and 8 kB pages taken, hits since cached, queue (2Q: A1in or Am), CLOCK reference bit, last two access ticks';
+
+-- SECURITY DEFINER: aggregates cache_entries for tables the caller may SELECT
+CREATE FUNCTION rustydb.cache_relations(
+    OUT relid oid, OUT chunks bigint, OUT bytes bigint, OUT pages bigint,
+    OUT hits bigint)
+RETURNS SETOF record
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT e.relid, count(*), sum(e.bytes)::bigint, sum(e.pages)::bigint,
+         sum(e.hits)::bigint
+    FROM rustydb.cache_entries() e
+   WHERE e.datid = (SELECT oid FROM pg_database WHERE datname = current_database())
+   GROUP BY e.relid
+$$;
+COMMENT ON FUNCTION rustydb.cache_relations() IS
+  'chunks, bytes, pages and hits of the shared chunk cache per relation of this database (the view rustydb.pool_relations shows those the user may SELECT)';
+
+CREATE VIEW rustydb.pool_relations AS
+  SELECT r.relid::regclass AS relation, r.chunks, r.bytes, r.pages, r.hits
+    FROM rustydb.cache_relations() r
+    JOIN pg_class c ON c.oid = r.relid
+   WHERE has_table_privilege(c.oid, 'SELECT');
+COMMENT ON VIEW rustydb.pool_relations IS
+  'per table of this database the user may SELECT: its chunks in the shared chunk cache now, their bytes and 8 kB pages, and the hits they had since they were cached';
+GRANT SELECT ON rustydb.pool_relations TO PUBLIC;
+
+CREATE FUNCTION rustydb.pool_reset() RETURNS void
+AS 'MODULE_PATHNAME', 'rustydb_pool_reset'
+LANGUAGE C STRICT VOLATILE;
+REVOKE ALL ON FUNCTION rustydb.pool_reset() FROM PUBLIC;
+COMMENT ON FUNCTION rustydb.pool_reset() IS
+  'zero the chunk cache''s hit, miss, eviction and insert counters (superuser)';
+
+CREATE FUNCTION rustydb.chunk_cache_clear() RETURNS bigint
+AS 'MODULE_PATHNAME', 'rustydb_chunk_cache_clear'
+LANGUAGE C STRICT VOLATILE;
+REVOKE ALL ON FUNCTION rustydb.chunk_cache_clear() FROM PUBLIC;
+COMMENT ON FUNCTION rustydb.chunk_cache_clear() IS
+  'empty the shared chunk cache (superuser; no PageEvicted events, not counted as evictions); returns the chunks dropped';

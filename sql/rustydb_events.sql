@@ -151,7 +151,8 @@ WHERE name IN ('rustydb.events', 'rustydb.event_ring_size', 'rustydb.events_samp
                'rustydb.notify_interval_buffer_pool', 'rustydb.notify_interval_io',
                'rustydb.notify_interval_pages', 'rustydb.notify_interval_lsm',
                'rustydb.notify_interval_columnar', 'rustydb.notify_interval_tiers',
-               'rustydb.max_event_workers', 'rustydb.worker_idle_timeout')
+               'rustydb.max_event_workers', 'rustydb.worker_idle_timeout',
+               'rustydb.chunk_cache_size', 'rustydb.chunk_cache_policy')
 ORDER BY name;
 -- a bad value is refused
 SET rustydb.events_sample_rate = 1.5;

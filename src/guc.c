@@ -23,6 +23,7 @@
 #include "utils/guc.h"
 
 #include "rustydb/rustydb.h"
+#include "rustydb/cache.h"
 #include "rustydb/colscan.h"
 #include "rustydb/events.h"
 #include "rustydb/compress.h"
@@ -44,6 +45,13 @@ static const struct config_enum_entry notify_scope_options[] = {
 	{"all", RDB_NOTIFY_ALL, false},
 	{"anonymous", RDB_NOTIFY_ANONYMOUS, false},
 	{"none", RDB_NOTIFY_NONE, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry cache_policy_options[] = {
+	{"clock", RDB_CACHE_CLOCK, false},
+	{"lru2", RDB_CACHE_LRU2, false},
+	{"2q", RDB_CACHE_2Q, false},
 	{NULL, 0, false}
 };
 
@@ -87,8 +95,8 @@ rdb_guc_init(void)
 							PGC_POSTMASTER, 0, NULL, NULL, NULL);
 
 	DefineCustomRealVariable("rustydb.events_sample_rate",
-							 "Fraction of high-frequency events (ReadCompleted, WriteCompleted) sent one by one.",
-							 "0 sends them only aggregated into IoStats; 1 sends every one as well.",
+							 "Fraction of high-frequency events (ReadCompleted, WriteCompleted, PageHit, PageMiss) sent one by one.",
+							 "0 sends them only aggregated into IoStats or PoolStats; 1 sends every one as well.",
 							 &rdb_events_sample_rate, 0.0, 0.0, 1.0,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
 
@@ -181,6 +189,29 @@ rdb_guc_init(void)
 							&rdb_stripe_cache_size, RDB_STRIPE_CACHE_SIZE_DEFAULT, 0,
 							MAX_KILOBYTES,
 							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("rustydb.chunk_cache_size",
+							"Shared memory for decompressed column chunks of stripes (the chunk cache).",
+							"Allocated at server start and shared by every backend; it bounds the "
+							"chunks' 8 kB pages and the cache's own hash table and bookkeeping.  "
+							"0 disables the cache.",
+							&rdb_chunk_cache_size, 64 * 1024, 0, MAX_KILOBYTES,
+							PGC_POSTMASTER, GUC_UNIT_KB, NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("rustydb.chunk_cache_policy",
+							 "Eviction policy of the chunk cache.",
+							 "clock (second chance), lru2 (LRU-K with K = 2) or 2q; lru2 and 2q "
+							 "keep a sequential scan from flushing chunks that are used again.",
+							 &rdb_chunk_cache_policy, RDB_CACHE_CLOCK,
+							 cache_policy_options,
+							 PGC_POSTMASTER, 0, NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("rustydb.enable_chunk_cache",
+							 "Lets this session read chunks through the shared chunk cache.",
+							 "Off, every chunk the session reads is read from its pages, verified "
+							 "and decompressed, and nothing is added to the cache (for comparisons).",
+							 &rdb_enable_chunk_cache, true,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 
 	/*
 	 * Developer option: lets the tests write format version 1 stripes (no

@@ -24,6 +24,7 @@
 #include "storage/ipc.h"
 
 #include "rustydb/rustydb.h"
+#include "rustydb/cache.h"
 #include "rustydb/colscan.h"
 #include "rustydb/events.h"
 #include "rustydb/lsm.h"
@@ -46,6 +47,7 @@ rdb_shmem_request(void)
 		prev_shmem_request_hook();
 	rdb_events_shmem_request();
 	rdb_flush_shmem_request();
+	rdb_cache_shmem_request();
 }
 
 static void
@@ -55,6 +57,7 @@ rdb_shmem_startup(void)
 		prev_shmem_startup_hook();
 	rdb_events_shmem_startup();
 	rdb_flush_shmem_startup();
+	rdb_cache_shmem_startup();
 }
 
 void

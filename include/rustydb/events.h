@@ -247,6 +247,7 @@ extern void rdb_emit_encoding_changed(Relation rel, const char *column,
 									  const char *new_encoding, double ratio);
 extern void rdb_emit_column_scanned(Relation rel, const char *column,
 									int64 rows, double duration_ms);
+extern void rdb_emit_page_flushed(Relation rel, BlockNumber blkno, Size bytes);
 extern void rdb_emit_memtable_flushed(Relation rel, int64 rows,
 									  uint64 stripe_bytes, int pages,
 									  uint64 write_us);

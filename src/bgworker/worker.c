@@ -83,6 +83,7 @@
 #include "utils/timestamp.h"
 
 #include "rustydb/rustydb.h"
+#include "rustydb/cache.h"
 #include "rustydb/events.h"
 #include "rustydb/lsm.h"
 
@@ -156,6 +157,32 @@ build_io_stats(TimestampTz now)
 	rdb_io_set_stats(MyDatabaseId, &ev);
 }
 
+/*
+ * Build a PoolStats event of the shared chunk cache, if there was a chunk
+ * lookup since this database last built one.  The pool is shared by every
+ * database: hit_rate is the pool's over the interval, total_pages its
+ * capacity and used_pages its pages in use (8 kB units); dirty_pages is
+ * always 0, the cache holds only immutable stripe data (src/cache/README.md).
+ */
+static void
+build_pool_stats(TimestampTz now)
+{
+	double		hit_rate;
+	int64		total;
+	int64		used;
+	RdbEvent	ev;
+
+	if (!rdb_cache_take_delta(MyDatabaseId, &hit_rate, &total, &used))
+		return;
+	rdb_event_init(&ev, RDB_EV_POOL_STATS, NULL);
+	ev.at = now;
+	ev.num[0] = hit_rate;
+	ev.num[1] = total;
+	ev.num[2] = used;
+	ev.num[3] = 0;
+	rdb_events_publish(&ev);
+}
+
 /* read the queue's usage and work out our share of the room left */
 static void
 budget_refresh(QueueBudget *b)
@@ -226,6 +253,8 @@ deliver_round(WorkerState *st, bool due[RDB_NUM_CHANNELS], TimestampTz now)
 
 	if (due[RDB_CH_IO])
 		build_io_stats(now);
+	if (due[RDB_CH_BUFFER_POOL])
+		build_pool_stats(now);
 
 	next = rdb_events_next_seq();
 	oldest = next > capacity ? next - capacity : 1;

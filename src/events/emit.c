@@ -256,3 +256,23 @@ rdb_emit_column_scanned(Relation rel, const char *column, int64 rows,
 	ev.num[1] = duration_ms;
 	rdb_events_publish(&ev);
 }
+
+/*
+ * A page the engine dirtied was written out whole: today the pages of a
+ * stripe that flush fills, each WAL-logged whole (log_newpage_buffer)
+ * before it is released; bytes = the page's header and payload (pd_lower),
+ * the bytes that differ from a zeroed page.  The data file write itself is
+ * the checkpointer's, as for every buffer.
+ */
+void
+rdb_emit_page_flushed(Relation rel, BlockNumber blkno, Size bytes)
+{
+	RdbEvent	ev;
+
+	if (!rdb_events_enabled)
+		return;
+	rdb_event_init(&ev, RDB_EV_PAGE_FLUSHED, rel);
+	ev.num[0] = blkno;
+	ev.num[1] = bytes;
+	rdb_events_publish(&ev);
+}

@@ -33,6 +33,13 @@
  *		once per backend instead of once per lookup, which is what made
  *		them 14x slower than heap (src/lsm/README.md, measured).
  *
+ * Every chunk load (stripe_decode_chunk) first asks the shared chunk cache
+ * (src/cache): a hit copies the decompressed, verified chunk out of shared
+ * memory instead of reading, checksumming and decompressing it; a miss
+ * offers the chunk to it afterwards.  The per-backend chunk group cache
+ * stays above it, a thin layer of opened decoders (a shared hit copies whole
+ * chunks, too much to do for every row formed).
+ *
  * Locking: stripe pages are immutable once written; a share content lock
  * is held only while bytes are copied out of one page.  No lock is held
  * across calls.  The caches are backend-local: no locking.  Both are keyed
@@ -66,6 +73,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "rustydb/cache.h"
 #include "rustydb/l0.h"
 #include "rustydb/stripe.h"
 #include "stripe_int.h"
@@ -885,7 +893,11 @@ stripe_decode_chunk(StripeMeta *meta, Relation rel, int c, uint32 g,
 	StripeErrorContext ectx;
 	RdbChunkDecoder *dec;
 	uint64		sum;
+	RdbChunkKey key;
+	uint64		page_id = 0;
+	bool		use_cache = false;
 
+	memset(&key, 0, sizeof(key));
 	ectx.rel = rel;
 	ectx.first_block = meta->key.first_block;
 	ectx.column = c;
@@ -894,6 +906,33 @@ stripe_decode_chunk(StripeMeta *meta, Relation rel, int c, uint32 g,
 	errcb.arg = &ectx;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
+
+	/*
+	 * The shared chunk cache (src/cache): the decompressed, verified chunk,
+	 * keyed by this stripe's and this chunk's checksums.  page_id: the
+	 * byte address in the main fork of the chunk's first stored byte.
+	 */
+	if (rdb_cache_enabled())
+	{
+		Assert(raw->len == 0);
+		key.node = rel->rd_node;
+		key.first_block = meta->key.first_block;
+		key.group = g;
+		key.column = (uint32) c;
+		key.dir_checksum = hdr->dir_checksum;
+		key.chunk_checksum = ref->checksum;
+		page_id = ((uint64) meta->key.first_block +
+				   ref->offset / RDB_STRIPE_PAGE_PAYLOAD) * BLCKSZ +
+			SizeOfPageHeaderData + ref->offset % RDB_STRIPE_PAGE_PAYLOAD;
+		enlargeStringInfo(raw, ref->raw_len);
+		if (rdb_cache_lookup(&key, rel, page_id, raw->data, ref->raw_len))
+		{
+			raw->len = ref->raw_len;
+			raw->data[raw->len] = '\0';
+			goto decode;
+		}
+		use_cache = true;
+	}
 
 	resetStringInfo(stored);
 	enlargeStringInfo(stored, ref->stored_len);
@@ -921,6 +960,10 @@ stripe_decode_chunk(StripeMeta *meta, Relation rel, int c, uint32 g,
 	Assert(raw->len == 0);
 	rdb_decompress(stored->data, ref->stored_len, raw);
 	raw->len = ref->raw_len;
+	if (use_cache)
+		rdb_cache_insert(&key, rel, page_id, raw->data, ref->raw_len);
+
+decode:
 	dec = rdb_chunk_decoder_begin(&meta->types[c], raw->data, ref->raw_len);
 	if (rdb_chunk_nrows(dec) != rows ||
 		rdb_chunk_nnulls(dec) != ref->nnulls ||

@@ -127,6 +127,9 @@ stripe_page_finish(StripePageWriter *w)
 		log_newpage_buffer(w->buf, true);
 	END_CRIT_SECTION();
 
+	/* the page is complete and logged: PageFlushed with its payload bytes */
+	rdb_emit_page_flushed(w->rel, BufferGetBlockNumber(w->buf),
+						  SizeOfPageHeaderData + w->used);
 	UnlockReleaseBuffer(w->buf);
 	w->buf = InvalidBuffer;
 	w->pageno++;
