@@ -7,7 +7,8 @@
 #   bash bench/columnar.sh             # as an unprivileged user
 #
 # One throwaway cluster (bench/postgresql.bench.conf, data checksums,
-# rustydb_am preloaded), databases co_heap and co_rustydb.  CO_ROWS rows of
+# rustydb_am preloaded, shared_buffers 4GB, rustydb.chunk_cache_size 1GB),
+# databases co_heap and co_rustydb.  CO_ROWS rows of
 # the benchmark's event data (bench/sql/events_generate.sql) are loaded with
 # COPY into `events` on both sides (timed: the COPY figure), VACUUMed and
 # indexed on id; the rustydb side is flushed (rustydb.flush, timed: the flush
@@ -76,6 +77,9 @@ initdb -D "$PGDATA" --data-checksums -E UTF8 --locale=C -U postgres >/dev/null
 	echo "unix_socket_directories = '$DIR'"
 	echo "shared_preload_libraries = 'rustydb_am'"
 	echo "shared_buffers = 4GB"
+	# the decompressed chunks of every column of 5 M rows take about 160 MB:
+	# sized like shared_buffers above, so that the table's working set fits
+	echo "rustydb.chunk_cache_size = 1GB"
 	echo "max_parallel_workers_per_gather = 0"
 } >>"$PGDATA/postgresql.conf"
 pg_ctl -D "$PGDATA" -l "$DIR/server.log" -w start >/dev/null
