@@ -22,6 +22,8 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
 
 #include "rustydb/rustydb.h"
 #include "rustydb/cache.h"
@@ -96,4 +98,20 @@ rdb_check_preloaded(void)
 				 errmsg("rustydb_am must be loaded via shared_preload_libraries"),
 				 errdetail("rustydb registers a WAL resource manager, which is only possible at server start."),
 				 errhint("Add rustydb_am to shared_preload_libraries in postgresql.conf and restart the server.")));
+}
+
+/*
+ * rdb_require_select
+ *		Raise 42501 unless the current user may SELECT from the table: the
+ *		rule of every SQL function that shows a table's layout, stripes,
+ *		columns or flush history (what its rows look like).
+ */
+void
+rdb_require_select(Oid relid)
+{
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s",
+						get_rel_name(relid) ? get_rel_name(relid) : "?")));
 }

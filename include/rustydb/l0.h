@@ -163,6 +163,8 @@ rdb_stub_data(HeapTupleHeader htup)
 
 /* stub.c */
 extern HeapTuple rdb_l0_materialize(Relation rel, HeapTuple tuple);
+extern bool rdb_l0_row_is_live(HeapTuple tup, TransactionId oldest_xmin,
+							   Buffer buf);
 extern void rdb_l0_store_tuple(Relation rel, HeapTuple tuple,
 							   TupleTableSlot *slot, Buffer buffer,
 							   bool pinned);

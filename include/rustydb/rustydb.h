@@ -27,6 +27,7 @@
 /* rustydb.c */
 extern bool rdb_preloaded;
 extern void rdb_check_preloaded(void);
+extern void rdb_require_select(Oid relid);
 
 /* guc.c */
 extern void rdb_guc_init(void);

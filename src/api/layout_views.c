@@ -76,11 +76,7 @@ rustydb_table_layout(PG_FUNCTION_ARGS)
 	rdb_check_preloaded();
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for table %s",
-						get_rel_name(relid) ? get_rel_name(relid) : "?")));
+	rdb_require_select(relid);
 
 	rel = table_open(relid, AccessShareLock);
 	if (rel->rd_tableam != rdb_tableam_routine())
@@ -129,17 +125,8 @@ rustydb_table_layout(PG_FUNCTION_ARGS)
 				tup.t_len = ItemIdGetLength(lp);
 				tup.t_tableOid = RelationGetRelid(rel);
 				ItemPointerSet(&tup.t_self, blkno, off);
-				switch (HeapTupleSatisfiesVacuum(&tup, oldest_xmin, buf))
-				{
-					case HEAPTUPLE_LIVE:
-					case HEAPTUPLE_INSERT_IN_PROGRESS:
-					case HEAPTUPLE_DELETE_IN_PROGRESS:
-						live_flushed++;
-						break;
-					case HEAPTUPLE_DEAD:
-					case HEAPTUPLE_RECENTLY_DEAD:
-						break;
-				}
+				if (rdb_l0_row_is_live(&tup, oldest_xmin, buf))
+					live_flushed++;
 			}
 		}
 		else if (rdb_stripe_page_is_stripe(page) &&

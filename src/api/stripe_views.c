@@ -149,11 +149,7 @@ rustydb_stripes(PG_FUNCTION_ARGS)
 	TransactionId oldest_xmin;
 
 	rdb_check_preloaded();
-	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for table %s",
-						get_rel_name(relid) ? get_rel_name(relid) : "?")));
+	rdb_require_select(relid);
 
 	InitMaterializedSRF(fcinfo, 0);
 	rel = stripe_views_open(relid, AccessShareLock);
@@ -212,17 +208,8 @@ rustydb_stripes(PG_FUNCTION_ARGS)
 				tup.t_len = ItemIdGetLength(lp);
 				tup.t_tableOid = RelationGetRelid(rel);
 				ItemPointerSet(&tup.t_self, blkno, off);
-				switch (HeapTupleSatisfiesVacuum(&tup, oldest_xmin, buf))
-				{
-					case HEAPTUPLE_LIVE:
-					case HEAPTUPLE_INSERT_IN_PROGRESS:
-					case HEAPTUPLE_DELETE_IN_PROGRESS:
-						st->live++;
-						break;
-					case HEAPTUPLE_DEAD:
-					case HEAPTUPLE_RECENTLY_DEAD:
-						break;
-				}
+				if (rdb_l0_row_is_live(&tup, oldest_xmin, buf))
+					st->live++;
 			}
 		}
 		else if (rdb_stripe_page_is_stripe(page) &&
@@ -317,11 +304,7 @@ rustydb_column_stats(PG_FUNCTION_ARGS)
 	int			c;
 
 	rdb_check_preloaded();
-	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for table %s",
-						get_rel_name(relid) ? get_rel_name(relid) : "?")));
+	rdb_require_select(relid);
 
 	InitMaterializedSRF(fcinfo, 0);
 	rel = stripe_views_open(relid, AccessShareLock);
@@ -464,11 +447,7 @@ rustydb_chunk_bounds(PG_FUNCTION_ARGS)
 	MemoryContext rowcxt;
 
 	rdb_check_preloaded();
-	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for table %s",
-						get_rel_name(relid) ? get_rel_name(relid) : "?")));
+	rdb_require_select(relid);
 	if (check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -49,11 +49,7 @@ rustydb_table_options(PG_FUNCTION_ARGS)
 	int			i;
 
 	rdb_check_preloaded();
-	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for table %s",
-						get_rel_name(relid) ? get_rel_name(relid) : "?")));
+	rdb_require_select(relid);
 
 	rel = try_relation_open(relid, AccessShareLock);
 	if (rel == NULL)

@@ -223,3 +223,25 @@ rdb_l0_slot_satisfies(Relation rel, TupleTableSlot *slot, Snapshot snapshot)
 		UnlockReleaseBuffer(buf);
 	return res;
 }
+
+/*
+ * rdb_l0_row_is_live
+ *		Does the row version on the share-locked page in buf still count as
+ *		a row (its insert committed or in progress, its delete or update not
+ *		committed)?  What the layout views count as live, flushed or not.
+ */
+bool
+rdb_l0_row_is_live(HeapTuple tup, TransactionId oldest_xmin, Buffer buf)
+{
+	switch (HeapTupleSatisfiesVacuum(tup, oldest_xmin, buf))
+	{
+		case HEAPTUPLE_LIVE:
+		case HEAPTUPLE_INSERT_IN_PROGRESS:
+		case HEAPTUPLE_DELETE_IN_PROGRESS:
+			return true;
+		case HEAPTUPLE_DEAD:
+		case HEAPTUPLE_RECENTLY_DEAD:
+			return false;
+	}
+	return false;				/* keep compiler quiet */
+}
