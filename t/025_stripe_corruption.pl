@@ -48,9 +48,14 @@ is($primary->safe_psql('postgres', 'SHOW data_checksums'),
 	'off', 'primary runs without data checksums');
 rdb_create_extension($primary);
 
+# a slot keeps the WAL the standby still needs: on a loaded machine the
+# stripes' full-page images can fill several segments before it connects
+$primary->safe_psql('postgres',
+	"SELECT pg_create_physical_replication_slot('stripe_standby_slot', immediately_reserve => true)");
 $primary->backup('b');
 my $standby = PostgreSQL::Test::Cluster->new('stripe_standby');
 $standby->init_from_backup($primary, 'b', has_streaming => 1);
+$standby->append_conf('postgresql.conf', "primary_slot_name = 'stripe_standby_slot'");
 $standby->start;
 
 # 30000 rows of incompressible text: two stripes of 15000 rows, 2 chunk
