@@ -222,8 +222,8 @@ extern bool rdb_stripe_page_is_stripe(Page page);
  * Column-wise access, for the columnar scan (src/scan/).
  *
  * rdb_stripe_fetch_row_cols is rdb_stripe_fetch_row for the columns c with
- * needed[c] true only (needed has natts entries; the others come back NULL
- * and their chunks are not read).  Same lifetime rules for by-reference
+ * needed[c] true only (needed has natts entries, or is NULL for all; the
+ * others come back NULL and their chunks are not read).  Same lifetime rules for by-reference
  * Datums.
  *
  * rdb_stripe_chunk_minmax: bounds of column c (0-based) in chunk group g.

@@ -1022,40 +1022,7 @@ void
 rdb_stripe_fetch_row(RdbStripeReader *sr, uint32 row, Datum *values,
 					 bool *isnull, int natts)
 {
-	StripeMeta *meta = sr->meta;
-	const RdbStripeHeader *hdr = &meta->hdr;
-	uint32		g;
-	int			r;
-	int			c;
-	int			ncol;
-
-	if (row >= hdr->nrows)
-		elog(ERROR, "rustydb stripe at block %u of relation \"%s\": row %u out of range (%u rows)",
-			 meta->key.first_block, RelationGetRelationName(sr->rel), row,
-			 hdr->nrows);
-	g = row / hdr->chunk_group_rows;
-	r = (int) (row % hdr->chunk_group_rows);
-	ncol = Min(natts, (int) hdr->ncolumns);
-
-	for (c = 0; c < ncol; c++)
-	{
-		const RdbChunkRef *ref = &meta->dir[(Size) g * hdr->ncolumns + c];
-
-		if (ref->flags & RDB_CHUNK_ALL_NULL)
-		{
-			values[c] = (Datum) 0;
-			isnull[c] = true;
-			continue;
-		}
-		if (sr->cols[c].group != (int64) g)
-			stripe_load_chunk(sr, c, g);
-		values[c] = rdb_chunk_decode_row(sr->cols[c].dec, r, &isnull[c]);
-	}
-	for (; c < natts; c++)
-	{
-		values[c] = (Datum) 0;
-		isnull[c] = true;
-	}
+	rdb_stripe_fetch_row_cols(sr, row, values, isnull, natts, NULL);
 }
 
 /* chunk groups of the stripe, and rows per chunk group */
@@ -1073,7 +1040,8 @@ rdb_stripe_chunk_group_rows(RdbStripeReader *sr)
 
 /*
  * rdb_stripe_fetch_row_cols
- *		rdb_stripe_fetch_row for the columns marked in needed[] only.
+ *		rdb_stripe_fetch_row for the columns marked in needed[] only (NULL:
+ *		every column; rdb_stripe_fetch_row is that).
  */
 void
 rdb_stripe_fetch_row_cols(RdbStripeReader *sr, uint32 row, Datum *values,
@@ -1098,7 +1066,7 @@ rdb_stripe_fetch_row_cols(RdbStripeReader *sr, uint32 row, Datum *values,
 	{
 		const RdbChunkRef *ref = &meta->dir[(Size) g * hdr->ncolumns + c];
 
-		if (!needed[c] || (ref->flags & RDB_CHUNK_ALL_NULL))
+		if ((needed != NULL && !needed[c]) || (ref->flags & RDB_CHUNK_ALL_NULL))
 		{
 			values[c] = (Datum) 0;
 			isnull[c] = true;
