@@ -32,7 +32,7 @@
 # The report (CO_OUT) gives times, ratios (heap time / rustydb time: above 1
 # means rustydb is faster) and which plan rustydb used.
 #
-# Parameters: CO_ROWS=5000000, CO_RUNS=3, CO_DURATION=10, CO_PORT=55439,
+# Parameters: CO_ROWS=5000000, CO_RUNS=3, CO_DURATION=10, CO_PORT=55440,
 #             CO_USER=rustydb, CO_OUT=bench/results/columnar.md
 # Exit status: 0 when every run worked and every check held.
 
@@ -43,7 +43,7 @@ CO_USER=${CO_USER:-rustydb}
 CO_ROWS=${CO_ROWS:-5000000}
 CO_RUNS=${CO_RUNS:-3}
 CO_DURATION=${CO_DURATION:-10}
-CO_PORT=${CO_PORT:-55439}
+CO_PORT=${CO_PORT:-55440}
 CO_OUT=${CO_OUT:-$BENCH_DIR/results/columnar.md}
 
 if [ -z "${PGBIN:-}" ]; then
