@@ -19,6 +19,7 @@ OBJS = \
 	src/rowstore/l0_xlog.o \
 	src/rowstore/decode.o \
 	src/rowstore/stub.o \
+	src/rowstore/gendir.o \
 	src/lsm/flush.o \
 	src/lsm/flush_progress.o \
 	src/rowstore/metapage.o \

@@ -127,6 +127,19 @@ LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION rustydb.table_layout(regclass) IS
   'where the table''s row versions are (L0 rows, stubs of flushed rows) and its stripes (rows, bytes before encoding and as stored, rows no live row refers to any more); reads the whole table; needs SELECT on it';
 
+-- the blocks of a table's L0 (src/rowstore/gendir.c): pages of rows, pages
+-- reused under new generations, free pages left by retired pages, the
+-- generation directory, stripes; retired generations and their rows
+CREATE FUNCTION rustydb.l0_layout(rel regclass,
+    OUT l0_pages bigint, OUT reused_pages bigint, OUT free_pages bigint,
+    OUT directory_pages bigint, OUT stripe_pages bigint,
+    OUT retired_generations bigint, OUT retired_rows bigint,
+    OUT next_generation bigint)
+AS 'MODULE_PATHNAME', 'rustydb_l0_layout'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION rustydb.l0_layout(regclass) IS
+  'what the table''s blocks are: L0 pages (reused_pages under a new generation), free pages of retired pages, generation directory pages, stripe pages; retired generations (flushed L0 pages that need no page) and their live rows; reads the whole table; needs SELECT on it';
+
 -- flushes since the server started (src/lsm/flush_progress.c); the views
 -- below apply the privilege rule
 CREATE FUNCTION rustydb.flush_history(rel regclass,

@@ -210,6 +210,8 @@ typedef struct RdbMetaPageData
 	uint32		version;		/* RDB_META_VERSION */
 	uint32		next_generation;	/* next generation for a reused L0 page */
 	uint32		flags;			/* RDB_META_* */
+	/* generation directory root pages per space (gendir.h), 0 = none */
+	uint32		gendir_roots[2][200];
 } RdbMetaPageData;
 
 /*
@@ -219,6 +221,8 @@ typedef struct RdbMetaPageData
  * there is something columnar to read.
  */
 #define RDB_META_HAS_STRIPES	0x0001
+/* The relation has a generation directory (gendir.h): some page was retired */
+#define RDB_META_HAS_GENDIR		0x0002
 
 typedef RdbMetaPageData *RdbMetaPage;
 

@@ -27,6 +27,7 @@ typedef struct RdbFlushStats
 	int64		pages_scanned;
 	int64		pages_converted;
 	int64		pages_skipped;	/* cleanup lock not free at once */
+	int64		pages_retired;	/* pages whose rows all went: now free */
 	int			stripes;
 	int64		stripe_bytes;
 	int64		raw_bytes;

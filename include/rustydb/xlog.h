@@ -51,6 +51,7 @@
 #define XLOG_RDB_PRUNE			0x40	/* VACUUM: items dead/unused, defragment */
 #define XLOG_RDB_ROW_CHANGE		0x50	/* delete / speculative confirm or kill */
 #define XLOG_RDB_FLUSH			0x60	/* rows' values moved to a stripe */
+#define XLOG_RDB_RETIRE			0x70	/* page retired into the directory */
 #define XLOG_RDB_INIT_PAGE		0x80	/* flag: (re)initialise block 0 first */
 #define XLOG_RDB_OPMASK			0x70
 
@@ -217,6 +218,20 @@ typedef struct xl_rdb_stub
 } xl_rdb_stub;
 
 #define SizeOfRdbStub		(offsetof(xl_rdb_stub, row) + sizeof(uint32))
+
+/*
+ * XLOG_RDB_RETIRE: block 0 = the L0 page, which becomes FREE (will init;
+ * redo takes a cleanup lock); block 1 = the directory leaf, data = the new
+ * RdbGenEntry at leafidx.  conflict_xid: newest xmin of the rows, which now
+ * read as frozen (recovery conflict, as for freezing), or invalid.
+ */
+typedef struct xl_rdb_retire
+{
+	TransactionId conflict_xid;
+	uint16		leafidx;
+} xl_rdb_retire;
+
+#define SizeOfRdbRetire		(offsetof(xl_rdb_retire, leafidx) + sizeof(uint16))
 
 /* l0_xlog.c */
 extern void rdb_xlog_register_rmgr(void);

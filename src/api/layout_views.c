@@ -40,6 +40,7 @@
 #include "utils/rel.h"
 
 #include "rustydb/rustydb.h"
+#include "rustydb/gendir.h"
 #include "rustydb/l0.h"
 #include "rustydb/stripe.h"
 #include "../stripe/stripe_int.h"
@@ -124,9 +125,22 @@ rustydb_table_layout(PG_FUNCTION_ARGS)
 				/* live unless its delete (or update) committed */
 				tup.t_len = ItemIdGetLength(lp);
 				tup.t_tableOid = RelationGetRelid(rel);
-				ItemPointerSet(&tup.t_self, blkno, off);
+				ItemPointerSet(&tup.t_self, rdb_l0_page_generation(page, blkno), off);
 				if (rdb_l0_row_is_live(&tup, oldest_xmin, buf))
 					live_flushed++;
+			}
+		}
+		else if (rdb_gen_page_is_leaf(page))
+		{
+			/* retired generations: flushed rows, all live */
+			RdbGenEntry e;
+			uint32		gen;
+			int			i = -1;
+
+			while ((i = rdb_gen_leaf_retired(page, i + 1, &gen, &e)) >= 0)
+			{
+				flushed_rows += e.nlive;
+				live_flushed += e.nlive;
 			}
 		}
 		else if (rdb_stripe_page_is_stripe(page) &&
@@ -165,5 +179,104 @@ rustydb_table_layout(PG_FUNCTION_ARGS)
 		nulls[8] = true;
 	/* stripe rows no live row refers to: deleted, updated, vacuumed away */
 	values[9] = Int64GetDatum(stripe_rows - live_flushed);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(rustydb_l0_layout);
+
+/*
+ * rustydb.l0_layout(rel regclass) RETURNS TABLE (l0_pages bigint,
+ *	reused_pages bigint, free_pages bigint, directory_pages bigint,
+ *	stripe_pages bigint, retired_generations bigint, retired_rows bigint,
+ *	next_generation bigint)
+ *
+ * What the table's blocks are (gendir.h): L0 pages (reused_pages of them
+ * under a generation other than their block), free pages left by retired
+ * pages, generation directory pages, stripe pages; and the retired
+ * generations with their live rows.  Counted, page by page.
+ */
+Datum
+rustydb_l0_layout(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	TupleDesc	tupdesc;
+	Relation	rel;
+	BufferAccessStrategy strategy;
+	BlockNumber nblocks;
+	BlockNumber blkno;
+	int64		l0_pages = 0;
+	int64		reused = 0;
+	int64		free_pages = 0;
+	int64		dir_pages = 0;
+	int64		stripe_pages = 0;
+	int64		retired = 0;
+	int64		retired_rows = 0;
+	Datum		values[8];
+	bool		nulls[8] = {0};
+
+	rdb_check_preloaded();
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	rdb_require_select(relid);
+
+	rel = table_open(relid, AccessShareLock);
+	if (rel->rd_tableam != rdb_tableam_routine())
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a rustydb table", RelationGetRelationName(rel))));
+	if (RELATION_IS_OTHER_TEMP(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot look at temporary tables of other sessions")));
+
+	strategy = GetAccessStrategy(BAS_BULKREAD);
+	nblocks = RelationGetNumberOfBlocks(rel);
+	for (blkno = RDB_FIRST_DATA_BLKNO; blkno < nblocks; blkno++)
+	{
+		Buffer		buf;
+		Page		page;
+
+		CHECK_FOR_INTERRUPTS();
+		buf = rdb_read_buffer(rel, blkno, strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (rdb_l0_page_is_l0(page))
+		{
+			l0_pages++;
+			if (rdb_l0_page_generation(page, blkno) != blkno)
+				reused++;
+		}
+		else if (rdb_gen_page_is_free(page))
+			free_pages++;
+		else if (rdb_gen_page_is_leaf(page))
+		{
+			RdbGenEntry e;
+			uint32		gen;
+			int			i = -1;
+
+			dir_pages++;
+			while ((i = rdb_gen_leaf_retired(page, i + 1, &gen, &e)) >= 0)
+			{
+				retired++;
+				retired_rows += e.nlive;
+			}
+		}
+		else if (rdb_stripe_page_is_stripe(page))
+			stripe_pages++;
+		else if (!PageIsNew(page))
+			dir_pages++;		/* a directory root */
+		UnlockReleaseBuffer(buf);
+	}
+	FreeAccessStrategy(strategy);
+
+	values[0] = Int64GetDatum(l0_pages);
+	values[1] = Int64GetDatum(reused);
+	values[2] = Int64GetDatum(free_pages);
+	values[3] = Int64GetDatum(dir_pages);
+	values[4] = Int64GetDatum(stripe_pages);
+	values[5] = Int64GetDatum(retired);
+	values[6] = Int64GetDatum(retired_rows);
+	values[7] = Int64GetDatum((int64) rdb_meta_next_generation(rel));
+	table_close(rel, AccessShareLock);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

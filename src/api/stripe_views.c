@@ -70,6 +70,7 @@
 #include "utils/snapmgr.h"
 
 #include "rustydb/rustydb.h"
+#include "rustydb/gendir.h"
 #include "rustydb/l0.h"
 #include "rustydb/stripe.h"
 #include "../stripe/stripe_int.h"
@@ -207,9 +208,42 @@ rustydb_stripes(PG_FUNCTION_ARGS)
 				st->last_row = Max(st->last_row, rownum);
 				tup.t_len = ItemIdGetLength(lp);
 				tup.t_tableOid = RelationGetRelid(rel);
-				ItemPointerSet(&tup.t_self, blkno, off);
+				ItemPointerSet(&tup.t_self, gen, off);
 				if (rdb_l0_row_is_live(&tup, oldest_xmin, buf))
 					st->live++;
+			}
+		}
+		else if (rdb_gen_page_is_leaf(page))
+		{
+			/* retired generations: live rows of one stripe each */
+			RdbGenEntry e;
+			uint32		gen;
+			int			i = -1;
+
+			while ((i = rdb_gen_leaf_retired(page, i + 1, &gen, &e)) >= 0)
+			{
+				StripeStubStats *st;
+				bool		found;
+				OffsetNumber lo = 1;
+				uint64		first_row;
+				uint64		last_row;
+
+				while (lo < e.maxoff && !rdb_gen_bit(e.live, lo))
+					lo++;
+				first_row = (uint64) gen * MaxHeapTuplesPerPage + (lo - 1);
+				last_row = (uint64) gen * MaxHeapTuplesPerPage + (e.maxoff - 1);
+				st = hash_search(stats, &e.stripe, HASH_ENTER, &found);
+				if (!found)
+				{
+					st->stubs = 0;
+					st->live = 0;
+					st->first_row = first_row;
+					st->last_row = last_row;
+				}
+				st->stubs += e.nlive;
+				st->live += e.nlive;
+				st->first_row = Min(st->first_row, first_row);
+				st->last_row = Max(st->last_row, last_row);
 			}
 		}
 		else if (rdb_stripe_page_is_stripe(page) &&

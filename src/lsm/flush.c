@@ -67,6 +67,7 @@
 
 #include "rustydb/rustydb.h"
 #include "rustydb/events.h"
+#include "rustydb/gendir.h"
 #include "rustydb/l0.h"
 #include "rustydb/lsm.h"
 #include "rustydb/options.h"
@@ -208,8 +209,15 @@ flush_convert_page(FlushState *fs, const RdbStripeInfo *info, int from, int to)
 		fs->stats->rows_flushed += nstubs;
 		fs->stats->pages_converted++;
 	}
-	/* the room the values left is free for new rows */
-	RecordPageWithFreeSpace(rel, blkno, PageGetHeapFreeSpace(page));
+	/*
+	 * A page of nothing but stubs every snapshot sees is retired: its rows
+	 * become a directory entry and the block a free page (gendir.h).
+	 */
+	if (rdb_gen_try_retire(rel, buf, fs->oldest_xmin))
+		fs->stats->pages_retired++;
+	else
+		/* the room the values left is free for new rows */
+		RecordPageWithFreeSpace(rel, blkno, PageGetHeapFreeSpace(page));
 	UnlockReleaseBuffer(buf);
 	pfree(stubs);
 }
@@ -345,8 +353,7 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		rdb_l0_page_check(rel, buf);
 		page = BufferGetPage(buf);
-		if (!rdb_l0_page_is_l0(page) ||
-			rdb_l0_page_generation(page, blkno) != blkno)
+		if (!rdb_l0_page_is_l0(page))
 		{
 			UnlockReleaseBuffer(buf);
 			continue;
@@ -382,7 +389,7 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 			tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
 			tup.t_len = ItemIdGetLength(lp);
 			tup.t_tableOid = RelationGetRelid(rel);
-			ItemPointerSet(&tup.t_self, blkno, off);
+			ItemPointerSet(&tup.t_self, rdb_l0_page_generation(page, blkno), off);
 			if (!flush_row_qualifies(&fs, &tup, buf))
 			{
 				if (!rdb_tuple_is_stub(tup.t_data))

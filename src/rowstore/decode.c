@@ -505,7 +505,8 @@ rdb_decode(LogicalDecodingContext *ctx, XLogRecordBuffer *buf)
 		case XLOG_RDB_SET_HEADERS:
 		case XLOG_RDB_PRUNE:
 		case XLOG_RDB_FLUSH:
-			/* row locks, freezing, pruning, flush: no row changes */
+		case XLOG_RDB_RETIRE:
+			/* row locks, freezing, pruning, flush, retiring: no row changes */
 			break;
 
 		default:

@@ -39,6 +39,7 @@
 #include "utils/rel.h"
 
 #include "rustydb/events.h"
+#include "rustydb/gendir.h"
 #include "rustydb/l0.h"
 #include "rustydb/stripe.h"
 
@@ -111,7 +112,9 @@ rdb_l0_page_check(Relation rel, Buffer buf)
 	if (PageGetSpecialSize(page) != MAXALIGN(sizeof(RdbPageOpaqueData)) ||
 		opaque->magic != RDB_PAGE_MAGIC ||
 		(opaque->kind != RDB_PAGE_KIND_L0 && opaque->kind != RDB_PAGE_KIND_META &&
-		 opaque->kind != RDB_PAGE_KIND_STRIPE))
+		 opaque->kind != RDB_PAGE_KIND_STRIPE && opaque->kind != RDB_PAGE_KIND_FREE &&
+		 opaque->kind != RDB_PAGE_KIND_GENDIR_ROOT &&
+		 opaque->kind != RDB_PAGE_KIND_GENDIR_LEAF))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("invalid rustydb page in block %u of relation \"%s\"",
@@ -243,10 +246,11 @@ rdb_read_buffer(Relation rel, BlockNumber blkno, BufferAccessStrategy strategy)
 
 /*
  * rdb_l0_read_tid_buffer
- *		Pin the buffer that holds the row named by tid.
+ *		For writers (UPDATE, DELETE, row locks): pin the page that holds the
+ *		row named by tid, reviving its generation first if it is retired
+ *		(gendir.h), so that the row is a stub on a page like any other.
  *
- * Returns InvalidBuffer when the TID cannot name a row of this relation (the
- * metapage, or a remapped generation, which nothing creates yet).  The
+ * Returns InvalidBuffer when the TID names no page of this relation.  The
  * buffer is pinned, not locked.  Like heap_fetch, this trusts the TID to be
  * within the relation (it came from an index, a tuple's t_ctid, or passed
  * tuple_tid_valid): asking smgr for the size on every fetch would cost a
@@ -256,11 +260,46 @@ Buffer
 rdb_l0_read_tid_buffer(Relation rel, ItemPointer tid,
 					   BufferAccessStrategy strategy)
 {
-	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
+	uint32		gen = ItemPointerGetBlockNumber(tid);
+	int			tries;
 
-	if (blkno < RDB_FIRST_DATA_BLKNO || blkno >= RDB_FIRST_REMAPPED_GENERATION)
-		return InvalidBuffer;
-	return rdb_read_buffer(rel, blkno, strategy);
+	for (tries = 0; tries < 3; tries++)
+	{
+		bool		retired;
+		Buffer		buf = rdb_gen_read(rel, gen, strategy, NULL, &retired);
+
+		if (BufferIsValid(buf) || !retired)
+			return buf;
+		rdb_gen_revive(rel, gen);
+	}
+	elog(ERROR, "rustydb: could not revive generation %u of \"%s\"",
+		 gen, RelationGetRelationName(rel));
+	return InvalidBuffer;		/* keep compiler quiet */
+}
+
+/*
+ * rdb_l0_read_tid_or_retired
+ *		For readers: pin the page that holds tid's generation and return it,
+ *		or, if the generation is retired, write the row's frozen stub into
+ *		stub (RDB_STUB_LEN bytes), set *retired_row and return InvalidBuffer
+ *		(InvalidBuffer and !*retired_row: no such row).  Reading never
+ *		revives: it works on a standby.
+ */
+Buffer
+rdb_l0_read_tid_or_retired(Relation rel, ItemPointer tid,
+						   BufferAccessStrategy strategy, char *stub,
+						   bool *retired_row)
+{
+	RdbGenEntry e;
+	bool		retired;
+	Buffer		buf;
+
+	*retired_row = false;
+	buf = rdb_gen_read(rel, ItemPointerGetBlockNumber(tid), strategy, &e,
+					   &retired);
+	if (!BufferIsValid(buf) && retired)
+		*retired_row = rdb_gen_retired_stub(&e, tid, stub);
+	return buf;
 }
 
 /*
@@ -446,8 +485,10 @@ rdb_l0_get_buffer_for_tuple(Relation rel, Size len, Buffer otherBuffer,
 			rdb_emit_page_allocated(rel, targetBlock);
 			return buf;
 		}
-		if (rdb_l0_page_is_l0(page) &&
-			rdb_l0_page_generation(page, targetBlock) == targetBlock)
+		/* a retired page's block: reuse it under a new generation */
+		if (rdb_gen_page_is_free(page))
+			(void) rdb_gen_reuse_page(rel, buf);
+		if (rdb_l0_page_is_l0(page))
 		{
 			freespace = PageGetHeapFreeSpace(page);
 			if (len + saveFreeSpace <= freespace)

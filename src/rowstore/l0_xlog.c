@@ -29,6 +29,7 @@
 #include "replication/decode.h"
 #include "storage/standby.h"
 
+#include "rustydb/gendir.h"
 #include "rustydb/l0.h"
 #include "rustydb/xlog.h"
 
@@ -416,6 +417,9 @@ rdb_redo(XLogReaderState *record)
 		case XLOG_RDB_FLUSH:
 			rdb_redo_flush(record);
 			break;
+		case XLOG_RDB_RETIRE:
+			rdb_gen_redo_retire(record);
+			break;
 		default:
 			elog(PANIC, "rustydb redo: unknown op code %u", info);
 	}
@@ -457,6 +461,9 @@ rdb_identify(uint8 info)
 			break;
 		case XLOG_RDB_FLUSH:
 			id = "FLUSH";
+			break;
+		case XLOG_RDB_RETIRE:
+			id = "RETIRE";
 			break;
 	}
 	return id;
@@ -538,6 +545,14 @@ rdb_desc(StringInfo buf, XLogReaderState *record)
 				}
 				appendStringInfo(buf, "%s off %u xmax %u flags 0x%02X",
 								 kind, xlh.offnum, xlh.xmax, xlrec->flags);
+				break;
+			}
+		case XLOG_RDB_RETIRE:
+			{
+				xl_rdb_retire *xlrec = (xl_rdb_retire *) rec;
+
+				appendStringInfo(buf, "conflict_xid %u leafidx %u",
+								 xlrec->conflict_xid, xlrec->leafidx);
 				break;
 			}
 		case XLOG_RDB_FLUSH:

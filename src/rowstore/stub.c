@@ -31,6 +31,7 @@
 #include "executor/tuptable.h"
 #include "storage/bufmgr.h"
 
+#include "rustydb/gendir.h"
 #include "rustydb/l0.h"
 #include "rustydb/stripe.h"
 
@@ -107,7 +108,7 @@ rdb_l0_store_tuple(Relation rel, HeapTuple tuple, TupleTableSlot *slot,
 	ExecForceStoreHeapTuple(full, slot, true);
 	slot->tts_tid = tid;
 	slot->tts_tableOid = RelationGetRelid(rel);
-	if (pinned)
+	if (pinned && BufferIsValid(buffer))
 		ReleaseBuffer(buffer);
 }
 
@@ -119,6 +120,8 @@ rdb_l0_store_tuple(Relation rel, HeapTuple tuple, TupleTableSlot *slot,
  *		Returns the locked buffer (InvalidBuffer if the page is gone) and
  *		whether *tup was set.
  */
+static char retired_stub[RDB_STUB_LEN];
+
 static Buffer
 stub_lock_slot_row(Relation rel, TupleTableSlot *slot, HeapTuple tup,
 				   bool *found)
@@ -127,11 +130,24 @@ stub_lock_slot_row(Relation rel, TupleTableSlot *slot, HeapTuple tup,
 	Buffer		buf;
 	Page		page;
 	ItemId		lp;
+	bool		retired;
 
 	*found = false;
-	buf = rdb_l0_read_tid_buffer(rel, &slot->tts_tid, NULL);
+	buf = rdb_l0_read_tid_or_retired(rel, &slot->tts_tid, NULL, retired_stub,
+									 &retired);
 	if (!BufferIsValid(buf))
+	{
+		/* retired: still that row (frozen, never deleted or locked) */
+		if (retired)
+		{
+			tup->t_data = (HeapTupleHeader) retired_stub;
+			tup->t_len = RDB_STUB_LEN;
+			tup->t_self = slot->tts_tid;
+			tup->t_tableOid = RelationGetRelid(rel);
+			*found = true;
+		}
 		return buf;
+	}
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	if (rdb_l0_tid_on_page(buf, &slot->tts_tid) &&

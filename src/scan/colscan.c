@@ -86,6 +86,7 @@
 #include "rustydb/rustydb.h"
 #include "rustydb/colscan.h"
 #include "rustydb/events.h"
+#include "rustydb/gendir.h"
 #include "rustydb/l0.h"
 #include "rustydb/stripe.h"
 
@@ -611,6 +612,45 @@ colscan_make_path(PlannerInfo *root, RelOptInfo *rel, double frac, int workers)
 	cpath->methods = &colscan_path_methods;
 	colscan_cost(root, rel, path, frac, workers);
 	return cpath;
+}
+
+/*
+ * colscan_get_relation_info
+ *		get_relation_info_hook.  A rustydb table whose pages were retired
+ *		(gendir.h) has rows whose TID blocks lie beyond the end of its file.
+ *		The executor's bitmap heap scan prefetches TID blocks straight from
+ *		storage (an error past the last segment) and BRIN only ever looks at
+ *		the file's blocks, so such a table's indexes offer no bitmap scans:
+ *		index scans, seq scans and the columnar scan remain.  (Retiring the
+ *		first page sends a relcache invalidation, so cached plans are made
+ *		again.)
+ */
+static get_relation_info_hook_type prev_get_relation_info_hook = NULL;
+
+static void
+colscan_get_relation_info(PlannerInfo *root, Oid relationObjectId,
+						  bool inhparent, RelOptInfo *rel)
+{
+	if (prev_get_relation_info_hook)
+		prev_get_relation_info_hook(root, relationObjectId, inhparent, rel);
+
+	if (rel->indexlist != NIL && !inhparent)
+	{
+		Relation	relation = table_open(relationObjectId, NoLock);
+		bool		drop;
+
+		drop = relation->rd_rel->relkind == RELKIND_RELATION &&
+			relation->rd_tableam == rdb_tableam_routine() &&
+			rdb_meta_has_gendir(relation);
+		table_close(relation, NoLock);
+		if (drop)
+		{
+			ListCell   *lc;
+
+			foreach(lc, rel->indexlist)
+				((IndexOptInfo *) lfirst(lc))->amhasgetbitmap = false;
+		}
+	}
 }
 
 /*
@@ -1443,4 +1483,6 @@ rdb_colscan_init(void)
 	RegisterCustomScanMethods(&colscan_scan_methods);
 	prev_set_rel_pathlist_hook = set_rel_pathlist_hook;
 	set_rel_pathlist_hook = colscan_set_rel_pathlist;
+	prev_get_relation_info_hook = get_relation_info_hook;
+	get_relation_info_hook = colscan_get_relation_info;
 }

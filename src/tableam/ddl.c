@@ -51,6 +51,7 @@
 #include "rustydb/rustydb.h"
 #include "rustydb/lsm.h"
 #include "rustydb/stripe.h"
+#include "rustydb/gendir.h"
 #include "rustydb/l0.h"
 
 /* what a row costs on an L0 page besides its data (as heap's estimate) */
@@ -107,6 +108,7 @@ rdb_am_relation_nontransactional_truncate(Relation rel)
 	RelationTruncate(rel, RDB_FIRST_DATA_BLKNO);
 	/* the relfilenode stays: new stripes may start at the same blocks */
 	rdb_stripe_cache_forget(RelationGetRelid(rel));
+	rdb_gen_forget();
 }
 
 /*

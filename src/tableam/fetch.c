@@ -32,12 +32,15 @@
 #include "utils/snapmgr.h"
 
 #include "rustydb/rustydb.h"
+#include "rustydb/gendir.h"
 #include "rustydb/l0.h"
 
 typedef struct RdbIndexFetchData
 {
 	IndexFetchTableData base;
 	Buffer		buf;			/* currently pinned page, or InvalidBuffer */
+	uint32		gen;			/* its generation */
+	char		stub[RDB_STUB_LEN];	/* a retired row's frozen stub */
 } RdbIndexFetchData;
 
 /*
@@ -59,14 +62,30 @@ rdb_l0_fetch(Relation rel, Snapshot snapshot, HeapTuple tuple,
 	Page		page;
 	ItemId		lp;
 	bool		valid;
+	bool		retired;
+	char	   *stub = palloc(RDB_STUB_LEN);
 
-	buffer = rdb_l0_read_tid_buffer(rel, tid, NULL);
+	buffer = rdb_l0_read_tid_or_retired(rel, tid, NULL, stub, &retired);
 	if (!BufferIsValid(buffer))
 	{
 		*userbuf = InvalidBuffer;
-		tuple->t_data = NULL;
-		return false;
+		if (!retired)
+		{
+			pfree(stub);
+			tuple->t_data = NULL;
+			return false;
+		}
+		/* a retired row: frozen, never deleted or locked; no page to pin */
+		tuple->t_data = (HeapTupleHeader) stub;
+		tuple->t_len = RDB_STUB_LEN;
+		tuple->t_tableOid = RelationGetRelid(rel);
+		valid = HeapTupleSatisfiesVisibility(tuple, snapshot, InvalidBuffer);
+		if (valid)
+			PredicateLockTID(rel, &tuple->t_self, snapshot,
+							 HeapTupleHeaderGetXmin(tuple->t_data));
+		return valid;
 	}
+	pfree(stub);
 	LockBuffer(buffer, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buffer);
 	rdb_l0_page_check(rel, buffer);
@@ -151,7 +170,7 @@ rdb_am_index_fetch_tuple(struct IndexFetchTableData *scan, ItemPointer tid,
 	RdbIndexFetchData *rscan = (RdbIndexFetchData *) scan;
 	BufferHeapTupleTableSlot *bslot = (BufferHeapTupleTableSlot *) slot;
 	Relation	rel = scan->rel;
-	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
+	uint32		gen = ItemPointerGetBlockNumber(tid);
 	HeapTuple	tuple = &bslot->base.tupdata;
 	Page		page;
 	ItemId		lp;
@@ -161,13 +180,31 @@ rdb_am_index_fetch_tuple(struct IndexFetchTableData *scan, ItemPointer tid,
 	if (all_dead)
 		*all_dead = false;
 
-	if (!BufferIsValid(rscan->buf) || BufferGetBlockNumber(rscan->buf) != blkno)
+	if (!BufferIsValid(rscan->buf) || rscan->gen != gen)
 	{
+		bool		retired;
+
 		if (BufferIsValid(rscan->buf))
 			ReleaseBuffer(rscan->buf);
-		rscan->buf = rdb_l0_read_tid_buffer(rel, tid, NULL);
+		rscan->buf = rdb_l0_read_tid_or_retired(rel, tid, NULL, rscan->stub,
+												&retired);
+		rscan->gen = gen;
 		if (!BufferIsValid(rscan->buf))
-			return false;
+		{
+			if (!retired)
+				return false;
+			/* a retired row: frozen, so every snapshot sees it */
+			tuple->t_data = (HeapTupleHeader) rscan->stub;
+			tuple->t_len = RDB_STUB_LEN;
+			tuple->t_tableOid = RelationGetRelid(rel);
+			tuple->t_self = *tid;
+			if (!HeapTupleSatisfiesVisibility(tuple, snapshot, InvalidBuffer))
+				return false;
+			PredicateLockTID(rel, tid, snapshot, FrozenTransactionId);
+			slot->tts_tableOid = RelationGetRelid(rel);
+			rdb_l0_store_tuple(rel, tuple, slot, InvalidBuffer, false);
+			return true;
+		}
 	}
 
 	LockBuffer(rscan->buf, BUFFER_LOCK_SHARE);
@@ -244,10 +281,11 @@ rdb_am_tuple_tid_valid(TableScanDesc scan, ItemPointer tid)
 {
 	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
 
+	/* first-time generations are blocks; remapped ones are looked up */
 	return ItemPointerIsValid(tid) &&
 		blkno >= RDB_FIRST_DATA_BLKNO &&
-		blkno < RDB_FIRST_REMAPPED_GENERATION &&
-		blkno < rdb_scan_nblocks(scan);
+		(blkno >= RDB_FIRST_REMAPPED_GENERATION ||
+		 blkno < rdb_scan_nblocks(scan));
 }
 
 /*
@@ -270,10 +308,17 @@ rdb_am_tuple_get_latest_tid(TableScanDesc sscan, ItemPointer tid)
 		ItemId		lp;
 		HeapTupleData tp;
 		bool		valid;
+		bool		retired;
+		char		stub[RDB_STUB_LEN];
 
-		buffer = rdb_l0_read_tid_buffer(rel, &ctid, NULL);
+		buffer = rdb_l0_read_tid_or_retired(rel, &ctid, NULL, stub, &retired);
 		if (!BufferIsValid(buffer))
+		{
+			/* a retired row ends its chain and every snapshot sees it */
+			if (retired)
+				*tid = ctid;
 			break;
+		}
 		LockBuffer(buffer, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buffer);
 		if (!rdb_l0_tid_on_page(buffer, &ctid) ||
@@ -353,11 +398,16 @@ rdb_am_index_delete_tuples(Relation rel, TM_IndexDeleteOp *delstate)
 		bool		deletable = false;
 
 		if (!BufferIsValid(buf) ||
-			BufferGetBlockNumber(buf) != ItemPointerGetBlockNumber(tid))
+			rdb_l0_page_generation(BufferGetPage(buf), BufferGetBlockNumber(buf)) !=
+			ItemPointerGetBlockNumber(tid))
 		{
+			bool		retired;
+			char		stub[RDB_STUB_LEN];
+
 			if (BufferIsValid(buf))
 				UnlockReleaseBuffer(buf);
-			buf = rdb_l0_read_tid_buffer(rel, tid, NULL);
+			/* a retired row is live: never deletable */
+			buf = rdb_l0_read_tid_or_retired(rel, tid, NULL, stub, &retired);
 			if (!BufferIsValid(buf))
 			{
 				istatus->knowndeletable = false;

@@ -63,6 +63,7 @@
 
 #include "rustydb/rustydb.h"
 #include "rustydb/events.h"
+#include "rustydb/gendir.h"
 #include "rustydb/l0.h"
 
 typedef struct RdbScanDescData
@@ -77,6 +78,27 @@ typedef struct RdbScanDescData
 	bool		inited;			/* is cblock/cbuf valid? */
 	BlockNumber cblock;			/* current block */
 	Buffer		cbuf;			/* pinned current buffer, or InvalidBuffer */
+	uint32		cgen;			/* generation of the current page's rows */
+
+	/*
+	 * Retired generations (gendir.h) are read from the directory leaf that
+	 * describes them: on a leaf block (cleaf) the scan steps through its
+	 * retired entries (centry), each built into vpage as the page of frozen
+	 * stubs it stands for; cvirtual says the current page is vpage.
+	 */
+	bool		cleaf;
+	bool		cvirtual;
+	int			centry;
+	char	   *vpage;
+
+	/* TID order is not block order (the table has retired pages) */
+	bool		unordered;
+	/* walk generations in TID order instead of blocks (CIC validation) */
+	bool		ordered;
+	uint32		gen_end;		/* ordered: one past the last generation */
+	/* index build over a block range of such a table: generations wanted */
+	uint32		gen_lo;
+	uint32		gen_hi;
 	int			cindex;			/* index into vistuples of current tuple */
 	OffsetNumber coff;			/* tuple mode: current offset, or Invalid */
 	int			ntuples;		/* number of visible tuples on the page */
@@ -140,89 +162,190 @@ scan_note_read(RdbScanDesc scan, BlockNumber blkno, int64 miss_us)
 	}
 }
 
+/* the page the scan is on: its buffer's, or a retired generation's */
+static inline Page
+scan_cpage(RdbScanDesc scan)
+{
+	return scan->cvirtual ? (Page) scan->vpage : BufferGetPage(scan->cbuf);
+}
+
+/* the buffer to hand visibility routines (none for a built page) */
+static inline Buffer
+scan_vbuf(RdbScanDesc scan)
+{
+	return scan->cvirtual ? InvalidBuffer : scan->cbuf;
+}
+
+/* may this generation's rows be returned?  (index builds over a range) */
+static inline bool
+scan_gen_wanted(RdbScanDesc scan, uint32 gen)
+{
+	return scan->gen_hi == 0 || (gen >= scan->gen_lo && gen < scan->gen_hi);
+}
+
+/*
+ * Collect into vistuples the offsets of the current page (locked if it is a
+ * buffer's) that the scan's snapshot sees; with offsets (bitmap scans,
+ * exact pages) only those.
+ */
+static void
+scan_collect_visible(RdbScanDesc scan, OffsetNumber *offsets, int noffsets)
+{
+	Relation	rel = scan->base.rs_rd;
+	Snapshot	snapshot = scan->base.rs_snapshot;
+	Page		page = scan_cpage(scan);
+	Buffer		vbuf = scan_vbuf(scan);
+	int			ntup = 0;
+	OffsetNumber maxoff;
+	int			i;
+	int			n;
+	bool		all_visible;
+
+	scan->ntuples = 0;
+	if (!rdb_l0_page_is_l0(page) || !scan_gen_wanted(scan, scan->cgen))
+		return;
+
+	/*
+	 * On a page VACUUM marked all-visible every row is visible to every
+	 * MVCC snapshot: skip the per-row checks, as heapgetpage does.  Not on a
+	 * hot standby: the flag may be replayed before the snapshot would see
+	 * the rows' inserters as committed.
+	 */
+	all_visible = snapshot != NULL &&
+		IsMVCCSnapshot(snapshot) &&
+		PageIsAllVisible(page) &&
+		!snapshot->takenDuringRecovery;
+
+	maxoff = PageGetMaxOffsetNumber(page);
+	n = offsets ? noffsets : maxoff;
+	for (i = 0; i < n; i++)
+	{
+		OffsetNumber off = offsets ? offsets[i] : (OffsetNumber) (i + 1);
+		ItemId		lp;
+		HeapTupleData tup;
+		bool		valid;
+
+		if (off < FirstOffsetNumber || off > maxoff)
+			continue;
+		lp = PageGetItemId(page, off);
+		if (!ItemIdIsNormal(lp))
+			continue;
+		tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+		tup.t_len = ItemIdGetLength(lp);
+		tup.t_tableOid = RelationGetRelid(rel);
+		ItemPointerSet(&tup.t_self, scan->cgen, off);
+
+		if (snapshot == NULL || all_visible)
+			valid = true;	/* (snapshot NULL: ANALYZE-style raw access) */
+		else
+			valid = HeapTupleSatisfiesVisibility(&tup, snapshot, vbuf);
+		if (snapshot != NULL)
+		{
+			if (valid && (scan->base.rs_flags & SO_TYPE_BITMAPSCAN))
+				PredicateLockTID(rel, &tup.t_self, snapshot,
+								 HeapTupleHeaderGetXmin(tup.t_data));
+			HeapCheckForSerializableConflictOut(valid, rel, &tup, vbuf,
+												snapshot);
+		}
+		if (valid)
+			scan->vistuples[ntup++] = off;
+	}
+	scan->ntuples = ntup;
+}
+
+/*
+ * On a directory leaf (cbuf pinned): move to its next (or previous) retired
+ * generation and build its page into vpage.  False at the end of the leaf.
+ */
+static bool
+scan_leaf_step(RdbScanDesc scan, bool forward)
+{
+	Page		leaf = BufferGetPage(scan->cbuf);
+	RdbGenEntry e;
+	uint32		gen = 0;
+	int			i = -1;
+
+	LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
+	if (forward)
+		i = rdb_gen_leaf_retired(leaf, scan->centry + 1, &gen, &e);
+	else
+	{
+		int			j;
+
+		for (j = (scan->centry < 0 ? (int) RDB_GENDIR_PER_LEAF : scan->centry) - 1;
+			 j >= 0; j--)
+		{
+			if (rdb_gen_leaf_retired(leaf, j, &gen, &e) == j)
+			{
+				i = j;
+				break;
+			}
+		}
+	}
+	LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
+	scan->ntuples = 0;
+	if (i < 0)
+	{
+		scan->cvirtual = false;
+		return false;
+	}
+	scan->centry = i;
+	scan->cgen = gen;
+	if (scan->vpage == NULL)
+		scan->vpage = MemoryContextAlloc(GetMemoryChunkContext(scan), BLCKSZ);
+	rdb_gen_build_page((Page) scan->vpage, gen, &e);
+	scan->cvirtual = true;
+	return true;
+}
+
+/* make buf (pinned) the scan's current page, dropping the previous one */
+static void
+scan_set_buffer(RdbScanDesc scan, BlockNumber blkno, Buffer buf)
+{
+	if (BufferIsValid(scan->cbuf))
+		ReleaseBuffer(scan->cbuf);
+	scan->cblock = blkno;
+	scan->cbuf = buf;
+	scan->cleaf = false;
+	scan->cvirtual = false;
+	scan->centry = -1;
+	scan->ntuples = 0;
+}
+
 /*
  * Read block blkno and collect the offsets of the tuples visible to the
  * scan's snapshot.  With offsets (bitmap scans, exact pages) only those are
- * considered.  Leaves the page pinned, unlocked.
+ * considered.  Leaves the page pinned, unlocked.  A directory leaf collects
+ * nothing yet: the caller steps through its generations (scan_leaf_step).
  */
 static void
 scan_load_page(RdbScanDesc scan, BlockNumber blkno,
 			   OffsetNumber *offsets, int noffsets)
 {
 	Relation	rel = scan->base.rs_rd;
-	Snapshot	snapshot = scan->base.rs_snapshot;
 	Page		page;
-	int			ntup = 0;
-	OffsetNumber maxoff;
 	int64		miss_us;
+	Buffer		buf;
 
+	CHECK_FOR_INTERRUPTS();
 	if (BufferIsValid(scan->cbuf))
 	{
 		ReleaseBuffer(scan->cbuf);
 		scan->cbuf = InvalidBuffer;
 	}
-	CHECK_FOR_INTERRUPTS();
-
-	scan->cblock = blkno;
-	scan->cbuf = rdb_read_buffer_timed(rel, blkno, scan->strategy, &miss_us);
+	buf = rdb_read_buffer_timed(rel, blkno, scan->strategy, &miss_us);
+	scan_set_buffer(scan, blkno, buf);
 	scan_note_read(scan, blkno, miss_us);
 	LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
 	rdb_l0_page_check(rel, scan->cbuf);
 	page = BufferGetPage(scan->cbuf);
-
-	if (rdb_l0_page_is_l0(page) && rdb_l0_page_generation(page, blkno) == blkno)
+	scan->cleaf = rdb_gen_page_is_leaf(page);
+	if (rdb_l0_page_is_l0(page))
 	{
-		int			i;
-		int			n;
-
-		/*
-		 * On a page VACUUM marked all-visible every row is visible to every
-		 * MVCC snapshot: skip the per-row checks, as heapgetpage does.  Not
-		 * on a hot standby: the flag may be replayed before the snapshot
-		 * would see the rows' inserters as committed.
-		 */
-		bool		all_visible = snapshot != NULL &&
-			IsMVCCSnapshot(snapshot) &&
-			PageIsAllVisible(page) &&
-			!snapshot->takenDuringRecovery;
-
-		maxoff = PageGetMaxOffsetNumber(page);
-		n = offsets ? noffsets : maxoff;
-		for (i = 0; i < n; i++)
-		{
-			OffsetNumber off = offsets ? offsets[i] : (OffsetNumber) (i + 1);
-			ItemId		lp;
-			HeapTupleData tup;
-			bool		valid;
-
-			if (off < FirstOffsetNumber || off > maxoff)
-				continue;
-			lp = PageGetItemId(page, off);
-			if (!ItemIdIsNormal(lp))
-				continue;
-			tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
-			tup.t_len = ItemIdGetLength(lp);
-			tup.t_tableOid = RelationGetRelid(rel);
-			ItemPointerSet(&tup.t_self, blkno, off);
-
-			if (snapshot == NULL || all_visible)
-				valid = true;	/* (snapshot NULL: ANALYZE-style raw access) */
-			else
-				valid = HeapTupleSatisfiesVisibility(&tup, snapshot, scan->cbuf);
-			if (snapshot != NULL)
-			{
-				if (valid && (scan->base.rs_flags & SO_TYPE_BITMAPSCAN))
-					PredicateLockTID(rel, &tup.t_self, snapshot,
-									 HeapTupleHeaderGetXmin(tup.t_data));
-				HeapCheckForSerializableConflictOut(valid, rel, &tup,
-													scan->cbuf, snapshot);
-			}
-			if (valid)
-				scan->vistuples[ntup++] = off;
-		}
+		scan->cgen = rdb_l0_page_generation(page, blkno);
+		scan_collect_visible(scan, offsets, noffsets);
 	}
 	LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
-	scan->ntuples = ntup;
 }
 
 /* page mode or tuple at a time?  (heap_beginscan's rule) */
@@ -241,22 +364,78 @@ scan_pin_page(RdbScanDesc scan, BlockNumber blkno)
 {
 	Relation	rel = scan->base.rs_rd;
 	int64		miss_us;
+	Buffer		buf;
+	Page		page;
 
+	CHECK_FOR_INTERRUPTS();
 	if (BufferIsValid(scan->cbuf))
 	{
 		ReleaseBuffer(scan->cbuf);
 		scan->cbuf = InvalidBuffer;
 	}
-	CHECK_FOR_INTERRUPTS();
-
-	scan->cblock = blkno;
-	scan->cbuf = rdb_read_buffer_timed(rel, blkno, scan->strategy, &miss_us);
+	buf = rdb_read_buffer_timed(rel, blkno, scan->strategy, &miss_us);
+	scan_set_buffer(scan, blkno, buf);
 	scan_note_read(scan, blkno, miss_us);
 	LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
 	rdb_l0_page_check(rel, scan->cbuf);
+	page = BufferGetPage(scan->cbuf);
+	scan->cleaf = rdb_gen_page_is_leaf(page);
+	if (rdb_l0_page_is_l0(page))
+		scan->cgen = rdb_l0_page_generation(page, blkno);
 	LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
 	scan->coff = InvalidOffsetNumber;
-	scan->ntuples = 0;
+}
+
+/* tuple mode, one page (locked if a buffer's): the next visible tuple */
+static bool
+scan_page_next_visible_on(RdbScanDesc scan, bool forward)
+{
+	Relation	rel = scan->base.rs_rd;
+	Snapshot	snapshot = scan->base.rs_snapshot;
+	Page		page = scan_cpage(scan);
+	Buffer		vbuf = scan_vbuf(scan);
+	int			maxoff;
+	int			off = scan->coff;
+
+	if (!rdb_l0_page_is_l0(page) || !scan_gen_wanted(scan, scan->cgen))
+		return false;
+	maxoff = PageGetMaxOffsetNumber(page);
+	for (;;)
+	{
+		ItemId		lp;
+		HeapTupleData tup;
+		bool		valid;
+
+		if (off == InvalidOffsetNumber)
+			off = forward ? FirstOffsetNumber : maxoff;
+		else
+			off += forward ? 1 : -1;
+		if (off < FirstOffsetNumber || off > maxoff)
+			return false;
+
+		lp = PageGetItemId(page, off);
+		if (!ItemIdIsNormal(lp))
+			continue;
+		tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+		tup.t_len = ItemIdGetLength(lp);
+		tup.t_tableOid = RelationGetRelid(rel);
+		ItemPointerSet(&tup.t_self, scan->cgen, off);
+
+		if (snapshot == NULL)
+			valid = true;
+		else
+		{
+			valid = HeapTupleSatisfiesVisibility(&tup, snapshot, vbuf);
+			HeapCheckForSerializableConflictOut(valid, rel, &tup, vbuf,
+												snapshot);
+		}
+		if (valid)
+		{
+			scan->ctup = tup;
+			scan->coff = (OffsetNumber) off;
+			return true;
+		}
+	}
 }
 
 /*
@@ -265,63 +444,27 @@ scan_pin_page(RdbScanDesc scan, BlockNumber blkno)
  * share lock.  The line pointer array is re-read at each call, so rows added
  * to the page since it was pinned are seen, as in heapgettup.  Sets
  * scan->ctup; false when the page has no further visible tuple in that
- * direction (the caller then moves on to another page).
+ * direction (the caller then moves on to another page).  On a directory
+ * leaf, its retired generations are the page's tuples.
  */
 static bool
 scan_page_next_visible(RdbScanDesc scan, bool forward)
 {
-	Relation	rel = scan->base.rs_rd;
-	Snapshot	snapshot = scan->base.rs_snapshot;
-	Page		page;
-	bool		found = false;
+	bool		found;
 
-	LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(scan->cbuf);
-	if (rdb_l0_page_is_l0(page) &&
-		rdb_l0_page_generation(page, scan->cblock) == scan->cblock)
+	if (scan->cleaf)
 	{
-		int			maxoff = PageGetMaxOffsetNumber(page);
-		int			off = scan->coff;
-
 		for (;;)
 		{
-			ItemId		lp;
-			HeapTupleData tup;
-			bool		valid;
-
-			if (off == InvalidOffsetNumber)
-				off = forward ? FirstOffsetNumber : maxoff;
-			else
-				off += forward ? 1 : -1;
-			if (off < FirstOffsetNumber || off > maxoff)
-				break;
-
-			lp = PageGetItemId(page, off);
-			if (!ItemIdIsNormal(lp))
-				continue;
-			tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
-			tup.t_len = ItemIdGetLength(lp);
-			tup.t_tableOid = RelationGetRelid(rel);
-			ItemPointerSet(&tup.t_self, scan->cblock, off);
-
-			if (snapshot == NULL)
-				valid = true;
-			else
-			{
-				valid = HeapTupleSatisfiesVisibility(&tup, snapshot, scan->cbuf);
-				HeapCheckForSerializableConflictOut(valid, rel, &tup,
-													scan->cbuf, snapshot);
-			}
-			if (valid)
-			{
-				scan->ctup = tup;
-				found = true;
-				break;
-			}
+			if (scan->cvirtual && scan_page_next_visible_on(scan, forward))
+				return true;
+			if (!scan_leaf_step(scan, forward))
+				return false;
+			scan->coff = InvalidOffsetNumber;
 		}
-		if (found)
-			scan->coff = (OffsetNumber) off;
 	}
+	LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
+	found = scan_page_next_visible_on(scan, forward);
 	LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
 	return found;
 }
@@ -330,14 +473,36 @@ scan_page_next_visible(RdbScanDesc scan, bool forward)
 static void
 scan_set_ctup(RdbScanDesc scan)
 {
-	Page		page = BufferGetPage(scan->cbuf);
+	Page		page = scan_cpage(scan);
 	OffsetNumber off = scan->vistuples[scan->cindex];
 	ItemId		lp = PageGetItemId(page, off);
 
 	scan->ctup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
 	scan->ctup.t_len = ItemIdGetLength(lp);
 	scan->ctup.t_tableOid = RelationGetRelid(scan->base.rs_rd);
-	ItemPointerSet(&scan->ctup.t_self, scan->cblock, off);
+	ItemPointerSet(&scan->ctup.t_self, scan->cgen, off);
+}
+
+/*
+ * Page mode, after a page was loaded: position on its first (last) visible
+ * tuple, stepping through a directory leaf's retired generations.  False if
+ * the block has none.
+ */
+static bool
+scan_pm_position(RdbScanDesc scan, bool forward)
+{
+	for (;;)
+	{
+		if (scan->ntuples > 0)
+		{
+			scan->cindex = forward ? 0 : scan->ntuples - 1;
+			scan_set_ctup(scan);
+			return true;
+		}
+		if (!scan->cleaf || !scan_leaf_step(scan, forward))
+			return false;
+		scan_collect_visible(scan, NULL, 0);
+	}
 }
 
 /* one past the last block a serial scan reads */
@@ -400,6 +565,9 @@ scan_finish(RdbScanDesc scan)
 	scan->cblock = InvalidBlockNumber;
 	scan->inited = false;
 	scan->ntuples = 0;
+	scan->cleaf = false;
+	scan->cvirtual = false;
+	scan->centry = -1;
 	scan_end_read_run(scan);
 }
 
@@ -432,11 +600,85 @@ scan_next_tuple_tmode(RdbScanDesc scan, ScanDirection dir)
  * Advance to the next visible tuple in the given direction; false at the
  * end of the scan.
  */
+/*
+ * Ordered mode: load generation gen (its page, or its retired description)
+ * and collect its visible rows.
+ */
+static void
+scan_load_gen(RdbScanDesc scan, uint32 gen)
+{
+	RdbGenEntry e;
+	bool		retired;
+	Buffer		buf;
+
+	CHECK_FOR_INTERRUPTS();
+	buf = rdb_gen_read(scan->base.rs_rd, gen, scan->strategy, &e, &retired);
+	if (BufferIsValid(buf))
+	{
+		scan_set_buffer(scan, BufferGetBlockNumber(buf), buf);
+		scan->cgen = gen;
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		scan_collect_visible(scan, NULL, 0);
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+		return;
+	}
+	scan_set_buffer(scan, InvalidBlockNumber, InvalidBuffer);
+	scan->cgen = gen;
+	if (retired)
+	{
+		if (scan->vpage == NULL)
+			scan->vpage = MemoryContextAlloc(GetMemoryChunkContext(scan), BLCKSZ);
+		rdb_gen_build_page((Page) scan->vpage, gen, &e);
+		scan->cvirtual = true;
+		scan_collect_visible(scan, NULL, 0);
+	}
+}
+
+/* ordered mode, forward only: the next visible row in TID order */
+static bool
+scan_next_tuple_ordered(RdbScanDesc scan)
+{
+	if (scan->inited && ++scan->cindex < scan->ntuples)
+	{
+		scan_set_ctup(scan);
+		return true;
+	}
+	for (;;)
+	{
+		uint32		gen;
+
+		if (!scan->inited)
+		{
+			gen = RDB_FIRST_DATA_BLKNO;
+			scan->inited = true;
+		}
+		else
+			gen = scan->cgen + 1;
+		/* first-time generations, then the remapped ones */
+		if (gen < RDB_FIRST_REMAPPED_GENERATION && gen >= scan->nblocks)
+			gen = RDB_FIRST_REMAPPED_GENERATION;
+		if (gen >= scan->gen_end)
+		{
+			scan_finish(scan);
+			return false;
+		}
+		scan_load_gen(scan, gen);
+		if (scan->ntuples > 0)
+		{
+			scan->cindex = 0;
+			scan_set_ctup(scan);
+			return true;
+		}
+	}
+}
+
 static bool
 scan_next_tuple(RdbScanDesc scan, ScanDirection dir)
 {
 	bool		forward = ScanDirectionIsForward(dir);
 
+	if (scan->ordered)
+		return scan_next_tuple_ordered(scan);
 	if (!scan_pagemode(scan))
 		return scan_next_tuple_tmode(scan, dir);
 
@@ -448,6 +690,10 @@ scan_next_tuple(RdbScanDesc scan, ScanDirection dir)
 			scan_set_ctup(scan);
 			return true;
 		}
+		/* the rest of a directory leaf's generations */
+		scan->ntuples = 0;
+		if (scan->cleaf && scan_pm_position(scan, forward))
+			return true;
 	}
 
 	for (;;)
@@ -461,12 +707,8 @@ scan_next_tuple(RdbScanDesc scan, ScanDirection dir)
 		}
 		scan_load_page(scan, blk, NULL, 0);
 		scan->inited = true;
-		if (scan->ntuples > 0)
-		{
-			scan->cindex = forward ? 0 : scan->ntuples - 1;
-			scan_set_ctup(scan);
+		if (scan_pm_position(scan, forward))
 			return true;
-		}
 	}
 }
 
@@ -512,6 +754,10 @@ scan_init(RdbScanDesc scan, bool keep_startblock)
 	scan->inited = false;
 	scan->ntuples = 0;
 	scan->cindex = 0;
+	scan->cleaf = false;
+	scan->cvirtual = false;
+	scan->centry = -1;
+	scan->unordered = rdb_meta_has_gendir(rel);
 
 	if (scan->base.rs_flags & SO_TYPE_SEQSCAN)
 		pgstat_count_heap_scan(rel);
@@ -600,6 +846,8 @@ rdb_am_scan_end(TableScanDesc sscan)
 		FreeAccessStrategy(scan->strategy);
 	if (scan->pworker)
 		pfree(scan->pworker);
+	if (scan->vpage)
+		pfree(scan->vpage);
 	if (scan->base.rs_flags & SO_TEMP_SNAPSHOT)
 		UnregisterSnapshot(scan->base.rs_snapshot);
 	pfree(scan);
@@ -678,7 +926,8 @@ rdb_am_scan_set_tidrange(TableScanDesc sscan, ItemPointer mintid,
 		scan_set_limits(scan, 0, 0);
 		return;
 	}
-	ItemPointerSet(&highest, scan->nblocks - 1, MaxOffsetNumber);
+	ItemPointerSet(&highest, scan->unordered ? PG_UINT32_MAX - 1 : scan->nblocks - 1,
+				   MaxOffsetNumber);
 
 	if (ItemPointerCompare(mintid, &lowest) > 0)
 		ItemPointerCopy(mintid, &lowest);
@@ -690,11 +939,17 @@ rdb_am_scan_set_tidrange(TableScanDesc sscan, ItemPointer mintid,
 		scan_set_limits(scan, 0, 0);
 		return;
 	}
+	scan->mintid = lowest;
+	scan->maxtid = highest;
+	/* with retired pages, rows of any generation may be in any block */
+	if (scan->unordered)
+	{
+		scan_set_limits(scan, 0, InvalidBlockNumber);
+		return;
+	}
 	scan_set_limits(scan, ItemPointerGetBlockNumberNoCheck(&lowest),
 					ItemPointerGetBlockNumberNoCheck(&highest) -
 					ItemPointerGetBlockNumberNoCheck(&lowest) + 1);
-	scan->mintid = lowest;
-	scan->maxtid = highest;
 }
 
 bool
@@ -713,7 +968,7 @@ rdb_am_scan_getnextslot_tidrange(TableScanDesc sscan, ScanDirection direction,
 		/* rows outside the range on the first and last page are skipped */
 		if (ItemPointerCompare(&scan->ctup.t_self, &scan->mintid) < 0)
 		{
-			if (ScanDirectionIsBackward(direction))
+			if (ScanDirectionIsBackward(direction) && !scan->unordered)
 			{
 				ExecClearTuple(slot);
 				return false;
@@ -722,7 +977,7 @@ rdb_am_scan_getnextslot_tidrange(TableScanDesc sscan, ScanDirection direction,
 		}
 		if (ItemPointerCompare(&scan->ctup.t_self, &scan->maxtid) > 0)
 		{
-			if (ScanDirectionIsForward(direction))
+			if (ScanDirectionIsForward(direction) && !scan->unordered)
 			{
 				ExecClearTuple(slot);
 				return false;
@@ -745,20 +1000,41 @@ bool
 rdb_am_scan_bitmap_next_block(TableScanDesc sscan, TBMIterateResult *tbmres)
 {
 	RdbScanDesc scan = (RdbScanDesc) sscan;
-	BlockNumber blkno = tbmres->blockno;
+	uint32		gen = tbmres->blockno;	/* a TID's block is a generation */
+	OffsetNumber *offsets = tbmres->ntuples >= 0 ? tbmres->offsets : NULL;
+	RdbGenEntry e;
+	bool		retired;
+	Buffer		buf;
 
 	scan->cindex = 0;
 	scan->ntuples = 0;
 
 	/* pages past our start-of-scan end, or the metapage, hold no rows */
-	if (blkno < RDB_FIRST_DATA_BLKNO || blkno >= scan->nblocks)
+	if (gen < RDB_FIRST_DATA_BLKNO ||
+		(gen < RDB_FIRST_REMAPPED_GENERATION && gen >= scan->nblocks))
 		return false;
 
-	if (tbmres->ntuples >= 0)
-		scan_load_page(scan, blkno, tbmres->offsets, tbmres->ntuples);
-	else
-		scan_load_page(scan, blkno, NULL, 0);	/* lossy: every row */
-
+	CHECK_FOR_INTERRUPTS();
+	buf = rdb_gen_read(scan->base.rs_rd, gen, scan->strategy, &e, &retired);
+	if (BufferIsValid(buf))
+	{
+		scan_set_buffer(scan, BufferGetBlockNumber(buf), buf);
+		scan->cgen = gen;
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		/* lossy pages: every row */
+		scan_collect_visible(scan, offsets, offsets ? tbmres->ntuples : 0);
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+	}
+	else if (retired)
+	{
+		scan_set_buffer(scan, InvalidBlockNumber, InvalidBuffer);
+		if (scan->vpage == NULL)
+			scan->vpage = MemoryContextAlloc(GetMemoryChunkContext(scan), BLCKSZ);
+		rdb_gen_build_page((Page) scan->vpage, gen, &e);
+		scan->cgen = gen;
+		scan->cvirtual = true;
+		scan_collect_visible(scan, offsets, offsets ? tbmres->ntuples : 0);
+	}
 	return scan->ntuples > 0;
 }
 
@@ -846,62 +1122,89 @@ rdb_am_scan_sample_next_tuple(TableScanDesc sscan, SampleScanState *scanstate,
 {
 	RdbScanDesc scan = (RdbScanDesc) sscan;
 	TsmRoutine *tsm = scanstate->tsmroutine;
-	Page		page = BufferGetPage(scan->cbuf);
-	OffsetNumber maxoff;
 	bool		pagemode = scan_pagemode(scan);
 
-	/* tuple at a time: the page stays share-locked while we look at it */
-	if (!pagemode)
-		LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
-
-	/* a non-L0 page (the metapage) offers the sampler no tuples at all */
-	if (!rdb_l0_page_is_l0(page) ||
-		rdb_l0_page_generation(page, scan->cblock) != scan->cblock)
-		maxoff = 0;
-	else
-		maxoff = PageGetMaxOffsetNumber(page);
-
-	for (;;)
+	/*
+	 * A directory leaf offers the sampler each retired generation in turn,
+	 * as a page of its own (named by its generation, for samplers that hash
+	 * block numbers).
+	 */
+	if (scan->cleaf && !scan->cvirtual)
 	{
-		OffsetNumber off;
-		ItemId		lp;
-
-		CHECK_FOR_INTERRUPTS();
-		off = tsm->NextSampleTuple(scanstate, scan->cblock, maxoff);
-		if (!OffsetNumberIsValid(off))
+		if (!scan_leaf_step(scan, true))
 		{
-			if (!pagemode)
-				LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
 			ExecClearTuple(slot);
 			return false;
 		}
-		lp = PageGetItemId(page, off);
-		if (!ItemIdIsNormal(lp) ||
-			(pagemode && !sample_offset_visible(scan, off)))
-			continue;
+		if (pagemode)
+			scan_collect_visible(scan, NULL, 0);
+	}
 
-		scan->ctup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
-		scan->ctup.t_len = ItemIdGetLength(lp);
-		scan->ctup.t_tableOid = RelationGetRelid(scan->base.rs_rd);
-		ItemPointerSet(&scan->ctup.t_self, scan->cblock, off);
-		if (!pagemode)
+	for (;;)
+	{
+		Page		page = scan_cpage(scan);
+		Buffer		vbuf = scan_vbuf(scan);
+		OffsetNumber maxoff;
+		OffsetNumber off;
+		ItemId		lp;
+
+		/* tuple at a time: the page stays share-locked while we look at it */
+		if (!pagemode && !scan->cvirtual)
+			LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
+
+		/* a non-L0 page (the metapage, stripes) offers no tuples at all */
+		if (!rdb_l0_page_is_l0(page))
+			maxoff = 0;
+		else
+			maxoff = PageGetMaxOffsetNumber(page);
+
+		for (;;)
 		{
-			Snapshot	snapshot = scan->base.rs_snapshot;
-			bool		valid;
-
-			valid = snapshot == NULL ||
-				HeapTupleSatisfiesVisibility(&scan->ctup, snapshot, scan->cbuf);
-			if (snapshot != NULL)
-				HeapCheckForSerializableConflictOut(valid, scan->base.rs_rd,
-													&scan->ctup, scan->cbuf,
-													snapshot);
-			if (!valid)
+			CHECK_FOR_INTERRUPTS();
+			off = tsm->NextSampleTuple(scanstate,
+									   scan->cleaf ? scan->cgen : scan->cblock,
+									   maxoff);
+			if (!OffsetNumberIsValid(off))
+				break;
+			lp = PageGetItemId(page, off);
+			if (!ItemIdIsNormal(lp) ||
+				(pagemode && !sample_offset_visible(scan, off)))
 				continue;
-			LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
+
+			scan->ctup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+			scan->ctup.t_len = ItemIdGetLength(lp);
+			scan->ctup.t_tableOid = RelationGetRelid(scan->base.rs_rd);
+			ItemPointerSet(&scan->ctup.t_self, scan->cgen, off);
+			if (!pagemode)
+			{
+				Snapshot	snapshot = scan->base.rs_snapshot;
+				bool		valid;
+
+				valid = snapshot == NULL ||
+					HeapTupleSatisfiesVisibility(&scan->ctup, snapshot, vbuf);
+				if (snapshot != NULL)
+					HeapCheckForSerializableConflictOut(valid, scan->base.rs_rd,
+														&scan->ctup, vbuf,
+														snapshot);
+				if (!valid)
+					continue;
+				if (!scan->cvirtual)
+					LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
+			}
+			pgstat_count_heap_getnext(scan->base.rs_rd);
+			rdb_l0_store_tuple(scan->base.rs_rd, &scan->ctup, slot, scan->cbuf, false);
+			return true;
 		}
-		pgstat_count_heap_getnext(scan->base.rs_rd);
-		rdb_l0_store_tuple(scan->base.rs_rd, &scan->ctup, slot, scan->cbuf, false);
-		return true;
+		if (!pagemode && !scan->cvirtual)
+			LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
+		/* this page is done; a leaf goes on with its next generation */
+		if (!scan->cleaf || !scan_leaf_step(scan, true))
+		{
+			ExecClearTuple(slot);
+			return false;
+		}
+		if (pagemode)
+			scan_collect_visible(scan, NULL, 0);
 	}
 }
 
@@ -915,12 +1218,41 @@ rdb_am_scan_analyze_next_block(TableScanDesc sscan, BlockNumber blockno,
 							   BufferAccessStrategy bstrategy)
 {
 	RdbScanDesc scan = (RdbScanDesc) sscan;
+	Page		page;
 
 	/* the page stays share-locked until analyze_next_tuple is done with it */
 	scan->cblock = blockno;
 	scan->cbuf = rdb_read_buffer(scan->base.rs_rd, blockno, bstrategy);
 	LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
 	rdb_l0_page_check(scan->base.rs_rd, scan->cbuf);
+	page = BufferGetPage(scan->cbuf);
+	scan->cleaf = rdb_gen_page_is_leaf(page);
+	scan->cvirtual = false;
+	scan->centry = -1;
+	if (rdb_l0_page_is_l0(page))
+		scan->cgen = rdb_l0_page_generation(page, blockno);
+	scan->analyze_off = FirstOffsetNumber;
+	return true;
+}
+
+/* a directory leaf (share-locked): build its next retired generation */
+static bool
+analyze_leaf_step(RdbScanDesc scan)
+{
+	RdbGenEntry e;
+	uint32		gen;
+	int			i;
+
+	i = rdb_gen_leaf_retired(BufferGetPage(scan->cbuf), scan->centry + 1,
+							 &gen, &e);
+	if (i < 0)
+		return false;
+	scan->centry = i;
+	scan->cgen = gen;
+	if (scan->vpage == NULL)
+		scan->vpage = MemoryContextAlloc(GetMemoryChunkContext(scan), BLCKSZ);
+	rdb_gen_build_page((Page) scan->vpage, gen, &e);
+	scan->cvirtual = true;
 	scan->analyze_off = FirstOffsetNumber;
 	return true;
 }
@@ -931,73 +1263,85 @@ rdb_am_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 							   TupleTableSlot *slot)
 {
 	RdbScanDesc scan = (RdbScanDesc) sscan;
-	Page		page = BufferGetPage(scan->cbuf);
-	OffsetNumber maxoff;
 
-	if (rdb_l0_page_is_l0(page) &&
-		rdb_l0_page_generation(page, scan->cblock) == scan->cblock)
-		maxoff = PageGetMaxOffsetNumber(page);
-	else
-		maxoff = InvalidOffsetNumber;
-
-	for (; scan->analyze_off <= maxoff; scan->analyze_off++)
+	for (;;)
 	{
-		ItemId		lp = PageGetItemId(page, scan->analyze_off);
-		HeapTuple	tup = &scan->ctup;
-		bool		sample_it = false;
+		Page		page;
+		OffsetNumber maxoff;
 
-		if (ItemIdIsDead(lp))
+		if (scan->cleaf && !scan->cvirtual && !analyze_leaf_step(scan))
+			break;
+		page = scan_cpage(scan);
+		if (rdb_l0_page_is_l0(page))
+			maxoff = PageGetMaxOffsetNumber(page);
+		else
+			maxoff = InvalidOffsetNumber;
+
+		for (; scan->analyze_off <= maxoff; scan->analyze_off++)
 		{
-			*deadrows += 1;
-			continue;
-		}
-		if (!ItemIdIsNormal(lp))
-			continue;
+			ItemId		lp = PageGetItemId(page, scan->analyze_off);
+			HeapTuple	tup = &scan->ctup;
+			bool		sample_it = false;
 
-		tup->t_data = (HeapTupleHeader) PageGetItem(page, lp);
-		tup->t_len = ItemIdGetLength(lp);
-		tup->t_tableOid = RelationGetRelid(scan->base.rs_rd);
-		ItemPointerSet(&tup->t_self, scan->cblock, scan->analyze_off);
-
-		switch (HeapTupleSatisfiesVacuum(tup, OldestXmin, scan->cbuf))
-		{
-			case HEAPTUPLE_LIVE:
-				sample_it = true;
-				*liverows += 1;
-				break;
-			case HEAPTUPLE_DEAD:
-			case HEAPTUPLE_RECENTLY_DEAD:
+			if (ItemIdIsDead(lp))
+			{
 				*deadrows += 1;
-				break;
-			case HEAPTUPLE_INSERT_IN_PROGRESS:
-				/* our own inserts count, others' not yet (as heap) */
-				if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)))
-				{
-					sample_it = true;
-					*liverows += 1;
-				}
-				break;
-			case HEAPTUPLE_DELETE_IN_PROGRESS:
-				if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetUpdateXid(tup->t_data)))
-					*deadrows += 1;
-				else
-				{
-					sample_it = true;
-					*liverows += 1;
-				}
-				break;
-		}
+				continue;
+			}
+			if (!ItemIdIsNormal(lp))
+				continue;
 
-		if (sample_it)
-		{
-			rdb_l0_store_tuple(scan->base.rs_rd, tup, slot, scan->cbuf, false);
-			scan->analyze_off++;
-			return true;		/* the buffer stays locked */
+			tup->t_data = (HeapTupleHeader) PageGetItem(page, lp);
+			tup->t_len = ItemIdGetLength(lp);
+			tup->t_tableOid = RelationGetRelid(scan->base.rs_rd);
+			ItemPointerSet(&tup->t_self, scan->cgen, scan->analyze_off);
+
+			switch (HeapTupleSatisfiesVacuum(tup, OldestXmin, scan_vbuf(scan)))
+			{
+				case HEAPTUPLE_LIVE:
+					sample_it = true;
+					*liverows += 1;
+					break;
+				case HEAPTUPLE_DEAD:
+				case HEAPTUPLE_RECENTLY_DEAD:
+					*deadrows += 1;
+					break;
+				case HEAPTUPLE_INSERT_IN_PROGRESS:
+					/* our own inserts count, others' not yet (as heap) */
+					if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)))
+					{
+						sample_it = true;
+						*liverows += 1;
+					}
+					break;
+				case HEAPTUPLE_DELETE_IN_PROGRESS:
+					if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetUpdateXid(tup->t_data)))
+						*deadrows += 1;
+					else
+					{
+						sample_it = true;
+						*liverows += 1;
+					}
+					break;
+			}
+
+			if (sample_it)
+			{
+				rdb_l0_store_tuple(scan->base.rs_rd, tup, slot, scan->cbuf, false);
+				scan->analyze_off++;
+				return true;		/* the buffer stays locked */
+			}
 		}
+		if (!scan->cleaf)
+			break;
+		scan->cvirtual = false;	/* next generation of the leaf */
 	}
 
 	UnlockReleaseBuffer(scan->cbuf);
 	scan->cbuf = InvalidBuffer;
+	scan->cleaf = false;
+	scan->cvirtual = false;
+	scan->centry = -1;
 	ExecClearTuple(slot);
 	return false;
 }
@@ -1069,7 +1413,18 @@ rdb_am_index_build_range_scan(Relation table_rel, Relation index_rel,
 	scan = (RdbScanDesc) sscan;
 
 	if (!sscan->rs_parallel)
-		scan_set_limits(scan, start_blockno, numblocks);
+	{
+		if (!scan->unordered)
+			scan_set_limits(scan, start_blockno, numblocks);
+		else if (start_blockno != 0 || numblocks != InvalidBlockNumber)
+		{
+			/* a range of TID blocks is a range of generations: filter */
+			scan->gen_lo = start_blockno;
+			scan->gen_hi = numblocks == InvalidBlockNumber ||
+				(uint64) start_blockno + numblocks >= PG_UINT32_MAX ?
+				PG_UINT32_MAX : start_blockno + numblocks;
+		}
+	}
 
 	if (progress)
 		pgstat_progress_update_param(PROGRESS_SCAN_BLOCKS_TOTAL,
@@ -1213,6 +1568,14 @@ rdb_am_index_validate_scan(Relation table_rel, Relation index_rel,
 	sscan = table_beginscan_strat(table_rel, snapshot, 0, NULL, true, false);
 	scan = (RdbScanDesc) sscan;
 	pgstat_progress_update_param(PROGRESS_SCAN_BLOCKS_TOTAL, scan->nblocks);
+	/* the merge needs TID order: with retired pages, walk generations */
+	if (scan->unordered)
+	{
+		scan->ordered = true;
+		scan->gen_end = rdb_meta_next_generation(table_rel);
+		if (!(scan->base.rs_flags & SO_ALLOW_PAGEMODE))
+			elog(ERROR, "rustydb: index validation needs an MVCC snapshot");
+	}
 
 	while (scan_next_tuple(scan, ForwardScanDirection))
 	{

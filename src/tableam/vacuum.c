@@ -75,6 +75,7 @@
 
 #include "rustydb/rustydb.h"
 #include "rustydb/events.h"
+#include "rustydb/gendir.h"
 #include "rustydb/l0.h"
 #include "rustydb/xlog.h"
 
@@ -125,6 +126,7 @@ typedef struct RdbVacState
 
 	int64		tuples_deleted;
 	int64		live_tuples;
+	int64		pages_retired;	/* L0 pages retired (gendir.h) */
 	int64		recently_dead_tuples;
 	int64		missed_dead_tuples; /* dead, on pages we could not prune */
 	int64		frozen_tuples;
@@ -142,6 +144,20 @@ typedef struct RdbVacState
  *		bits: rel_pages * MaxHeapTuplesPerPage overflows 32 bits above
  *		about 14.7 million pages (112 GiB).
  */
+/* the live rows of a directory leaf's retired generations count as live */
+static void
+vac_count_retired(RdbVacState *vac, Page page)
+{
+	RdbGenEntry e;
+	uint32		gen;
+	int			i = -1;
+
+	if (!rdb_gen_page_is_leaf(page))
+		return;
+	while ((i = rdb_gen_leaf_retired(page, i + 1, &gen, &e)) >= 0)
+		vac->live_tuples += e.nlive;
+}
+
 static int
 vac_max_dead_items(RdbVacState *vac)
 {
@@ -266,7 +282,7 @@ vac_page_all_visible(RdbVacState *vac, Buffer buf, BlockNumber blkno)
 		tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
 		tup.t_len = ItemIdGetLength(lp);
 		tup.t_tableOid = RelationGetRelid(vac->rel);
-		ItemPointerSet(&tup.t_self, blkno, off);
+		ItemPointerSet(&tup.t_self, rdb_l0_page_generation(page, blkno), off);
 		if (HeapTupleSatisfiesVacuum(&tup, vac->OldestXmin, buf) != HEAPTUPLE_LIVE)
 			return false;
 		if (!rdb_l0_xmin_committed_hint(tup.t_data, buf))
@@ -342,7 +358,7 @@ vac_prune_page(RdbVacState *vac, Buffer buf, BlockNumber blkno)
 		tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
 		tup.t_len = ItemIdGetLength(lp);
 		tup.t_tableOid = RelationGetRelid(rel);
-		ItemPointerSet(&tup.t_self, blkno, off);
+		ItemPointerSet(&tup.t_self, rdb_l0_page_generation(page, blkno), off);
 
 		switch (HeapTupleSatisfiesVacuum(&tup, vac->OldestXmin, buf))
 		{
@@ -411,7 +427,7 @@ vac_prune_page(RdbVacState *vac, Buffer buf, BlockNumber blkno)
 		if (ItemIdIsDead(lp))
 		{
 			/* collected for the index pass */
-			vac_add_dead(vac, blkno, off);
+			vac_add_dead(vac, rdb_l0_page_generation(page, blkno), off);
 			continue;
 		}
 		if (!ItemIdIsNormal(lp))
@@ -521,7 +537,7 @@ vac_scan_noprune(RdbVacState *vac, Buffer buf, BlockNumber blkno,
 		tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
 		tup.t_len = ItemIdGetLength(lp);
 		tup.t_tableOid = RelationGetRelid(vac->rel);
-		ItemPointerSet(&tup.t_self, blkno, off);
+		ItemPointerSet(&tup.t_self, rdb_l0_page_generation(page, blkno), off);
 
 		if (heap_tuple_would_freeze(tup.t_data, vac->FreezeLimit,
 									vac->MultiXactCutoff,
@@ -571,7 +587,7 @@ vac_scan_noprune(RdbVacState *vac, Buffer buf, BlockNumber blkno,
 			int			i;
 
 			for (i = 0; i < lpdead_items; i++)
-				vac_add_dead(vac, blkno, deadoffsets[i]);
+				vac_add_dead(vac, rdb_l0_page_generation(page, blkno), deadoffsets[i]);
 		}
 	}
 
@@ -592,6 +608,12 @@ vac_scan_noprune(RdbVacState *vac, Buffer buf, BlockNumber blkno,
  * stay LP_DEAD until a later vacuum; their pages' free space was recorded
  * in the FSM by the first pass.
  */
+static int
+vac_cmp_tid(const void *a, const void *b)
+{
+	return ItemPointerCompare((ItemPointer) a, (ItemPointer) b);
+}
+
 static void
 vac_dead_items(RdbVacState *vac)
 {
@@ -608,6 +630,13 @@ vac_dead_items(RdbVacState *vac)
 		dead->num_items = 0;
 		return;
 	}
+
+	/*
+	 * Index AMs look TIDs up by binary search (vac_tid_reaped): the array
+	 * must be in TID order, which is block order only until pages are
+	 * retired and their blocks reused under other generations.
+	 */
+	qsort(dead->items, dead->num_items, sizeof(ItemPointerData), vac_cmp_tid);
 
 	pgstat_progress_update_param(PROGRESS_VACUUM_PHASE,
 								 PROGRESS_VACUUM_PHASE_VACUUM_INDEX);
@@ -657,20 +686,27 @@ vac_dead_items(RdbVacState *vac)
 	start = 0;
 	while (start < dead->num_items)
 	{
-		BlockNumber blkno = ItemPointerGetBlockNumber(&dead->items[start]);
+		uint32		gen = ItemPointerGetBlockNumber(&dead->items[start]);
+		BlockNumber blkno;
 		OffsetNumber unused[MaxHeapTuplesPerPage];
 		int			nunused = 0;
 		int			end;
 		Buffer		buf;
 		Page		page;
+		bool		retired;
 
 		vacuum_delay_point();
 
 		for (end = start; end < dead->num_items &&
-			 ItemPointerGetBlockNumber(&dead->items[end]) == blkno; end++)
+			 ItemPointerGetBlockNumber(&dead->items[end]) == gen; end++)
 			unused[nunused++] = ItemPointerGetOffsetNumber(&dead->items[end]);
 
-		buf = rdb_read_buffer(vac->rel, blkno, vac->bstrategy);
+		/* a page with dead items is never retired: it is where it was */
+		buf = rdb_gen_read(vac->rel, gen, vac->bstrategy, NULL, &retired);
+		if (!BufferIsValid(buf))
+			elog(ERROR, "rustydb: generation %u of \"%s\" with dead items has no page",
+				 gen, RelationGetRelationName(vac->rel));
+		blkno = BufferGetBlockNumber(buf);
 		/* no tuple moves: an exclusive lock is enough */
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);
@@ -715,7 +751,13 @@ vac_page_is_empty(Relation rel, BlockNumber blkno, BufferAccessStrategy bstrateg
 	page = BufferGetPage(buf);
 	if (!PageIsNew(page))
 	{
-		if (!rdb_l0_page_is_l0(page))
+		/*
+		 * Not a directory or free page, nor a page of another generation:
+		 * when the file grows again, block N comes back as generation N,
+		 * which must not hide a retired generation N.
+		 */
+		if (!rdb_l0_page_is_l0(page) ||
+			rdb_l0_page_generation(page, blkno) != blkno)
 			empty = false;
 		else
 			for (off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
@@ -1056,11 +1098,11 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
 			page = BufferGetPage(buf);
 			rdb_l0_page_check(rel, buf);
-			if (!rdb_l0_page_is_l0(page) ||
-				rdb_l0_page_generation(page, blkno) != blkno)
+			if (!rdb_l0_page_is_l0(page))
 			{
-				/* all-zero page (or not a first-time L0 page): nothing here */
-				recordfreespace = PageIsNew(page);
+				/* all-zero, free, stripe or directory page: no L0 rows */
+				vac_count_retired(&vac, page);
+				recordfreespace = PageIsNew(page) || rdb_gen_page_is_free(page);
 				UnlockReleaseBuffer(buf);
 				if (recordfreespace)
 					RecordPageWithFreeSpace(rel, blkno, RDB_MAX_TUPLE_SIZE);
@@ -1093,12 +1135,15 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 			UnlockReleaseBuffer(buf);
 			RecordPageWithFreeSpace(rel, blkno, RDB_MAX_TUPLE_SIZE);
 		}
-		else if (rdb_l0_page_is_l0(page) &&
-				 rdb_l0_page_generation(page, blkno) == blkno)
+		else if (rdb_l0_page_is_l0(page))
 		{
 			int			ndead_before = vac.dead_items->num_items;
 
 			vac_prune_page(&vac, buf, blkno);
+			/* all stubs every snapshot sees: retire the page */
+			if (vac.dead_items->num_items == ndead_before &&
+				rdb_gen_try_retire(rel, buf, vac.OldestXmin))
+				vac.pages_retired++;
 			freespace = PageGetHeapFreeSpace(page);
 			UnlockReleaseBuffer(buf);
 
@@ -1112,7 +1157,13 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 				RecordPageWithFreeSpace(rel, blkno, freespace);
 		}
 		else
+		{
+			vac_count_retired(&vac, page);
+			recordfreespace = rdb_gen_page_is_free(page);
 			UnlockReleaseBuffer(buf);
+			if (recordfreespace)
+				RecordPageWithFreeSpace(rel, blkno, RDB_MAX_TUPLE_SIZE);
+		}
 
 		vac.scanned_pages++;
 		pgstat_progress_update_param(PROGRESS_VACUUM_HEAP_BLKS_SCANNED,

@@ -1,0 +1,927 @@
+/*-------------------------------------------------------------------------
+ *
+ * gendir.c
+ *	  The generation directory: retire flushed L0 pages, reuse their blocks
+ *	  under new generations, resolve a TID's generation to its page or to
+ *	  its retired description, revive a retired generation for a writer.
+ *
+ * See gendir.h for the idea and the locking order.  WAL:
+ *	- retiring a page (the page becomes FREE, its rows an entry) is one
+ *	  XLOG_RDB_RETIRE record of our rmgr: redo needs a cleanup lock on the
+ *	  page, as for pruning, and a recovery conflict horizon, as for freezing
+ *	  (retired rows read as frozen);
+ *	- directory pages (allocation, root pointers), reusing a FREE page under
+ *	  a new generation and reviving a generation into a free page are
+ *	  generic WAL: they only ever write pages nobody reads tuples from
+ *	  (directory pages, FREE or new pages), so neither cleanup locks nor
+ *	  heap_mask matter, and none of them changes a row.
+ *
+ * IDENTIFICATION
+ *	  src/rowstore/gendir.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/generic_xlog.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/transam.h"
+#include "access/xloginsert.h"
+#include "access/xlogutils.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/freespace.h"
+#include "storage/lmgr.h"
+#include "storage/standby.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "rustydb/gendir.h"
+#include "rustydb/l0.h"
+#include "rustydb/xlog.h"
+
+#define RdbPageGetMeta(page)	((RdbMetaPage) PageGetContents(page))
+#define GenLeafEntries(page)	((RdbGenEntry *) PageGetContents(page))
+#define GenRootSlots(page)		((uint32 *) PageGetContents(page))
+
+StaticAssertDecl(RDB_GENDIR_MAX_ROOTS == lengthof(((RdbMetaPageData *) 0)->gendir_roots[0]),
+				 "metapage root array size");
+
+/* where a generation's entry lives */
+typedef struct GenAddr
+{
+	int			space;			/* 0: first-time generations, 1: remapped */
+	uint32		rootno;			/* index into the metapage's root array */
+	uint32		rootslot;		/* leaf pointer within the root page */
+	uint32		leafidx;		/* entry within the leaf page */
+	uint32		leafbase;		/* first generation of the leaf */
+} GenAddr;
+
+static void
+gen_addr(uint32 gen, GenAddr *a)
+{
+	uint32		local = gen & ~RDB_FIRST_REMAPPED_GENERATION;
+	uint32		leafno = local / RDB_GENDIR_PER_LEAF;
+
+	a->space = gen >= RDB_FIRST_REMAPPED_GENERATION ? 1 : 0;
+	a->rootno = leafno / RDB_GENDIR_PER_ROOT;
+	a->rootslot = leafno % RDB_GENDIR_PER_ROOT;
+	a->leafidx = local % RDB_GENDIR_PER_LEAF;
+	a->leafbase = gen - a->leafidx;
+}
+
+/* ------------------------------------------------------------------------
+ * Page kinds
+ * ------------------------------------------------------------------------
+ */
+
+static bool
+gen_page_kind_is(Page page, uint16 kind)
+{
+	RdbPageOpaque o;
+
+	if (PageIsNew(page) ||
+		PageGetSpecialSize(page) != MAXALIGN(sizeof(RdbPageOpaqueData)))
+		return false;
+	o = RdbPageGetOpaque(page);
+	return o->magic == RDB_PAGE_MAGIC && o->kind == kind;
+}
+
+bool
+rdb_gen_page_is_free(Page page)
+{
+	return gen_page_kind_is(page, RDB_PAGE_KIND_FREE);
+}
+
+bool
+rdb_gen_page_is_leaf(Page page)
+{
+	return gen_page_kind_is(page, RDB_PAGE_KIND_GENDIR_LEAF);
+}
+
+/* initialise a non-L0 rustydb page; contents bytes stay out of the hole */
+static void
+gen_page_init(Page page, uint16 kind, uint32 ident, Size contents)
+{
+	RdbPageOpaque o;
+
+	PageInit(page, BLCKSZ, sizeof(RdbPageOpaqueData));
+	o = RdbPageGetOpaque(page);
+	o->generation = ident;
+	o->kind = kind;
+	o->magic = RDB_PAGE_MAGIC;
+	if (contents > 0)
+		((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData) + contents;
+}
+
+/* metapage contents past the old pd_lower must not fall into the hole */
+static void
+gen_meta_fix_lower(Page page)
+{
+	RdbMetaPage meta = RdbPageGetMeta(page);
+	LocationIndex lower = ((char *) meta + sizeof(RdbMetaPageData)) - (char *) page;
+
+	if (((PageHeader) page)->pd_lower < lower)
+		((PageHeader) page)->pd_lower = lower;
+}
+
+/* ------------------------------------------------------------------------
+ * Finding a leaf
+ * ------------------------------------------------------------------------
+ */
+
+/* per-backend cache: (relfilenode, leaf base) -> leaf block, checked on use */
+typedef struct GenLeafKey
+{
+	RelFileNode node;
+	uint32		leafbase;
+} GenLeafKey;
+
+typedef struct GenLeafCacheEnt
+{
+	GenLeafKey	key;
+	BlockNumber leaf;
+} GenLeafCacheEnt;
+
+static HTAB *gen_leaf_cache = NULL;
+
+static GenLeafCacheEnt *
+gen_cache_lookup(Relation rel, uint32 leafbase, bool create)
+{
+	GenLeafKey	key;
+	bool		found;
+
+	if (gen_leaf_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		if (!create)
+			return NULL;
+		ctl.keysize = sizeof(GenLeafKey);
+		ctl.entrysize = sizeof(GenLeafCacheEnt);
+		ctl.hcxt = TopMemoryContext;
+		gen_leaf_cache = hash_create("rustydb generation directory leaves",
+									 256, &ctl,
+									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	memset(&key, 0, sizeof(key));
+	key.node = rel->rd_node;
+	key.leafbase = leafbase;
+	return hash_search(gen_leaf_cache, &key, create ? HASH_ENTER : HASH_FIND,
+					   &found);
+}
+
+/*
+ * rdb_gen_forget
+ *		Drop the leaf cache (a relation truncated in place may reuse blocks).
+ */
+void
+rdb_gen_forget(void)
+{
+	if (gen_leaf_cache != NULL)
+	{
+		hash_destroy(gen_leaf_cache);
+		gen_leaf_cache = NULL;
+	}
+}
+
+/* the leaf block for a, from the metapage and root, or InvalidBlockNumber */
+static BlockNumber
+gen_find_leaf_uncached(Relation rel, const GenAddr *a)
+{
+	Buffer		buf;
+	Page		page;
+	uint32		root;
+	uint32		leaf = 0;
+
+	if (a->rootno >= RDB_GENDIR_MAX_ROOTS)
+		return InvalidBlockNumber;
+	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	root = RdbPageGetMeta(BufferGetPage(buf))->gendir_roots[a->space][a->rootno];
+	UnlockReleaseBuffer(buf);
+	if (root == 0)
+		return InvalidBlockNumber;
+	buf = ReadBuffer(rel, root);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (!gen_page_kind_is(page, RDB_PAGE_KIND_GENDIR_ROOT))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("block %u of rustydb table \"%s\" is not a generation directory root",
+						root, RelationGetRelationName(rel))));
+	leaf = GenRootSlots(page)[a->rootslot];
+	UnlockReleaseBuffer(buf);
+	return leaf == 0 ? InvalidBlockNumber : leaf;
+}
+
+/*
+ * Pin and lock the leaf of a (mode: BUFFER_LOCK_SHARE or _EXCLUSIVE), or
+ * return InvalidBuffer if it does not exist.
+ */
+static Buffer
+gen_lock_leaf(Relation rel, const GenAddr *a, int mode)
+{
+	GenLeafCacheEnt *ent = gen_cache_lookup(rel, a->leafbase, false);
+	BlockNumber leaf;
+	bool		cached = false;
+
+	for (;;)
+	{
+		Buffer		buf;
+		Page		page;
+
+		if (ent != NULL && !cached)
+		{
+			leaf = ent->leaf;
+			cached = true;
+		}
+		else
+		{
+			leaf = gen_find_leaf_uncached(rel, a);
+			cached = false;
+			if (!BlockNumberIsValid(leaf))
+				return InvalidBuffer;
+		}
+		{
+			buf = ReadBuffer(rel, leaf);
+			LockBuffer(buf, mode);
+			page = BufferGetPage(buf);
+			if (gen_page_kind_is(page, RDB_PAGE_KIND_GENDIR_LEAF) &&
+				RdbPageGetOpaque(page)->generation == a->leafbase)
+			{
+				if (!cached)
+					gen_cache_lookup(rel, a->leafbase, true)->leaf = leaf;
+				return buf;
+			}
+			UnlockReleaseBuffer(buf);
+		}
+		if (!cached)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("block %u of rustydb table \"%s\" is not the generation directory leaf for generation %u",
+							leaf, RelationGetRelationName(rel), a->leafbase)));
+		/* a stale cache entry: forget it, ask the directory */
+		hash_search(gen_leaf_cache, &ent->key, HASH_REMOVE, NULL);
+		ent = NULL;
+	}
+}
+
+/*
+ * rdb_gen_lookup
+ *		Copy generation gen's entry; false if it has none.
+ */
+bool
+rdb_gen_lookup(Relation rel, uint32 gen, RdbGenEntry *entry)
+{
+	GenAddr		a;
+	Buffer		buf;
+
+	gen_addr(gen, &a);
+	buf = gen_lock_leaf(rel, &a, BUFFER_LOCK_SHARE);
+	if (!BufferIsValid(buf))
+		return false;
+	*entry = GenLeafEntries(BufferGetPage(buf))[a.leafidx];
+	UnlockReleaseBuffer(buf);
+	return entry->phys != RDB_GEN_NONE;
+}
+
+/*
+ * rdb_meta_has_gendir
+ *		Has any page of rel ever been retired?  (Then physical block order is
+ *		no longer TID order.)
+ */
+bool
+rdb_meta_has_gendir(Relation rel)
+{
+	Buffer		buf;
+	bool		result;
+
+	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	result = (RdbPageGetMeta(BufferGetPage(buf))->flags & RDB_META_HAS_GENDIR) != 0;
+	UnlockReleaseBuffer(buf);
+	return result;
+}
+
+/*
+ * rdb_meta_next_generation
+ *		One past the highest remapped generation given so far.
+ */
+uint32
+rdb_meta_next_generation(Relation rel)
+{
+	Buffer		buf;
+	uint32		result;
+
+	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	result = RdbPageGetMeta(BufferGetPage(buf))->next_generation;
+	UnlockReleaseBuffer(buf);
+	return result;
+}
+
+/* is buf (pinned) the L0 page of generation gen?  Takes a share lock. */
+static bool
+gen_buffer_holds(Buffer buf, uint32 gen)
+{
+	Page		page = BufferGetPage(buf);
+	bool		ok;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	ok = rdb_l0_page_is_l0(page) &&
+		rdb_l0_page_generation(page, BufferGetBlockNumber(buf)) == gen;
+	LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+	return ok;
+}
+
+/*
+ * rdb_gen_read
+ *		Pin the L0 page of generation gen (not locked).  While pinned it
+ *		stays that generation's page: retiring needs a cleanup lock.
+ *
+ * Returns InvalidBuffer if the generation has no page: then *is_retired
+ * says whether it is retired, and *retired (if not NULL) gets its entry.
+ */
+Buffer
+rdb_gen_read(Relation rel, uint32 gen, BufferAccessStrategy strategy,
+			 RdbGenEntry *retired, bool *is_retired)
+{
+	uint32		tried = RDB_GEN_NONE;
+
+	*is_retired = false;
+	if (gen < RDB_FIRST_DATA_BLKNO)
+		return InvalidBuffer;
+	if (gen < RDB_FIRST_REMAPPED_GENERATION)
+	{
+		/* the common case: a first-time page at its own block */
+		Buffer		buf = rdb_read_buffer(rel, gen, strategy);
+
+		if (gen_buffer_holds(buf, gen))
+			return buf;
+		ReleaseBuffer(buf);
+	}
+	for (;;)
+	{
+		RdbGenEntry e;
+		Buffer		buf;
+
+		if (!rdb_gen_lookup(rel, gen, &e))
+			return InvalidBuffer;
+		if (e.phys == RDB_GEN_RETIRED)
+		{
+			*is_retired = true;
+			if (retired)
+				*retired = e;
+			return InvalidBuffer;
+		}
+		/* the entry did not change but its page is not the generation's */
+		if (e.phys == tried)
+			return InvalidBuffer;
+		buf = rdb_read_buffer(rel, e.phys, strategy);
+		if (gen_buffer_holds(buf, gen))
+			return buf;
+		ReleaseBuffer(buf);
+		tried = e.phys;
+	}
+}
+
+/* stripe row of offset off in a retired entry */
+static uint32
+gen_stripe_row(const RdbGenEntry *e, OffsetNumber off)
+{
+	uint32		rank = 0;
+	OffsetNumber o;
+
+	for (o = FirstOffsetNumber; o < off; o++)
+		if (rdb_gen_bit(e->flushed, o))
+			rank++;
+	return e->first + rank;
+}
+
+/* the frozen stub of (gen, off) of a retired entry, into stub */
+static void
+gen_make_stub(uint32 gen, OffsetNumber off, uint32 stripe, uint32 row,
+			  char *stub)
+{
+	HeapTupleHeaderData h;
+
+	memset(&h, 0, sizeof(h));
+	HeapTupleHeaderSetXmin(&h, FrozenTransactionId);
+	HeapTupleHeaderSetXmax(&h, InvalidTransactionId);
+	HeapTupleHeaderSetCmin(&h, FirstCommandId);
+	h.t_infomask = HEAP_XMIN_FROZEN | HEAP_XMAX_INVALID;
+	ItemPointerSet(&h.t_ctid, gen, off);
+	rdb_l0_make_stub(&h, stripe, row, stub);
+}
+
+/*
+ * rdb_gen_retired_stub
+ *		For a read path: the frozen stub of tid in retired entry e, in stub
+ *		(RDB_STUB_LEN bytes); false if the offset holds no row.
+ */
+bool
+rdb_gen_retired_stub(const RdbGenEntry *e, ItemPointer tid, char *stub)
+{
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+
+	if (off < FirstOffsetNumber || off > e->maxoff || !rdb_gen_bit(e->live, off))
+		return false;
+	gen_make_stub(ItemPointerGetBlockNumber(tid), off, e->stripe,
+				  gen_stripe_row(e, off), stub);
+	return true;
+}
+
+/*
+ * rdb_gen_build_page
+ *		The L0 page of frozen stubs a retired entry describes: what readers
+ *		look at, and what reviving writes.  Pure (redo of reviving is a
+ *		page image, but scans must build the same bytes).
+ */
+void
+rdb_gen_build_page(Page page, uint32 gen, const RdbGenEntry *e)
+{
+	PageHeader	ph = (PageHeader) page;
+	RdbPageOpaque o;
+	LocationIndex upper;
+	OffsetNumber off;
+	uint32		row = e->first;
+	bool		holes = false;
+
+	PageInit(page, BLCKSZ, sizeof(RdbPageOpaqueData));
+	o = RdbPageGetOpaque(page);
+	o->generation = gen;
+	o->kind = RDB_PAGE_KIND_L0;
+	o->magic = RDB_PAGE_MAGIC;
+	upper = ph->pd_upper;
+	for (off = FirstOffsetNumber; off <= e->maxoff; off++)
+	{
+		ItemId		lp = PageGetItemId(page, off);
+
+		if (rdb_gen_bit(e->live, off))
+		{
+			upper -= MAXALIGN(RDB_STUB_LEN);
+			gen_make_stub(gen, off, e->stripe, row, (char *) page + upper);
+			ItemIdSetNormal(lp, upper, RDB_STUB_LEN);
+		}
+		else
+		{
+			ItemIdSetUnused(lp);
+			holes = true;
+		}
+		if (rdb_gen_bit(e->flushed, off))
+			row++;
+	}
+	ph->pd_lower = SizeOfPageHeaderData + e->maxoff * sizeof(ItemIdData);
+	ph->pd_upper = upper;
+	if (holes)
+		PageSetHasFreeLinePointers(page);
+}
+
+/*
+ * rdb_gen_leaf_retired
+ *		The first retired entry of a (share-locked) leaf page at index >=
+ *		from: its index, with *gen and *e set; -1 if none.
+ */
+int
+rdb_gen_leaf_retired(Page leaf, int from, uint32 *gen, RdbGenEntry *e)
+{
+	RdbGenEntry *entries = GenLeafEntries(leaf);
+	int			i;
+
+	for (i = Max(from, 0); i < (int) RDB_GENDIR_PER_LEAF; i++)
+	{
+		if (entries[i].phys == RDB_GEN_RETIRED)
+		{
+			*e = entries[i];
+			*gen = RdbPageGetOpaque(leaf)->generation + i;
+			return i;
+		}
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------------------
+ * Directory pages
+ * ------------------------------------------------------------------------
+ */
+
+/* a new directory page at the end of the relation, WAL-logged */
+static BlockNumber
+gen_alloc_page(Relation rel, uint16 kind, uint32 ident, Size contents)
+{
+	Buffer		buf;
+	BlockNumber blkno;
+
+	if (!RELATION_IS_LOCAL(rel))
+		LockRelationForExtension(rel, ExclusiveLock);
+	buf = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW, RBM_ZERO_AND_LOCK, NULL);
+	if (!RELATION_IS_LOCAL(rel))
+		UnlockRelationForExtension(rel, ExclusiveLock);
+	blkno = BufferGetBlockNumber(buf);
+
+	START_CRIT_SECTION();
+	gen_page_init(BufferGetPage(buf), kind, ident, contents);
+	MarkBufferDirty(buf);
+	if (RelationNeedsWAL(rel))
+		log_newpage_buffer(buf, true);
+	END_CRIT_SECTION();
+	UnlockReleaseBuffer(buf);
+	return blkno;
+}
+
+/*
+ * Make sure the leaf of a exists; metabuf is the exclusively locked
+ * metapage.  Returns the leaf's block, InvalidBlockNumber if a is beyond
+ * what the directory can address.
+ */
+static BlockNumber
+gen_prepare_locked(Relation rel, Buffer metabuf, const GenAddr *a)
+{
+	RdbMetaPage meta = RdbPageGetMeta(BufferGetPage(metabuf));
+	uint32		root;
+	Buffer		rootbuf;
+	uint32		leaf;
+
+	if (a->rootno >= RDB_GENDIR_MAX_ROOTS)
+		return InvalidBlockNumber;
+	root = meta->gendir_roots[a->space][a->rootno];
+	if (root == 0)
+	{
+		GenericXLogState *state;
+		Page		page;
+
+		root = gen_alloc_page(rel, RDB_PAGE_KIND_GENDIR_ROOT,
+							  (a->space ? RDB_FIRST_REMAPPED_GENERATION : 0) + a->rootno,
+							  RDB_GENDIR_PER_ROOT * sizeof(uint32));
+		state = GenericXLogStart(rel);
+		page = GenericXLogRegisterBuffer(state, metabuf, 0);
+		gen_meta_fix_lower(page);
+		RdbPageGetMeta(page)->gendir_roots[a->space][a->rootno] = root;
+		RdbPageGetMeta(page)->flags |= RDB_META_HAS_GENDIR;
+		GenericXLogFinish(state);
+		/* TID order is no longer block order: plans are made again */
+		CacheInvalidateRelcache(rel);
+	}
+	rootbuf = ReadBuffer(rel, root);
+	LockBuffer(rootbuf, BUFFER_LOCK_EXCLUSIVE);
+	leaf = GenRootSlots(BufferGetPage(rootbuf))[a->rootslot];
+	if (leaf == 0)
+	{
+		GenericXLogState *state;
+		Page		page;
+
+		leaf = gen_alloc_page(rel, RDB_PAGE_KIND_GENDIR_LEAF, a->leafbase,
+							  RDB_GENDIR_PER_LEAF * sizeof(RdbGenEntry));
+		state = GenericXLogStart(rel);
+		page = GenericXLogRegisterBuffer(state, rootbuf, 0);
+		GenRootSlots(page)[a->rootslot] = leaf;
+		GenericXLogFinish(state);
+	}
+	UnlockReleaseBuffer(rootbuf);
+	return leaf;
+}
+
+/*
+ * rdb_gen_prepare
+ *		Make sure generation gen has a directory leaf.  Call with no buffer
+ *		locks other than L0 pages'.
+ */
+void
+rdb_gen_prepare(Relation rel, uint32 gen)
+{
+	GenAddr		a;
+	Buffer		buf;
+	Buffer		metabuf;
+
+	gen_addr(gen, &a);
+	buf = gen_lock_leaf(rel, &a, BUFFER_LOCK_SHARE);
+	if (BufferIsValid(buf))
+	{
+		UnlockReleaseBuffer(buf);
+		return;
+	}
+	metabuf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	(void) gen_prepare_locked(rel, metabuf, &a);
+	UnlockReleaseBuffer(metabuf);
+}
+
+/* ------------------------------------------------------------------------
+ * Retiring
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * rdb_gen_try_retire
+ *		Retire the L0 page in buf (cleanup-locked by the caller) if every row
+ *		on it is a stub that every snapshot sees, never deleted or locked,
+ *		all in one stripe in offset order, no TOAST pointers.  The page
+ *		becomes FREE (and goes to the FSM), its rows an entry.  True if
+ *		retired.  oldest_xmin: rows inserted before it are visible to all.
+ */
+bool
+rdb_gen_try_retire(Relation rel, Buffer buf, TransactionId oldest_xmin)
+{
+	Page		page = BufferGetPage(buf);
+	BlockNumber blkno = BufferGetBlockNumber(buf);
+	uint32		gen;
+	OffsetNumber maxoff;
+	OffsetNumber off;
+	OffsetNumber prev_off = InvalidOffsetNumber;
+	uint32		prev_row = 0;
+	RdbGenEntry e;
+	TransactionId conflict = InvalidTransactionId;
+	GenAddr		a;
+	Buffer		leafbuf;
+
+	if (!rdb_l0_page_is_l0(page))
+		return false;
+	gen = rdb_l0_page_generation(page, blkno);
+	maxoff = PageGetMaxOffsetNumber(page);
+	if (maxoff == 0 || maxoff > RDB_GEN_MAX_OFFSET)
+		return false;
+
+	memset(&e, 0, sizeof(e));
+	e.phys = RDB_GEN_RETIRED;
+	for (off = FirstOffsetNumber; off <= maxoff; off++)
+	{
+		ItemId		lp = PageGetItemId(page, off);
+		HeapTupleHeader h;
+		RdbStubData sd;
+		ItemPointerData self;
+
+		if (!ItemIdIsUsed(lp))
+			continue;
+		if (!ItemIdIsNormal(lp))
+			return false;
+		h = (HeapTupleHeader) PageGetItem(page, lp);
+		if (!rdb_tuple_is_stub(h) || (h->t_infomask & HEAP_HASEXTERNAL))
+			return false;
+		if (!HeapTupleHeaderXminFrozen(h))
+		{
+			TransactionId xmin = HeapTupleHeaderGetRawXmin(h);
+
+			if (!HeapTupleHeaderXminCommitted(h) ||
+				!TransactionIdPrecedes(xmin, oldest_xmin))
+				return false;
+			if (!TransactionIdIsValid(conflict) ||
+				TransactionIdFollows(xmin, conflict))
+				conflict = xmin;
+		}
+		if (!(h->t_infomask & HEAP_XMAX_INVALID) &&
+			TransactionIdIsValid(HeapTupleHeaderGetRawXmax(h)))
+			return false;
+		ItemPointerSet(&self, gen, off);
+		if (!ItemPointerEquals(&self, &h->t_ctid))
+			return false;
+		sd = rdb_stub_data(h);
+		if (e.nlive == 0)
+		{
+			e.stripe = sd.stripe;
+			e.first = sd.row;
+		}
+		else
+		{
+			uint32		gap;
+
+			if (sd.stripe != e.stripe || sd.row <= prev_row)
+				return false;
+			/* stripe rows skipped between two live offsets need offsets */
+			gap = sd.row - prev_row - 1;
+			if (gap > (uint32) (off - prev_off - 1))
+				return false;
+			while (gap-- > 0)
+				rdb_gen_set_bit(e.flushed, ++prev_off);
+		}
+		rdb_gen_set_bit(e.flushed, off);
+		rdb_gen_set_bit(e.live, off);
+		e.nlive++;
+		e.maxoff = off;
+		prev_off = off;
+		prev_row = sd.row;
+	}
+	if (e.nlive == 0)
+		return false;
+
+	gen_addr(gen, &a);
+	leafbuf = gen_lock_leaf(rel, &a, BUFFER_LOCK_EXCLUSIVE);
+	if (!BufferIsValid(leafbuf))
+	{
+		rdb_gen_prepare(rel, gen);
+		leafbuf = gen_lock_leaf(rel, &a, BUFFER_LOCK_EXCLUSIVE);
+		if (!BufferIsValid(leafbuf))
+			return false;		/* beyond the directory's reach */
+	}
+
+	START_CRIT_SECTION();
+	GenLeafEntries(BufferGetPage(leafbuf))[a.leafidx] = e;
+	MarkBufferDirty(leafbuf);
+	gen_page_init(page, RDB_PAGE_KIND_FREE, 0, 0);
+	MarkBufferDirty(buf);
+	if (RelationNeedsWAL(rel))
+	{
+		xl_rdb_retire xlrec;
+		XLogRecPtr	recptr;
+
+		xlrec.conflict_xid = conflict;
+		xlrec.leafidx = a.leafidx;
+		XLogBeginInsert();
+		XLogRegisterData((char *) &xlrec, SizeOfRdbRetire);
+		XLogRegisterBuffer(0, buf, REGBUF_WILL_INIT | REGBUF_STANDARD);
+		XLogRegisterBuffer(1, leafbuf, REGBUF_STANDARD);
+		XLogRegisterBufData(1, (char *) &e, sizeof(e));
+		recptr = XLogInsert(RDB_RMGR_ID, XLOG_RDB_RETIRE);
+		PageSetLSN(page, recptr);
+		PageSetLSN(BufferGetPage(leafbuf), recptr);
+	}
+	END_CRIT_SECTION();
+	UnlockReleaseBuffer(leafbuf);
+	RecordPageWithFreeSpace(rel, blkno, PageGetFreeSpace(page));
+	return true;
+}
+
+void
+rdb_gen_redo_retire(XLogReaderState *record)
+{
+	xl_rdb_retire *xlrec = (xl_rdb_retire *) XLogRecGetData(record);
+	Buffer		buf;
+	Buffer		leafbuf;
+
+	if (InHotStandby && TransactionIdIsValid(xlrec->conflict_xid))
+	{
+		RelFileNode rnode;
+
+		XLogRecGetBlockTag(record, 0, &rnode, NULL, NULL);
+		ResolveRecoveryConflictWithSnapshot(xlrec->conflict_xid, rnode);
+	}
+
+	/* readers on the standby may hold pointers into the page: cleanup lock */
+	if (XLogReadBufferForRedoExtended(record, 0, RBM_ZERO_AND_CLEANUP_LOCK,
+									  true, &buf) != BLK_RESTORED)
+	{
+		Page		page = BufferGetPage(buf);
+
+		gen_page_init(page, RDB_PAGE_KIND_FREE, 0, 0);
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buf);
+	}
+	if (XLogReadBufferForRedo(record, 1, &leafbuf) == BLK_NEEDS_REDO)
+	{
+		Page		page = BufferGetPage(leafbuf);
+		Size		len;
+		char	   *data = XLogRecGetBlockData(record, 1, &len);
+
+		if (len != sizeof(RdbGenEntry) || xlrec->leafidx >= RDB_GENDIR_PER_LEAF)
+			elog(PANIC, "rustydb redo: invalid retire record");
+		memcpy(&GenLeafEntries(page)[xlrec->leafidx], data, sizeof(RdbGenEntry));
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(leafbuf);
+	}
+	UnlockReleaseBuffer(buf);
+	if (BufferIsValid(leafbuf))
+		UnlockReleaseBuffer(leafbuf);
+}
+
+/* ------------------------------------------------------------------------
+ * Reviving and reusing
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * A FREE (or new) page for a revived generation, exclusively locked: from
+ * the FSM if it knows one, else a new page at the end.
+ */
+static Buffer
+gen_get_free_page(Relation rel)
+{
+	BlockNumber blkno;
+	int			tries = 0;
+	Buffer		buf;
+
+	blkno = GetPageWithFreeSpace(rel, BLCKSZ / 2);
+	while (BlockNumberIsValid(blkno) && tries++ < 8)
+	{
+		if (blkno >= RDB_FIRST_DATA_BLKNO)
+		{
+			buf = rdb_read_buffer(rel, blkno, NULL);
+			if (ConditionalLockBuffer(buf))
+			{
+				if (rdb_gen_page_is_free(BufferGetPage(buf)))
+					return buf;
+				LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+			}
+			ReleaseBuffer(buf);
+		}
+		/* not free (any more): let inserts have it, ask again */
+		blkno = RecordAndGetPageWithFreeSpace(rel, blkno, 0, BLCKSZ / 2);
+	}
+	if (!RELATION_IS_LOCAL(rel))
+		LockRelationForExtension(rel, ExclusiveLock);
+	buf = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW, RBM_ZERO_AND_LOCK, NULL);
+	if (!RELATION_IS_LOCAL(rel))
+		UnlockRelationForExtension(rel, ExclusiveLock);
+	return buf;
+}
+
+/*
+ * rdb_gen_revive
+ *		If generation gen is retired, give it a page again: its frozen stubs
+ *		written to a free page, the entry pointing there.  For writers (UPDATE,
+ *		DELETE, row locks), before they read the row's page.
+ */
+void
+rdb_gen_revive(Relation rel, uint32 gen)
+{
+	GenAddr		a;
+	Buffer		leafbuf;
+	Buffer		buf;
+	RdbGenEntry e;
+	GenericXLogState *state;
+	Page		page;
+
+	if (!rdb_gen_lookup(rel, gen, &e) || e.phys != RDB_GEN_RETIRED)
+		return;
+	buf = gen_get_free_page(rel);
+	gen_addr(gen, &a);
+	leafbuf = gen_lock_leaf(rel, &a, BUFFER_LOCK_EXCLUSIVE);
+	if (!BufferIsValid(leafbuf))
+		elog(ERROR, "rustydb: generation %u lost its directory leaf", gen);
+	e = GenLeafEntries(BufferGetPage(leafbuf))[a.leafidx];
+
+	state = GenericXLogStart(rel);
+	page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
+	if (e.phys == RDB_GEN_RETIRED)
+	{
+		Page		leaf;
+
+		rdb_gen_build_page(page, gen, &e);
+		leaf = GenericXLogRegisterBuffer(state, leafbuf, 0);
+		GenLeafEntries(leaf)[a.leafidx].phys = BufferGetBlockNumber(buf);
+	}
+	else if (PageIsNew(BufferGetPage(buf)))
+		gen_page_init(page, RDB_PAGE_KIND_FREE, 0, 0);	/* revived meanwhile */
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(leafbuf);
+	if (e.phys != RDB_GEN_RETIRED)
+		RecordPageWithFreeSpace(rel, BufferGetBlockNumber(buf),
+								PageGetFreeSpace(BufferGetPage(buf)));
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * rdb_gen_reuse_page
+ *		Turn the FREE page in buf (exclusively locked) into an empty L0 page
+ *		of a new generation; returns the generation, or 0 if none can be
+ *		given (the page stays FREE).
+ */
+uint32
+rdb_gen_reuse_page(Relation rel, Buffer buf)
+{
+	Buffer		metabuf;
+	Buffer		leafbuf;
+	BlockNumber leaf;
+	uint32		gen;
+	GenAddr		a;
+	GenericXLogState *state;
+	Page		page;
+
+	metabuf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	gen = RdbPageGetMeta(BufferGetPage(metabuf))->next_generation;
+	if (gen < RDB_FIRST_REMAPPED_GENERATION || gen == PG_UINT32_MAX)
+	{
+		UnlockReleaseBuffer(metabuf);
+		return 0;
+	}
+	gen_addr(gen, &a);
+	leaf = gen_prepare_locked(rel, metabuf, &a);
+	if (!BlockNumberIsValid(leaf))
+	{
+		UnlockReleaseBuffer(metabuf);
+		return 0;
+	}
+	/* the metapage is ours: no gen_lock_leaf (it may read the metapage) */
+	leafbuf = ReadBuffer(rel, leaf);
+	LockBuffer(leafbuf, BUFFER_LOCK_EXCLUSIVE);
+	if (!gen_page_kind_is(BufferGetPage(leafbuf), RDB_PAGE_KIND_GENDIR_LEAF))
+		elog(ERROR, "rustydb: block %u is not a generation directory leaf", leaf);
+
+	state = GenericXLogStart(rel);
+	page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
+	rdb_l0_page_init(page, gen, BufferGetBlockNumber(buf));
+	page = GenericXLogRegisterBuffer(state, metabuf, 0);
+	gen_meta_fix_lower(page);
+	RdbPageGetMeta(page)->next_generation = gen + 1;
+	page = GenericXLogRegisterBuffer(state, leafbuf, 0);
+	memset(&GenLeafEntries(page)[a.leafidx], 0, sizeof(RdbGenEntry));
+	GenLeafEntries(page)[a.leafidx].phys = BufferGetBlockNumber(buf);
+	GenericXLogFinish(state);
+
+	UnlockReleaseBuffer(leafbuf);
+	UnlockReleaseBuffer(metabuf);
+	return gen;
+}
