@@ -32,7 +32,13 @@
 # The report (CO_OUT) gives times, ratios (heap time / rustydb time: above 1
 # means rustydb is faster) and which plan rustydb used.
 #
+# Size: the table after the one-shot load and flush (its retired L0 pages
+# are free pages, reused by later inserts) and a table that received the
+# same rows in CO_BATCHES batches, each flushed before the next (steady
+# ingestion, as with the background flush).
+#
 # Parameters: CO_ROWS=5000000, CO_RUNS=3, CO_DURATION=10, CO_PORT=55440,
+#             CO_BATCHES=20,
 #             CO_USER=rustydb, CO_OUT=bench/results/columnar.md
 # Exit status: 0 when every run worked and every check held.
 
@@ -43,6 +49,7 @@ CO_USER=${CO_USER:-rustydb}
 CO_ROWS=${CO_ROWS:-5000000}
 CO_RUNS=${CO_RUNS:-3}
 CO_DURATION=${CO_DURATION:-10}
+CO_BATCHES=${CO_BATCHES:-20}
 CO_PORT=${CO_PORT:-55440}
 CO_OUT=${CO_OUT:-$BENCH_DIR/results/columnar.md}
 
@@ -57,7 +64,7 @@ if [ "$(id -u)" = 0 ]; then
 	touch "$CO_OUT"
 	chown "$CO_USER" "$CO_OUT"
 	exec runuser -u "$CO_USER" -- env PGBIN="$PGBIN" CO_ROWS="$CO_ROWS" CO_RUNS="$CO_RUNS" \
-		CO_DURATION="$CO_DURATION" CO_PORT="$CO_PORT" CO_OUT="$CO_OUT" CO_COMMIT="$CO_COMMIT" \
+		CO_DURATION="$CO_DURATION" CO_BATCHES="$CO_BATCHES" CO_PORT="$CO_PORT" CO_OUT="$CO_OUT" CO_COMMIT="$CO_COMMIT" \
 		bash "$BENCH_DIR/columnar.sh"
 fi
 
@@ -117,6 +124,20 @@ read -r stripes stripe_rows stripe_bytes <<<"$(q -d co_rustydb -F ' ' -c "SELECT
 [ "$stripe_rows" = "$CO_ROWS" ] || { echo "stripes hold $stripe_rows rows" >&2; exit 1; }
 size_heap=$(q -d co_heap -c "SELECT pg_table_size('events')")
 size_rdb=$(q -d co_rustydb -c "SELECT pg_table_size('events')")
+free_pages=$(q -d co_rustydb -c "SELECT free_pages FROM rustydb.l0_layout('events')")
+
+# steady ingestion: the same rows arrive in CO_BATCHES batches, each flushed
+# before the next arrives (what the background flush does every flush_rows
+# rows): the pages each flush retires are reused by the next batch, so the
+# table ends up as its stripes plus about one batch of L0 pages
+q -d co_rustydb -v tbl=steady -f "$BENCH_DIR/sql/events_schema.sql"
+per=$(((CO_ROWS + CO_BATCHES - 1) / CO_BATCHES))
+for ((b = 0; b < CO_BATCHES; b++)); do
+	q -d co_rustydb -c "INSERT INTO steady SELECT * FROM events WHERE id > $((b * per)) AND id <= $(((b + 1) * per))" \
+		-c "SELECT rustydb.flush('steady')" >/dev/null
+done
+[ "$(q -d co_rustydb -c 'SELECT count(*) FROM steady')" = "$CO_ROWS" ] || { echo "steady lost rows" >&2; exit 1; }
+size_steady=$(q -d co_rustydb -c "SELECT pg_table_size('steady')")
 
 # the last 1 % of the time range, as a constant (same on both sides)
 ts99=$(q -d co_heap -c "SELECT min(ts) + (max(ts) - min(ts)) * 0.99 FROM events")
@@ -198,7 +219,8 @@ done
 	echo
 	echo "| | heap | rustydb | ratio | rustydb plan |"
 	echo "|---|---|---|---|---|"
-	awk -v h="$size_heap" -v r="$size_rdb" 'BEGIN { printf "| table size after flush | %.1f MB | %.1f MB | %.2f (heap / rustydb) | |\n", h/1e6, r/1e6, h/r }'
+	awk -v h="$size_heap" -v r="$size_steady" -v b="$CO_BATCHES" 'BEGIN { printf "| table size, rows arriving in %d flushed batches | %.1f MB | %.1f MB | %.2f (heap / rustydb) | |\n", b, h/1e6, r/1e6, h/r }'
+	awk -v h="$size_heap" -v r="$size_rdb" -v f="$free_pages" 'BEGIN { printf "| table size after one load + flush | %.1f MB | %.1f MB | %.2f (heap / rustydb) | (%d free pages left by retired L0 pages, reused by later rows) |\n", h/1e6, r/1e6, h/r, f }'
 	awk -v h="$size_heap" -v s="$stripe_bytes" -v n="$stripes" 'BEGIN { printf "| of which stripes (%d) | | %.1f MB | (%.1fx smaller than heap) | |\n", n, s/1e6, h/s }'
 	awk -v t="$flush_s" -v n="$CO_ROWS" 'BEGIN { printf "| flush | | %.1f s (%.0f rows/s) | | |\n", t, n/t }'
 	awk -v h="${COPY_S[heap]}" -v r="${COPY_S[rustydb]}" 'BEGIN { printf "| COPY (s) | %.1f | %.1f | %.2f | |\n", h, r, h/r }'

@@ -12,8 +12,9 @@
 #	  and the file does not grow over insert/flush rounds
 #	- UPDATE, DELETE, SELECT FOR UPDATE of retired rows revive their
 #	  generation; VACUUM retires it again
-#	- seq, index, TID, TID range, parallel, columnar scans, TABLESAMPLE,
-#	  ANALYZE, CREATE INDEX CONCURRENTLY; bitmap heap scans are not offered
+#	- seq, index, bitmap (without prefetch), TID, TID range, parallel,
+#	  columnar scans, TABLESAMPLE, ANALYZE, CREATE INDEX CONCURRENTLY; BRIN
+#	  is not offered
 #	- an immediate stop in the middle of insert/flush/update rounds loses
 #	  and resurrects nothing
 #	- the standby answers the same
@@ -89,7 +90,8 @@ sub same_as_twin
 		[ 'seq', 'SET rustydb.enable_columnar_scan = off; SET enable_indexscan = off; SET max_parallel_workers_per_gather = 0;' ],
 		[ 'parallel', 'SET rustydb.enable_columnar_scan = off; SET enable_indexscan = off; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;' ],
 		[ 'columnar', 'SET enable_indexscan = off; SET max_parallel_workers_per_gather = 0;' ],
-		[ 'index', 'SET enable_seqscan = off; SET rustydb.enable_columnar_scan = off;' ])
+		[ 'index', 'SET enable_seqscan = off; SET enable_bitmapscan = off; SET rustydb.enable_columnar_scan = off;' ],
+		[ 'bitmap', 'SET enable_seqscan = off; SET enable_indexscan = off; SET rustydb.enable_columnar_scan = off; SET effective_io_concurrency = 8;' ])
 	{
 		my $got = $node->safe_psql('postgres',
 			$mode->[1] . $digest . '(SELECT * FROM r WHERE id > 0) r');
@@ -117,10 +119,20 @@ is($primary->safe_psql('postgres', q{SELECT count(*) FROM r WHERE ctid >= '(2147
 	'10000', 'TID range scan over the reused generations');
 is($primary->safe_psql('postgres', q{SELECT count(*) FROM r WHERE ctid < '(2147483648,1)' AND ctid > '(0,0)'}),
 	'60000', 'TID range scan over the retired generations');
-unlike($primary->safe_psql('postgres',
-	q{SET enable_seqscan = off; SET enable_indexscan = off; SET rustydb.enable_columnar_scan = off;
-	  EXPLAIN (COSTS OFF) SELECT * FROM r WHERE kind = 'k1'}),
-	qr/Bitmap Heap Scan/, 'no bitmap heap scan is planned on a table with retired pages');
+# bitmap heap scans: the executor must not prefetch generations past the
+# end of the file (prefetch_guard.c); BRIN is not offered
+my $bm = q{SET enable_seqscan = off; SET enable_indexscan = off; SET rustydb.enable_columnar_scan = off; };
+like($primary->safe_psql('postgres', $bm . q{EXPLAIN (COSTS OFF) SELECT * FROM r WHERE kind IN ('k1', 'n1')}),
+	qr/Bitmap Heap Scan/, 'a bitmap heap scan is planned on a table with retired pages');
+is($primary->safe_psql('postgres', $bm . q{SET effective_io_concurrency = 16;
+	SELECT count(*), sum(id) FROM r WHERE kind IN ('k1', 'n1')}),
+	$primary->safe_psql('postgres', q{SELECT count(*), sum(id) FROM h WHERE kind IN ('k1', 'n1')}),
+	'bitmap heap scan over retired and reused generations (effective_io_concurrency 16)');
+$primary->safe_psql('postgres', 'CREATE INDEX r_brin ON r USING brin (id)');
+unlike($primary->safe_psql('postgres', $bm . q{EXPLAIN (COSTS OFF) SELECT count(*) FROM r WHERE id BETWEEN 100 AND 65000}),
+	qr/r_brin/, 'BRIN (blocks of the file only) is not used on a table with retired pages');
+is($primary->safe_psql('postgres', $bm . q{SELECT count(*) FROM r WHERE id BETWEEN 100 AND 65000}),
+	'64901', 'range count with a BRIN index present');
 
 # writes to retired rows revive their generation
 both(q{UPDATE r SET v = -1 WHERE id % 1000 = 7});

@@ -31,4 +31,7 @@ extern bool rdb_enable_columnar_scan;
 /* scan/colscan.c */
 extern void rdb_colscan_init(void);
 
+/* prefetch_guard.c */
+extern void rdb_prefetch_guard_init(void);
+
 #endif							/* RUSTYDB_COLSCAN_H */

@@ -23,14 +23,13 @@
  * special area.  Offsets therefore stay within 1..MaxHeapTuplesPerPage, as
  * tidbitmap.c and every index AM require, and TID order equals row-number
  * order.  A page that is initialised for the first time gets
- * generation == its block number, so today a TID's block is also the
- * physical block and lookups are O(1).  When later work (flush to columnar
- * stripes) empties an L0 page and reuses it, the page takes a fresh
- * generation from the metapage's counter (RDB_FIRST_REMAPPED_GENERATION
- * upwards) so that row numbers are never reused while a stripe still holds
- * them; such generations will be resolved through a directory.  Until that
- * exists, no page is ever remapped and a TID whose block does not match the
- * page's generation simply names no row.
+ * generation == its block number, so a TID's block is then also the
+ * physical block and lookups are one buffer read.  When flush has moved all
+ * of a page's rows into a stripe, the page is retired into the generation
+ * directory (gendir.h) and its block reused under a fresh generation from
+ * the metapage's counter (RDB_FIRST_REMAPPED_GENERATION upwards), so that
+ * row numbers are never reused while a stripe still holds them; such
+ * generations are resolved through the directory (rdb_gen_read).
  *
  * Locking: as heap.  Buffer content locks protect line pointers and tuple
  * headers; tuple-level locks go through xmax/multixacts and the heavyweight

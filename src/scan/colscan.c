@@ -54,6 +54,9 @@
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_operator.h"
+#include "catalog/pg_tablespace.h"
+#include "access/reloptions.h"
+#include "utils/syscache.h"
 #include "commands/defrem.h"
 #include "commands/explain.h"
 #include "executor/executor.h"
@@ -614,14 +617,46 @@ colscan_make_path(PlannerInfo *root, RelOptInfo *rel, double frac, int workers)
 	return cpath;
 }
 
+/* does tablespace spcid set effective_io_concurrency itself? */
+static bool
+colscan_spc_sets_io_concurrency(Oid spcid)
+{
+	HeapTuple	tup;
+	bool		result = false;
+
+	if (!OidIsValid(spcid))
+		spcid = MyDatabaseTableSpace;
+	tup = SearchSysCache1(TABLESPACEOID, ObjectIdGetDatum(spcid));
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		opts = SysCacheGetAttr(TABLESPACEOID, tup,
+										   Anum_pg_tablespace_spcoptions,
+										   &isnull);
+
+		if (!isnull)
+		{
+			ListCell   *lc;
+
+			foreach(lc, untransformRelOptions(opts))
+				if (strcmp(((DefElem *) lfirst(lc))->defname,
+						   "effective_io_concurrency") == 0)
+					result = true;
+		}
+		ReleaseSysCache(tup);
+	}
+	return result;
+}
+
 /*
  * colscan_get_relation_info
  *		get_relation_info_hook.  A rustydb table whose pages were retired
  *		(gendir.h) has rows whose TID blocks lie beyond the end of its file.
- *		The executor's bitmap heap scan prefetches TID blocks straight from
- *		storage (an error past the last segment) and BRIN only ever looks at
- *		the file's blocks, so such a table's indexes offer no bitmap scans:
- *		index scans, seq scans and the columnar scan remain.  (Retiring the
+ *		Bitmap heap scans of it run without prefetching (prefetch_guard.c),
+ *		except where the table's tablespace sets effective_io_concurrency
+ *		itself, which overrides that: there its indexes offer no bitmap
+ *		scans.  Neither does BRIN, which only ever considers the file's
+ *		blocks and would miss the rows of reused blocks.  (Retiring the
  *		first page sends a relcache invalidation, so cached plans are made
  *		again.)
  */
@@ -637,18 +672,26 @@ colscan_get_relation_info(PlannerInfo *root, Oid relationObjectId,
 	if (rel->indexlist != NIL && !inhparent)
 	{
 		Relation	relation = table_open(relationObjectId, NoLock);
-		bool		drop;
+		bool		retired;
+		bool		all = false;
 
-		drop = relation->rd_rel->relkind == RELKIND_RELATION &&
+		retired = relation->rd_rel->relkind == RELKIND_RELATION &&
 			relation->rd_tableam == rdb_tableam_routine() &&
 			rdb_meta_has_gendir(relation);
+		if (retired)
+			all = colscan_spc_sets_io_concurrency(relation->rd_rel->reltablespace);
 		table_close(relation, NoLock);
-		if (drop)
+		if (retired)
 		{
 			ListCell   *lc;
 
 			foreach(lc, rel->indexlist)
-				((IndexOptInfo *) lfirst(lc))->amhasgetbitmap = false;
+			{
+				IndexOptInfo *index = (IndexOptInfo *) lfirst(lc);
+
+				if (all || index->relam == BRIN_AM_OID)
+					index->amhasgetbitmap = false;
+			}
 		}
 	}
 }

@@ -61,6 +61,8 @@
 #include "utils/snapmgr.h"
 #include "utils/tuplesort.h"
 
+#include "catalog/pg_am.h"
+
 #include "rustydb/rustydb.h"
 #include "rustydb/events.h"
 #include "rustydb/gendir.h"
@@ -1412,6 +1414,22 @@ rdb_am_index_build_range_scan(Relation table_rel, Relation index_rel,
 		snapshot = sscan->rs_snapshot;	/* parallel build */
 	scan = (RdbScanDesc) sscan;
 
+	/*
+	 * BRIN summarises block ranges of the file: the rows of reused blocks
+	 * (generations from 2^31 up) would make it summarise 2^24 empty ranges
+	 * before them.  It never answers queries on such a table (colscan.c),
+	 * so it gets the first-time generations only.
+	 */
+	if (scan->unordered && index_rel->rd_rel->relam == BRIN_AM_OID)
+	{
+		if (start_blockno >= RDB_FIRST_REMAPPED_GENERATION)
+			numblocks = 0;
+		else if (numblocks == InvalidBlockNumber ||
+				 (uint64) start_blockno + numblocks > RDB_FIRST_REMAPPED_GENERATION)
+			numblocks = RDB_FIRST_REMAPPED_GENERATION - start_blockno;
+		if (numblocks == 0)
+			start_blockno = RDB_FIRST_REMAPPED_GENERATION - 1;
+	}
 	if (!sscan->rs_parallel)
 	{
 		if (!scan->unordered)
