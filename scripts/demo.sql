@@ -346,7 +346,23 @@ SELECT relation, options, l0_pages, l0_rows, flushed_rows, stripes, deleted_rows
   FROM rustydb.tables WHERE relation = 'public.events'::regclass;
 SELECT c.relnamespace::regnamespace || '.' || c.relname AS table_name, pg_size_pretty(pg_relation_size(c.oid)) AS main_fork
 FROM pg_class c WHERE c.oid IN ('public.events'::regclass, 'public.events_heap'::regclass) ORDER BY 1;
-\echo '(the rows keep a 36-byte stub each in L0 and the L0 pages stay: the table is not yet smaller than heap; src/lsm/README.md)'
+\echo 'What the blocks are now (rustydb.l0_layout): flushed L0 pages were retired into the'
+\echo 'generation directory (92 bytes describe a page of rows) and left free pages behind:'
+SELECT * FROM rustydb.l0_layout('public.events');
+\echo 'New rows reuse those free pages (under new generations, ctid from 2^31 up), and the'
+\echo 'worker flushes them in turn: another month of traffic, then the sizes again:'
+CREATE TEMP TABLE may_traffic AS
+SELECT event_id + 2 * :rows AS event_id, event_time + interval '61 days' AS event_time,
+       user_id, session_id, event_type, url_path, country, device, status_code,
+       latency_ms, payload
+  FROM events_heap WHERE event_id <= :rows;
+INSERT INTO events      SELECT * FROM may_traffic;
+INSERT INTO events_heap SELECT * FROM may_traffic;
+SELECT min(ctid) AS first_new_ctid FROM events WHERE event_id > 2 * :rows;
+CALL pg_temp.watch_flush();
+SELECT * FROM rustydb.l0_layout('public.events');
+SELECT c.relnamespace::regnamespace || '.' || c.relname AS table_name, pg_size_pretty(pg_relation_size(c.oid)) AS main_fork
+FROM pg_class c WHERE c.oid IN ('public.events'::regclass, 'public.events_heap'::regclass) ORDER BY 1;
 \echo 'The stripes (rustydb.stripes): level, the row numbers they hold, rows deleted since:'
 SELECT stripe, level, first_row, last_row, rows, deleted_rows, chunk_groups, pg_size_pretty(bytes) AS size
   FROM rustydb.stripes WHERE relation = 'public.events'::regclass ORDER BY stripe;

@@ -96,6 +96,7 @@ rdb_gen_set_bit(uint8 *map, OffsetNumber off)
 extern bool rdb_gen_page_is_free(Page page);
 extern bool rdb_gen_page_is_leaf(Page page);
 extern bool rdb_gen_lookup(Relation rel, uint32 gen, RdbGenEntry *entry);
+extern bool rdb_gen_copy_leaf(Relation rel, uint32 gen, RdbGenEntry *entries);
 extern Buffer rdb_gen_read(Relation rel, uint32 gen,
 						   BufferAccessStrategy strategy,
 						   RdbGenEntry *retired, bool *is_retired);
@@ -113,7 +114,8 @@ extern uint32 rdb_meta_next_generation(Relation rel);
 /* writing */
 extern void rdb_gen_prepare(Relation rel, uint32 gen);
 extern bool rdb_gen_try_retire(Relation rel, Buffer buf,
-							   TransactionId oldest_xmin);
+							   TransactionId oldest_xmin, int *nrows,
+							   BlockNumber *leaf);
 extern void rdb_gen_revive(Relation rel, uint32 gen);
 extern uint32 rdb_gen_reuse_page(Relation rel, Buffer buf);
 extern void rdb_gen_forget(void);

@@ -69,6 +69,9 @@ extern bool rdb_am_scan_analyze_next_block(TableScanDesc scan,
 										   BlockNumber blockno,
 										   BufferAccessStrategy bstrategy);
 extern BlockNumber rdb_scan_nblocks(TableScanDesc scan);
+extern Size rdb_am_parallelscan_estimate(Relation rel);
+extern Size rdb_am_parallelscan_initialize(Relation rel,
+										   ParallelTableScanDesc pscan);
 extern bool rdb_scan_next_raw(TableScanDesc scan, HeapTuple *tuple,
 							  Buffer *buf);
 extern bool rdb_am_scan_analyze_next_tuple(TableScanDesc scan,

@@ -102,6 +102,8 @@ typedef struct FlushState
 	int			maxcands;
 	RdbStripeOptions opts;
 	RdbFlushStats *stats;
+	BlockNumber retired_lo;		/* range of the blocks retired so far */
+	BlockNumber retired_hi;
 } FlushState;
 
 /* may this row version move into a stripe? (page share-locked) */
@@ -213,8 +215,12 @@ flush_convert_page(FlushState *fs, const RdbStripeInfo *info, int from, int to)
 	 * A page of nothing but stubs every snapshot sees is retired: its rows
 	 * become a directory entry and the block a free page (gendir.h).
 	 */
-	if (rdb_gen_try_retire(rel, buf, fs->oldest_xmin))
+	if (rdb_gen_try_retire(rel, buf, fs->oldest_xmin, NULL, NULL))
+	{
 		fs->stats->pages_retired++;
+		fs->retired_lo = Min(fs->retired_lo, blkno);
+		fs->retired_hi = Max(fs->retired_hi, blkno + 1);
+	}
 	else
 		/* the room the values left is free for new rows */
 		RecordPageWithFreeSpace(rel, blkno, PageGetHeapFreeSpace(page));
@@ -261,6 +267,18 @@ flush_batch(FlushState *fs)
 	rdb_emit_memtable_flushed(fs->rel, fs->stats->rows_flushed - before,
 							  info.stored_bytes, info.nblocks,
 							  (uint64) info.write_us);
+
+	/*
+	 * The free space map's upper levels learn of the retired pages only
+	 * when vacuumed: without this, inserts would not find them and would
+	 * extend the table instead of reusing its free pages.
+	 */
+	if (fs->retired_hi > fs->retired_lo)
+	{
+		FreeSpaceMapVacuumRange(fs->rel, fs->retired_lo, fs->retired_hi);
+		fs->retired_lo = InvalidBlockNumber;
+		fs->retired_hi = 0;
+	}
 	MemoryContextReset(fs->batch_cxt);
 	fs->ncands = 0;
 }
@@ -313,6 +331,8 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 	fs.rel = rel;
 	fs.stats = stats;
 	fs.oldest_xmin = GetOldestNonRemovableTransactionId(rel);
+	fs.retired_lo = InvalidBlockNumber;
+	fs.retired_hi = 0;
 	fs.strategy = GetAccessStrategy(BAS_BULKREAD);
 	/* the table's options, the session's GUCs for those it does not set */
 	rdb_table_options(rel, &topts);

@@ -290,6 +290,28 @@ rdb_gen_lookup(Relation rel, uint32 gen, RdbGenEntry *entry)
 }
 
 /*
+ * rdb_gen_copy_leaf
+ *		Copy all entries of the directory leaf that holds generation gen
+ *		(RDB_GENDIR_PER_LEAF of them, the first for the leaf's first
+ *		generation) into entries; false if that leaf does not exist.
+ */
+bool
+rdb_gen_copy_leaf(Relation rel, uint32 gen, RdbGenEntry *entries)
+{
+	GenAddr		a;
+	Buffer		buf;
+
+	gen_addr(gen, &a);
+	buf = gen_lock_leaf(rel, &a, BUFFER_LOCK_SHARE);
+	if (!BufferIsValid(buf))
+		return false;
+	memcpy(entries, GenLeafEntries(BufferGetPage(buf)),
+		   sizeof(RdbGenEntry) * RDB_GENDIR_PER_LEAF);
+	UnlockReleaseBuffer(buf);
+	return true;
+}
+
+/*
  * rdb_meta_has_gendir
  *		Has any page of rel ever been retired?  (Then physical block order is
  *		no longer TID order.)
@@ -355,14 +377,44 @@ rdb_gen_read(Relation rel, uint32 gen, BufferAccessStrategy strategy,
 	*is_retired = false;
 	if (gen < RDB_FIRST_DATA_BLKNO)
 		return InvalidBuffer;
+
+	/*
+	 * A first-time generation is looked for at its own block first (one
+	 * buffer read, the common case of an unflushed page), unless this
+	 * backend already knows its directory leaf: then the generation is
+	 * probably retired, and the leaf answers without reading the free page
+	 * its block has become.
+	 */
 	if (gen < RDB_FIRST_REMAPPED_GENERATION)
 	{
-		/* the common case: a first-time page at its own block */
-		Buffer		buf = rdb_read_buffer(rel, gen, strategy);
+		GenAddr		a;
+		bool		page_first = true;
 
-		if (gen_buffer_holds(buf, gen))
-			return buf;
-		ReleaseBuffer(buf);
+		gen_addr(gen, &a);
+		if (gen_cache_lookup(rel, a.leafbase, false) != NULL)
+		{
+			RdbGenEntry e;
+
+			if (rdb_gen_lookup(rel, gen, &e))
+			{
+				if (e.phys == RDB_GEN_RETIRED)
+				{
+					*is_retired = true;
+					if (retired)
+						*retired = e;
+					return InvalidBuffer;
+				}
+				page_first = false;		/* revived elsewhere: see below */
+			}
+		}
+		if (page_first)
+		{
+			Buffer		buf = rdb_read_buffer(rel, gen, strategy);
+
+			if (gen_buffer_holds(buf, gen))
+				return buf;
+			ReleaseBuffer(buf);
+		}
 	}
 	for (;;)
 	{
@@ -479,6 +531,8 @@ rdb_gen_build_page(Page page, uint32 gen, const RdbGenEntry *e)
 	ph->pd_upper = upper;
 	if (holes)
 		PageSetHasFreeLinePointers(page);
+	/* every row is frozen: scans may skip per-row visibility checks */
+	PageSetAllVisible(page);
 }
 
 /*
@@ -621,10 +675,13 @@ rdb_gen_prepare(Relation rel, uint32 gen)
  *		on it is a stub that every snapshot sees, never deleted or locked,
  *		all in one stripe in offset order, no TOAST pointers.  The page
  *		becomes FREE (and goes to the FSM), its rows an entry.  True if
- *		retired.  oldest_xmin: rows inserted before it are visible to all.
+ *		retired; then *nrows and *leaf (if not NULL) say how many rows the
+ *		entry holds and which directory leaf has it.  oldest_xmin: rows
+ *		inserted before it are visible to all.
  */
 bool
-rdb_gen_try_retire(Relation rel, Buffer buf, TransactionId oldest_xmin)
+rdb_gen_try_retire(Relation rel, Buffer buf, TransactionId oldest_xmin,
+				   int *nrows, BlockNumber *leaf)
 {
 	Page		page = BufferGetPage(buf);
 	BlockNumber blkno = BufferGetBlockNumber(buf);
@@ -739,6 +796,10 @@ rdb_gen_try_retire(Relation rel, Buffer buf, TransactionId oldest_xmin)
 		PageSetLSN(BufferGetPage(leafbuf), recptr);
 	}
 	END_CRIT_SECTION();
+	if (nrows)
+		*nrows = e.nlive;
+	if (leaf)
+		*leaf = BufferGetBlockNumber(leafbuf);
 	UnlockReleaseBuffer(leafbuf);
 	RecordPageWithFreeSpace(rel, blkno, PageGetFreeSpace(page));
 	return true;

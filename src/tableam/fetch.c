@@ -41,6 +41,15 @@ typedef struct RdbIndexFetchData
 	Buffer		buf;			/* currently pinned page, or InvalidBuffer */
 	uint32		gen;			/* its generation */
 	char		stub[RDB_STUB_LEN];	/* a retired row's frozen stub */
+
+	/*
+	 * The entry of the last retired generation fetched from.  An MVCC
+	 * snapshot may use it for the rest of the scan: what changed after the
+	 * copy was made changed after the snapshot was taken.
+	 */
+	bool		rvalid;
+	uint32		rgen;
+	RdbGenEntry rentry;
 } RdbIndexFetchData;
 
 /*
@@ -146,6 +155,7 @@ rdb_am_index_fetch_reset(struct IndexFetchTableData *scan)
 		ReleaseBuffer(rscan->buf);
 		rscan->buf = InvalidBuffer;
 	}
+	rscan->rvalid = false;
 }
 
 void
@@ -186,12 +196,19 @@ rdb_am_index_fetch_tuple(struct IndexFetchTableData *scan, ItemPointer tid,
 
 		if (BufferIsValid(rscan->buf))
 			ReleaseBuffer(rscan->buf);
-		rscan->buf = rdb_l0_read_tid_or_retired(rel, tid, NULL, rscan->stub,
-												&retired);
+		rscan->buf = InvalidBuffer;
+		if (rscan->rvalid && rscan->rgen == gen && IsMVCCSnapshot(snapshot))
+			retired = true;
+		else
+		{
+			rscan->buf = rdb_gen_read(rel, gen, NULL, &rscan->rentry, &retired);
+			rscan->rvalid = retired;
+			rscan->rgen = gen;
+		}
 		rscan->gen = gen;
 		if (!BufferIsValid(rscan->buf))
 		{
-			if (!retired)
+			if (!retired || !rdb_gen_retired_stub(&rscan->rentry, tid, rscan->stub))
 				return false;
 			/* a retired row: frozen, so every snapshot sees it */
 			tuple->t_data = (HeapTupleHeader) rscan->stub;

@@ -42,8 +42,8 @@ static const TableAmRoutine rdb_methods = {
 	.scan_set_tidrange = rdb_am_scan_set_tidrange,
 	.scan_getnextslot_tidrange = rdb_am_scan_getnextslot_tidrange,
 
-	.parallelscan_estimate = table_block_parallelscan_estimate,
-	.parallelscan_initialize = table_block_parallelscan_initialize,
+	.parallelscan_estimate = rdb_am_parallelscan_estimate,
+	.parallelscan_initialize = rdb_am_parallelscan_initialize,
 	.parallelscan_reinitialize = table_block_parallelscan_reinitialize,
 
 	.index_fetch_begin = rdb_am_index_fetch_begin,

@@ -80,27 +80,36 @@ typedef struct RdbScanDescData
 	bool		inited;			/* is cblock/cbuf valid? */
 	BlockNumber cblock;			/* current block */
 	Buffer		cbuf;			/* pinned current buffer, or InvalidBuffer */
+
+	/*
+	 * Units (see scan_unit_gen): with a generation directory (gmode) the
+	 * scan walks generations in TID order: nfirst first-time ones, then the
+	 * remapped ones below gen_end, nunits in all; without one, blocks.
+	 */
+	bool		gmode;
+	uint32		nfirst;
+	uint32		gen_end;
+	BlockNumber nunits;
+	BlockNumber cunit;			/* current unit */
 	uint32		cgen;			/* generation of the current page's rows */
 
 	/*
-	 * Retired generations (gendir.h) are read from the directory leaf that
-	 * describes them: on a leaf block (cleaf) the scan steps through its
-	 * retired entries (centry), each built into vpage as the page of frozen
-	 * stubs it stands for; cvirtual says the current page is vpage.
+	 * A retired generation's page is built into vpage (cvirtual).  ANALYZE,
+	 * which is handed physical blocks, meets retired generations on the
+	 * directory leaf that holds them (cleaf) and steps through its entries
+	 * (centry).
 	 */
-	bool		cleaf;
 	bool		cvirtual;
+	bool		cleaf;
 	int			centry;
 	char	   *vpage;
 
-	/* TID order is not block order (the table has retired pages) */
-	bool		unordered;
-	/* walk generations in TID order instead of blocks (CIC validation) */
-	bool		ordered;
-	uint32		gen_end;		/* ordered: one past the last generation */
-	/* index build over a block range of such a table: generations wanted */
-	uint32		gen_lo;
-	uint32		gen_hi;
+	/* gmode: a copy of the directory leaf of the generations being read */
+	RdbGenEntry *lc;
+	uint32		lc_base;
+	bool		lc_valid;
+	bool		lc_exists;
+
 	int			cindex;			/* index into vistuples of current tuple */
 	OffsetNumber coff;			/* tuple mode: current offset, or Invalid */
 	int			ntuples;		/* number of visible tuples on the page */
@@ -124,6 +133,45 @@ typedef struct RdbScanDescData
 } RdbScanDescData;
 
 typedef RdbScanDescData *RdbScanDesc;
+
+/*
+ * The shared state of a parallel scan: PostgreSQL's block hand-out, over
+ * units, and what the units are (scan_unit_gen), fixed by the leader.
+ */
+typedef struct RdbParallelScanDescData
+{
+	ParallelBlockTableScanDescData pb;
+	bool		gmode;
+	uint32		nfirst;
+	uint32		gen_end;
+} RdbParallelScanDescData;
+
+typedef RdbParallelScanDescData *RdbParallelScanDesc;
+
+Size
+rdb_am_parallelscan_estimate(Relation rel)
+{
+	return sizeof(RdbParallelScanDescData);
+}
+
+Size
+rdb_am_parallelscan_initialize(Relation rel, ParallelTableScanDesc pscan)
+{
+	RdbParallelScanDesc p = (RdbParallelScanDesc) pscan;
+
+	(void) table_block_parallelscan_initialize(rel, pscan);
+	p->nfirst = p->pb.phs_nblocks;
+	p->gmode = rdb_meta_has_gendir(rel);
+	p->gen_end = p->gmode ? rdb_meta_next_generation(rel) :
+		RDB_FIRST_REMAPPED_GENERATION;
+	if (p->gmode)
+	{
+		p->pb.phs_nblocks = p->nfirst + (p->gen_end - RDB_FIRST_REMAPPED_GENERATION);
+		/* units are not blocks: other scans' positions mean nothing here */
+		p->pb.base.phs_syncscan = false;
+	}
+	return sizeof(RdbParallelScanDescData);
+}
 
 /*
  * rdb_scan_nblocks
@@ -164,11 +212,18 @@ scan_note_read(RdbScanDesc scan, BlockNumber blkno, int64 miss_us)
 	}
 }
 
-/* the page the scan is on: its buffer's, or a retired generation's */
+/* the page the scan is on: its buffer's, or a retired generation's built page */
 static inline Page
 scan_cpage(RdbScanDesc scan)
 {
 	return scan->cvirtual ? (Page) scan->vpage : BufferGetPage(scan->cbuf);
+}
+
+/* does the scan have a page at all (a unit may have none) */
+static inline bool
+scan_has_page(RdbScanDesc scan)
+{
+	return scan->cvirtual || BufferIsValid(scan->cbuf);
 }
 
 /* the buffer to hand visibility routines (none for a built page) */
@@ -178,11 +233,66 @@ scan_vbuf(RdbScanDesc scan)
 	return scan->cvirtual ? InvalidBuffer : scan->cbuf;
 }
 
-/* may this generation's rows be returned?  (index builds over a range) */
-static inline bool
-scan_gen_wanted(RdbScanDesc scan, uint32 gen)
+/*
+ * Units.  A scan walks *units*: without a generation directory a unit is a
+ * block (and a generation); with one (some page was retired, gendir.h) unit
+ * u is generation u for u < nfirst (the first-time generations: the blocks
+ * when the scan started) and generation 2^31 + (u - nfirst) after that (the
+ * remapped ones given so far).  So units go in TID order, and each
+ * generation is visited exactly once even while flush or VACUUM retire
+ * pages and writers revive them: rows never change generation.
+ */
+static inline uint32
+scan_unit_gen(RdbScanDesc scan, BlockNumber unit)
 {
-	return scan->gen_hi == 0 || (gen >= scan->gen_lo && gen < scan->gen_hi);
+	if (!scan->gmode || unit < scan->nfirst)
+		return unit;
+	return RDB_FIRST_REMAPPED_GENERATION + (unit - scan->nfirst);
+}
+
+/* the first unit whose generation is >= gen */
+static BlockNumber
+scan_gen_unit_lo(RdbScanDesc scan, uint32 gen)
+{
+	if (!scan->gmode)
+		return Min(gen, scan->nunits);
+	if (gen < RDB_FIRST_REMAPPED_GENERATION)
+		return Min(gen, scan->nfirst);
+	return Min((uint64) scan->nfirst + (gen - RDB_FIRST_REMAPPED_GENERATION),
+			   (uint64) scan->nunits);
+}
+
+/* one past the last unit whose generation is <= gen */
+static BlockNumber
+scan_gen_unit_hi(RdbScanDesc scan, uint32 gen)
+{
+	if (!scan->gmode)
+		return Min((uint64) gen + 1, (uint64) scan->nunits);
+	if (gen < RDB_FIRST_REMAPPED_GENERATION)
+		return Min(gen + 1, scan->nfirst);
+	return Min((uint64) scan->nfirst + (gen - RDB_FIRST_REMAPPED_GENERATION) + 1,
+			   (uint64) scan->nunits);
+}
+
+/* restrict a serial scan to units [start, start + num) */
+static void
+scan_set_limits(RdbScanDesc scan, BlockNumber start, BlockNumber num)
+{
+	scan->startblock = Max(start, RDB_FIRST_DATA_BLKNO);
+	if (num != InvalidBlockNumber && start < RDB_FIRST_DATA_BLKNO)
+		num = (num > RDB_FIRST_DATA_BLKNO - start) ?
+			num - (RDB_FIRST_DATA_BLKNO - start) : 0;
+	scan->numblocks = num;
+}
+
+/* restrict a serial scan to the generations lo .. hi (inclusive) */
+static void
+scan_set_gen_limits(RdbScanDesc scan, uint32 lo, uint32 hi)
+{
+	BlockNumber ulo = scan_gen_unit_lo(scan, lo);
+	BlockNumber uhi = scan_gen_unit_hi(scan, hi);
+
+	scan_set_limits(scan, ulo, uhi > ulo ? uhi - ulo : 0);
 }
 
 /*
@@ -195,7 +305,7 @@ scan_collect_visible(RdbScanDesc scan, OffsetNumber *offsets, int noffsets)
 {
 	Relation	rel = scan->base.rs_rd;
 	Snapshot	snapshot = scan->base.rs_snapshot;
-	Page		page = scan_cpage(scan);
+	Page		page;
 	Buffer		vbuf = scan_vbuf(scan);
 	int			ntup = 0;
 	OffsetNumber maxoff;
@@ -204,14 +314,18 @@ scan_collect_visible(RdbScanDesc scan, OffsetNumber *offsets, int noffsets)
 	bool		all_visible;
 
 	scan->ntuples = 0;
-	if (!rdb_l0_page_is_l0(page) || !scan_gen_wanted(scan, scan->cgen))
+	if (!scan_has_page(scan))
+		return;
+	page = scan_cpage(scan);
+	if (!rdb_l0_page_is_l0(page))
 		return;
 
 	/*
 	 * On a page VACUUM marked all-visible every row is visible to every
 	 * MVCC snapshot: skip the per-row checks, as heapgetpage does.  Not on a
 	 * hot standby: the flag may be replayed before the snapshot would see
-	 * the rows' inserters as committed.
+	 * the rows' inserters as committed.  (A retired generation's built page
+	 * is all-visible: its rows are frozen.)
 	 */
 	all_visible = snapshot != NULL &&
 		IsMVCCSnapshot(snapshot) &&
@@ -255,99 +369,149 @@ scan_collect_visible(RdbScanDesc scan, OffsetNumber *offsets, int noffsets)
 	scan->ntuples = ntup;
 }
 
-/*
- * On a directory leaf (cbuf pinned): move to its next (or previous) retired
- * generation and build its page into vpage.  False at the end of the leaf.
- */
-static bool
-scan_leaf_step(RdbScanDesc scan, bool forward)
+/* make the built page of retired entry e (generation gen) the current page */
+static void
+scan_set_retired(RdbScanDesc scan, uint32 gen, const RdbGenEntry *e)
 {
-	Page		leaf = BufferGetPage(scan->cbuf);
-	RdbGenEntry e;
-	uint32		gen = 0;
-	int			i = -1;
-
-	LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
-	if (forward)
-		i = rdb_gen_leaf_retired(leaf, scan->centry + 1, &gen, &e);
-	else
-	{
-		int			j;
-
-		for (j = (scan->centry < 0 ? (int) RDB_GENDIR_PER_LEAF : scan->centry) - 1;
-			 j >= 0; j--)
-		{
-			if (rdb_gen_leaf_retired(leaf, j, &gen, &e) == j)
-			{
-				i = j;
-				break;
-			}
-		}
-	}
-	LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
-	scan->ntuples = 0;
-	if (i < 0)
-	{
-		scan->cvirtual = false;
-		return false;
-	}
-	scan->centry = i;
-	scan->cgen = gen;
 	if (scan->vpage == NULL)
 		scan->vpage = MemoryContextAlloc(GetMemoryChunkContext(scan), BLCKSZ);
-	rdb_gen_build_page((Page) scan->vpage, gen, &e);
+	rdb_gen_build_page((Page) scan->vpage, gen, e);
 	scan->cvirtual = true;
-	return true;
+	scan->cgen = gen;
 }
 
-/* make buf (pinned) the scan's current page, dropping the previous one */
+/* drop the current page */
 static void
-scan_set_buffer(RdbScanDesc scan, BlockNumber blkno, Buffer buf)
+scan_drop_page(RdbScanDesc scan)
 {
 	if (BufferIsValid(scan->cbuf))
 		ReleaseBuffer(scan->cbuf);
-	scan->cblock = blkno;
-	scan->cbuf = buf;
-	scan->cleaf = false;
+	scan->cbuf = InvalidBuffer;
+	scan->cblock = InvalidBlockNumber;
 	scan->cvirtual = false;
+	scan->cleaf = false;
 	scan->centry = -1;
 	scan->ntuples = 0;
 }
 
+/* gmode: generation gen's entry as the scan's copy of its leaf has it */
+static const RdbGenEntry *
+scan_cached_entry(RdbScanDesc scan, uint32 gen)
+{
+	static const RdbGenEntry none = {0};
+	uint32		base = gen - (gen & ~RDB_FIRST_REMAPPED_GENERATION) % RDB_GENDIR_PER_LEAF;
+
+	if (!scan->lc_valid || scan->lc_base != base)
+	{
+		if (scan->lc == NULL)
+			scan->lc = MemoryContextAlloc(GetMemoryChunkContext(scan),
+										  sizeof(RdbGenEntry) * RDB_GENDIR_PER_LEAF);
+		scan->lc_exists = rdb_gen_copy_leaf(scan->base.rs_rd, gen, scan->lc);
+		scan->lc_base = base;
+		scan->lc_valid = true;
+	}
+	return scan->lc_exists ? &scan->lc[gen - base] : &none;
+}
+
 /*
- * Read block blkno and collect the offsets of the tuples visible to the
- * scan's snapshot.  With offsets (bitmap scans, exact pages) only those are
- * considered.  Leaves the page pinned, unlocked.  A directory leaf collects
- * nothing yet: the caller steps through its generations (scan_leaf_step).
+ * Make unit the scan's current page: a pinned (unlocked) buffer, the built
+ * page of a retired generation, or nothing (the unit's block holds no rows).
  */
 static void
-scan_load_page(RdbScanDesc scan, BlockNumber blkno,
-			   OffsetNumber *offsets, int noffsets)
+scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 {
 	Relation	rel = scan->base.rs_rd;
-	Page		page;
+	Snapshot	snapshot = scan->base.rs_snapshot;
+	uint32		gen = scan_unit_gen(scan, unit);
 	int64		miss_us;
 	Buffer		buf;
+	Page		page;
+	RdbGenEntry e;
+	bool		retired;
 
 	CHECK_FOR_INTERRUPTS();
+	scan_drop_page(scan);
+	scan->cunit = unit;
+	scan->cgen = gen;
+
+	/*
+	 * Without a directory, or for a generation the scan's copy of its leaf
+	 * shows at a block: read that block; it is the generation's page unless
+	 * it was retired or reused since, and then the directory says where the
+	 * rows are now.  A non-MVCC snapshot always asks the directory afresh
+	 * (it must see changes made after the copy).
+	 */
+	if (scan->gmode && snapshot != NULL && IsMVCCSnapshot(snapshot))
+	{
+		const RdbGenEntry *ce = scan_cached_entry(scan, gen);
+
+		if (ce->phys == RDB_GEN_RETIRED)
+		{
+			scan_set_retired(scan, gen, ce);
+			return;
+		}
+		if (ce->phys != RDB_GEN_NONE)
+			unit = ce->phys;
+		else if (gen >= scan->nfirst)
+			unit = InvalidBlockNumber;
+	}
+	else if (scan->gmode)
+		unit = InvalidBlockNumber;
+
+	if (BlockNumberIsValid(unit))
+	{
+		buf = rdb_read_buffer_timed(rel, unit, scan->strategy, &miss_us);
+		scan_note_read(scan, unit, miss_us);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		rdb_l0_page_check(rel, buf);
+		page = BufferGetPage(buf);
+		if (rdb_l0_page_is_l0(page) && rdb_l0_page_generation(page, unit) == gen)
+		{
+			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+			scan->cbuf = buf;
+			scan->cblock = unit;
+			return;
+		}
+
+		/*
+		 * Not the generation's page: retired (and maybe reused) since the
+		 * scan started or copied the leaf -- the directory knows where its
+		 * rows are.  A stripe, directory or metapage at a first-time
+		 * generation's block holds no rows.
+		 */
+		retired = rdb_gen_page_is_free(page) || rdb_l0_page_is_l0(page) ||
+			PageIsNew(page);
+		UnlockReleaseBuffer(buf);
+		if (!retired)
+			return;
+	}
+
+	/* ask the directory */
+	buf = rdb_gen_read(rel, gen, scan->strategy, &e, &retired);
+	if (BufferIsValid(buf))
+	{
+		scan->cbuf = buf;
+		scan->cblock = BufferGetBlockNumber(buf);
+	}
+	else if (retired)
+		scan_set_retired(scan, gen, &e);
+}
+
+/*
+ * Read unit and collect the offsets of the tuples visible to the scan's
+ * snapshot.  With offsets (bitmap scans, exact pages) only those are
+ * considered.  Leaves the page pinned, unlocked.
+ */
+static void
+scan_load_page(RdbScanDesc scan, BlockNumber unit,
+			   OffsetNumber *offsets, int noffsets)
+{
+	scan_open_unit(scan, unit);
 	if (BufferIsValid(scan->cbuf))
-	{
-		ReleaseBuffer(scan->cbuf);
-		scan->cbuf = InvalidBuffer;
-	}
-	buf = rdb_read_buffer_timed(rel, blkno, scan->strategy, &miss_us);
-	scan_set_buffer(scan, blkno, buf);
-	scan_note_read(scan, blkno, miss_us);
-	LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
-	rdb_l0_page_check(rel, scan->cbuf);
-	page = BufferGetPage(scan->cbuf);
-	scan->cleaf = rdb_gen_page_is_leaf(page);
-	if (rdb_l0_page_is_l0(page))
-	{
-		scan->cgen = rdb_l0_page_generation(page, blkno);
-		scan_collect_visible(scan, offsets, noffsets);
-	}
-	LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
+		LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
+	scan_collect_visible(scan, offsets, noffsets);
+	if (BufferIsValid(scan->cbuf))
+		LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
 }
 
 /* page mode or tuple at a time?  (heap_beginscan's rule) */
@@ -358,116 +522,83 @@ scan_pagemode(RdbScanDesc scan)
 }
 
 /*
- * Tuple mode: read block blkno and leave it pinned, unlocked, positioned
- * before its first (forward) or after its last (backward) tuple.
+ * Tuple mode: read unit and leave it pinned, unlocked, positioned before its
+ * first (forward) or after its last (backward) tuple.
  */
 static void
-scan_pin_page(RdbScanDesc scan, BlockNumber blkno)
+scan_pin_page(RdbScanDesc scan, BlockNumber unit)
 {
-	Relation	rel = scan->base.rs_rd;
-	int64		miss_us;
-	Buffer		buf;
-	Page		page;
-
-	CHECK_FOR_INTERRUPTS();
-	if (BufferIsValid(scan->cbuf))
-	{
-		ReleaseBuffer(scan->cbuf);
-		scan->cbuf = InvalidBuffer;
-	}
-	buf = rdb_read_buffer_timed(rel, blkno, scan->strategy, &miss_us);
-	scan_set_buffer(scan, blkno, buf);
-	scan_note_read(scan, blkno, miss_us);
-	LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
-	rdb_l0_page_check(rel, scan->cbuf);
-	page = BufferGetPage(scan->cbuf);
-	scan->cleaf = rdb_gen_page_is_leaf(page);
-	if (rdb_l0_page_is_l0(page))
-		scan->cgen = rdb_l0_page_generation(page, blkno);
-	LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
+	scan_open_unit(scan, unit);
 	scan->coff = InvalidOffsetNumber;
 }
 
-/* tuple mode, one page (locked if a buffer's): the next visible tuple */
-static bool
-scan_page_next_visible_on(RdbScanDesc scan, bool forward)
-{
-	Relation	rel = scan->base.rs_rd;
-	Snapshot	snapshot = scan->base.rs_snapshot;
-	Page		page = scan_cpage(scan);
-	Buffer		vbuf = scan_vbuf(scan);
-	int			maxoff;
-	int			off = scan->coff;
-
-	if (!rdb_l0_page_is_l0(page) || !scan_gen_wanted(scan, scan->cgen))
-		return false;
-	maxoff = PageGetMaxOffsetNumber(page);
-	for (;;)
-	{
-		ItemId		lp;
-		HeapTupleData tup;
-		bool		valid;
-
-		if (off == InvalidOffsetNumber)
-			off = forward ? FirstOffsetNumber : maxoff;
-		else
-			off += forward ? 1 : -1;
-		if (off < FirstOffsetNumber || off > maxoff)
-			return false;
-
-		lp = PageGetItemId(page, off);
-		if (!ItemIdIsNormal(lp))
-			continue;
-		tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
-		tup.t_len = ItemIdGetLength(lp);
-		tup.t_tableOid = RelationGetRelid(rel);
-		ItemPointerSet(&tup.t_self, scan->cgen, off);
-
-		if (snapshot == NULL)
-			valid = true;
-		else
-		{
-			valid = HeapTupleSatisfiesVisibility(&tup, snapshot, vbuf);
-			HeapCheckForSerializableConflictOut(valid, rel, &tup, vbuf,
-												snapshot);
-		}
-		if (valid)
-		{
-			scan->ctup = tup;
-			scan->coff = (OffsetNumber) off;
-			return true;
-		}
-	}
-}
-
 /*
- * Tuple mode: move to the next tuple of the pinned current page that the
- * snapshot sees, checking the visibility of one tuple at a time under a
- * share lock.  The line pointer array is re-read at each call, so rows added
- * to the page since it was pinned are seen, as in heapgettup.  Sets
- * scan->ctup; false when the page has no further visible tuple in that
- * direction (the caller then moves on to another page).  On a directory
- * leaf, its retired generations are the page's tuples.
+ * Tuple mode: move to the next tuple of the current page that the snapshot
+ * sees, checking the visibility of one tuple at a time under a share lock.
+ * The line pointer array is re-read at each call, so rows added to the page
+ * since it was pinned are seen, as in heapgettup.  Sets scan->ctup; false
+ * when the page has no further visible tuple in that direction (the caller
+ * then moves on to another page).
  */
 static bool
 scan_page_next_visible(RdbScanDesc scan, bool forward)
 {
-	bool		found;
+	Relation	rel = scan->base.rs_rd;
+	Snapshot	snapshot = scan->base.rs_snapshot;
+	Buffer		vbuf = scan_vbuf(scan);
+	Page		page;
+	int			maxoff;
+	int			off = scan->coff;
+	bool		found = false;
 
-	if (scan->cleaf)
+	if (!scan_has_page(scan))
+		return false;
+	if (!scan->cvirtual)
+		LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
+	page = scan_cpage(scan);
+	if (rdb_l0_page_is_l0(page))
 	{
+		maxoff = PageGetMaxOffsetNumber(page);
 		for (;;)
 		{
-			if (scan->cvirtual && scan_page_next_visible_on(scan, forward))
-				return true;
-			if (!scan_leaf_step(scan, forward))
-				return false;
-			scan->coff = InvalidOffsetNumber;
+			ItemId		lp;
+			HeapTupleData tup;
+			bool		valid;
+
+			if (off == InvalidOffsetNumber)
+				off = forward ? FirstOffsetNumber : maxoff;
+			else
+				off += forward ? 1 : -1;
+			if (off < FirstOffsetNumber || off > maxoff)
+				break;
+
+			lp = PageGetItemId(page, off);
+			if (!ItemIdIsNormal(lp))
+				continue;
+			tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+			tup.t_len = ItemIdGetLength(lp);
+			tup.t_tableOid = RelationGetRelid(rel);
+			ItemPointerSet(&tup.t_self, scan->cgen, off);
+
+			if (snapshot == NULL)
+				valid = true;
+			else
+			{
+				valid = HeapTupleSatisfiesVisibility(&tup, snapshot, vbuf);
+				HeapCheckForSerializableConflictOut(valid, rel, &tup, vbuf,
+													snapshot);
+			}
+			if (valid)
+			{
+				scan->ctup = tup;
+				scan->coff = (OffsetNumber) off;
+				found = true;
+				break;
+			}
 		}
 	}
-	LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
-	found = scan_page_next_visible_on(scan, forward);
-	LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
+	if (!scan->cvirtual)
+		LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
 	return found;
 }
 
@@ -485,39 +616,17 @@ scan_set_ctup(RdbScanDesc scan)
 	ItemPointerSet(&scan->ctup.t_self, scan->cgen, off);
 }
 
-/*
- * Page mode, after a page was loaded: position on its first (last) visible
- * tuple, stepping through a directory leaf's retired generations.  False if
- * the block has none.
- */
-static bool
-scan_pm_position(RdbScanDesc scan, bool forward)
-{
-	for (;;)
-	{
-		if (scan->ntuples > 0)
-		{
-			scan->cindex = forward ? 0 : scan->ntuples - 1;
-			scan_set_ctup(scan);
-			return true;
-		}
-		if (!scan->cleaf || !scan_leaf_step(scan, forward))
-			return false;
-		scan_collect_visible(scan, NULL, 0);
-	}
-}
-
-/* one past the last block a serial scan reads */
+/* one past the last unit a serial scan reads */
 static BlockNumber
 scan_end_block(RdbScanDesc scan)
 {
 	if (scan->numblocks == InvalidBlockNumber ||
-		scan->numblocks >= scan->nblocks - Min(scan->startblock, scan->nblocks))
-		return scan->nblocks;
+		scan->numblocks >= scan->nunits - Min(scan->startblock, scan->nunits))
+		return scan->nunits;
 	return scan->startblock + scan->numblocks;
 }
 
-/* the next block of a serial or parallel scan, or InvalidBlockNumber */
+/* the next unit of a serial or parallel scan, or InvalidBlockNumber */
 static BlockNumber
 scan_next_block(RdbScanDesc scan, ScanDirection dir)
 {
@@ -548,28 +657,22 @@ scan_next_block(RdbScanDesc scan, ScanDirection dir)
 
 	if (ScanDirectionIsForward(dir))
 	{
-		if (scan->cblock + 1 >= endblock)
+		if (scan->cunit + 1 >= endblock)
 			return InvalidBlockNumber;
-		return scan->cblock + 1;
+		return scan->cunit + 1;
 	}
-	if (scan->cblock <= scan->startblock)
+	if (scan->cunit <= scan->startblock)
 		return InvalidBlockNumber;
-	return scan->cblock - 1;
+	return scan->cunit - 1;
 }
 
 /* the end of a scan: drop the page */
 static void
 scan_finish(RdbScanDesc scan)
 {
-	if (BufferIsValid(scan->cbuf))
-		ReleaseBuffer(scan->cbuf);
-	scan->cbuf = InvalidBuffer;
-	scan->cblock = InvalidBlockNumber;
+	scan_drop_page(scan);
+	scan->cunit = InvalidBlockNumber;
 	scan->inited = false;
-	scan->ntuples = 0;
-	scan->cleaf = false;
-	scan->cvirtual = false;
-	scan->centry = -1;
 	scan_end_read_run(scan);
 }
 
@@ -602,85 +705,11 @@ scan_next_tuple_tmode(RdbScanDesc scan, ScanDirection dir)
  * Advance to the next visible tuple in the given direction; false at the
  * end of the scan.
  */
-/*
- * Ordered mode: load generation gen (its page, or its retired description)
- * and collect its visible rows.
- */
-static void
-scan_load_gen(RdbScanDesc scan, uint32 gen)
-{
-	RdbGenEntry e;
-	bool		retired;
-	Buffer		buf;
-
-	CHECK_FOR_INTERRUPTS();
-	buf = rdb_gen_read(scan->base.rs_rd, gen, scan->strategy, &e, &retired);
-	if (BufferIsValid(buf))
-	{
-		scan_set_buffer(scan, BufferGetBlockNumber(buf), buf);
-		scan->cgen = gen;
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		scan_collect_visible(scan, NULL, 0);
-		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
-		return;
-	}
-	scan_set_buffer(scan, InvalidBlockNumber, InvalidBuffer);
-	scan->cgen = gen;
-	if (retired)
-	{
-		if (scan->vpage == NULL)
-			scan->vpage = MemoryContextAlloc(GetMemoryChunkContext(scan), BLCKSZ);
-		rdb_gen_build_page((Page) scan->vpage, gen, &e);
-		scan->cvirtual = true;
-		scan_collect_visible(scan, NULL, 0);
-	}
-}
-
-/* ordered mode, forward only: the next visible row in TID order */
-static bool
-scan_next_tuple_ordered(RdbScanDesc scan)
-{
-	if (scan->inited && ++scan->cindex < scan->ntuples)
-	{
-		scan_set_ctup(scan);
-		return true;
-	}
-	for (;;)
-	{
-		uint32		gen;
-
-		if (!scan->inited)
-		{
-			gen = RDB_FIRST_DATA_BLKNO;
-			scan->inited = true;
-		}
-		else
-			gen = scan->cgen + 1;
-		/* first-time generations, then the remapped ones */
-		if (gen < RDB_FIRST_REMAPPED_GENERATION && gen >= scan->nblocks)
-			gen = RDB_FIRST_REMAPPED_GENERATION;
-		if (gen >= scan->gen_end)
-		{
-			scan_finish(scan);
-			return false;
-		}
-		scan_load_gen(scan, gen);
-		if (scan->ntuples > 0)
-		{
-			scan->cindex = 0;
-			scan_set_ctup(scan);
-			return true;
-		}
-	}
-}
-
 static bool
 scan_next_tuple(RdbScanDesc scan, ScanDirection dir)
 {
 	bool		forward = ScanDirectionIsForward(dir);
 
-	if (scan->ordered)
-		return scan_next_tuple_ordered(scan);
 	if (!scan_pagemode(scan))
 		return scan_next_tuple_tmode(scan, dir);
 
@@ -692,10 +721,6 @@ scan_next_tuple(RdbScanDesc scan, ScanDirection dir)
 			scan_set_ctup(scan);
 			return true;
 		}
-		/* the rest of a directory leaf's generations */
-		scan->ntuples = 0;
-		if (scan->cleaf && scan_pm_position(scan, forward))
-			return true;
 	}
 
 	for (;;)
@@ -709,8 +734,12 @@ scan_next_tuple(RdbScanDesc scan, ScanDirection dir)
 		}
 		scan_load_page(scan, blk, NULL, 0);
 		scan->inited = true;
-		if (scan_pm_position(scan, forward))
+		if (scan->ntuples > 0)
+		{
+			scan->cindex = forward ? 0 : scan->ntuples - 1;
+			scan_set_ctup(scan);
 			return true;
+		}
 	}
 }
 
@@ -727,9 +756,26 @@ scan_init(RdbScanDesc scan, bool keep_startblock)
 		(ParallelBlockTableScanDesc) scan->base.rs_parallel;
 
 	if (pbscan != NULL)
-		scan->nblocks = pbscan->phs_nblocks;
+	{
+		/* the units every participant of a parallel scan agrees on */
+		RdbParallelScanDesc rpscan = (RdbParallelScanDesc) pbscan;
+
+		scan->gmode = rpscan->gmode;
+		scan->nfirst = rpscan->nfirst;
+		scan->gen_end = rpscan->gen_end;
+		scan->nunits = pbscan->phs_nblocks;
+	}
 	else
-		scan->nblocks = RelationGetNumberOfBlocks(rel);
+	{
+		scan->nfirst = RelationGetNumberOfBlocks(rel);
+		scan->gmode = rdb_meta_has_gendir(rel);
+		scan->gen_end = scan->gmode ? rdb_meta_next_generation(rel) :
+			RDB_FIRST_REMAPPED_GENERATION;
+		scan->nunits = scan->nfirst +
+			(scan->gen_end - RDB_FIRST_REMAPPED_GENERATION);
+	}
+	scan->nblocks = scan->nfirst;
+	scan->lc_valid = false;
 
 	/* a large table is read through a ring buffer, as heap does */
 	if ((scan->base.rs_flags & SO_ALLOW_STRAT) && !RelationUsesLocalBuffers(rel) &&
@@ -749,17 +795,10 @@ scan_init(RdbScanDesc scan, bool keep_startblock)
 		scan->startblock = RDB_FIRST_DATA_BLKNO;
 		scan->numblocks = InvalidBlockNumber;
 	}
-	if (BufferIsValid(scan->cbuf))
-		ReleaseBuffer(scan->cbuf);
-	scan->cbuf = InvalidBuffer;
-	scan->cblock = InvalidBlockNumber;
+	scan_drop_page(scan);
+	scan->cunit = InvalidBlockNumber;
 	scan->inited = false;
-	scan->ntuples = 0;
 	scan->cindex = 0;
-	scan->cleaf = false;
-	scan->cvirtual = false;
-	scan->centry = -1;
-	scan->unordered = rdb_meta_has_gendir(rel);
 
 	if (scan->base.rs_flags & SO_TYPE_SEQSCAN)
 		pgstat_count_heap_scan(rel);
@@ -897,17 +936,6 @@ rdb_scan_next_raw(TableScanDesc sscan, HeapTuple *tuple, Buffer *buf)
 	return true;
 }
 
-/* restrict a serial scan to blocks [start, start + num) */
-static void
-scan_set_limits(RdbScanDesc scan, BlockNumber start, BlockNumber num)
-{
-	scan->startblock = Max(start, RDB_FIRST_DATA_BLKNO);
-	if (num != InvalidBlockNumber && start < RDB_FIRST_DATA_BLKNO)
-		num = (num > RDB_FIRST_DATA_BLKNO - start) ?
-			num - (RDB_FIRST_DATA_BLKNO - start) : 0;
-	scan->numblocks = num;
-}
-
 /* ------------------------------------------------------------------------
  * TID range scans
  * ------------------------------------------------------------------------
@@ -921,15 +949,14 @@ rdb_am_scan_set_tidrange(TableScanDesc sscan, ItemPointer mintid,
 	ItemPointerData lowest;
 	ItemPointerData highest;
 
-	/* clamp to the TIDs that can exist */
+	/* clamp to the TIDs that can exist: the units' generations */
 	ItemPointerSet(&lowest, RDB_FIRST_DATA_BLKNO, FirstOffsetNumber);
-	if (scan->nblocks <= RDB_FIRST_DATA_BLKNO)
+	if (scan->nunits <= RDB_FIRST_DATA_BLKNO)
 	{
 		scan_set_limits(scan, 0, 0);
 		return;
 	}
-	ItemPointerSet(&highest, scan->unordered ? PG_UINT32_MAX - 1 : scan->nblocks - 1,
-				   MaxOffsetNumber);
+	ItemPointerSet(&highest, scan_unit_gen(scan, scan->nunits - 1), MaxOffsetNumber);
 
 	if (ItemPointerCompare(mintid, &lowest) > 0)
 		ItemPointerCopy(mintid, &lowest);
@@ -941,17 +968,11 @@ rdb_am_scan_set_tidrange(TableScanDesc sscan, ItemPointer mintid,
 		scan_set_limits(scan, 0, 0);
 		return;
 	}
+	/* units are in TID order */
+	scan_set_gen_limits(scan, ItemPointerGetBlockNumberNoCheck(&lowest),
+						ItemPointerGetBlockNumberNoCheck(&highest));
 	scan->mintid = lowest;
 	scan->maxtid = highest;
-	/* with retired pages, rows of any generation may be in any block */
-	if (scan->unordered)
-	{
-		scan_set_limits(scan, 0, InvalidBlockNumber);
-		return;
-	}
-	scan_set_limits(scan, ItemPointerGetBlockNumberNoCheck(&lowest),
-					ItemPointerGetBlockNumberNoCheck(&highest) -
-					ItemPointerGetBlockNumberNoCheck(&lowest) + 1);
 }
 
 bool
@@ -970,7 +991,7 @@ rdb_am_scan_getnextslot_tidrange(TableScanDesc sscan, ScanDirection direction,
 		/* rows outside the range on the first and last page are skipped */
 		if (ItemPointerCompare(&scan->ctup.t_self, &scan->mintid) < 0)
 		{
-			if (ScanDirectionIsBackward(direction) && !scan->unordered)
+			if (ScanDirectionIsBackward(direction))
 			{
 				ExecClearTuple(slot);
 				return false;
@@ -979,7 +1000,7 @@ rdb_am_scan_getnextslot_tidrange(TableScanDesc sscan, ScanDirection direction,
 		}
 		if (ItemPointerCompare(&scan->ctup.t_self, &scan->maxtid) > 0)
 		{
-			if (ScanDirectionIsForward(direction) && !scan->unordered)
+			if (ScanDirectionIsForward(direction))
 			{
 				ExecClearTuple(slot);
 				return false;
@@ -1017,11 +1038,13 @@ rdb_am_scan_bitmap_next_block(TableScanDesc sscan, TBMIterateResult *tbmres)
 		return false;
 
 	CHECK_FOR_INTERRUPTS();
+	scan_drop_page(scan);
+	scan->cgen = gen;
 	buf = rdb_gen_read(scan->base.rs_rd, gen, scan->strategy, &e, &retired);
 	if (BufferIsValid(buf))
 	{
-		scan_set_buffer(scan, BufferGetBlockNumber(buf), buf);
-		scan->cgen = gen;
+		scan->cbuf = buf;
+		scan->cblock = BufferGetBlockNumber(buf);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		/* lossy pages: every row */
 		scan_collect_visible(scan, offsets, offsets ? tbmres->ntuples : 0);
@@ -1029,12 +1052,7 @@ rdb_am_scan_bitmap_next_block(TableScanDesc sscan, TBMIterateResult *tbmres)
 	}
 	else if (retired)
 	{
-		scan_set_buffer(scan, InvalidBlockNumber, InvalidBuffer);
-		if (scan->vpage == NULL)
-			scan->vpage = MemoryContextAlloc(GetMemoryChunkContext(scan), BLCKSZ);
-		rdb_gen_build_page((Page) scan->vpage, gen, &e);
-		scan->cgen = gen;
-		scan->cvirtual = true;
+		scan_set_retired(scan, gen, &e);
 		scan_collect_visible(scan, offsets, offsets ? tbmres->ntuples : 0);
 	}
 	return scan->ntuples > 0;
@@ -1067,24 +1085,23 @@ rdb_am_scan_sample_next_block(TableScanDesc sscan, SampleScanState *scanstate)
 	TsmRoutine *tsm = scanstate->tsmroutine;
 	BlockNumber blkno;
 
-	if (scan->nblocks == 0)
+	/* the sampler chooses among units (blocks, or generations: see units) */
+	if (scan->nunits == 0)
 		return false;
 
 	if (tsm->NextSampleBlock)
-		blkno = tsm->NextSampleBlock(scanstate, scan->nblocks);
+		blkno = tsm->NextSampleBlock(scanstate, scan->nunits);
 	else if (!scan->inited)
 		blkno = 0;
-	else if (scan->cblock + 1 < scan->nblocks)
-		blkno = scan->cblock + 1;
+	else if (scan->cunit + 1 < scan->nunits)
+		blkno = scan->cunit + 1;
 	else
 		blkno = InvalidBlockNumber;
 
 	if (!BlockNumberIsValid(blkno))
 	{
-		if (BufferIsValid(scan->cbuf))
-			ReleaseBuffer(scan->cbuf);
-		scan->cbuf = InvalidBuffer;
-		scan->cblock = InvalidBlockNumber;
+		scan_drop_page(scan);
+		scan->cunit = InvalidBlockNumber;
 		scan->inited = false;
 		return false;
 	}
@@ -1125,88 +1142,70 @@ rdb_am_scan_sample_next_tuple(TableScanDesc sscan, SampleScanState *scanstate,
 	RdbScanDesc scan = (RdbScanDesc) sscan;
 	TsmRoutine *tsm = scanstate->tsmroutine;
 	bool		pagemode = scan_pagemode(scan);
+	Buffer		vbuf = scan_vbuf(scan);
+	bool		locked = false;
+	Page		page;
+	OffsetNumber maxoff = 0;
 
-	/*
-	 * A directory leaf offers the sampler each retired generation in turn,
-	 * as a page of its own (named by its generation, for samplers that hash
-	 * block numbers).
-	 */
-	if (scan->cleaf && !scan->cvirtual)
+	/* tuple at a time: the page stays share-locked while we look at it */
+	if (!pagemode && BufferIsValid(scan->cbuf))
 	{
-		if (!scan_leaf_step(scan, true))
-		{
-			ExecClearTuple(slot);
-			return false;
-		}
-		if (pagemode)
-			scan_collect_visible(scan, NULL, 0);
+		LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
+		locked = true;
+	}
+
+	/* a unit without an L0 page (the metapage, stripes) offers no tuples */
+	if (scan_has_page(scan))
+	{
+		page = scan_cpage(scan);
+		if (rdb_l0_page_is_l0(page))
+			maxoff = PageGetMaxOffsetNumber(page);
 	}
 
 	for (;;)
 	{
-		Page		page = scan_cpage(scan);
-		Buffer		vbuf = scan_vbuf(scan);
-		OffsetNumber maxoff;
 		OffsetNumber off;
 		ItemId		lp;
 
-		/* tuple at a time: the page stays share-locked while we look at it */
-		if (!pagemode && !scan->cvirtual)
-			LockBuffer(scan->cbuf, BUFFER_LOCK_SHARE);
-
-		/* a non-L0 page (the metapage, stripes) offers no tuples at all */
-		if (!rdb_l0_page_is_l0(page))
-			maxoff = 0;
-		else
-			maxoff = PageGetMaxOffsetNumber(page);
-
-		for (;;)
+		CHECK_FOR_INTERRUPTS();
+		/* samplers that hash block numbers get the generation */
+		off = tsm->NextSampleTuple(scanstate, scan->cgen, maxoff);
+		if (!OffsetNumberIsValid(off))
 		{
-			CHECK_FOR_INTERRUPTS();
-			off = tsm->NextSampleTuple(scanstate,
-									   scan->cleaf ? scan->cgen : scan->cblock,
-									   maxoff);
-			if (!OffsetNumberIsValid(off))
-				break;
-			lp = PageGetItemId(page, off);
-			if (!ItemIdIsNormal(lp) ||
-				(pagemode && !sample_offset_visible(scan, off)))
-				continue;
-
-			scan->ctup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
-			scan->ctup.t_len = ItemIdGetLength(lp);
-			scan->ctup.t_tableOid = RelationGetRelid(scan->base.rs_rd);
-			ItemPointerSet(&scan->ctup.t_self, scan->cgen, off);
-			if (!pagemode)
-			{
-				Snapshot	snapshot = scan->base.rs_snapshot;
-				bool		valid;
-
-				valid = snapshot == NULL ||
-					HeapTupleSatisfiesVisibility(&scan->ctup, snapshot, vbuf);
-				if (snapshot != NULL)
-					HeapCheckForSerializableConflictOut(valid, scan->base.rs_rd,
-														&scan->ctup, vbuf,
-														snapshot);
-				if (!valid)
-					continue;
-				if (!scan->cvirtual)
-					LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
-			}
-			pgstat_count_heap_getnext(scan->base.rs_rd);
-			rdb_l0_store_tuple(scan->base.rs_rd, &scan->ctup, slot, scan->cbuf, false);
-			return true;
-		}
-		if (!pagemode && !scan->cvirtual)
-			LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
-		/* this page is done; a leaf goes on with its next generation */
-		if (!scan->cleaf || !scan_leaf_step(scan, true))
-		{
+			if (locked)
+				LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
 			ExecClearTuple(slot);
 			return false;
 		}
-		if (pagemode)
-			scan_collect_visible(scan, NULL, 0);
+		page = scan_cpage(scan);
+		lp = PageGetItemId(page, off);
+		if (!ItemIdIsNormal(lp) ||
+			(pagemode && !sample_offset_visible(scan, off)))
+			continue;
+
+		scan->ctup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+		scan->ctup.t_len = ItemIdGetLength(lp);
+		scan->ctup.t_tableOid = RelationGetRelid(scan->base.rs_rd);
+		ItemPointerSet(&scan->ctup.t_self, scan->cgen, off);
+		if (!pagemode)
+		{
+			Snapshot	snapshot = scan->base.rs_snapshot;
+			bool		valid;
+
+			valid = snapshot == NULL ||
+				HeapTupleSatisfiesVisibility(&scan->ctup, snapshot, vbuf);
+			if (snapshot != NULL)
+				HeapCheckForSerializableConflictOut(valid, scan->base.rs_rd,
+													&scan->ctup, vbuf,
+													snapshot);
+			if (!valid)
+				continue;
+			if (locked)
+				LockBuffer(scan->cbuf, BUFFER_LOCK_UNLOCK);
+		}
+		pgstat_count_heap_getnext(scan->base.rs_rd);
+		rdb_l0_store_tuple(scan->base.rs_rd, &scan->ctup, slot, scan->cbuf, false);
+		return true;
 	}
 }
 
@@ -1414,35 +1413,29 @@ rdb_am_index_build_range_scan(Relation table_rel, Relation index_rel,
 		snapshot = sscan->rs_snapshot;	/* parallel build */
 	scan = (RdbScanDesc) sscan;
 
-	/*
-	 * BRIN summarises block ranges of the file: the rows of reused blocks
-	 * (generations from 2^31 up) would make it summarise 2^24 empty ranges
-	 * before them.  It never answers queries on such a table (colscan.c),
-	 * so it gets the first-time generations only.
-	 */
-	if (scan->unordered && index_rel->rd_rel->relam == BRIN_AM_OID)
+	if (!sscan->rs_parallel &&
+		(start_blockno != 0 || numblocks != InvalidBlockNumber))
 	{
-		if (start_blockno >= RDB_FIRST_REMAPPED_GENERATION)
-			numblocks = 0;
-		else if (numblocks == InvalidBlockNumber ||
-				 (uint64) start_blockno + numblocks > RDB_FIRST_REMAPPED_GENERATION)
-			numblocks = RDB_FIRST_REMAPPED_GENERATION - start_blockno;
-		if (numblocks == 0)
-			start_blockno = RDB_FIRST_REMAPPED_GENERATION - 1;
+		/*
+		 * A range of TID blocks is a range of generations.  BRIN, the one
+		 * caller of ranges, summarises block ranges of the file: the rows of
+		 * reused blocks (generations from 2^31 up) would make it summarise
+		 * 2^24 empty ranges before them.  It never answers queries on such a
+		 * table (colscan.c), so it gets the first-time generations only.
+		 */
+		uint64		last = numblocks == InvalidBlockNumber ? PG_UINT32_MAX - 1 :
+			Min((uint64) start_blockno + numblocks, (uint64) PG_UINT32_MAX) - 1;
+
+		if (index_rel->rd_rel->relam == BRIN_AM_OID)
+			last = Min(last, (uint64) RDB_FIRST_REMAPPED_GENERATION - 1);
+		if (numblocks == 0 || last < start_blockno)
+			scan_set_limits(scan, 0, 0);
+		else
+			scan_set_gen_limits(scan, start_blockno, (uint32) last);
 	}
-	if (!sscan->rs_parallel)
-	{
-		if (!scan->unordered)
-			scan_set_limits(scan, start_blockno, numblocks);
-		else if (start_blockno != 0 || numblocks != InvalidBlockNumber)
-		{
-			/* a range of TID blocks is a range of generations: filter */
-			scan->gen_lo = start_blockno;
-			scan->gen_hi = numblocks == InvalidBlockNumber ||
-				(uint64) start_blockno + numblocks >= PG_UINT32_MAX ?
-				PG_UINT32_MAX : start_blockno + numblocks;
-		}
-	}
+	else if (!sscan->rs_parallel && scan->gmode &&
+			 index_rel->rd_rel->relam == BRIN_AM_OID)
+		scan_set_gen_limits(scan, 0, RDB_FIRST_REMAPPED_GENERATION - 1);
 
 	if (progress)
 		pgstat_progress_update_param(PROGRESS_SCAN_BLOCKS_TOTAL,
@@ -1586,14 +1579,7 @@ rdb_am_index_validate_scan(Relation table_rel, Relation index_rel,
 	sscan = table_beginscan_strat(table_rel, snapshot, 0, NULL, true, false);
 	scan = (RdbScanDesc) sscan;
 	pgstat_progress_update_param(PROGRESS_SCAN_BLOCKS_TOTAL, scan->nblocks);
-	/* the merge needs TID order: with retired pages, walk generations */
-	if (scan->unordered)
-	{
-		scan->ordered = true;
-		scan->gen_end = rdb_meta_next_generation(table_rel);
-		if (!(scan->base.rs_flags & SO_ALLOW_PAGEMODE))
-			elog(ERROR, "rustydb: index validation needs an MVCC snapshot");
-	}
+	/* (units are in TID order, as the merge needs) */
 
 	while (scan_next_tuple(scan, ForwardScanDirection))
 	{

@@ -1138,12 +1138,23 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 		else if (rdb_l0_page_is_l0(page))
 		{
 			int			ndead_before = vac.dead_items->num_items;
+			int			nretired;
+			BlockNumber leaf;
 
 			vac_prune_page(&vac, buf, blkno);
-			/* all stubs every snapshot sees: retire the page */
+
+			/*
+			 * All stubs every snapshot sees: retire the page.  Its rows were
+			 * counted as live here; they are counted again when the scan
+			 * reaches their directory leaf, unless the leaf came before.
+			 */
 			if (vac.dead_items->num_items == ndead_before &&
-				rdb_gen_try_retire(rel, buf, vac.OldestXmin))
+				rdb_gen_try_retire(rel, buf, vac.OldestXmin, &nretired, &leaf))
+			{
 				vac.pages_retired++;
+				if (leaf > blkno)
+					vac.live_tuples -= nretired;
+			}
 			freespace = PageGetHeapFreeSpace(page);
 			UnlockReleaseBuffer(buf);
 
