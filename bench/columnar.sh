@@ -34,11 +34,11 @@
 #
 # Size: the table after the one-shot load and flush (its retired L0 pages
 # are free pages, reused by later inserts) and a table that received the
-# same rows in CO_BATCHES batches, each flushed before the next (steady
-# ingestion, as with the background flush).
+# same rows in batches of CO_FLUSH_ROWS, each flushed before the next
+# (steady ingestion, as the background flush does with flush_rows).
 #
 # Parameters: CO_ROWS=5000000, CO_RUNS=3, CO_DURATION=10, CO_PORT=55440,
-#             CO_BATCHES=20,
+#             CO_FLUSH_ROWS=100000,
 #             CO_USER=rustydb, CO_OUT=bench/results/columnar.md
 # Exit status: 0 when every run worked and every check held.
 
@@ -49,7 +49,7 @@ CO_USER=${CO_USER:-rustydb}
 CO_ROWS=${CO_ROWS:-5000000}
 CO_RUNS=${CO_RUNS:-3}
 CO_DURATION=${CO_DURATION:-10}
-CO_BATCHES=${CO_BATCHES:-20}
+CO_FLUSH_ROWS=${CO_FLUSH_ROWS:-100000}
 CO_PORT=${CO_PORT:-55440}
 CO_OUT=${CO_OUT:-$BENCH_DIR/results/columnar.md}
 
@@ -64,7 +64,7 @@ if [ "$(id -u)" = 0 ]; then
 	touch "$CO_OUT"
 	chown "$CO_USER" "$CO_OUT"
 	exec runuser -u "$CO_USER" -- env PGBIN="$PGBIN" CO_ROWS="$CO_ROWS" CO_RUNS="$CO_RUNS" \
-		CO_DURATION="$CO_DURATION" CO_BATCHES="$CO_BATCHES" CO_PORT="$CO_PORT" CO_OUT="$CO_OUT" CO_COMMIT="$CO_COMMIT" \
+		CO_DURATION="$CO_DURATION" CO_FLUSH_ROWS="$CO_FLUSH_ROWS" CO_PORT="$CO_PORT" CO_OUT="$CO_OUT" CO_COMMIT="$CO_COMMIT" \
 		bash "$BENCH_DIR/columnar.sh"
 fi
 
@@ -87,6 +87,9 @@ initdb -D "$PGDATA" --data-checksums -E UTF8 --locale=C -U postgres >/dev/null
 	# the decompressed chunks of every column of 5 M rows take about 160 MB:
 	# sized like shared_buffers above, so that the table's working set fits
 	echo "rustydb.chunk_cache_size = 1GB"
+	# and each backend's decoded chunk groups (the lookups' working set, the
+	# same 160 MB) in its own cache, as the 1 M-row runs do with the default
+	echo "rustydb.stripe_cache_size = 256MB"
 	echo "max_parallel_workers_per_gather = 0"
 } >>"$PGDATA/postgresql.conf"
 pg_ctl -D "$PGDATA" -l "$DIR/server.log" -w start >/dev/null
@@ -126,12 +129,14 @@ size_heap=$(q -d co_heap -c "SELECT pg_table_size('events')")
 size_rdb=$(q -d co_rustydb -c "SELECT pg_table_size('events')")
 free_pages=$(q -d co_rustydb -c "SELECT free_pages FROM rustydb.l0_layout('events')")
 
-# steady ingestion: the same rows arrive in CO_BATCHES batches, each flushed
-# before the next arrives (what the background flush does every flush_rows
-# rows): the pages each flush retires are reused by the next batch, so the
-# table ends up as its stripes plus about one batch of L0 pages
+# steady ingestion: the same rows arrive in batches of CO_FLUSH_ROWS, each
+# flushed before the next arrives (what the background flush does with
+# flush_rows = CO_FLUSH_ROWS): the pages each flush retires are reused by
+# the next batch, so the table ends up as its stripes plus about one batch
+# of L0 pages
 q -d co_rustydb -v tbl=steady -f "$BENCH_DIR/sql/events_schema.sql"
-per=$(((CO_ROWS + CO_BATCHES - 1) / CO_BATCHES))
+per=$CO_FLUSH_ROWS
+CO_BATCHES=$(((CO_ROWS + per - 1) / per))
 for ((b = 0; b < CO_BATCHES; b++)); do
 	q -d co_rustydb -c "INSERT INTO steady SELECT * FROM events WHERE id > $((b * per)) AND id <= $(((b + 1) * per))" \
 		-c "SELECT rustydb.flush('steady')" >/dev/null
@@ -219,7 +224,7 @@ done
 	echo
 	echo "| | heap | rustydb | ratio | rustydb plan |"
 	echo "|---|---|---|---|---|"
-	awk -v h="$size_heap" -v r="$size_steady" -v b="$CO_BATCHES" 'BEGIN { printf "| table size, rows arriving in %d flushed batches | %.1f MB | %.1f MB | %.2f (heap / rustydb) | |\n", b, h/1e6, r/1e6, h/r }'
+	awk -v h="$size_heap" -v r="$size_steady" -v b="$CO_FLUSH_ROWS" 'BEGIN { printf "| table size, rows arriving and flushed every %d rows | %.1f MB | %.1f MB | %.2f (heap / rustydb) | |\n", b, h/1e6, r/1e6, h/r }'
 	awk -v h="$size_heap" -v r="$size_rdb" -v f="$free_pages" 'BEGIN { printf "| table size after one load + flush | %.1f MB | %.1f MB | %.2f (heap / rustydb) | (%d free pages left by retired L0 pages, reused by later rows) |\n", h/1e6, r/1e6, h/r, f }'
 	awk -v h="$size_heap" -v s="$stripe_bytes" -v n="$stripes" 'BEGIN { printf "| of which stripes (%d) | | %.1f MB | (%.1fx smaller than heap) | |\n", n, s/1e6, h/s }'
 	awk -v t="$flush_s" -v n="$CO_ROWS" 'BEGIN { printf "| flush | | %.1f s (%.0f rows/s) | | |\n", t, n/t }'
