@@ -72,6 +72,23 @@ extern BlockNumber rdb_scan_nblocks(TableScanDesc scan);
 extern Size rdb_am_parallelscan_estimate(Relation rel);
 extern Size rdb_am_parallelscan_initialize(Relation rel,
 										   ParallelTableScanDesc pscan);
+/*
+ * A retired generation's rows, handed to the columnar scan whole
+ * (rdb_scan_next_chunk): row k is at TID (gen, offsets[k]) and is stripe
+ * row rows[k] of the stripe starting at block stripe; rows ascend.  Every
+ * MVCC snapshot sees them all (they are frozen, never deleted or locked).
+ */
+typedef struct RdbScanRun
+{
+	uint32		gen;
+	uint32		stripe;
+	int			nrows;
+	OffsetNumber offsets[MaxHeapTuplesPerPage];
+	uint32		rows[MaxHeapTuplesPerPage];
+} RdbScanRun;
+
+extern bool rdb_scan_next_chunk(TableScanDesc scan, HeapTuple *tuple,
+								Buffer *buf, RdbScanRun *run);
 extern bool rdb_scan_next_raw(TableScanDesc scan, HeapTuple *tuple,
 							  Buffer *buf);
 extern bool rdb_am_scan_analyze_next_tuple(TableScanDesc scan,

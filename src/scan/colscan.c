@@ -14,7 +14,7 @@
  * says the table has stripes (RDB_META_HAS_STRIPES).  A partial copy of the
  * path is offered for parallel query.
  *
- * Execution: rows come from the seq scan's own L0 walk (rdb_scan_next_raw:
+ * Execution: rows come from the seq scan's own L0 walk (rdb_scan_next_chunk:
  * page-at-a-time MVCC visibility, all-visible pages without per-row checks,
  * serializable conflict checks, parallel block hand-out).  An L0 row is
  * deformed as far as the highest column needed; a stub's header has
@@ -25,7 +25,10 @@
  * any decoding, a stub whose chunk group cannot match the skip quals
  * (Var op pseudo-constant with a btree operator of the column type's default
  * opfamily, = ANY(array), IS [NOT] NULL) is passed over; the decision is
- * taken once per (stripe, chunk group) from rdb_stripe_chunk_minmax.
+ * taken once per (stripe, chunk group) from rdb_stripe_chunk_minmax.  A
+ * retired generation (gendir.h) comes whole, as the stripe rows of its live
+ * offsets, with no page built and no per-row visibility check (its rows are
+ * frozen): a skipped chunk group passes over all its rows at once.
  *
  * Results are returned in the node's virtual scan slot, whose by-reference
  * values point into the pinned L0 page or the stripe reader's decoded
@@ -459,6 +462,9 @@ typedef struct ColScanState
 	uint32		sr_cgrows;
 	uint32		last_group;
 	bool		last_skip;
+	/* a retired generation taken whole (rdb_scan_next_chunk), and how far */
+	RdbScanRun *run;
+	int			run_pos;
 	ColStripeEntry *sr_entry;
 	Datum	   *late_values;
 	bool	   *late_isnull;
@@ -1080,34 +1086,60 @@ colscan_next(ColScanState *state)
 
 	for (;;)
 	{
-		HeapTuple	tup;
-		Buffer		buf;
+		HeapTuple	tup = NULL;
+		Buffer		buf = InvalidBuffer;
 		bool		stripe_row;
 		RdbStubData sd = {0};
+		ItemPointerData tid;
 		int			i;
 
 		ResetExprContext(econtext);
-		if (state->done || !rdb_scan_next_raw(state->tscan, &tup, &buf))
+		if (state->run != NULL && state->run_pos < state->run->nrows)
 		{
-			if (!state->done)
-			{
-				instr_time	now;
+			/* the next row of a retired generation */
+			int			k = state->run_pos++;
 
-				INSTR_TIME_SET_CURRENT(now);
-				INSTR_TIME_SUBTRACT(now, state->start_time);
-				state->elapsed_ms = INSTR_TIME_GET_MILLISEC(now);
-				state->done = true;
-				ExecClearTuple(state->hslot);
+			stripe_row = true;
+			sd.stripe = state->run->stripe;
+			sd.row = state->run->rows[k];
+			ItemPointerSet(&tid, state->run->gen, state->run->offsets[k]);
+		}
+		else
+		{
+			if (state->run == NULL)
+				state->run = palloc(sizeof(RdbScanRun));
+			if (state->done ||
+				!rdb_scan_next_chunk(state->tscan, &tup, &buf, state->run))
+			{
+				if (!state->done)
+				{
+					instr_time	now;
+
+					INSTR_TIME_SET_CURRENT(now);
+					INSTR_TIME_SUBTRACT(now, state->start_time);
+					state->elapsed_ms = INSTR_TIME_GET_MILLISEC(now);
+					state->done = true;
+					ExecClearTuple(state->hslot);
+				}
+				return NULL;
 			}
-			return NULL;
+			if (tup == NULL)
+			{
+				/* a retired generation arrived: take its rows from the top */
+				state->run_pos = 0;
+				continue;
+			}
+			state->run->nrows = 0;
+			stripe_row = rdb_tuple_is_stub(tup->t_data);
+			if (stripe_row)
+				sd = rdb_stub_data(tup->t_data);
+			tid = tup->t_self;
 		}
 
-		stripe_row = rdb_tuple_is_stub(tup->t_data);
 		if (stripe_row)
 		{
 			uint32		g;
 
-			sd = rdb_stub_data(tup->t_data);
 			if (state->sr == NULL || sd.stripe != state->sr_block)
 				colscan_switch_stripe(state, sd.stripe);
 			g = sd.row / state->sr_cgrows;
@@ -1119,6 +1151,13 @@ colscan_next(ColScanState *state)
 			if (state->last_skip)
 			{
 				state->counts.rows_skipped++;
+				/* the rest of the generation's rows in this group, at once */
+				while (tup == NULL && state->run_pos < state->run->nrows &&
+					   state->run->rows[state->run_pos] / state->sr_cgrows == g)
+				{
+					state->run_pos++;
+					state->counts.rows_skipped++;
+				}
 				continue;
 			}
 		}
@@ -1157,7 +1196,7 @@ colscan_next(ColScanState *state)
 			state->counts.rows_l0++;
 		}
 		ExecStoreVirtualTuple(slot);
-		slot->tts_tid = tup->t_self;
+		slot->tts_tid = tid;
 		slot->tts_tableOid = RelationGetRelid(state->rel);
 
 		econtext->ecxt_scantuple = slot;
@@ -1370,6 +1409,9 @@ colscan_rescan(CustomScanState *node)
 	ExecClearTuple(state->hslot);
 	colscan_reset_decisions(state);
 	state->done = false;
+	if (state->run)
+		state->run->nrows = 0;
+	state->run_pos = 0;
 }
 
 /* ------------------------------------------------------------------------

@@ -104,6 +104,14 @@ typedef struct RdbScanDescData
 	int			centry;
 	char	   *vpage;
 
+	/*
+	 * The columnar scan takes retired generations whole (want_runs): then
+	 * opening one does not build its page but leaves its entry in crun.
+	 */
+	bool		want_runs;
+	bool		crun_pending;
+	RdbGenEntry crun;
+
 	/* gmode: a copy of the directory leaf of the generations being read */
 	RdbGenEntry *lc;
 	uint32		lc_base;
@@ -392,6 +400,7 @@ scan_drop_page(RdbScanDesc scan)
 	scan->cleaf = false;
 	scan->centry = -1;
 	scan->ntuples = 0;
+	scan->crun_pending = false;
 }
 
 /* gmode: generation gen's entry as the scan's copy of its leaf has it */
@@ -447,7 +456,13 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 
 		if (ce->phys == RDB_GEN_RETIRED)
 		{
-			scan_set_retired(scan, gen, ce);
+			if (scan->want_runs)
+			{
+				scan->crun = *ce;
+				scan->crun_pending = true;
+			}
+			else
+				scan_set_retired(scan, gen, ce);
 			return;
 		}
 		if (ce->phys != RDB_GEN_NONE)
@@ -734,6 +749,8 @@ scan_next_tuple(RdbScanDesc scan, ScanDirection dir)
 		}
 		scan_load_page(scan, blk, NULL, 0);
 		scan->inited = true;
+		if (scan->crun_pending)
+			return true;		/* (rdb_scan_next_chunk takes it) */
 		if (scan->ntuples > 0)
 		{
 			scan->cindex = forward ? 0 : scan->ntuples - 1;
@@ -923,6 +940,51 @@ rdb_am_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
  *		checks and parallel block hand-out are those of the seq scan.  False
  *		at the end of the scan.
  */
+bool
+rdb_scan_next_chunk(TableScanDesc sscan, HeapTuple *tuple, Buffer *buf,
+					RdbScanRun *run)
+{
+	RdbScanDesc scan = (RdbScanDesc) sscan;
+	const RdbGenEntry *e = &scan->crun;
+	OffsetNumber off;
+	uint32		row;
+
+	/* only MVCC snapshots may take retired rows unchecked */
+	scan->want_runs = scan_pagemode(scan);
+	if (!scan_next_tuple(scan, ForwardScanDirection))
+		return false;
+	if (!scan->crun_pending)
+	{
+		pgstat_count_heap_getnext(scan->base.rs_rd);
+		*tuple = &scan->ctup;
+		*buf = scan->cbuf;
+		return true;
+	}
+
+	/* a retired generation: its live rows, in offset (and stripe row) order */
+	scan->crun_pending = false;
+	for (off = 0; off < e->nlive; off++)
+		pgstat_count_heap_getnext(scan->base.rs_rd);
+	*tuple = NULL;
+	*buf = InvalidBuffer;
+	run->gen = scan->cgen;
+	run->stripe = e->stripe;
+	run->nrows = 0;
+	row = e->first;
+	for (off = FirstOffsetNumber; off <= e->maxoff; off++)
+	{
+		if (rdb_gen_bit(e->live, off))
+		{
+			run->offsets[run->nrows] = off;
+			run->rows[run->nrows] = row;
+			run->nrows++;
+		}
+		if (rdb_gen_bit(e->flushed, off))
+			row++;
+	}
+	return true;
+}
+
 bool
 rdb_scan_next_raw(TableScanDesc sscan, HeapTuple *tuple, Buffer *buf)
 {
