@@ -48,6 +48,33 @@
 PG_FUNCTION_INFO_V1(rustydb_table_layout);
 
 /*
+ * The checks both functions make: the library is preloaded, the caller may
+ * SELECT from the table, it is a rustydb table of this session's; opened
+ * with AccessShareLock.
+ */
+static Relation
+layout_open(FunctionCallInfo fcinfo, Oid relid, TupleDesc *tupdesc)
+{
+	Relation	rel;
+
+	rdb_check_preloaded();
+	if (get_call_result_type(fcinfo, NULL, tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	rdb_require_select(relid);
+
+	rel = table_open(relid, AccessShareLock);
+	if (rel->rd_tableam != rdb_tableam_routine())
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a rustydb table", RelationGetRelationName(rel))));
+	if (RELATION_IS_OTHER_TEMP(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot look at temporary tables of other sessions")));
+	return rel;
+}
+
+/*
  * rustydb.table_layout(rel regclass) RETURNS TABLE (l0_pages bigint,
  *	l0_rows bigint, flushed_rows bigint, stripes int, stripe_pages bigint,
  *	stripe_rows bigint, raw_bytes bigint, stored_bytes bigint,
@@ -74,20 +101,7 @@ rustydb_table_layout(PG_FUNCTION_ARGS)
 	Datum		values[10];
 	bool		nulls[10] = {0};
 
-	rdb_check_preloaded();
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	rdb_require_select(relid);
-
-	rel = table_open(relid, AccessShareLock);
-	if (rel->rd_tableam != rdb_tableam_routine())
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a rustydb table", RelationGetRelationName(rel))));
-	if (RELATION_IS_OTHER_TEMP(rel))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot look at temporary tables of other sessions")));
+	rel = layout_open(fcinfo, relid, &tupdesc);
 
 	strategy = GetAccessStrategy(BAS_BULKREAD);
 	oldest_xmin = GetOldestNonRemovableTransactionId(rel);
@@ -214,20 +228,7 @@ rustydb_l0_layout(PG_FUNCTION_ARGS)
 	Datum		values[8];
 	bool		nulls[8] = {0};
 
-	rdb_check_preloaded();
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	rdb_require_select(relid);
-
-	rel = table_open(relid, AccessShareLock);
-	if (rel->rd_tableam != rdb_tableam_routine())
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a rustydb table", RelationGetRelationName(rel))));
-	if (RELATION_IS_OTHER_TEMP(rel))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot look at temporary tables of other sessions")));
+	rel = layout_open(fcinfo, relid, &tupdesc);
 
 	strategy = GetAccessStrategy(BAS_BULKREAD);
 	nblocks = RelationGetNumberOfBlocks(rel);

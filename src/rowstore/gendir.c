@@ -311,6 +311,21 @@ rdb_gen_copy_leaf(Relation rel, uint32 gen, RdbGenEntry *entries)
 	return true;
 }
 
+/* the metapage's flags and generation counter */
+static void
+gen_meta_read(Relation rel, uint32 *flags, uint32 *next_generation)
+{
+	Buffer		buf;
+	RdbMetaPage meta;
+
+	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	meta = RdbPageGetMeta(BufferGetPage(buf));
+	*flags = meta->flags;
+	*next_generation = meta->next_generation;
+	UnlockReleaseBuffer(buf);
+}
+
 /*
  * rdb_meta_has_gendir
  *		Has any page of rel ever been retired?  (Then physical block order is
@@ -319,14 +334,11 @@ rdb_gen_copy_leaf(Relation rel, uint32 gen, RdbGenEntry *entries)
 bool
 rdb_meta_has_gendir(Relation rel)
 {
-	Buffer		buf;
-	bool		result;
+	uint32		flags;
+	uint32		next;
 
-	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	result = (RdbPageGetMeta(BufferGetPage(buf))->flags & RDB_META_HAS_GENDIR) != 0;
-	UnlockReleaseBuffer(buf);
-	return result;
+	gen_meta_read(rel, &flags, &next);
+	return (flags & RDB_META_HAS_GENDIR) != 0;
 }
 
 /*
@@ -336,14 +348,11 @@ rdb_meta_has_gendir(Relation rel)
 uint32
 rdb_meta_next_generation(Relation rel)
 {
-	Buffer		buf;
-	uint32		result;
+	uint32		flags;
+	uint32		next;
 
-	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	result = RdbPageGetMeta(BufferGetPage(buf))->next_generation;
-	UnlockReleaseBuffer(buf);
-	return result;
+	gen_meta_read(rel, &flags, &next);
+	return next;
 }
 
 /* is buf (pinned) the L0 page of generation gen?  Takes a share lock. */
