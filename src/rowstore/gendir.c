@@ -147,13 +147,37 @@ typedef struct GenLeafCacheEnt
 } GenLeafCacheEnt;
 
 static HTAB *gen_leaf_cache = NULL;
+static bool gen_leaf_cache_stale = false;
+
+/*
+ * Any relcache invalidation (a relation dropped, truncated or rewritten, in
+ * this backend or another) makes the next lookup start from an empty cache:
+ * a relfilenode number can come back for another relation.  Entries are
+ * also checked against the leaf page itself when used.
+ */
+static void
+gen_cache_inval(Datum arg, Oid relid)
+{
+	gen_leaf_cache_stale = true;
+}
 
 static GenLeafCacheEnt *
 gen_cache_lookup(Relation rel, uint32 leafbase, bool create)
 {
 	GenLeafKey	key;
 	bool		found;
+	static bool registered = false;
 
+	if (!registered)
+	{
+		CacheRegisterRelcacheCallback(gen_cache_inval, (Datum) 0);
+		registered = true;
+	}
+	if (gen_leaf_cache_stale)
+	{
+		gen_leaf_cache_stale = false;
+		rdb_gen_forget();
+	}
 	if (gen_leaf_cache == NULL)
 	{
 		HASHCTL		ctl;
