@@ -24,11 +24,20 @@
  * tuple is returned: page mode would leave there the values of the page's
  * last tuple instead.  Bitmap scans stay page-at-a-time, as in heap.
  *
- * Block 0 is the metapage and yields no rows; so does any page that is not
- * an L0 page of the generation equal to its block number.
+ * Scans walk *units* in TID order (scan_unit_gen): blocks while the table
+ * has no generation directory, generations once pages were retired
+ * (gendir.h): the first-time ones, then the remapped ones, each resolved
+ * through a copy of its directory leaf.  Rows never change generation, so a
+ * scan sees each row once while flush and VACUUM retire pages and writers
+ * revive them; a retired generation is read as the page of frozen stubs
+ * its entry describes (rdb_gen_build_page), or handed to the columnar scan
+ * whole (rdb_scan_next_chunk).  Block 0 is the metapage and yields no rows,
+ * nor do stripe and directory pages.
  *
- * Parallel seq scans hand out blocks with PostgreSQL's block-based helpers
- * (table_block_parallelscan_*), which fit because L0 pages are blocks.
+ * Parallel seq scans hand out units with PostgreSQL's block-based helpers
+ * (table_block_parallelscan_*); what the units are is fixed by the leader
+ * in RdbParallelScanDesc.  ANALYZE is handed physical blocks and meets
+ * retired generations on their directory leaves.
  *
  * Memory: the scan descriptor is palloc'd in the caller's context (the
  * executor's per-query context) and freed in scan_end.
