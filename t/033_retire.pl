@@ -79,6 +79,12 @@ is($l0, 0, 'no L0 page is left after the flush');
 cmp_ok($retired, '>', 100, "pages were retired ($retired generations)");
 is($rrows, 60000, 'every flushed row is described by a retired generation');
 is($free, $retired, 'each retired page became a free page');
+# each retirement is a PageCompacted event with what it really reclaimed
+my ($ncompacted, $minbytes) = split /\|/, $primary->safe_psql('postgres', q{
+	SELECT count(*), min((payload->'data'->'PageCompacted'->>'bytes_reclaimed')::int)
+	  FROM rustydb.events WHERE relation = 'r'::regclass AND variant = 'PageCompacted'});
+cmp_ok($ncompacted, '>=', $retired, "PageCompacted events for the retired pages ($ncompacted)");
+cmp_ok($minbytes, '>', 0, "each reclaimed bytes of the page (at least $minbytes)");
 
 my $digest = q{SELECT count(*) || ':' || md5(string_agg(id || '/' || ts || '/' || kind || '/' || v || '/' || j::text, ',' ORDER BY id)) FROM };
 sub same_as_twin
@@ -105,6 +111,9 @@ both(q{INSERT INTO r SELECT g, '2026-02-01'::timestamptz + g * interval '1 s',
 	'n' || (g % 3), g, NULL FROM generate_series(60001, 70000) g});
 ($l0, $reused, $free) = split /\|/, $primary->safe_psql('postgres', $layout);
 cmp_ok($reused, '>', 0, "new rows went into reused blocks ($reused pages)");
+cmp_ok($primary->safe_psql('postgres', q{
+	SELECT count(*) FROM rustydb.events WHERE relation = 'r'::regclass AND variant = 'PageAllocated'}),
+	'>=', $reused, 'a PageAllocated event for every reused block');
 is($primary->safe_psql('postgres',
 	"SELECT min((ctid::text::point)[0]) >= 2147483648 FROM r WHERE id > 60000"),
 	't', 'rows in reused blocks have generations from 2^31 up');

@@ -39,6 +39,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "rustydb/events.h"
 #include "rustydb/gendir.h"
 #include "rustydb/l0.h"
 #include "rustydb/xlog.h"
@@ -727,6 +728,7 @@ rdb_gen_try_retire(Relation rel, Buffer buf, TransactionId oldest_xmin,
 	TransactionId conflict = InvalidTransactionId;
 	GenAddr		a;
 	Buffer		leafbuf;
+	Size		before;
 
 	if (!rdb_l0_page_is_l0(page))
 		return false;
@@ -807,6 +809,7 @@ rdb_gen_try_retire(Relation rel, Buffer buf, TransactionId oldest_xmin,
 			return false;		/* beyond the directory's reach */
 	}
 
+	before = PageGetHeapFreeSpace(page);
 	START_CRIT_SECTION();
 	GenLeafEntries(BufferGetPage(leafbuf))[a.leafidx] = e;
 	MarkBufferDirty(leafbuf);
@@ -835,6 +838,8 @@ rdb_gen_try_retire(Relation rel, Buffer buf, TransactionId oldest_xmin,
 		*leaf = BufferGetBlockNumber(leafbuf);
 	UnlockReleaseBuffer(leafbuf);
 	RecordPageWithFreeSpace(rel, blkno, PageGetFreeSpace(page));
+	/* the page's rows now take 92 bytes of a directory leaf */
+	rdb_emit_page_compacted(rel, blkno, PageGetFreeSpace(page) - before);
 	return true;
 }
 
@@ -1017,5 +1022,7 @@ rdb_gen_reuse_page(Relation rel, Buffer buf)
 
 	UnlockReleaseBuffer(leafbuf);
 	UnlockReleaseBuffer(metabuf);
+	/* an L0 page initialised for new rows, as on extension */
+	rdb_emit_page_allocated(rel, BufferGetBlockNumber(buf));
 	return gen;
 }
