@@ -108,8 +108,7 @@ extern Buffer rdb_l0_read_tid_or_retired(Relation rel, ItemPointer tid,
 										 char *stub, bool *retired_row);
 extern int	rdb_gen_leaf_retired(Page leaf, int from, uint32 *gen,
 								 RdbGenEntry *e);
-extern bool rdb_meta_has_gendir(Relation rel);
-extern uint32 rdb_meta_next_generation(Relation rel);
+extern bool rdb_meta_gendir(Relation rel, uint32 *next_generation);
 
 /* writing */
 extern void rdb_gen_prepare(Relation rel, uint32 gen);

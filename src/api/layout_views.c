@@ -277,7 +277,12 @@ rustydb_l0_layout(PG_FUNCTION_ARGS)
 	values[4] = Int64GetDatum(stripe_pages);
 	values[5] = Int64GetDatum(retired);
 	values[6] = Int64GetDatum(retired_rows);
-	values[7] = Int64GetDatum((int64) rdb_meta_next_generation(rel));
+	{
+		uint32		next;
+
+		(void) rdb_meta_gendir(rel, &next);
+		values[7] = Int64GetDatum((int64) next);
+	}
 	table_close(rel, AccessShareLock);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -472,9 +472,10 @@ rustydb_flush(PG_FUNCTION_ARGS)
 
 	rows = rdb_flush_relation(rel, &stats, 0, NULL, false);
 	ereport(DEBUG1,
-			(errmsg("flushed %lld rows of \"%s\" into %d stripes (%lld bytes)",
+			(errmsg("flushed %lld rows of \"%s\" into %d stripes (%lld bytes), %lld pages retired",
 					(long long) rows, RelationGetRelationName(rel),
-					stats.stripes, (long long) stats.stripe_bytes)));
+					stats.stripes, (long long) stats.stripe_bytes,
+					(long long) stats.pages_retired)));
 	relation_close(rel, ShareUpdateExclusiveLock);
 	PG_RETURN_INT64(rows);
 }
@@ -614,9 +615,10 @@ rdb_flush_background(bool (*stop) (void))
 						/* stopped after one stripe: go on next round */
 						seen->more_to_flush = stats.stopped_early;
 						ereport(DEBUG1,
-								(errmsg("rustydb background flush of \"%s\": %lld rows into %d stripes",
+								(errmsg("rustydb background flush of \"%s\": %lld rows into %d stripes, %lld pages retired",
 										RelationGetRelationName(rel),
-										(long long) stats.rows_flushed, stats.stripes)));
+										(long long) stats.rows_flushed, stats.stripes,
+										(long long) stats.pages_retired)));
 					}
 					relation_close(rel, ShareUpdateExclusiveLock);
 				}

@@ -296,6 +296,24 @@ gen_lock_leaf(Relation rel, const GenAddr *a, int mode)
 }
 
 /*
+ * Copy n entries, from index first, of the leaf holding the generation at a
+ * (share-locked while copying); false if that leaf does not exist.
+ */
+static bool
+gen_copy_entries(Relation rel, const GenAddr *a, int first, int n,
+				 RdbGenEntry *out)
+{
+	Buffer		buf = gen_lock_leaf(rel, a, BUFFER_LOCK_SHARE);
+
+	if (!BufferIsValid(buf))
+		return false;
+	memcpy(out, &GenLeafEntries(BufferGetPage(buf))[first],
+		   sizeof(RdbGenEntry) * n);
+	UnlockReleaseBuffer(buf);
+	return true;
+}
+
+/*
  * rdb_gen_lookup
  *		Copy generation gen's entry; false if it has none.
  */
@@ -303,15 +321,10 @@ bool
 rdb_gen_lookup(Relation rel, uint32 gen, RdbGenEntry *entry)
 {
 	GenAddr		a;
-	Buffer		buf;
 
 	gen_addr(gen, &a);
-	buf = gen_lock_leaf(rel, &a, BUFFER_LOCK_SHARE);
-	if (!BufferIsValid(buf))
-		return false;
-	*entry = GenLeafEntries(BufferGetPage(buf))[a.leafidx];
-	UnlockReleaseBuffer(buf);
-	return entry->phys != RDB_GEN_NONE;
+	return gen_copy_entries(rel, &a, a.leafidx, 1, entry) &&
+		entry->phys != RDB_GEN_NONE;
 }
 
 /*
@@ -324,16 +337,9 @@ bool
 rdb_gen_copy_leaf(Relation rel, uint32 gen, RdbGenEntry *entries)
 {
 	GenAddr		a;
-	Buffer		buf;
 
 	gen_addr(gen, &a);
-	buf = gen_lock_leaf(rel, &a, BUFFER_LOCK_SHARE);
-	if (!BufferIsValid(buf))
-		return false;
-	memcpy(entries, GenLeafEntries(BufferGetPage(buf)),
-		   sizeof(RdbGenEntry) * RDB_GENDIR_PER_LEAF);
-	UnlockReleaseBuffer(buf);
-	return true;
+	return gen_copy_entries(rel, &a, 0, RDB_GENDIR_PER_LEAF, entries);
 }
 
 /* the metapage's flags and generation counter */
@@ -352,32 +358,21 @@ gen_meta_read(Relation rel, uint32 *flags, uint32 *next_generation)
 }
 
 /*
- * rdb_meta_has_gendir
- *		Has any page of rel ever been retired?  (Then physical block order is
- *		no longer TID order.)
+ * rdb_meta_gendir
+ *		Has any page of rel ever been retired (then physical block order is
+ *		no longer TID order)?  *next_generation (if not NULL) gets one past
+ *		the highest remapped generation given so far.  One metapage read.
  */
 bool
-rdb_meta_has_gendir(Relation rel)
+rdb_meta_gendir(Relation rel, uint32 *next_generation)
 {
 	uint32		flags;
 	uint32		next;
 
 	gen_meta_read(rel, &flags, &next);
+	if (next_generation)
+		*next_generation = next;
 	return (flags & RDB_META_HAS_GENDIR) != 0;
-}
-
-/*
- * rdb_meta_next_generation
- *		One past the highest remapped generation given so far.
- */
-uint32
-rdb_meta_next_generation(Relation rel)
-{
-	uint32		flags;
-	uint32		next;
-
-	gen_meta_read(rel, &flags, &next);
-	return next;
 }
 
 /* is buf (pinned) the L0 page of generation gen?  Takes a share lock. */
@@ -407,6 +402,7 @@ rdb_gen_read(Relation rel, uint32 gen, BufferAccessStrategy strategy,
 			 RdbGenEntry *retired, bool *is_retired)
 {
 	uint32		tried = RDB_GEN_NONE;
+	bool		own_block;
 
 	*is_retired = false;
 	if (gen < RDB_FIRST_DATA_BLKNO)
@@ -419,59 +415,52 @@ rdb_gen_read(Relation rel, uint32 gen, BufferAccessStrategy strategy,
 	 * probably retired, and the leaf answers without reading the free page
 	 * its block has become.
 	 */
-	if (gen < RDB_FIRST_REMAPPED_GENERATION)
+	own_block = gen < RDB_FIRST_REMAPPED_GENERATION;
+	if (own_block)
 	{
 		GenAddr		a;
-		bool		page_first = true;
 
 		gen_addr(gen, &a);
-		if (gen_cache_lookup(rel, a.leafbase, false) != NULL)
-		{
-			RdbGenEntry e;
-
-			if (rdb_gen_lookup(rel, gen, &e))
-			{
-				if (e.phys == RDB_GEN_RETIRED)
-				{
-					*is_retired = true;
-					if (retired)
-						*retired = e;
-					return InvalidBuffer;
-				}
-				page_first = false;		/* revived elsewhere: see below */
-			}
-		}
-		if (page_first)
+		if (gen_cache_lookup(rel, a.leafbase, false) == NULL)
 		{
 			Buffer		buf = rdb_read_buffer(rel, gen, strategy);
 
 			if (gen_buffer_holds(buf, gen))
 				return buf;
 			ReleaseBuffer(buf);
+			own_block = false;	/* tried */
 		}
 	}
 	for (;;)
 	{
 		RdbGenEntry e;
+		uint32		blkno;
 		Buffer		buf;
 
-		if (!rdb_gen_lookup(rel, gen, &e))
-			return InvalidBuffer;
-		if (e.phys == RDB_GEN_RETIRED)
+		if (rdb_gen_lookup(rel, gen, &e))
 		{
-			*is_retired = true;
-			if (retired)
-				*retired = e;
-			return InvalidBuffer;
+			if (e.phys == RDB_GEN_RETIRED)
+			{
+				*is_retired = true;
+				if (retired)
+					*retired = e;
+				return InvalidBuffer;
+			}
+			blkno = e.phys;
 		}
-		/* the entry did not change but its page is not the generation's */
-		if (e.phys == tried)
+		else if (own_block)
+			blkno = gen;		/* no entry: a first-time page, not tried yet */
+		else
 			return InvalidBuffer;
-		buf = rdb_read_buffer(rel, e.phys, strategy);
+		own_block = false;
+		/* the entry did not change but its page is not the generation's */
+		if (blkno == tried)
+			return InvalidBuffer;
+		buf = rdb_read_buffer(rel, blkno, strategy);
 		if (gen_buffer_holds(buf, gen))
 			return buf;
 		ReleaseBuffer(buf);
-		tried = e.phys;
+		tried = blkno;
 	}
 }
 

@@ -684,7 +684,7 @@ colscan_get_relation_info(PlannerInfo *root, Oid relationObjectId,
 		retired = relation->rd_rel->relkind == RELKIND_RELATION &&
 			relation->rd_tableam == rdb_tableam_routine() &&
 			!RELATION_IS_OTHER_TEMP(relation) &&
-			rdb_meta_has_gendir(relation);
+			rdb_meta_gendir(relation, NULL);
 		if (retired)
 			all = colscan_spc_sets_io_concurrency(relation->rd_rel->reltablespace);
 		table_close(relation, NoLock);

@@ -165,6 +165,20 @@ typedef struct RdbParallelScanDescData
 
 typedef RdbParallelScanDescData *RdbParallelScanDesc;
 
+/*
+ * What a scan's units are beyond its blocks (see scan_unit_gen), from the
+ * metapage as it is now: whether the relation has a generation directory,
+ * and the end of the remapped generations.
+ */
+static void
+scan_units_now(Relation rel, bool *gmode, uint32 *gen_end)
+{
+	uint32		next;
+
+	*gmode = rdb_meta_gendir(rel, &next);
+	*gen_end = *gmode ? next : RDB_FIRST_REMAPPED_GENERATION;
+}
+
 Size
 rdb_am_parallelscan_estimate(Relation rel)
 {
@@ -178,9 +192,7 @@ rdb_am_parallelscan_initialize(Relation rel, ParallelTableScanDesc pscan)
 
 	(void) table_block_parallelscan_initialize(rel, pscan);
 	p->nfirst = p->pb.phs_nblocks;
-	p->gmode = rdb_meta_has_gendir(rel);
-	p->gen_end = p->gmode ? rdb_meta_next_generation(rel) :
-		RDB_FIRST_REMAPPED_GENERATION;
+	scan_units_now(rel, &p->gmode, &p->gen_end);
 	if (p->gmode)
 	{
 		p->pb.phs_nblocks = p->nfirst + (p->gen_end - RDB_FIRST_REMAPPED_GENERATION);
@@ -313,6 +325,24 @@ scan_set_gen_limits(RdbScanDesc scan, uint32 lo, uint32 hi)
 }
 
 /*
+ * Point tup at the row at offset off of the current page (the generation's
+ * TID); false if the line pointer holds no row.
+ */
+static inline bool
+scan_item(RdbScanDesc scan, Page page, OffsetNumber off, HeapTuple tup)
+{
+	ItemId		lp = PageGetItemId(page, off);
+
+	if (!ItemIdIsNormal(lp))
+		return false;
+	tup->t_data = (HeapTupleHeader) PageGetItem(page, lp);
+	tup->t_len = ItemIdGetLength(lp);
+	tup->t_tableOid = RelationGetRelid(scan->base.rs_rd);
+	ItemPointerSet(&tup->t_self, scan->cgen, off);
+	return true;
+}
+
+/*
  * Collect into vistuples the offsets of the current page (locked if it is a
  * buffer's) that the scan's snapshot sees; with offsets (bitmap scans,
  * exact pages) only those.
@@ -354,19 +384,12 @@ scan_collect_visible(RdbScanDesc scan, OffsetNumber *offsets, int noffsets)
 	for (i = 0; i < n; i++)
 	{
 		OffsetNumber off = offsets ? offsets[i] : (OffsetNumber) (i + 1);
-		ItemId		lp;
 		HeapTupleData tup;
 		bool		valid;
 
-		if (off < FirstOffsetNumber || off > maxoff)
+		if (off < FirstOffsetNumber || off > maxoff ||
+			!scan_item(scan, page, off, &tup))
 			continue;
-		lp = PageGetItemId(page, off);
-		if (!ItemIdIsNormal(lp))
-			continue;
-		tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
-		tup.t_len = ItemIdGetLength(lp);
-		tup.t_tableOid = RelationGetRelid(rel);
-		ItemPointerSet(&tup.t_self, scan->cgen, off);
 
 		if (snapshot == NULL || all_visible)
 			valid = true;	/* (snapshot NULL: ANALYZE-style raw access) */
@@ -585,7 +608,6 @@ scan_page_next_visible(RdbScanDesc scan, bool forward)
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (;;)
 		{
-			ItemId		lp;
 			HeapTupleData tup;
 			bool		valid;
 
@@ -595,14 +617,8 @@ scan_page_next_visible(RdbScanDesc scan, bool forward)
 				off += forward ? 1 : -1;
 			if (off < FirstOffsetNumber || off > maxoff)
 				break;
-
-			lp = PageGetItemId(page, off);
-			if (!ItemIdIsNormal(lp))
+			if (!scan_item(scan, page, off, &tup))
 				continue;
-			tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
-			tup.t_len = ItemIdGetLength(lp);
-			tup.t_tableOid = RelationGetRelid(rel);
-			ItemPointerSet(&tup.t_self, scan->cgen, off);
 
 			if (snapshot == NULL)
 				valid = true;
@@ -630,14 +646,8 @@ scan_page_next_visible(RdbScanDesc scan, bool forward)
 static void
 scan_set_ctup(RdbScanDesc scan)
 {
-	Page		page = scan_cpage(scan);
-	OffsetNumber off = scan->vistuples[scan->cindex];
-	ItemId		lp = PageGetItemId(page, off);
-
-	scan->ctup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
-	scan->ctup.t_len = ItemIdGetLength(lp);
-	scan->ctup.t_tableOid = RelationGetRelid(scan->base.rs_rd);
-	ItemPointerSet(&scan->ctup.t_self, scan->cgen, off);
+	(void) scan_item(scan, scan_cpage(scan), scan->vistuples[scan->cindex],
+					 &scan->ctup);
 }
 
 /* one past the last unit a serial scan reads */
@@ -794,9 +804,7 @@ scan_init(RdbScanDesc scan, bool keep_startblock)
 	else
 	{
 		scan->nfirst = RelationGetNumberOfBlocks(rel);
-		scan->gmode = rdb_meta_has_gendir(rel);
-		scan->gen_end = scan->gmode ? rdb_meta_next_generation(rel) :
-			RDB_FIRST_REMAPPED_GENERATION;
+		scan_units_now(rel, &scan->gmode, &scan->gen_end);
 		scan->nunits = scan->nfirst +
 			(scan->gen_end - RDB_FIRST_REMAPPED_GENERATION);
 	}
@@ -1236,7 +1244,6 @@ rdb_am_scan_sample_next_tuple(TableScanDesc sscan, SampleScanState *scanstate,
 	for (;;)
 	{
 		OffsetNumber off;
-		ItemId		lp;
 
 		CHECK_FOR_INTERRUPTS();
 		/* samplers that hash block numbers get the generation */
@@ -1249,15 +1256,9 @@ rdb_am_scan_sample_next_tuple(TableScanDesc sscan, SampleScanState *scanstate,
 			return false;
 		}
 		page = scan_cpage(scan);
-		lp = PageGetItemId(page, off);
-		if (!ItemIdIsNormal(lp) ||
-			(pagemode && !sample_offset_visible(scan, off)))
+		if ((pagemode && !sample_offset_visible(scan, off)) ||
+			!scan_item(scan, page, off, &scan->ctup))
 			continue;
-
-		scan->ctup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
-		scan->ctup.t_len = ItemIdGetLength(lp);
-		scan->ctup.t_tableOid = RelationGetRelid(scan->base.rs_rd);
-		ItemPointerSet(&scan->ctup.t_self, scan->cgen, off);
 		if (!pagemode)
 		{
 			Snapshot	snapshot = scan->base.rs_snapshot;

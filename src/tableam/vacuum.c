@@ -906,6 +906,10 @@ vac_report(RdbVacState *vac, VacuumParams *params, bool verbose,
 	if (vac->cleanup_skipped > 0)
 		appendStringInfo(&buf, _("pages processed without cleanup lock: %u\n"),
 						 vac->cleanup_skipped);
+	/* rustydb: pages whose flushed rows now need only a directory entry */
+	if (vac->pages_retired > 0)
+		appendStringInfo(&buf, _("pages retired into the generation directory: %lld\n"),
+						 (long long) vac->pages_retired);
 	if (vac->nindexes > 0 && !vac->do_index_vacuuming)
 		appendStringInfo(&buf, vac->failsafe_active ?
 						 _("index scan bypassed by failsafe: %lld line pointers left dead\n") :
