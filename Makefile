@@ -22,6 +22,8 @@ OBJS = \
 	src/rowstore/gendir.o \
 	src/lsm/flush.o \
 	src/lsm/flush_progress.o \
+	src/lsm/compact.o \
+	src/lsm/compact_progress.o \
 	src/rowstore/metapage.o \
 	src/events/payload.o \
 	src/events/ring.o \
@@ -47,7 +49,8 @@ OBJS = \
 	src/api/layout_views.o \
 	src/api/table_options.o
 
-DATA = rustydb_am--0.1.0.sql rustydb_am--0.1.0--0.2.0.sql rustydb_am--0.2.0--0.3.0.sql
+DATA = rustydb_am--0.1.0.sql rustydb_am--0.1.0--0.2.0.sql rustydb_am--0.2.0--0.3.0.sql \
+	rustydb_am--0.3.0--0.4.0.sql
 PG_CPPFLAGS = -Iinclude
 SHLIB_LINK = -llz4 -lzstd -lxxhash
 

@@ -62,6 +62,14 @@ static const struct config_enum_entry compression_options[] = {
 	{NULL, 0, false}
 };
 
+static const struct config_enum_entry compaction_phase_options[] = {
+	{"none", RDB_COMPACT_PHASE_NONE, false},
+	{"writing", RDB_COMPACT_PHASE_WRITING, false},
+	{"switching", RDB_COMPACT_PHASE_SWITCHING, false},
+	{"freeing", RDB_COMPACT_PHASE_FREEING, false},
+	{NULL, 0, false}
+};
+
 /* GUC names of the per-channel intervals, in RdbEventChannel order */
 static const char *const interval_names[RDB_NUM_CHANNELS] = {
 	"rustydb.notify_interval_buffer_pool",
@@ -172,6 +180,54 @@ rdb_guc_init(void)
 							"A table's WITH (stripe_rows = ...) overrides it.",
 							&rdb_flush_stripe_rows, 150000, 1000, 10000000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("rustydb.level_ratio",
+							"Default of how many stripes of one level compaction merges into the next.",
+							"A table's WITH (level_ratio = ...) overrides it.",
+							&rdb_compaction_level_ratio, 4, 2, 64,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("rustydb.max_stripe_rows",
+							"Default of the most rows one stripe written by compaction holds.",
+							"Stripes with at least 90 % of it in live rows are full: compaction "
+							"merges them no further.  A table's WITH (max_stripe_rows = ...) overrides it.",
+							&rdb_compaction_max_stripe_rows, 1000000, 1000, 10000000,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomRealVariable("rustydb.compaction_dead_fraction",
+							 "Share of a stripe's rows that, once dead, makes compaction rewrite it.",
+							 "Dead rows are those no TID leads to any more (VACUUM removed them).",
+							 &rdb_compaction_dead_fraction, 0.2, 0.01, 1.0,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("rustydb.compaction_max_rows",
+							"Most rows one compaction step reads.",
+							"Bounds the work (and memory) of a step; a level is merged in "
+							"several steps when its stripes hold more.",
+							&rdb_compaction_max_rows, 4000000, 1000, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("rustydb.enable_background_compaction",
+							 "Lets the storage-event worker compact rustydb tables.",
+							 "It looks at a table after flushing it and once a minute, and does "
+							 "one compaction step per table and round.",
+							 &rdb_enable_background_compaction, true,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	/* Test hooks: make a compaction wait at a phase for an advisory lock */
+	DefineCustomEnumVariable("rustydb.compaction_pause_phase",
+							 "Phase at which compactions wait for rustydb.compaction_pause_lock (for tests).",
+							 NULL,
+							 &rdb_compaction_pause_phase, RDB_COMPACT_PHASE_NONE,
+							 compaction_phase_options,
+							 PGC_SUSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("rustydb.compaction_pause_lock",
+							"Advisory lock key a compaction waits for at rustydb.compaction_pause_phase (for tests).",
+							"It takes the lock pg_advisory_lock(key) takes, in share mode, and "
+							"releases it at once; 0 never waits.",
+							&rdb_compaction_pause_lock, 0, 0, INT_MAX,
+							PGC_SUSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("rustydb.enable_columnar_scan",
 							 "Lets the planner use the columnar scan (RustydbScan) on rustydb tables with stripes.",

@@ -252,6 +252,17 @@ extern void rdb_emit_memtable_flushed(Relation rel, int64 rows,
 									  uint64 stripe_bytes, int pages,
 									  uint64 write_us);
 
+extern void rdb_emit_compaction_started(Relation rel, int level, int stripes);
+extern void rdb_emit_compaction_completed(Relation rel, int level,
+										  int old_stripes, int new_stripes,
+										  int64 duration_ms);
+extern void rdb_emit_level_migration(Relation rel, int from_level,
+									 int to_level, int stripes);
+extern void rdb_emit_page_merged(Relation rel, BlockNumber page1,
+								 BlockNumber page2, BlockNumber result);
+extern void rdb_emit_page_split(Relation rel, BlockNumber original,
+								BlockNumber new_page, const char *reason);
+
 /* bgworker/launcher.c, bgworker/worker.c */
 extern void rdb_bgw_register(void);
 

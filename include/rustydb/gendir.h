@@ -116,6 +116,9 @@ extern bool rdb_gen_try_retire(Relation rel, Buffer buf,
 							   TransactionId oldest_xmin, int *nrows,
 							   BlockNumber *leaf);
 extern void rdb_gen_revive(Relation rel, uint32 gen);
+extern int	rdb_gen_remap_leaf(Relation rel, BlockNumber leaf,
+							   bool (*fn) (void *arg, RdbGenEntry *e),
+							   void *arg);
 extern uint32 rdb_gen_reuse_page(Relation rel, Buffer buf);
 extern void rdb_gen_forget(void);
 

@@ -203,6 +203,34 @@ extern Size rdb_l0_page_free_space(Page page);
 extern bool rdb_l0_xmin_committed_hint(HeapTupleHeader htup, Buffer buf);
 
 /* metapage.c */
+
+/*
+ * A run of stripe pages no stripe uses any more, free for the next stripe
+ * that fits (stripe_write.c).  Compaction records it (src/lsm/compact.c)
+ * after making sure nobody can still be reading it, in transaction xid;
+ * it is handed out only once xid committed, because the invalidation that
+ * makes every backend forget the old stripe's cached metadata is sent at
+ * that commit.
+ */
+typedef struct RdbFreeExtent
+{
+	uint32		first;
+	uint32		nblocks;
+	TransactionId xid;			/* freed by; FrozenTransactionId: known
+								 * committed */
+} RdbFreeExtent;
+
+#define RDB_META_MAX_FREE_EXTENTS	128
+
+/* cumulative counters of the metapage (rustydb.tables) */
+typedef struct RdbMetaCounters
+{
+	uint64		flush_bytes;
+	uint64		flush_raw_bytes;
+	uint64		compact_bytes;
+	uint64		compactions;
+} RdbMetaCounters;
+
 typedef struct RdbMetaPageData
 {
 	uint32		magic;			/* RDB_META_MAGIC */
@@ -211,6 +239,19 @@ typedef struct RdbMetaPageData
 	uint32		flags;			/* RDB_META_* */
 	/* generation directory root pages per space (gendir.h), 0 = none */
 	uint32		gendir_roots[2][200];
+
+	/*
+	 * Stripe space and what flush and compaction wrote (src/lsm/compact.c).
+	 * Fields from here on are zero on metapages written before 0.4.0 (the
+	 * page was zeroed when initialised), which is what they mean then.
+	 */
+	uint64		flush_bytes;	/* stripe bytes written by flush */
+	uint64		flush_raw_bytes;	/* bytes of the values flush moved */
+	uint64		compact_bytes;	/* stripe bytes written by compaction */
+	uint64		compactions;	/* compaction steps completed */
+	uint32		nfree_extents;
+	uint32		reserved;
+	RdbFreeExtent free_extents[RDB_META_MAX_FREE_EXTENTS];
 } RdbMetaPageData;
 
 /*
@@ -234,6 +275,31 @@ extern void rdb_meta_create(struct SMgrRelationData *srel, ForkNumber forknum,
 extern void rdb_meta_check(Relation rel);
 extern bool rdb_meta_has_stripes(Relation rel);
 extern void rdb_meta_note_stripes(Relation rel);
+extern int	rdb_meta_free_extents(Relation rel, RdbFreeExtent *out);
+extern int64 rdb_meta_add_free_extents(Relation rel, const RdbFreeExtent *add,
+									   int n);
+extern BlockNumber rdb_meta_take_extent(Relation rel, uint32 nblocks);
+extern void rdb_meta_count_written(Relation rel, bool compaction,
+								   uint64 stored_bytes, uint64 raw_bytes,
+								   int steps);
+extern void rdb_meta_counters(Relation rel, RdbMetaCounters *out);
+
+/*
+ * rdb_extent_skip
+ *		If blkno lies in one of the n extents, the block after that extent,
+ *		else blkno.  For walks over a relation's pages: free extents hold
+ *		pages of old stripes that nothing refers to.
+ */
+static inline BlockNumber
+rdb_extent_skip(const RdbFreeExtent *ext, int n, BlockNumber blkno)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (blkno >= ext[i].first && blkno < ext[i].first + ext[i].nblocks)
+			return ext[i].first + ext[i].nblocks;
+	return blkno;
+}
 
 /* l0_lock.c: xmax bookkeeping and row locks, as heapam does them */
 extern LOCKMODE rdb_tuplock_hwlock(LockTupleMode mode);

@@ -5,7 +5,9 @@
  *
  * Flush (src/lsm/flush.c) moves the values of L0 rows every transaction
  * sees into columnar stripes (stripe.h) and leaves stubs (l0.h) behind.
- * Compaction is not built yet.
+ * Compaction (src/lsm/compact.c) rewrites stripes into fewer, larger ones
+ * of the next level, drops the rows nothing refers to any more, and gives
+ * the space of the stripes it replaced back for later stripes.
  *
  * IDENTIFICATION
  *	  include/rustydb/lsm.h
@@ -65,5 +67,64 @@ extern int64 rdb_flush_relation(Relation rel, RdbFlushStats *stats,
 								int max_stripes, bool (*stop) (void),
 								bool background);
 extern void rdb_flush_background(bool (*stop) (void));
+
+/* ------------------------------------------------------------------------
+ * Compaction (compact.c, compact_progress.c)
+ * ------------------------------------------------------------------------
+ */
+
+/* GUCs (guc.c); tables override level_ratio and max_stripe_rows */
+extern int	rdb_compaction_level_ratio;
+extern int	rdb_compaction_max_stripe_rows;
+extern double rdb_compaction_dead_fraction;
+extern int	rdb_compaction_max_rows;
+extern bool rdb_enable_background_compaction;
+extern int	rdb_compaction_pause_phase;
+extern int	rdb_compaction_pause_lock;
+
+/* what a running compaction is doing (rustydb.compaction_progress) */
+typedef enum RdbCompactPhase
+{
+	RDB_COMPACT_PHASE_NONE = 0,
+	RDB_COMPACT_PHASE_SURVEYING,	/* reading every page: who refers to what */
+	RDB_COMPACT_PHASE_WRITING,	/* reading the input stripes, writing outputs */
+	RDB_COMPACT_PHASE_SWITCHING,	/* pointing rows at the outputs */
+	RDB_COMPACT_PHASE_FREEING	/* giving unreferenced stripe space back */
+} RdbCompactPhase;
+
+/* what one compaction run did */
+typedef struct RdbCompactStats
+{
+	int			steps;			/* merges / rewrites completed */
+	int			stripes_in;		/* stripes rewritten */
+	int			stripes_out;	/* stripes written */
+	int64		rows_read;		/* rows copied into the outputs */
+	int64		rows_dropped;	/* stripe rows nothing referred to */
+	int64		rows_switched;	/* rows now pointing at an output */
+	int64		rows_unswitched;	/* left pointing at an input (page busy) */
+	int64		bytes_written;
+	int64		blocks_freed;	/* stripe pages given back */
+	int64		blocks_pending;	/* unreferenced, not yet given back */
+	int			level;			/* level of the last step's inputs */
+	int			out_level;
+} RdbCompactStats;
+
+extern int64 rdb_compact_relation(Relation rel, RdbCompactStats *stats,
+								  int max_steps, bool (*stop) (void),
+								  bool background);
+extern void rdb_compact_background_table(Relation rel, bool flushed,
+										 bool (*stop) (void));
+
+/* compact_progress.c */
+extern void rdb_compact_shmem_request(void);
+extern void rdb_compact_shmem_startup(void);
+extern void rdb_compact_progress_begin(Relation rel, bool background);
+extern void rdb_compact_progress_update(RdbCompactPhase phase, int stripes_total,
+										int64 rows_total,
+										const RdbCompactStats *stats);
+extern void rdb_compact_progress_end(Relation rel, const RdbCompactStats *stats,
+									 const char *error);
+extern bool rdb_compact_backoff(Relation rel);
+extern void rdb_compact_forget(Oid relid);
 
 #endif							/* RUSTYDB_LSM_H */

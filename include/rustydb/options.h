@@ -30,10 +30,12 @@ typedef enum RdbTableOption
 	RDB_OPT_COMPRESSION,
 	RDB_OPT_COMPRESSION_LEVEL,
 	RDB_OPT_CHUNK_GROUP_ROWS,
-	RDB_OPT_STRIPE_ROWS
+	RDB_OPT_STRIPE_ROWS,
+	RDB_OPT_LEVEL_RATIO,
+	RDB_OPT_MAX_STRIPE_ROWS
 } RdbTableOption;
 
-#define RDB_NUM_TABLE_OPTIONS	5
+#define RDB_NUM_TABLE_OPTIONS	7
 
 /* a table's effective options */
 typedef struct RdbTableOptions
@@ -43,6 +45,8 @@ typedef struct RdbTableOptions
 	int			compression_level;	/* zstd only */
 	int			chunk_group_rows;
 	int			stripe_rows;
+	int			level_ratio;	/* compaction: stripes that fill a level */
+	int			max_stripe_rows;	/* compaction: largest stripe it writes */
 	bits32		from_table;		/* bit (1 << RdbTableOption): set on the
 								 * table rather than taken from the GUC */
 } RdbTableOptions;

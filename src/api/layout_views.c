@@ -100,17 +100,29 @@ rustydb_table_layout(PG_FUNCTION_ARGS)
 	TransactionId oldest_xmin;
 	Datum		values[10];
 	bool		nulls[10] = {0};
+	RdbFreeExtent freeext[RDB_META_MAX_FREE_EXTENTS];
+	int			nfree;
 
 	rel = layout_open(fcinfo, relid, &tupdesc);
 
 	strategy = GetAccessStrategy(BAS_BULKREAD);
 	oldest_xmin = GetOldestNonRemovableTransactionId(rel);
 	nblocks = RelationGetNumberOfBlocks(rel);
+	nfree = rdb_meta_free_extents(rel, freeext);
 	for (blkno = RDB_FIRST_DATA_BLKNO; blkno < nblocks;)
 	{
 		Buffer		buf;
 		Page		page;
 		bool		stripe_start = false;
+		BlockNumber skip;
+
+		/* pages of stripes compaction gave back are nobody's */
+		skip = rdb_extent_skip(freeext, nfree, blkno);
+		if (skip != blkno)
+		{
+			blkno = skip;
+			continue;
+		}
 
 		CHECK_FOR_INTERRUPTS();
 		buf = rdb_read_buffer(rel, blkno, strategy);
@@ -202,12 +214,13 @@ PG_FUNCTION_INFO_V1(rustydb_l0_layout);
  * rustydb.l0_layout(rel regclass) RETURNS TABLE (l0_pages bigint,
  *	reused_pages bigint, free_pages bigint, directory_pages bigint,
  *	stripe_pages bigint, retired_generations bigint, retired_rows bigint,
- *	next_generation bigint)
+ *	next_generation bigint, free_stripe_pages bigint)
  *
  * What the table's blocks are (gendir.h): L0 pages (reused_pages of them
  * under a generation other than their block), free pages left by retired
  * pages, generation directory pages, stripe pages; and the retired
- * generations with their live rows.  Counted, page by page.
+ * generations with their live rows; stripe pages compaction gave back for
+ * later stripes (the metapage's free extents).  Counted, page by page.
  */
 Datum
 rustydb_l0_layout(PG_FUNCTION_ARGS)
@@ -225,13 +238,17 @@ rustydb_l0_layout(PG_FUNCTION_ARGS)
 	int64		stripe_pages = 0;
 	int64		retired = 0;
 	int64		retired_rows = 0;
-	Datum		values[8];
-	bool		nulls[8] = {0};
+	int64		free_stripe_pages = 0;
+	Datum		values[9];
+	bool		nulls[9] = {0};
+	RdbFreeExtent freeext[RDB_META_MAX_FREE_EXTENTS];
+	int			nfree;
 
 	rel = layout_open(fcinfo, relid, &tupdesc);
 
 	strategy = GetAccessStrategy(BAS_BULKREAD);
 	nblocks = RelationGetNumberOfBlocks(rel);
+	nfree = rdb_meta_free_extents(rel, freeext);
 	for (blkno = RDB_FIRST_DATA_BLKNO; blkno < nblocks; blkno++)
 	{
 		Buffer		buf;
@@ -263,7 +280,12 @@ rustydb_l0_layout(PG_FUNCTION_ARGS)
 			}
 		}
 		else if (rdb_stripe_page_is_stripe(page))
-			stripe_pages++;
+		{
+			if (rdb_extent_skip(freeext, nfree, blkno) != blkno)
+				free_stripe_pages++;
+			else
+				stripe_pages++;
+		}
 		else if (!PageIsNew(page))
 			dir_pages++;		/* a directory root */
 		UnlockReleaseBuffer(buf);
@@ -283,6 +305,7 @@ rustydb_l0_layout(PG_FUNCTION_ARGS)
 		(void) rdb_meta_gendir(rel, &next);
 		values[7] = Int64GetDatum((int64) next);
 	}
+	values[8] = Int64GetDatum(free_stripe_pages);
 	table_close(rel, AccessShareLock);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

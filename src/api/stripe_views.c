@@ -148,6 +148,8 @@ rustydb_stripes(PG_FUNCTION_ARGS)
 	List	   *stripes = NIL;
 	ListCell   *lc;
 	TransactionId oldest_xmin;
+	RdbFreeExtent freeext[RDB_META_MAX_FREE_EXTENTS];
+	int			nfree;
 
 	rdb_check_preloaded();
 	rdb_require_select(relid);
@@ -163,11 +165,21 @@ rustydb_stripes(PG_FUNCTION_ARGS)
 	stats = hash_create("rustydb.stripes", 64, &ctl,
 						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
+	nfree = rdb_meta_free_extents(rel, freeext);
 	for (blkno = RDB_FIRST_DATA_BLKNO; blkno < nblocks;)
 	{
 		Buffer		buf;
 		Page		page;
 		bool		first = false;
+		BlockNumber skip;
+
+		/* pages of stripes compaction gave back are nobody's */
+		skip = rdb_extent_skip(freeext, nfree, blkno);
+		if (skip != blkno)
+		{
+			blkno = skip;
+			continue;
+		}
 
 		CHECK_FOR_INTERRUPTS();
 		buf = rdb_read_buffer(rel, blkno, strategy);
@@ -430,15 +442,23 @@ static BlockNumber
 stripe_views_next_stripe(Relation rel, BufferAccessStrategy strategy,
 						 BlockNumber nblocks, BlockNumber *blkno)
 {
+	RdbFreeExtent freeext[RDB_META_MAX_FREE_EXTENTS];
+	int			nfree = rdb_meta_free_extents(rel, freeext);
+
 	while (*blkno < nblocks)
 	{
 		Buffer		buf;
 		Page		page;
 		bool		first;
-		BlockNumber this = *blkno;
+		BlockNumber this = rdb_extent_skip(freeext, nfree, *blkno);
 		RdbStripeHeader hdr;
 
 		CHECK_FOR_INTERRUPTS();
+		if (this != *blkno)
+		{
+			*blkno = this;
+			continue;
+		}
 		buf = rdb_read_buffer(rel, this, strategy);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);

@@ -276,3 +276,92 @@ rdb_emit_page_flushed(Relation rel, BlockNumber blkno, Size bytes)
 	ev.num[1] = bytes;
 	rdb_events_publish(&ev);
 }
+
+/*
+ * Compaction (src/lsm/compact.c): a step starts on sstable_count stripes
+ * of a level; it ends having written new_sstables stripes, in duration_ms
+ * measured; its stripes moved from one level to the next.  tree_name is the
+ * table.
+ */
+void
+rdb_emit_compaction_started(Relation rel, int level, int stripes)
+{
+	RdbEvent	ev;
+
+	if (!rdb_events_enabled)
+		return;
+	rdb_event_init(&ev, RDB_EV_COMPACTION_STARTED, rel);
+	event_table_name(&ev, 0, rel);
+	ev.num[0] = level;
+	ev.num[1] = stripes;
+	rdb_events_publish(&ev);
+}
+
+void
+rdb_emit_compaction_completed(Relation rel, int level, int old_stripes,
+							  int new_stripes, int64 duration_ms)
+{
+	RdbEvent	ev;
+
+	if (!rdb_events_enabled)
+		return;
+	rdb_event_init(&ev, RDB_EV_COMPACTION_COMPLETED, rel);
+	event_table_name(&ev, 0, rel);
+	ev.num[0] = level;
+	ev.num[1] = old_stripes;
+	ev.num[2] = new_stripes;
+	ev.num[3] = duration_ms;
+	rdb_events_publish(&ev);
+}
+
+void
+rdb_emit_level_migration(Relation rel, int from_level, int to_level,
+						 int stripes)
+{
+	RdbEvent	ev;
+
+	if (!rdb_events_enabled)
+		return;
+	rdb_event_init(&ev, RDB_EV_LEVEL_MIGRATION, rel);
+	event_table_name(&ev, 0, rel);
+	ev.num[0] = from_level;
+	ev.num[1] = to_level;
+	ev.num[2] = stripes;
+	rdb_events_publish(&ev);
+}
+
+/*
+ * Stripes as pages: compaction merged the stripe at block page2 into the
+ * one written at result (with the stripe at page1, the step's first input),
+ * or split the rows of one step into more than one stripe (new_page beside
+ * original_page).  Ids are the stripes' first blocks.
+ */
+void
+rdb_emit_page_merged(Relation rel, BlockNumber page1, BlockNumber page2,
+					 BlockNumber result)
+{
+	RdbEvent	ev;
+
+	if (!rdb_events_enabled)
+		return;
+	rdb_event_init(&ev, RDB_EV_PAGE_MERGED, rel);
+	ev.num[0] = page1;
+	ev.num[1] = page2;
+	ev.num[2] = result;
+	rdb_events_publish(&ev);
+}
+
+void
+rdb_emit_page_split(Relation rel, BlockNumber original, BlockNumber new_page,
+					const char *reason)
+{
+	RdbEvent	ev;
+
+	if (!rdb_events_enabled)
+		return;
+	rdb_event_init(&ev, RDB_EV_PAGE_SPLIT, rel);
+	ev.num[0] = original;
+	ev.num[1] = new_page;
+	rdb_event_set_text(&ev, 0, reason, (int) strlen(reason));
+	rdb_events_publish(&ev);
+}

@@ -64,6 +64,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 
 #include "rustydb/rustydb.h"
 #include "rustydb/events.h"
@@ -247,6 +248,8 @@ flush_batch(FlushState *fs)
 	rdb_stripe_write(fs->rel, fs->tuples, fs->ncands, &fs->opts, &info);
 	/* before any stub points into it: the planner's columnar scan test */
 	rdb_meta_note_stripes(fs->rel);
+	/* what flush wrote, for write amplification (rustydb.tables) */
+	rdb_meta_count_written(fs->rel, false, info.stored_bytes, info.raw_bytes, 0);
 	fs->stats->stripes++;
 	fs->stats->stripe_bytes += info.stored_bytes;
 	fs->stats->raw_bytes += info.raw_bytes;
@@ -492,6 +495,7 @@ typedef struct FlushSeen
 	int64		changes_at_flush;	/* inserted + updated rows, pgstat, at
 									 * our last flush of it */
 	bool		more_to_flush;	/* last round stopped after one stripe */
+	TimestampTz compact_checked;	/* last background compaction look */
 } FlushSeen;
 
 static HTAB *flush_seen = NULL;
@@ -579,6 +583,7 @@ rdb_flush_background(bool (*stop) (void))
 			FlushSeen  *seen;
 			bool		found;
 			int64		changes;
+			bool		flushed = false;
 
 			if (ConditionalLockRelationOid(relid, ShareUpdateExclusiveLock))
 			{
@@ -596,6 +601,7 @@ rdb_flush_background(bool (*stop) (void))
 					{
 						seen->changes_at_flush = 0;
 						seen->more_to_flush = false;
+						seen->compact_checked = 0;
 					}
 					if (opts.flush_rows > 0 &&
 						(changes - seen->changes_at_flush >= opts.flush_rows ||
@@ -619,6 +625,25 @@ rdb_flush_background(bool (*stop) (void))
 										RelationGetRelationName(rel),
 										(long long) stats.rows_flushed, stats.stripes,
 										(long long) stats.pages_retired)));
+						flushed = stats.stripes > 0;
+					}
+
+					/*
+					 * Compaction of the tables the worker flushes: after a
+					 * flush that wrote a stripe, else once a minute (VACUUM
+					 * may have left dead rows).  Last in the transaction:
+					 * giving space back holds an AccessExclusiveLock, taken
+					 * only if free, until the commit right after.
+					 */
+					if (opts.flush_rows > 0 &&
+						(flushed ||
+						 TimestampDifferenceExceeds(seen->compact_checked,
+													GetCurrentTimestamp(), 60000)))
+					{
+						PushActiveSnapshot(GetTransactionSnapshot());
+						rdb_compact_background_table(rel, flushed, stop);
+						PopActiveSnapshot();
+						seen->compact_checked = GetCurrentTimestamp();
 					}
 					relation_close(rel, ShareUpdateExclusiveLock);
 				}

@@ -916,6 +916,63 @@ gen_get_free_page(Relation rel)
 }
 
 /*
+ * rdb_gen_remap_leaf
+ *		Let fn rewrite the retired entries of the directory leaf at block
+ *		leaf (compaction moving their rows into another stripe): fn gets a
+ *		copy of each retired entry and returns true if it changed it.  One
+ *		generic WAL record for the changed entries, under the leaf's
+ *		exclusive lock, so a reviver (which holds it while it copies an
+ *		entry to a page) sees the entry before or after, never half.
+ *		Returns how many entries changed; 0 if the block is no leaf.
+ */
+int
+rdb_gen_remap_leaf(Relation rel, BlockNumber leaf,
+				   bool (*fn) (void *arg, RdbGenEntry *e), void *arg)
+{
+	Buffer		buf;
+	RdbGenEntry *copy;
+	bool	   *changed;
+	int			nchanged = 0;
+	int			i;
+
+	buf = ReadBuffer(rel, leaf);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	if (!gen_page_kind_is(BufferGetPage(buf), RDB_PAGE_KIND_GENDIR_LEAF))
+	{
+		UnlockReleaseBuffer(buf);
+		return 0;
+	}
+	copy = palloc(sizeof(RdbGenEntry) * RDB_GENDIR_PER_LEAF);
+	changed = palloc0(sizeof(bool) * RDB_GENDIR_PER_LEAF);
+	memcpy(copy, GenLeafEntries(BufferGetPage(buf)),
+		   sizeof(RdbGenEntry) * RDB_GENDIR_PER_LEAF);
+	for (i = 0; i < (int) RDB_GENDIR_PER_LEAF; i++)
+	{
+		if (copy[i].phys != RDB_GEN_RETIRED)
+			continue;
+		if (fn(arg, &copy[i]))
+		{
+			changed[i] = true;
+			nchanged++;
+		}
+	}
+	if (nchanged > 0)
+	{
+		GenericXLogState *state = GenericXLogStart(rel);
+		Page		page = GenericXLogRegisterBuffer(state, buf, 0);
+
+		for (i = 0; i < (int) RDB_GENDIR_PER_LEAF; i++)
+			if (changed[i])
+				GenLeafEntries(page)[i] = copy[i];
+		GenericXLogFinish(state);
+	}
+	UnlockReleaseBuffer(buf);
+	pfree(copy);
+	pfree(changed);
+	return nchanged;
+}
+
+/*
  * rdb_gen_revive
  *		If generation gen is retired, give it a page again: its frozen stubs
  *		written to a free page, the entry pointing there.  For writers (UPDATE,

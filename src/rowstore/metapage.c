@@ -23,7 +23,11 @@
 #include "postgres.h"
 
 #include "access/generic_xlog.h"
+#include "access/transam.h"
+#include "access/xact.h"
 #include "access/xloginsert.h"
+#include "storage/lwlock.h"
+#include "storage/procarray.h"
 #include "storage/bufmgr.h"
 #include "storage/smgr.h"
 #include "utils/rel.h"
@@ -175,5 +179,324 @@ rdb_meta_note_stripes(Relation rel)
 	page = GenericXLogRegisterBuffer(state, buf, 0);
 	RdbPageGetMeta(page)->flags |= RDB_META_HAS_STRIPES;
 	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+}
+
+/* ------------------------------------------------------------------------
+ * Stripe space and write counters (src/lsm/compact.c, stripe_write.c)
+ * ------------------------------------------------------------------------
+ */
+
+/* contents past an old metapage's pd_lower must not fall into the hole */
+static void
+meta_fix_lower(Page page)
+{
+	RdbMetaPage meta = RdbPageGetMeta(page);
+	LocationIndex lower = ((char *) meta + sizeof(RdbMetaPageData)) - (char *) page;
+
+	if (((PageHeader) page)->pd_lower < lower)
+		((PageHeader) page)->pd_lower = lower;
+}
+
+/* a metapage we may trust the new fields of (block 0 pinned, locked) */
+static RdbMetaPage
+meta_get(Relation rel, Buffer buf)
+{
+	Page		page = BufferGetPage(buf);
+	RdbMetaPage meta = RdbPageGetMeta(page);
+
+	if (PageIsNew(page) || RdbPageGetOpaque(page)->kind != RDB_PAGE_KIND_META ||
+		meta->magic != RDB_META_MAGIC ||
+		meta->nfree_extents > RDB_META_MAX_FREE_EXTENTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("block 0 of relation \"%s\" is not a valid rustydb metapage",
+						RelationGetRelationName(rel))));
+	return meta;
+}
+
+/*
+ * rdb_meta_free_extents
+ *		Copy the relation's free stripe extents into out (room for
+ *		RDB_META_MAX_FREE_EXTENTS); returns how many.
+ */
+int
+rdb_meta_free_extents(Relation rel, RdbFreeExtent *out)
+{
+	Buffer		buf;
+	RdbMetaPage meta;
+	int			n;
+
+	if (RelationGetNumberOfBlocks(rel) == 0)
+		return 0;
+	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	meta = meta_get(rel, buf);
+	n = (int) meta->nfree_extents;
+	memcpy(out, meta->free_extents, n * sizeof(RdbFreeExtent));
+	UnlockReleaseBuffer(buf);
+	return n;
+}
+
+/* order extents by first block */
+static int
+meta_extent_cmp(const void *a, const void *b)
+{
+	const RdbFreeExtent *x = a;
+	const RdbFreeExtent *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first ? 1 : 0;
+}
+
+/* order extents by size, largest first */
+static int
+meta_extent_size_cmp(const void *a, const void *b)
+{
+	const RdbFreeExtent *x = a;
+	const RdbFreeExtent *y = b;
+
+	return x->nblocks > y->nblocks ? -1 : x->nblocks < y->nblocks ? 1 : 0;
+}
+
+/*
+ * rdb_meta_add_free_extents
+ *		Add n extents freed by transaction xid to the free extent list
+ *		(generic WAL), merged with what it holds under the metapage's lock:
+ *		extents that overlap one already listed are left out, neighbours
+ *		freed by the same transaction (or both known committed) are joined,
+ *		and when there are more than the metapage holds, the smallest are
+ *		forgotten (compaction finds their pages again).  Returns the number
+ *		of blocks the list gained.
+ */
+int64
+rdb_meta_add_free_extents(Relation rel, const RdbFreeExtent *add, int n)
+{
+	Buffer		buf;
+	GenericXLogState *state;
+	Page		page;
+	RdbMetaPage meta;
+	RdbFreeExtent *all;
+	int			m;
+	int			i;
+	int			j;
+	int64		before = 0;
+	int64		after = 0;
+
+	if (n == 0)
+		return 0;
+	all = palloc((RDB_META_MAX_FREE_EXTENTS + n) * sizeof(RdbFreeExtent));
+	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	meta = meta_get(rel, buf);
+	m = (int) meta->nfree_extents;
+	memcpy(all, meta->free_extents, m * sizeof(RdbFreeExtent));
+	for (i = 0; i < m; i++)
+		before += all[i].nblocks;
+	for (i = 0; i < n; i++)
+	{
+		bool		overlaps = false;
+
+		for (j = 0; j < m && !overlaps; j++)
+			overlaps = add[i].first < all[j].first + all[j].nblocks &&
+				all[j].first < add[i].first + add[i].nblocks;
+		if (!overlaps && add[i].nblocks > 0)
+			all[m++] = add[i];
+	}
+	qsort(all, m, sizeof(RdbFreeExtent), meta_extent_cmp);
+	for (i = 0, j = 0; i < m; i++)
+	{
+		if (j > 0 && all[j - 1].first + all[j - 1].nblocks == all[i].first &&
+			all[j - 1].xid == all[i].xid)
+			all[j - 1].nblocks += all[i].nblocks;
+		else
+			all[j++] = all[i];
+	}
+	m = j;
+	if (m > RDB_META_MAX_FREE_EXTENTS)
+	{
+		qsort(all, m, sizeof(RdbFreeExtent), meta_extent_size_cmp);
+		m = RDB_META_MAX_FREE_EXTENTS;
+		qsort(all, m, sizeof(RdbFreeExtent), meta_extent_cmp);
+	}
+	for (i = 0; i < m; i++)
+		after += all[i].nblocks;
+
+	state = GenericXLogStart(rel);
+	page = GenericXLogRegisterBuffer(state, buf, 0);
+	meta_fix_lower(page);
+	meta = RdbPageGetMeta(page);
+	meta->nfree_extents = (uint32) m;
+	memcpy(meta->free_extents, all, m * sizeof(RdbFreeExtent));
+	memset(meta->free_extents + m, 0,
+		   (RDB_META_MAX_FREE_EXTENTS - m) * sizeof(RdbFreeExtent));
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+	pfree(all);
+	return after - before;
+}
+
+/* may extent e be handed out?  (-1: never again, drop it; 0: not yet) */
+static int
+meta_extent_usable(RdbFreeExtent *e)
+{
+	TransactionId oldest_clog;
+
+	if (!TransactionIdIsNormal(e->xid))
+		return 1;
+	if (TransactionIdIsCurrentTransactionId(e->xid) ||
+		TransactionIdIsInProgress(e->xid))
+		return 0;
+	/* too old to ask the commit log: forget it, compaction finds it again */
+	LWLockAcquire(XactTruncationLock, LW_SHARED);
+	oldest_clog = ShmemVariableCache->oldestClogXid;
+	LWLockRelease(XactTruncationLock);
+	if (TransactionIdPrecedes(e->xid, oldest_clog))
+		return -1;
+	if (TransactionIdDidCommit(e->xid))
+	{
+		e->xid = FrozenTransactionId;
+		return 1;
+	}
+	/* aborted: the invalidation was never sent; compaction frees it again */
+	return -1;
+}
+
+/*
+ * rdb_meta_take_extent
+ *		The first block of nblocks free stripe pages taken out of the free
+ *		extent list (the smallest extent that fits, its rest staying
+ *		free), or InvalidBlockNumber if none fits.  The pages still hold
+ *		an old stripe: the caller overwrites every one of them.
+ */
+BlockNumber
+rdb_meta_take_extent(Relation rel, uint32 nblocks)
+{
+	Buffer		buf;
+	GenericXLogState *state;
+	Page		page;
+	RdbMetaPage meta;
+	RdbFreeExtent ext[RDB_META_MAX_FREE_EXTENTS];
+	int			n;
+	int			i;
+	int			m = 0;
+	int			best = -1;
+	bool		changed = false;
+	BlockNumber result = InvalidBlockNumber;
+
+	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	meta = meta_get(rel, buf);
+	n = (int) meta->nfree_extents;
+	LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+	if (n == 0)
+	{
+		ReleaseBuffer(buf);
+		return InvalidBlockNumber;
+	}
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	meta = meta_get(rel, buf);
+	n = (int) meta->nfree_extents;
+	memcpy(ext, meta->free_extents, n * sizeof(RdbFreeExtent));
+	for (i = 0; i < n; i++)
+	{
+		TransactionId xid = ext[i].xid;
+		int			usable = meta_extent_usable(&ext[i]);
+
+		if (usable < 0)
+		{
+			changed = true;
+			continue;
+		}
+		if (ext[i].xid != xid)
+			changed = true;
+		ext[m] = ext[i];
+		if (usable > 0 && ext[m].nblocks >= nblocks &&
+			(best < 0 || ext[m].nblocks < ext[best].nblocks))
+			best = m;
+		m++;
+	}
+	if (best >= 0)
+	{
+		result = ext[best].first;
+		ext[best].first += nblocks;
+		ext[best].nblocks -= nblocks;
+		if (ext[best].nblocks == 0)
+		{
+			memmove(&ext[best], &ext[best + 1], (m - best - 1) * sizeof(RdbFreeExtent));
+			m--;
+		}
+		changed = true;
+	}
+	if (changed)
+	{
+		state = GenericXLogStart(rel);
+		page = GenericXLogRegisterBuffer(state, buf, 0);
+		meta_fix_lower(page);
+		meta = RdbPageGetMeta(page);
+		meta->nfree_extents = (uint32) m;
+		memcpy(meta->free_extents, ext, m * sizeof(RdbFreeExtent));
+		memset(meta->free_extents + m, 0,
+			   (RDB_META_MAX_FREE_EXTENTS - m) * sizeof(RdbFreeExtent));
+		GenericXLogFinish(state);
+	}
+	UnlockReleaseBuffer(buf);
+	return result;
+}
+
+/*
+ * rdb_meta_count_written
+ *		Add a stripe written by flush (with the bytes of the values it
+ *		moved) or by compaction to the metapage's counters, which
+ *		rustydb.tables turns into write amplification; steps: compaction
+ *		steps completed with it.
+ */
+void
+rdb_meta_count_written(Relation rel, bool compaction, uint64 stored_bytes,
+					   uint64 raw_bytes, int steps)
+{
+	Buffer		buf;
+	GenericXLogState *state;
+	Page		page;
+	RdbMetaPage meta;
+
+	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	(void) meta_get(rel, buf);
+	state = GenericXLogStart(rel);
+	page = GenericXLogRegisterBuffer(state, buf, 0);
+	meta_fix_lower(page);
+	meta = RdbPageGetMeta(page);
+	if (compaction)
+	{
+		meta->compact_bytes += stored_bytes;
+		meta->compactions += steps;
+	}
+	else
+	{
+		meta->flush_bytes += stored_bytes;
+		meta->flush_raw_bytes += raw_bytes;
+	}
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+}
+
+/* rdb_meta_counters: the metapage's cumulative counters */
+void
+rdb_meta_counters(Relation rel, RdbMetaCounters *out)
+{
+	Buffer		buf;
+	RdbMetaPage meta;
+
+	memset(out, 0, sizeof(*out));
+	if (RelationGetNumberOfBlocks(rel) == 0)
+		return;
+	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	meta = meta_get(rel, buf);
+	out->flush_bytes = meta->flush_bytes;
+	out->flush_raw_bytes = meta->flush_raw_bytes;
+	out->compact_bytes = meta->compact_bytes;
+	out->compactions = meta->compactions;
 	UnlockReleaseBuffer(buf);
 }

@@ -103,6 +103,7 @@ typedef struct StripePageWriter
 	Buffer		buf;			/* current page, exclusively locked */
 	Size		used;			/* payload bytes in the current page */
 	bool		need_wal;
+	bool		reuse;			/* pages of a free extent, not new ones */
 } StripePageWriter;
 
 /* ----------------------------------------------------------------
@@ -138,8 +139,9 @@ stripe_page_finish(StripePageWriter *w)
 /*
  * stripe_page_next
  *		Append the next page of the stripe: a zeroed, exclusively locked
- *		new block, initialised as a stripe page.  Caller holds the
- *		relation extension lock.
+ *		new block (caller holds the relation extension lock) or the next
+ *		block of the free extent the stripe took, initialised as a stripe
+ *		page.
  */
 static void
 stripe_page_next(StripePageWriter *w)
@@ -149,8 +151,9 @@ stripe_page_next(StripePageWriter *w)
 	RdbPageOpaque opaque;
 	BlockNumber expect = w->first_block + w->pageno;
 
-	buf = ReadBufferExtended(w->rel, MAIN_FORKNUM, P_NEW, RBM_ZERO_AND_LOCK,
-							 NULL);
+	/* a free extent's old contents are never read: zeroed, then rewritten */
+	buf = ReadBufferExtended(w->rel, MAIN_FORKNUM, w->reuse ? expect : P_NEW,
+							 RBM_ZERO_AND_LOCK, NULL);
 	if (BufferGetBlockNumber(buf) != expect)
 		elog(ERROR, "rustydb stripe of relation \"%s\": extension gave block %u, expected %u",
 			 RelationGetRelationName(w->rel), BufferGetBlockNumber(buf), expect);
@@ -614,7 +617,8 @@ stripe_bounds_section(const StripeColumnOrder *orders, const StripeBound *bounds
 /*
  * rdb_stripe_write
  *		Write tuples[0 .. ntuples) (complete heap tuples of rel) as a new
- *		stripe at the end of rel, and describe it in *info.
+ *		stripe in a free extent of rel that fits it (space compaction gave
+ *		back), else at the end of rel, and describe it in *info.
  *
  * The tuples may have fewer attributes than the relation (ADD COLUMN
  * since): their missing values are stored as heap_deform_tuple gives them.
@@ -775,10 +779,27 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	 * nobody else's page lands in the middle of the stripe.
 	 */
 	INSTR_TIME_SET_CURRENT(start);
-	if (!local)
+	w.rel = rel;
+	w.nblocks = nblocks;
+	w.pageno = 0;
+	w.buf = InvalidBuffer;
+	w.used = 0;
+	w.need_wal = RelationNeedsWAL(rel);
+
+	/*
+	 * Space compaction gave back first (rdb_meta_take_extent): the pages of
+	 * stripes nothing refers to any more.  Taking it out of the list is
+	 * logged before any page is written, so a crash in between leaves
+	 * pages no one refers to, which compaction finds and frees again.
+	 */
+	w.first_block = rdb_meta_take_extent(rel, nblocks);
+	w.reuse = BlockNumberIsValid(w.first_block);
+	if (w.reuse)
+		local = true;			/* no extension, no extension lock */
+	else if (!local)
 		LockRelationForExtension(rel, ExclusiveLock);
 
-	relblocks = RelationGetNumberOfBlocks(rel);
+	relblocks = w.reuse ? 1 : RelationGetNumberOfBlocks(rel);
 	if (relblocks == 0)
 	{
 		if (!local)
@@ -791,7 +812,7 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	 * Block numbers from RDB_FIRST_REMAPPED_GENERATION up are not addressable
 	 * (l0.h); a stripe's first block is also its pages' generation.
 	 */
-	if ((uint64) relblocks + nblocks > RDB_FIRST_REMAPPED_GENERATION)
+	if (!w.reuse && (uint64) relblocks + nblocks > RDB_FIRST_REMAPPED_GENERATION)
 	{
 		if (!local)
 			UnlockRelationForExtension(rel, ExclusiveLock);
@@ -805,13 +826,8 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 				 errhint("Delete rows and VACUUM the table to make room, or move rows to another table.")));
 	}
 
-	w.rel = rel;
-	w.first_block = relblocks;
-	w.nblocks = nblocks;
-	w.pageno = 0;
-	w.buf = InvalidBuffer;
-	w.used = 0;
-	w.need_wal = RelationNeedsWAL(rel);
+	if (!w.reuse)
+		w.first_block = relblocks;
 
 	stripe_put(&w, (const char *) &hdr, sizeof(hdr));
 	stripe_put(&w, (const char *) cols, ncolumns * sizeof(RdbStripeColumn));

@@ -77,6 +77,7 @@ rdb_am_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode,
 
 	/* the flush history described stripes of the old storage */
 	rdb_flush_forget(RelationGetRelid(rel));
+	rdb_compact_forget(RelationGetRelid(rel));
 
 	rdb_meta_create(srel, MAIN_FORKNUM,
 					persistence == RELPERSISTENCE_PERMANENT && XLogIsNeeded(),

@@ -61,6 +61,8 @@ static const RdbOptionDef option_defs[RDB_NUM_TABLE_OPTIONS] = {
 	[RDB_OPT_COMPRESSION_LEVEL] = {"compression_level", false, 1, 19},
 	[RDB_OPT_CHUNK_GROUP_ROWS] = {"chunk_group_rows", false, 1000, 65536},
 	[RDB_OPT_STRIPE_ROWS] = {"stripe_rows", false, 1000, 10000000},
+	[RDB_OPT_LEVEL_RATIO] = {"level_ratio", false, 2, 64},
+	[RDB_OPT_MAX_STRIPE_ROWS] = {"max_stripe_rows", false, 1000, 10000000},
 };
 
 /* what rd_amcache holds: the values the table sets */
@@ -273,6 +275,8 @@ rdb_table_options(Relation rel, RdbTableOptions *opts)
 	v[RDB_OPT_COMPRESSION_LEVEL] = rdb_flush_compression_level;
 	v[RDB_OPT_CHUNK_GROUP_ROWS] = rdb_flush_chunk_group_rows;
 	v[RDB_OPT_STRIPE_ROWS] = rdb_flush_stripe_rows;
+	v[RDB_OPT_LEVEL_RATIO] = rdb_compaction_level_ratio;
+	v[RDB_OPT_MAX_STRIPE_ROWS] = rdb_compaction_max_stripe_rows;
 	for (i = 0; i < RDB_NUM_TABLE_OPTIONS; i++)
 		if (cache->set & (1 << i))
 			v[i] = cache->values[i];
@@ -282,6 +286,8 @@ rdb_table_options(Relation rel, RdbTableOptions *opts)
 	opts->compression_level = v[RDB_OPT_COMPRESSION_LEVEL];
 	opts->chunk_group_rows = v[RDB_OPT_CHUNK_GROUP_ROWS];
 	opts->stripe_rows = v[RDB_OPT_STRIPE_ROWS];
+	opts->level_ratio = v[RDB_OPT_LEVEL_RATIO];
+	opts->max_stripe_rows = v[RDB_OPT_MAX_STRIPE_ROWS];
 	opts->from_table = cache->set;
 }
 
@@ -304,6 +310,10 @@ rdb_table_option_text(const RdbTableOptions *opts, RdbTableOption opt)
 			return psprintf("%d", opts->chunk_group_rows);
 		case RDB_OPT_STRIPE_ROWS:
 			return psprintf("%d", opts->stripe_rows);
+		case RDB_OPT_LEVEL_RATIO:
+			return psprintf("%d", opts->level_ratio);
+		case RDB_OPT_MAX_STRIPE_ROWS:
+			return psprintf("%d", opts->max_stripe_rows);
 	}
 	elog(ERROR, "unexpected rustydb table option %d", (int) opt);
 	return NULL;				/* keep compiler quiet */
