@@ -11,12 +11,12 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 RESET client_min_messages;
 
-SELECT plan(20);
+SELECT plan(24);
 
 -- the extension
 SELECT has_extension('rustydb_am', 'extension rustydb_am is installed');
-SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'rustydb_am'), '0.3.0',
-          'extension version is 0.3.0');
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'rustydb_am'), '0.4.0',
+          'extension version is 0.4.0');
 SELECT is((SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'rustydb_am'), 'rustydb',
           'extension lives in schema rustydb');
 SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'rustydb_am'), false,
@@ -31,6 +31,13 @@ SELECT function_returns('rustydb', 'rustydb_am_handler', ARRAY['internal'], 'tab
 SELECT function_lang_is('rustydb', 'rustydb_am_handler', ARRAY['internal'], 'c',
                         'handler is a C function');
 SELECT is_strict('rustydb', 'rustydb_am_handler', ARRAY['internal'], 'handler is strict');
+
+-- compaction (0.4.0)
+SELECT has_function('rustydb', 'compact', ARRAY['regclass'], 'rustydb.compact(regclass) exists');
+SELECT function_returns('rustydb', 'compact', ARRAY['regclass'], 'bigint',
+                        'rustydb.compact returns the stripes it rewrote');
+SELECT has_view('rustydb', 'compaction_progress', 'view rustydb.compaction_progress exists');
+SELECT has_column('rustydb', 'tables', 'stripes_per_level', 'rustydb.tables shows stripes per level');
 
 -- the access method
 SELECT is((SELECT count(*)::int FROM pg_am WHERE amname = 'rustydb'), 1, 'access method rustydb exists');
