@@ -189,7 +189,7 @@ rdb_guc_init(void)
 
 	DefineCustomIntVariable("rustydb.max_stripe_rows",
 							"Default of the most rows one stripe written by compaction holds.",
-							"Stripes with at least 90 % of it in live rows are full: compaction "
+							"Stripes with more than half of it in live rows are full: compaction "
 							"merges them no further.  A table's WITH (max_stripe_rows = ...) overrides it.",
 							&rdb_compaction_max_stripe_rows, 1000000, 1000, 10000000,
 							PGC_USERSET, 0, NULL, NULL, NULL);

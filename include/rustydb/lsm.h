@@ -112,7 +112,7 @@ typedef struct RdbCompactStats
 extern int64 rdb_compact_relation(Relation rel, RdbCompactStats *stats,
 								  int max_steps, bool (*stop) (void),
 								  bool background);
-extern void rdb_compact_background_table(Relation rel, bool flushed,
+extern bool rdb_compact_background_table(Relation rel, bool flushed,
 										 bool (*stop) (void));
 
 /* compact_progress.c */

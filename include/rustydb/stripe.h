@@ -4,12 +4,17 @@
  *	  Columnar stripes: immutable runs of pages holding flushed rows' values
  *	  column by column, encoded (src/encoding) and compressed (src/compress).
  *
- * A stripe is written once, by flush (src/lsm/flush.c), and never changed.
- * It occupies consecutive blocks [first_block, first_block + nblocks) of the
- * relation's main fork, appended by extending the relation.  Its identity
- * is its first block: a flushed row's L0 stub (see l0.h) records
- * (first_block, row index), so a row is found from its TID in O(1) reads
- * without any directory.
+ * A stripe is written once, by flush (src/lsm/flush.c) or compaction
+ * (src/lsm/compact.c), and never changed.  It occupies consecutive blocks
+ * [first_block, first_block + nblocks) of the relation's main fork: the
+ * smallest free extent that fits (pages of stripes compaction replaced, see
+ * RdbFreeExtent in l0.h), else appended by extending the relation.  Its
+ * identity is its first block: a flushed row's L0 stub (see l0.h) or retired
+ * generation (gendir.h) records (first_block, row index), so a row is found
+ * from its TID in O(1) reads.  Once nothing refers to a stripe, compaction
+ * gives its pages back; the relcache invalidation that goes with it makes
+ * every backend forget what it cached of the stripe before the pages can be
+ * reused.
  *
  * Page format: standard pages (checksummed by the buffer manager) with the
  * rustydb special area, kind RDB_PAGE_KIND_STRIPE and generation =

@@ -49,9 +49,9 @@
  * Policy (documented in src/lsm/README.md): a stripe more than
  * rustydb.compaction_dead_fraction dead is rewritten with the other such
  * stripes of its level (same level); otherwise, from level 1 up, when a
- * level holds level_ratio stripes that are not full (live rows below 90 %
- * of max_stripe_rows), the level_ratio oldest are merged into the next
- * level.  Outputs hold at most max_stripe_rows rows (inputs are never
+ * level holds level_ratio stripes that are not full (live rows at most half
+ * of max_stripe_rows, so that any two fit in one output), the level_ratio
+ * oldest are merged into the next level.  Outputs hold at most max_stripe_rows rows (inputs are never
  * split across outputs); one step reads at most rustydb.compaction_max_rows
  * rows.
  *
@@ -498,7 +498,8 @@ compact_choose(CSurvey *sv, const RdbTableOptions *opts, const CRunDone *done,
 	int			n = 0;
 	int			ninputs = 0;
 	int			i;
-	int64		full_rows = (int64) opts->max_stripe_rows * 9 / 10;
+	/* more than half full: no two such stripes fit in one output */
+	int64		full_rows = (int64) opts->max_stripe_rows / 2 + 1;
 	int64		rows = 0;
 
 	all = palloc(sizeof(CStripe *) * Max(hash_get_num_entries(sv->stripes), 1));
@@ -1076,16 +1077,17 @@ rustydb_compact(PG_FUNCTION_ARGS)
  *		its own that it commits right after): one step, then the space
  *		given back.  Skipped while the table backs off after a failure
  *		(rdb_compact_backoff).  flushed: the worker just flushed it.
+ *		Returns whether it did a step (the next round should look again).
  */
-void
+bool
 rdb_compact_background_table(Relation rel, bool flushed, bool (*stop) (void))
 {
 	RdbCompactStats stats;
 
 	if (!rdb_enable_background_compaction || !rdb_meta_has_stripes(rel))
-		return;
+		return false;
 	if (rdb_compact_backoff(rel))
-		return;
+		return false;
 	(void) flushed;
 	pgstat_report_activity(STATE_RUNNING, "rustydb background compaction");
 	(void) rdb_compact_relation(rel, &stats, 1, stop, true);
@@ -1095,6 +1097,7 @@ rdb_compact_background_table(Relation rel, bool flushed, bool (*stop) (void))
 						RelationGetRelationName(rel), stats.stripes_in, stats.level,
 						stats.stripes_out, stats.out_level,
 						(long long) stats.rows_dropped, (long long) stats.blocks_freed)));
+	return stats.steps > 0;
 }
 
 /*

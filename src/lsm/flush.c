@@ -496,6 +496,7 @@ typedef struct FlushSeen
 									 * our last flush of it */
 	bool		more_to_flush;	/* last round stopped after one stripe */
 	TimestampTz compact_checked;	/* last background compaction look */
+	bool		more_to_compact;	/* last look did a step: look again */
 } FlushSeen;
 
 static HTAB *flush_seen = NULL;
@@ -602,6 +603,7 @@ rdb_flush_background(bool (*stop) (void))
 						seen->changes_at_flush = 0;
 						seen->more_to_flush = false;
 						seen->compact_checked = 0;
+						seen->more_to_compact = false;
 					}
 					if (opts.flush_rows > 0 &&
 						(changes - seen->changes_at_flush >= opts.flush_rows ||
@@ -630,18 +632,21 @@ rdb_flush_background(bool (*stop) (void))
 
 					/*
 					 * Compaction of the tables the worker flushes: after a
-					 * flush that wrote a stripe, else once a minute (VACUUM
+					 * flush that wrote a stripe or a look that did a step,
+					 * else once a minute (VACUUM
 					 * may have left dead rows).  Last in the transaction:
 					 * giving space back holds an AccessExclusiveLock, taken
 					 * only if free, until the commit right after.
 					 */
 					if (opts.flush_rows > 0 &&
-						(flushed ||
+						(flushed || seen->more_to_compact ||
 						 TimestampDifferenceExceeds(seen->compact_checked,
 													GetCurrentTimestamp(), 60000)))
 					{
+						seen->more_to_compact = false;
 						PushActiveSnapshot(GetTransactionSnapshot());
-						rdb_compact_background_table(rel, flushed, stop);
+						seen->more_to_compact =
+							rdb_compact_background_table(rel, flushed, stop);
 						PopActiveSnapshot();
 						seen->compact_checked = GetCurrentTimestamp();
 					}

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+#
+# bench/steady.sh -- steady-state ingestion with background flush and
+# compaction, rustydb against heap in one run (the compaction issue's
+# benchmark).
+#
+#   sudo bash bench/steady.sh        # as root: runs itself as user rustydb
+#   bash bench/steady.sh             # as an unprivileged user
+#
+# One throwaway cluster (bench/postgresql.bench.conf, data checksums,
+# rustydb_am preloaded), databases st_heap and st_rustydb, each with the
+# benchmark's `events` table (bench/sql/events_schema.sql) plus an index on
+# id; on rustydb WITH (flush_rows = ST_FLUSH_ROWS), so the storage-event
+# worker flushes it in the background and compacts it (level_ratio 4,
+# max_stripe_rows 1 M: the defaults).  ST_ROUNDS rounds, each one on heap
+# then on rustydb (alternating which goes first):
+#
+#   batch insert     ST_BATCH rows of bench/sql/events_generate.sql, one
+#                    INSERT ... SELECT from a staging table (timed)
+#   single-row       pgbench, 1 client, ST_SECS seconds (timed: tps)
+#   delete oldest    the oldest 10 % of the loaded rows (DELETE by id)
+#   VACUUM           as autovacuum would
+#
+# while the worker flushes and compacts on the rustydb side, on the same 2
+# cores.  Reported: insert throughput (rows per second of insert time, batch
+# and single-row together) and its ratio, the table sizes after the last
+# round and once rustydb's L0 is flushed and compacted, write amplification
+# (rustydb.storage_counters: stripe bytes flush and compaction wrote / value
+# bytes flushed), stripes per level and compactions.  Both sides must end
+# with the same rows (checked).
+#
+# Parameters: ST_ROUNDS=12, ST_BATCH=200000, ST_SECS=10, ST_FLUSH_ROWS=100000,
+#             ST_PORT=55450, ST_USER=rustydb, ST_OUT=bench/results/steady.md
+# Exit status: 0 when every run worked and every check held.
+
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ST_USER=${ST_USER:-rustydb}
+ST_ROUNDS=${ST_ROUNDS:-12}
+ST_BATCH=${ST_BATCH:-200000}
+ST_SECS=${ST_SECS:-10}
+ST_FLUSH_ROWS=${ST_FLUSH_ROWS:-100000}
+ST_PORT=${ST_PORT:-55450}
+ST_OUT=${ST_OUT:-$BENCH_DIR/results/steady.md}
+
+if [ -z "${PGBIN:-}" ]; then
+	PGBIN=$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
+fi
+export PATH="$PGBIN:$PATH"
+
+ST_COMMIT=${ST_COMMIT:-$(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null || echo '?')}
+if [ "$(id -u)" = 0 ]; then
+	mkdir -p "$(dirname "$ST_OUT")"
+	touch "$ST_OUT"
+	chown "$ST_USER" "$ST_OUT"
+	exec runuser -u "$ST_USER" -- env PGBIN="$PGBIN" ST_ROUNDS="$ST_ROUNDS" ST_BATCH="$ST_BATCH" \
+		ST_SECS="$ST_SECS" ST_FLUSH_ROWS="$ST_FLUSH_ROWS" ST_PORT="$ST_PORT" ST_OUT="$ST_OUT" \
+		ST_COMMIT="$ST_COMMIT" bash "$BENCH_DIR/steady.sh"
+fi
+
+DIR=$(mktemp -d /tmp/rustydb-bench-steady.XXXXXX)
+PGDATA=$DIR/data
+cleanup()
+{
+	pg_ctl -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true
+	rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+initdb -D "$PGDATA" --data-checksums -E UTF8 --locale=C -U postgres >/dev/null
+{
+	echo "include '$BENCH_DIR/postgresql.bench.conf'"
+	echo "port = $ST_PORT"
+	echo "unix_socket_directories = '$DIR'"
+	echo "shared_preload_libraries = 'rustydb_am'"
+	echo "shared_buffers = 2GB"
+	echo "max_parallel_workers_per_gather = 0"
+} >>"$PGDATA/postgresql.conf"
+pg_ctl -D "$PGDATA" -l "$DIR/server.log" -w start >/dev/null
+export PGHOST=$DIR PGPORT=$ST_PORT PGUSER=postgres
+q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+now() { date +%s.%N; }
+
+total=$((ST_ROUNDS * ST_BATCH))
+csv=$DIR/events.csv
+for am in heap rustydb; do
+	q -d postgres -c "CREATE DATABASE st_$am"
+	q -d "st_$am" -c "CREATE EXTENSION rustydb_am" -c "ALTER DATABASE st_$am SET default_table_access_method = $am"
+	q -d "st_$am" -v tbl=events -f "$BENCH_DIR/sql/events_schema.sql"
+	q -d "st_$am" -c "CREATE INDEX events_id ON events (id)"
+	q -d "st_$am" -c "CREATE TABLE src (LIKE events) USING heap"
+	[ "$(q -d "st_$am" -c "SELECT a.amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam WHERE c.relname = 'events'")" = "$am" ] ||
+		{ echo "events in st_$am is not $am" >&2; exit 1; }
+done
+q -d st_rustydb -c "ALTER TABLE events SET (flush_rows = $ST_FLUSH_ROWS)"
+q -d st_heap -v rows="$total" -v path="$csv" -f "$BENCH_DIR/sql/events_generate.sql"
+for am in heap rustydb; do
+	q -d "st_$am" -c "COPY src FROM '$csv' WITH (FORMAT csv)" -c "CREATE INDEX ON src (id)" -c "VACUUM ANALYZE src"
+done
+
+# single-row inserts: ids above the loaded ones, never deleted
+cat >"$DIR/insert.sql" <<'EOF'
+\set i random(1000000000, 2000000000)
+INSERT INTO events VALUES (:i, now(), :i % 100, :i, md5(:i::text)::uuid, 'page_view', 200, :i % 1000, NULL, 'US', '/products/' || :i, '{"k": 1}');
+EOF
+
+declare -A INS_S ROWS
+ROUND_LINES=()
+for am in heap rustydb; do INS_S[$am]=0; ROWS[$am]=0; done
+deleted_upto=0
+for ((r = 0; r < ST_ROUNDS; r++)); do
+	lo=$((r * ST_BATCH + 1))
+	hi=$(((r + 1) * ST_BATCH))
+	live=$((hi - deleted_upto))
+	del_to=$((deleted_upto + live / 10))
+	if ((r % 2)); then order="rustydb heap"; else order="heap rustydb"; fi
+	for am in $order; do
+		t0=$(now)
+		q -d "st_$am" -c "INSERT INTO events SELECT * FROM src WHERE id BETWEEN $lo AND $hi"
+		t1=$(now)
+		out=$(pgbench -n -M prepared -c 1 -T "$ST_SECS" -f "$DIR/insert.sql" "st_$am" 2>&1)
+		n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
+		INS_S[$am]=$(echo "${INS_S[$am]} + $t1 - $t0 + $ST_SECS" | bc)
+		ROWS[$am]=$((ROWS[$am] + ST_BATCH + n))
+		q -d "st_$am" -c "DELETE FROM events WHERE id > $deleted_upto AND id <= $del_to" -c "VACUUM events"
+	done
+	deleted_upto=$del_to
+	size_now=$(q -d st_rustydb -c "SELECT pg_table_size('events')")
+	size_heap_now=$(q -d st_heap -c "SELECT pg_table_size('events')")
+	levels=$(q -d st_rustydb -c "SELECT coalesce(stripes_per_level, '-') FROM rustydb.tables WHERE relation = 'events'::regclass")
+	echo "round $((r + 1)): heap $((size_heap_now / 1000000)) MB, rustydb $((size_now / 1000000)) MB, stripes $levels" >&2
+	ROUND_LINES+=("| $((r + 1)) | $(awk -v b="$size_heap_now" 'BEGIN{printf "%.1f", b/1e6}') | $(awk -v b="$size_now" 'BEGIN{printf "%.1f", b/1e6}') | $levels |")
+done
+size_heap=$(q -d st_heap -c "SELECT pg_table_size('events')")
+size_rdb=$(q -d st_rustydb -c "SELECT pg_table_size('events')")
+read -r l0_rows flushed <<<"$(q -d st_rustydb -F ' ' -c "SELECT l0_rows, flushed_rows FROM rustydb.tables WHERE relation = 'events'::regclass")"
+
+# settled: what is left in L0 flushed, compaction run to the end
+q -d st_rustydb -c "SELECT rustydb.flush('events')" -c "SELECT rustydb.compact('events')" >/dev/null
+size_rdb_settled=$(q -d st_rustydb -c "SELECT pg_table_size('events')")
+levels=$(q -d st_rustydb -c "SELECT stripes_per_level FROM rustydb.tables WHERE relation = 'events'::regclass")
+wa=$(q -d st_rustydb -c "SELECT round(write_amplification::numeric, 2) FROM rustydb.storage_counters('events')")
+read -r fb cb steps <<<"$(q -d st_rustydb -F ' ' -c "SELECT flush_bytes, compaction_bytes, compaction_steps FROM rustydb.storage_counters('events')")"
+free_stripe=$(q -d st_rustydb -c "SELECT free_stripe_pages FROM rustydb.l0_layout('events')")
+
+# the same rows on both sides
+for am in heap rustydb; do
+	q -d "st_$am" -c "SELECT count(*), sum(id), sum(hashtext(url)) FROM events WHERE id < 1000000000" >"$DIR/ans.$am"
+	# every single-row insert is there (their number differs between sides)
+	[ "$(q -d "st_$am" -c "SELECT count(*) FROM events WHERE id >= 1000000000")" = "$((ROWS[$am] - total))" ] ||
+		{ echo "st_$am lost single-row inserts" >&2; exit 1; }
+done
+cmp -s "$DIR/ans.heap" "$DIR/ans.rustydb" || { echo "the tables differ: $(cat "$DIR/ans.heap") vs $(cat "$DIR/ans.rustydb")" >&2; exit 1; }
+[ "$steps" -gt 0 ] || { echo "no compaction happened" >&2; exit 1; }
+
+{
+	echo "# Steady-state ingestion with background flush and compaction"
+	echo
+	echo "Measured with \`bash bench/steady.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, commit $ST_COMMIT;"
+	echo "$ST_ROUNDS rounds of: INSERT ... SELECT of $ST_BATCH rows (bench/sql/events_generate.sql), single-row"
+	echo "INSERTs (pgbench, 1 client, $ST_SECS s), DELETE of the oldest 10 % of the loaded rows, VACUUM; heap and"
+	echo "rustydb alternate within each round. rustydb: \`flush_rows = $ST_FLUSH_ROWS\`, the storage-event worker"
+	echo "flushing and compacting in the background (defaults: level_ratio 4, max_stripe_rows 1 M)."
+	echo
+	echo "| | heap | rustydb | ratio |"
+	echo "|---|---|---|---|"
+	awk -v hr="${ROWS[heap]}" -v hs="${INS_S[heap]}" -v rr="${ROWS[rustydb]}" -v rs="${INS_S[rustydb]}" \
+		'BEGIN { printf "| insert throughput (rows / s of insert time) | %.0f | %.0f | %.2f (rustydb / heap) |\n", hr/hs, rr/rs, (rr/rs)/(hr/hs) }'
+	awk -v h="$size_heap" -v r="$size_rdb" -v l="$l0_rows" 'BEGIN { printf "| table size after the last round | %.1f MB | %.1f MB | %.2f (heap / rustydb; %d rows still in L0) |\n", h/1e6, r/1e6, h/r, l }'
+	awk -v h="$size_heap" -v r="$size_rdb_settled" 'BEGIN { printf "| table size, L0 flushed and compacted | %.1f MB | %.1f MB | %.2f (heap / rustydb) |\n", h/1e6, r/1e6, h/r }'
+	echo "| write amplification (stripe bytes written / value bytes flushed) | | $wa | |"
+	awk -v f="$fb" -v c="$cb" 'BEGIN { printf "| stripe bytes written by flush / by compaction | | %.1f MB / %.1f MB | |\n", f/1e6, c/1e6 }'
+	echo "| compaction steps; stripes per level at the end | | $steps; $levels | |"
+	echo "| stripe pages given back and not yet reused | | $free_stripe | |"
+	echo
+	echo "Sizes after each round:"
+	echo
+	echo "| round | heap MB | rustydb MB | rustydb stripes per level |"
+	echo "|---|---|---|---|"
+	printf '%s\n' "${ROUND_LINES[@]}"
+} >"$ST_OUT"
+cat "$ST_OUT"
