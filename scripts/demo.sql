@@ -400,13 +400,30 @@ SELECT count(*) AS rows_that_differ
 FROM events e FULL JOIN events_heap h ON e.event_id = h.event_id
 WHERE e::text IS DISTINCT FROM h::text;
 SELECT relation, l0_rows, flushed_rows, deleted_rows FROM rustydb.tables WHERE relation = 'public.events'::regclass;
+\echo 'Compaction: the worker has been merging the flushed stripes into the next level as they'
+\echo 'arrived (rustydb.compaction_history). After VACUUM removed the deleted rows'' stubs, an'
+\echo 'on-demand compaction drops their stripe rows and merges what the policy says; the space of'
+\echo 'the stripes it replaced is given back for later stripes:'
+VACUUM events;
+SELECT stripes_per_level AS before, deleted_rows FROM rustydb.tables WHERE relation = 'public.events'::regclass;
+SELECT rustydb.compact('public.events') AS stripes_rewritten;
+SELECT stripes_per_level AS after, deleted_rows, round(write_amplification::numeric, 2) AS write_amplification,
+       compactions, compaction_rows_dropped, last_compaction_error
+  FROM rustydb.tables WHERE relation = 'public.events'::regclass;
+SELECT steps, stripes_rewritten, stripes_written, rows_dropped, pg_size_pretty(bytes_written) AS written,
+       pages_freed FROM rustydb.compaction_history('public.events');
+SELECT stripe_pages, free_stripe_pages FROM rustydb.l0_layout('public.events');
+\echo 'Compacted rows read back as before (0 = identical):'
+SELECT count(*) AS rows_that_differ
+FROM events e FULL JOIN events_heap h ON e.event_id = h.event_id
+WHERE e::text IS DISTINCT FROM h::text;
 \else
 \echo '(the events table is not a rustydb table: nothing to flush)'
 \endif
 
 \echo
 \echo '==== 9. What the engine reported while all this ran: storage events'
-\echo '     (LISTEN rustydb_pages / rustydb_io / rustydb_columnar receives the same JSON)'
+\echo '     (LISTEN rustydb_pages / rustydb_io / rustydb_columnar / rustydb_lsm receives the same JSON)'
 \echo
 
 SELECT channel, variant, count(*) AS events, min(seq) AS first_seq, max(seq) AS last_seq

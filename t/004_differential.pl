@@ -15,7 +15,12 @@
 # (default 35) how often the full comparison runs.  Each transaction is
 # generated once with a table placeholder and sent to two psql sessions, one
 # per table; their outputs (with the table name normalised) must match.
-# The comparison also runs a parallel seq scan and an index-only scan.
+# The comparison also runs a parallel seq scan and an index-only scan, with
+# the columnar scan (RustydbScan) off so that the intended plans are used
+# once the table has stripes, and then the columnar scan itself (plain,
+# with skip quals, parallel).  Nothing is flushed before the first
+# comparison, which checks the plans, and nothing is truncated in the last
+# tenth of the mix.
 # Operations: single- and multi-row INSERT, INSERT ... SELECT, COPY FROM
 # STDIN, UPDATE by key / by range / of non-indexed columns / of TOASTed
 # values, DELETE by key / range / group, INSERT ON CONFLICT DO UPDATE / DO
@@ -26,6 +31,22 @@
 # stripes, so later statements work on flushed rows) and rarely TRUNCATE (also inside
 # transactions, some rolled back).  Both tables carry the same btree, hash,
 # gin and brin indexes; the comparison goes through each of them.
+#
+# Compaction (src/lsm/compact.c) runs interleaved with the mix: rustydb.compact()
+# between transactions (alone, after a VACUUM or after a flush) and inside
+# them (where it gives no space back), with level_ratio = 2 and
+# compaction_dead_fraction = 0.1 so that stripes are merged and rewritten
+# often.  And now and then a compaction runs in a third session while the mix
+# goes on: it is made to wait ("episode") at the 'writing' or 'switching'
+# phase (rustydb.compaction_pause_phase, for an advisory lock a fourth session
+# holds) while a few transactions of DML run (nothing that would wait for its
+# ShareUpdateExclusiveLock: no VACUUM, ANALYZE, TRUNCATE, flush), and is let
+# go either between two transactions or while the last one is still open
+# (committed or rolled back after the compaction switched its rows).  All of
+# it goes through maybe_compact(), a no-op on heap, so both sessions see the
+# same output; the test checks that compactions really happened (rows of
+# compact_log: what rustydb.compact() returned, rustydb.compaction_history
+# and the highest level in rustydb.stripes) and that none failed.
 
 use strict;
 use warnings FATAL => 'all';
@@ -57,6 +78,24 @@ CREATE FUNCTION maybe_flush(t regclass) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
 	IF (SELECT a.amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam WHERE c.oid = t) = 'rustydb' THEN
 		INSERT INTO flush_log SELECT rustydb.flush(t);
+	END IF;
+END $$;
+-- the same for rustydb.compact(), waiting at phase (if not 'none') for
+-- advisory lock 4242; logs what it did (rows logged inside transactions
+-- that roll back are lost: the counts are lower bounds)
+CREATE TABLE compact_log (phase text, stripes bigint, compactions bigint,
+	max_level int) USING heap;
+CREATE FUNCTION maybe_compact(t regclass, phase text DEFAULT 'none') RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	IF (SELECT a.amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam WHERE c.oid = t) = 'rustydb' THEN
+		PERFORM set_config('rustydb.level_ratio', '2', true);
+		PERFORM set_config('rustydb.compaction_dead_fraction', '0.1', true);
+		PERFORM set_config('rustydb.compaction_pause_phase', phase, true);
+		PERFORM set_config('rustydb.compaction_pause_lock', '4242', true);
+		INSERT INTO compact_log
+			SELECT phase, rustydb.compact(t),
+				(SELECT compactions FROM rustydb.compaction_history(t)),
+				(SELECT max(level) FROM rustydb.stripes(t));
 	END IF;
 END $$;
 });
@@ -180,31 +219,55 @@ my @ops = (
 	[ 2, 'savepoint_error', sub {
 		my $k = existing_id();
 		"SAVEPOINT e;\nINSERT INTO TBL VALUES " . row_values($k) . ";\nROLLBACK TO SAVEPOINT e;\n" } ],
+	# takes ShareUpdateExclusiveLock: not during an episode (see random_op)
+	[ 1, 'compact_in_txn', sub { "SELECT maybe_compact('TBL');\n" } ],
 );
 my $total_weight = 0;
 $total_weight += $_->[0] for @ops;
 
+# Set while a compaction waits in another session (an episode): no
+# statement that would wait for its ShareUpdateExclusiveLock.
+my $in_episode = 0;
+# Nothing is flushed (or compacted) before the first comparison, which checks
+# that each query gets the plan it is meant to test: no stripes, no retired
+# pages (BRIN is not offered on a table with retired pages).
+my $stripes_allowed = 0;
+# No TRUNCATE in the last tenth of the mix, so that it ends with a table of
+# some size whatever the seed (a TRUNCATE becomes an ANALYZE there).
+my $txn_no = 0;
+
 sub random_op
 {
-	my $r = rand($total_weight);
-	for my $op (@ops)
+	for (;;)
 	{
-		$r -= $op->[0];
-		if ($r < 0) { $op_count{ $op->[1] }++; return $op->[2]->(); }
+		my $r = rand($total_weight);
+		for my $op (@ops)
+		{
+			$r -= $op->[0];
+			next if $r >= 0;
+			last if $in_episode && $op->[1] eq 'compact_in_txn';    # pick again
+			$op_count{ $op->[1] }++;
+			return $op->[2]->();
+		}
 	}
-	return $ops[-1][2]->();
 }
 
 # A whole transaction (or something run between transactions).
 sub random_txn
 {
 	my $r = rand();
+	if ($in_episode && $r < 0.11) { $r = 0.11 + rand(0.89); }
+	if (!$stripes_allowed && $r >= 0.065 && $r < 0.11) { $r = 0.11 + rand(0.89); }
 	if ($r < 0.04) { $op_count{vacuum}++; return "VACUUM TBL;\n"; }
 	if ($r < 0.05) { $op_count{vacuum_freeze}++; return "VACUUM (FREEZE) TBL;\n"; }
 	if ($r < 0.06) { $op_count{analyze}++; return "ANALYZE TBL;\n"; }
+	if ($r < 0.065 && $txn_no > 0.9 * $ntxns) { $op_count{analyze}++; return "ANALYZE TBL;\n"; }
 	if ($r < 0.065) { $op_count{truncate}++; return "TRUNCATE TBL;\n"; }
 	if ($r < 0.09) { $op_count{flush}++; return "SELECT maybe_flush('TBL');\n"; }
-	if ($r < 0.15) { return random_op(); }    # autocommit
+	if ($r < 0.097) { $op_count{compact}++; return "SELECT maybe_compact('TBL');\n"; }
+	if ($r < 0.104) { $op_count{vacuum_compact}++; return "VACUUM TBL;\nSELECT maybe_compact('TBL');\n"; }
+	if ($r < 0.11) { $op_count{flush_compact}++; return "SELECT maybe_flush('TBL');\nSELECT maybe_compact('TBL');\n"; }
+	if ($r < 0.17) { return random_op(); }    # autocommit
 	my $sql = "BEGIN;\n";
 	if (rand() < 0.1) { $sql .= "SET TRANSACTION ISOLATION LEVEL " . pick('REPEATABLE READ', 'SERIALIZABLE') . ";\n"; }
 	for (1 .. rint(1, 6))
@@ -216,7 +279,7 @@ sub random_txn
 			$sql .= random_op() for 1 .. rint(1, 3);
 			$sql .= rand() < 0.5 ? "ROLLBACK TO SAVEPOINT s;\n" : "RELEASE SAVEPOINT s;\n";
 		}
-		elsif (rand() < 0.01)
+		elsif (rand() < 0.01 && !$in_episode && $txn_no <= 0.9 * $ntxns)
 		{
 			$op_count{truncate_in_txn}++;
 			$sql .= "TRUNCATE TBL;\n";
@@ -261,11 +324,20 @@ sub run_in
 }
 
 my $row = "(id, grp, val, tags, num, ts, md5(pad))::text";
+# The columnar scan (RustydbScan, offered once a table has stripes) is
+# switched off except in the columnar modes: enable_seqscan = off does not
+# keep it from replacing the index and bitmap scans the other modes ask for.
+# (On heap the setting is ignored.)
+my $nocol = 'SET rustydb.enable_columnar_scan = off;';
 my %mode = (
-	seq => 'SET enable_indexscan = off; SET enable_bitmapscan = off; SET enable_indexonlyscan = off; SET enable_seqscan = on;',
-	index => 'SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_indexscan = on; SET enable_indexonlyscan = on;',
-	bitmap => 'SET enable_seqscan = off; SET enable_indexscan = off; SET enable_indexonlyscan = off; SET enable_bitmapscan = on;',
-	parallel => 'SET enable_indexscan = off; SET enable_bitmapscan = off; SET enable_indexonlyscan = off; SET enable_seqscan = on; '
+	seq => "$nocol SET enable_indexscan = off; SET enable_bitmapscan = off; SET enable_indexonlyscan = off; SET enable_seqscan = on;",
+	index => "$nocol SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_indexscan = on; SET enable_indexonlyscan = on;",
+	bitmap => "$nocol SET enable_seqscan = off; SET enable_indexscan = off; SET enable_indexonlyscan = off; SET enable_bitmapscan = on;",
+	parallel => "$nocol SET enable_indexscan = off; SET enable_bitmapscan = off; SET enable_indexonlyscan = off; SET enable_seqscan = on; "
+	  . 'SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; '
+	  . 'SET max_parallel_workers_per_gather = 2;',
+	columnar => 'SET enable_indexscan = off; SET enable_bitmapscan = off; SET enable_indexonlyscan = off; SET enable_seqscan = on;',
+	parallel_columnar => 'SET enable_indexscan = off; SET enable_bitmapscan = off; SET enable_indexonlyscan = off; SET enable_seqscan = on; '
 	  . 'SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; '
 	  . 'SET max_parallel_workers_per_gather = 2;');
 my $reset = 'RESET enable_seqscan; RESET enable_indexscan; RESET enable_bitmapscan; RESET enable_indexonlyscan;';
@@ -292,7 +364,17 @@ my @checks = (
 		"SELECT count(*), md5(string_agg(id::text, ',' ORDER BY id)) FROM TBL WHERE ts >= '2024-01-10' AND ts < '2024-01-20'" ],
 	[ 'index-only count', 'index', qr/Index Only Scan using TBL_pkey/,
 		"SELECT count(*) FROM TBL WHERE id > 0" ],
+	# the table AM's seq scan until the table has stripes, then RustydbScan
+	# (counted in $colscan_used)
+	[ 'all rows, columnar scan', 'columnar', qr/(?:Custom Scan \(RustydbScan\)|Seq Scan) on TBL/,
+		"SELECT count(*), md5(string_agg($row, '|' ORDER BY id)) FROM TBL" ],
+	[ 'some rows, columnar scan with skip quals', 'columnar', qr/(?:Custom Scan \(RustydbScan\)|Seq Scan) on TBL/,
+		"SELECT count(*), md5(string_agg(id || ':' || coalesce(val, '-') || ':' || coalesce(num::text, '-'), ',' ORDER BY id)) "
+		  . "FROM TBL WHERE id BETWEEN 200 AND 2500 AND grp >= 3" ],
+	[ 'all rows, parallel columnar scan', 'parallel_columnar', qr/Parallel (?:Custom Scan \(RustydbScan\)|Seq Scan) on TBL/,
+		"SELECT count(*), md5(string_agg($row, '|' ORDER BY id)) FROM TBL" ],
 );
+my $colscan_used = 0;
 
 my $mismatches = 0;
 my $plans_checked = 0;
@@ -316,6 +398,10 @@ sub compare_all
 				my $plan = $node->safe_psql('postgres', "$mode{$m} EXPLAIN (COSTS OFF) $qt");
 				(my $re = "$plan_re") =~ s/TBL/$t/g;
 				like($plan, qr/$re/, "$k table: '$name' uses the intended plan");
+			}
+			if ($m =~ /columnar/ && $k eq 'test')
+			{
+				$colscan_used++ if $node->safe_psql('postgres', "$mode{$m} EXPLAIN (COSTS OFF) $qt") =~ /RustydbScan/;
 			}
 			$res{$k} = $node->safe_psql('postgres', "$mode{$m} $qt");
 		}
@@ -352,24 +438,100 @@ sub compare_all
 	return $diffs;
 }
 
+# ---------------------------------------------------------------------------
+# Episodes: a compaction of the test table in a session of its own, made to
+# wait at a phase (maybe_compact(..., phase)) for advisory lock 4242, which
+# $pause_ctl holds, while the mix goes on.  Nothing happens on heap (and
+# with RDB_TEST_AM=heap the compactor returns at once), but the same random
+# choices are made, so a seed replays the same mix either way.
+# ---------------------------------------------------------------------------
+my $pause_ctl = $node->background_psql('postgres');
+$pause_ctl->set_query_timer_restart;
+my $compactor = $node->background_psql('postgres', on_error_stop => 0);
+$compactor->set_query_timer_restart;
+$compactor->{stderr} = '';
+my $compactor_pid = $compactor->query_safe('SELECT pg_backend_pid()');
+my $episodes = 0;
+my $episode_left = 0;
+my $compactor_errors = 0;
+
+sub start_episode
+{
+	my $phase = pick('writing', 'switching');
+	my $tag = 'episode_' . ++$episodes . '_x';
+	$op_count{"episode_$phase"}++;
+	$pause_ctl->query_safe('SELECT pg_advisory_lock(4242)');
+	$compactor->query_until(qr/$tag started/,
+		"\\echo $tag started\nSELECT maybe_compact('$tables{test}', '$phase') AS $tag;\n");
+	# until it waits for the lock, or is done (nothing to compact)
+	$node->poll_query_until('postgres',
+		"SELECT strpos(query, '$tag') > 0 AND (state = 'idle' OR wait_event = 'advisory') "
+		  . "FROM pg_stat_activity WHERE pid = $compactor_pid")
+	  or die "the compaction of $tag neither waits nor ends";
+	$in_episode = 1;
+}
+
+sub end_episode
+{
+	$pause_ctl->query_safe('SELECT pg_advisory_unlock(4242)');
+	# psql runs this once the compaction is over
+	$compactor->query("SELECT 'episode $episodes over'");
+	if ($compactor->{stderr} ne '')
+	{
+		$compactor_errors++;
+		diag("the compaction of episode $episodes failed: $compactor->{stderr}");
+		$compactor->{stderr} = '';
+	}
+	$in_episode = 0;
+}
+
 my $stmt_mismatch = 0;
 for my $txn (1 .. $ntxns)
 {
-	my $sql = random_txn();
-	my $oh = run_in('heap', $sql);
-	my $ot = run_in('test', $sql);
-	if ($oh ne $ot)
+	$txn_no = $txn;
+	if (!$in_episode && $stripes_allowed && rand() < 0.012)
 	{
-		$stmt_mismatch++;
-		if ($stmt_mismatch <= 3)
+		# a new stripe first: with level_ratio 2 the compaction then
+		# often has stripes to merge
+		my $f = "SELECT maybe_flush('TBL');\n";
+		$stmt_mismatch++ if run_in('heap', $f) ne run_in('test', $f);
+		start_episode();
+		$episode_left = rint(1, 4);
+	}
+	my $sql = random_txn();
+	my @parts = ($sql);
+	my $release_inside = 0;
+	if ($in_episode && --$episode_left == 0)
+	{
+		# the compaction goes on after this transaction, or while it is
+		# still open (and switches the rows it changed or locked)
+		if (rand() < 0.5 && $sql =~ /\A(BEGIN;\n.*)((?:COMMIT|ROLLBACK);\n)\z/s)
 		{
-			diag("transaction $txn gives different output (seed $seed):\n$sql\n"
-				  . "--- heap:\n$oh\n--- $am:\n$ot");
+			@parts = ($1, $2);
+			$release_inside = 1;
+			$op_count{episode_ends_in_txn}++;
 		}
 	}
+	for my $i (0 .. $#parts)
+	{
+		end_episode() if $release_inside && $i == 1;
+		my $oh = run_in('heap', $parts[$i]);
+		my $ot = run_in('test', $parts[$i]);
+		if ($oh ne $ot)
+		{
+			$stmt_mismatch++;
+			if ($stmt_mismatch <= 3)
+			{
+				diag("transaction $txn gives different output (seed $seed):\n$parts[$i]\n"
+					  . "--- heap:\n$oh\n--- $am:\n$ot");
+			}
+		}
+	}
+	end_episode() if $in_episode && $episode_left == 0;
 	if ($txn % $check_every == 0 || $txn == $ntxns)
 	{
 		my $d = compare_all("after transaction $txn");
+		$stripes_allowed = 1;
 		$mismatches += $d;
 		if ($d)
 		{
@@ -378,12 +540,27 @@ for my $txn (1 .. $ntxns)
 		}
 	}
 }
+end_episode() if $in_episode;
 note("operations: " . join(', ', map { "$_=$op_count{$_}" } sort keys %op_count));
 if ($am eq 'rustydb')
 {
 	my $moved = $node->safe_psql('postgres', 'SELECT coalesce(sum(rows), 0) FROM flush_log');
 	cmp_ok($moved, '>', 0, "the interleaved flushes moved rows into stripes ($moved in all)");
+	my ($calls, $rewritten, $compactions, $level, $paused) = split /\|/,
+	  $node->safe_psql('postgres', q{
+SELECT count(*), coalesce(sum(stripes), 0), coalesce(max(compactions), 0),
+	coalesce(max(max_level), 0), count(*) FILTER (WHERE phase <> 'none' AND stripes > 0)
+  FROM compact_log});
+	note("compactions logged: $calls, $rewritten stripes rewritten, $paused paused ones that did work, "
+		  . "highest level $level");
+	cmp_ok($rewritten, '>', 0, "the interleaved compactions rewrote stripes ($rewritten in all)");
+	cmp_ok($compactions, '>', 0, "rustydb.compaction_history counted them (up to $compactions)");
+	cmp_ok($level, '>=', 2, "they merged stripes into higher levels (up to $level)");
+	cmp_ok($paused, '>', 0,
+		"compactions that waited at a phase while the mix went on did work ($paused of $episodes)");
+	cmp_ok($colscan_used, '>', 0, "the columnar checks read $tables{test} through RustydbScan ($colscan_used times)");
 }
+is($compactor_errors, 0, 'every compaction run beside the mix succeeded');
 
 is($stmt_mismatch, 0, 'every transaction gave the same output on both tables');
 is($mismatches, 0, 'contents identical through seq, index and bitmap scans at every check');
@@ -404,6 +581,7 @@ for my $idx ("$tables{test}_pkey", "$tables{test}_grp")
 }
 
 $session{$_}->quit for qw(heap test);
+$_->quit for ($pause_ctl, $compactor);
 check_log_clean($node, 0, 'log: no PANIC, failed assertion or crashed backend');
 $node->stop;
 done_testing();

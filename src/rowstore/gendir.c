@@ -723,7 +723,7 @@ rdb_gen_try_retire(Relation rel, Buffer buf, TransactionId oldest_xmin,
 		return false;
 	gen = rdb_l0_page_generation(page, blkno);
 	maxoff = PageGetMaxOffsetNumber(page);
-	if (maxoff == 0 || maxoff > RDB_GEN_MAX_OFFSET)
+	if (maxoff > RDB_GEN_MAX_OFFSET)
 		return false;
 
 	memset(&e, 0, sizeof(e));
@@ -785,7 +785,14 @@ rdb_gen_try_retire(Relation rel, Buffer buf, TransactionId oldest_xmin,
 		prev_off = off;
 		prev_row = sd.row;
 	}
-	if (e.nlive == 0)
+	/*
+	 * A page with no row left: a first-time page stays where it is (its
+	 * block takes new rows under its own generation), but the page of a
+	 * revived or reused generation is retired empty, so that its block
+	 * becomes a free page again (for new rows, or the next revival) instead
+	 * of an empty page only inserts may find.
+	 */
+	if (e.nlive == 0 && gen == blkno)
 		return false;
 
 	gen_addr(gen, &a);
@@ -893,19 +900,31 @@ gen_get_free_page(Relation rel)
 	blkno = GetPageWithFreeSpace(rel, BLCKSZ / 2);
 	while (BlockNumberIsValid(blkno) && tries++ < 8)
 	{
+		Size		avail = 0;
+
 		if (blkno >= RDB_FIRST_DATA_BLKNO)
 		{
 			buf = rdb_read_buffer(rel, blkno, NULL);
 			if (ConditionalLockBuffer(buf))
 			{
-				if (rdb_gen_page_is_free(BufferGetPage(buf)))
+				Page		page = BufferGetPage(buf);
+
+				if (rdb_gen_page_is_free(page))
 					return buf;
+				if (rdb_l0_page_is_l0(page))
+					avail = Min(PageGetHeapFreeSpace(page), BLCKSZ / 2 - 64);
 				LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 			}
+			else
+				avail = BLCKSZ / 2 - 64;	/* busy: unknown, keep it findable */
 			ReleaseBuffer(buf);
 		}
-		/* not free (any more): let inserts have it, ask again */
-		blkno = RecordAndGetPageWithFreeSpace(rel, blkno, 0, BLCKSZ / 2);
+		/*
+		 * Not a free page (an L0 page with room, or taken meanwhile): leave
+		 * it to inserts with what it really has, but below what we ask
+		 * for, so that the next answer is another page.
+		 */
+		blkno = RecordAndGetPageWithFreeSpace(rel, blkno, avail, BLCKSZ / 2);
 	}
 	if (!RELATION_IS_LOCAL(rel))
 		LockRelationForExtension(rel, ExclusiveLock);

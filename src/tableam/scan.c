@@ -488,7 +488,7 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 
 		if (ce->phys == RDB_GEN_RETIRED)
 		{
-			if (scan->want_runs)
+			if (scan->want_runs && ce->nlive > 0)
 			{
 				scan->crun = *ce;
 				scan->crun_pending = true;

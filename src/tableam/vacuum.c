@@ -144,6 +144,19 @@ typedef struct RdbVacState
  *		bits: rel_pages * MaxHeapTuplesPerPage overflows 32 bits above
  *		about 14.7 million pages (112 GiB).
  */
+/* no line pointer of the page is in use (its rows are all gone) */
+static bool
+vac_page_has_no_rows(Page page)
+{
+	OffsetNumber off;
+	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+
+	for (off = FirstOffsetNumber; off <= maxoff; off++)
+		if (ItemIdIsUsed(PageGetItemId(page, off)))
+			return false;
+	return true;
+}
+
 /* the live rows of a directory leaf's retired generations count as live */
 static void
 vac_count_retired(RdbVacState *vac, Page page)
@@ -728,7 +741,29 @@ vac_dead_items(RdbVacState *vac)
 		vac_mark_all_visible(vac, buf, blkno);
 
 		RecordPageWithFreeSpace(vac->rel, blkno, PageGetHeapFreeSpace(page));
-		UnlockReleaseBuffer(buf);
+
+		/*
+		 * A page of a revived or reused generation whose rows are all gone
+		 * is retired (empty), so that its block is a free page again, for
+		 * new rows or the next revival; if someone holds it pinned, a later
+		 * VACUUM does it.
+		 */
+		if (rdb_l0_page_generation(page, blkno) != blkno &&
+			vac_page_has_no_rows(page))
+		{
+			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+			if (ConditionalLockBufferForCleanup(buf))
+			{
+				if (vac_page_has_no_rows(page) &&
+					rdb_gen_try_retire(vac->rel, buf, vac->OldestXmin, NULL, NULL))
+					vac->pages_retired++;
+				UnlockReleaseBuffer(buf);
+			}
+			else
+				ReleaseBuffer(buf);
+		}
+		else
+			UnlockReleaseBuffer(buf);
 
 		vac->lpdead_removed += nunused;
 		pgstat_progress_update_param(PROGRESS_VACUUM_HEAP_BLKS_VACUUMED, blkno);

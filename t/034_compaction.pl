@@ -1,0 +1,858 @@
+# t/034_compaction.pl
+#	Leveled compaction (src/lsm/compact.c): rustydb.compact() and the
+#	background worker merge stripes of a level into fewer stripes of the
+#	next one, rewrite stripes with many dead rows, and give the pages of
+#	stripes nothing refers to any more back to later stripes.
+#
+#	Every check looks at the storage (rustydb.stripes, rustydb.l0_layout,
+#	rustydb.tables, rustydb.compaction_history, pg_relation_size), not only
+#	at query results, and every table is compared with a heap twin that
+#	received the same statements, through the seq scan, the columnar custom
+#	scan, index and bitmap scans:
+#
+#	1. on demand: flushes make level-1 stripes; compaction merges them
+#	   (fewer stripes, a higher level, TIDs and indexes unchanged), also
+#	   inside a transaction block that rolls back (space then pending);
+#	   DML after it; DELETE + VACUUM then compaction drops the dead rows;
+#	   the freed pages are reused by the next flush (the file does not grow)
+#	2. events: CompactionStarted / CompactionCompleted / LevelMigration /
+#	   PageMerged agree with compaction_history and the stripes
+#	3. an immediate stop while a compaction waits at each phase (writing,
+#	   switching, freeing; rustydb.compaction_pause_phase) loses and
+#	   resurrects nothing; the next compaction frees what was left behind
+#	4. a streaming standby (wal_consistency_checking = all,rustydb) replays
+#	   all of it and answers the same
+#	5. background compaction by the storage-event worker, and
+#	   rustydb.enable_background_compaction = off stopping it
+#	6. steady state: insert / delete the oldest 10% / VACUUM / flush /
+#	   compact rounds keep the table's size bounded
+#	7. a damaged input stripe: XX001, the error recorded in rustydb.tables,
+#	   the stripes unchanged, other stripes still readable
+#
+#	Two engine bugs this test found are fixed and checked here: stripes that
+#	could not share an output were "merged" one level up for ever (a stripe
+#	is now full above half of max_stripe_rows), and L0 pages emptied by
+#	DELETE + VACUUM of revived rows piled up (VACUUM now retires them empty).
+
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin;
+use lib $FindBin::RealBin;
+
+use Time::HiRes qw(sleep time);
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use RustydbTest;
+use RustydbEvents;
+
+plan skip_all => 'compaction is rustydb-specific' if test_am() ne 'rustydb';
+
+my $node = rdb_node(
+	'primary',
+	allows_streaming => 1,
+	conf => "wal_consistency_checking = '" . wal_consistency_all() . "'\n"
+	  . "autovacuum = off\n"
+	  # the event worker (background flush and compaction) stays for the
+	  # whole test instead of leaving after 5 s without events
+	  . "rustydb.worker_idle_timeout = 3600\n"
+	  . "max_wal_size = '512MB'\n");
+$node->start;
+rdb_create_extension($node);
+$node->safe_psql('postgres', 'CREATE EXTENSION amcheck');
+$node->safe_psql('postgres',
+	"SELECT pg_create_physical_replication_slot('standby_slot', immediately_reserve => true)");
+$node->backup('base');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($node, 'base', has_streaming => 1);
+$standby->append_conf('postgresql.conf', "primary_slot_name = 'standby_slot'");
+$standby->start;
+
+my $seeds = seed_variants();
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+
+sub sql { return $node->safe_psql('postgres', $_[0]); }
+
+# the same statements on table $t and its heap twin ${t}_h, in one transaction
+sub both
+{
+	my ($t, $sql) = @_;
+	(my $h = $sql) =~ s/\b$t\b/${t}_h/g;
+	return sql("BEGIN; $sql; $h; COMMIT;");
+}
+
+# rustydb.flush() until $expect rows were moved: a flush moves only rows
+# every transaction sees, and the event worker's short transactions may hide
+# the newest ones for a moment
+sub flush_all
+{
+	my ($t, $expect) = @_;
+	my $total = 0;
+	for (1 .. 100)
+	{
+		$total += sql("SELECT rustydb.flush('$t')");
+		return $total if $total >= $expect;
+		sleep(0.1);
+	}
+	die "flush of $t moved $total rows, expected $expect";
+}
+
+# rustydb.stripes of a table: list of {stripe, level, rows, deleted, pages}
+sub stripes_of
+{
+	my ($t, $n) = @_;
+	$n //= $node;
+	my $out = $n->safe_psql('postgres',
+		"SELECT stripe, level, rows, deleted_rows, pages FROM rustydb.stripes
+		  WHERE relation = '$t'::regclass ORDER BY stripe");
+	my @s;
+	for my $line (grep { length } split /\n/, $out)
+	{
+		my @f = split /\|/, $line;
+		push @s, { stripe => $f[0], level => $f[1], rows => $f[2], deleted => $f[3], pages => $f[4] };
+	}
+	return @s;
+}
+
+sub describe { return join(' ', map { "$_->{stripe}:L$_->{level}:$_->{rows}/$_->{deleted}d" } @_); }
+sub max_level { my $m = 0; for (@_) { $m = $_->{level} if $_->{level} > $m; } return $m; }
+# stripes nothing refers to (outputs of an interrupted compaction, inputs
+# after the switch): every row dead
+sub orphans { return grep { $_->{rows} > 0 && $_->{deleted} == $_->{rows} } @_; }
+
+sub row_of
+{
+	my ($query, @cols) = @_;
+	my @v = split /\|/, sql($query), -1;
+	my %h;
+	@h{@cols} = @v;
+	return \%h;
+}
+
+my @LAYOUT = qw(l0_pages reused_pages free_pages directory_pages stripe_pages
+  retired_generations retired_rows next_generation free_stripe_pages);
+sub layout { return row_of("SELECT " . join(', ', @LAYOUT) . " FROM rustydb.l0_layout('$_[0]')", @LAYOUT); }
+
+my @HIST = qw(compactions steps stripes_rewritten stripes_written rows_dropped
+  bytes_written pages_freed pages_pending last_error);
+sub history
+{
+	my $h = row_of("SELECT " . join(', ', map { "coalesce(" . $_ . "::text, '')" } @HIST)
+		  . " FROM rustydb.compaction_history('$_[0]')", @HIST);
+	$h->{$_} = ($h->{$_} eq '' ? 0 : $h->{$_}) for grep { $_ ne 'last_error' } @HIST;
+	return $h;
+}
+
+sub relsize { return sql("SELECT pg_relation_size('$_[0]')"); }
+
+# new stripes lie within the file as it was (in pages compaction gave back)
+# and the free stripe pages fell by exactly their pages
+sub in_old_space
+{
+	my ($fresh, $oldsize, $fell, $t) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my $blocks = $oldsize / 8192;
+	my $pages = 0;
+	$pages += $_->{pages} for @$fresh;
+	is(scalar(grep { $_->{stripe} + $_->{pages} > $blocks } @$fresh), 0,
+		"$t: the new stripes (" . describe(@$fresh) . ") lie in freed pages below the old end of the file (block $blocks)");
+	is($fell, $pages, "$t: the free stripe pages fell by their $pages pages");
+}
+
+# the columns of each table, as one text per row (no whole-row reference:
+# that would keep the planner from offering the columnar scan)
+my %ROWTEXT = (
+	lv => q{format('%s|%L|%L|%L|%L', id, t, n, j, md5(b))},
+	cx => q{format('%s|%L|%L', id, v, n)},
+	ss => q{format('%s|%L|%L', id, v, n)},
+	bad => q{format('%s|%L', id, v)},
+	bg1 => q{format('%s|%L', id, v)},
+	bg2 => q{format('%s|%L', id, v)});
+
+my @MODES = (
+	[ 'seq', 'SET rustydb.enable_columnar_scan = off; SET enable_indexscan = off; SET enable_bitmapscan = off;',
+		qr/Seq Scan on /, qr/Custom Scan|Index/ ],
+	[ 'columnar', 'SET enable_indexscan = off; SET enable_bitmapscan = off;',
+		qr/Custom Scan \(RustydbScan\)/, qr/Seq Scan|Index/ ],
+	[ 'index', 'SET enable_seqscan = off; SET enable_bitmapscan = off; SET rustydb.enable_columnar_scan = off;',
+		qr/Index Scan using /, qr/Seq Scan|Custom Scan|Bitmap/ ],
+	[ 'bitmap', 'SET enable_seqscan = off; SET enable_indexscan = off; SET rustydb.enable_columnar_scan = off;',
+		qr/Bitmap Heap Scan on /, qr/Seq Scan|Custom Scan/ ]);
+
+sub digest_sql
+{
+	my ($t, $rel, $cond) = @_;
+	$cond //= '';
+	return "SELECT count(*) || ':' || coalesce(md5(string_agg($ROWTEXT{$t}, E'\\n' ORDER BY id)), '-') FROM $rel WHERE id > 0 $cond";
+}
+
+# the table reads back as its heap twin through every scan path; once per
+# table, also check that each mode really gets its plan
+my %plans_checked;
+sub same_as_twin
+{
+	my ($n, $t, $what) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my $want = $n->safe_psql('postgres',
+		'SET enable_indexscan = off; SET enable_bitmapscan = off; ' . digest_sql($t, "${t}_h"));
+	for my $m (@MODES)
+	{
+		my ($name, $set, $plan_re, $not_re) = @$m;
+		if (!$plans_checked{ $n->name . $t . $name }++)
+		{
+			my $plan = $n->safe_psql('postgres', "$set EXPLAIN (COSTS OFF) " . digest_sql($t, $t));
+			ok($plan =~ $plan_re && $plan !~ $not_re, $n->name . ": $t: the $name mode gets its plan")
+			  or diag($plan);
+		}
+		is($n->safe_psql('postgres', $set . digest_sql($t, $t)), $want,
+			$n->name . ": $t $what: $name scan equals the heap twin");
+	}
+}
+
+# ===========================================================================
+# 1. On demand: level-1 stripes merged into level 2
+# ===========================================================================
+# small stripes and level_ratio 4; varied types, NULLs, one ~100 kB value
+# per round that TOAST keeps out of line (hex digits compress only ~2x)
+sql(q{
+	CREATE TABLE lv (id bigint, t text, n numeric, j jsonb, b text) USING rustydb
+	  WITH (stripe_rows = 2000, level_ratio = 4);
+	CREATE TABLE lv_h (id bigint, t text, n numeric, j jsonb, b text) USING heap;
+	CREATE UNIQUE INDEX lv_id ON lv (id);
+	CREATE UNIQUE INDEX lv_h_id ON lv_h (id);
+	CREATE INDEX lv_t ON lv (t);
+});
+for my $round (1 .. 4)
+{
+	my $lo = ($round - 1) * 2500 + 1;
+	my $hi = $round * 2500;
+	both('lv', qq{INSERT INTO lv SELECT g, 'k' || (g % 13),
+		CASE WHEN g % 17 = 0 THEN NULL ELSE g * 0.5 END,
+		CASE WHEN g % 11 = 0 THEN NULL ELSE jsonb_build_object('g', g, 'a', jsonb_build_array(g, 'x' || g)) END,
+		CASE WHEN g % 2500 = 7 THEN (SELECT string_agg(md5(g::text || '.' || x), '') FROM generate_series(1, 3200) x) END
+		FROM generate_series($lo, $hi) g});
+	# a separate statement: the rows are all visible, so their pages retire
+	flush_all('lv', 2500);
+}
+cmp_ok(sql(q{SELECT max(pg_column_size(b)) FROM lv_h}), '>', 40000,
+	'the wide values are ~100 kB (stored out of line)');
+my $l = layout('lv');
+cmp_ok($l->{retired_generations}, '>', 0,
+	"flushes retired L0 pages before compaction ($l->{retired_generations} generations)");
+my @before = stripes_of('lv');
+note 'lv before compaction: ' . describe(@before);
+my $nl1 = grep { $_->{level} == 1 } @before;
+cmp_ok($nl1, '>=', 4, "four flushes made at least level_ratio (4) level-1 stripes ($nl1)");
+is(max_level(@before), 1, 'all stripes are at level 1 before compaction');
+my $rows_before = 0;
+$rows_before += $_->{rows} for @before;
+is($rows_before, 10000, 'the stripes hold the 10000 flushed rows');
+same_as_twin($node, 'lv', 'after the flushes');
+
+my $tids = q{SELECT md5(string_agg(id || '@' || ctid, ',' ORDER BY id)) FROM lv};
+my $tids_before = sql($tids);
+my $events_mark = sql(q{SELECT coalesce(max(seq), 0) FROM rustydb.events});
+
+# first inside a transaction block that rolls back: the stubs are switched
+# (not transactional, as flush), the space is not given back (the
+# AccessExclusiveLock would be held until COMMIT)
+my $n_rewritten = sql(q{BEGIN; SELECT rustydb.compact('lv'); ROLLBACK;});
+cmp_ok($n_rewritten, '>=', 4, "rustydb.compact rewrote $n_rewritten stripes (inside BEGIN ... ROLLBACK)");
+my $h1 = history('lv');
+is($h1->{stripes_rewritten}, $n_rewritten, 'compaction_history.stripes_rewritten is what compact() returned');
+cmp_ok($h1->{steps}, '>=', 1, "compaction_history counts $h1->{steps} steps");
+is($h1->{pages_freed}, 0, 'inside a transaction block no page was given back');
+cmp_ok($h1->{pages_pending}, '>', 0, "... they are pending ($h1->{pages_pending} pages)");
+is(layout('lv')->{free_stripe_pages}, 0, 'l0_layout: no free stripe pages yet');
+my @mid = stripes_of('lv');
+note 'lv after the rolled back compaction: ' . describe(@mid);
+is(scalar(orphans(@mid)), $n_rewritten, 'the rewritten inputs are listed with every row dead (nothing refers to them)');
+same_as_twin($node, 'lv', 'after a compaction in a transaction that rolled back');
+
+# outside a transaction block: nothing more to merge, the space is given back
+is(sql(q{SELECT rustydb.compact('lv')}), '0', 'a second compaction has no stripe to rewrite');
+my $h2 = history('lv');
+is($h2->{pages_freed}, $h1->{pages_pending}, "it gave the $h1->{pages_pending} pending pages back");
+is($h2->{pages_pending}, 0, 'none is pending any more');
+$l = layout('lv');
+is($l->{free_stripe_pages}, $h1->{pages_pending}, "l0_layout: $l->{free_stripe_pages} free stripe pages");
+
+my @after = stripes_of('lv');
+note 'lv after compaction: ' . describe(@after);
+cmp_ok(scalar(@after), '<', scalar(@before),
+	'fewer stripes: ' . scalar(@before) . ' -> ' . scalar(@after));
+cmp_ok(max_level(@after), '>=', 2, 'the merged stripes are at level ' . max_level(@after));
+cmp_ok(scalar(grep { $_->{level} == 1 } @after), '<', 4, 'fewer than level_ratio stripes are left at level 1');
+my $rows_after = 0;
+$rows_after += $_->{rows} for @after;
+is($rows_after, 10000, 'the stripes still hold 10000 rows, none dead');
+is(scalar(grep { $_->{deleted} != 0 } @after), 0, 'no stripe has dead rows');
+my %was = map { $_->{stripe} => 1 } @before;
+my %now = map { $_->{stripe} => 1 } @after;
+my @gone = grep { !$now{$_} } map { $_->{stripe} } @before;
+my @new = grep { !$was{$_} } map { $_->{stripe} } @after;
+is(scalar(@gone), $n_rewritten, 'the rewritten stripes are gone from rustydb.stripes');
+is(scalar(@new), $h2->{stripes_written}, "compaction_history.stripes_written ($h2->{stripes_written}) new stripes are there");
+like(sql(q{SELECT stripes_per_level FROM rustydb.tables WHERE relation = 'lv'::regclass}),
+	qr/^(L1:[123] )?L2:\d+$/, 'rustydb.tables.stripes_per_level shows the levels');
+is(sql(q{SELECT compactions > 0 AND last_compaction IS NOT NULL AND last_compaction_error IS NULL
+	FROM rustydb.tables WHERE relation = 'lv'::regclass}), 't', 'rustydb.tables shows the compaction, no error');
+my ($cbytes, $csteps, $wa) = split /\|/, sql(q{SELECT compaction_bytes, compaction_steps, write_amplification FROM rustydb.storage_counters('lv')});
+is($csteps, $h2->{steps}, 'storage_counters.compaction_steps matches the history');
+is($cbytes, $h2->{bytes_written}, "storage_counters.compaction_bytes ($cbytes) matches the history");
+is(sql($tids), $tids_before, 'every row kept its TID');
+is(sql(q{SELECT bt_index_check('lv_id', true), bt_index_check('lv_t', true)}), '|',
+	'amcheck: the untouched indexes still find every row (heapallindexed)');
+same_as_twin($node, 'lv', 'after compaction');
+
+# ===========================================================================
+# 2. Events of that compaction
+# ===========================================================================
+{
+	my $ev = sql(qq{SELECT seq, channel, variant, payload::text FROM rustydb.events
+		WHERE seq > $events_mark AND relation = 'lv'::regclass
+		  AND variant IN ('CompactionStarted', 'CompactionCompleted', 'LevelMigration', 'PageMerged', 'PageSplit')
+		ORDER BY seq});
+	my (%by, @problems, @seq);
+	for my $line (grep { length } split /\n/, $ev)
+	{
+		my ($seq, $ch, $variant, $payload) = split /\|/, $line, 4;
+		my ($e, @p) = check_payload($seeds, $ch, $payload);
+		push @problems, map { "$variant: $_" } @p;
+		push @{ $by{$variant} }, $e->{f};
+		push @seq, $variant;
+	}
+	is(join("\n", @problems), '', 'the compaction events have the seed\'s shape');
+	my @st = @{ $by{CompactionStarted} // [] };
+	my @co = @{ $by{CompactionCompleted} // [] };
+	my @lm = @{ $by{LevelMigration} // [] };
+	my @pm = @{ $by{PageMerged} // [] };
+	is(scalar(@st), $h2->{steps}, 'one CompactionStarted per step');
+	is(scalar(@co), $h2->{steps}, 'one CompactionCompleted per step');
+	is(scalar(@lm), $h2->{steps}, 'one LevelMigration per step (every step merged into the next level)');
+	my ($old, $newn, $mig, $ok) = (0, 0, 0, 1);
+	for my $i (0 .. $#co)
+	{
+		$old += $co[$i]{old_sstables};
+		$newn += $co[$i]{new_sstables};
+		$ok = 0 unless $st[$i] && $st[$i]{sstable_count} == $co[$i]{old_sstables}
+		  && $st[$i]{level} == $co[$i]{level} && $co[$i]{tree_name} eq 'public.lv';
+	}
+	for my $m (@lm)
+	{
+		$mig += $m->{sstable_count};
+		$ok = 0 unless $m->{to_level} == $m->{from_level} + 1 && $m->{tree_name} eq 'public.lv';
+	}
+	ok($ok, 'each CompactionCompleted matches its CompactionStarted; migrations go one level up');
+	is($old, $n_rewritten, "CompactionCompleted.old_sstables add up to the stripes rewritten ($old)");
+	is($newn, $h2->{stripes_written}, "CompactionCompleted.new_sstables add up to the stripes written ($newn)");
+	is($mig, $n_rewritten, 'LevelMigration.sstable_count add up to the stripes rewritten');
+	is((sort { $b <=> $a } map { $_->{to_level} } @lm)[0], max_level(@after),
+		'the highest LevelMigration.to_level is the highest level in rustydb.stripes');
+	is(scalar(@pm), $old - $newn, 'one PageMerged per input merged into another\'s output');
+	my %gone = map { $_ => 1 } @gone;
+	my %new = map { $_ => 1 } @new;
+	is(scalar(grep { !$gone{ $_->{page1_id} } || !$gone{ $_->{page2_id} } || !$new{ $_->{result_page_id} } } @pm), 0,
+		'PageMerged names rewritten stripes and the stripe they went into');
+	is(scalar(@{ $by{PageSplit} // [] }), 0, 'no PageSplit (the outputs stay under max_stripe_rows)');
+	like(join(',', @seq), qr/^CompactionStarted,(PageMerged,)*LevelMigration,CompactionCompleted(,CompactionStarted,(PageMerged,)*LevelMigration,CompactionCompleted)*$/,
+		'events come in order: started, merged, migration, completed');
+}
+
+# ===========================================================================
+# 1 (cont.). DML after compaction, dead rows dropped, space reused
+# ===========================================================================
+both('lv', q{UPDATE lv SET n = n + 1, t = t || 'u' WHERE id % 10 = 3});
+both('lv', q{DELETE FROM lv WHERE id % 3 = 0});
+{
+	my $q = q{SELECT id, t FROM lv WHERE id BETWEEN 4000 AND 4010 ORDER BY id FOR UPDATE};
+	(my $qh = $q) =~ s/\blv\b/lv_h/g;
+	is(sql("BEGIN; $q; UPDATE lv SET t = 'locked' WHERE id BETWEEN 4000 AND 4010; COMMIT;"),
+		sql("BEGIN; $qh; UPDATE lv_h SET t = 'locked' WHERE id BETWEEN 4000 AND 4010; COMMIT;"),
+		'SELECT FOR UPDATE of compacted rows returns what heap returns');
+}
+same_as_twin($node, 'lv', 'after UPDATE, DELETE, FOR UPDATE of compacted rows');
+sql('VACUUM lv');
+sql('VACUUM lv_h');
+my @dead = stripes_of('lv');
+note 'lv after DELETE + VACUUM: ' . describe(@dead);
+my $ndead = 0;
+$ndead += $_->{deleted} for @dead;
+cmp_ok($ndead, '>', 1000, "after DELETE + VACUUM the stripes hold $ndead dead rows");
+my $dropped0 = history('lv')->{rows_dropped};
+my $mark2 = sql(q{SELECT coalesce(max(seq), 0) FROM rustydb.events});
+my $tids_dead = sql($tids);
+my $n2 = sql(q{SELECT rustydb.compact('lv')});
+cmp_ok($n2, '>=', 1, "compaction rewrote $n2 stripes with dead rows");
+my @clean = stripes_of('lv');
+note 'lv after compacting dead rows: ' . describe(@clean);
+is(scalar(grep { $_->{deleted} != 0 } @clean), 0, 'no stripe has dead rows any more');
+my $h3 = history('lv');
+is($h3->{rows_dropped} - $dropped0, $ndead, "compaction_history.rows_dropped grew by the $ndead dead rows");
+is(sql(qq{SELECT string_agg(DISTINCT variant, ',' ORDER BY variant) FROM rustydb.events
+	WHERE seq > $mark2 AND relation = 'lv'::regclass
+	  AND variant IN ('CompactionStarted', 'CompactionCompleted', 'LevelMigration', 'PageSplit')}),
+	'CompactionCompleted,CompactionStarted', 'rewriting dead rows at the same level: no LevelMigration event');
+is(sql(q{SELECT compaction_rows_dropped FROM rustydb.tables WHERE relation = 'lv'::regclass}), $h3->{rows_dropped},
+	'rustydb.tables.compaction_rows_dropped says the same');
+my $live = sql('SELECT count(*) FROM lv_h');
+my $srows = 0;
+$srows += $_->{rows} for @clean;
+cmp_ok($srows, '<=', $live, "the stripes hold no more rows than are live ($srows <= $live)");
+is(sql($tids), $tids_dead, 'the rows left kept their TIDs');
+is(sql(q{SELECT bt_index_check('lv_id', true), bt_index_check('lv_t', true)}), '|',
+	'amcheck after dropping dead rows');
+same_as_twin($node, 'lv', 'after compacting dead rows away');
+
+# the freed pages take the next flush's stripes: the file does not grow
+$l = layout('lv');
+my $size0 = relsize('lv');
+cmp_ok($l->{free_stripe_pages}, '>', 0, "free stripe pages after compaction: $l->{free_stripe_pages}");
+note "lv layout before the reuse: " . join(', ', map { "$_=$l->{$_}" } @LAYOUT) . ", size $size0";
+both('lv', q{INSERT INTO lv SELECT g, 'new', g, NULL, NULL FROM generate_series(20001, 21500) g});
+flush_all('lv', 1500);
+my $l2 = layout('lv');
+my @reuse = stripes_of('lv');
+my %had = map { $_->{stripe} => 1 } @clean;
+my @fresh = grep { !$had{ $_->{stripe} } } @reuse;
+note "lv after insert + flush: " . describe(@reuse) . ', size ' . relsize('lv');
+cmp_ok(scalar(@fresh), '>=', 1, 'the flush wrote new stripes');
+is(relsize('lv'), $size0, "the file did not grow ($size0 bytes)");
+in_old_space(\@fresh, $size0, $l->{free_stripe_pages} - $l2->{free_stripe_pages}, 'lv');
+same_as_twin($node, 'lv', 'after a flush into reused stripe pages');
+
+# ===========================================================================
+# Policy: stripes too big to share an output are not merged forever
+# ===========================================================================
+# Two level-1 stripes of 600 rows, level_ratio 2, max_stripe_rows 1000: no
+# output may hold both (outputs are cut between inputs).  Before the fix a
+# step wrote them as two stripes one level up, which qualified again: the
+# run went on for its 1000 steps (level 1001, 2000 stripes written, the file
+# grew by 2000 pages for 1200 rows).  Now a stripe above half of
+# max_stripe_rows is full and is not merged.  UNLOGGED: no WAL for the
+# standby to replay.
+sql(q{CREATE UNLOGGED TABLE lk (id int, v text) USING rustydb
+	WITH (stripe_rows = 1000, level_ratio = 2, max_stripe_rows = 1000)});
+sql(q{INSERT INTO lk SELECT g, 'a' FROM generate_series(1, 600) g});
+flush_all('lk', 600);
+sql(q{INSERT INTO lk SELECT g, 'a' FROM generate_series(601, 1200) g});
+flush_all('lk', 600);
+is(join(',', map { "L$_->{level}:$_->{rows}" } stripes_of('lk')), 'L1:600,L1:600', 'lk: two level-1 stripes of 600 rows');
+my $lk_size = relsize('lk');
+my $lk_n = sql(q{SELECT rustydb.compact('lk')});
+my @lk = stripes_of('lk');
+note "lk: compact() returned $lk_n, stripes " . describe(@lk) . ', steps ' . history('lk')->{steps}
+  . ", size $lk_size -> " . relsize('lk');
+{
+	cmp_ok($lk_n, '<=', 2, "compacting two stripes that cannot be merged rewrites at most 2 (got $lk_n)");
+	cmp_ok(max_level(@lk), '<=', 2, 'and leaves them no higher than level 2 (got level ' . max_level(@lk) . ')');
+	cmp_ok(relsize('lk'), '<=', $lk_size + 4 * 8192, 'and does not grow the file by more than a few pages');
+}
+is(sql(q{SELECT count(*), sum(id) FROM lk}), '1200|720600', 'lk still reads back its 1200 rows');
+sql('DROP TABLE lk');
+
+# ===========================================================================
+# 6. Steady state: rows come and go, the size stays bounded
+# ===========================================================================
+sql(q{
+	CREATE TABLE ss (id int, v text, n numeric) USING rustydb WITH (stripe_rows = 2000, level_ratio = 4);
+	CREATE TABLE ss_h (id int, v text, n numeric) USING heap;
+	CREATE UNIQUE INDEX ss_id ON ss (id);
+	CREATE UNIQUE INDEX ss_h_id ON ss_h (id);
+});
+both('ss', q{INSERT INTO ss SELECT g, 'r0 ' || md5(g::text), g / 7.0 FROM generate_series(1, 10000) g});
+flush_all('ss', 10000);
+sql(q{SELECT rustydb.compact('ss')});
+my (@sizes, @l0, $lo);
+$lo = 1;
+for my $round (1 .. 10)
+{
+	my $first = 10000 + ($round - 1) * 1000 + 1;
+	my $last = $first + 999;
+	both('ss', qq{INSERT INTO ss SELECT g, 'r$round ' || md5(g::text), g / 7.0 FROM generate_series($first, $last) g});
+	# the oldest 10 %
+	both('ss', sprintf('DELETE FROM ss WHERE id < %d', $lo + 1000));
+	$lo += 1000;
+	sql('VACUUM ss');
+	flush_all('ss', 1000);
+	sql(q{SELECT rustydb.compact('ss')});
+	push @sizes, relsize('ss');
+	my @s = stripes_of('ss');
+	my $sl = layout('ss');
+	push @l0, $sl->{l0_pages};
+	note sprintf('ss round %d: %d bytes, %d stripes (%s); %s',
+		$round, $sizes[-1], scalar(@s), join(' ', map { "L$_->{level}:$_->{rows}" } @s),
+		join(', ', map { "$_=$sl->{$_}" } @LAYOUT));
+}
+cmp_ok($sizes[9], '<=', 1.3 * $sizes[2],
+	"after 10 rounds the table is $sizes[9] bytes, after round 3 it was $sizes[2] (bounded by 1.3x)");
+{
+	# The L0 pages that DELETE revives (rows of retired generations) are
+	# emptied by VACUUM; before the fix they were neither reused by the
+	# next round's inserts nor given back (l0_pages grew by ~10 per round,
+	# with no row on them).  VACUUM now retires them empty: free pages.
+	cmp_ok($l0[9], '<=', $l0[2] + 5, "L0 pages do not accumulate over the rounds ($l0[2] after round 3, $l0[9] after round 10)");
+}
+my @ss = stripes_of('ss');
+is(scalar(grep { $_->{deleted} * 5 >= $_->{rows} && $_->{rows} > 0 } @ss), 0,
+	'no stripe is left with 20 % or more dead rows');
+my $ss_hist = history('ss');
+cmp_ok($ss_hist->{rows_dropped}, '>=', 9000, "compaction dropped the deleted rows ($ss_hist->{rows_dropped})");
+is(sql('SELECT count(*) FROM ss_h'), '10000', 'the twin holds 10000 rows');
+same_as_twin($node, 'ss', 'after 10 steady-state rounds');
+
+# a cursor open across a compaction reads on unharmed; while its
+# transaction holds its lock, no page is given back (pending instead)
+{
+	both('ss', q{DELETE FROM ss WHERE id % 4 = 1});
+	my $want = sql(q{SELECT id, v, n FROM ss_h ORDER BY id});
+	my $cur = $node->background_psql('postgres');
+	$cur->query_safe(q{BEGIN ISOLATION LEVEL REPEATABLE READ;
+		SET LOCAL rustydb.enable_columnar_scan = off;
+		DECLARE c NO SCROLL CURSOR FOR SELECT id, v, n FROM ss});
+	my $got = $cur->query_safe('FETCH 100 FROM c');
+	sql('VACUUM ss');
+	my $pending0 = history('ss')->{pages_pending};
+	my $n = sql(q{SELECT rustydb.compact('ss')});
+	cmp_ok($n, '>=', 1, "ss: a compaction rewrote $n stripes with dead rows under an open cursor");
+	my $h = history('ss');
+	cmp_ok($h->{pages_pending}, '>', 0,
+		"ss: with the cursor's transaction open the space is pending ($h->{pages_pending} pages), not given back");
+	$got .= "\n" . $cur->query_safe('FETCH ALL FROM c');
+	$cur->query_safe('COMMIT');
+	$cur->quit;
+	my @rows = sort { (split /\|/, $a)[0] <=> (split /\|/, $b)[0] } grep { length } split /\n/, $got;
+	is(join("\n", @rows), $want, 'ss: the cursor read every row as of its snapshot, across the compaction');
+	my $freed0 = $h->{pages_freed};
+	# Rows on the page the cursor had pinned kept their input (and VACUUM
+	# could not clean that page): it is rewritten now.  Their copies in the
+	# output of the first run stay there, unreferenced, below the dead
+	# fraction.
+	sql('VACUUM ss');
+	my $n2 = sql(q{SELECT rustydb.compact('ss')});
+	cmp_ok($n2, '<=', 1, "ss: once it is closed, at most the stripe kept by the pinned page is left to rewrite ($n2)");
+	my @s = stripes_of('ss');
+	note 'ss after the cursor closed, VACUUM and compact: ' . describe(@s);
+	is(scalar(grep { $_->{deleted} * 5 >= $_->{rows} } @s), 0, 'ss: no stripe is left with 20 % or more dead rows');
+	is(scalar(orphans(@s)), 0, 'ss: no stripe is left that nothing refers to');
+	$h = history('ss');
+	is($h->{pages_pending}, 0, 'ss: ... and the pending pages are given back');
+	cmp_ok($h->{pages_freed}, '>', $freed0, 'ss: compaction_history.pages_freed grew');
+	same_as_twin($node, 'ss', 'after a compaction under an open cursor');
+}
+
+# ===========================================================================
+# 3. An immediate stop while a compaction waits at each phase
+# ===========================================================================
+sql(q{
+	CREATE TABLE cx (id int, v text, n numeric) USING rustydb WITH (stripe_rows = 1500, level_ratio = 2);
+	CREATE TABLE cx_h (id int, v text, n numeric) USING heap;
+	CREATE UNIQUE INDEX cx_id ON cx (id);
+	CREATE UNIQUE INDEX cx_h_id ON cx_h (id);
+});
+my %LABEL = (writing => 'writing stripes', switching => 'switching rows', freeing => 'freeing space');
+my $lock = 7001;
+my $next_id = 1;
+
+# first without a crash: DML (reviving retired generations, new row
+# versions, deletes, row locks) while a compaction waits between writing
+# its outputs and switching the rows to them; then it goes on
+{
+	both('cx', q{INSERT INTO cx SELECT g, 'pre ' || g, g FROM generate_series(1, 4000) g});
+	$next_id = 4001;
+	flush_all('cx', 4000);
+	my $retired0 = layout('cx')->{retired_generations};
+	cmp_ok($retired0, '>', 0, "cx: flush retired $retired0 pages");
+	my $holder = $node->background_psql('postgres');
+	$holder->query_safe("SELECT pg_advisory_lock($lock)");
+	my $comp = $node->background_psql('postgres');
+	$comp->query_safe("SET rustydb.compaction_pause_phase = 'switching'; SET rustydb.compaction_pause_lock = $lock");
+	$comp->query_until(qr/compacting/, "\\echo compacting\nSELECT rustydb.compact('cx');\n");
+	ok( $node->poll_query_until('postgres', qq{
+			SELECT count(*) = 1 FROM rustydb.compaction_progress p
+			 WHERE p.relation = 'cx'::regclass AND p.phase = 'switching rows'
+			   AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objid = $lock
+			                 AND NOT l.granted AND l.pid = p.pid)}),
+		'cx: a compaction waits before switching the rows');
+	both('cx', q{UPDATE cx SET v = v || '+' WHERE id % 50 = 1});
+	both('cx', q{DELETE FROM cx WHERE id % 70 = 2});
+	is(sql(q{BEGIN; SELECT string_agg(id::text, ',' ORDER BY id) FROM (SELECT id FROM cx WHERE id BETWEEN 3000 AND 3010 FOR UPDATE) s; COMMIT;}),
+		'3000,3001,3002,3003,3004,3005,3006,3007,3008,3009,3010', 'cx: SELECT FOR UPDATE while it waits');
+	cmp_ok(layout('cx')->{retired_generations}, '<', $retired0, 'cx: the DML revived retired generations meanwhile');
+	$holder->query_safe("SELECT pg_advisory_unlock($lock)");
+	my $out = $comp->query_safe('');
+	$comp->quit;
+	like($out, qr/^[1-9][0-9]*$/m, 'cx: released, the compaction completed and rewrote stripes');
+	$holder->quit;
+	my @s = stripes_of('cx');
+	note "cx after the paused compaction went on: " . describe(@s);
+	is(scalar(orphans(@s)), 0, 'cx: the compaction finished and freed its inputs');
+	cmp_ok(max_level(@s), '>=', 2, 'cx: it merged into level ' . max_level(@s));
+	same_as_twin($node, 'cx', 'after DML during a paused compaction');
+	is(sql(q{SELECT bt_index_check('cx_id', true)}), '', 'cx: amcheck after DML during a paused compaction');
+}
+for my $phase (qw(writing switching freeing))
+{
+	# new level-1 stripes for this round (level_ratio 2: at least one merge)
+	my $hi = $next_id + 3999;
+	both('cx', qq{INSERT INTO cx SELECT g, '$phase ' || g, g * 1.5 FROM generate_series($next_id, $hi) g});
+	$next_id = $hi + 1;
+	flush_all('cx', 4000);
+	my @s0 = stripes_of('cx');
+	note "cx before the $phase crash: " . describe(@s0);
+	cmp_ok(scalar(grep { $_->{level} == 1 } @s0), '>=', 2, "$phase: at least two level-1 stripes to merge");
+
+	my $holder = $node->background_psql('postgres');
+	$holder->query_safe("SELECT pg_advisory_lock($lock)");
+	my $comp = $node->background_psql('postgres', on_error_stop => 0);
+	$comp->query_safe("SET rustydb.compaction_pause_phase = '$phase'; SET rustydb.compaction_pause_lock = $lock");
+	$comp->query_until(qr/compacting/, "\\echo compacting\nSELECT rustydb.compact('cx');\n");
+	ok( $node->poll_query_until('postgres', qq{
+			SELECT count(*) = 1 FROM rustydb.compaction_progress p
+			 WHERE p.relation = 'cx'::regclass AND p.phase = '$LABEL{$phase}' AND NOT p.background
+			   AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objid = $lock
+			                 AND NOT l.granted AND l.pid = p.pid)}),
+		"$phase: the compaction waits in phase '$LABEL{$phase}'");
+	my ($ss, $sr, $sw, $rw) = split /\|/, sql(q{SELECT step_stripes, step_rows, stripes_written, rows_written
+		FROM rustydb.compaction_progress WHERE relation = 'cx'::regclass});
+	note "progress: step_stripes $ss, step_rows $sr, stripes_written $sw, rows_written $rw";
+	if ($phase eq 'writing')
+	{
+		ok($ss >= 2 && $sr > 0 && $sw == 0 && $rw == 0,
+			'writing: compaction_progress shows the step\'s inputs, nothing written yet');
+	}
+	elsif ($phase eq 'switching')
+	{
+		ok($ss >= 2 && $sr > 0 && $sw >= 1 && $rw == $sr,
+			'switching: compaction_progress shows the step\'s rows all written');
+	}
+	if ($phase ne 'freeing')
+	{
+		# DML meanwhile (the compaction holds ShareUpdateExclusiveLock only)
+		both('cx', q{UPDATE cx SET v = v || '+', n = n + 1 WHERE id % 50 = 1});
+		both('cx', q{DELETE FROM cx WHERE id % 70 = 2});
+	}
+	else
+	{
+		is(sql(q{SELECT count(*) FROM pg_locks WHERE relation = 'cx'::regclass AND mode = 'AccessExclusiveLock' AND granted}),
+			'1', 'freeing: the compaction holds the AccessExclusiveLock while it waits');
+	}
+	if ($phase eq 'switching')
+	{
+		# (not while freeing: rustydb.stripes would wait for the lock)
+		my @s1 = stripes_of('cx');
+		note "cx while waiting in $phase: " . describe(@s1);
+		cmp_ok(scalar(orphans(@s1)), '>=', 1, 'switching: the outputs are written, nothing refers to them yet');
+	}
+	# the outputs (and everything else) on disk, then more WAL after it
+	sql('CHECKPOINT');
+	both('cx', q{UPDATE cx SET n = -n WHERE id % 97 = 5}) if $phase ne 'freeing';
+	$node->stop('immediate');
+	eval { $comp->quit; };
+	eval { $holder->quit; };
+	$node->start;
+
+	same_as_twin($node, 'cx', "after an immediate stop in phase $phase");
+	my @s2 = stripes_of('cx');
+	note "cx after the $phase crash: " . describe(@s2);
+	if ($phase eq 'writing')
+	{
+		is(scalar(orphans(@s2)), 0, 'writing: the crash left no stripe behind');
+	}
+	else
+	{
+		cmp_ok(scalar(orphans(@s2)), '>=', 1, "$phase: the crash left stripes nothing refers to");
+	}
+	my $n = sql(q{SELECT rustydb.compact('cx')});
+	my @s3 = stripes_of('cx');
+	note "cx after compacting again ($n stripes rewritten): " . describe(@s3);
+	is(scalar(orphans(@s3)), 0, "$phase: the next compaction completes and frees every stripe nothing refers to");
+	is(scalar(grep { $_->{level} == 1 } @s3) < 2 ? 1 : 0, 1, "$phase: the level-1 stripes are merged");
+	my $h = history('cx');
+	is($h->{pages_pending}, 0, "$phase: compaction_history: no page pending");
+	cmp_ok($h->{pages_freed}, '>', 0, "$phase: it gave $h->{pages_freed} stripe pages back");
+	cmp_ok(layout('cx')->{free_stripe_pages}, '>', 0, "$phase: l0_layout shows free stripe pages");
+	same_as_twin($node, 'cx', "after compacting again after the $phase crash");
+	is(sql(q{SELECT bt_index_check('cx_id', true)}), '', "$phase: amcheck");
+}
+{
+	my $l0 = layout('cx');
+	my $size = relsize('cx');
+	my %had = map { $_->{stripe} => 1 } stripes_of('cx');
+	both('cx', q{INSERT INTO cx SELECT g, 'after', 0 FROM generate_series(100001, 101500) g});
+	flush_all('cx', 1500);
+	my @fresh = grep { !$had{ $_->{stripe} } } stripes_of('cx');
+	my $l1 = layout('cx');
+	note "cx after the last flush: size $size -> " . relsize('cx') . '; '
+	  . join(', ', map { "$_=$l0->{$_}->$l1->{$_}" } @LAYOUT);
+	cmp_ok(scalar(@fresh), '>=', 1, 'cx: the flush wrote a stripe');
+	# (the L0 pages the 1500 new rows needed may extend the file)
+	in_old_space(\@fresh, $size, $l0->{free_stripe_pages} - $l1->{free_stripe_pages}, 'cx');
+	same_as_twin($node, 'cx', 'after the last flush');
+}
+
+# ===========================================================================
+# 4. The standby replayed all of it (wal_consistency_checking)
+# ===========================================================================
+$node->wait_for_catchup($standby, 'replay');
+for my $t (qw(lv ss cx))
+{
+	same_as_twin($standby, $t, 'on the standby');
+	my $cols = q{SELECT stripe, level, rows, pages FROM rustydb.stripes WHERE relation = '%s'::regclass ORDER BY stripe};
+	is($standby->safe_psql('postgres', sprintf($cols, $t)), sql(sprintf($cols, $t)),
+		"standby: $t has the same stripes");
+	is($standby->safe_psql('postgres', "SELECT free_stripe_pages, stripe_pages FROM rustydb.l0_layout('$t')"),
+		sql("SELECT free_stripe_pages, stripe_pages FROM rustydb.l0_layout('$t')"),
+		"standby: $t has the same free and used stripe pages");
+}
+
+# ===========================================================================
+# 7. A damaged input stripe
+# ===========================================================================
+sql(q{
+	CREATE TABLE bad (id int, v text) USING rustydb WITH (stripe_rows = 2000, level_ratio = 2);
+	CREATE TABLE bad_h (id int, v text) USING heap;
+	CREATE UNIQUE INDEX bad_id ON bad (id);
+	CREATE UNIQUE INDEX bad_h_id ON bad_h (id);
+});
+both('bad', q{INSERT INTO bad SELECT g, md5(g::text) || md5((g * 7)::text) FROM generate_series(1, 4000) g});
+flush_all('bad', 4000);
+my @bs = stripes_of('bad');
+note 'bad: ' . describe(@bs);
+cmp_ok($bs[0]{pages}, '>=', 3, "the first stripe of bad spans $bs[0]{pages} pages");
+my $bad_first = $bs[0]{stripe};
+my $bad_rows = $bs[0]{rows};
+{
+	my $file = $node->data_dir . '/' . sql(q{SELECT pg_relation_filepath('bad')});
+	my $free_before = layout('bad')->{free_stripe_pages};
+	$node->stop;
+	# invert 64 bytes in the middle of a data page of the first stripe and
+	# fix the page checksum, so that the stripe's own chunk checksum (not
+	# the buffer manager) finds the damage
+	my $blk = $bad_first + int($bs[0]{pages} / 2);
+	open(my $fh, '+<', $file) or die "open $file: $!";
+	binmode $fh;
+	sysseek($fh, $blk * 8192, 0) or die "seek: $!";
+	my $page;
+	sysread($fh, $page, 8192) == 8192 or die "read: $!";
+	substr($page, 3000, 64) = join('', map { chr(ord($_) ^ 0xff) } split //, substr($page, 3000, 64));
+	substr($page, 8, 2) = pack('v', pg_checksum_page($page, $blk));
+	sysseek($fh, $blk * 8192, 0) or die "seek: $!";
+	syswrite($fh, $page) == 8192 or die "write: $!";
+	close($fh);
+	note "inverted 64 bytes of block $blk (stripe at block $bad_first)";
+	$node->start;
+
+	my ($ret, $stdout, $stderr) = $node->psql('postgres',
+		qq{\\set VERBOSITY verbose
+		   SELECT rustydb.compact('bad')});
+	isnt($ret, 0, 'compacting a table with a damaged input stripe fails');
+	like($stderr, qr/ERROR:\s+XX001: rustydb stripe at block $bad_first of table "bad" is corrupted/,
+		'XX001 (data corrupted) naming the table and the stripe');
+	my ($err, $at) = split /\|/, sql(q{SELECT last_compaction_error, last_compaction_error_at IS NOT NULL
+		FROM rustydb.tables WHERE relation = 'bad'::regclass});
+	like($err, qr/stripe at block $bad_first of table "bad" is corrupted/, 'rustydb.tables.last_compaction_error says so');
+	is($at, 't', 'rustydb.tables.last_compaction_error_at is set');
+	like(history('bad')->{last_error}, qr/corrupted/, 'compaction_history.last_error says so too');
+	is(describe(stripes_of('bad')), describe(@bs), 'the stripes are unchanged (none written, none switched)');
+	is(layout('bad')->{free_stripe_pages}, $free_before, 'no stripe page was freed');
+	my $idx = 'SET enable_seqscan = off; SET enable_bitmapscan = off; SET rustydb.enable_columnar_scan = off; ';
+	is(sql($idx . digest_sql('bad', 'bad', "AND id > $bad_rows")),
+		sql(digest_sql('bad', 'bad_h', "AND id > $bad_rows")),
+		"the rows of the other stripes still read back (index scan, ids > $bad_rows)");
+}
+
+# ===========================================================================
+# 5. Background compaction
+# ===========================================================================
+sql(q{
+	CREATE TABLE bg1 (id int, v text) USING rustydb WITH (flush_rows = 1000, stripe_rows = 1000, level_ratio = 2);
+	CREATE TABLE bg1_h (id int, v text) USING heap;
+	CREATE UNIQUE INDEX bg1_id ON bg1 (id);
+	CREATE UNIQUE INDEX bg1_h_id ON bg1_h (id);
+});
+for my $i (0 .. 5)
+{
+	both('bg1', sprintf(q{INSERT INTO bg1 SELECT g, 'bg ' || g FROM generate_series(%d, %d) g}, $i * 1000 + 1, $i * 1000 + 1000));
+}
+my $deadline = time() + 90;
+my $bg_level = 0;
+while (time() < $deadline)
+{
+	$bg_level = sql(q{SELECT coalesce(max(level), 0) FROM rustydb.stripes WHERE relation = 'bg1'::regclass});
+	last if $bg_level >= 2;
+	sleep(0.5);
+}
+cmp_ok($bg_level, '>=', 2, "the worker flushed and compacted bg1 up to level $bg_level (nothing here called flush or compact)");
+my ($spl, $bgc) = split /\|/, sql(q{SELECT stripes_per_level, compactions FROM rustydb.tables WHERE relation = 'bg1'::regclass});
+note "bg1: stripes_per_level $spl, compactions $bgc";
+like($spl, qr/L[2-9]:\d/, "rustydb.tables.stripes_per_level shows it ($spl)");
+cmp_ok($bgc, '>=', 1, 'rustydb.tables counts the background compactions');
+same_as_twin($node, 'bg1', 'after background compaction');
+
+# with background compaction off, the worker still flushes but compacts nothing
+sql(q{ALTER SYSTEM SET rustydb.enable_background_compaction = off; SELECT pg_reload_conf();});
+sleep(2);
+sql(q{
+	CREATE TABLE bg2 (id int, v text) USING rustydb WITH (flush_rows = 1000, stripe_rows = 1000, level_ratio = 2);
+	CREATE TABLE bg2_h (id int, v text) USING heap;
+	CREATE UNIQUE INDEX bg2_id ON bg2 (id);
+	CREATE UNIQUE INDEX bg2_h_id ON bg2_h (id);
+});
+my $start = time();
+for my $i (0 .. 4)
+{
+	both('bg2', sprintf(q{INSERT INTO bg2 SELECT g, 'off ' || g FROM generate_series(%d, %d) g}, $i * 1000 + 1, $i * 1000 + 1000));
+	sleep(2);
+}
+$deadline = time() + 60;
+my $bg2_stripes = 0;
+while (time() < $deadline)
+{
+	$bg2_stripes = sql(q{SELECT count(*) FROM rustydb.stripes WHERE relation = 'bg2'::regclass});
+	last if $bg2_stripes >= 4 && time() - $start >= 15;
+	sleep(0.5);
+}
+my @b2 = stripes_of('bg2');
+note sprintf('bg2 after %.0f s with background compaction off: %s', time() - $start, describe(@b2));
+cmp_ok(scalar(@b2), '>=', 4, 'the worker still flushed bg2 (' . scalar(@b2) . ' stripes)');
+is(max_level(@b2), 1, 'but compacted nothing: every stripe is still at level 1');
+is(history('bg2')->{compactions}, 0, 'compaction_history has no compaction of bg2');
+same_as_twin($node, 'bg2', 'with background compaction off');
+# on again: the next flush is followed by a compaction
+sql(q{ALTER SYSTEM RESET rustydb.enable_background_compaction; SELECT pg_reload_conf();});
+sleep(2);
+both('bg2', q{INSERT INTO bg2 SELECT g, 'on ' || g FROM generate_series(5001, 6000) g});
+$deadline = time() + 60;
+my $bg2_level = 1;
+while (time() < $deadline)
+{
+	$bg2_level = sql(q{SELECT coalesce(max(level), 0) FROM rustydb.stripes WHERE relation = 'bg2'::regclass});
+	last if $bg2_level >= 2;
+	sleep(0.5);
+}
+cmp_ok($bg2_level, '>=', 2, 'switched on again, the worker compacts bg2');
+same_as_twin($node, 'bg2', 'after background compaction was switched on again');
+
+# ===========================================================================
+# Logs
+# ===========================================================================
+$node->wait_for_catchup($standby, 'replay');
+same_as_twin($standby, 'bg1', 'on the standby');
+check_log_clean($node, 0, 'primary log shows no problem');
+check_log_clean($standby, 0, 'standby log: no inconsistent page, PANIC or unexpected FATAL',
+	[qr/could not send end-of-streaming message to primary/]);
+{
+	my @errors = grep { /\bERROR:/ && !/table "bad" is corrupted/ } split /\n/, slurp_file($node->logfile);
+	is(join("\n", @errors), '', 'primary log: no ERROR but the damaged table\'s');
+	@errors = grep { /\bERROR:/ } split /\n/, slurp_file($standby->logfile);
+	is(join("\n", @errors), '', 'standby log: no ERROR');
+}
+
+$standby->stop;
+$node->stop;
+done_testing();
