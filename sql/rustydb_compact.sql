@@ -50,6 +50,24 @@ BEGIN
   SELECT string_agg(md5(x::text), '' ORDER BY id) INTO b FROM ch x;
   RETURN what || ': ' || CASE WHEN a IS NOT DISTINCT FROM b THEN 'same as heap' ELSE 'DIFFERENT' END;
 END $$;
+-- flush c until want rows moved: a row moves once every snapshot sees it,
+-- so wait until no other backend of the database holds one back
+CREATE FUNCTION c_flush(want bigint) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE moved bigint := 0;
+BEGIN
+  FOR i IN 1..200 LOOP
+    FOR j IN 1..600 LOOP
+      EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid()
+          AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL));
+      PERFORM pg_sleep(0.05);
+    END LOOP;
+    moved := moved + rustydb.flush('c');
+    EXIT WHEN moved >= want;
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+  RETURN moved;
+END $$;
 -- the stripes of c, summed by level
 CREATE VIEW c_levels AS
   SELECT level, count(*) AS stripes, sum(rows) AS rows, sum(deleted_rows) AS deleted
@@ -57,17 +75,17 @@ CREATE VIEW c_levels AS
 
 -- six flushes of 2,000 rows: six stripes of level 1
 INSERT INTO c SELECT * FROM c_rows(1, 2000);
-SELECT rustydb.flush('c');
+SELECT c_flush(2000);
 INSERT INTO c SELECT * FROM c_rows(2001, 4000);
-SELECT rustydb.flush('c');
+SELECT c_flush(2000);
 INSERT INTO c SELECT * FROM c_rows(4001, 6000);
-SELECT rustydb.flush('c');
+SELECT c_flush(2000);
 INSERT INTO c SELECT * FROM c_rows(6001, 8000);
-SELECT rustydb.flush('c');
+SELECT c_flush(2000);
 INSERT INTO c SELECT * FROM c_rows(8001, 10000);
-SELECT rustydb.flush('c');
+SELECT c_flush(2000);
 INSERT INTO c SELECT * FROM c_rows(10001, 12000);
-SELECT rustydb.flush('c');
+SELECT c_flush(2000);
 INSERT INTO ch SELECT * FROM c_rows(1, 12000);
 SELECT * FROM c_levels ORDER BY level;
 SELECT retired_generations > 0 AS pages_retired, free_stripe_pages FROM rustydb.l0_layout('c');
@@ -128,7 +146,7 @@ SELECT pg_relation_size('c') AS size_before \gset
 SELECT free_stripe_pages AS free_before FROM rustydb.l0_layout('c') \gset
 INSERT INTO c SELECT * FROM c_rows(12001, 14000);
 INSERT INTO ch SELECT * FROM c_rows(12001, 14000);
-SELECT rustydb.flush('c');
+SELECT c_flush(2000);
 SELECT pg_relation_size('c') <= :size_before AS file_did_not_grow,
        free_stripe_pages < :free_before AS extents_used
   FROM rustydb.l0_layout('c');

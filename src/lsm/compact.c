@@ -51,7 +51,8 @@
  * stripes of its level (same level); otherwise, from level 1 up, when a
  * level holds level_ratio stripes that are not full (live rows at most half
  * of max_stripe_rows, so that any two fit in one output), the level_ratio
- * oldest are merged into the next level.  Outputs hold at most max_stripe_rows rows (inputs are never
+ * oldest (smallest row number referring to them: blocks are reused, row
+ * numbers are not) are merged into the next level, in that order.  Outputs hold at most max_stripe_rows rows (inputs are never
  * split across outputs); one step reads at most rustydb.compaction_max_rows
  * rows.
  *
@@ -112,6 +113,9 @@ typedef struct CStripe
 	uint32		nrows;
 	uint32		level;
 	uint32		refs;			/* referenced rows */
+	uint32		min_gen;		/* smallest generation of a row referring to
+								 * it: the stripe's age, roughly (blocks are
+								 * reused, row numbers are not) */
 	uint8	   *refmap;			/* bit per row: referenced */
 	/* set for the inputs of a step */
 	bool		input;
@@ -195,6 +199,7 @@ survey_stripe(Relation rel, CSurvey *sv, uint32 first)
 		st->nblocks = hdr.nblocks;
 		st->nrows = hdr.nrows;
 		st->refs = 0;
+		st->min_gen = PG_UINT32_MAX;
 		st->refmap = MemoryContextAllocZero(sv->cxt, (hdr.nrows + 7) / 8);
 		st->input = false;
 		st->output = -1;
@@ -204,9 +209,11 @@ survey_stripe(Relation rel, CSurvey *sv, uint32 first)
 }
 
 static void
-survey_ref(Relation rel, CSurvey *sv, uint32 stripe, uint32 row)
+survey_ref(Relation rel, CSurvey *sv, uint32 stripe, uint32 row, uint32 gen)
 {
 	CStripe    *st = survey_stripe(rel, sv, stripe);
+
+	st->min_gen = Min(st->min_gen, gen);
 
 	if (row >= st->nrows)
 		ereport(ERROR,
@@ -222,7 +229,7 @@ survey_ref(Relation rel, CSurvey *sv, uint32 stripe, uint32 row)
 
 /* the rows of retired entry e (copied) that are referenced */
 static void
-survey_entry(Relation rel, CSurvey *sv, const RdbGenEntry *e)
+survey_entry(Relation rel, CSurvey *sv, const RdbGenEntry *e, uint32 gen)
 {
 	OffsetNumber off;
 	uint32		k = 0;
@@ -234,7 +241,7 @@ survey_entry(Relation rel, CSurvey *sv, const RdbGenEntry *e)
 		if (!rdb_gen_bit(e->flushed, off))
 			continue;
 		if (rdb_gen_bit(e->live, off))
-			survey_ref(rel, sv, e->stripe, e->first + k);
+			survey_ref(rel, sv, e->stripe, e->first + k, gen);
 		k++;
 	}
 }
@@ -254,6 +261,7 @@ compact_survey(Relation rel, BufferAccessStrategy strategy)
 	BlockNumber blkno;
 	BlockNumber nblocks2;
 	RdbGenEntry *entries;
+	uint32	   *gens;
 	RdbStubData *stubs;
 	HASH_SEQ_STATUS hs;
 	CStripe    *st;
@@ -275,6 +283,7 @@ compact_survey(Relation rel, BufferAccessStrategy strategy)
 	sv->maxleaves = 16;
 	sv->leaves = palloc(sizeof(BlockNumber) * sv->maxleaves);
 	entries = palloc(sizeof(RdbGenEntry) * RDB_GENDIR_PER_LEAF);
+	gens = palloc(sizeof(uint32) * RDB_GENDIR_PER_LEAF);
 	stubs = palloc(sizeof(RdbStubData) * MaxHeapTuplesPerPage);
 
 	/* pass 1: stripe pages and directory leaves */
@@ -284,7 +293,6 @@ compact_survey(Relation rel, BufferAccessStrategy strategy)
 		Page		page;
 		int			n = 0;
 		int			i = -1;
-		uint32		gen;
 		int			j;
 
 		CHECK_FOR_INTERRUPTS();
@@ -301,13 +309,13 @@ compact_survey(Relation rel, BufferAccessStrategy strategy)
 				sv->leaves = repalloc(sv->leaves, sizeof(BlockNumber) * sv->maxleaves);
 			}
 			sv->leaves[sv->nleaves++] = blkno;
-			while ((i = rdb_gen_leaf_retired(page, i + 1, &gen, &entries[n])) >= 0)
+			while ((i = rdb_gen_leaf_retired(page, i + 1, &gens[n], &entries[n])) >= 0)
 				n++;
 		}
 		UnlockReleaseBuffer(buf);
 		/* stripe headers are read with no page of ours locked */
 		for (j = 0; j < n; j++)
-			survey_entry(rel, sv, &entries[j]);
+			survey_entry(rel, sv, &entries[j], gens[j]);
 	}
 
 	/* pass 2: stubs on L0 pages (pages added since hold no stripe rows) */
@@ -318,6 +326,7 @@ compact_survey(Relation rel, BufferAccessStrategy strategy)
 		Page		page;
 		int			n = 0;
 		int			j;
+		uint32		gen = 0;
 
 		CHECK_FOR_INTERRUPTS();
 		if (blkno < sv->nblocks && bit_test(sv->stripe_page, blkno))
@@ -330,6 +339,7 @@ compact_survey(Relation rel, BufferAccessStrategy strategy)
 			OffsetNumber off;
 			OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
 
+			gen = rdb_l0_page_generation(page, blkno);
 			for (off = FirstOffsetNumber; off <= maxoff; off++)
 			{
 				ItemId		lp = PageGetItemId(page, off);
@@ -344,7 +354,7 @@ compact_survey(Relation rel, BufferAccessStrategy strategy)
 		}
 		UnlockReleaseBuffer(buf);
 		for (j = 0; j < n; j++)
-			survey_ref(rel, sv, stubs[j].stripe, stubs[j].row);
+			survey_ref(rel, sv, stubs[j].stripe, stubs[j].row, gen);
 	}
 
 	/* stripe pages that no referenced stripe covers and no extent lists */
@@ -396,6 +406,7 @@ compact_survey(Relation rel, BufferAccessStrategy strategy)
 	}
 	pfree(covered);
 	pfree(entries);
+	pfree(gens);
 	pfree(stubs);
 	MemoryContextSwitchTo(old);
 	return sv;
@@ -455,6 +466,8 @@ cstripe_cmp(const void *a, const void *b)
 
 	if (x->level != y->level)
 		return x->level < y->level ? -1 : 1;
+	if (x->min_gen != y->min_gen)
+		return x->min_gen < y->min_gen ? -1 : 1;
 	return x->first < y->first ? -1 : x->first > y->first ? 1 : 0;
 }
 

@@ -586,7 +586,13 @@ rdb_flush_background(bool (*stop) (void))
 			int64		changes;
 			bool		flushed = false;
 
-			if (ConditionalLockRelationOid(relid, ShareUpdateExclusiveLock))
+			/*
+			 * Tables not flushed in the background are not even locked:
+			 * the lock would get in the way of VACUUM, DDL and the
+			 * AccessExclusiveLock compaction gives space back under.
+			 */
+			if (rdb_table_flush_rows_by_oid(relid) > 0 &&
+				ConditionalLockRelationOid(relid, ShareUpdateExclusiveLock))
 			{
 				rel = try_relation_open(relid, NoLock);
 				if (rel == NULL)

@@ -318,3 +318,42 @@ rdb_table_option_text(const RdbTableOptions *opts, RdbTableOption opt)
 	elog(ERROR, "unexpected rustydb table option %d", (int) opt);
 	return NULL;				/* keep compiler quiet */
 }
+
+/*
+ * rdb_table_flush_rows_by_oid
+ *		The effective flush_rows of the table relid, read from its pg_class
+ *		row without locking the table (the background worker asks before
+ *		it takes any lock: a table that is not flushed in the background
+ *		is left alone).  0 if the table is gone.
+ */
+int
+rdb_table_flush_rows_by_oid(Oid relid)
+{
+	HeapTuple	tuple;
+	Datum		datum;
+	bool		isnull;
+	char	   *ours[RDB_NUM_TABLE_OPTIONS];
+	int			result = rdb_flush_rows;
+	int			i;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		return 0;
+	datum = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_reloptions, &isnull);
+	rdb_table_options_split(isnull ? (Datum) 0 : datum, ours, NULL);
+	ReleaseSysCache(tuple);
+	for (i = 0; i < RDB_NUM_TABLE_OPTIONS; i++)
+	{
+		if (ours[i] == NULL)
+			continue;
+		if (i == RDB_OPT_FLUSH_ROWS)
+		{
+			char	   *canon = rdb_table_option_check(RDB_OPT_FLUSH_ROWS, ours[i]);
+
+			result = pg_strtoint32(canon);
+			pfree(canon);
+		}
+		pfree(ours[i]);
+	}
+	return result;
+}
