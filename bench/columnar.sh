@@ -21,7 +21,9 @@
 #   SELECT * selective      tenant_id = 3 AND status = 500 (no index)
 #   LIKE on url             the widest text column
 #
-# each of which must give the same answer on both sides (checked), and
+# each of which must give the same answer on both sides (checked); then
+# rustydb.compact() merges the flush's stripes (timed) and the first four
+# are timed again (answers checked again); and
 #
 #   point lookups by id     pgbench, 1 client, CO_DURATION s, btree index
 #   single-row INSERT       pgbench, 1 client, CO_DURATION s, into a fresh
@@ -186,6 +188,28 @@ for n in $NAMES; do
 done
 median() { tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{v[NR]=$1} END{if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
+# compaction: the flush's level-1 stripes merged into level 2 (rustydb.compact,
+# timed), then the scans again, alternating with heap as before
+t0=$(now)
+compacted=$(q -d co_rustydb -c "SELECT rustydb.compact('events')")
+t1=$(now)
+compact_s=$(echo "$t1 - $t0" | bc)
+levels_before="L1:$stripes"
+levels_after=$(q -d co_rustydb -c "SELECT stripes_per_level FROM rustydb.tables WHERE relation = 'events'::regclass")
+[ "$(q -d co_rustydb -c 'SELECT count(*) FROM events')" = "$CO_ROWS" ] || { echo "compaction lost rows" >&2; exit 1; }
+CNAMES="agg groupby recent selective"
+declare -A TC
+for n in $CNAMES; do
+	q -d co_rustydb -c "${QUERY[$n]}" | md5sum >"$DIR/ans.$n.compacted"
+	cmp -s "$DIR/ans.$n.heap" "$DIR/ans.$n.compacted" || { echo "$n: answers differ after compaction" >&2; exit 1; }
+	for ((r = 1; r <= CO_RUNS; r++)); do
+		if ((r % 2)); then order="heap rustydb"; else order="rustydb heap"; fi
+		for am in $order; do
+			TC[$n.$am]+="$(run_ms "$am" "${QUERY[$n]}") "
+		done
+	done
+done
+
 # point lookups and single-row inserts
 cat >"$DIR/lookup.sql" <<EOF
 \set id random(1, $CO_ROWS)
@@ -233,6 +257,12 @@ done
 		h=$(median "${T[$n.heap]}")
 		r=$(median "${T[$n.rustydb]}")
 		awk -v l="${LABEL[$n]}" -v h="$h" -v r="$r" -v p="${PLAN[$n]}" 'BEGIN { printf "| %s (ms) | %.0f | %.0f | %.2f | %s |\n", l, h, r, h/r, p }'
+	done
+	awk -v t="$compact_s" -v n="$compacted" -v b="$levels_before" -v a="$levels_after" 'BEGIN { printf "| compaction (rustydb.compact) | | %.1f s | | %d stripes rewritten: %s -> %s |\n", t, n, b, a }'
+	for n in $CNAMES; do
+		h=$(median "${TC[$n.heap]}")
+		r=$(median "${TC[$n.rustydb]}")
+		awk -v l="${LABEL[$n]}" -v h="$h" -v r="$r" 'BEGIN { printf "| %s after compaction (ms) | %.0f | %.0f | %.2f | |\n", l, h, r, h/r }'
 	done
 	awk -v h="${LOOK[heap]}" -v r="${LOOK[rustydb]}" 'BEGIN { printf "| point lookups by id, 1 client (tps) | %.0f | %.0f | %.2f | Index Scan |\n", h, r, r/h }'
 	awk -v h="${INS[heap]}" -v r="${INS[rustydb]}" -v f="$ins_flushed" 'BEGIN { printf "| single-row INSERT, flush running (tps) | %.0f | %.0f | %.2f | (%d rows flushed meanwhile) |\n", h, r, r/h, f }'

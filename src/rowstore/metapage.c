@@ -259,11 +259,50 @@ meta_extent_size_cmp(const void *a, const void *b)
 }
 
 /*
+ * The transaction after which both extents a and b may be handed out: the
+ * later of the two (FrozenTransactionId is "known committed").
+ */
+static TransactionId
+meta_extent_later_xid(TransactionId a, TransactionId b)
+{
+	if (!TransactionIdIsNormal(a))
+		return b;
+	if (!TransactionIdIsNormal(b))
+		return a;
+	return TransactionIdFollows(a, b) ? a : b;
+}
+
+/*
+ * Join neighbouring extents of a list sorted by first block (only those
+ * both known committed, if committed_only); returns the new count.
+ */
+static int
+meta_extents_join(RdbFreeExtent *ext, int n, bool committed_only)
+{
+	int			i;
+	int			j;
+
+	for (i = 0, j = 0; i < n; i++)
+	{
+		if (j > 0 && ext[j - 1].first + ext[j - 1].nblocks == ext[i].first &&
+			(!committed_only ||
+			 (!TransactionIdIsNormal(ext[j - 1].xid) && !TransactionIdIsNormal(ext[i].xid))))
+		{
+			ext[j - 1].nblocks += ext[i].nblocks;
+			ext[j - 1].xid = meta_extent_later_xid(ext[j - 1].xid, ext[i].xid);
+		}
+		else
+			ext[j++] = ext[i];
+	}
+	return j;
+}
+
+/*
  * rdb_meta_add_free_extents
  *		Add n extents freed by transaction xid to the free extent list
  *		(generic WAL), merged with what it holds under the metapage's lock:
  *		extents that overlap one already listed are left out, neighbours
- *		freed by the same transaction (or both known committed) are joined,
+ *		are joined (usable once the later of their transactions committed),
  *		and when there are more than the metapage holds, the smallest are
  *		forgotten (compaction finds their pages again).  Returns the number
  *		of blocks the list gained.
@@ -303,15 +342,7 @@ rdb_meta_add_free_extents(Relation rel, const RdbFreeExtent *add, int n)
 			all[m++] = add[i];
 	}
 	qsort(all, m, sizeof(RdbFreeExtent), meta_extent_cmp);
-	for (i = 0, j = 0; i < m; i++)
-	{
-		if (j > 0 && all[j - 1].first + all[j - 1].nblocks == all[i].first &&
-			all[j - 1].xid == all[i].xid)
-			all[j - 1].nblocks += all[i].nblocks;
-		else
-			all[j++] = all[i];
-	}
-	m = j;
+	m = meta_extents_join(all, m, false);
 	if (m > RDB_META_MAX_FREE_EXTENTS)
 	{
 		qsort(all, m, sizeof(RdbFreeExtent), meta_extent_size_cmp);
@@ -415,6 +446,25 @@ rdb_meta_take_extent(Relation rel, uint32 nblocks)
 			(best < 0 || ext[m].nblocks < ext[best].nblocks))
 			best = m;
 		m++;
+	}
+	/*
+	 * Neighbours both known committed now (frozen just above) join: the
+	 * inputs of one compaction step often lie side by side, and together
+	 * they fit the step's output.
+	 */
+	if (best < 0 && m > 1)
+	{
+		int			k;
+		int			before = m;
+
+		qsort(ext, m, sizeof(RdbFreeExtent), meta_extent_cmp);
+		m = meta_extents_join(ext, m, true);
+		if (m != before)
+			changed = true;
+		for (k = 0; k < m; k++)
+			if (!TransactionIdIsNormal(ext[k].xid) && ext[k].nblocks >= nblocks &&
+				(best < 0 || ext[k].nblocks < ext[best].nblocks))
+				best = k;
 	}
 	if (best >= 0)
 	{
