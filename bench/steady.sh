@@ -135,6 +135,9 @@ done
 size_heap=$(q -d st_heap -c "SELECT pg_table_size('events')")
 size_rdb=$(q -d st_rustydb -c "SELECT pg_table_size('events')")
 read -r l0_rows flushed <<<"$(q -d st_rustydb -F ' ' -c "SELECT l0_rows, flushed_rows FROM rustydb.tables WHERE relation = 'events'::regclass")"
+# where the pages are: stripes in use, stripe pages given back, L0 pages,
+# free L0 pages (retired pages waiting for rows), directory pages
+layout=$(q -d st_rustydb -F ' ' -c "SELECT stripe_pages, free_stripe_pages, l0_pages, free_pages, directory_pages FROM rustydb.l0_layout('events')")
 
 # settled: what is left in L0 flushed, compaction run to the end
 q -d st_rustydb -c "SELECT rustydb.flush('events')" -c "SELECT rustydb.compact('events')" >/dev/null
@@ -169,6 +172,8 @@ cmp -s "$DIR/ans.heap" "$DIR/ans.rustydb" || { echo "the tables differ: $(cat "$
 		'BEGIN { printf "| insert throughput (rows / s of insert time) | %.0f | %.0f | %.2f (rustydb / heap) |\n", hr/hs, rr/rs, (rr/rs)/(hr/hs) }'
 	awk -v h="$size_heap" -v r="$size_rdb" -v l="$l0_rows" 'BEGIN { printf "| table size after the last round | %.1f MB | %.1f MB | %.2f (heap / rustydb; %d rows still in L0) |\n", h/1e6, r/1e6, h/r, l }'
 	awk -v h="$size_heap" -v r="$size_rdb_settled" 'BEGIN { printf "| table size, L0 flushed and compacted | %.1f MB | %.1f MB | %.2f (heap / rustydb) |\n", h/1e6, r/1e6, h/r }'
+	read -r lp_stripe lp_freestripe lp_l0 lp_free lp_dir <<<"$layout"
+	echo "| after the last round, pages: stripes / stripe pages given back / L0 / free L0 / directory | | $lp_stripe / $lp_freestripe / $lp_l0 / $lp_free / $lp_dir | |"
 	echo "| write amplification (stripe bytes written / value bytes flushed) | | $wa | |"
 	awk -v f="$fb" -v c="$cb" 'BEGIN { printf "| stripe bytes written by flush / by compaction | | %.1f MB / %.1f MB | |\n", f/1e6, c/1e6 }'
 	echo "| compaction steps; stripes per level at the end | | $steps; $levels | |"

@@ -67,6 +67,8 @@ extern int64 rdb_flush_relation(Relation rel, RdbFlushStats *stats,
 								int max_stripes, bool (*stop) (void),
 								bool background);
 extern void rdb_flush_background(bool (*stop) (void));
+extern Relation rdb_lsm_open_table(Oid relid, const char *what,
+								   const char *verb);
 
 /* ------------------------------------------------------------------------
  * Compaction (compact.c, compact_progress.c)

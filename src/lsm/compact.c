@@ -1045,32 +1045,11 @@ PG_FUNCTION_INFO_V1(rustydb_compact);
 Datum
 rustydb_compact(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
 	Relation	rel;
 	RdbCompactStats stats;
 	int64		n;
 
-	rdb_check_preloaded();
-
-	rel = try_relation_open(relid, ShareUpdateExclusiveLock);
-	if (rel == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
-	if (!pg_class_ownercheck(relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(rel->rd_rel->relkind),
-					   RelationGetRelationName(rel));
-	if (rel->rd_rel->relkind != RELKIND_RELATION ||
-		rel->rd_tableam != rdb_tableam_routine())
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a rustydb table", RelationGetRelationName(rel)),
-				 errhint("rustydb.compact() takes a table created with USING rustydb.")));
-	if (RELATION_IS_OTHER_TEMP(rel))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot compact temporary tables of other sessions")));
-
+	rel = rdb_lsm_open_table(PG_GETARG_OID(0), "rustydb.compact()", "compact");
 	n = rdb_compact_relation(rel, &stats, 0, NULL, false);
 	ereport(DEBUG1,
 			(errmsg("compacted \"%s\": %d steps, %d stripes into %d, %lld rows copied, %lld dropped, %lld rows switched, %lld left on busy pages, %lld stripe pages freed, %lld pending",

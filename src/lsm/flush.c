@@ -440,20 +440,18 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 }
 
 /*
- * rustydb.flush(regclass) RETURNS bigint
- *		Flush the table's qualifying L0 rows now; returns how many moved.
+ * rdb_lsm_open_table
+ *		Open relid with ShareUpdateExclusiveLock for rustydb.flush() or
+ *		rustydb.compact() (what names the function in messages, verb the
+ *		action): it must exist, be a rustydb table the user owns, and not
+ *		another session's temporary table.
  */
-PG_FUNCTION_INFO_V1(rustydb_flush);
-Datum
-rustydb_flush(PG_FUNCTION_ARGS)
+Relation
+rdb_lsm_open_table(Oid relid, const char *what, const char *verb)
 {
-	Oid			relid = PG_GETARG_OID(0);
 	Relation	rel;
-	RdbFlushStats stats;
-	int64		rows;
 
 	rdb_check_preloaded();
-
 	rel = try_relation_open(relid, ShareUpdateExclusiveLock);
 	if (rel == NULL)
 		ereport(ERROR,
@@ -467,12 +465,27 @@ rustydb_flush(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a rustydb table", RelationGetRelationName(rel)),
-				 errhint("rustydb.flush() takes a table created with USING rustydb.")));
+				 errhint("%s takes a table created with USING rustydb.", what)));
 	if (RELATION_IS_OTHER_TEMP(rel))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot flush temporary tables of other sessions")));
+				 errmsg("cannot %s temporary tables of other sessions", verb)));
+	return rel;
+}
 
+/*
+ * rustydb.flush(regclass) RETURNS bigint
+ *		Flush the table's qualifying L0 rows now; returns how many moved.
+ */
+PG_FUNCTION_INFO_V1(rustydb_flush);
+Datum
+rustydb_flush(PG_FUNCTION_ARGS)
+{
+	Relation	rel;
+	RdbFlushStats stats;
+	int64		rows;
+
+	rel = rdb_lsm_open_table(PG_GETARG_OID(0), "rustydb.flush()", "flush");
 	rows = rdb_flush_relation(rel, &stats, 0, NULL, false);
 	ereport(DEBUG1,
 			(errmsg("flushed %lld rows of \"%s\" into %d stripes (%lld bytes), %lld pages retired",

@@ -238,6 +238,23 @@ rdb_meta_free_extents(Relation rel, RdbFreeExtent *out)
 	return n;
 }
 
+/* replace the extent list of the metapage in buf (exclusively locked) */
+static void
+meta_write_extents(Relation rel, Buffer buf, const RdbFreeExtent *ext, int n)
+{
+	GenericXLogState *state = GenericXLogStart(rel);
+	Page		page = GenericXLogRegisterBuffer(state, buf, 0);
+	RdbMetaPage meta;
+
+	meta_fix_lower(page);
+	meta = RdbPageGetMeta(page);
+	meta->nfree_extents = (uint32) n;
+	memcpy(meta->free_extents, ext, n * sizeof(RdbFreeExtent));
+	memset(meta->free_extents + n, 0,
+		   (RDB_META_MAX_FREE_EXTENTS - n) * sizeof(RdbFreeExtent));
+	GenericXLogFinish(state);
+}
+
 /* order extents by first block */
 static int
 meta_extent_cmp(const void *a, const void *b)
@@ -311,8 +328,6 @@ int64
 rdb_meta_add_free_extents(Relation rel, const RdbFreeExtent *add, int n)
 {
 	Buffer		buf;
-	GenericXLogState *state;
-	Page		page;
 	RdbMetaPage meta;
 	RdbFreeExtent *all;
 	int			m;
@@ -352,15 +367,7 @@ rdb_meta_add_free_extents(Relation rel, const RdbFreeExtent *add, int n)
 	for (i = 0; i < m; i++)
 		after += all[i].nblocks;
 
-	state = GenericXLogStart(rel);
-	page = GenericXLogRegisterBuffer(state, buf, 0);
-	meta_fix_lower(page);
-	meta = RdbPageGetMeta(page);
-	meta->nfree_extents = (uint32) m;
-	memcpy(meta->free_extents, all, m * sizeof(RdbFreeExtent));
-	memset(meta->free_extents + m, 0,
-		   (RDB_META_MAX_FREE_EXTENTS - m) * sizeof(RdbFreeExtent));
-	GenericXLogFinish(state);
+	meta_write_extents(rel, buf, all, m);
 	UnlockReleaseBuffer(buf);
 	pfree(all);
 	return after - before;
@@ -403,8 +410,6 @@ BlockNumber
 rdb_meta_take_extent(Relation rel, uint32 nblocks)
 {
 	Buffer		buf;
-	GenericXLogState *state;
-	Page		page;
 	RdbMetaPage meta;
 	RdbFreeExtent ext[RDB_META_MAX_FREE_EXTENTS];
 	int			n;
@@ -480,15 +485,7 @@ rdb_meta_take_extent(Relation rel, uint32 nblocks)
 	}
 	if (changed)
 	{
-		state = GenericXLogStart(rel);
-		page = GenericXLogRegisterBuffer(state, buf, 0);
-		meta_fix_lower(page);
-		meta = RdbPageGetMeta(page);
-		meta->nfree_extents = (uint32) m;
-		memcpy(meta->free_extents, ext, m * sizeof(RdbFreeExtent));
-		memset(meta->free_extents + m, 0,
-			   (RDB_META_MAX_FREE_EXTENTS - m) * sizeof(RdbFreeExtent));
-		GenericXLogFinish(state);
+		meta_write_extents(rel, buf, ext, m);
 	}
 	UnlockReleaseBuffer(buf);
 	return result;
