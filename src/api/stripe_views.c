@@ -240,6 +240,9 @@ rustydb_stripes(PG_FUNCTION_ARGS)
 				uint64		first_row;
 				uint64		last_row;
 
+				if (e.nlive == 0)
+					continue;	/* an emptied page: no stripe row */
+
 				while (lo < e.maxoff && !rdb_gen_bit(e.live, lo))
 					lo++;
 				first_row = (uint64) gen * MaxHeapTuplesPerPage + (lo - 1);
