@@ -764,6 +764,37 @@ my $bad_rows = $bs[0]{rows};
 	is(sql($idx . digest_sql('bad', 'bad', "AND id > $bad_rows")),
 		sql(digest_sql('bad', 'bad_h', "AND id > $bad_rows")),
 		"the rows of the other stripes still read back (index scan, ids > $bad_rows)");
+
+	# the background worker meets the same damage: it logs the error,
+	# leaves the table as it is and backs off (10 s, doubling) instead of
+	# retrying every round (2 s)
+	# (rows arrive every 3 s, so every worker round that flushes would
+	# also try to compact, were it not backing off)
+	my $log_from = -s $node->logfile;
+	sql(q{ALTER TABLE bad SET (flush_rows = 100)});
+	my $t0 = time();
+	my $bg_errors = 0;
+	my $next_id = 4001;
+	while (time() - $t0 < 30)
+	{
+		both('bad', sprintf(q{INSERT INTO bad SELECT g, md5(g::text) FROM generate_series(%d, %d) g},
+			$next_id, $next_id + 199));
+		$next_id += 200;
+		sleep(3);
+	}
+	my $log = substr(slurp_file($node->logfile), $log_from);
+	$bg_errors = () = $log =~ /ERROR:\s+rustydb stripe at block $bad_first of table "bad" is corrupted/g;
+	note "background compaction errors in 30 s: $bg_errors";
+	cmp_ok($bg_errors, '>=', 1, 'the background worker tried to compact bad and logged the damage');
+	cmp_ok($bg_errors, '<=', 3, "and backed off (10 s, 20 s, ...) instead of retrying every round ($bg_errors attempts in 30 s)");
+	like(sql(q{SELECT last_compaction_error FROM rustydb.tables WHERE relation = 'bad'::regclass}),
+		qr/corrupted/, 'rustydb.tables still shows the error');
+	is(sql($idx . digest_sql('bad', 'bad', "AND id > $bad_rows")),
+		sql(digest_sql('bad', 'bad_h', "AND id > $bad_rows")),
+		'the rows the worker flushed meanwhile read back too');
+	cmp_ok(sql(q{SELECT count(*) FROM rustydb.stripes WHERE relation = 'bad'::regclass}), '>', scalar(@bs),
+		'(the worker did flush them into stripes of their own)');
+	sql(q{ALTER TABLE bad SET (flush_rows = 0)});
 }
 
 # ===========================================================================
