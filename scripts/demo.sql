@@ -401,9 +401,10 @@ FROM events e FULL JOIN events_heap h ON e.event_id = h.event_id
 WHERE e::text IS DISTINCT FROM h::text;
 SELECT relation, l0_rows, flushed_rows, deleted_rows FROM rustydb.tables WHERE relation = 'public.events'::regclass;
 \echo 'Compaction: the worker has been merging the flushed stripes into the next level as they'
-\echo 'arrived (rustydb.compaction_history). After VACUUM removed the deleted rows'' stubs, an'
-\echo 'on-demand compaction drops their stripe rows and merges what the policy says; the space of'
-\echo 'the stripes it replaced is given back for later stripes:'
+\echo 'arrived (level_ratio 4). Stripes it replaced show as all rows deleted until their pages are'
+\echo 'given back, which takes a moment when no query holds the table; rows deleted later stay in'
+\echo 'their stripe until 20 % of it is dead (rustydb.compaction_dead_fraction). After VACUUM, an'
+\echo 'on-demand compaction does what the policy says and gives back what nothing refers to:'
 VACUUM events;
 SELECT stripes_per_level AS before, deleted_rows FROM rustydb.tables WHERE relation = 'public.events'::regclass;
 SELECT rustydb.compact('public.events') AS stripes_rewritten;

@@ -34,7 +34,8 @@
  *	5. free: a later survey finds stripes nothing refers to (the inputs,
  *	   orphans of crashed flushes and compactions); their pages are added
  *	   to the metapage's free extent list under an AccessExclusiveLock taken
- *	   only if it is free at once and held to commit (as VACUUM truncates):
+ *	   only if it can be had without queueing (tried for up to a second)
+ *	   and held to commit (as VACUUM truncates):
  *	   no reader can still hold a pointer into them, a hot standby's
  *	   readers conflict with the logged lock, and the relcache invalidation
  *	   sent at commit clears every backend's cached stripe metadata before
@@ -421,8 +422,9 @@ survey_free(CSurvey *sv)
 /*
  * compact_free_space
  *		Give the stripe pages the survey found unused back (free extent
- *		list), if an AccessExclusiveLock is free at once; it is then held
- *		to the end of the transaction (see the file header).  Returns the
+ *		list), if an AccessExclusiveLock is free at once (tried for up to
+ *		a second); it is then held to the end of the transaction (see the
+ *		file header).  Returns the
  *		blocks given back.  Not inside a transaction block: the lock would
  *		be held until the caller's COMMIT.
  */
@@ -433,10 +435,25 @@ compact_free_space(Relation rel, CSurvey *sv, RdbCompactStats *stats)
 	int64		gained;
 	int			i;
 
+	int			tries = 0;
+
 	if (sv->nunref == 0)
 		return 0;
-	if (IsTransactionBlock() ||
-		!ConditionalLockRelation(rel, AccessExclusiveLock))
+
+	/*
+	 * As VACUUM's truncation does: try for a while (20 x 50 ms) for a
+	 * moment when no query holds the table, never queueing for the lock
+	 * (a queued AccessExclusiveLock would hold up every new query).
+	 */
+	while (!IsTransactionBlock() &&
+		   !ConditionalLockRelation(rel, AccessExclusiveLock))
+	{
+		if (++tries >= 20)
+			break;
+		CHECK_FOR_INTERRUPTS();
+		pg_usleep(50 * 1000L);
+	}
+	if (IsTransactionBlock() || tries >= 20)
 	{
 		stats->blocks_pending += sv->unref_blocks;
 		return 0;
