@@ -1007,9 +1007,15 @@ compact_relation(Relation rel, RdbCompactStats *stats, int max_steps,
 					 stats, strategy, &done);
 		survey_free(sv);
 	}
-	/* the last survey saw what the steps left unreferenced: give it back */
+	/*
+	 * The last survey saw what the steps left unreferenced: give it back,
+	 * unless someone needs us gone (the lock could take a second).
+	 */
 	rdb_compact_progress_update(RDB_COMPACT_PHASE_FREEING, 0, 0, stats);
-	(void) compact_free_space(rel, sv, stats);
+	if (stop == NULL || !stop())
+		(void) compact_free_space(rel, sv, stats);
+	else
+		stats->blocks_pending += sv->unref_blocks;
 	survey_free(sv);
 	FreeAccessStrategy(strategy);
 	return stats->stripes_in;
