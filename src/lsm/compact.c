@@ -85,6 +85,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 
 #include "rustydb/rustydb.h"
 #include "rustydb/events.h"
@@ -122,10 +123,12 @@ typedef struct CStripe
 	bool		input;
 	int			output;			/* index of the output holding its rows */
 	uint32	   *newrow;			/* row -> row in that output, or NO_ROW */
+	bool		stuck;			/* rows on a busy page still point at it */
 } CStripe;
 
 typedef struct CSurvey
 {
+	Oid			relid;
 	MemoryContext cxt;
 	HTAB	   *stripes;		/* CStripe by first block */
 	BlockNumber nblocks;
@@ -203,6 +206,7 @@ survey_stripe(Relation rel, CSurvey *sv, uint32 first)
 		st->min_gen = PG_UINT32_MAX;
 		st->refmap = MemoryContextAllocZero(sv->cxt, (hdr.nrows + 7) / 8);
 		st->input = false;
+		st->stuck = false;
 		st->output = -1;
 		st->newrow = NULL;
 	}
@@ -237,6 +241,11 @@ survey_entry(Relation rel, CSurvey *sv, const RdbGenEntry *e, uint32 gen)
 
 	if (e->nlive == 0)
 		return;
+	if (e->maxoff > RDB_GEN_MAX_OFFSET)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rustydb table \"%s\": generation %u has a directory entry for %u offsets",
+						RelationGetRelationName(rel), gen, e->maxoff)));
 	for (off = FirstOffsetNumber; off <= e->maxoff; off++)
 	{
 		if (!rdb_gen_bit(e->flushed, off))
@@ -272,6 +281,7 @@ compact_survey(Relation rel, BufferAccessStrategy strategy)
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	sv = palloc0(sizeof(CSurvey));
+	sv->relid = RelationGetRelid(rel);
 	sv->cxt = cxt;
 	ctl.keysize = sizeof(uint32);
 	ctl.entrysize = sizeof(CStripe);
@@ -475,6 +485,87 @@ compact_free_space(Relation rel, CSurvey *sv, RdbCompactStats *stats)
  * ------------------------------------------------------------------------
  */
 
+/*
+ * Inputs a step could not fully switch (a page was pinned), per backend:
+ * the background worker starts a run every round, and rewriting such a
+ * stripe again for its dead rows would write another copy of the same rows
+ * each round while the page stays pinned.  They are left out of dead-row
+ * rewrites for RDB_STUCK_MS.
+ */
+typedef struct StuckKey
+{
+	Oid			relid;
+	BlockNumber first;
+} StuckKey;
+
+typedef struct StuckEnt
+{
+	StuckKey	key;
+	TimestampTz at;
+} StuckEnt;
+
+#define RDB_STUCK_MS	(10 * 60 * 1000)
+
+static HTAB *stuck_inputs = NULL;
+
+static StuckKey
+stuck_key(Oid relid, BlockNumber first)
+{
+	StuckKey	key;
+
+	memset(&key, 0, sizeof(key));
+	key.relid = relid;
+	key.first = first;
+	return key;
+}
+
+static void
+stuck_note(Oid relid, BlockNumber first)
+{
+	StuckKey	key = stuck_key(relid, first);
+	StuckEnt   *e;
+
+	if (stuck_inputs == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(StuckKey);
+		ctl.entrysize = sizeof(StuckEnt);
+		ctl.hcxt = TopMemoryContext;
+		stuck_inputs = hash_create("rustydb compaction stuck inputs", 64, &ctl,
+								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	/* bounded: forget everything rather than grow without end */
+	if (hash_get_num_entries(stuck_inputs) >= 4096)
+	{
+		hash_destroy(stuck_inputs);
+		stuck_inputs = NULL;
+		stuck_note(relid, first);
+		return;
+	}
+	e = hash_search(stuck_inputs, &key, HASH_ENTER, NULL);
+	e->at = GetCurrentTimestamp();
+}
+
+static bool
+stuck_recently(Oid relid, BlockNumber first)
+{
+	StuckKey	key = stuck_key(relid, first);
+	StuckEnt   *e;
+
+	if (stuck_inputs == NULL)
+		return false;
+	e = hash_search(stuck_inputs, &key, HASH_FIND, NULL);
+	if (e == NULL)
+		return false;
+	if (TimestampDifferenceExceeds(e->at, GetCurrentTimestamp(), RDB_STUCK_MS))
+	{
+		hash_search(stuck_inputs, &key, HASH_REMOVE, NULL);
+		return false;
+	}
+	return true;
+}
+
 static int
 cstripe_cmp(const void *a, const void *b)
 {
@@ -544,7 +635,8 @@ compact_choose(CSurvey *sv, const RdbTableOptions *opts, const CRunDone *done,
 	for (i = 0; i < n; i++)
 	{
 		st = all[i];
-		if (block_in(done->outputs, done->noutputs, st->first))
+		if (block_in(done->outputs, done->noutputs, st->first) ||
+			stuck_recently(sv->relid, st->first))
 			continue;
 		if ((double) (st->nrows - st->refs) >= rdb_compaction_dead_fraction * st->nrows &&
 			st->nrows > st->refs &&
@@ -639,7 +731,7 @@ step_remap_entry(void *arg, RdbGenEntry *e)
 	uint32		newfirst = NO_ROW;
 	uint8		flushed[RDB_GEN_BITMAP_BYTES];
 
-	if (st == NULL || st->output < 0)
+	if (st == NULL || st->output < 0 || e->maxoff > RDB_GEN_MAX_OFFSET)
 		return false;
 	memset(flushed, 0, sizeof(flushed));
 	for (off = FirstOffsetNumber; off <= e->maxoff && e->nlive > 0; off++)
@@ -788,8 +880,16 @@ step_count_unswitched(CStep *cs, BlockNumber blkno)
 			if (!ItemIdIsNormal(lp))
 				continue;
 			h = (HeapTupleHeader) PageGetItem(page, lp);
-			if (rdb_tuple_is_stub(h) && step_input(cs, rdb_stub_data(h).stripe))
-				n++;
+			if (rdb_tuple_is_stub(h))
+			{
+				CStripe    *st = step_input(cs, rdb_stub_data(h).stripe);
+
+				if (st != NULL)
+				{
+					st->stuck = true;
+					n++;
+				}
+			}
 		}
 	}
 	UnlockReleaseBuffer(buf);
@@ -937,6 +1037,9 @@ compact_step(Relation rel, CSurvey *sv, CStripe **inputs, int ninputs,
 	}
 	for (i = 0; i < nretry; i++)
 		stats->rows_unswitched += step_count_unswitched(&cs, retry[i]);
+	for (i = 0; i < ninputs; i++)
+		if (inputs[i]->stuck)
+			stuck_note(RelationGetRelid(rel), inputs[i]->first);
 	pfree(retry);
 
 	stats->steps++;

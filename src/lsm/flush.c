@@ -64,6 +64,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "rustydb/rustydb.h"
@@ -662,12 +663,36 @@ rdb_flush_background(bool (*stop) (void))
 						 TimestampDifferenceExceeds(seen->compact_checked,
 													GetCurrentTimestamp(), 60000)))
 					{
+						MemoryContext cxt = CurrentMemoryContext;
+						ResourceOwner owner = CurrentResourceOwner;
+
+						/*
+						 * In a subtransaction: a failing compaction (a
+						 * damaged stripe, say) is logged and rolled back
+						 * without undoing what the flush above did.  Its
+						 * locks pass to the transaction when it succeeds.
+						 */
 						seen->more_to_compact = false;
-						PushActiveSnapshot(GetTransactionSnapshot());
-						seen->more_to_compact =
-							rdb_compact_background_table(rel, flushed, stop);
-						PopActiveSnapshot();
 						seen->compact_checked = GetCurrentTimestamp();
+						BeginInternalSubTransaction(NULL);
+						PG_TRY();
+						{
+							PushActiveSnapshot(GetTransactionSnapshot());
+							seen->more_to_compact =
+								rdb_compact_background_table(rel, flushed, stop);
+							PopActiveSnapshot();
+							ReleaseCurrentSubTransaction();
+						}
+						PG_CATCH();
+						{
+							MemoryContextSwitchTo(cxt);
+							EmitErrorReport();
+							FlushErrorState();
+							RollbackAndReleaseCurrentSubTransaction();
+						}
+						PG_END_TRY();
+						MemoryContextSwitchTo(cxt);
+						CurrentResourceOwner = owner;
 					}
 					relation_close(rel, ShareUpdateExclusiveLock);
 				}

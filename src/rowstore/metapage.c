@@ -276,17 +276,21 @@ meta_extent_size_cmp(const void *a, const void *b)
 }
 
 /*
- * The transaction after which both extents a and b may be handed out: the
- * later of the two (FrozenTransactionId is "known committed").
+ * May extents freed by transactions a and b be joined, and under which
+ * xid?  Only if they are the same transaction or one of them is known
+ * committed (FrozenTransactionId): xid order is not commit order, so two
+ * different transactions' extents stay apart.
  */
-static TransactionId
-meta_extent_later_xid(TransactionId a, TransactionId b)
+static bool
+meta_extent_join_xid(TransactionId a, TransactionId b, TransactionId *joined)
 {
 	if (!TransactionIdIsNormal(a))
-		return b;
-	if (!TransactionIdIsNormal(b))
-		return a;
-	return TransactionIdFollows(a, b) ? a : b;
+		*joined = b;
+	else if (!TransactionIdIsNormal(b) || TransactionIdEquals(a, b))
+		*joined = a;
+	else
+		return false;
+	return true;
 }
 
 /*
@@ -301,12 +305,15 @@ meta_extents_join(RdbFreeExtent *ext, int n, bool committed_only)
 
 	for (i = 0, j = 0; i < n; i++)
 	{
+		TransactionId joined;
+
 		if (j > 0 && ext[j - 1].first + ext[j - 1].nblocks == ext[i].first &&
 			(!committed_only ||
-			 (!TransactionIdIsNormal(ext[j - 1].xid) && !TransactionIdIsNormal(ext[i].xid))))
+			 (!TransactionIdIsNormal(ext[j - 1].xid) && !TransactionIdIsNormal(ext[i].xid))) &&
+			meta_extent_join_xid(ext[j - 1].xid, ext[i].xid, &joined))
 		{
 			ext[j - 1].nblocks += ext[i].nblocks;
-			ext[j - 1].xid = meta_extent_later_xid(ext[j - 1].xid, ext[i].xid);
+			ext[j - 1].xid = joined;
 		}
 		else
 			ext[j++] = ext[i];
@@ -319,7 +326,8 @@ meta_extents_join(RdbFreeExtent *ext, int n, bool committed_only)
  *		Add n extents freed by transaction xid to the free extent list
  *		(generic WAL), merged with what it holds under the metapage's lock:
  *		extents that overlap one already listed are left out, neighbours
- *		are joined (usable once the later of their transactions committed),
+ *		are joined when freed by the same transaction or one is known
+ *		committed (usable once the other committed),
  *		and when there are more than the metapage holds, the smallest are
  *		forgotten (compaction finds their pages again).  Returns the number
  *		of blocks the list gained.
@@ -384,17 +392,25 @@ meta_extent_usable(RdbFreeExtent *e)
 	if (TransactionIdIsCurrentTransactionId(e->xid) ||
 		TransactionIdIsInProgress(e->xid))
 		return 0;
-	/* too old to ask the commit log: forget it, compaction finds it again */
+	/*
+	 * Too old to ask the commit log: forget it, compaction finds it again.
+	 * The lock keeps the commit log from being truncated under the lookup
+	 * (as pg_xact_status does).
+	 */
 	LWLockAcquire(XactTruncationLock, LW_SHARED);
 	oldest_clog = ShmemVariableCache->oldestClogXid;
-	LWLockRelease(XactTruncationLock);
 	if (TransactionIdPrecedes(e->xid, oldest_clog))
+	{
+		LWLockRelease(XactTruncationLock);
 		return -1;
+	}
 	if (TransactionIdDidCommit(e->xid))
 	{
+		LWLockRelease(XactTruncationLock);
 		e->xid = FrozenTransactionId;
 		return 1;
 	}
+	LWLockRelease(XactTruncationLock);
 	/* aborted: the invalidation was never sent; compaction frees it again */
 	return -1;
 }
