@@ -309,3 +309,40 @@ rustydb_l0_layout(PG_FUNCTION_ARGS)
 	table_close(rel, AccessShareLock);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
+
+/*
+ * rustydb.storage_counters(rel regclass, OUT flush_bytes bigint,
+ *	OUT flushed_value_bytes bigint, OUT compaction_bytes bigint,
+ *	OUT compaction_steps bigint, OUT write_amplification float8)
+ *
+ * What flush and compaction ever wrote into the table's current storage
+ * (the metapage's counters, WAL-logged with the stripes): stripe bytes
+ * written by flush, the bytes of the values it moved, stripe bytes written
+ * by compaction, compaction steps; write amplification = stripe bytes
+ * written by flush and compaction / bytes of the values flushed (NULL
+ * before the first flush).  Needs SELECT on the table.
+ */
+PG_FUNCTION_INFO_V1(rustydb_storage_counters);
+Datum
+rustydb_storage_counters(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Relation	rel;
+	RdbMetaCounters mc;
+	Datum		values[5];
+	bool		nulls[5] = {0};
+
+	rel = layout_open(fcinfo, PG_GETARG_OID(0), &tupdesc);
+	rdb_meta_counters(rel, &mc);
+	table_close(rel, AccessShareLock);
+	values[0] = Int64GetDatum((int64) mc.flush_bytes);
+	values[1] = Int64GetDatum((int64) mc.flush_raw_bytes);
+	values[2] = Int64GetDatum((int64) mc.compact_bytes);
+	values[3] = Int64GetDatum((int64) mc.compactions);
+	if (mc.flush_raw_bytes > 0)
+		values[4] = Float8GetDatum((double) (mc.flush_bytes + mc.compact_bytes) /
+								   (double) mc.flush_raw_bytes);
+	else
+		nulls[4] = true;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}

@@ -70,7 +70,6 @@
 #include "access/xloginsert.h"
 #include "catalog/pg_class.h"
 #include "fmgr.h"
-#include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "portability/instr_time.h"
@@ -1216,50 +1215,4 @@ rdb_compact_background_table(Relation rel, bool flushed, bool (*stop) (void))
 						stats.stripes_out, stats.out_level,
 						(long long) stats.rows_dropped, (long long) stats.blocks_freed)));
 	return stats.steps > 0;
-}
-
-/*
- * rustydb.storage_counters(rel regclass, OUT flush_bytes bigint,
- *	OUT flushed_value_bytes bigint, OUT compaction_bytes bigint,
- *	OUT compaction_steps bigint, OUT write_amplification float8)
- *
- * What flush and compaction ever wrote into the table's current storage
- * (the metapage's counters, WAL-logged with the stripes): stripe bytes
- * written by flush, the bytes of the values it moved, stripe bytes written
- * by compaction, compaction steps; write amplification = stripe bytes
- * written by flush and compaction / bytes of the values flushed (NULL
- * before the first flush).  Needs SELECT on the table.
- */
-PG_FUNCTION_INFO_V1(rustydb_storage_counters);
-Datum
-rustydb_storage_counters(PG_FUNCTION_ARGS)
-{
-	Oid			relid = PG_GETARG_OID(0);
-	TupleDesc	tupdesc;
-	Relation	rel;
-	RdbMetaCounters mc;
-	Datum		values[5];
-	bool		nulls[5] = {0};
-
-	rdb_check_preloaded();
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	rdb_require_select(relid);
-	rel = table_open(relid, AccessShareLock);
-	if (rel->rd_tableam != rdb_tableam_routine())
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a rustydb table", RelationGetRelationName(rel))));
-	rdb_meta_counters(rel, &mc);
-	table_close(rel, AccessShareLock);
-	values[0] = Int64GetDatum((int64) mc.flush_bytes);
-	values[1] = Int64GetDatum((int64) mc.flush_raw_bytes);
-	values[2] = Int64GetDatum((int64) mc.compact_bytes);
-	values[3] = Int64GetDatum((int64) mc.compactions);
-	if (mc.flush_raw_bytes > 0)
-		values[4] = Float8GetDatum((double) (mc.flush_bytes + mc.compact_bytes) /
-								   (double) mc.flush_raw_bytes);
-	else
-		nulls[4] = true;
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
