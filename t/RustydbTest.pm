@@ -146,7 +146,10 @@ sub log_problems
 		qr/the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)/,
 		qr/terminating connection due to (administrator|immediate shutdown) command/,
 		qr/terminating (walreceiver|walsender|background worker|autovacuum) process due to administrator command/,
-		qr/could not receive data from WAL stream/,
+		# an immediately stopped primary cuts its standby's walreceiver off
+		# in any of these ways
+		qr/could not (receive|send) data (from|to) WAL stream/,
+		qr/could not send end-of-streaming message to primary/,
 		qr/could not connect to the primary server/,
 		qr/replication terminated by primary server/,
 		qr/connection to client lost/,
