@@ -43,6 +43,7 @@ OBJS = \
 	src/stripe/stripe_read.o \
 	src/cache/chunk_cache.o \
 	src/scan/colscan.o \
+	src/scan/aggscan.o \
 	src/scan/prefetch_guard.o \
 	src/api/encoding_diag.o \
 	src/api/stripe_views.o \

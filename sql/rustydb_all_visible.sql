@@ -18,6 +18,7 @@ $$;
 CREATE FUNCTION av_wait_quiet() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
 	FOR i IN 1..600 LOOP
+		PERFORM pg_stat_clear_snapshot();  -- else the loop sees one snapshot of it
 		EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity
 			WHERE datname = current_database() AND pid <> pg_backend_pid()
 			  AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL));

@@ -21,6 +21,7 @@ DELETE FROM vic;
 DO $$
 BEGIN
   FOR i IN 1..200 LOOP
+    PERFORM pg_stat_clear_snapshot();  -- else the loop sees one snapshot of it
     EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity
       WHERE datname = current_database() AND pid <> pg_backend_pid()
         AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL));

@@ -237,6 +237,14 @@ rdb_guc_init(void)
 							 &rdb_enable_columnar_scan, true,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("rustydb.enable_aggregate_pushdown",
+							 "Lets the planner compute plain aggregates inside the columnar scan (RustydbAgg).",
+							 "Aggregates without GROUP BY over a rustydb table read by the columnar "
+							 "scan are fed from the scan's rows directly, without the Aggregate node; "
+							 "off, the ordinary Aggregate node does it.",
+							 &rdb_enable_aggregate_pushdown, true,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+
 	DefineCustomIntVariable("rustydb.stripe_cache_size",
 							"Memory for decompressed chunk groups of flushed rows, per backend.",
 							"Index lookups and other single-row reads of flushed rows keep the chunk "

@@ -74,6 +74,7 @@ _PG_init(void)
 	rdb_xlog_register_rmgr();
 	rdb_options_init();
 	rdb_colscan_init();
+	rdb_aggscan_init();
 	rdb_prefetch_guard_init();
 
 	prev_shmem_request_hook = shmem_request_hook;

@@ -373,8 +373,20 @@ my @checks = (
 		  . "FROM TBL WHERE id BETWEEN 200 AND 2500 AND grp >= 3" ],
 	[ 'all rows, parallel columnar scan', 'parallel_columnar', qr/Parallel (?:Custom Scan \(RustydbScan\)|Seq Scan) on TBL/,
 		"SELECT count(*), md5(string_agg($row, '|' ORDER BY id)) FROM TBL" ],
+	# the aggregate pushdown once the table has stripes (counted in
+	# $aggpush_used): native and generic aggregates, with and without
+	# GROUP BY, with and without quals
+	[ 'aggregates, pushed down', 'columnar', qr/(?:Custom Scan \(RustydbAgg\)|Aggregate)/,
+		"SELECT count(*), count(num), sum(num), avg(grp), min(id), max(id), sum(id), min(ts), max(val) FROM TBL" ],
+	[ 'aggregates with quals, pushed down', 'columnar', qr/(?:Custom Scan \(RustydbAgg\)|Aggregate)/,
+		"SELECT count(*), sum(grp), max(ts), avg(num) FROM TBL WHERE id BETWEEN 300 AND 2200" ],
+	[ 'GROUP BY, pushed down', 'columnar', qr/(?:Custom Scan \(RustydbAgg\)|Aggregate)/,
+		"SELECT count(*), md5(string_agg(g, ',' ORDER BY g)) FROM (SELECT grp || ':' || count(*) || ':' || coalesce(sum(id), 0) || ':' || coalesce(max(ts)::text, '-') AS g FROM TBL GROUP BY grp) s" ],
+	[ 'GROUP BY text, pushed down', 'columnar', qr/(?:Custom Scan \(RustydbAgg\)|Aggregate)/,
+		"SELECT count(*), md5(string_agg(g, ',' ORDER BY g)) FROM (SELECT coalesce(val, '-') || ':' || count(*) || ':' || min(id) AS g FROM TBL WHERE grp < 30 GROUP BY val) s" ],
 );
 my $colscan_used = 0;
+my $aggpush_used = 0;
 
 my $mismatches = 0;
 my $plans_checked = 0;
@@ -401,7 +413,9 @@ sub compare_all
 			}
 			if ($m =~ /columnar/ && $k eq 'test')
 			{
-				$colscan_used++ if $node->safe_psql('postgres', "$mode{$m} EXPLAIN (COSTS OFF) $qt") =~ /RustydbScan/;
+				my $plan = $node->safe_psql('postgres', "$mode{$m} EXPLAIN (COSTS OFF) $qt");
+				$colscan_used++ if $plan =~ /RustydbScan/;
+				$aggpush_used++ if $plan =~ /RustydbAgg/;
 			}
 			$res{$k} = $node->safe_psql('postgres', "$mode{$m} $qt");
 		}
@@ -559,6 +573,7 @@ SELECT count(*), coalesce(sum(stripes), 0), coalesce(max(compactions), 0),
 	cmp_ok($paused, '>', 0,
 		"compactions that waited at a phase while the mix went on did work ($paused of $episodes)");
 	cmp_ok($colscan_used, '>', 0, "the columnar checks read $tables{test} through RustydbScan ($colscan_used times)");
+	cmp_ok($aggpush_used, '>', 0, "the aggregate checks ran through RustydbAgg ($aggpush_used times)");
 }
 is($compactor_errors, 0, 'every compaction run beside the mix succeeded');
 

@@ -31,6 +31,61 @@ extern bool rdb_enable_columnar_scan;
 /* scan/colscan.c */
 extern void rdb_colscan_init(void);
 
+/*
+ * For nodes built on the scan (aggscan.c): recognise its paths and states,
+ * and take its rows one by one without projection (rdb_colscan_next_row:
+ * the scan slot, quals applied; NULL at the end).
+ */
+struct Path;
+struct PlanState;
+struct CustomScanState;
+struct TupleTableSlot;
+extern bool rdb_colscan_is_path(struct Path *path);
+extern bool rdb_colscan_is_state(struct PlanState *ps);
+extern struct TupleTableSlot *rdb_colscan_next_row(struct CustomScanState *node);
+
+/*
+ * ... or in batches (rdb_colscan_next, colscan.c says when): the rows of a
+ * retired generation that lie in one chunk group, as positions into the
+ * group's decoded columns.
+ */
+typedef struct RdbColBatch
+{
+	int			n;				/* rows */
+	uint32		stripe;			/* the stripe's first block */
+	uint32		group;			/* the chunk group */
+	uint64		epoch;			/* changes whenever a chunk is (re)loaded:
+								 * while it does not, by-reference values
+								 * of earlier batches stay where they were */
+	const uint32 *pos;			/* their positions in the chunk group */
+	const Datum **values;		/* by 0-based column: the group's values */
+	const bool **isnull;		/* (only the scan's columns are set) */
+} RdbColBatch;
+
+typedef enum RdbColNext
+{
+	RDB_COL_END,
+	RDB_COL_ROW,
+	RDB_COL_BATCH
+} RdbColNext;
+
+extern RdbColNext rdb_colscan_next(struct CustomScanState *node,
+								   RdbColBatch *batch,
+								   struct TupleTableSlot **slot);
+
+/*
+ * The aggregate pushdown (RustydbAgg): plain aggregates over a RustydbScan
+ * computed in one node, without the executor's per-row Agg machinery.
+ * Design: src/scan/README.md.
+ */
+#define RDB_AGGSCAN_NAME	"RustydbAgg"
+
+/* guc.c */
+extern bool rdb_enable_aggregate_pushdown;
+
+/* scan/aggscan.c */
+extern void rdb_aggscan_init(void);
+
 /* prefetch_guard.c */
 extern void rdb_prefetch_guard_init(void);
 

@@ -80,9 +80,19 @@ extern Size rdb_am_parallelscan_initialize(Relation rel,
  */
 typedef struct RdbScanRun
 {
+	/*
+	 * Set by the caller, may be NULL: asked first with the stripe rows the
+	 * generation spans (first .. last); true means none of them is wanted,
+	 * and the run comes back with nrows = 0 and nskipped = its live rows,
+	 * its arrays not filled.
+	 */
+	bool		(*skip) (void *arg, uint32 stripe, uint32 first, uint32 last);
+	void	   *skip_arg;
+
 	uint32		gen;
 	uint32		stripe;
 	int			nrows;
+	int			nskipped;
 	OffsetNumber offsets[MaxHeapTuplesPerPage];
 	uint32		rows[MaxHeapTuplesPerPage];
 } RdbScanRun;

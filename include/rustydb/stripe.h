@@ -222,6 +222,7 @@ extern HeapTuple rdb_stripe_form_tuple(Relation rel, BlockNumber first_block,
 									   uint32 row, HeapTupleHeader stub,
 									   uint32 stub_len);
 extern bool rdb_stripe_page_is_stripe(Page page);
+extern uint32 rdb_stripe_first_page_blocks(Page page, BlockNumber blkno);
 
 /*
  * Column-wise access, for the columnar scan (src/scan/).
@@ -251,12 +252,33 @@ extern bool rdb_stripe_page_is_stripe(Page page);
  *
  * rdb_stripe_column_type: the type column c had when the stripe was
  * written (InvalidOid for columns the stripe does not have).
+ *
+ * rdb_stripe_fetch_row_list: the same for the columns listed in cols[]
+ * (0-based): only their entries of values / isnull are set, and the chunks
+ * of other columns stay loaded (their Datums stay valid), so a scan may
+ * fetch a row's filter columns first and its other columns afterwards.
+ *
+ * rdb_stripe_decode_whole: decode the chunks of the columns with whole[c]
+ * in one pass when they are loaded (a scan's columns), the others row by
+ * row; the Datums of a whole-decoded chunk stay valid as long as the chunk
+ * stays loaded (same rules as above).  rdb_stripe_chunk_whole: such a
+ * column's chunk of group g as arrays indexed by position in the group
+ * (all-NULL chunks too); false for columns not decoded whole or missing
+ * from the stripe.
  */
 extern uint32 rdb_stripe_nchunkgroups(RdbStripeReader *sr);
 extern uint32 rdb_stripe_chunk_group_rows(RdbStripeReader *sr);
 extern void rdb_stripe_fetch_row_cols(RdbStripeReader *sr, uint32 row,
 									  Datum *values, bool *isnull, int natts,
 									  const bool *needed);
+extern void rdb_stripe_fetch_row_list(RdbStripeReader *sr, uint32 row,
+									  const int *cols, int ncols,
+									  Datum *values, bool *isnull);
+extern bool rdb_stripe_chunk_whole(RdbStripeReader *sr, int c, uint32 g,
+								   const Datum **values, const bool **isnull);
+extern uint64 rdb_stripe_load_count(RdbStripeReader *sr);
+extern void rdb_stripe_decode_whole(RdbStripeReader *sr, const bool *whole,
+									int natts);
 extern bool rdb_stripe_chunk_minmax(RdbStripeReader *sr, uint32 g, int c,
 									Datum *min, Datum *max, Oid *collation,
 									uint32 *nnulls, uint32 *nrows);

@@ -469,6 +469,14 @@ typedef struct ColScanState
 	Datum	   *late_values;
 	bool	   *late_isnull;
 
+	/* batches (rdb_colscan_next) */
+	uint32		nswitches;		/* stripe readers opened */
+	bool		batch_mode;		/* colscan_next stops at a run's rows */
+	bool		run_ready;		/* ... and did */
+	uint32	   *batch_pos;
+	const Datum **batch_values;
+	const bool **batch_isnull;
+
 	/* figures */
 	ColScanCounts counts;
 	bool		started;
@@ -991,9 +999,12 @@ colscan_switch_stripe(ColScanState *state, uint32 first_block)
 		rdb_stripe_close(state->sr);
 	oldcxt = MemoryContextSwitchTo(state->cxt);
 	state->sr = rdb_stripe_open(state->rel, first_block);
+	state->nswitches++;
 	state->sr_block = first_block;
 	state->sr_ncols = rdb_stripe_header(state->sr)->ncolumns;
 	state->sr_cgrows = rdb_stripe_chunk_group_rows(state->sr);
+	/* the columns every row needs are decoded a chunk at a time */
+	rdb_stripe_decode_whole(state->sr, state->need_first, state->natts);
 	state->last_group = UINT32_MAX;
 	entry = hash_search(state->stripes, &first_block, HASH_ENTER, &found);
 	if (!found)
@@ -1052,6 +1063,34 @@ colscan_group_skipped(ColScanState *state, uint32 g)
 	return skip;
 }
 
+/*
+ * RdbScanRun.skip: do stripe rows first .. last of the stripe at block
+ * stripe all lie in chunk groups the skip quals exclude?  Lets a retired
+ * generation be passed over without its rows being listed.
+ */
+static bool
+colscan_run_skipped(void *arg, uint32 stripe, uint32 first, uint32 last)
+{
+	ColScanState *state = (ColScanState *) arg;
+	uint32		g;
+
+	if (state->sr == NULL || stripe != state->sr_block)
+		colscan_switch_stripe(state, stripe);
+	if (last >= rdb_stripe_nrows(state->sr))
+		return false;
+	for (g = first / state->sr_cgrows; g <= last / state->sr_cgrows; g++)
+	{
+		if (g != state->last_group)
+		{
+			state->last_skip = colscan_group_skipped(state, g);
+			state->last_group = g;
+		}
+		if (!state->last_skip)
+			return false;
+	}
+	return true;
+}
+
 /* fill the slot's columns that a stripe row of the current stripe lacks */
 static void
 colscan_missing(ColScanState *state, const int *cols, int ncols,
@@ -1096,8 +1135,16 @@ colscan_next(ColScanState *state)
 		ResetExprContext(econtext);
 		if (state->run != NULL && state->run_pos < state->run->nrows)
 		{
+			int			k;
+
+			/* rdb_colscan_next takes a run's rows as batches */
+			if (state->batch_mode)
+			{
+				state->run_ready = true;
+				return NULL;
+			}
 			/* the next row of a retired generation */
-			int			k = state->run_pos++;
+			k = state->run_pos++;
 
 			stripe_row = true;
 			sd.stripe = state->run->stripe;
@@ -1107,7 +1154,14 @@ colscan_next(ColScanState *state)
 		else
 		{
 			if (state->run == NULL)
-				state->run = palloc(sizeof(RdbScanRun));
+			{
+				state->run = palloc0(sizeof(RdbScanRun));
+				if (state->nkeys > 0)
+				{
+					state->run->skip = colscan_run_skipped;
+					state->run->skip_arg = state;
+				}
+			}
 			if (state->done ||
 				!rdb_scan_next_chunk(state->tscan, &tup, &buf, state->run))
 			{
@@ -1127,6 +1181,8 @@ colscan_next(ColScanState *state)
 			{
 				/* a retired generation arrived: take its rows from the top */
 				state->run_pos = 0;
+				/* ... unless all of them lie in skipped chunk groups */
+				state->counts.rows_skipped += state->run->nskipped;
 				continue;
 			}
 			state->run->nrows = 0;
@@ -1166,8 +1222,8 @@ colscan_next(ColScanState *state)
 		memset(isnull, true, sizeof(bool) * state->natts);
 		if (stripe_row)
 		{
-			rdb_stripe_fetch_row_cols(state->sr, sd.row, values, isnull,
-									  state->natts, state->need_first);
+			rdb_stripe_fetch_row_list(state->sr, sd.row, state->first_cols,
+									  state->nfirst, values, isnull);
 			colscan_missing(state, state->first_cols, state->nfirst,
 							values, isnull);
 			state->counts.rows_stripe++;
@@ -1207,17 +1263,15 @@ colscan_next(ColScanState *state)
 		}
 
 		/*
-		 * Late materialisation: the other projected columns, this row only.
-		 * XXX this relies on the reader keeping one decoded chunk per column
-		 * (stripe_read.c): a second fetch for the same row, of other
-		 * columns, leaves the first fetch's columns (and their by-reference
-		 * Datums) alone, which stripe.h does not promise in so many words.
+		 * Late materialisation: the other projected columns, this row only
+		 * (rdb_stripe_fetch_row_list leaves the filter columns' chunks and
+		 * Datums alone).
 		 */
 		if (stripe_row && state->nlate > 0)
 		{
-			rdb_stripe_fetch_row_cols(state->sr, sd.row, state->late_values,
-									  state->late_isnull, state->natts,
-									  state->need_late);
+			rdb_stripe_fetch_row_list(state->sr, sd.row, state->late_cols,
+									  state->nlate, state->late_values,
+									  state->late_isnull);
 			for (i = 0; i < state->nlate; i++)
 			{
 				int			c = state->late_cols[i];
@@ -1286,6 +1340,24 @@ colscan_epq_next(CustomScanState *node, TupleTableSlot **result)
 	return true;
 }
 
+/* open the L0 walk and start the clock, on the first row asked for */
+static void
+colscan_start(ColScanState *state)
+{
+	if (state->tscan == NULL)
+	{
+		/* serial (or a parallel-aware node run without workers' DSM) */
+		state->tscan = table_beginscan(state->rel,
+									   state->css.ss.ps.state->es_snapshot,
+									   0, NULL);
+	}
+	if (!state->started)
+	{
+		state->started = true;
+		INSTR_TIME_SET_CURRENT(state->start_time);
+	}
+}
+
 static TupleTableSlot *
 colscan_exec(CustomScanState *node)
 {
@@ -1297,18 +1369,7 @@ colscan_exec(CustomScanState *node)
 		colscan_epq_next(node, &slot))
 		return slot;
 
-	if (state->tscan == NULL)
-	{
-		/* serial (or a parallel-aware node run without workers' DSM) */
-		state->tscan = table_beginscan(state->rel,
-									   node->ss.ps.state->es_snapshot, 0, NULL);
-	}
-	if (!state->started)
-	{
-		state->started = true;
-		INSTR_TIME_SET_CURRENT(state->start_time);
-	}
-
+	colscan_start(state);
 	slot = colscan_next(state);
 	if (slot == NULL)
 	{
@@ -1322,6 +1383,153 @@ colscan_exec(CustomScanState *node)
 		return ExecProject(proj);
 	}
 	return slot;
+}
+
+/*
+ * rdb_colscan_next_row
+ *		For a node above the scan that consumes its rows itself (aggscan.c):
+ *		the next row that passes the quals, in the scan slot (the
+ *		relation's columns, those the scan's targetlist and quals use
+ *		filled in), unprojected; NULL at the end.  Under EvalPlanQual, what
+ *		ExecProcNode would return, in the same slot.
+ */
+TupleTableSlot *
+rdb_colscan_next_row(CustomScanState *node)
+{
+	ColScanState *state = (ColScanState *) node;
+
+	Assert(node->methods == &colscan_exec_methods);
+	if (node->ss.ps.state->es_epq_active != NULL)
+	{
+		TupleTableSlot *slot = colscan_exec(node);
+
+		return TupIsNull(slot) ? NULL : node->ss.ss_ScanTupleSlot;
+	}
+	colscan_start(state);
+	return colscan_next(state);
+}
+
+/*
+ * rdb_colscan_next
+ *		For a node above the scan that consumes its rows itself, in
+ *		batches where it can: RDB_COL_BATCH with the next rows of a retired
+ *		generation that lie in one chunk group (batch: their positions in
+ *		the group and, for each column the scan needs, the group's values
+ *		as arrays; valid until the next call), RDB_COL_ROW with one row in
+ *		*slot (as rdb_colscan_next_row), RDB_COL_END at the end.  Batches
+ *		only come from scans without quals (every row of a retired
+ *		generation counts) and outside EvalPlanQual.
+ */
+RdbColNext
+rdb_colscan_next(CustomScanState *node, RdbColBatch *batch,
+				 TupleTableSlot **slot)
+{
+	ColScanState *state = (ColScanState *) node;
+
+	Assert(node->methods == &colscan_exec_methods);
+	if (node->ss.ps.state->es_epq_active != NULL ||
+		node->ss.ps.qual != NULL || state->nlate > 0)
+	{
+		*slot = rdb_colscan_next_row(node);
+		return *slot != NULL ? RDB_COL_ROW : RDB_COL_END;
+	}
+	colscan_start(state);
+	if (state->batch_pos == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(state->cxt);
+
+		state->batch_pos = palloc(sizeof(uint32) * MaxHeapTuplesPerPage);
+		state->batch_values = palloc0(sizeof(Datum *) * state->natts);
+		state->batch_isnull = palloc0(sizeof(bool *) * state->natts);
+		MemoryContextSwitchTo(old);
+	}
+
+	for (;;)
+	{
+		RdbScanRun *run = state->run;
+
+		if (run != NULL && state->run_pos < run->nrows)
+		{
+			uint32		g;
+			uint32		base;
+			uint32		end;
+			int			n = 0;
+			int			i;
+
+			if (state->sr == NULL || run->stripe != state->sr_block)
+				colscan_switch_stripe(state, run->stripe);
+			g = run->rows[state->run_pos] / state->sr_cgrows;
+			base = g * state->sr_cgrows;
+			end = base + state->sr_cgrows;
+			if (g != state->last_group)
+			{
+				state->last_skip = colscan_group_skipped(state, g);
+				state->last_group = g;
+			}
+			if (state->last_skip)
+			{
+				while (state->run_pos < run->nrows &&
+					   run->rows[state->run_pos] < end)
+				{
+					state->run_pos++;
+					state->counts.rows_skipped++;
+				}
+				continue;
+			}
+			for (i = 0; i < state->nfirst; i++)
+			{
+				int			c = state->first_cols[i];
+
+				if (!rdb_stripe_chunk_whole(state->sr, c, g,
+											&state->batch_values[c],
+											&state->batch_isnull[c]))
+					break;
+			}
+			if (i < state->nfirst)
+			{
+				/* a column the stripe lacks (added since): row by row */
+				state->batch_mode = false;
+				*slot = colscan_next(state);
+				return *slot != NULL ? RDB_COL_ROW : RDB_COL_END;
+			}
+			while (state->run_pos < run->nrows && run->rows[state->run_pos] < end)
+				state->batch_pos[n++] = run->rows[state->run_pos++] - base;
+			state->counts.rows_stripe += n;
+			batch->n = n;
+			batch->stripe = run->stripe;
+			batch->group = g;
+			batch->epoch = ((uint64) state->nswitches << 40) +
+				rdb_stripe_load_count(state->sr);
+			batch->pos = state->batch_pos;
+			batch->values = state->batch_values;
+			batch->isnull = state->batch_isnull;
+			return RDB_COL_BATCH;
+		}
+
+		state->batch_mode = true;
+		state->run_ready = false;
+		*slot = colscan_next(state);
+		state->batch_mode = false;
+		if (*slot != NULL)
+			return RDB_COL_ROW;
+		if (!state->run_ready)
+			return RDB_COL_END;
+	}
+}
+
+/* is this a RustydbScan path / executor node? */
+bool
+rdb_colscan_is_path(Path *path)
+{
+	return IsA(path, CustomPath) &&
+		((CustomPath *) path)->methods == &colscan_path_methods;
+}
+
+bool
+rdb_colscan_is_state(PlanState *ps)
+{
+	return IsA(ps, CustomScanState) &&
+		((CustomScanState *) ps)->methods == &colscan_exec_methods;
 }
 
 /* parallel: move counters between this process and the shared state */

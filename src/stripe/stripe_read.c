@@ -101,6 +101,9 @@ typedef struct StripeColumn
 	int64		group;			/* chunk group loaded, -1 if none */
 	StringInfoData raw;			/* decompressed chunk (MAXALIGNed) */
 	RdbChunkDecoder *dec;		/* decoder over raw */
+	bool		whole;			/* decode loaded chunks whole (scans) */
+	Datum	   *values;			/* whole: the loaded chunk's rows */
+	bool	   *isnull;
 } StripeColumn;
 
 struct RdbStripeReader
@@ -111,6 +114,9 @@ struct RdbStripeReader
 	StripeColumn *cols;			/* ncolumns */
 	StringInfoData stored;		/* scratch: a chunk's stored frame */
 	MemoryContextCallback unpin;
+	Datum	   *nullvalues;		/* an all-NULL chunk, whole (lazily) */
+	bool	   *nullflags;
+	uint64		nloads;			/* chunks loaded (rdb_stripe_load_count) */
 };
 
 struct StripeMeta
@@ -242,6 +248,31 @@ rdb_stripe_page_is_stripe(Page page)
 		return false;
 	opaque = RdbPageGetOpaque(page);
 	return opaque->magic == RDB_PAGE_MAGIC && opaque->kind == RDB_PAGE_KIND_STRIPE;
+}
+
+/*
+ * rdb_stripe_first_page_blocks
+ *		If page (block blkno, share-locked by the caller) is the first page
+ *		of a stripe whose header looks sane, the stripe's page count; else
+ *		0.  Nothing is verified beyond the header's own consistency (no
+ *		checksum): a hint, for callers that check it further.
+ */
+uint32
+rdb_stripe_first_page_blocks(Page page, BlockNumber blkno)
+{
+	RdbStripeHeader hdr;
+
+	if (!rdb_stripe_page_is_stripe(page) ||
+		RdbPageGetOpaque(page)->generation != blkno ||
+		((PageHeader) page)->pd_lower < SizeOfPageHeaderData + sizeof(hdr))
+		return 0;
+	memcpy(&hdr, page + SizeOfPageHeaderData, sizeof(hdr));
+	if (hdr.magic != RDB_STRIPE_MAGIC || hdr.nblocks < 1 ||
+		hdr.nblocks != (hdr.stream_len + RDB_STRIPE_PAGE_PAYLOAD - 1) /
+		RDB_STRIPE_PAGE_PAYLOAD ||
+		(uint64) blkno + hdr.nblocks > RDB_FIRST_REMAPPED_GENERATION)
+		return 0;
+	return hdr.nblocks;
 }
 
 /*
@@ -994,6 +1025,7 @@ stripe_load_chunk(RdbStripeReader *sr, int c, uint32 g)
 		col->dec = NULL;
 	}
 	col->group = -1;
+	sr->nloads++;
 
 	old = MemoryContextSwitchTo(sr->cxt);
 	if (sr->stored.data == NULL)
@@ -1003,8 +1035,104 @@ stripe_load_chunk(RdbStripeReader *sr, int c, uint32 g)
 	resetStringInfo(&col->raw);
 	col->dec = stripe_decode_chunk(sr->meta, sr->rel, c, g, &sr->stored,
 								   &col->raw);
+	if (col->whole)
+	{
+		/* every row at once: a scan reads (nearly) all of them in order */
+		if (col->values == NULL)
+		{
+			uint32		rows = sr->meta->hdr.chunk_group_rows;
+
+			col->values = palloc_extended(sizeof(Datum) * rows, MCXT_ALLOC_HUGE);
+			col->isnull = palloc_extended(sizeof(bool) * rows, MCXT_ALLOC_HUGE);
+		}
+		rdb_chunk_decode_all(col->dec, col->values, col->isnull);
+	}
 	col->group = g;
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * rdb_stripe_chunk_whole
+ *		The values of column c in chunk group g, decoded whole, as arrays
+ *		indexed by the row's position in the group (valid while the chunk
+ *		stays loaded: until this reader loads another group of column c or
+ *		closes).  False when the column is not decoded whole
+ *		(rdb_stripe_decode_whole) or the stripe does not have it.
+ */
+bool
+rdb_stripe_chunk_whole(RdbStripeReader *sr, int c, uint32 g,
+					   const Datum **values, const bool **isnull)
+{
+	const RdbStripeHeader *hdr = &sr->meta->hdr;
+	StripeColumn *col;
+
+	if (c < 0 || c >= (int) hdr->ncolumns || g >= hdr->nchunkgroups)
+		return false;
+	col = &sr->cols[c];
+	if (!col->whole)
+		return false;
+	if (sr->meta->dir[(Size) g * hdr->ncolumns + c].flags & RDB_CHUNK_ALL_NULL)
+	{
+		if (sr->nullvalues == NULL)
+		{
+			sr->nullvalues = MemoryContextAllocZero(sr->cxt,
+													sizeof(Datum) * hdr->chunk_group_rows);
+			sr->nullflags = MemoryContextAlloc(sr->cxt,
+											   sizeof(bool) * hdr->chunk_group_rows);
+			memset(sr->nullflags, true, sizeof(bool) * hdr->chunk_group_rows);
+		}
+		*values = sr->nullvalues;
+		*isnull = sr->nullflags;
+		return true;
+	}
+	if (col->group != (int64) g)
+		stripe_load_chunk(sr, c, g);
+	*values = col->values;
+	*isnull = col->isnull;
+	return true;
+}
+
+/*
+ * rdb_stripe_load_count
+ *		Chunks this reader has loaded so far: while it stays the same, every
+ *		Datum the reader handed out is still where it was.
+ */
+uint64
+rdb_stripe_load_count(RdbStripeReader *sr)
+{
+	return sr->nloads;
+}
+
+/*
+ * rdb_stripe_decode_whole
+ *		From now on, decode the chunks of the columns c with whole[c] (of
+ *		natts) whole when they are loaded, rather than row by row as they
+ *		are asked for: what a scan that reads the rows of a chunk group in
+ *		order wants (one pass of the decoder over the chunk, then an array
+ *		read per row).  Columns read only for some rows (late
+ *		materialisation) are better left to per-row decoding.
+ */
+void
+rdb_stripe_decode_whole(RdbStripeReader *sr, const bool *whole, int natts)
+{
+	int			ncol = Min(natts, (int) sr->meta->hdr.ncolumns);
+	int			c;
+
+	for (c = 0; c < ncol; c++)
+	{
+		StripeColumn *col = &sr->cols[c];
+
+		if (col->whole == whole[c])
+			continue;
+		col->whole = whole[c];
+		/* a chunk already loaded is reloaded in the new way */
+		if (col->dec)
+		{
+			rdb_chunk_decoder_end(col->dec);
+			col->dec = NULL;
+		}
+		col->group = -1;
+	}
 }
 
 /*
@@ -1074,12 +1202,68 @@ rdb_stripe_fetch_row_cols(RdbStripeReader *sr, uint32 row, Datum *values,
 		}
 		if (sr->cols[c].group != (int64) g)
 			stripe_load_chunk(sr, c, g);
-		values[c] = rdb_chunk_decode_row(sr->cols[c].dec, r, &isnull[c]);
+		if (sr->cols[c].whole)
+		{
+			values[c] = sr->cols[c].values[r];
+			isnull[c] = sr->cols[c].isnull[r];
+		}
+		else
+			values[c] = rdb_chunk_decode_row(sr->cols[c].dec, r, &isnull[c]);
 	}
 	for (; c < natts; c++)
 	{
 		values[c] = (Datum) 0;
 		isnull[c] = true;
+	}
+}
+
+/*
+ * rdb_stripe_fetch_row_list
+ *		rdb_stripe_fetch_row_cols for the ncols columns listed in cols[]
+ *		(0-based, ascending), the scan's way: only those entries of values
+ *		and isnull are set.  Columns the stripe does not have come back
+ *		NULL (the caller substitutes their defaults).
+ */
+void
+rdb_stripe_fetch_row_list(RdbStripeReader *sr, uint32 row, const int *cols,
+						  int ncols, Datum *values, bool *isnull)
+{
+	StripeMeta *meta = sr->meta;
+	const RdbStripeHeader *hdr = &meta->hdr;
+	const RdbChunkRef *refs;
+	uint32		g;
+	int			r;
+	int			i;
+
+	if (row >= hdr->nrows)
+		elog(ERROR, "rustydb stripe at block %u of relation \"%s\": row %u out of range (%u rows)",
+			 meta->key.first_block, RelationGetRelationName(sr->rel), row,
+			 hdr->nrows);
+	g = row / hdr->chunk_group_rows;
+	r = (int) (row % hdr->chunk_group_rows);
+	refs = &meta->dir[(Size) g * hdr->ncolumns];
+
+	for (i = 0; i < ncols; i++)
+	{
+		int			c = cols[i];
+		StripeColumn *col;
+
+		if (c >= (int) hdr->ncolumns || (refs[c].flags & RDB_CHUNK_ALL_NULL))
+		{
+			values[c] = (Datum) 0;
+			isnull[c] = true;
+			continue;
+		}
+		col = &sr->cols[c];
+		if (col->group != (int64) g)
+			stripe_load_chunk(sr, c, g);
+		if (col->whole)
+		{
+			values[c] = col->values[r];
+			isnull[c] = col->isnull[r];
+		}
+		else
+			values[c] = rdb_chunk_decode_row(col->dec, r, &isnull[c]);
 	}
 }
 

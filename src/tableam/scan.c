@@ -62,6 +62,7 @@
 #include "miscadmin.h"
 #include "nodes/tidbitmap.h"
 #include "pgstat.h"
+#include "port/pg_bitutils.h"
 #include "storage/bufmgr.h"
 #include "storage/predicate.h"
 #include "storage/procarray.h"
@@ -76,6 +77,7 @@
 #include "rustydb/events.h"
 #include "rustydb/gendir.h"
 #include "rustydb/l0.h"
+#include "rustydb/stripe.h"
 
 typedef struct RdbScanDescData
 {
@@ -112,6 +114,13 @@ typedef struct RdbScanDescData
 	bool		cleaf;
 	int			centry;
 	char	   *vpage;
+
+	/*
+	 * The pages of the last stripe met, [void_lo, void_hi): hold no rows
+	 * (scan_note_stripe), passed over unread.
+	 */
+	BlockNumber void_lo;
+	BlockNumber void_hi;
 
 	/*
 	 * The columnar scan takes retired generations whole (want_runs): then
@@ -271,6 +280,9 @@ scan_vbuf(RdbScanDesc scan)
  * generation is visited exactly once even while flush or VACUUM retire
  * pages and writers revive them: rows never change generation.
  */
+static void scan_note_stripe(RdbScanDesc scan, BlockNumber first,
+							 uint32 nblocks);
+
 static inline uint32
 scan_unit_gen(RdbScanDesc scan, BlockNumber unit)
 {
@@ -505,8 +517,15 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 	else if (scan->gmode)
 		unit = InvalidBlockNumber;
 
+	/* a page of a stripe met before: no generation lives there */
+	if (BlockNumberIsValid(unit) && unit == gen &&
+		unit > scan->void_lo && unit < scan->void_hi)
+		return;
+
 	if (BlockNumberIsValid(unit))
 	{
+		uint32		stripe_blocks = 0;
+
 		buf = rdb_read_buffer_timed(rel, unit, scan->strategy, &miss_us);
 		scan_note_read(scan, unit, miss_us);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -528,7 +547,11 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 		 */
 		retired = rdb_gen_page_is_free(page) || rdb_l0_page_is_l0(page) ||
 			PageIsNew(page);
+		if (!retired && unit == gen)
+			stripe_blocks = rdb_stripe_first_page_blocks(page, unit);
 		UnlockReleaseBuffer(buf);
+		if (stripe_blocks > 1)
+			scan_note_stripe(scan, unit, stripe_blocks);
 		if (!retired)
 			return;
 	}
@@ -542,6 +565,40 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 	}
 	else if (retired)
 		scan_set_retired(scan, gen, &e);
+}
+
+/*
+ * scan_note_stripe
+ *		The scan met the first page of a stripe as a unit: remember the
+ *		stripe's pages, so that the units at its other blocks are passed
+ *		over without being read.  No generation lives at a stripe's block:
+ *		stripes take their pages by extending the file or from stripes
+ *		compaction gave back, never from L0 pages, and L0 pages never come
+ *		from stripes.  The header is only believed when it is consistent
+ *		and the page it names as the stripe's last says it belongs to the
+ *		stripe; otherwise every page is read, as before.
+ */
+static void
+scan_note_stripe(RdbScanDesc scan, BlockNumber first, uint32 nblocks)
+{
+	BlockNumber last;
+	Buffer		buf;
+	Page		page;
+	bool		ok;
+
+	if ((uint64) first + nblocks > (scan->gmode ? scan->nfirst : scan->nunits))
+		return;
+	last = first + nblocks - 1;
+	buf = rdb_read_buffer(scan->base.rs_rd, last, scan->strategy);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	ok = rdb_stripe_page_is_stripe(page) &&
+		RdbPageGetOpaque(page)->generation == first;
+	UnlockReleaseBuffer(buf);
+	if (!ok)
+		return;
+	scan->void_lo = first;
+	scan->void_hi = first + nblocks;
 }
 
 /*
@@ -980,13 +1037,32 @@ rdb_scan_next_chunk(TableScanDesc sscan, HeapTuple *tuple, Buffer *buf,
 
 	/* a retired generation: its live rows, in offset (and stripe row) order */
 	scan->crun_pending = false;
-	for (off = 0; off < e->nlive; off++)
-		pgstat_count_heap_getnext(scan->base.rs_rd);
+	if (pgstat_should_count_relation(scan->base.rs_rd))
+		scan->base.rs_rd->pgstat_info->t_counts.t_tuples_returned += e->nlive;
 	*tuple = NULL;
 	*buf = InvalidBuffer;
 	run->gen = scan->cgen;
 	run->stripe = e->stripe;
 	run->nrows = 0;
+	run->nskipped = 0;
+	if (run->skip != NULL)
+	{
+		uint64		nflushed = pg_popcount((const char *) e->flushed,
+										   (e->maxoff - 1) / 8 + 1);
+
+		/*
+		 * The span may be wider than the live rows' (dead rows at either
+		 * end, flushed offsets past maxoff in the last byte): only ever
+		 * too wide, so a skip is never wrong.
+		 */
+		if (nflushed > 0 &&
+			run->skip(run->skip_arg, e->stripe, e->first,
+					  e->first + (uint32) nflushed - 1))
+		{
+			run->nskipped = e->nlive;
+			return true;
+		}
+	}
 	row = e->first;
 	for (off = FirstOffsetNumber; off <= e->maxoff; off++)
 	{

@@ -1,0 +1,310 @@
+--
+-- rustydb_aggscan: aggregate pushdown (RustydbAgg).  Plain aggregates (no
+-- GROUP BY) over the columnar scan are computed by one node fed with the
+-- scan's rows, in batches for retired generations: natively for count,
+-- sum/avg of integers and min/max of integer-like types, through the
+-- aggregate's own functions for the others.  Every answer is compared with
+-- the same query with the pushdown off and with a heap twin; EXPLAIN shows
+-- where the node is used and where it is not.
+--
+SET rustydb.compression = zstd;
+SET rustydb.chunk_group_rows = 1000;
+SET max_parallel_workers_per_gather = 0;
+
+CREATE FUNCTION ag_wait_quiet() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	FOR i IN 1..600 LOOP
+		PERFORM pg_stat_clear_snapshot();  -- else the loop sees one snapshot of it
+		EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid()
+			  AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL));
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+END $$;
+
+CREATE TABLE ag (
+	id int,
+	gone int,
+	i2 smallint,
+	i4 int,
+	i8 bigint,
+	n numeric,
+	t text COLLATE "C",
+	d date,
+	ts timestamp,
+	tz timestamptz,
+	tm time,
+	f float8,
+	b bool
+) USING rustydb;
+ALTER TABLE ag DROP COLUMN gone;
+CREATE TABLE ag_twin (LIKE ag) USING heap;
+
+-- NULLs in every column now and then, int8 values whose sum leaves int64,
+-- int4 values near the type's ends
+CREATE FUNCTION ag_load(lo int, hi int) RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO ag
+	SELECT g,
+		   CASE WHEN g % 13 = 0 THEN NULL ELSE (g % 30000 - 15000)::smallint END,
+		   CASE WHEN g % 17 = 0 THEN NULL
+				WHEN g % 1000 = 1 THEN 2147483647 - g
+				WHEN g % 1000 = 2 THEN -2147483647 + g
+				ELSE g * 3 - 5000 END,
+		   CASE WHEN g % 19 = 0 THEN NULL ELSE 9223372036854775807 - g * 7 END,
+		   CASE WHEN g % 23 = 0 THEN NULL ELSE g * 1.25 - 100 END,
+		   CASE WHEN g % 29 = 0 THEN NULL ELSE 'v' || (g % 997) END,
+		   CASE WHEN g % 31 = 0 THEN NULL ELSE date '2024-01-01' + g % 400 END,
+		   CASE WHEN g % 37 = 0 THEN NULL ELSE timestamp '2024-01-01' + g * interval '61 seconds' END,
+		   CASE WHEN g % 41 = 0 THEN NULL ELSE timestamptz '2024-01-01 00:00+00' - g * interval '3 minutes' END,
+		   CASE WHEN g % 43 = 0 THEN NULL ELSE time '00:00' + g * interval '7 seconds' END,
+		   CASE WHEN g % 47 = 0 THEN NULL ELSE g / 8.0 END,
+		   CASE WHEN g % 53 = 0 THEN NULL ELSE g % 5 <> 0 END
+	FROM generate_series(lo, hi) g;
+	RETURN hi - lo + 1;
+END $$;
+
+-- ag_check(select list[, condition]): the aggregates over ag with the
+-- pushdown, over ag without it, and over the heap twin; whether the plan
+-- used RustydbAgg; the answer (when all three agree)
+CREATE FUNCTION ag_check(sel text, cond text DEFAULT 'true',
+						 OUT pushed bool, OUT same bool, OUT answer text)
+LANGUAGE plpgsql AS $$
+DECLARE
+	q text := format('SELECT t::text FROM (SELECT %s FROM %%I WHERE %s) t',
+					 replace(sel, '%', '%%'), replace(cond, '%', '%%'));
+	r_on text;
+	r_off text;
+	r_heap text;
+	line text;
+BEGIN
+	pushed := false;
+	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || format(q, 'ag') LOOP
+		IF line LIKE '%Custom Scan (RustydbAgg)%' THEN
+			pushed := true;
+		END IF;
+	END LOOP;
+	EXECUTE format(q, 'ag') INTO r_on;
+	SET LOCAL rustydb.enable_aggregate_pushdown = off;
+	EXECUTE format(q, 'ag') INTO r_off;
+	SET LOCAL rustydb.enable_aggregate_pushdown = on;
+	EXECUTE format(q, 'ag_twin') INTO r_heap;
+	same := r_on IS NOT DISTINCT FROM r_off AND r_on IS NOT DISTINCT FROM r_heap;
+	answer := CASE WHEN same THEN r_on
+				   ELSE format('pushed %s, not pushed %s, heap %s', r_on, r_off, r_heap) END;
+END $$;
+
+-- no stripes yet: the columnar scan is not offered, nor the pushdown
+SELECT ag_load(1, 1500);
+SELECT pushed FROM ag_check('count(*), sum(i4)');
+
+-- three flushes (retired pages), then rows that stay in L0, updates and
+-- deletes of flushed rows (stubs, revived pages), and a VACUUM
+SELECT ag_wait_quiet();
+SELECT rustydb.flush('ag') > 0 AS flushed;
+SELECT ag_load(1501, 3000);
+SELECT ag_wait_quiet();
+SELECT rustydb.flush('ag') > 0 AS flushed;
+SELECT ag_load(3001, 4500);
+SELECT ag_wait_quiet();
+SELECT rustydb.flush('ag') > 0 AS flushed;
+SELECT ag_load(4501, 5000);
+UPDATE ag SET i4 = i4 + 1, n = n * 2 WHERE id % 101 = 0;
+DELETE FROM ag WHERE id % 97 = 0;
+INSERT INTO ag_twin SELECT * FROM ag;
+SELECT ag_wait_quiet();
+VACUUM ag;
+SELECT count(*) > 0 AS has_stripes FROM rustydb.stripes('ag');
+SELECT l0_rows > 0 AS has_l0_rows, flushed_rows > 0 AS has_flushed_rows
+  FROM rustydb.tables WHERE relation = 'ag'::regclass;
+ANALYZE ag;
+ANALYZE ag_twin;
+
+-- the plan
+EXPLAIN (COSTS OFF, VERBOSE)
+SELECT count(*), sum(i4), avg(n), max(tz) FROM ag;
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM ag WHERE i4 > 10000;
+
+-- native aggregates, type by type
+SELECT * FROM ag_check('count(*), count(i2), count(t), count(b)');
+SELECT * FROM ag_check('sum(i2), sum(i4), sum(i8)');
+SELECT * FROM ag_check('avg(i2), avg(i4), avg(i8)');
+SELECT * FROM ag_check('min(i2), max(i2), min(i4), max(i4), min(i8), max(i8)');
+SELECT * FROM ag_check('min(d), max(d), min(ts), max(ts), min(tz), max(tz), min(tm), max(tm)');
+-- through the aggregates' own functions
+SELECT * FROM ag_check('sum(n), avg(n), min(n), max(n)');
+SELECT * FROM ag_check('min(t), max(t), bool_and(b), bool_or(b), every(b)');
+SELECT * FROM ag_check('sum(f), avg(f), min(f), max(f)');
+SELECT * FROM ag_check('stddev(i4), variance(n), covar_pop(f, f), regr_count(f, f)');
+SELECT * FROM ag_check('max(t) IS NULL, count(*) + 1, sum(i4) / 2, avg(i8)::int8 % 1000');
+-- an aggregate's order of input: the scan's order, the same either way
+SELECT * FROM ag_check('md5(array_agg(id)::text)', 'id < 4000');
+-- no row at all: count 0, the others NULL
+SELECT * FROM ag_check('count(*), count(i4), sum(i4), sum(i8), avg(i2), min(ts), max(d), sum(n), min(t)',
+					   'i4 < -2147483647');
+-- with quals: skipped chunk groups, late and filter columns
+SELECT * FROM ag_check('count(*), sum(i8), max(ts)', 'id > 4200');
+SELECT * FROM ag_check('count(*), avg(n)', 'i4 BETWEEN 1000 AND 2000');
+SELECT * FROM ag_check('count(*), min(t)', 't LIKE ''v1%''');
+SELECT * FROM ag_check('count(i2), sum(i2)', 'b');
+
+-- not pushed: HAVING, DISTINCT, FILTER, ORDER BY in an aggregate,
+-- expressions as arguments, constant arguments, joins, a pseudoconstant
+-- qual; answers as before (GROUP BY is, further down)
+SELECT * FROM ag_check('count(DISTINCT t)');
+SELECT * FROM ag_check('count(*) FILTER (WHERE b)');
+SELECT * FROM ag_check('string_agg(t, '','' ORDER BY t) IS NOT NULL');
+SELECT * FROM ag_check('sum(i2 * 2)');
+SELECT * FROM ag_check('sum(i2), corr(f, i4)');
+SELECT * FROM ag_check('count(*), sum(i4)', 'current_setting(''rustydb.compression'') = ''zstd''');
+EXPLAIN (COSTS OFF) SELECT b, count(*) FROM ag GROUP BY b;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM ag HAVING count(*) > 1;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM ag a JOIN ag_twin t USING (id);
+SET rustydb.enable_aggregate_pushdown = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM ag;
+RESET rustydb.enable_aggregate_pushdown;
+
+-- EXPLAIN ANALYZE: rows aggregated, the scan's counters below
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*), sum(i4) FROM ag WHERE id > 4200;
+
+-- a column added after the flushes: stripe rows take its default
+ALTER TABLE ag ADD COLUMN extra int DEFAULT 7;
+ALTER TABLE ag_twin ADD COLUMN extra int DEFAULT 7;
+UPDATE ag SET extra = 8 WHERE id = 10;
+UPDATE ag_twin SET extra = 8 WHERE id = 10;
+SELECT * FROM ag_check('count(extra), sum(extra), max(extra)');
+
+-- in subqueries (plans merged into a larger range table), rescanned with
+-- new parameter values, in CTEs, in a prepared generic plan, in a cursor
+SELECT * FROM (SELECT count(*), sum(i4) FROM ag OFFSET 0) s;
+SELECT g, (SELECT sum(i8) FROM ag WHERE id < g) AS s,
+	   (SELECT sum(i8) FROM ag_twin WHERE id < g) AS s_twin
+  FROM generate_series(1000, 5000, 1000) g;
+EXPLAIN (COSTS OFF)
+SELECT g, (SELECT sum(i8) FROM ag WHERE id < g) FROM generate_series(1, 2) g;
+WITH c AS MATERIALIZED (SELECT count(*) AS n, max(tz) AS m FROM ag)
+SELECT n, m FROM c;
+SET plan_cache_mode = force_generic_plan;
+PREPARE ag_p(int) AS SELECT count(*), sum(i4), avg(n) FROM ag WHERE id > $1;
+EXPLAIN (COSTS OFF) EXECUTE ag_p(4000);
+EXECUTE ag_p(4000);
+EXECUTE ag_p(100);
+SELECT count(*), sum(i4), avg(n) FROM ag_twin WHERE id > 4000;
+SELECT count(*), sum(i4), avg(n) FROM ag_twin WHERE id > 100;
+DEALLOCATE ag_p;
+RESET plan_cache_mode;
+BEGIN;
+DECLARE ag_c SCROLL CURSOR FOR SELECT count(*), max(i2) FROM ag;
+FETCH ag_c;
+FETCH ag_c;
+FETCH FIRST FROM ag_c;
+COMMIT;
+
+-- a transaction sees its own changes (L0 rows among the flushed ones)
+BEGIN;
+DELETE FROM ag WHERE id <= 1000;
+INSERT INTO ag (id, i4) VALUES (-1, 5);
+SELECT count(*), sum(i4), min(id) FROM ag;
+ROLLBACK;
+SELECT * FROM ag_check('count(*), sum(i4), min(id)');
+
+-- GROUP BY: ag_group_check(select list, group by list[, condition]): the
+-- groups with the pushdown, without it and on the heap twin (compared as
+-- one sorted text), whether the plan used RustydbAgg, how many groups
+CREATE FUNCTION ag_group_check(sel text, grp text, cond text DEFAULT 'true',
+							   OUT pushed bool, OUT same bool, OUT groups bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+	q text := format('SELECT count(*), string_agg(t::text, '';'' ORDER BY t::text) FROM (SELECT %s FROM %%I WHERE %s GROUP BY %s) t',
+					 replace(sel, '%', '%%'), replace(cond, '%', '%%'), replace(grp, '%', '%%'));
+	r_on text;
+	r_off text;
+	r_heap text;
+	line text;
+BEGIN
+	pushed := false;
+	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' ||
+		format('SELECT %s FROM ag WHERE %s GROUP BY %s', sel, cond, grp) LOOP
+		IF line LIKE '%Custom Scan (RustydbAgg)%' THEN
+			pushed := true;
+		END IF;
+	END LOOP;
+	EXECUTE format(q, 'ag') INTO groups, r_on;
+	SET LOCAL rustydb.enable_aggregate_pushdown = off;
+	EXECUTE format(q, 'ag') INTO groups, r_off;
+	SET LOCAL rustydb.enable_aggregate_pushdown = on;
+	EXECUTE format(q, 'ag_twin') INTO groups, r_heap;
+	same := r_on IS NOT DISTINCT FROM r_off AND r_on IS NOT DISTINCT FROM r_heap;
+END $$;
+
+EXPLAIN (COSTS OFF, VERBOSE)
+SELECT b, i2 % 3 AS m, count(*), sum(i4), max(ts) FROM ag GROUP BY b, i2 ORDER BY 1;
+SELECT b, count(*), sum(i4), avg(i8), min(d), max(tz), count(t) FROM ag GROUP BY b ORDER BY b;
+SELECT * FROM ag_group_check('b, count(*), sum(i4), avg(i8), min(d), max(tz)', 'b');
+SELECT * FROM ag_group_check('t, count(*), sum(i2), min(i4), max(i8)', 't');
+SELECT * FROM ag_group_check('t, d, count(*), avg(i4)', 't, d');
+SELECT * FROM ag_group_check('i2, b, count(*), count(i4)', 'i2, b');
+SELECT * FROM ag_group_check('upper(t), count(*)', 't');
+SELECT * FROM ag_group_check('t, count(*), sum(i8)', 't', 'id > 4200');
+SELECT * FROM ag_group_check('tz, count(*)', 'tz', 'tz IS NULL OR i2 > -14000');
+SELECT * FROM ag_group_check('extra, count(*), max(id)', 'extra');
+-- not pushed: an aggregate of its own functions, an expression as key
+SELECT * FROM ag_group_check('b, avg(n)', 'b');
+SELECT * FROM ag_group_check('t || ''x'', count(*)', 't || ''x''');
+-- a nondeterministic collation: equal values with other bytes, one group
+CREATE COLLATION ag_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+ALTER TABLE ag ADD COLUMN ci text COLLATE ag_ci;
+ALTER TABLE ag_twin ADD COLUMN ci text COLLATE ag_ci;
+UPDATE ag SET ci = CASE WHEN id % 2 = 0 THEN 'Val' ELSE 'vAL' END || (id % 5) WHERE id % 3 = 0;
+UPDATE ag_twin SET ci = CASE WHEN id % 2 = 0 THEN 'Val' ELSE 'vAL' END || (id % 5) WHERE id % 3 = 0;
+SELECT * FROM ag_group_check('lower(ci), count(*), sum(i4)', 'ci');
+-- more groups than hash_mem holds: partial states spill to a sort
+CREATE FUNCTION ag_spilled(q text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
+		IF line ~ 'Groups Spilled: ' THEN
+			RETURN substring(line from 'Groups Spilled: (\d+)')::bigint;
+		END IF;
+	END LOOP;
+	RETURN NULL;
+END $$;
+SET work_mem = '64kB';
+SET hash_mem_multiplier = 1;
+SELECT ag_spilled('SELECT id, count(*), sum(i8), min(i2) FROM ag GROUP BY id') > 0 AS spilled;
+SELECT * FROM ag_group_check('id, count(*), sum(i8), min(i2), max(tm)', 'id');
+SELECT ag_spilled('SELECT t, i2, count(*), avg(i4) FROM ag GROUP BY t, i2') > 0 AS spilled;
+SELECT * FROM ag_group_check('t, i2, count(*), avg(i4)', 't, i2');
+RESET work_mem;
+RESET hash_mem_multiplier;
+SELECT ag_spilled('SELECT id, count(*), sum(i8), min(i2) FROM ag GROUP BY id') AS spilled;
+
+-- a user-defined aggregate with an initial state and a final function
+CREATE FUNCTION ag_sq_step(numeric, int) RETURNS numeric LANGUAGE sql IMMUTABLE
+	AS 'SELECT $1 + coalesce($2, 0)::numeric * coalesce($2, 0)';
+CREATE FUNCTION ag_sq_final(numeric) RETURNS text LANGUAGE sql IMMUTABLE
+	AS 'SELECT ''sq='' || $1';
+CREATE AGGREGATE ag_sumsq(int) (SFUNC = ag_sq_step, STYPE = numeric,
+								INITCOND = '0', FINALFUNC = ag_sq_final);
+SELECT * FROM ag_check('ag_sumsq(i4), ag_sumsq(extra)');
+
+-- privileges: the table's and the columns', the aggregate's EXECUTE
+CREATE ROLE ag_reader;
+GRANT SELECT (id, i4) ON ag TO ag_reader;
+REVOKE EXECUTE ON FUNCTION ag_sumsq(int) FROM PUBLIC;
+SET ROLE ag_reader;
+SELECT count(*), sum(i4) FROM ag;
+SELECT sum(i8) FROM ag;
+SELECT ag_sumsq(i4) FROM ag;
+RESET ROLE;
+REVOKE ALL ON ag FROM ag_reader;
+DROP ROLE ag_reader;
+
+DROP TABLE ag, ag_twin;
+DROP AGGREGATE ag_sumsq(int);
+DROP FUNCTION ag_sq_step(numeric, int), ag_sq_final(numeric), ag_check(text, text),
+	ag_group_check(text, text, text), ag_spilled(text), ag_load(int, int), ag_wait_quiet();
+DROP COLLATION ag_ci;
