@@ -148,6 +148,13 @@ SELECT * FROM ag_check('count(*), sum(i8), max(ts)', 'id > 4200');
 SELECT * FROM ag_check('count(*), avg(n)', 'i4 BETWEEN 1000 AND 2000');
 SELECT * FROM ag_check('count(*), min(t)', 't LIKE ''v1%''');
 SELECT * FROM ag_check('count(i2), sum(i2)', 'b');
+-- quals the scan evaluates in bulk on decoded columns: integer types
+-- against each other, dates and times against their own type, NULL tests
+SELECT * FROM ag_check('count(*), sum(i4), min(t)', 'i2 > -14000 AND d >= ''2024-06-01''');
+SELECT * FROM ag_check('count(*), max(id)', 'i8 < 9223372036854760000 AND tz IS NOT NULL');
+SELECT * FROM ag_check('count(*), min(id), max(id)', 'ts IS NULL');
+SELECT * FROM ag_check('count(*), sum(id)', 'tm > ''05:00'' AND i4 <= 3000::int8');
+SELECT * FROM ag_check('count(*), sum(i2)', 'i2 = -14000::int2 OR i2 = -13000');
 
 -- not pushed: HAVING, DISTINCT, FILTER, ORDER BY in an aggregate,
 -- expressions as arguments, constant arguments, joins, a pseudoconstant
@@ -175,6 +182,8 @@ ALTER TABLE ag_twin ADD COLUMN extra int DEFAULT 7;
 UPDATE ag SET extra = 8 WHERE id = 10;
 UPDATE ag_twin SET extra = 8 WHERE id = 10;
 SELECT * FROM ag_check('count(extra), sum(extra), max(extra)');
+SELECT * FROM ag_check('count(*), sum(i4)', 'extra = 7 AND id > 100');
+SELECT * FROM ag_check('count(*), sum(extra)', 'id > 100');
 
 -- in subqueries (plans merged into a larger range table), rescanned with
 -- new parameter values, in CTEs, in a prepared generic plan, in a cursor

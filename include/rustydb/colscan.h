@@ -69,6 +69,7 @@ typedef enum RdbColNext
 	RDB_COL_BATCH
 } RdbColNext;
 
+extern void rdb_colscan_want_batches(struct CustomScanState *node);
 extern RdbColNext rdb_colscan_next(struct CustomScanState *node,
 								   RdbColBatch *batch,
 								   struct TupleTableSlot **slot);

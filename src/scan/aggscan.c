@@ -799,6 +799,7 @@ aggscan_begin(CustomScanState *node, EState *estate, int eflags)
 		elog(ERROR, "rustydb aggscan: the child plan is not a %s",
 			 RDB_COLSCAN_NAME);
 	node->custom_ps = list_make1(state->child);
+	rdb_colscan_want_batches(state->child);
 
 	state->aggcontext = CreateExprContext(estate);
 	state->tmpcontext = CreateExprContext(estate);

@@ -127,7 +127,19 @@ typedef struct ColSkipKey
 	Datum		value;
 	Datum	   *elems;			/* SKIP_IN: non-NULL elements */
 	int			nelems;
+
+	/*
+	 * Evaluated on decoded columns in bulk (colscan_vec_pass): 0 no; 1 a
+	 * NULL test; 2, 4, 8 a comparison of an integer-represented type with a
+	 * value of the same type (the btree order is the integers' order), of
+	 * that width.
+	 */
+	int			vec;
+	int			argwidth;		/* the value's width (integers may differ) */
+	int64		ivalue;			/* the value as an integer */
 } ColSkipKey;
+
+static inline int64 colscan_vec_int(int width, Datum d);
 
 /* strip binary-compatible relabelling */
 static Node *
@@ -328,6 +340,8 @@ skip_evaluate(ColSkipKey *key, ExprContext *econtext)
 
 		get_typlenbyval(exprType((Node *) key->arg), &typlen, &typbyval);
 		key->value = datumCopy(d, typbyval, typlen);
+		if (key->vec > 1)
+			key->ivalue = colscan_vec_int(key->argwidth, key->value);
 	}
 	MemoryContextSwitchTo(oldcxt);
 	key->evaluated = true;
@@ -469,6 +483,19 @@ typedef struct ColScanState
 	Datum	   *late_values;
 	bool	   *late_isnull;
 
+	/*
+	 * Quals evaluated in bulk: every qual is a key with vec != 0; for a
+	 * chunk group, the keys' columns as arrays (colscan_vec_load).
+	 */
+	bool		vec_quals;
+	uint32		vec_group;		/* arrays of this group ... */
+	uint64		vec_epoch;		/* ... as long as no chunk was loaded */
+	bool		vec_valid;
+	const Datum **vec_values;	/* by key */
+	const bool **vec_nulls;
+	bool		late_whole;		/* late columns decoded whole too */
+	bool	   *need_whole;		/* the columns decoded a chunk at a time */
+
 	/* batches (rdb_colscan_next) */
 	uint32		nswitches;		/* stripe readers opened */
 	bool		batch_mode;		/* colscan_next stops at a run's rows */
@@ -506,6 +533,7 @@ static void colscan_reinit_dsm(CustomScanState *node, ParallelContext *pcxt,
 static void colscan_init_worker(CustomScanState *node, shm_toc *toc,
 								void *coordinate);
 static void colscan_shutdown(CustomScanState *node);
+static int	colscan_vec_width(ColSkipKey *key, TupleDesc desc);
 
 static const CustomPathMethods colscan_path_methods = {
 	.CustomName = RDB_COLSCAN_NAME,
@@ -955,7 +983,19 @@ colscan_begin(CustomScanState *node, EState *estate, int eflags)
 			key->argstate = ExecInitExpr(key->arg, &node->ss.ps);
 		if (OidIsValid(key->cmpproc))
 			fmgr_info(key->cmpproc, &key->cmp);
+		key->vec = colscan_vec_width(key, state->desc);
 	}
+
+	/* every qual a key that can be evaluated in bulk? */
+	state->vec_quals = state->nkeys > 0 &&
+		state->nkeys == list_length(cscan->scan.plan.qual);
+	for (i = 0; i < state->nkeys; i++)
+		if (state->keys[i].vec == 0)
+			state->vec_quals = false;
+	state->vec_values = palloc0(sizeof(Datum *) * Max(state->nkeys, 1));
+	state->vec_nulls = palloc0(sizeof(bool *) * Max(state->nkeys, 1));
+	state->need_whole = palloc0(sizeof(bool) * state->natts);
+	memcpy(state->need_whole, state->need_first, sizeof(bool) * state->natts);
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(uint32);
@@ -1004,7 +1044,8 @@ colscan_switch_stripe(ColScanState *state, uint32 first_block)
 	state->sr_ncols = rdb_stripe_header(state->sr)->ncolumns;
 	state->sr_cgrows = rdb_stripe_chunk_group_rows(state->sr);
 	/* the columns every row needs are decoded a chunk at a time */
-	rdb_stripe_decode_whole(state->sr, state->need_first, state->natts);
+	rdb_stripe_decode_whole(state->sr, state->need_whole, state->natts);
+	state->vec_valid = false;
 	state->last_group = UINT32_MAX;
 	entry = hash_search(state->stripes, &first_block, HASH_ENTER, &found);
 	if (!found)
@@ -1108,6 +1149,162 @@ colscan_missing(ColScanState *state, const int *cols, int ncols,
 }
 
 /*
+ * colscan_vec_width: can key be evaluated on decoded values in bulk (see
+ * ColSkipKey.vec)?  Types whose btree order is that of their integer
+ * representation, compared with a value of the same type.
+ */
+static int
+colscan_type_width(Oid type)
+{
+	switch (type)
+	{
+		case INT2OID:
+			return 2;
+		case INT4OID:
+		case DATEOID:
+			return 4;
+		case INT8OID:
+		case TIMEOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			return 8;
+		default:
+			return 0;
+	}
+}
+
+static bool
+colscan_type_is_integer(Oid type)
+{
+	return type == INT2OID || type == INT4OID || type == INT8OID;
+}
+
+static int
+colscan_vec_width(ColSkipKey *key, TupleDesc desc)
+{
+	Oid			coltype = TupleDescAttr(desc, key->attno - 1)->atttypid;
+	Oid			argtype;
+
+	if (key->kind == SKIP_ISNULL || key->kind == SKIP_NOTNULL)
+		return 1;
+	if (key->kind != SKIP_CMP)
+		return 0;
+	argtype = exprType((Node *) key->arg);
+	/* the same type, or two integer types (integer_ops compares numerically) */
+	if (argtype != coltype &&
+		!(colscan_type_is_integer(coltype) && colscan_type_is_integer(argtype)))
+		return 0;
+	key->argwidth = colscan_type_width(argtype);
+	return colscan_type_width(coltype);
+}
+
+static inline int64
+colscan_vec_int(int width, Datum d)
+{
+	switch (width)
+	{
+		case 2:
+			return DatumGetInt16(d);
+		case 4:
+			return DatumGetInt32(d);
+		default:
+			return DatumGetInt64(d);
+	}
+}
+
+/*
+ * colscan_vec_load
+ *		The quals' columns of chunk group g of the current stripe as arrays,
+ *		their values evaluated; false when a column is missing from the
+ *		stripe (added since: the row path substitutes its default).
+ */
+static bool
+colscan_vec_load(ColScanState *state, uint32 g)
+{
+	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
+	uint64		epoch = ((uint64) state->nswitches << 40) +
+		rdb_stripe_load_count(state->sr);
+	int			i;
+
+	if (state->vec_valid && state->vec_group == g && state->vec_epoch == epoch)
+		return true;
+	for (i = 0; i < state->nkeys; i++)
+	{
+		ColSkipKey *key = &state->keys[i];
+
+		if (!rdb_stripe_chunk_whole(state->sr, key->attno - 1, g,
+									&state->vec_values[i],
+									&state->vec_nulls[i]))
+		{
+			state->vec_valid = false;
+			return false;
+		}
+		skip_evaluate(key, econtext);
+	}
+	/* loading one column's chunk leaves the others' where they were */
+	state->vec_group = g;
+	state->vec_epoch = ((uint64) state->nswitches << 40) +
+		rdb_stripe_load_count(state->sr);
+	state->vec_valid = true;
+	return true;
+}
+
+/* does the row at position p of the loaded group pass every qual? */
+static inline bool
+colscan_vec_pass(ColScanState *state, uint32 p)
+{
+	int			i;
+
+	for (i = 0; i < state->nkeys; i++)
+	{
+		ColSkipKey *key = &state->keys[i];
+		bool		isnull = state->vec_nulls[i][p];
+		int64		v;
+
+		if (key->kind == SKIP_ISNULL)
+		{
+			if (!isnull)
+				return false;
+			continue;
+		}
+		if (key->kind == SKIP_NOTNULL)
+		{
+			if (isnull)
+				return false;
+			continue;
+		}
+		/* comparisons are strict */
+		if (isnull || key->argnull)
+			return false;
+		v = colscan_vec_int(key->vec, state->vec_values[i][p]);
+		switch (key->strategy)
+		{
+			case BTLessStrategyNumber:
+				if (!(v < key->ivalue))
+					return false;
+				break;
+			case BTLessEqualStrategyNumber:
+				if (!(v <= key->ivalue))
+					return false;
+				break;
+			case BTEqualStrategyNumber:
+				if (v != key->ivalue)
+					return false;
+				break;
+			case BTGreaterEqualStrategyNumber:
+				if (!(v >= key->ivalue))
+					return false;
+				break;
+			default:
+				if (!(v > key->ivalue))
+					return false;
+				break;
+		}
+	}
+	return true;
+}
+
+/*
  * colscan_next
  *		The next row that the snapshot sees, that no skip decision excludes
  *		and that passes the quals, in the scan slot with its projected
@@ -1130,6 +1327,7 @@ colscan_next(ColScanState *state)
 		bool		stripe_row;
 		RdbStubData sd = {0};
 		ItemPointerData tid;
+		bool		quals_done;
 		int			i;
 
 		ResetExprContext(econtext);
@@ -1218,6 +1416,23 @@ colscan_next(ColScanState *state)
 			}
 		}
 
+		/*
+		 * A row of a retired generation, quals that can be evaluated in
+		 * bulk: on the decoded columns, before anything else is done for it.
+		 */
+		quals_done = false;
+		if (tup == NULL && state->vec_quals &&
+			colscan_vec_load(state, sd.row / state->sr_cgrows))
+		{
+			if (!colscan_vec_pass(state, sd.row % state->sr_cgrows))
+			{
+				state->counts.rows_stripe++;
+				InstrCountFiltered1(&state->css, 1);
+				continue;
+			}
+			quals_done = true;
+		}
+
 		ExecClearTuple(slot);
 		memset(isnull, true, sizeof(bool) * state->natts);
 		if (stripe_row)
@@ -1256,7 +1471,7 @@ colscan_next(ColScanState *state)
 		slot->tts_tableOid = RelationGetRelid(state->rel);
 
 		econtext->ecxt_scantuple = slot;
-		if (qual != NULL && !ExecQual(qual, econtext))
+		if (qual != NULL && !quals_done && !ExecQual(qual, econtext))
 		{
 			InstrCountFiltered1(&state->css, 1);
 			continue;
@@ -1428,7 +1643,8 @@ rdb_colscan_next(CustomScanState *node, RdbColBatch *batch,
 
 	Assert(node->methods == &colscan_exec_methods);
 	if (node->ss.ps.state->es_epq_active != NULL ||
-		node->ss.ps.qual != NULL || state->nlate > 0)
+		(node->ss.ps.qual != NULL && !state->vec_quals) ||
+		(state->nlate > 0 && !state->late_whole))
 	{
 		*slot = rdb_colscan_next_row(node);
 		return *slot != NULL ? RDB_COL_ROW : RDB_COL_END;
@@ -1476,25 +1692,58 @@ rdb_colscan_next(CustomScanState *node, RdbColBatch *batch,
 				}
 				continue;
 			}
-			for (i = 0; i < state->nfirst; i++)
+			/* a column the stripe lacks (added since): row by row */
+			for (i = 0; i < state->natts; i++)
 			{
-				int			c = state->first_cols[i];
+				if (state->need_whole[i] && i >= (int) state->sr_ncols)
+					break;
+			}
+			if (i < state->natts)
+			{
+				state->batch_mode = false;
+				*slot = colscan_next(state);
+				return *slot != NULL ? RDB_COL_ROW : RDB_COL_END;
+			}
+
+			/* the quals, on the decoded columns */
+			if (node->ss.ps.qual != NULL)
+			{
+				int			nrows = 0;
+
+				if (!colscan_vec_load(state, g))
+					elog(ERROR, "rustydb colscan: qual columns of chunk group %u not decoded", g);
+				while (state->run_pos < run->nrows && run->rows[state->run_pos] < end)
+				{
+					uint32		p = run->rows[state->run_pos++] - base;
+
+					nrows++;
+					if (colscan_vec_pass(state, p))
+						state->batch_pos[n++] = p;
+				}
+				state->counts.rows_stripe += nrows;
+				state->counts.rows_late += (state->nlate > 0) ? n : 0;
+				InstrCountFiltered1(node, nrows - n);
+				if (n == 0)
+					continue;
+			}
+			for (i = 0; i < state->nfirst + state->nlate; i++)
+			{
+				int			c = i < state->nfirst ? state->first_cols[i] :
+					state->late_cols[i - state->nfirst];
 
 				if (!rdb_stripe_chunk_whole(state->sr, c, g,
 											&state->batch_values[c],
 											&state->batch_isnull[c]))
 					break;
 			}
-			if (i < state->nfirst)
+			if (i < state->nfirst + state->nlate)
+				elog(ERROR, "rustydb colscan: columns of chunk group %u not decoded", g);
+			if (node->ss.ps.qual == NULL)
 			{
-				/* a column the stripe lacks (added since): row by row */
-				state->batch_mode = false;
-				*slot = colscan_next(state);
-				return *slot != NULL ? RDB_COL_ROW : RDB_COL_END;
+				while (state->run_pos < run->nrows && run->rows[state->run_pos] < end)
+					state->batch_pos[n++] = run->rows[state->run_pos++] - base;
+				state->counts.rows_stripe += n;
 			}
-			while (state->run_pos < run->nrows && run->rows[state->run_pos] < end)
-				state->batch_pos[n++] = run->rows[state->run_pos++] - base;
-			state->counts.rows_stripe += n;
 			batch->n = n;
 			batch->stripe = run->stripe;
 			batch->group = g;
@@ -1515,6 +1764,27 @@ rdb_colscan_next(CustomScanState *node, RdbColBatch *batch,
 		if (!state->run_ready)
 			return RDB_COL_END;
 	}
+}
+
+/*
+ * rdb_colscan_want_batches
+ *		Called by a consumer of rdb_colscan_next before the first row: decode
+ *		the late columns (those only rows that pass the quals need) a chunk
+ *		at a time as well, so that rows passing bulk-evaluated quals can be
+ *		handed over in batches.
+ */
+void
+rdb_colscan_want_batches(CustomScanState *node)
+{
+	ColScanState *state = (ColScanState *) node;
+	int			c;
+
+	Assert(node->methods == &colscan_exec_methods);
+	state->late_whole = true;
+	for (c = 0; c < state->natts; c++)
+		state->need_whole[c] = state->need_first[c] || state->need_late[c];
+	if (state->sr != NULL)
+		rdb_stripe_decode_whole(state->sr, state->need_whole, state->natts);
 }
 
 /* is this a RustydbScan path / executor node? */
