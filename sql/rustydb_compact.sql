@@ -171,6 +171,32 @@ SELECT stripes_per_level, write_amplification > 0 AS wa, compactions > 0 AS comp
        last_compaction_error
   FROM rustydb.tables WHERE relation = 'c'::regclass;
 
+-- TRUNCATE of storage created in this transaction (here: the table moved
+-- to another tablespace, its blocks copied, metapage included) empties that
+-- file in place: it starts from a fresh metapage, not the moved one's free
+-- stripe extents and directory, whose blocks the next rows take
+SET allow_in_place_tablespaces = on;
+CREATE TABLESPACE rdb_compact_ts LOCATION '';
+SELECT free_stripe_pages > 0 AS has_free_extents,
+       retired_generations > 0 AS has_directory FROM rustydb.l0_layout('c');
+BEGIN;
+ALTER TABLE c SET TABLESPACE rdb_compact_ts;
+TRUNCATE c;
+INSERT INTO c SELECT * FROM c_rows(1, 3000);
+COMMIT;
+TRUNCATE ch;
+INSERT INTO ch SELECT * FROM c_rows(1, 3000);
+SELECT free_stripe_pages, retired_generations, stripe_pages FROM rustydb.l0_layout('c');
+SELECT c_same('after TRUNCATE of storage new in the transaction');
+SELECT c_flush(3000);
+INSERT INTO c SELECT * FROM c_rows(3001, 5000);
+INSERT INTO ch SELECT * FROM c_rows(3001, 5000);
+SELECT c_flush(2000);
+SELECT level, stripes, rows FROM c_levels ORDER BY level;
+SELECT c_same('after flushing into it');
+ALTER TABLE c SET TABLESPACE pg_default;
+DROP TABLESPACE rdb_compact_ts;
+
 -- TRUNCATE and a rewrite start over: empty history, fresh metapage
 TRUNCATE c;
 SELECT * FROM rustydb.compaction_history('c');

@@ -645,6 +645,12 @@ gen_prepare_locked(Relation rel, Buffer metabuf, const GenAddr *a)
 	}
 	rootbuf = ReadBuffer(rel, root);
 	LockBuffer(rootbuf, BUFFER_LOCK_EXCLUSIVE);
+	/* never write a slot into a page that is not a root (a damaged metapage) */
+	if (!gen_page_kind_is(BufferGetPage(rootbuf), RDB_PAGE_KIND_GENDIR_ROOT))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("block %u of rustydb table \"%s\" is not a generation directory root",
+						root, RelationGetRelationName(rel))));
 	leaf = GenRootSlots(BufferGetPage(rootbuf))[a->rootslot];
 	if (leaf == 0)
 	{

@@ -34,6 +34,7 @@
 #include "access/toast_internals.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "access/xloginsert.h"
 #include "catalog/pg_am_d.h"
 #include "catalog/storage.h"
 #include "catalog/storage_xlog.h"
@@ -99,17 +100,43 @@ rdb_am_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode,
 
 /*
  * rdb_am_relation_nontransactional_truncate
- *		TRUNCATE of a relation created in this transaction: keep the
- *		metapage, drop everything after it.
+ *		TRUNCATE of a relation whose storage was created in this
+ *		transaction: drop everything after the metapage and make the
+ *		metapage a fresh one.
+ *
+ * The storage may hold more than this transaction's rows: ALTER TABLE ...
+ * SET TABLESPACE copies the old storage block by block into new storage
+ * (metapage included), and a TRUNCATE after it takes this path.  Its
+ * metapage then names free stripe extents, directory roots and counters of
+ * blocks that no longer exist and that the next rows will reuse: handing
+ * out such an extent would write a stripe over their pages.  So the
+ * metapage starts over, WAL-logged as a whole page like any other change
+ * of it (not needed under wal_level = minimal, where the new storage is
+ * synced at commit).
  */
 void
 rdb_am_relation_nontransactional_truncate(Relation rel)
 {
+	Buffer		buf;
+
 	rdb_check_preloaded();
 	RelationTruncate(rel, RDB_FIRST_DATA_BLKNO);
+
+	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	START_CRIT_SECTION();
+	rdb_meta_page_init(BufferGetPage(buf));
+	MarkBufferDirty(buf);
+	if (RelationNeedsWAL(rel))
+		log_newpage_buffer(buf, true);
+	END_CRIT_SECTION();
+	UnlockReleaseBuffer(buf);
+
 	/* the relfilenode stays: new stripes may start at the same blocks */
 	rdb_stripe_cache_forget(RelationGetRelid(rel));
 	rdb_gen_forget();
+	rdb_flush_forget(RelationGetRelid(rel));
+	rdb_compact_forget(RelationGetRelid(rel));
 }
 
 /*
