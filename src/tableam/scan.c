@@ -848,6 +848,9 @@ scan_init(RdbScanDesc scan, bool keep_startblock)
 	ParallelBlockTableScanDesc pbscan =
 		(ParallelBlockTableScanDesc) scan->base.rs_parallel;
 
+	/* stripes are noted afresh (a rescan may see other units) */
+	scan->void_lo = scan->void_hi = 0;
+
 	if (pbscan != NULL)
 	{
 		/* the units every participant of a parallel scan agrees on */
