@@ -82,6 +82,7 @@
 #include "common/hashfn.h"
 #include "commands/explain.h"
 #include "executor/executor.h"
+#include "executor/nodeAgg.h"
 #include "executor/nodeCustom.h"
 #include "miscadmin.h"
 #include "nodes/extensible.h"
@@ -154,6 +155,7 @@ typedef struct AggAcc
 /* an aggregate: how to compute it */
 typedef struct AggCol
 {
+	int			no;				/* index among the node's aggregates */
 	AggKind		kind;
 	AggWidth	width;
 	int			nargs;
@@ -192,6 +194,8 @@ typedef struct AggScanState
 	ExprContext *aggcontext;	/* states that live across rows */
 	ExprContext *tmpcontext;	/* one row's transition calls */
 	AggState   *aggstate;		/* fcinfo->context of generic aggregates */
+	AggStatePerTrans pertrans;	/* ... its pertrans and peragg, by aggregate, */
+	AggStatePerAgg peragg;		/* for AggGetAggref and AggStateIsShared */
 	bool		consumed;		/* the scan has been read */
 	bool		done;
 	uint64		rows;			/* rows aggregated, all loops (EXPLAIN ANALYZE) */
@@ -210,7 +214,8 @@ typedef struct AggScanState
 	TupleTableSlot *keyslot;	/* virtual: a group's key, to look it up */
 	TupleTableSlot *hashslot;	/* minimal: a hash entry's key */
 	TupleHashTable ht;
-	MemoryContext tablecxt;
+	MemoryContext metacxt;		/* the hash table's buckets */
+	MemoryContext tablecxt;		/* its keys and states */
 	long		nbuckets;
 	Size		memlimit;
 	TupleHashIterator iter;
@@ -757,13 +762,16 @@ aggscan_init_grouping(AggScanState *state, CustomScan *cscan, EState *estate)
 	state->tablecxt = AllocSetContextCreate(estate->es_query_cxt,
 											"rustydb aggscan groups",
 											ALLOCSET_DEFAULT_SIZES);
+	state->metacxt = AllocSetContextCreate(estate->es_query_cxt,
+										   "rustydb aggscan hash table",
+										   ALLOCSET_DEFAULT_SIZES);
 	state->nbuckets = Max(Min(ngroups, 1000000), 64);
 	state->ht = BuildTupleHashTableExt(&state->css.ss.ps, state->keydesc,
 									   state->nkeys, state->keyidx,
 									   state->eqfuncs, state->hashfuncs,
 									   state->collations, state->nbuckets,
 									   sizeof(AggAcc) * state->naggs,
-									   estate->es_query_cxt, state->tablecxt,
+									   state->metacxt, state->tablecxt,
 									   state->tmpcontext->ecxt_per_tuple_memory,
 									   false);
 	state->memlimit = get_hash_memory_limit();
@@ -811,6 +819,17 @@ aggscan_begin(CustomScanState *node, EState *estate, int eflags)
 
 	state->naggs = list_length(cscan->custom_scan_tlist) - nkeys;
 	state->aggs = palloc0(sizeof(AggCol) * Max(state->naggs, 1));
+	/*
+	 * What nodeAgg.c's support functions look at while a transition or
+	 * final function runs: the Aggref (AggGetAggref) and whether the state
+	 * is shared with another aggregate (AggStateIsShared: never here).
+	 */
+	state->pertrans = palloc0(sizeof(AggStatePerTransData) * Max(state->naggs, 1));
+	state->peragg = palloc0(sizeof(AggStatePerAggData) * Max(state->naggs, 1));
+	state->aggstate->pertrans = state->pertrans;
+	state->aggstate->peragg = state->peragg;
+	state->aggstate->numtrans = state->naggs;
+	state->aggstate->numaggs = state->naggs;
 	i = 0;
 	pos = 0;
 	foreach(lc, cscan->custom_scan_tlist)
@@ -824,7 +843,12 @@ aggscan_begin(CustomScanState *node, EState *estate, int eflags)
 		if (pos++ < nkeys)
 			continue;			/* a GROUP BY column */
 		aggref = castNode(Aggref, lfirst_node(TargetEntry, lc)->expr);
+		state->pertrans[i].aggref = aggref;
+		state->pertrans[i].aggshared = false;
+		state->peragg[i].aggref = aggref;
+		state->peragg[i].transno = i;
 		a = &state->aggs[i++];
+		a->no = i - 1;
 
 		/* as ExecInitAgg: the caller must be able to call the aggregate */
 		aclresult = pg_proc_aclcheck(aggref->aggfnoid, GetUserId(), ACL_EXECUTE);
@@ -898,9 +922,15 @@ aggscan_advance_generic(AggScanState *state, AggCol *a, AggAcc *acc)
 	fcinfo->args[0].value = acc->transValue;
 	fcinfo->args[0].isnull = acc->transValueIsNull;
 	fcinfo->isnull = false;
+	state->aggstate->curpertrans = &state->pertrans[a->no];
 	newVal = FunctionCallInvoke(fcinfo);
+	state->aggstate->curpertrans = NULL;
 
-	/* a new by-reference state goes to the aggregate context, the old out */
+	/*
+	 * A new by-reference state goes to the aggregate context, the old out
+	 * (ExecAggTransReparent); a NULL state is kept as 0, so that the next
+	 * comparison of pointers means what it says.
+	 */
 	if (!a->transtypeByVal &&
 		DatumGetPointer(newVal) != DatumGetPointer(acc->transValue))
 	{
@@ -912,6 +942,8 @@ aggscan_advance_generic(AggScanState *state, AggCol *a, AggAcc *acc)
 				  CurrentMemoryContext))
 				newVal = datumCopy(newVal, a->transtypeByVal, a->transtypeLen);
 		}
+		else
+			newVal = (Datum) 0;
 		if (!acc->transValueIsNull)
 		{
 			if (DatumIsReadWriteExpandedObject(acc->transValue, false,
@@ -1159,7 +1191,7 @@ aggscan_group(AggScanState *state)
 		state->ngroups++;
 		/* as HashAgg: groups beyond hash_mem are not kept in memory */
 		if (MemoryContextMemAllocated(state->tablecxt, true) +
-			state->ngroups * sizeof(TupleHashEntryData) > state->memlimit)
+			MemoryContextMemAllocated(state->metacxt, true) > state->memlimit)
 			aggscan_start_spill(state);
 	}
 	return (AggAcc *) entry->additional;
@@ -1550,7 +1582,9 @@ aggscan_final(AggScanState *state, AggCol *a, AggAcc *acc, bool *isnull)
 					}
 					else
 					{
+						state->aggstate->curperagg = &state->peragg[a->no];
 						result = FunctionCallInvoke(fcinfo);
+						state->aggstate->curperagg = NULL;
 						*isnull = fcinfo->isnull;
 					}
 				}

@@ -497,7 +497,7 @@ typedef struct ColScanState
 	bool	   *need_whole;		/* the columns decoded a chunk at a time */
 
 	/* batches (rdb_colscan_next) */
-	uint32		nswitches;		/* stripe readers opened */
+	uint64		epoch_base;		/* chunks loaded by readers closed since */
 	bool		batch_mode;		/* colscan_next stops at a run's rows */
 	bool		run_ready;		/* ... and did */
 	uint32	   *batch_pos;
@@ -1023,6 +1023,7 @@ colscan_reset_decisions(ColScanState *state)
 		memset(entry->decision, 0, entry->ngroups);
 	for (i = 0; i < state->nkeys; i++)
 		state->keys[i].evaluated = false;
+	state->vec_valid = false;
 	/* the current stripe's entry stays: its decisions were cleared above */
 	state->last_group = UINT32_MAX;
 }
@@ -1036,10 +1037,13 @@ colscan_switch_stripe(ColScanState *state, uint32 first_block)
 	bool		found;
 
 	if (state->sr)
+	{
+		/* the epoch of batches only grows: count what the old reader loaded */
+		state->epoch_base += rdb_stripe_load_count(state->sr) + 1;
 		rdb_stripe_close(state->sr);
+	}
 	oldcxt = MemoryContextSwitchTo(state->cxt);
 	state->sr = rdb_stripe_open(state->rel, first_block);
-	state->nswitches++;
 	state->sr_block = first_block;
 	state->sr_ncols = rdb_stripe_header(state->sr)->ncolumns;
 	state->sr_cgrows = rdb_stripe_chunk_group_rows(state->sr);
@@ -1198,6 +1202,16 @@ colscan_vec_width(ColSkipKey *key, TupleDesc desc)
 	return colscan_type_width(coltype);
 }
 
+/*
+ * Changes whenever a chunk is loaded or the stripe reader replaced: while it
+ * stays the same, Datums the reader handed out are where they were.
+ */
+static inline uint64
+colscan_epoch(ColScanState *state)
+{
+	return state->epoch_base + rdb_stripe_load_count(state->sr);
+}
+
 static inline int64
 colscan_vec_int(int width, Datum d)
 {
@@ -1222,8 +1236,7 @@ static bool
 colscan_vec_load(ColScanState *state, uint32 g)
 {
 	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
-	uint64		epoch = ((uint64) state->nswitches << 40) +
-		rdb_stripe_load_count(state->sr);
+	uint64		epoch = colscan_epoch(state);
 	int			i;
 
 	if (state->vec_valid && state->vec_group == g && state->vec_epoch == epoch)
@@ -1243,8 +1256,7 @@ colscan_vec_load(ColScanState *state, uint32 g)
 	}
 	/* loading one column's chunk leaves the others' where they were */
 	state->vec_group = g;
-	state->vec_epoch = ((uint64) state->nswitches << 40) +
-		rdb_stripe_load_count(state->sr);
+	state->vec_epoch = colscan_epoch(state);
 	state->vec_valid = true;
 	return true;
 }
@@ -1747,8 +1759,7 @@ rdb_colscan_next(CustomScanState *node, RdbColBatch *batch,
 			batch->n = n;
 			batch->stripe = run->stripe;
 			batch->group = g;
-			batch->epoch = ((uint64) state->nswitches << 40) +
-				rdb_stripe_load_count(state->sr);
+			batch->epoch = colscan_epoch(state);
 			batch->pos = state->batch_pos;
 			batch->values = state->batch_values;
 			batch->isnull = state->batch_isnull;

@@ -1130,6 +1130,7 @@ rdb_stripe_decode_whole(RdbStripeReader *sr, const bool *whole, int natts)
 		{
 			rdb_chunk_decoder_end(col->dec);
 			col->dec = NULL;
+			sr->nloads++;		/* its Datums are gone */
 		}
 		col->group = -1;
 	}
