@@ -371,8 +371,9 @@ SELECT column_name, encodings, null_values, pg_size_pretty(value_bytes) AS value
        pg_size_pretty(stored_bytes) AS stored, round(compression_ratio::numeric, 1) AS ratio
   FROM rustydb.columns WHERE relation = 'public.events'::regclass ORDER BY attnum;
 \echo 'An analytic query over the flushed rows: the columnar scan decodes only the columns it needs'
-\echo '(Columns:), decodes latency_ms only for rows that pass the filter (Late Columns:), and skips'
-\echo 'chunk groups whose min/max of event_time rule the filter out (Chunk Groups Skipped):'
+\echo '(Columns:), skips chunk groups whose min/max of event_time rule the filter out (Chunk Groups'
+\echo 'Skipped) and evaluates the filter on the decoded column; the aggregate pushdown (RustydbAgg)'
+\echo 'groups and aggregates the rows that pass inside the scan, without an Aggregate node:'
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT event_type, count(*), round(avg(latency_ms)) AS avg_latency_ms
   FROM events WHERE event_time >= '2024-03-29' AND event_time < '2024-04-01' GROUP BY 1 ORDER BY 1;
