@@ -28,6 +28,9 @@
 #	   compact rounds keep the table's size bounded
 #	7. a damaged input stripe: XX001, the error recorded in rustydb.tables,
 #	   the stripes unchanged, other stripes still readable
+#	8. a background step gives way to a session waiting for a lock on its
+#	   table (ALTER TABLE): given up before its rows are switched, the
+#	   statement goes on, a later round compacts the table
 #
 #	Two engine bugs this test found are fixed and checked here: stripes that
 #	could not share an output were "merged" one level up for ever (a stripe
@@ -171,6 +174,7 @@ my %ROWTEXT = (
 	ss => q{format('%s|%L|%L', id, v, n)},
 	bad => q{format('%s|%L', id, v)},
 	bg1 => q{format('%s|%L', id, v)},
+	bg3 => q{format('%s|%L|%L', id, v, extra)},
 	bg2 => q{format('%s|%L', id, v)});
 
 my @MODES = (
@@ -870,6 +874,88 @@ cmp_ok($bg2_level, '>=', 2, 'switched on again, the worker compacts bg2');
 same_as_twin($node, 'bg2', 'after background compaction was switched on again');
 
 # ===========================================================================
+# 8. A background step yields to a session that waits for a lock on its
+#    table (here ALTER TABLE; VACUUM, ANALYZE and CREATE INDEX alike): the
+#    step is given up before its rows are switched, the statement goes on.
+# ===========================================================================
+{
+	# only bg3 for the worker now
+	sql(q{ALTER TABLE bg1 SET (flush_rows = 0); ALTER TABLE bg2 SET (flush_rows = 0)});
+	sql(q{
+		CREATE TABLE bg3 (id int, v text) USING rustydb WITH (flush_rows = 1000, stripe_rows = 1000, level_ratio = 2);
+		CREATE TABLE bg3_h (id int, v text) USING heap;
+		CREATE UNIQUE INDEX bg3_id ON bg3 (id);
+		CREATE UNIQUE INDEX bg3_h_id ON bg3_h (id);
+	});
+	my $ylock = 777034;
+	my $holder = $node->background_psql('postgres');
+	$holder->query_safe("SELECT pg_advisory_lock($ylock)");
+	sql(qq{ALTER SYSTEM SET rustydb.compaction_pause_phase = 'switching';
+		ALTER SYSTEM SET rustydb.compaction_pause_lock = $ylock;
+		SELECT pg_reload_conf();});
+	sleep(2);
+	both('bg3', q{INSERT INTO bg3 SELECT g, 'y ' || g FROM generate_series(1, 1000) g});
+	sleep(1);
+	both('bg3', q{INSERT INTO bg3 SELECT g, 'y ' || g FROM generate_series(1001, 2000) g});
+	ok( $node->poll_query_until('postgres', qq{
+			SELECT count(*) = 1 FROM rustydb.compaction_progress p
+			 WHERE p.relation = 'bg3'::regclass AND p.phase = 'switching rows' AND p.background
+			   AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objid = $ylock
+			                 AND NOT l.granted AND l.pid = p.pid)}),
+		'bg3: the worker\'s compaction step waits before switching its rows');
+	my @before = stripes_of('bg3');
+	note 'bg3 while the step waits: ' . describe(@before);
+	my $steps_before = history('bg3')->{steps};
+
+	# DDL comes along and waits for the worker's ShareUpdateExclusiveLock
+	my $ddl = $node->background_psql('postgres');
+	$ddl->query_until(qr/altering/, "\\echo altering\nALTER TABLE bg3 ADD COLUMN extra int DEFAULT 5;\n\\echo altered\n");
+	ok( $node->poll_query_until('postgres', q{
+			SELECT count(*) = 1 FROM pg_locks WHERE relation = 'bg3'::regclass AND NOT granted
+			   AND mode = 'AccessExclusiveLock'}),
+		'bg3: ALTER TABLE waits for the lock the worker holds');
+	my $t0 = time();
+	$holder->query_safe("SELECT pg_advisory_unlock($ylock)");
+	# released, the step sees the waiter and gives up instead of finishing
+	$ddl->query_until(qr/altered/, '');
+	my $waited = time() - $t0;
+	note sprintf('ALTER TABLE went on %.1f s after the step was released', $waited);
+	my $h = history('bg3');
+	like($h->{last_error}, qr/gave up its step/, 'bg3: the history says the step was given up');
+	is($h->{steps}, $steps_before, 'bg3: no step was counted as done');
+	my @after = stripes_of('bg3');
+	note 'bg3 after the step gave up: ' . describe(@after);
+	is(scalar(grep { $_->{level} >= 2 && $_->{deleted} < $_->{rows} } @after), 0,
+		'bg3: no row was switched to the merged stripe (written, but nothing refers to it)');
+	is(scalar(grep { $_->{level} == 1 && $_->{deleted} == 0 } @after),
+		scalar(grep { $_->{level} == 1 } @before),
+		'bg3: the inputs still hold every row');
+	$ddl->quit;
+	$holder->quit;
+	sql(q{ALTER SYSTEM RESET rustydb.compaction_pause_phase;
+		ALTER SYSTEM RESET rustydb.compaction_pause_lock;
+		SELECT pg_reload_conf();});
+	sql(q{ALTER TABLE bg3_h ADD COLUMN extra int DEFAULT 5});
+	same_as_twin($node, 'bg3', 'after the background step gave up');
+	# a later round compacts it: after the back-off (10 s after a failure),
+	# the next flush that writes a stripe is followed by a compaction
+	sleep(11);
+	both('bg3', q{INSERT INTO bg3 SELECT g, 'z ' || g FROM generate_series(2001, 3000) g});
+	my $deadline3 = time() + 120;
+	my $lvl = 1;
+	while (time() < $deadline3)
+	{
+		# a merged stripe that rows refer to (not the orphan of the step given up)
+		$lvl = sql(q{SELECT coalesce(max(level), 0) FROM rustydb.stripes
+			WHERE relation = 'bg3'::regclass AND deleted_rows < rows});
+		last if $lvl >= 2;
+		sleep(0.5);
+	}
+	cmp_ok($lvl, '>=', 2, 'bg3: a later round of the worker compacts it');
+	same_as_twin($node, 'bg3', 'after the later background compaction');
+}
+
+# ===========================================================================
 # Logs
 # ===========================================================================
 $node->wait_for_catchup($standby, 'replay');
@@ -877,8 +963,9 @@ same_as_twin($standby, 'bg1', 'on the standby');
 check_log_clean($node, 0, 'primary log shows no problem');
 check_log_clean($standby, 0, 'standby log: no inconsistent page, PANIC or unexpected FATAL');
 {
-	my @errors = grep { /\bERROR:/ && !/table "bad" is corrupted/ } split /\n/, slurp_file($node->logfile);
-	is(join("\n", @errors), '', 'primary log: no ERROR but the damaged table\'s');
+	my @errors = grep { /\bERROR:/ && !/table "bad" is corrupted/ && !/background compaction of "bg3" gave up its step/ }
+	  split /\n/, slurp_file($node->logfile);
+	is(join("\n", @errors), '', 'primary log: no ERROR but the damaged table\'s and the step bg3 gave up');
 	@errors = grep { /\bERROR:/ } split /\n/, slurp_file($standby->logfile);
 	is(join("\n", @errors), '', 'standby log: no ERROR');
 }

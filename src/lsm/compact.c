@@ -104,6 +104,14 @@ bool		rdb_enable_background_compaction = true;
 int			rdb_compaction_pause_phase = RDB_COMPACT_PHASE_NONE;
 int			rdb_compaction_pause_lock = 0;
 
+/*
+ * The running compaction's stop() (NULL for rustydb.compact()): the
+ * background worker's says so when it is shutting down or another session
+ * waits for a lock on the table.  Consulted inside a step too, while its
+ * outputs are written and before its rows are switched.
+ */
+static bool (*step_stop) (void) = NULL;
+
 #define NO_ROW		PG_UINT32_MAX
 
 /* one referenced stripe, as the survey found it */
@@ -896,6 +904,26 @@ step_count_unswitched(CStep *cs, BlockNumber blkno)
 }
 
 /*
+ * compact_yield
+ *		Give up the step when stop() says so: nothing refers to its outputs
+ *		yet (they are given back by a later compaction, as after a crash),
+ *		and the error, in the worker's subtransaction, leaves the flush
+ *		before it alone and backs the table off.  Not once rows are being
+ *		switched: that part is short and goes to its end.
+ */
+static void
+compact_yield(Relation rel)
+{
+	if (step_stop != NULL && step_stop())
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("background compaction of \"%s\" gave up its step",
+						RelationGetRelationName(rel)),
+				 errdetail("Another session waits for a lock on the table, or the worker is stopping."),
+				 errhint("A later round of the worker compacts the table again.")));
+}
+
+/*
  * compact_step
  *		Rewrite the inputs into outputs of out_level and switch every row to
  *		them.  Emits the step's events.
@@ -938,6 +966,7 @@ compact_step(Relation rel, CSurvey *sv, CStripe **inputs, int ninputs,
 	rdb_emit_compaction_started(rel, in_level, ninputs);
 	rdb_compact_progress_update(RDB_COMPACT_PHASE_WRITING, ninputs, rows_total, stats);
 	compact_pause(RDB_COMPACT_PHASE_WRITING);
+	compact_yield(rel);
 
 	sopts.codec = topts->compression;
 	sopts.level = topts->compression == RDB_CODEC_ZSTD ? topts->compression_level : 0;
@@ -970,7 +999,11 @@ compact_step(Relation rel, CSurvey *sv, CStripe **inputs, int ninputs,
 			for (r = 0; r < st->nrows; r++)
 			{
 				if ((r & 1023) == 0)
+				{
 					CHECK_FOR_INTERRUPTS();
+					if ((r & 16383) == 0)
+						compact_yield(rel);
+				}
 				if (!bit_test(st->refmap, r))
 				{
 					st->newrow[r] = NO_ROW;
@@ -1001,6 +1034,7 @@ compact_step(Relation rel, CSurvey *sv, CStripe **inputs, int ninputs,
 	/* switch: directory entries first, then stubs */
 	rdb_compact_progress_update(RDB_COMPACT_PHASE_SWITCHING, ninputs, rows_total, stats);
 	compact_pause(RDB_COMPACT_PHASE_SWITCHING);
+	compact_yield(rel);
 	for (i = 0; i < sv->nleaves; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -1142,14 +1176,19 @@ rdb_compact_relation(Relation rel, RdbCompactStats *stats, int max_steps,
 
 	memset(stats, 0, sizeof(*stats));
 	rdb_compact_progress_begin(rel, background);
+	step_stop = stop;
 	PG_TRY();
 	{
 		n = compact_relation(rel, stats, max_steps, stop);
 	}
 	PG_CATCH();
 	{
-		MemoryContext ecxt = MemoryContextSwitchTo(ErrorContext);
-		ErrorData  *edata = CopyErrorData();
+		MemoryContext ecxt;
+		ErrorData  *edata;
+
+		step_stop = NULL;
+		ecxt = MemoryContextSwitchTo(ErrorContext);
+		edata = CopyErrorData();
 
 		MemoryContextSwitchTo(ecxt);
 		rdb_compact_progress_end(rel, stats, edata->message);
@@ -1157,6 +1196,7 @@ rdb_compact_relation(Relation rel, RdbCompactStats *stats, int max_steps,
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	step_stop = NULL;
 	rdb_compact_progress_end(rel, stats, NULL);
 	return n;
 }

@@ -555,6 +555,26 @@ flush_rustydb_tables(void)
  *		skipped, so the worker carries on.  Each table is flushed in a
  *		transaction of its own.
  */
+/*
+ * The worker's stop() while it works on a table: its own (the worker is
+ * going), or another session waits for a lock that conflicts with our
+ * ShareUpdateExclusiveLock on the table (DDL, VACUUM, ANALYZE, CREATE
+ * INDEX): a background service does not keep them waiting longer than a
+ * few pages.  A flush stops early and keeps what it moved; a compaction
+ * step is given up (compact.c).
+ */
+static bool (*bg_outer_stop) (void) = NULL;
+static Relation bg_rel = NULL;
+
+static bool
+bg_stop(void)
+{
+	if (bg_outer_stop != NULL && bg_outer_stop())
+		return true;
+	return bg_rel != NULL &&
+		LockHasWaitersRelation(bg_rel, ShareUpdateExclusiveLock);
+}
+
 void
 rdb_flush_background(bool (*stop) (void))
 {
@@ -613,6 +633,8 @@ rdb_flush_background(bool (*stop) (void))
 					UnlockRelationOid(relid, ShareUpdateExclusiveLock);
 				else
 				{
+					bg_outer_stop = stop;
+					bg_rel = rel;
 					rdb_table_options(rel, &opts);
 					tabentry = pgstat_fetch_stat_tabentry(relid);
 					changes = tabentry ?
@@ -637,7 +659,7 @@ rdb_flush_background(bool (*stop) (void))
 						 * One stripe per table and round: the lock, which
 						 * DDL on the table would wait for, is held briefly.
 						 */
-						(void) rdb_flush_relation(rel, &stats, 1, stop, true);
+						(void) rdb_flush_relation(rel, &stats, 1, bg_stop, true);
 						PopActiveSnapshot();
 						seen->changes_at_flush = changes;
 						/* stopped after one stripe: go on next round */
@@ -679,7 +701,7 @@ rdb_flush_background(bool (*stop) (void))
 						{
 							PushActiveSnapshot(GetTransactionSnapshot());
 							seen->more_to_compact =
-								rdb_compact_background_table(rel, flushed, stop);
+								rdb_compact_background_table(rel, flushed, bg_stop);
 							PopActiveSnapshot();
 							ReleaseCurrentSubTransaction();
 						}
@@ -694,6 +716,7 @@ rdb_flush_background(bool (*stop) (void))
 						MemoryContextSwitchTo(cxt);
 						CurrentResourceOwner = owner;
 					}
+					bg_rel = NULL;
 					relation_close(rel, ShareUpdateExclusiveLock);
 				}
 			}
@@ -701,6 +724,7 @@ rdb_flush_background(bool (*stop) (void))
 		}
 		PG_CATCH();
 		{
+			bg_rel = NULL;
 			MemoryContextSwitchTo(oldcxt);
 			EmitErrorReport();
 			FlushErrorState();
