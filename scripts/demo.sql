@@ -373,10 +373,14 @@ SELECT column_name, encodings, null_values, pg_size_pretty(value_bytes) AS value
 \echo 'An analytic query over the flushed rows: the columnar scan decodes only the columns it needs'
 \echo '(Columns:), skips chunk groups whose min/max of event_time rule the filter out (Chunk Groups'
 \echo 'Skipped) and evaluates the filter on the decoded column; the aggregate pushdown (RustydbAgg)'
-\echo 'groups and aggregates the rows that pass inside the scan, without an Aggregate node:'
+\echo 'groups and aggregates the rows that pass inside the scan, without an Aggregate node. It is'
+\echo 'serial: with parallel workers allowed the planner may price a parallel aggregate lower, so'
+\echo 'this query runs without them:'
+SET max_parallel_workers_per_gather = 0;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT event_type, count(*), round(avg(latency_ms)) AS avg_latency_ms
   FROM events WHERE event_time >= '2024-03-29' AND event_time < '2024-04-01' GROUP BY 1 ORDER BY 1;
+RESET max_parallel_workers_per_gather;
 \echo 'Its answer, next to the heap twin''s (same numbers):'
 SELECT 'rustydb' AS source, event_type, count(*), round(avg(latency_ms)) AS avg_latency_ms
   FROM events WHERE event_time >= '2024-03-29' AND event_time < '2024-04-01' GROUP BY 1, 2

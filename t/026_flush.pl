@@ -169,6 +169,52 @@ is($primary->safe_psql('postgres', q{
 	'0', 'after the new flush no live row is left in L0 (all are stubs)');
 same_as_twin($primary, 'after finishing the flush');
 
+# The views walk the file and meet a stripe's first page while its other
+# pages are still being written: a stripe is sealed only when complete, and
+# until then the views pass over it instead of calling it corrupted.
+{
+	$primary->safe_psql('postgres', q{
+		CREATE TABLE fw (id int, v text) USING rustydb WITH (stripe_rows = 400000);
+		INSERT INTO fw SELECT g, md5(g::text) || md5((g * 7)::text) FROM generate_series(1, 300000) g;
+	});
+	my $watcher = $primary->background_psql('postgres', on_error_stop => 0);
+	# polls the views for 4 s; an error ends the DO with it
+	$watcher->query_until(qr/watching/, q{\echo watching
+DO $$
+DECLARE n int := 0; seen int := 0; s int;
+BEGIN
+  WHILE clock_timestamp() < now() + interval '4 s' LOOP
+    SELECT count(*) INTO s FROM rustydb.stripes WHERE relation = 'fw'::regclass;
+    PERFORM * FROM rustydb.tables WHERE relation = 'fw'::regclass;
+    PERFORM * FROM rustydb.columns WHERE relation = 'fw'::regclass;
+    n := n + 1;
+    seen := greatest(seen, s);
+  END LOOP;
+  RAISE NOTICE 'watched % times, saw % stripes', n, seen;
+END $$;
+\echo watched
+});
+	my $moved = 0;
+	for (1 .. 50)
+	{
+		$moved += $primary->safe_psql('postgres', q{SELECT rustydb.flush('fw')});
+		last if $moved >= 300000;
+		sleep(0.1);
+	}
+	is($moved, 300000, 'fw: the flush moved every row while the views were polled');
+	my $out = $watcher->query_until(qr/watched/, '');
+	$watcher->quit;
+	unlike($watcher->{stderr} // '', qr/ERROR/, 'fw: no view failed while the stripe was being written')
+	  or diag($watcher->{stderr});
+	like($watcher->{stderr} // '', qr/watched \d+ times/, 'fw: the views were polled meanwhile');
+	# (rows of pages the watcher had pinned stayed in L0 for the next call:
+	# their first copies are dead rows of the first stripe)
+	my ($nst, $nrows) = split /\|/, $primary->safe_psql('postgres',
+		q{SELECT count(*), sum(rows - deleted_rows) FROM rustydb.stripes WHERE relation = 'fw'::regclass});
+	note "fw: $nst stripes; the watcher said: " . (($watcher->{stderr} // '') =~ /(watched \d+ times, saw \d+ stripes)/ ? $1 : '?');
+	ok($nst >= 1 && $nrows == 300000, "fw: the stripes show once written ($nst, $nrows rows)");
+}
+
 $primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
 same_as_twin($standby, 'standby after the crash and the second flush');
 

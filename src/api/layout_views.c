@@ -177,8 +177,14 @@ rustydb_table_layout(PG_FUNCTION_ARGS)
 		if (stripe_start)
 		{
 			RdbStripeHeader hdr;
+			BlockNumber pass;
 
-			rdb_stripe_read_header(rel, blkno, &hdr);
+			/* a stripe being written is not one yet */
+			if (!rdb_stripe_read_header_sealed(rel, blkno, &hdr, &pass))
+			{
+				blkno += pass;
+				continue;
+			}
 			stripes++;
 			stripe_pages += hdr.nblocks;
 			stripe_rows += hdr.nrows;

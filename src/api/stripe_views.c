@@ -269,10 +269,16 @@ rustydb_stripes(PG_FUNCTION_ARGS)
 		if (first)
 		{
 			RdbStripeHeader hdr;
+			BlockNumber skip;
 
-			rdb_stripe_read_header(rel, blkno, &hdr);
-			stripes = lappend_int(stripes, (int) blkno);
-			blkno += hdr.nblocks;
+			/* a stripe being written is not one yet */
+			if (rdb_stripe_read_header_sealed(rel, blkno, &hdr, &skip))
+			{
+				stripes = lappend_int(stripes, (int) blkno);
+				blkno += hdr.nblocks;
+			}
+			else
+				blkno += skip;
 		}
 		else
 			blkno++;
@@ -473,7 +479,16 @@ stripe_views_next_stripe(Relation rel, BufferAccessStrategy strategy,
 			(*blkno)++;
 			continue;
 		}
-		rdb_stripe_read_header(rel, this, &hdr);
+		/* a stripe being written is not one yet */
+		{
+			BlockNumber skip;
+
+			if (!rdb_stripe_read_header_sealed(rel, this, &hdr, &skip))
+			{
+				*blkno = this + skip;
+				continue;
+			}
+		}
 		*blkno = this + hdr.nblocks;
 		return this;
 	}

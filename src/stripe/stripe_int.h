@@ -46,5 +46,8 @@ extern uint64 rdb_stripe_dir_checksum(const RdbStripeHeader *hdr,
 									  const char *bounds, Size boundssize);
 extern void rdb_stripe_read_header(Relation rel, BlockNumber first_block,
 								   RdbStripeHeader *hdr);
+extern bool rdb_stripe_read_header_sealed(Relation rel, BlockNumber first_block,
+										  RdbStripeHeader *hdr,
+										  BlockNumber *skip);
 
 #endif							/* RUSTYDB_STRIPE_INT_H */

@@ -351,6 +351,9 @@ rdb_stripe_dir_checksum(const RdbStripeHeader *hdr, const RdbStripeColumn *cols,
 	return sum;
 }
 
+static void stripe_check_header(Relation rel, BlockNumber first_block,
+								const RdbStripeHeader *hdr);
+
 /*
  * stripe_read_header
  *		Read and check the stripe header at first_block (nothing else: the
@@ -361,10 +364,57 @@ void
 rdb_stripe_read_header(Relation rel, BlockNumber first_block,
 					   RdbStripeHeader *hdr)
 {
+	stripe_read_bytes(rel, first_block, 0, sizeof(RdbStripeHeader), (char *) hdr);
+	stripe_check_header(rel, first_block, hdr);
+}
+
+/*
+ * rdb_stripe_read_header_sealed
+ *		For readers that walk the file (the views): rdb_stripe_read_header,
+ *		except that a stripe whose header is not sealed yet (magic 0: being
+ *		written, or left by a crash while it was; stripe_write.c) is no
+ *		error but false, with *skip the blocks to pass over: its pages when
+ *		its header says how many and the last of them names the stripe,
+ *		else 1.
+ */
+bool
+rdb_stripe_read_header_sealed(Relation rel, BlockNumber first_block,
+							  RdbStripeHeader *hdr, BlockNumber *skip)
+{
+	stripe_read_bytes(rel, first_block, 0, sizeof(RdbStripeHeader), (char *) hdr);
+	*skip = 1;
+	if (hdr->magic == 0)
+	{
+		BlockNumber relblocks = RelationGetNumberOfBlocks(rel);
+
+		if (hdr->nblocks > 1 &&
+			hdr->nblocks == (hdr->stream_len + RDB_STRIPE_PAGE_PAYLOAD - 1) / RDB_STRIPE_PAGE_PAYLOAD &&
+			(uint64) first_block + hdr->nblocks <= relblocks)
+		{
+			Buffer		buf = rdb_read_buffer(rel, first_block + hdr->nblocks - 1, NULL);
+			Page		page;
+
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			if (rdb_stripe_page_is_stripe(page) &&
+				RdbPageGetOpaque(page)->generation == first_block)
+				*skip = hdr->nblocks;
+			UnlockReleaseBuffer(buf);
+		}
+		return false;
+	}
+	stripe_check_header(rel, first_block, hdr);
+	return true;
+}
+
+/* the checks of rdb_stripe_read_header on a header read */
+static void
+stripe_check_header(Relation rel, BlockNumber first_block,
+					const RdbStripeHeader *hdr)
+{
 	uint64		cg;
 	uint64		dirsize;
 
-	stripe_read_bytes(rel, first_block, 0, sizeof(RdbStripeHeader), (char *) hdr);
 	if (hdr->magic != RDB_STRIPE_MAGIC)
 		stripe_corrupt(rel, first_block, "Bad magic number 0x%08x.", hdr->magic);
 	if (hdr->version != RDB_STRIPE_VERSION &&

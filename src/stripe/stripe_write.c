@@ -137,6 +137,38 @@ stripe_page_finish(StripePageWriter *w)
 }
 
 /*
+ * stripe_seal
+ *		Every page of the stripe is written and logged: set the header's
+ *		magic on its first page (logged as a whole page again).  Until then
+ *		readers that walk the file take the stripe for one being written
+ *		(rdb_stripe_read_header_sealed); nothing refers to it before this
+ *		returns, so a crash earlier leaves pages compaction gives back.
+ */
+static void
+stripe_seal(StripePageWriter *w)
+{
+	Buffer		buf;
+	Page		page;
+	uint32		magic = RDB_STRIPE_MAGIC;
+
+	buf = ReadBufferExtended(w->rel, MAIN_FORKNUM, w->first_block, RBM_NORMAL, NULL);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	page = BufferGetPage(buf);
+	if (!rdb_stripe_page_is_stripe(page) ||
+		RdbPageGetOpaque(page)->generation != w->first_block)
+		elog(ERROR, "rustydb stripe of relation \"%s\": block %u is not its first page",
+			 RelationGetRelationName(w->rel), w->first_block);
+	START_CRIT_SECTION();
+	memcpy(page + SizeOfPageHeaderData + offsetof(RdbStripeHeader, magic),
+		   &magic, sizeof(magic));
+	MarkBufferDirty(buf);
+	if (w->need_wal)
+		log_newpage_buffer(buf, true);
+	END_CRIT_SECTION();
+	UnlockReleaseBuffer(buf);
+}
+
+/*
  * stripe_page_next
  *		Append the next page of the stripe: a zeroed, exclusively locked
  *		new block (caller holds the relation extension lock) or the next
@@ -829,7 +861,17 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	if (!w.reuse)
 		w.first_block = relblocks;
 
-	stripe_put(&w, (const char *) &hdr, sizeof(hdr));
+	/*
+	 * The header goes out unsealed (magic 0) and is sealed once every page
+	 * is written (stripe_seal): a reader walking the file (the views) meets
+	 * the first page long before the last one exists.
+	 */
+	{
+		RdbStripeHeader unsealed = hdr;
+
+		unsealed.magic = 0;
+		stripe_put(&w, (const char *) &unsealed, sizeof(unsealed));
+	}
 	stripe_put(&w, (const char *) cols, ncolumns * sizeof(RdbStripeColumn));
 	stripe_put(&w, (const char *) dir, dirsize);
 	stripe_put(&w, boundsec.data, boundsec.len);
@@ -846,6 +888,7 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	if (w.pageno != nblocks)
 		elog(ERROR, "rustydb stripe of relation \"%s\": wrote %u pages, expected %u",
 			 RelationGetRelationName(rel), w.pageno, nblocks);
+	stripe_seal(&w);
 
 	if (!local)
 		UnlockRelationForExtension(rel, ExclusiveLock);
