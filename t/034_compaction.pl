@@ -827,6 +827,10 @@ my ($spl, $bgc) = split /\|/, sql(q{SELECT stripes_per_level, compactions FROM r
 note "bg1: stripes_per_level $spl, compactions $bgc";
 like($spl, qr/L[2-9]:\d/, "rustydb.tables.stripes_per_level shows it ($spl)");
 cmp_ok($bgc, '>=', 1, 'rustydb.tables counts the background compactions');
+# the worker gives the inputs' pages back too (it compacts in a subtransaction
+# of its own transaction, which is no user's transaction block)
+cmp_ok(history('bg1')->{pages_freed}, '>', 0,
+	'the background compactions gave stripe pages back (' . history('bg1')->{pages_freed} . ')');
 same_as_twin($node, 'bg1', 'after background compaction');
 
 # with background compaction off, the worker still flushes but compacts nothing
