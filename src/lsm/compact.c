@@ -921,8 +921,7 @@ step_count_unswitched(CStep *cs, BlockNumber blkno)
  *		alone and backs the table off.  A step that has begun writing goes
  *		to its end (at most rustydb.compaction_max_rows rows): given up half
  *		way, its outputs would be work thrown away and pages the file keeps
- *		until a later compaction gives them back (a steady-state run where
- *		every round's VACUUM made steps give up grew the table 1.7 times).
+ *		until a later compaction gives them back.
  */
 static void
 compact_yield(Relation rel)
