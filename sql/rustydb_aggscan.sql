@@ -156,10 +156,37 @@ SELECT * FROM ag_check('count(*), min(id), max(id)', 'ts IS NULL');
 SELECT * FROM ag_check('count(*), sum(id)', 'tm > ''05:00'' AND i4 <= 3000::int8');
 SELECT * FROM ag_check('count(*), sum(i2)', 'i2 = -14000::int2 OR i2 = -13000');
 
--- not pushed: HAVING, DISTINCT, FILTER, ORDER BY in an aggregate,
--- expressions as arguments, constant arguments, joins, a pseudoconstant
--- qual; answers as before (GROUP BY is, further down)
-SELECT * FROM ag_check('count(DISTINCT t)');
+-- DISTINCT: integer-like types through a hash set, the others (text,
+-- numeric, float: equality is not their bits) through a sort
+SELECT * FROM ag_check('count(DISTINCT i2), count(DISTINCT i4), count(DISTINCT i8), count(DISTINCT b)');
+SELECT * FROM ag_check('count(DISTINCT d), count(DISTINCT ts), count(DISTINCT tz), count(DISTINCT tm)');
+SELECT * FROM ag_check('count(DISTINCT t), count(DISTINCT n), count(DISTINCT f)');
+SELECT * FROM ag_check('sum(DISTINCT i2), sum(DISTINCT i4), sum(DISTINCT i8), avg(DISTINCT i2), avg(DISTINCT i8)');
+SELECT * FROM ag_check('min(DISTINCT i4), max(DISTINCT d), count(DISTINCT b), count(*)');
+SELECT * FROM ag_check('count(*), sum(i4), count(DISTINCT i2), count(DISTINCT t)', 'id > 4200');
+SELECT * FROM ag_check('count(DISTINCT i4), sum(DISTINCT i2)', 'i4 < -2147483647');
+EXPLAIN (COSTS OFF, VERBOSE)
+SELECT count(*), count(DISTINCT i8), sum(DISTINCT i2), count(DISTINCT t) FROM ag;
+-- equal values with other bytes are one value: numeric 1.0 and 1.00,
+-- float8 0 and -0 (their text shows them apart)
+CREATE TABLE ag_eq (v numeric, f float8) USING rustydb;
+INSERT INTO ag_eq SELECT CASE WHEN g % 2 = 0 THEN 1.0 ELSE 1.00 END,
+						 CASE WHEN g % 2 = 0 THEN '0'::float8 ELSE '-0'::float8 END
+  FROM generate_series(1, 3000) g;
+SELECT ag_wait_quiet();
+SELECT rustydb.flush('ag_eq') AS flushed;
+EXPLAIN (COSTS OFF) SELECT count(DISTINCT v), count(DISTINCT f) FROM ag_eq;
+SELECT count(DISTINCT v), count(DISTINCT f) FROM ag_eq;
+SELECT count(DISTINCT v::text), count(DISTINCT f::text) FROM ag_eq;
+DROP TABLE ag_eq;
+
+-- not pushed: HAVING, DISTINCT over an aggregate of its own functions or
+-- with GROUP BY, FILTER, ORDER BY in an aggregate, expressions as
+-- arguments, constant arguments, joins, a pseudoconstant qual; answers as
+-- before (GROUP BY is, further down)
+SELECT * FROM ag_check('string_agg(DISTINCT t, '','') IS NOT NULL, sum(DISTINCT n)');
+SELECT * FROM ag_check('count(DISTINCT i2 * 2)');
+EXPLAIN (COSTS OFF) SELECT b, count(DISTINCT i4) FROM ag GROUP BY b;
 SELECT * FROM ag_check('count(*) FILTER (WHERE b)');
 SELECT * FROM ag_check('string_agg(t, '','' ORDER BY t) IS NOT NULL');
 SELECT * FROM ag_check('sum(i2 * 2)');
@@ -287,9 +314,27 @@ SELECT ag_spilled('SELECT id, count(*), sum(i8), min(i2) FROM ag GROUP BY id') >
 SELECT * FROM ag_group_check('id, count(*), sum(i8), min(i2), max(tm)', 'id');
 SELECT ag_spilled('SELECT t, i2, count(*), avg(i4) FROM ag GROUP BY t, i2') > 0 AS spilled;
 SELECT * FROM ag_group_check('t, i2, count(*), avg(i4)', 't, i2');
+-- DISTINCT values beyond hash_mem: the hash set goes to a sort
+CREATE FUNCTION ag_distinct_sorted(q text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
+		IF line ~ 'Distinct Values Sorted: ' THEN
+			RETURN substring(line from 'Distinct Values Sorted: (\d+)')::bigint;
+		END IF;
+	END LOOP;
+	RETURN NULL;
+END $$;
+SELECT ag_distinct_sorted('SELECT count(DISTINCT id), sum(DISTINCT i8), count(DISTINCT b) FROM ag') > 0 AS sorted;
+SELECT * FROM ag_check('count(DISTINCT id), sum(DISTINCT i8), count(DISTINCT b), avg(DISTINCT i4)');
 RESET work_mem;
 RESET hash_mem_multiplier;
 SELECT ag_spilled('SELECT id, count(*), sum(i8), min(i2) FROM ag GROUP BY id') AS spilled;
+SELECT ag_distinct_sorted('SELECT count(DISTINCT id), sum(DISTINCT i8), count(DISTINCT b) FROM ag') AS sorted;
+-- a nondeterministic collation: equal values with other bytes, one value
+SELECT * FROM ag_check('count(DISTINCT ci), count(ci)');
+SELECT count(DISTINCT ci) AS ci_values FROM ag;
 
 -- a user-defined aggregate with an initial state and a final function
 CREATE FUNCTION ag_sq_step(numeric, int) RETURNS numeric LANGUAGE sql IMMUTABLE
@@ -315,5 +360,6 @@ DROP ROLE ag_reader;
 DROP TABLE ag, ag_twin;
 DROP AGGREGATE ag_sumsq(int);
 DROP FUNCTION ag_sq_step(numeric, int), ag_sq_final(numeric), ag_check(text, text),
-	ag_group_check(text, text, text), ag_spilled(text), ag_load(int, int), ag_wait_quiet();
+	ag_group_check(text, text, text), ag_spilled(text), ag_distinct_sorted(text),
+	ag_load(int, int), ag_wait_quiet();
 DROP COLLATION ag_ci;

@@ -81,10 +81,12 @@ extern Size rdb_am_parallelscan_initialize(Relation rel,
 typedef struct RdbScanRun
 {
 	/*
-	 * Set by the caller, may be NULL: asked first with the stripe rows the
-	 * generation spans (first .. last); true means none of them is wanted,
-	 * and the run comes back with nrows = 0 and nskipped = its live rows,
-	 * its arrays not filled.
+	 * Set by the caller, may be NULL: asked first with the stripe rows a
+	 * generation (or a series of them) spans, first .. last; true means
+	 * none of them is wanted, and the scan passes over them, adding their
+	 * live rows to nskipped.  Every call of rdb_scan_next_chunk resets
+	 * nskipped and then reports there what it passed over, whatever it
+	 * returns (a row, a run, or the end).
 	 */
 	bool		(*skip) (void *arg, uint32 stripe, uint32 first, uint32 last);
 	void	   *skip_arg;

@@ -26,8 +26,10 @@
  * min/max (those win anyway, and setrefs would turn our Aggrefs into their
  * Params), no qual is a pseudoconstant (a gating Result would sit between
  * us and the scan), and every aggregate is a plain one
- * (AGGKIND_NORMAL, no DISTINCT, ORDER BY or FILTER, not variadic) whose
- * arguments are columns of the table.  The path's child is the cheapest
+ * (AGGKIND_NORMAL, no ORDER BY or FILTER, not variadic) whose arguments
+ * are columns of the table.  DISTINCT is taken without GROUP BY, for the
+ * native aggregates below but count(*): their results do not depend on
+ * the order distinct values arrive in.  The path's child is the cheapest
  * serial RustydbScan path; it costs the child plus one tuple, less than any
  * Agg over the same scan.  Parallel plans (Partial/Finalize Aggregate) are
  * left to the planner's costs: this node is serial.
@@ -50,6 +52,15 @@
  *	  that AggCheckCallContext and AggRegisterCallback work.
  * Without GROUP BY the node returns one row, as a plain Agg does (also
  * over no rows).
+ *
+ * DISTINCT (count(DISTINCT user_id), the analytic query's favourite): the
+ * non-NULL values are collected while scanning and each is fed once when
+ * the scan is done.  Integer-like types whose equality is the identity of
+ * their bits go to a hash set of int64 (simplehash), which spills into a
+ * tuplesort when it outgrows hash_mem; other types (text, numeric: their
+ * equality is not bitwise, collations may be nondeterministic) go to a
+ * tuplesort on the DISTINCT clause's ordering operator and are
+ * deduplicated by its equality function, as nodeAgg.c does.
  *
  * GROUP BY: groups live in a TupleHashTable (execGrouping.c: the grouping
  * operators' hash and equality functions, collations), each with its
@@ -174,6 +185,25 @@ typedef struct AggCol
 	bool		transtypeByVal;
 	int16		resulttypeLen;
 	bool		resulttypeByVal;
+
+	/*
+	 * DISTINCT (native aggregates, no GROUP BY): the non-NULL values seen,
+	 * each fed to the aggregate once when the scan is done.  A by-value
+	 * type whose equality is bitwise goes into a hash set of int64 (dset)
+	 * until that outgrows hash_mem; any other type, and the fast one beyond
+	 * the limit, into a tuplesort on the DISTINCT clause's ordering
+	 * operator, deduplicated by its equality, as nodeAgg.c does.
+	 */
+	bool		distinct;
+	bool		dfast;			/* the hash set of int64 */
+	Oid			dtype;			/* the argument's type ... */
+	int16		dlen;			/* ... its length */
+	bool		dbyval;
+	Oid			dsortop;
+	Oid			dsortcoll;
+	FmgrInfo	deq;			/* the equality function */
+	struct adset_hash *dset;
+	Tuplesortstate *dsort;
 } AggCol;
 
 /* partial state columns per aggregate in a spilled tuple */
@@ -248,7 +278,41 @@ typedef struct AggScanState
 	MemoryContext local_cxt;
 	AggAcc	   *scratch1;		/* naggs each: partial states in passing */
 	AggAcc	   *scratch2;
+
+	MemoryContext dcxt;			/* DISTINCT aggregates' hash sets */
+	bool		has_distinct;
+	uint64		ndsorted;		/* DISTINCT values sorted, all loops */
 } AggScanState;
+
+/* a 64-bit finalizer (murmurhash64 arrives in PostgreSQL 16) */
+static inline uint32
+aggscan_hash64(uint64 h)
+{
+	h ^= h >> 33;
+	h *= UINT64CONST(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	h ^= h >> 33;
+	return (uint32) h;
+}
+
+/* the hash set of a DISTINCT aggregate's values, as int64 */
+typedef struct AggDistinctEntry
+{
+	int64		key;
+	char		status;
+} AggDistinctEntry;
+
+#define SH_PREFIX adset
+#define SH_ELEMENT_TYPE AggDistinctEntry
+#define SH_KEY_TYPE int64
+#define SH_KEY key
+#define SH_HASH_KEY(tb, k) aggscan_hash64((uint64) (k))
+#define SH_EQUAL(tb, a, b) ((a) == (b))
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
 
 static Plan *aggscan_plan_path(PlannerInfo *root, RelOptInfo *rel,
 							   struct CustomPath *best_path, List *tlist,
@@ -260,6 +324,8 @@ static void aggscan_end(CustomScanState *node);
 static void aggscan_rescan(CustomScanState *node);
 static void aggscan_explain(CustomScanState *node, List *ancestors,
 							ExplainState *es);
+static void aggscan_distinct_init(AggCol *a, Aggref *aggref);
+static void aggscan_distinct_reset(AggScanState *state);
 
 static const CustomPathMethods aggscan_path_methods = {
 	.CustomName = RDB_AGGSCAN_NAME,
@@ -363,10 +429,30 @@ aggscan_agg_supported(Aggref *aggref, Index relid)
 
 	if (aggref->agglevelsup != 0 || aggref->aggkind != AGGKIND_NORMAL ||
 		aggref->aggsplit != AGGSPLIT_SIMPLE || aggref->aggorder != NIL ||
-		aggref->aggdistinct != NIL || aggref->aggfilter != NULL ||
+		aggref->aggfilter != NULL ||
 		aggref->aggvariadic || aggref->aggdirectargs != NIL ||
 		aggref->aggstar != (aggref->args == NIL))
 		return false;
+
+	/*
+	 * DISTINCT: one argument, and an aggregate whose result does not
+	 * depend on the order its values come in (the native ones: the values
+	 * are fed from a hash set), not count(*)
+	 */
+	if (aggref->aggdistinct != NIL)
+	{
+		SortGroupClause *sgc;
+		AggWidth	width;
+		AggKind		kind = aggscan_native_kind(aggref, &width);
+
+		if (list_length(aggref->aggdistinct) != 1 ||
+			list_length(aggref->args) != 1 ||
+			kind == AK_GENERIC || kind == AK_COUNT_STAR)
+			return false;
+		sgc = linitial_node(SortGroupClause, aggref->aggdistinct);
+		if (!OidIsValid(sgc->eqop) || !OidIsValid(sgc->sortop))
+			return false;
+	}
 	foreach(lc, aggref->args)
 	{
 		TargetEntry *tle = lfirst_node(TargetEntry, lc);
@@ -481,7 +567,8 @@ aggscan_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 			!aggscan_agg_supported((Aggref *) n, input_rel->relid))
 			return;
 		if (keys != NIL &&
-			aggscan_native_kind((Aggref *) n, &width) == AK_GENERIC)
+			(aggscan_native_kind((Aggref *) n, &width) == AK_GENERIC ||
+			 ((Aggref *) n)->aggdistinct != NIL))
 			return;
 		aggs = list_append_unique(aggs, n);
 	}
@@ -710,6 +797,7 @@ aggscan_reset(AggScanState *state)
 		memset(state->local_slots, -1, sizeof(int16) * AGG_LOCAL_SLOTS);
 		MemoryContextReset(state->local_cxt);
 	}
+	aggscan_distinct_reset(state);
 	state->consumed = false;
 	state->done = false;
 	/* rows stay counted across rescans, as the executor's counters do */
@@ -777,7 +865,6 @@ aggscan_init_grouping(AggScanState *state, CustomScan *cscan, EState *estate)
 									   state->metacxt, state->tablecxt,
 									   state->tmpcontext->ecxt_per_tuple_memory,
 									   false);
-	state->memlimit = get_hash_memory_limit();
 
 	state->local_cxt = AllocSetContextCreate(estate->es_query_cxt,
 											 "rustydb aggscan local groups",
@@ -874,6 +961,18 @@ aggscan_begin(CustomScanState *node, EState *estate, int eflags)
 		a->kind = aggscan_native_kind(aggref, &a->width);
 		if (a->kind != AK_COUNT_STAR && a->nargs != 1)
 			a->kind = AK_GENERIC;
+		if (aggref->aggdistinct != NIL)
+		{
+			if (nkeys > 0 || a->kind == AK_GENERIC || a->kind == AK_COUNT_STAR)
+				elog(ERROR, "rustydb aggscan: DISTINCT aggregate %u not supported here",
+					 aggref->aggfnoid);
+			aggscan_distinct_init(a, aggref);
+			state->has_distinct = true;
+			if (state->dcxt == NULL)
+				state->dcxt = AllocSetContextCreate(estate->es_query_cxt,
+													"rustydb aggscan distinct values",
+													ALLOCSET_DEFAULT_SIZES);
+		}
 		if (a->kind == AK_GENERIC)
 		{
 			if (nkeys > 0)
@@ -882,6 +981,7 @@ aggscan_begin(CustomScanState *node, EState *estate, int eflags)
 			aggscan_init_generic(state, a, aggref);
 		}
 	}
+	state->memlimit = get_hash_memory_limit();
 	if (nkeys > 0)
 		aggscan_init_grouping(state, cscan, estate);
 	else
@@ -1007,6 +1107,223 @@ aggscan_native_value(AggCol *a, AggAcc *acc, int64 v)
 	acc->count++;
 }
 
+/* ------------------------------------------------------------------------
+ * DISTINCT
+ * ------------------------------------------------------------------------
+ */
+
+/* is this equality function the identity of a by-value type's bits? */
+static bool
+aggscan_bitwise_eq(Oid eqfn)
+{
+	switch (eqfn)
+	{
+		case F_BOOLEQ:
+		case F_CHAREQ:
+		case F_INT2EQ:
+		case F_INT4EQ:
+		case F_INT8EQ:
+		case F_OIDEQ:
+		case F_DATE_EQ:
+		case F_TIME_EQ:
+		case F_TIMESTAMP_EQ:
+		case F_TIMESTAMPTZ_EQ:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* a DISTINCT aggregate's value as the hash set's key, and back */
+static inline int64
+aggscan_dkey(const AggCol *a, Datum d)
+{
+	switch (a->dlen)
+	{
+		case 1:
+			return (int64) DatumGetChar(d);
+		case 2:
+			return DatumGetInt16(d);
+		case 4:
+			return DatumGetInt32(d);
+		default:
+			return DatumGetInt64(d);
+	}
+}
+
+static inline Datum
+aggscan_dvalue(const AggCol *a, int64 k)
+{
+	switch (a->dlen)
+	{
+		case 1:
+			return CharGetDatum((char) k);
+		case 2:
+			return Int16GetDatum((int16) k);
+		case 4:
+			return Int32GetDatum((int32) k);
+		default:
+			return Int64GetDatum(k);
+	}
+}
+
+/* the DISTINCT clause of aggregate a (one argument, a native kind) */
+static void
+aggscan_distinct_init(AggCol *a, Aggref *aggref)
+{
+	SortGroupClause *sgc = linitial_node(SortGroupClause, aggref->aggdistinct);
+	Node	   *arg = (Node *) linitial_node(TargetEntry, aggref->args)->expr;
+	Oid			eqfn = get_opcode(sgc->eqop);
+
+	if (!OidIsValid(eqfn) || !OidIsValid(sgc->sortop))
+		elog(ERROR, "rustydb aggscan: DISTINCT without equality or ordering");
+	a->distinct = true;
+	a->dtype = exprType(arg);
+	get_typlenbyval(a->dtype, &a->dlen, &a->dbyval);
+	a->dsortop = sgc->sortop;
+	a->dsortcoll = exprCollation(arg);
+	fmgr_info(eqfn, &a->deq);
+	a->dfast = a->dbyval &&
+		(a->dlen == 1 || a->dlen == 2 || a->dlen == 4 || a->dlen == 8) &&
+		aggscan_bitwise_eq(eqfn);
+	a->dset = NULL;
+	a->dsort = NULL;
+}
+
+/* a tuplesort of a DISTINCT aggregate's values, as nodeAgg.c sorts them */
+static Tuplesortstate *
+aggscan_distinct_sort(const AggCol *a)
+{
+	return tuplesort_begin_datum(a->dtype, a->dsortop, a->dsortcoll, false,
+								 work_mem, NULL, TUPLESORT_NONE);
+}
+
+/* the hash set outgrew hash_mem: its values, and all later ones, are sorted */
+static void
+aggscan_distinct_spill(AggScanState *state, AggCol *a)
+{
+	adset_iterator it;
+	AggDistinctEntry *e;
+
+	a->dsort = aggscan_distinct_sort(a);
+	adset_start_iterate(a->dset, &it);
+	while ((e = adset_iterate(a->dset, &it)) != NULL)
+		tuplesort_putdatum(a->dsort, aggscan_dvalue(a, e->key), false);
+	state->ndsorted += a->dset->members;
+	adset_destroy(a->dset);
+	a->dset = NULL;
+}
+
+/* a non-NULL value of DISTINCT aggregate a */
+static inline void
+aggscan_distinct_add(AggScanState *state, AggCol *a, Datum d)
+{
+	if (a->dfast && a->dsort == NULL)
+	{
+		bool		found;
+
+		if (a->dset == NULL)
+		{
+			/* sized for the rows the planner expects, within hash_mem */
+			double		rows = ((PlanState *) state->child)->plan->plan_rows;
+			double		cap = (double) state->memlimit / (4 * sizeof(AggDistinctEntry));
+
+			a->dset = adset_create(state->dcxt,
+								   (uint32) Max(Min(rows, cap), 256.0), NULL);
+		}
+		adset_insert(a->dset, aggscan_dkey(a, d), &found);
+		if (!found &&
+			a->dset->size * sizeof(AggDistinctEntry) > state->memlimit)
+			aggscan_distinct_spill(state, a);
+		return;
+	}
+	if (a->dsort == NULL)
+		a->dsort = aggscan_distinct_sort(a);
+	tuplesort_putdatum(a->dsort, d, false);
+	state->ndsorted++;
+}
+
+/* one distinct value into the aggregate's state */
+static inline void
+aggscan_distinct_feed(AggCol *a, AggAcc *acc, Datum d)
+{
+	if (a->kind == AK_COUNT)
+		acc->count++;
+	else
+		aggscan_native_value(a, acc, aggscan_int(a->width, d));
+}
+
+/* the scan is done: every distinct value of aggregate a into acc, once */
+static void
+aggscan_distinct_finish(AggScanState *state, AggCol *a, AggAcc *acc)
+{
+	if (a->dset != NULL)
+	{
+		adset_iterator it;
+		AggDistinctEntry *e;
+
+		adset_start_iterate(a->dset, &it);
+		while ((e = adset_iterate(a->dset, &it)) != NULL)
+			aggscan_distinct_feed(a, acc, aggscan_dvalue(a, e->key));
+		adset_destroy(a->dset);
+		a->dset = NULL;
+	}
+	if (a->dsort != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(state->tmpcontext->ecxt_per_tuple_memory);
+		Datum		prev = (Datum) 0;
+		bool		have = false;
+		Datum		d;
+		bool		isnull;
+		uint64		n = 0;
+
+		tuplesort_performsort(a->dsort);
+		while (tuplesort_getdatum(a->dsort, true, &d, &isnull, NULL))
+		{
+			if ((++n & 4095) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (isnull)
+				continue;
+			if (have &&
+				DatumGetBool(FunctionCall2Coll(&a->deq, state->pertrans[a->no].aggref->inputcollid,
+											   prev, d)))
+			{
+				if (!a->dbyval)
+					pfree(DatumGetPointer(d));
+				continue;
+			}
+			if (have && !a->dbyval)
+				pfree(DatumGetPointer(prev));
+			prev = d;
+			have = true;
+			aggscan_distinct_feed(a, acc, d);
+		}
+		MemoryContextSwitchTo(old);
+		ResetExprContext(state->tmpcontext);
+		tuplesort_end(a->dsort);
+		a->dsort = NULL;
+	}
+}
+
+/* forget every DISTINCT aggregate's values (begin, rescan, end) */
+static void
+aggscan_distinct_reset(AggScanState *state)
+{
+	int			i;
+
+	for (i = 0; i < state->naggs; i++)
+	{
+		AggCol	   *a = &state->aggs[i];
+
+		if (a->dsort != NULL)
+			tuplesort_end(a->dsort);
+		a->dsort = NULL;
+		a->dset = NULL;
+	}
+	if (state->dcxt != NULL)
+		MemoryContextReset(state->dcxt);
+}
+
 /* one row, values[] / isnull[] by column, into the aggregates' states accs */
 static inline void
 aggscan_row_into(AggScanState *state, AggAcc *accs, const Datum *values,
@@ -1020,6 +1337,12 @@ aggscan_row_into(AggScanState *state, AggAcc *accs, const Datum *values,
 		AggCol	   *a = &state->aggs[i];
 		int			c = a->cols[0];
 
+		if (a->distinct)
+		{
+			if (!isnull[c])
+				aggscan_distinct_add(state, a, values[c]);
+			continue;
+		}
 		switch (a->kind)
 		{
 			case AK_COUNT_STAR:
@@ -1391,6 +1714,17 @@ aggscan_batch(AggScanState *state, const RdbColBatch *b)
 		}
 		vals = b->values[a->cols[0]];
 		nulls = b->isnull[a->cols[0]];
+		if (a->distinct)
+		{
+			for (j = 0; j < b->n; j++)
+			{
+				uint32		p = b->pos[j];
+
+				if (!nulls[p])
+					aggscan_distinct_add(state, a, vals[p]);
+			}
+			continue;
+		}
 		switch (a->kind)
 		{
 			case AK_COUNT:
@@ -1472,6 +1806,14 @@ aggscan_consume(AggScanState *state)
 	}
 	if (state->nkeys > 0)
 		aggscan_local_flush(state);
+	else
+	{
+		int			i;
+
+		for (i = 0; i < state->naggs; i++)
+			if (state->aggs[i].distinct)
+				aggscan_distinct_finish(state, &state->aggs[i], &state->plain[i]);
+	}
 	if (child->instrument)
 		InstrStopNode(child->instrument, (double) rows);
 	state->rows += rows;
@@ -1732,6 +2074,7 @@ aggscan_end(CustomScanState *node)
 		tuplesort_end(state->sort);
 		state->sort = NULL;
 	}
+	aggscan_distinct_reset(state);
 	/* the aggregates' shutdown callbacks (AggRegisterCallback) */
 	FreeExprContext(state->aggcontext, true);
 	FreeExprContext(state->tmpcontext, true);
@@ -1793,6 +2136,9 @@ aggscan_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 		if (state->nkeys > 0)
 			ExplainPropertyInteger("Groups Spilled", NULL,
 								   (int64) state->nspilled, es);
+		if (state->has_distinct)
+			ExplainPropertyInteger("Distinct Values Sorted", NULL,
+								   (int64) state->ndsorted, es);
 	}
 	pfree(keys.data);
 	pfree(aggs.data);

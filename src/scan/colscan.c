@@ -1136,6 +1136,20 @@ colscan_run_skipped(void *arg, uint32 stripe, uint32 first, uint32 last)
 	return true;
 }
 
+/*
+ * The table AM scan's next row, or retired generation (*tup NULL, its rows
+ * in state->run); false at the end.  The generations it passed over on the
+ * way, all rows in skipped chunk groups, are counted either way.
+ */
+static bool
+colscan_next_chunk(ColScanState *state, HeapTuple *tup, Buffer *buf)
+{
+	bool		more = rdb_scan_next_chunk(state->tscan, tup, buf, state->run);
+
+	state->counts.rows_skipped += state->run->nskipped;
+	return more;
+}
+
 /* fill the slot's columns that a stripe row of the current stripe lacks */
 static void
 colscan_missing(ColScanState *state, const int *cols, int ncols,
@@ -1372,8 +1386,7 @@ colscan_next(ColScanState *state)
 					state->run->skip_arg = state;
 				}
 			}
-			if (state->done ||
-				!rdb_scan_next_chunk(state->tscan, &tup, &buf, state->run))
+			if (state->done || !colscan_next_chunk(state, &tup, &buf))
 			{
 				if (!state->done)
 				{
@@ -1391,8 +1404,6 @@ colscan_next(ColScanState *state)
 			{
 				/* a retired generation arrived: take its rows from the top */
 				state->run_pos = 0;
-				/* ... unless all of them lie in skipped chunk groups */
-				state->counts.rows_skipped += state->run->nskipped;
 				continue;
 			}
 			state->run->nrows = 0;

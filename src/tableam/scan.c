@@ -130,6 +130,13 @@ typedef struct RdbScanDescData
 	bool		crun_pending;
 	RdbGenEntry crun;
 
+	/*
+	 * ... and the run it asks for (rdb_scan_next_chunk), whose skip callback
+	 * passes over retired generations before they are handed out
+	 * (scan_skip_retired); their live rows are added to run->nskipped.
+	 */
+	RdbScanRun *run;
+
 	/* gmode: a copy of the directory leaf of the generations being read */
 	RdbGenEntry *lc;
 	uint32		lc_base;
@@ -280,6 +287,7 @@ scan_vbuf(RdbScanDesc scan)
  * generation is visited exactly once even while flush or VACUUM retire
  * pages and writers revive them: rows never change generation.
  */
+static BlockNumber scan_end_block(RdbScanDesc scan);
 static void scan_note_stripe(RdbScanDesc scan, BlockNumber first,
 							 uint32 nblocks);
 
@@ -466,6 +474,104 @@ scan_cached_entry(RdbScanDesc scan, uint32 gen)
 	return scan->lc_exists ? &scan->lc[gen - base] : &none;
 }
 
+/* the stripe rows retired entry e spans, first .. last; false if none */
+static inline bool
+scan_retired_span(const RdbGenEntry *e, uint32 *first, uint32 *last)
+{
+	uint64		nflushed = pg_popcount((const char *) e->flushed,
+									   (e->maxoff - 1) / 8 + 1);
+
+	/*
+	 * The span may be wider than the live rows' (dead rows at either end,
+	 * flushed offsets past maxoff in the last byte): only ever too wide, so
+	 * a skip is never wrong.
+	 */
+	if (nflushed == 0)
+		return false;
+	*first = e->first;
+	*last = e->first + (uint32) nflushed - 1;
+	return true;
+}
+
+/*
+ * scan_skip_retired
+ *		The columnar scan's skip callback says whether retired entry ce
+ *		(generation gen, the scan's current unit) is wanted at all; if not,
+ *		it is passed over here, and the scan goes on with the next unit
+ *		without handing anything out.
+ *
+ *		A serial forward scan first asks once for the span of ce and the
+ *		retired entries after it in the cached leaf (the same stripe, rows
+ *		ascending, as flush and compaction write them): within a skipped
+ *		chunk group that passes over up to a leaf's worth of generations at
+ *		once instead of one at a time.  Units and generations advance
+ *		together within a leaf (scan_unit_gen), up to the end of the
+ *		first-time generations and the scan's end.
+ */
+static bool
+scan_skip_retired(RdbScanDesc scan, BlockNumber unit, uint32 gen,
+				  const RdbGenEntry *ce)
+{
+	RdbScanRun *run = scan->run;
+	uint32		first;
+	uint32		last;
+	int			idx = (int) (gen - scan->lc_base);
+	int			j;
+
+	if (!scan_retired_span(ce, &first, &last))
+		return false;
+
+	if (scan->base.rs_parallel == NULL)
+	{
+		BlockNumber limit = scan_end_block(scan);
+		uint32		hi = last;
+		int			nlive = ce->nlive;
+		int			upto = idx;
+		uint32		prev = first;
+
+		if (unit < scan->nfirst)
+			limit = Min(limit, scan->nfirst);
+
+		/*
+		 * Without counting each entry's flushed rows: an entry's live rows
+		 * lie below first plus the bits of its bitmap up to maxoff (its
+		 * highest live offset), which bounds the span from above (too wide
+		 * only).
+		 */
+		for (j = idx + 1; j < RDB_GENDIR_PER_LEAF; j++)
+		{
+			const RdbGenEntry *e = &scan->lc[j];
+
+			if ((uint64) unit + (j - idx) >= limit ||
+				e->phys != RDB_GEN_RETIRED || e->stripe != ce->stripe ||
+				e->first <= prev)
+				break;
+			prev = e->first;
+			if (e->maxoff > 0)
+				hi = Max(hi, e->first + ((e->maxoff - 1) / 8 + 1) * 8 - 1);
+			nlive += e->nlive;
+			upto = j;
+		}
+		if (upto > idx &&
+			run->skip(run->skip_arg, ce->stripe, first, hi))
+		{
+			run->nskipped += nlive;
+			if (pgstat_should_count_relation(scan->base.rs_rd))
+				scan->base.rs_rd->pgstat_info->t_counts.t_tuples_returned += nlive;
+			scan->cunit = unit + (upto - idx);
+			scan->cgen = gen + (upto - idx);
+			return true;
+		}
+	}
+
+	if (!run->skip(run->skip_arg, ce->stripe, first, last))
+		return false;
+	run->nskipped += ce->nlive;
+	if (pgstat_should_count_relation(scan->base.rs_rd))
+		scan->base.rs_rd->pgstat_info->t_counts.t_tuples_returned += ce->nlive;
+	return true;
+}
+
 /*
  * Make unit the scan's current page: a pinned (unlocked) buffer, the built
  * page of a retired generation, or nothing (the unit's block holds no rows).
@@ -500,6 +606,10 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 
 		if (ce->phys == RDB_GEN_RETIRED)
 		{
+			if (scan->want_runs && ce->nlive > 0 &&
+				scan->run != NULL && scan->run->skip != NULL &&
+				scan_skip_retired(scan, unit, gen, ce))
+				return;
 			if (scan->want_runs && ce->nlive > 0)
 			{
 				scan->crun = *ce;
@@ -551,7 +661,20 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 			stripe_blocks = rdb_stripe_first_page_blocks(page, unit);
 		UnlockReleaseBuffer(buf);
 		if (stripe_blocks > 1)
+		{
 			scan_note_stripe(scan, unit, stripe_blocks);
+
+			/*
+			 * The columnar scan's serial forward walk passes over the rest
+			 * of the stripe's blocks in one step.
+			 */
+			if (scan->want_runs && scan->base.rs_parallel == NULL &&
+				scan->void_lo == unit && scan->void_hi > unit + 1)
+			{
+				scan->cunit = Min(scan->void_hi, scan_end_block(scan)) - 1;
+				scan->cgen = scan_unit_gen(scan, scan->cunit);
+			}
+		}
 		if (!retired)
 			return;
 	}
@@ -1028,6 +1151,9 @@ rdb_scan_next_chunk(TableScanDesc sscan, HeapTuple *tuple, Buffer *buf,
 
 	/* only MVCC snapshots may take retired rows unchecked */
 	scan->want_runs = scan_pagemode(scan);
+	scan->run = run;
+	run->nrows = 0;
+	run->nskipped = 0;
 	if (!scan_next_tuple(scan, ForwardScanDirection))
 		return false;
 	if (!scan->crun_pending)
@@ -1046,26 +1172,6 @@ rdb_scan_next_chunk(TableScanDesc sscan, HeapTuple *tuple, Buffer *buf,
 	*buf = InvalidBuffer;
 	run->gen = scan->cgen;
 	run->stripe = e->stripe;
-	run->nrows = 0;
-	run->nskipped = 0;
-	if (run->skip != NULL)
-	{
-		uint64		nflushed = pg_popcount((const char *) e->flushed,
-										   (e->maxoff - 1) / 8 + 1);
-
-		/*
-		 * The span may be wider than the live rows' (dead rows at either
-		 * end, flushed offsets past maxoff in the last byte): only ever
-		 * too wide, so a skip is never wrong.
-		 */
-		if (nflushed > 0 &&
-			run->skip(run->skip_arg, e->stripe, e->first,
-					  e->first + (uint32) nflushed - 1))
-		{
-			run->nskipped = e->nlive;
-			return true;
-		}
-	}
 	row = e->first;
 	for (off = FirstOffsetNumber; off <= e->maxoff; off++)
 	{
