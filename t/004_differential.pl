@@ -380,6 +380,8 @@ my @checks = (
 		"SELECT count(*), count(num), sum(num), avg(grp), min(id), max(id), sum(id), min(ts), max(val) FROM TBL" ],
 	[ 'aggregates with quals, pushed down', 'columnar', qr/(?:Custom Scan \(RustydbAgg\)|Aggregate)/,
 		"SELECT count(*), sum(grp), max(ts), avg(num) FROM TBL WHERE id BETWEEN 300 AND 2200" ],
+	[ 'DISTINCT aggregates, pushed down', 'columnar', qr/(?:Custom Scan \(RustydbAgg\)|Aggregate)/,
+		"SELECT count(DISTINCT grp), count(DISTINCT val), sum(DISTINCT grp), avg(DISTINCT id), count(DISTINCT ts), count(DISTINCT num), count(*) FROM TBL WHERE id > 100" ],
 	[ 'GROUP BY, pushed down', 'columnar', qr/(?:Custom Scan \(RustydbAgg\)|Aggregate)/,
 		"SELECT count(*), md5(string_agg(g, ',' ORDER BY g)) FROM (SELECT grp || ':' || count(*) || ':' || coalesce(sum(id), 0) || ':' || coalesce(max(ts)::text, '-') AS g FROM TBL GROUP BY grp) s" ],
 	[ 'GROUP BY text, pushed down', 'columnar', qr/(?:Custom Scan \(RustydbAgg\)|Aggregate)/,
