@@ -28,6 +28,26 @@
 /* guc.c */
 extern bool rdb_enable_columnar_scan;
 
+/*
+ * A by-value integer-like Datum (integers, bool, char, oid, date, time,
+ * timestamps) of len bytes (1, 2, 4 or 8) as int64, sign-extended.
+ */
+static inline int64
+rdb_datum_int64(int len, Datum d)
+{
+	switch (len)
+	{
+		case 1:
+			return (int64) DatumGetChar(d);
+		case 2:
+			return DatumGetInt16(d);
+		case 4:
+			return DatumGetInt32(d);
+		default:
+			return DatumGetInt64(d);
+	}
+}
+
 /* scan/colscan.c */
 extern void rdb_colscan_init(void);
 

@@ -109,6 +109,7 @@ typedef struct RdbCompactStats
 	int64		blocks_pending;	/* unreferenced, not yet given back */
 	int			level;			/* level of the last step's inputs */
 	int			out_level;
+	bool		put_off;		/* a background step yielded before writing */
 } RdbCompactStats;
 
 extern int64 rdb_compact_relation(Relation rel, RdbCompactStats *stats,

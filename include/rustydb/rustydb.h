@@ -94,7 +94,7 @@ typedef struct RdbScanRun
 	uint32		gen;
 	uint32		stripe;
 	int			nrows;
-	int			nskipped;
+	int64		nskipped;		/* (a whole table's rows, at most) */
 	OffsetNumber offsets[MaxHeapTuplesPerPage];
 	uint32		rows[MaxHeapTuplesPerPage];
 } RdbScanRun;

@@ -915,32 +915,36 @@ step_count_unswitched(CStep *cs, BlockNumber blkno)
 
 /*
  * compact_yield
- *		Do not start writing a step when stop() says so (another session
- *		waits for a lock on the table, or the worker is stopping): the
- *		error, in the worker's subtransaction, leaves the flush before it
- *		alone and backs the table off.  A step that has begun writing goes
- *		to its end (at most rustydb.compaction_max_rows rows): given up half
- *		way, its outputs would be work thrown away and pages the file keeps
- *		until a later compaction gives them back.
+ *		Should a step not start writing, because stop() says so (another
+ *		session waits for a lock on the table, or the worker is stopping)?
+ *		Then the step is put off, with nothing written: not a failure (no
+ *		error, no back-off), only a line in the server log; the worker
+ *		looks again at its next flush of the table or within a minute.  A
+ *		step that has begun writing goes to its end (at most
+ *		rustydb.compaction_max_rows rows): given up half way, its outputs
+ *		would be work thrown away and pages the file keeps until a later
+ *		compaction gives them back.
  */
-static void
+static bool
 compact_yield(Relation rel)
 {
-	if (step_stop != NULL && step_stop())
-		ereport(ERROR,
-				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-				 errmsg("background compaction of \"%s\" put its step off",
-						RelationGetRelationName(rel)),
-				 errdetail("Another session waits for a lock on the table, or the worker is stopping."),
-				 errhint("A later round of the worker compacts the table again.")));
+	if (step_stop == NULL || !step_stop())
+		return false;
+	ereport(LOG,
+			(errmsg("background compaction of \"%s\" put its step off",
+					RelationGetRelationName(rel)),
+			 errdetail("Another session waits for a lock on the table, or the worker is stopping."),
+			 errhint("A later round of the worker compacts the table again.")));
+	return true;
 }
 
 /*
  * compact_step
  *		Rewrite the inputs into outputs of out_level and switch every row to
- *		them.  Emits the step's events.
+ *		them.  Emits the step's events.  False if the step was put off
+ *		before writing anything (compact_yield).
  */
-static void
+static bool
 compact_step(Relation rel, CSurvey *sv, CStripe **inputs, int ninputs,
 			 int in_level, int out_level, const RdbTableOptions *topts,
 			 RdbCompactStats *stats, BufferAccessStrategy strategy,
@@ -975,10 +979,15 @@ compact_step(Relation rel, CSurvey *sv, CStripe **inputs, int ninputs,
 	stats->level = in_level;
 	stats->out_level = out_level;
 
-	rdb_emit_compaction_started(rel, in_level, ninputs);
 	rdb_compact_progress_update(RDB_COMPACT_PHASE_WRITING, ninputs, rows_total, stats);
 	compact_pause(RDB_COMPACT_PHASE_WRITING);
-	compact_yield(rel);
+	if (compact_yield(rel))
+	{
+		pfree(cs.out_first);
+		stats->put_off = true;
+		return false;
+	}
+	rdb_emit_compaction_started(rel, in_level, ninputs);
 
 	sopts.codec = topts->compression;
 	sopts.level = topts->compression == RDB_CODEC_ZSTD ? topts->compression_level : 0;
@@ -1107,6 +1116,7 @@ compact_step(Relation rel, CSurvey *sv, CStripe **inputs, int ninputs,
 								  stats->stripes_out - stripes_out_before,
 								  (int64) INSTR_TIME_GET_MILLISEC(duration));
 	pfree(cs.out_first);
+	return true;
 }
 
 /* ------------------------------------------------------------------------
@@ -1146,8 +1156,9 @@ compact_relation(Relation rel, RdbCompactStats *stats, int max_steps,
 		ninputs = compact_choose(sv, &topts, &done, &inputs, &in_level, &out_level);
 		if (ninputs == 0)
 			break;
-		compact_step(rel, sv, inputs, ninputs, in_level, out_level, &topts,
-					 stats, strategy, &done);
+		if (!compact_step(rel, sv, inputs, ninputs, in_level, out_level,
+						  &topts, stats, strategy, &done))
+			break;
 		survey_free(sv);
 	}
 	/*

@@ -269,6 +269,9 @@ rdb_compact_progress_end(Relation rel, const RdbCompactStats *stats,
 		/* nothing done: only a success after failures is worth noting */
 		CompactKey	key;
 
+		if (stats->put_off)
+			return;				/* neither a success nor a failure */
+
 		memset(&key, 0, sizeof(key));
 		key.dbid = MyDatabaseId;
 		key.relid = RelationGetRelid(rel);

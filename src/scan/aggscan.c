@@ -280,6 +280,7 @@ typedef struct AggScanState
 	AggAcc	   *scratch2;
 
 	MemoryContext dcxt;			/* DISTINCT aggregates' hash sets */
+	Size		dlimit;			/* each set's share of hash_mem */
 	bool		has_distinct;
 	uint64		ndsorted;		/* DISTINCT values sorted, all loops */
 } AggScanState;
@@ -982,6 +983,16 @@ aggscan_begin(CustomScanState *node, EState *estate, int eflags)
 		}
 	}
 	state->memlimit = get_hash_memory_limit();
+	if (state->has_distinct)
+	{
+		int			ndistinct = 0;
+
+		for (i = 0; i < state->naggs; i++)
+			ndistinct += state->aggs[i].distinct ? 1 : 0;
+		/* shared among the sets; simplehash holds at most 2^32 entries */
+		state->dlimit = Min(state->memlimit / ndistinct,
+							(Size) PG_UINT32_MAX / 2 * sizeof(AggDistinctEntry));
+	}
 	if (nkeys > 0)
 		aggscan_init_grouping(state, cscan, estate);
 	else
@@ -1138,17 +1149,7 @@ aggscan_bitwise_eq(Oid eqfn)
 static inline int64
 aggscan_dkey(const AggCol *a, Datum d)
 {
-	switch (a->dlen)
-	{
-		case 1:
-			return (int64) DatumGetChar(d);
-		case 2:
-			return DatumGetInt16(d);
-		case 4:
-			return DatumGetInt32(d);
-		default:
-			return DatumGetInt64(d);
-	}
+	return rdb_datum_int64(a->dlen, d);
 }
 
 static inline Datum
@@ -1224,17 +1225,28 @@ aggscan_distinct_add(AggScanState *state, AggCol *a, Datum d)
 
 		if (a->dset == NULL)
 		{
-			/* sized for the rows the planner expects, within hash_mem */
+			/* sized for the rows the planner expects, within its share */
 			double		rows = ((PlanState *) state->child)->plan->plan_rows;
-			double		cap = (double) state->memlimit / (4 * sizeof(AggDistinctEntry));
+			double		cap = (double) state->dlimit / (4 * sizeof(AggDistinctEntry));
 
 			a->dset = adset_create(state->dcxt,
 								   (uint32) Max(Min(rows, cap), 256.0), NULL);
 		}
-		adset_insert(a->dset, aggscan_dkey(a, d), &found);
-		if (!found &&
-			a->dset->size * sizeof(AggDistinctEntry) > state->memlimit)
+
+		/*
+		 * The set doubles when an insert meets its grow threshold, old and
+		 * new arrays side by side for a moment: spill before a doubling
+		 * would take it past its share of hash_mem.
+		 */
+		if (a->dset->members >= a->dset->grow_threshold &&
+			(double) a->dset->size * 3 * sizeof(AggDistinctEntry) > (double) state->dlimit)
+		{
 			aggscan_distinct_spill(state, a);
+			tuplesort_putdatum(a->dsort, d, false);
+			state->ndsorted++;
+			return;
+		}
+		adset_insert(a->dset, aggscan_dkey(a, d), &found);
 		return;
 	}
 	if (a->dsort == NULL)
@@ -1270,7 +1282,17 @@ aggscan_distinct_finish(AggScanState *state, AggCol *a, AggAcc *acc)
 	}
 	if (a->dsort != NULL)
 	{
-		MemoryContext old = MemoryContextSwitchTo(state->tmpcontext->ecxt_per_tuple_memory);
+		/*
+		 * Each value is read and compared in the per-row context, reset
+		 * every time (equality functions may leave memory behind); the last
+		 * distinct value is kept in a context of its own.
+		 */
+		MemoryContext prevcxt = AllocSetContextCreate(CurrentMemoryContext,
+													  "rustydb aggscan distinct value",
+													  ALLOCSET_SMALL_SIZES);
+		MemoryContext work = state->tmpcontext->ecxt_per_tuple_memory;
+		MemoryContext old = MemoryContextSwitchTo(work);
+		Oid			collation = state->pertrans[a->no].aggref->inputcollid;
 		Datum		prev = (Datum) 0;
 		bool		have = false;
 		Datum		d;
@@ -1282,24 +1304,26 @@ aggscan_distinct_finish(AggScanState *state, AggCol *a, AggAcc *acc)
 		{
 			if ((++n & 4095) == 0)
 				CHECK_FOR_INTERRUPTS();
-			if (isnull)
-				continue;
-			if (have &&
-				DatumGetBool(FunctionCall2Coll(&a->deq, state->pertrans[a->no].aggref->inputcollid,
-											   prev, d)))
+			if (!isnull &&
+				(!have ||
+				 !DatumGetBool(FunctionCall2Coll(&a->deq, collation, prev, d))))
 			{
-				if (!a->dbyval)
-					pfree(DatumGetPointer(d));
-				continue;
+				MemoryContextReset(prevcxt);
+				if (a->dbyval)
+					prev = d;
+				else
+				{
+					MemoryContextSwitchTo(prevcxt);
+					prev = datumCopy(d, false, a->dlen);
+					MemoryContextSwitchTo(work);
+				}
+				have = true;
+				aggscan_distinct_feed(a, acc, d);
 			}
-			if (have && !a->dbyval)
-				pfree(DatumGetPointer(prev));
-			prev = d;
-			have = true;
-			aggscan_distinct_feed(a, acc, d);
+			MemoryContextReset(work);
 		}
 		MemoryContextSwitchTo(old);
-		ResetExprContext(state->tmpcontext);
+		MemoryContextDelete(prevcxt);
 		tuplesort_end(a->dsort);
 		a->dsort = NULL;
 	}
@@ -1690,6 +1714,52 @@ aggscan_grouped_row(AggScanState *state, TupleTableSlot *slot)
  */
 
 /*
+ * Tight loops of the native aggregates over a batch, the value's width
+ * fixed and the state in local variables (the compiler cannot keep it in
+ * registers through the pointer: Datum and int64 may alias).
+ */
+#define aggscan_batch_sum(b, vals, nulls, acc, ctype, getter) \
+	do { \
+		int64		sum_ = (acc)->isum; \
+		int64		count_ = (acc)->count; \
+		\
+		for (int j_ = 0; j_ < (b)->n; j_++) \
+		{ \
+			uint32		p_ = (b)->pos[j_]; \
+			\
+			if (!(nulls)[p_]) \
+			{ \
+				sum_ += (ctype) getter((vals)[p_]); \
+				count_++; \
+			} \
+		} \
+		(acc)->isum = sum_; \
+		(acc)->count = count_; \
+	} while (0)
+
+#define aggscan_batch_ext(b, vals, nulls, acc, ismax, getter) \
+	do { \
+		int64		ext_ = (acc)->ext; \
+		int64		count_ = (acc)->count; \
+		bool		max_ = (ismax); \
+		\
+		for (int j_ = 0; j_ < (b)->n; j_++) \
+		{ \
+			uint32		p_ = (b)->pos[j_]; \
+			int64		v_; \
+			\
+			if ((nulls)[p_]) \
+				continue; \
+			v_ = getter((vals)[p_]); \
+			if (count_ == 0 || (max_ ? v_ > ext_ : v_ < ext_)) \
+				ext_ = v_; \
+			count_++; \
+		} \
+		(acc)->ext = ext_; \
+		(acc)->count = count_; \
+	} while (0)
+
+/*
  * A batch into the aggregates (no GROUP BY): one aggregate at a time over
  * all the rows, a loop of a few instructions per row for the native ones.
  */
@@ -1728,20 +1798,56 @@ aggscan_batch(AggScanState *state, const RdbColBatch *b)
 		switch (a->kind)
 		{
 			case AK_COUNT:
-				for (j = 0; j < b->n; j++)
-					acc->count += !nulls[b->pos[j]];
+				{
+					int64		count = acc->count;
+
+					for (j = 0; j < b->n; j++)
+						count += !nulls[b->pos[j]];
+					acc->count = count;
+				}
 				break;
 			case AK_SUM_INT:
 			case AK_AVG_INT:
-				for (j = 0; j < b->n; j++)
+				if (a->width == AW_INT16)
+					aggscan_batch_sum(b, vals, nulls, acc, int16, DatumGetInt16);
+				else
+					aggscan_batch_sum(b, vals, nulls, acc, int32, DatumGetInt32);
+				break;
+#ifdef HAVE_INT128
+			case AK_SUM_INT8:
+			case AK_AVG_INT8:
 				{
-					uint32		p = b->pos[j];
+					int128		sum = acc->bigsum;
+					int64		count = acc->count;
 
-					if (!nulls[p])
+					for (j = 0; j < b->n; j++)
 					{
-						acc->isum += aggscan_int(a->width, vals[p]);
-						acc->count++;
+						uint32		p = b->pos[j];
+
+						if (!nulls[p])
+						{
+							sum += DatumGetInt64(vals[p]);
+							count++;
+						}
 					}
+					acc->bigsum = sum;
+					acc->count = count;
+				}
+				break;
+#endif
+			case AK_MIN:
+			case AK_MAX:
+				switch (a->width)
+				{
+					case AW_INT16:
+						aggscan_batch_ext(b, vals, nulls, acc, a->kind == AK_MAX, DatumGetInt16);
+						break;
+					case AW_INT32:
+						aggscan_batch_ext(b, vals, nulls, acc, a->kind == AK_MAX, DatumGetInt32);
+						break;
+					default:
+						aggscan_batch_ext(b, vals, nulls, acc, a->kind == AK_MAX, DatumGetInt64);
+						break;
 				}
 				break;
 			case AK_GENERIC:

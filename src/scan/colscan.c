@@ -1118,11 +1118,19 @@ colscan_run_skipped(void *arg, uint32 stripe, uint32 first, uint32 last)
 {
 	ColScanState *state = (ColScanState *) arg;
 	uint32		g;
+	uint32		nrows;
 
 	if (state->sr == NULL || stripe != state->sr_block)
 		colscan_switch_stripe(state, stripe);
-	if (last >= rdb_stripe_nrows(state->sr))
+	/*
+	 * The span is only ever too wide (see RdbScanRun): rows past the
+	 * stripe's end are none of its rows.
+	 */
+	nrows = rdb_stripe_nrows(state->sr);
+	if (first >= nrows)
 		return false;
+	if (last >= nrows)
+		last = nrows - 1;
 	for (g = first / state->sr_cgrows; g <= last / state->sr_cgrows; g++)
 	{
 		if (g != state->last_group)
@@ -1229,15 +1237,7 @@ colscan_epoch(ColScanState *state)
 static inline int64
 colscan_vec_int(int width, Datum d)
 {
-	switch (width)
-	{
-		case 2:
-			return DatumGetInt16(d);
-		case 4:
-			return DatumGetInt32(d);
-		default:
-			return DatumGetInt64(d);
-	}
+	return rdb_datum_int64(width, d);
 }
 
 /*
