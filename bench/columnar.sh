@@ -21,7 +21,10 @@
 #   SELECT * selective      tenant_id = 3 AND status = 500 (no index)
 #   LIKE on url             the widest text column
 #
-# each of which must give the same answer on both sides (checked); then
+# each of which must give the same answer on both sides (checked), timed
+# as the first query of a new connection and again in that connection (as
+# a connection pool would run it: backend caches and the backend's mapping
+# of shared memory warm; reported apart); then
 # rustydb.compact() merges the flush's stripes (timed) and the first four
 # are timed again (answers checked again); and
 #
@@ -168,6 +171,10 @@ for n in $NAMES; do
 	cmp -s "$DIR/ans.$n.heap" "$DIR/ans.$n.rustydb" || { echo "$n: answers differ" >&2; exit 1; }
 done
 
+# the query's time in a new connection (its first query: what the rounds
+# below report), and with run_ms2 also its time run again in that
+# connection (a pooled connection: the backend's caches and its mapping of
+# shared memory warm)
 run_ms()
 {
 	psql -X -v ON_ERROR_STOP=1 -d "co_$1" <<-EOF | awk '/^Time: /{t=$2} END{print t}'
@@ -176,13 +183,24 @@ run_ms()
 		$2;
 	EOF
 }
-declare -A T PLAN
+run_ms2()
+{
+	psql -X -v ON_ERROR_STOP=1 -d "co_$1" <<-EOF | awk '/^Time: /{t[++n]=$2} END{print t[1], t[2]}'
+		\o /dev/null
+		\timing on
+		$2;
+		$2;
+	EOF
+}
+declare -A T TW PLAN
 for n in $NAMES; do
 	PLAN[$n]=$(q -d co_rustydb -c "EXPLAIN (COSTS OFF) ${QUERY[$n]}" | grep -o -m1 -E 'Custom Scan \([A-Za-z ]+\)|Seq Scan|Index Scan|Bitmap Heap Scan' || echo '?')
 	for ((r = 1; r <= CO_RUNS; r++)); do
 		if ((r % 2)); then order="heap rustydb"; else order="rustydb heap"; fi
 		for am in $order; do
-			T[$n.$am]+="$(run_ms "$am" "${QUERY[$n]}") "
+			read -r cold warm <<<"$(run_ms2 "$am" "${QUERY[$n]}")"
+			T[$n.$am]+="$cold "
+			TW[$n.$am]+="$warm "
 		done
 	done
 done
@@ -243,7 +261,8 @@ done
 	echo
 	echo "Measured with \`bash bench/columnar.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, commit $CO_COMMIT;"
 	echo "$CO_ROWS rows of bench/sql/events_generate.sql, COPY + VACUUM + index on id on both sides, then"
-	echo "rustydb.flush(); parallel query off; medians of $CO_RUNS alternating rounds. Ratio = heap / rustydb"
+	echo "rustydb.flush(); parallel query off; medians of $CO_RUNS alternating rounds, each query the first of"
+	echo "a new connection (\"again in the same connection\": its second run there). Ratio = heap / rustydb"
 	echo "for times (above 1: rustydb faster), rustydb / heap for rates and sizes."
 	echo
 	echo "| | heap | rustydb | ratio | rustydb plan |"
@@ -258,6 +277,11 @@ done
 		r=$(median "${T[$n.rustydb]}")
 		awk -v l="${LABEL[$n]}" -v h="$h" -v r="$r" -v p="${PLAN[$n]}" 'BEGIN { printf "| %s (ms) | %.0f | %.0f | %.2f | %s |\n", l, h, r, h/r, p }'
 	done
+	for n in $NAMES; do
+		h=$(median "${TW[$n.heap]}")
+		r=$(median "${TW[$n.rustydb]}")
+		awk -v l="${LABEL[$n]}" -v h="$h" -v r="$r" 'BEGIN { printf "| %s, again in the same connection (ms) | %.0f | %.0f | %.2f | |\n", l, h, r, h/r }'
+	done
 	awk -v t="$compact_s" -v n="$compacted" -v b="$levels_before" -v a="$levels_after" 'BEGIN { printf "| compaction (rustydb.compact) | | %.1f s | | %d stripes rewritten: %s -> %s |\n", t, n, b, a }'
 	for n in $CNAMES; do
 		h=$(median "${TC[$n.heap]}")
@@ -270,7 +294,7 @@ done
 	awk -v h="${DEL[heap]}" -v r="${DEL[rustydb]}" 'BEGIN { printf "| DELETE 1 %% of flushed rows (ms) | %.0f | %.0f | %.2f | |\n", h, r, h/r }'
 	echo
 	for n in $NAMES; do
-		echo "- ${LABEL[$n]}: \`${QUERY[$n]}\`; rounds (ms) heap ${T[$n.heap]}; rustydb ${T[$n.rustydb]}"
+		echo "- ${LABEL[$n]}: \`${QUERY[$n]}\`; rounds (ms) heap ${T[$n.heap]}; rustydb ${T[$n.rustydb]}; again in the same connection: heap ${TW[$n.heap]}; rustydb ${TW[$n.rustydb]}"
 	done
 } >"$CO_OUT"
 cat "$CO_OUT"
