@@ -55,6 +55,7 @@ DATA = rustydb_am--0.1.0.sql rustydb_am--0.1.0--0.2.0.sql rustydb_am--0.2.0--0.3
 PG_CPPFLAGS = -Iinclude
 SHLIB_LINK = -llz4 -lzstd -lxxhash
 
+
 # Test lists (REGRESS, ISOLATION, their options) live in tests.mk.
 -include tests.mk
 
@@ -64,6 +65,13 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)
+
+# PGXS tracks no header dependencies (without --enable-depend): a changed
+# header (a struct's layout) must rebuild every object, or objects built
+# against the old layout disagree at run time.  (After the include: the
+# first target is PGXS's "all".)
+RDB_HEADERS := $(wildcard include/rustydb/*.h src/*/*.h)
+$(OBJS) $(OBJS:.o=.bc): $(RDB_HEADERS)
 endif
 
 .PHONY: demo test
