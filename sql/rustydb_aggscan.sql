@@ -218,6 +218,10 @@ SELECT * FROM (SELECT count(*), sum(i4) FROM ag OFFSET 0) s;
 SELECT g, (SELECT sum(i8) FROM ag WHERE id < g) AS s,
 	   (SELECT sum(i8) FROM ag_twin WHERE id < g) AS s_twin
   FROM generate_series(1000, 5000, 1000) g;
+-- DISTINCT values start afresh at each rescan
+SELECT g, (SELECT count(DISTINCT i2) || '/' || count(DISTINCT t) FROM ag WHERE id < g) AS d,
+	   (SELECT count(DISTINCT i2) || '/' || count(DISTINCT t) FROM ag_twin WHERE id < g) AS d_twin
+  FROM generate_series(1000, 5000, 1000) g;
 EXPLAIN (COSTS OFF)
 SELECT g, (SELECT sum(i8) FROM ag WHERE id < g) FROM generate_series(1, 2) g;
 WITH c AS MATERIALIZED (SELECT count(*) AS n, max(tz) AS m FROM ag)
