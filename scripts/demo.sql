@@ -388,6 +388,19 @@ UNION ALL
 SELECT 'heap', event_type, count(*), round(avg(latency_ms))
   FROM events_heap WHERE event_time >= '2024-03-29' AND event_time < '2024-04-01' GROUP BY 1, 2
 ORDER BY 2, 1;
+\echo 'The users and sessions of those three days: count(DISTINCT) is computed in the scan as well'
+\echo '(user ids in a hash set, session ids, text, sorted and deduplicated):'
+SET max_parallel_workers_per_gather = 0;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(DISTINCT user_id) AS users, count(DISTINCT session_id) AS sessions, count(*) AS events
+  FROM events WHERE event_time >= '2024-03-29' AND event_time < '2024-04-01';
+SELECT 'rustydb' AS source, count(DISTINCT user_id) AS users, count(DISTINCT session_id) AS sessions,
+       count(*) AS events
+  FROM events WHERE event_time >= '2024-03-29' AND event_time < '2024-04-01'
+UNION ALL
+SELECT 'heap', count(DISTINCT user_id), count(DISTINCT session_id), count(*)
+  FROM events_heap WHERE event_time >= '2024-03-29' AND event_time < '2024-04-01';
+RESET max_parallel_workers_per_gather;
 \echo 'How one column is stored (the encodings flush chose come from the data):'
 SELECT * FROM rustydb.encode_sample(
     (SELECT array_agg(event_type ORDER BY event_id) FROM (SELECT * FROM events_heap ORDER BY event_id LIMIT 10000) s),
