@@ -238,12 +238,21 @@ cat >"$DIR/insert.sql" <<'EOF'
 INSERT INTO ins VALUES (:i, now(), :i % 100, :i, md5(:i::text)::uuid, 'page_view', 200, :i % 1000, NULL, 'US', '/products/' || :i, '{"k": 1}');
 EOF
 q -d co_rustydb -c "ALTER TABLE ins SET (flush_rows = 10000)"
-declare -A LOOK INS
+# CO_RUNS alternating rounds each, medians (one 10 s run of the inserts
+# met a checkpoint or the worker's compaction on one side only, now and then)
+declare -A LOOK INS LOOKS INSS
+for ((r = 1; r <= CO_RUNS; r++)); do
+	if ((r % 2)); then order="heap rustydb"; else order="rustydb heap"; fi
+	for am in $order; do
+		LOOKS[$am]+="$(pgbench -n -M prepared -c 1 -T "$CO_DURATION" -f "$DIR/lookup.sql" "co_$am" 2>&1 |
+			sed -n 's/^tps = \([0-9.]*\).*/\1/p') "
+		INSS[$am]+="$(pgbench -n -M prepared -c 1 -T "$CO_DURATION" -f "$DIR/insert.sql" "co_$am" 2>&1 |
+			sed -n 's/^tps = \([0-9.]*\).*/\1/p') "
+	done
+done
 for am in heap rustydb; do
-	LOOK[$am]=$(pgbench -n -M prepared -c 1 -T "$CO_DURATION" -f "$DIR/lookup.sql" "co_$am" 2>&1 |
-		sed -n 's/^tps = \([0-9.]*\).*/\1/p')
-	INS[$am]=$(pgbench -n -M prepared -c 1 -T "$CO_DURATION" -f "$DIR/insert.sql" "co_$am" 2>&1 |
-		sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+	LOOK[$am]=$(median "${LOOKS[$am]}")
+	INS[$am]=$(median "${INSS[$am]}")
 done
 ins_flushed=$(q -d co_rustydb -c "SELECT flushed_rows FROM rustydb.tables WHERE relation = 'ins'::regclass")
 
@@ -296,5 +305,7 @@ done
 	for n in $NAMES; do
 		echo "- ${LABEL[$n]}: \`${QUERY[$n]}\`; rounds (ms) heap ${T[$n.heap]}; rustydb ${T[$n.rustydb]}; again in the same connection: heap ${TW[$n.heap]}; rustydb ${TW[$n.rustydb]}"
 	done
+	echo "- point lookups (tps): heap ${LOOKS[heap]}; rustydb ${LOOKS[rustydb]}"
+	echo "- single-row INSERT, flush running (tps): heap ${INSS[heap]}; rustydb ${INSS[rustydb]}"
 } >"$CO_OUT"
 cat "$CO_OUT"

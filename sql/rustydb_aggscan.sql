@@ -137,6 +137,11 @@ SELECT * FROM ag_check('sum(n), avg(n), min(n), max(n)');
 SELECT * FROM ag_check('min(t), max(t), bool_and(b), bool_or(b), every(b)');
 SELECT * FROM ag_check('sum(f), avg(f), min(f), max(f)');
 SELECT * FROM ag_check('stddev(i4), variance(n), covar_pop(f, f), regr_count(f, f)');
+-- numeric sum/avg/variance pass NULL inputs over without a call (their
+-- transition functions are not strict): rows that are all NULL, or one
+-- value among NULLs, give what the Aggregate node gives
+SELECT * FROM ag_check('count(*), sum(n), avg(n), stddev(n), variance(n), var_pop(n)', 'n IS NULL');
+SELECT * FROM ag_check('count(*), sum(n), avg(n), stddev(n), variance(n), var_pop(n)', 'n IS NULL OR id = 100');
 SELECT * FROM ag_check('max(t) IS NULL, count(*) + 1, sum(i4) / 2, avg(i8)::int8 % 1000');
 -- an aggregate's order of input: the scan's order, the same either way
 SELECT * FROM ag_check('md5(array_agg(id)::text)', 'id < 4000');

@@ -185,6 +185,7 @@ typedef struct AggCol
 	bool		transtypeByVal;
 	int16		resulttypeLen;
 	bool		resulttypeByVal;
+	bool		skipnulls;		/* one argument, whose NULLs change nothing */
 
 	/*
 	 * DISTINCT (native aggregates, no GROUP BY): the non-NULL values seen,
@@ -746,6 +747,17 @@ aggscan_init_generic(AggScanState *state, AggCol *a, Aggref *aggref)
 				(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
 				 errmsg("aggregate %u needs to have compatible input type and transition type",
 						aggref->aggfnoid)));
+
+	/*
+	 * NULL inputs that need no call: a strict transition function ignores
+	 * them; numeric_avg_accum (sum/avg of numeric) and numeric_accum
+	 * (variance, stddev) are not strict only to make their state on the
+	 * first call, and their final functions give the same for a state
+	 * that saw no value as for none.
+	 */
+	a->skipnulls = numArguments == 1 &&
+		(a->transfn.fn_strict ||
+		 transfn_oid == F_NUMERIC_AVG_ACCUM || transfn_oid == F_NUMERIC_ACCUM);
 
 	a->fcinfo = palloc0(SizeForFunctionCallInfo(numArguments + 1));
 	InitFunctionCallInfoData(*a->fcinfo, &a->transfn, numArguments + 1,
@@ -1373,6 +1385,8 @@ aggscan_row_into(AggScanState *state, AggAcc *accs, const Datum *values,
 				accs[i].count++;
 				break;
 			case AK_GENERIC:
+				if (a->skipnulls && isnull[c])
+					break;
 				for (k = 0; k < a->nargs; k++)
 				{
 					a->fcinfo->args[k + 1].value = values[a->cols[k]];
@@ -1851,16 +1865,37 @@ aggscan_batch(AggScanState *state, const RdbColBatch *b)
 				}
 				break;
 			case AK_GENERIC:
-				for (j = 0; j < b->n; j++)
+				if (a->skipnulls)
 				{
-					uint32		p = b->pos[j];
-
-					for (k = 0; k < a->nargs; k++)
+					/*
+					 * NULL inputs that change nothing are passed over
+					 * here, not a call each (a mostly-NULL column, like
+					 * the benchmark's amount).
+					 */
+					for (j = 0; j < b->n; j++)
 					{
-						a->fcinfo->args[k + 1].value = b->values[a->cols[k]][p];
-						a->fcinfo->args[k + 1].isnull = b->isnull[a->cols[k]][p];
+						uint32		p = b->pos[j];
+
+						if (nulls[p])
+							continue;
+						a->fcinfo->args[1].value = vals[p];
+						a->fcinfo->args[1].isnull = false;
+						aggscan_advance_generic(state, a, acc);
 					}
-					aggscan_advance_generic(state, a, acc);
+				}
+				else
+				{
+					for (j = 0; j < b->n; j++)
+					{
+						uint32		p = b->pos[j];
+
+						for (k = 0; k < a->nargs; k++)
+						{
+							a->fcinfo->args[k + 1].value = b->values[a->cols[k]][p];
+							a->fcinfo->args[k + 1].isnull = b->isnull[a->cols[k]][p];
+						}
+						aggscan_advance_generic(state, a, acc);
+					}
 				}
 				ResetExprContext(state->tmpcontext);
 				break;
