@@ -305,42 +305,33 @@ ALTER TABLE ag_twin ADD COLUMN ci text COLLATE ag_ci;
 UPDATE ag SET ci = CASE WHEN id % 2 = 0 THEN 'Val' ELSE 'vAL' END || (id % 5) WHERE id % 3 = 0;
 UPDATE ag_twin SET ci = CASE WHEN id % 2 = 0 THEN 'Val' ELSE 'vAL' END || (id % 5) WHERE id % 3 = 0;
 SELECT * FROM ag_group_check('lower(ci), count(*), sum(i4)', 'ci');
--- more groups than hash_mem holds: partial states spill to a sort
-CREATE FUNCTION ag_spilled(q text) RETURNS bigint LANGUAGE plpgsql AS $$
+-- ag_explain_count(query, counter): a counter EXPLAIN ANALYZE shows for
+-- the query's RustydbAgg node ('Groups Spilled', 'Distinct Values Sorted')
+CREATE FUNCTION ag_explain_count(q text, counter text) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
 	line text;
 BEGIN
 	FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
-		IF line ~ 'Groups Spilled: ' THEN
-			RETURN substring(line from 'Groups Spilled: (\d+)')::bigint;
+		IF line ~ (counter || ': ') THEN
+			RETURN substring(line from counter || ': (\d+)')::bigint;
 		END IF;
 	END LOOP;
 	RETURN NULL;
 END $$;
+-- more groups than hash_mem holds: partial states spill to a sort
 SET work_mem = '64kB';
 SET hash_mem_multiplier = 1;
-SELECT ag_spilled('SELECT id, count(*), sum(i8), min(i2) FROM ag GROUP BY id') > 0 AS spilled;
+SELECT ag_explain_count('SELECT id, count(*), sum(i8), min(i2) FROM ag GROUP BY id', 'Groups Spilled') > 0 AS spilled;
 SELECT * FROM ag_group_check('id, count(*), sum(i8), min(i2), max(tm)', 'id');
-SELECT ag_spilled('SELECT t, i2, count(*), avg(i4) FROM ag GROUP BY t, i2') > 0 AS spilled;
+SELECT ag_explain_count('SELECT t, i2, count(*), avg(i4) FROM ag GROUP BY t, i2', 'Groups Spilled') > 0 AS spilled;
 SELECT * FROM ag_group_check('t, i2, count(*), avg(i4)', 't, i2');
 -- DISTINCT values beyond hash_mem: the hash set goes to a sort
-CREATE FUNCTION ag_distinct_sorted(q text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-	line text;
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
-		IF line ~ 'Distinct Values Sorted: ' THEN
-			RETURN substring(line from 'Distinct Values Sorted: (\d+)')::bigint;
-		END IF;
-	END LOOP;
-	RETURN NULL;
-END $$;
-SELECT ag_distinct_sorted('SELECT count(DISTINCT id), sum(DISTINCT i8), count(DISTINCT b) FROM ag') > 0 AS sorted;
+SELECT ag_explain_count('SELECT count(DISTINCT id), sum(DISTINCT i8), count(DISTINCT b) FROM ag', 'Distinct Values Sorted') > 0 AS sorted;
 SELECT * FROM ag_check('count(DISTINCT id), sum(DISTINCT i8), count(DISTINCT b), avg(DISTINCT i4)');
 RESET work_mem;
 RESET hash_mem_multiplier;
-SELECT ag_spilled('SELECT id, count(*), sum(i8), min(i2) FROM ag GROUP BY id') AS spilled;
-SELECT ag_distinct_sorted('SELECT count(DISTINCT id), sum(DISTINCT i8), count(DISTINCT b) FROM ag') AS sorted;
+SELECT ag_explain_count('SELECT id, count(*), sum(i8), min(i2) FROM ag GROUP BY id', 'Groups Spilled') AS spilled;
+SELECT ag_explain_count('SELECT count(DISTINCT id), sum(DISTINCT i8), count(DISTINCT b) FROM ag', 'Distinct Values Sorted') AS sorted;
 -- a nondeterministic collation: equal values with other bytes, one value
 SELECT * FROM ag_check('count(DISTINCT ci), count(ci)');
 SELECT count(DISTINCT ci) AS ci_values FROM ag;
@@ -369,6 +360,6 @@ DROP ROLE ag_reader;
 DROP TABLE ag, ag_twin;
 DROP AGGREGATE ag_sumsq(int);
 DROP FUNCTION ag_sq_step(numeric, int), ag_sq_final(numeric), ag_check(text, text),
-	ag_group_check(text, text, text), ag_spilled(text), ag_distinct_sorted(text),
+	ag_group_check(text, text, text), ag_explain_count(text, text),
 	ag_load(int, int), ag_wait_quiet();
 DROP COLLATION ag_ci;
