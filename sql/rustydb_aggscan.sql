@@ -208,6 +208,26 @@ RESET rustydb.enable_aggregate_pushdown;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT count(*), sum(i4) FROM ag WHERE id > 4200;
 
+-- ag_explain_count(query, counter): a counter EXPLAIN (ANALYZE, VERBOSE)
+-- shows for the query's nodes ('Groups Spilled', 'Distinct Values Sorted',
+-- 'Generations Skipped', ...)
+CREATE FUNCTION ag_explain_count(q text, counter text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
+		IF line ~ (counter || ': ') THEN
+			RETURN substring(line from counter || ': (\d+)')::bigint;
+		END IF;
+	END LOOP;
+	RETURN NULL;
+END $$;
+-- the directory walk passes over the retired generations of skipped chunk
+-- groups a leaf at a time: fewer steps than generations
+SELECT ag_explain_count('SELECT count(*), sum(i4) FROM ag WHERE id > 4200', 'Generation Skip Steps') > 0 AS skipped,
+	   ag_explain_count('SELECT count(*), sum(i4) FROM ag WHERE id > 4200', 'Generation Skip Steps') <
+	   ag_explain_count('SELECT count(*), sum(i4) FROM ag WHERE id > 4200', 'Generations Skipped') AS a_leaf_at_a_time;
+
 -- a column added after the flushes: stripe rows take its default
 ALTER TABLE ag ADD COLUMN extra int DEFAULT 7;
 ALTER TABLE ag_twin ADD COLUMN extra int DEFAULT 7;
@@ -305,19 +325,6 @@ ALTER TABLE ag_twin ADD COLUMN ci text COLLATE ag_ci;
 UPDATE ag SET ci = CASE WHEN id % 2 = 0 THEN 'Val' ELSE 'vAL' END || (id % 5) WHERE id % 3 = 0;
 UPDATE ag_twin SET ci = CASE WHEN id % 2 = 0 THEN 'Val' ELSE 'vAL' END || (id % 5) WHERE id % 3 = 0;
 SELECT * FROM ag_group_check('lower(ci), count(*), sum(i4)', 'ci');
--- ag_explain_count(query, counter): a counter EXPLAIN ANALYZE shows for
--- the query's RustydbAgg node ('Groups Spilled', 'Distinct Values Sorted')
-CREATE FUNCTION ag_explain_count(q text, counter text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-	line text;
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
-		IF line ~ (counter || ': ') THEN
-			RETURN substring(line from counter || ': (\d+)')::bigint;
-		END IF;
-	END LOOP;
-	RETURN NULL;
-END $$;
 -- more groups than hash_mem holds: partial states spill to a sort
 SET work_mem = '64kB';
 SET hash_mem_multiplier = 1;

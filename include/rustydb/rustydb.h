@@ -95,6 +95,8 @@ typedef struct RdbScanRun
 	uint32		stripe;
 	int			nrows;
 	int64		nskipped;		/* (a whole table's rows, at most) */
+	int64		ngens_skipped;	/* the generations they were in ... */
+	int64		nskip_steps;	/* ... passed over in this many steps */
 	OffsetNumber offsets[MaxHeapTuplesPerPage];
 	uint32		rows[MaxHeapTuplesPerPage];
 } RdbScanRun;

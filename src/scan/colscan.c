@@ -418,6 +418,8 @@ typedef struct ColScanCounts
 	uint64		rows_stripe;	/* flushed rows decoded (filter columns) */
 	uint64		rows_late;		/* flushed rows whose late columns were decoded */
 	uint64		rows_skipped;	/* flushed rows passed over with their group */
+	uint64		gens_skipped;	/* retired generations passed over whole ... */
+	uint64		skip_steps;		/* ... in this many steps (a leaf at a time) */
 } ColScanCounts;
 
 #define COLSCAN_NCOUNTS	(sizeof(ColScanCounts) / sizeof(uint64))
@@ -1155,6 +1157,8 @@ colscan_next_chunk(ColScanState *state, HeapTuple *tup, Buffer *buf)
 	bool		more = rdb_scan_next_chunk(state->tscan, tup, buf, state->run);
 
 	state->counts.rows_skipped += state->run->nskipped;
+	state->counts.gens_skipped += state->run->ngens_skipped;
+	state->counts.skip_steps += state->run->nskip_steps;
 	return more;
 }
 
@@ -2049,6 +2053,14 @@ colscan_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 								state->counts.rows_stripe, es);
 		ExplainPropertyUInteger("Stripe Rows Skipped", NULL,
 								state->counts.rows_skipped, es);
+		if (es->verbose)
+		{
+			/* how the directory walk passed over retired generations */
+			ExplainPropertyUInteger("Generations Skipped", NULL,
+									state->counts.gens_skipped, es);
+			ExplainPropertyUInteger("Generation Skip Steps", NULL,
+									state->counts.skip_steps, es);
+		}
 	}
 }
 

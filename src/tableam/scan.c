@@ -556,6 +556,8 @@ scan_skip_retired(RdbScanDesc scan, BlockNumber unit, uint32 gen,
 			run->skip(run->skip_arg, ce->stripe, first, hi))
 		{
 			run->nskipped += nlive;
+			run->ngens_skipped += upto - idx + 1;
+			run->nskip_steps++;
 			if (pgstat_should_count_relation(scan->base.rs_rd))
 				scan->base.rs_rd->pgstat_info->t_counts.t_tuples_returned += nlive;
 			scan->cunit = unit + (upto - idx);
@@ -567,6 +569,8 @@ scan_skip_retired(RdbScanDesc scan, BlockNumber unit, uint32 gen,
 	if (!run->skip(run->skip_arg, ce->stripe, first, last))
 		return false;
 	run->nskipped += ce->nlive;
+	run->ngens_skipped++;
+	run->nskip_steps++;
 	if (pgstat_should_count_relation(scan->base.rs_rd))
 		scan->base.rs_rd->pgstat_info->t_counts.t_tuples_returned += ce->nlive;
 	return true;
@@ -1154,6 +1158,8 @@ rdb_scan_next_chunk(TableScanDesc sscan, HeapTuple *tuple, Buffer *buf,
 	scan->run = run;
 	run->nrows = 0;
 	run->nskipped = 0;
+	run->ngens_skipped = 0;
+	run->nskip_steps = 0;
 	if (!scan_next_tuple(scan, ForwardScanDirection))
 		return false;
 	if (!scan->crun_pending)
