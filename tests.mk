@@ -42,6 +42,11 @@
 #     rustydb.* functions, checksum errors, ...).  gen_expected.sh never
 #     touches their expected output, which is written and checked by hand.
 #
+# Shared helper: scripts/test.sh creates rdb_test.wait_quiet() in the regress
+# and isolation databases.  Call it before a flush or a VACUUM that must
+# find every row visible to all: it waits, bounded, until no other backend
+# of the database holds a snapshot.
+#
 # pgTAP files follow `BEGIN; SELECT plan(n); ... SELECT * FROM finish(); ROLLBACK;`
 # and run in a database with both pgtap and rustydb_am installed.  TAP tests
 # create their own clusters and must add shared_preload_libraries = 'rustydb_am'

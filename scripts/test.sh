@@ -267,6 +267,26 @@ EOF
 	for ext in "$@"; do
 		cluster_psql -d "$db" -c "CREATE EXTENSION $ext" || return 1
 	done
+	# rdb_test.wait_quiet(): what the tests that flush or VACUUM share.  A
+	# row moves to a stripe, and a dead row is removable, only once no
+	# snapshot could still need it: wait, bounded (30 s), until no other
+	# backend of the database (the storage-event worker, autovacuum) holds
+	# one.  pg_stat_clear_snapshot() each round, or the loop, one
+	# statement, would see a single snapshot of pg_stat_activity.
+	cluster_psql -d "$db" <<'SQL' || return 1
+SET client_min_messages = warning;
+CREATE SCHEMA rdb_test;
+CREATE FUNCTION rdb_test.wait_quiet() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	FOR i IN 1..600 LOOP
+		PERFORM pg_stat_clear_snapshot();
+		EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid()
+			  AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL));
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+END $$;
+SQL
 	# Run in the target database so the setting is validated against it.
 	cluster_psql -d "$db" -c \
 		"ALTER DATABASE \"$db\" SET default_table_access_method TO '$RDB_TEST_AM'" || return 1

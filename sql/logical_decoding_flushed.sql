@@ -22,13 +22,7 @@ BEGIN
   IF (SELECT a.amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam
        WHERE c.oid = t) = 'rustydb' THEN
     -- rows are flushed once no other snapshot could miss them
-    FOR i IN 1..200 LOOP
-      PERFORM pg_stat_clear_snapshot();  -- else the loop sees one snapshot of it
-      EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity
-        WHERE datname = current_database() AND pid <> pg_backend_pid()
-          AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL));
-      PERFORM pg_sleep(0.02);
-    END LOOP;
+    PERFORM rdb_test.wait_quiet();
     PERFORM rustydb.flush(t);
   END IF;
 END $f$;

@@ -11,16 +11,6 @@ SET rustydb.compression = zstd;
 SET rustydb.chunk_group_rows = 1000;
 SET max_parallel_workers_per_gather = 0;
 
-CREATE FUNCTION ag_wait_quiet() RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-	FOR i IN 1..600 LOOP
-		PERFORM pg_stat_clear_snapshot();  -- else the loop sees one snapshot of it
-		EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity
-			WHERE datname = current_database() AND pid <> pg_backend_pid()
-			  AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL));
-		PERFORM pg_sleep(0.05);
-	END LOOP;
-END $$;
 
 CREATE TABLE ag (
 	id int,
@@ -100,19 +90,19 @@ SELECT pushed FROM ag_check('count(*), sum(i4)');
 
 -- three flushes (retired pages), then rows that stay in L0, updates and
 -- deletes of flushed rows (stubs, revived pages), and a VACUUM
-SELECT ag_wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('ag') > 0 AS flushed;
 SELECT ag_load(1501, 3000);
-SELECT ag_wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('ag') > 0 AS flushed;
 SELECT ag_load(3001, 4500);
-SELECT ag_wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('ag') > 0 AS flushed;
 SELECT ag_load(4501, 5000);
 UPDATE ag SET i4 = i4 + 1, n = n * 2 WHERE id % 101 = 0;
 DELETE FROM ag WHERE id % 97 = 0;
 INSERT INTO ag_twin SELECT * FROM ag;
-SELECT ag_wait_quiet();
+SELECT rdb_test.wait_quiet();
 VACUUM ag;
 SELECT count(*) > 0 AS has_stripes FROM rustydb.stripes('ag');
 SELECT l0_rows > 0 AS has_l0_rows, flushed_rows > 0 AS has_flushed_rows
@@ -178,7 +168,7 @@ CREATE TABLE ag_eq (v numeric, f float8) USING rustydb;
 INSERT INTO ag_eq SELECT CASE WHEN g % 2 = 0 THEN 1.0 ELSE 1.00 END,
 						 CASE WHEN g % 2 = 0 THEN '0'::float8 ELSE '-0'::float8 END
   FROM generate_series(1, 3000) g;
-SELECT ag_wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('ag_eq') AS flushed;
 EXPLAIN (COSTS OFF) SELECT count(DISTINCT v), count(DISTINCT f) FROM ag_eq;
 SELECT count(DISTINCT v), count(DISTINCT f) FROM ag_eq;
@@ -368,5 +358,5 @@ DROP TABLE ag, ag_twin;
 DROP AGGREGATE ag_sumsq(int);
 DROP FUNCTION ag_sq_step(numeric, int), ag_sq_final(numeric), ag_check(text, text),
 	ag_group_check(text, text, text), ag_explain_count(text, text),
-	ag_load(int, int), ag_wait_quiet();
+	ag_load(int, int);
 DROP COLLATION ag_ci;

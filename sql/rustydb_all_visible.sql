@@ -15,18 +15,8 @@ $$;
 -- VACUUM can only mark rows that no snapshot still running might miss:
 -- wait until no other session of this database (the event worker,
 -- autoanalyze) holds a snapshot from before our last commit
-CREATE FUNCTION av_wait_quiet() RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-	FOR i IN 1..600 LOOP
-		PERFORM pg_stat_clear_snapshot();  -- else the loop sees one snapshot of it
-		EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity
-			WHERE datname = current_database() AND pid <> pg_backend_pid()
-			  AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL));
-		PERFORM pg_sleep(0.05);
-	END LOOP;
-END $$;
 SELECT av_pages() AS after_insert;
-SELECT av_wait_quiet();
+SELECT rdb_test.wait_quiet();
 VACUUM av;
 SELECT av_pages() AS after_vacuum;
 SELECT count(*), sum(length(v)) FROM av;
@@ -37,7 +27,7 @@ SELECT av_pages() AS after_update;
 DELETE FROM av WHERE id = 150;
 SELECT av_pages() AS after_delete;
 -- a row lock does not: the row is still visible to everyone
-SELECT av_wait_quiet();
+SELECT rdb_test.wait_quiet();
 VACUUM av;
 SELECT av_pages() AS after_second_vacuum;
 BEGIN;
@@ -45,11 +35,11 @@ SELECT id FROM av WHERE id = 300 FOR UPDATE;
 SELECT av_pages() AS while_locked;
 COMMIT;
 -- an insert, and a COPY batch, clear it on the page they land on
-SELECT av_wait_quiet();
+SELECT rdb_test.wait_quiet();
 VACUUM av;
 INSERT INTO av VALUES (1000, 'new');
 SELECT av_pages() AS after_insert_again;
-SELECT av_wait_quiet();
+SELECT rdb_test.wait_quiet();
 VACUUM av;
 COPY av FROM STDIN;
 1001	copied
@@ -62,10 +52,9 @@ INSERT INTO av VALUES (2000, 'uncommitted');
 SELECT av_pages() AS during;
 COMMIT;
 -- scans see exactly the rows they should throughout
-SELECT av_wait_quiet();
+SELECT rdb_test.wait_quiet();
 VACUUM av;
 SELECT count(*), min(id), max(id), sum(length(v)) FROM av;
 SELECT id, v FROM av WHERE id IN (1, 150, 1000, 1001, 2000) ORDER BY id;
 DROP FUNCTION av_pages();
-DROP FUNCTION av_wait_quiet();
 DROP TABLE av;

@@ -10,16 +10,6 @@ SET rustydb.compression = zstd;
 SET rustydb.chunk_group_rows = 1000;
 SET max_parallel_workers_per_gather = 0;
 
-CREATE FUNCTION cs_wait_quiet() RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-	FOR i IN 1..600 LOOP
-		PERFORM pg_stat_clear_snapshot();  -- else the loop sees one snapshot of it
-		EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity
-			WHERE datname = current_database() AND pid <> pg_backend_pid()
-			  AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL));
-		PERFORM pg_sleep(0.05);
-	END LOOP;
-END $$;
 
 -- ids 1..5000, flushed 1000 at a time: five stripes of one chunk group
 -- each, each group exactly 1000 consecutive ids (however L0 placed the
@@ -52,19 +42,19 @@ BEGIN
 	RETURN hi - lo + 1;
 END $$;
 SELECT cs_load(1, 1000);
-SELECT cs_wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('cs') AS flushed;
 SELECT cs_load(1001, 2000);
-SELECT cs_wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('cs') AS flushed;
 SELECT cs_load(2001, 3000);
-SELECT cs_wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('cs') AS flushed;
 SELECT cs_load(3001, 4000);
-SELECT cs_wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('cs') AS flushed;
 SELECT cs_load(4001, 5000);
-SELECT cs_wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('cs') AS flushed;
 INSERT INTO cs_twin SELECT * FROM cs;
 SELECT count(*) AS stripes, sum(nrows) AS rows, min(nrows), max(nrows)
@@ -174,7 +164,7 @@ SELECT count(*) FROM cs WHERE name < 'k1' COLLATE "en-x-icu";
 -- one stripe of ten chunk groups: fixed-width rows, flushed in id order
 CREATE TABLE cs_narrow (id int, v int) USING rustydb;
 INSERT INTO cs_narrow SELECT g, g % 100 FROM generate_series(1, 10000) g;
-SELECT cs_wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('cs_narrow') AS flushed;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT sum(v) FROM cs_narrow WHERE id < 1500;
@@ -194,7 +184,7 @@ DROP TABLE cs_narrow;
 CREATE TABLE cs_v1 (id int, maybe int) USING rustydb;
 INSERT INTO cs_v1 SELECT g, CASE WHEN g > 1000 THEN g END FROM generate_series(1, 3000) g;
 SET rustydb.stripe_format_version = 1;
-SELECT cs_wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('cs_v1') AS flushed;
 RESET rustydb.stripe_format_version;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
@@ -371,6 +361,5 @@ RESET parallel_setup_cost; RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size; RESET max_parallel_workers_per_gather;
 
 DROP FUNCTION cs_check(text, text);
-DROP FUNCTION cs_wait_quiet();
 DROP FUNCTION cs_load(int, int);
 DROP TABLE cs, cs_twin;

@@ -56,13 +56,7 @@ CREATE FUNCTION c_flush(want bigint) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE moved bigint := 0;
 BEGIN
   FOR i IN 1..200 LOOP
-    FOR j IN 1..600 LOOP
-      PERFORM pg_stat_clear_snapshot();  -- else the loop sees one snapshot of it
-      EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity
-        WHERE datname = current_database() AND pid <> pg_backend_pid()
-          AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL));
-      PERFORM pg_sleep(0.05);
-    END LOOP;
+    PERFORM rdb_test.wait_quiet();
     moved := moved + rustydb.flush('c');
     EXIT WHEN moved >= want;
     PERFORM pg_sleep(0.1);

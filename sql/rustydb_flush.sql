@@ -40,17 +40,7 @@ INSERT INTO fl_twin SELECT * FROM fl;
 -- a row moves only when every transaction sees it: wait until no other
 -- session of this database (the event worker, autoanalyze) holds a snapshot
 -- from before our last commit, and then every row qualifies
-CREATE FUNCTION fl_wait_quiet() RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-	FOR i IN 1..600 LOOP
-		PERFORM pg_stat_clear_snapshot();  -- else the loop sees one snapshot of it
-		EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity
-			WHERE datname = current_database() AND pid <> pg_backend_pid()
-			  AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL));
-		PERFORM pg_sleep(0.05);
-	END LOOP;
-END $$;
-SELECT fl_wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('fl') AS flushed;
 SELECT count(*) AS stripes, sum(nrows) AS rows FROM rustydb.stripes('fl');
 -- a second flush finds nothing left
@@ -116,7 +106,7 @@ DELETE FROM fl WHERE id = 3;
 DROP TABLE fl_ref;
 
 -- flush again: the updated versions move too, the stripes grow in number
-SELECT fl_wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('fl') > 0 AS flushed_more;
 SELECT count(*) AS stripes FROM rustydb.stripes('fl');
 SELECT fl_diff() AS diff_after_second_flush;
@@ -131,16 +121,16 @@ RESET enable_seqscan;
 -- rewrites bring flushed rows back into L0, whole
 CLUSTER fl USING fl_pkey;
 SELECT fl_diff() AS diff_after_cluster, (SELECT count(*) FROM rustydb.stripes('fl')) AS stripes;
-SELECT fl_wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('fl') > 0 AS flushed;
 VACUUM FULL fl;
 SELECT fl_diff() AS diff_after_vacuum_full;
-SELECT fl_wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('fl') > 0 AS flushed;
 ALTER TABLE fl ALTER n TYPE float8;
 ALTER TABLE fl_twin ALTER n TYPE float8;
 SELECT fl_diff() AS diff_after_alter_type;
-SELECT fl_wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('fl') > 0 AS flushed;
 ALTER TABLE fl ADD COLUMN extra int DEFAULT 7;
 ALTER TABLE fl_twin ADD COLUMN extra int DEFAULT 7;
@@ -148,7 +138,7 @@ SELECT fl_diff() AS diff_after_add_column;
 ALTER TABLE fl SET ACCESS METHOD heap;
 SELECT fl_diff() AS diff_as_heap;
 ALTER TABLE fl SET ACCESS METHOD rustydb;
-SELECT fl_wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('fl') > 0 AS flushed;
 TRUNCATE fl;
 SELECT count(*) FROM fl;
@@ -157,7 +147,7 @@ SELECT count(*) AS stripes_after_truncate FROM rustydb.stripes('fl');
 -- rustydb.tables shows where the rows are
 CREATE TABLE fl_layout (id int, v text) USING rustydb WITH (stripe_rows = 2000);
 INSERT INTO fl_layout SELECT g, 'v' || g FROM generate_series(1, 5000) g;
-SELECT fl_wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('fl_layout');
 INSERT INTO fl_layout VALUES (0, 'not flushed');
 SELECT relation, options, l0_rows, flushed_rows, stripes, stripe_rows,
@@ -193,7 +183,7 @@ BEGIN;
 DELETE FROM fl_layout WHERE id BETWEEN 101 AND 200;
 ROLLBACK;
 SELECT flushed_rows, deleted_rows FROM rustydb.tables WHERE relation = 'fl_layout'::regclass;
-SELECT fl_wait_quiet();
+SELECT rdb_test.wait_quiet();
 VACUUM fl_layout;
 SELECT flushed_rows, deleted_rows FROM rustydb.tables WHERE relation = 'fl_layout'::regclass;
 SELECT sum(deleted_rows) AS deleted_in_stripes FROM rustydb.stripes
@@ -211,7 +201,7 @@ DROP TABLE fl_layout;
 CREATE TABLE fl_enc (id int, kind text) USING rustydb WITH (chunk_group_rows = 1000);
 INSERT INTO fl_enc SELECT g, CASE WHEN g <= 1000 THEN 'same' ELSE md5(g::text) END
   FROM generate_series(1, 3000) g;
-SELECT fl_wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('fl_enc');
 SELECT variant,
        payload->'data'->variant->>'entries' AS entries,
@@ -237,5 +227,4 @@ DROP ROLE fl_stranger;
 SET rustydb.compression = 'brotli';
 
 DROP FUNCTION fl_diff();
-DROP FUNCTION fl_wait_quiet();
 DROP TABLE fl, fl_twin;

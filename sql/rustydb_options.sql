@@ -147,16 +147,6 @@ ROLLBACK;
 \d+ ctas
 
 -- flush uses the table's options, not the session's
-CREATE FUNCTION wait_quiet() RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-	FOR i IN 1..600 LOOP
-		PERFORM pg_stat_clear_snapshot();  -- else the loop sees one snapshot of it
-		EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity
-			WHERE datname = current_database() AND pid <> pg_backend_pid()
-			  AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL));
-		PERFORM pg_sleep(0.05);
-	END LOOP;
-END $$;
 SET rustydb.compression = zstd;
 SET rustydb.chunk_group_rows = 10000;
 SET rustydb.stripe_rows = 150000;
@@ -168,7 +158,7 @@ INSERT INTO f_none SELECT g, repeat(md5(g::text), 3) FROM generate_series(1, 500
 INSERT INTO f_zstd SELECT * FROM f_none;
 INSERT INTO f_small SELECT * FROM f_none;
 INSERT INTO f_dflt SELECT * FROM f_none;
-SELECT wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('f_none') AS f_none, rustydb.flush('f_zstd') AS f_zstd,
        rustydb.flush('f_small') AS f_small, rustydb.flush('f_dflt') AS f_dflt;
 -- chunk groups: 1000 rows each for f_none, one for f_zstd and f_dflt;
@@ -195,7 +185,7 @@ SELECT (SELECT md5(string_agg(f::text, ',' ORDER BY id)) FROM f_zstd f) =
 -- a changed option applies to the next flush (relcache invalidation)
 ALTER TABLE f_dflt SET (chunk_group_rows = 1000);
 INSERT INTO f_dflt SELECT g, 'again ' || g FROM generate_series(5001, 8000) g;
-SELECT wait_quiet();
+SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('f_dflt');
 SELECT nrows, chunk_groups FROM rustydb.stripes('f_dflt') ORDER BY first_block;
 RESET rustydb.compression;

@@ -152,16 +152,6 @@ DROP TABLE st_multi;
 -- every chunk of a flushed table is checked against the true smallest and
 -- largest value of the rows in that chunk group, computed here from the
 -- table (stripe_rows tells which row is where; id is the first column)
-CREATE FUNCTION st_wait_quiet() RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-	FOR i IN 1..600 LOOP
-		PERFORM pg_stat_clear_snapshot();  -- else the loop sees one snapshot of it
-		EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity
-			WHERE datname = current_database() AND pid <> pg_backend_pid()
-			  AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL));
-		PERFORM pg_sleep(0.05);
-	END LOOP;
-END $$;
 -- flush until want rows moved: a row moves only once its xmin is hinted
 -- committed, which waits for the commit record to be flushed
 CREATE FUNCTION st_flush(rel regclass, want bigint) RETURNS bigint
@@ -169,7 +159,7 @@ LANGUAGE plpgsql AS $$
 DECLARE moved bigint := 0;
 BEGIN
 	FOR i IN 1..200 LOOP
-		PERFORM st_wait_quiet();
+		PERFORM rdb_test.wait_quiet();
 		moved := moved + rustydb.flush(rel);
 		EXIT WHEN moved >= want;
 		PERFORM pg_sleep(0.1);
@@ -397,7 +387,6 @@ DROP TABLE st_v1;
 DROP FUNCTION st_check_bounds(regclass, int);
 DROP FUNCTION st_true_bounds(regclass, name, int);
 DROP FUNCTION st_flush(regclass, bigint);
-DROP FUNCTION st_wait_quiet();
 DROP FUNCTION st_toast_values(regclass);
 DROP DOMAIN st_posint;
 DROP OWNED BY st_user;

@@ -71,27 +71,17 @@ RESET enable_indexscan;
 -- VACUUM truncates empty pages at the end of the table
 --
 -- (a short transaction of another backend -- the storage-event worker's --
--- could keep deleted rows from being removable: va_wait_quiet() waits,
+-- could keep deleted rows from being removable: rdb_test.wait_quiet() waits,
 -- bounded, until no other backend of the database holds a snapshot)
-CREATE FUNCTION va_wait_quiet() RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  FOR i IN 1..200 LOOP
-    PERFORM pg_stat_clear_snapshot();  -- else the loop sees one snapshot of it
-    EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity
-      WHERE datname = current_database() AND pid <> pg_backend_pid()
-        AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL));
-    PERFORM pg_sleep(0.02);
-  END LOOP;
-END $$;
 CREATE TABLE tr (id int, pad text) WITH (autovacuum_enabled = false);
 INSERT INTO tr SELECT g, repeat('t', 200) FROM generate_series(1, 20000) g;
 SELECT pg_relation_size('tr') AS size_full \gset
 DELETE FROM tr WHERE id > 10000;
-SELECT va_wait_quiet();
+SELECT rdb_test.wait_quiet();
 VACUUM tr;
 SELECT pg_relation_size('tr') < :size_full * 0.6 AS tail_truncated, count(*) FROM tr;
 DELETE FROM tr;
-SELECT va_wait_quiet();
+SELECT rdb_test.wait_quiet();
 VACUUM tr;
 SELECT pg_relation_size('tr') < :size_full * 0.1 AS truncated, count(*) FROM tr;
 INSERT INTO tr VALUES (1, 'back');

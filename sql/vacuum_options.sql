@@ -20,13 +20,7 @@ DELETE FROM vic;
 -- could keep the deleted rows from being removable: wait for none, bounded)
 DO $$
 BEGIN
-  FOR i IN 1..200 LOOP
-    PERFORM pg_stat_clear_snapshot();  -- else the loop sees one snapshot of it
-    EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity
-      WHERE datname = current_database() AND pid <> pg_backend_pid()
-        AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL));
-    PERFORM pg_sleep(0.02);
-  END LOOP;
+  PERFORM rdb_test.wait_quiet();
 END $$;
 VACUUM (INDEX_CLEANUP off) vic;
 INSERT INTO vic SELECT g, repeat('y', 100) FROM generate_series(1, 5000) g;
