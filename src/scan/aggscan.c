@@ -286,18 +286,6 @@ typedef struct AggScanState
 	uint64		ndsorted;		/* DISTINCT values sorted, all loops */
 } AggScanState;
 
-/* a 64-bit finalizer (murmurhash64 arrives in PostgreSQL 16) */
-static inline uint32
-aggscan_hash64(uint64 h)
-{
-	h ^= h >> 33;
-	h *= UINT64CONST(0xff51afd7ed558ccd);
-	h ^= h >> 33;
-	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
-	h ^= h >> 33;
-	return (uint32) h;
-}
-
 /* the hash set of a DISTINCT aggregate's values, as int64 */
 typedef struct AggDistinctEntry
 {
@@ -309,7 +297,8 @@ typedef struct AggDistinctEntry
 #define SH_ELEMENT_TYPE AggDistinctEntry
 #define SH_KEY_TYPE int64
 #define SH_KEY key
-#define SH_HASH_KEY(tb, k) aggscan_hash64((uint64) (k))
+/* both halves folded, then PostgreSQL's murmurhash32 (as hashint8 folds) */
+#define SH_HASH_KEY(tb, k) murmurhash32((uint32) (k) ^ (uint32) ((uint64) (k) >> 32))
 #define SH_EQUAL(tb, a, b) ((a) == (b))
 #define SH_SCOPE static inline
 #define SH_DECLARE
