@@ -32,10 +32,22 @@ typedef enum RdbTableOption
 	RDB_OPT_CHUNK_GROUP_ROWS,
 	RDB_OPT_STRIPE_ROWS,
 	RDB_OPT_LEVEL_RATIO,
-	RDB_OPT_MAX_STRIPE_ROWS
+	RDB_OPT_MAX_STRIPE_ROWS,
+	RDB_OPT_SORT_KEY
 } RdbTableOption;
 
-#define RDB_NUM_TABLE_OPTIONS	7
+#define RDB_NUM_TABLE_OPTIONS	8
+
+/*
+ * sort_key: up to RDB_MAX_SORT_KEYS column names, stored as
+ * text ("a,\"B c\"", each name quoted as needed); no GUC default.  Flush
+ * and compaction store each stripe's rows sorted by it (stripe.h, "Row
+ * order").  Names are resolved when the table's options are read; DROP
+ * COLUMN takes a column out of the key and RENAME COLUMN renames it in
+ * the key (options.c), so the key never names a column that is not there.
+ */
+#define RDB_MAX_SORT_KEYS		8
+#define RDB_SORT_KEY_TEXT_LEN	(RDB_MAX_SORT_KEYS * (2 * NAMEDATALEN + 3))
 
 /* a table's effective options */
 typedef struct RdbTableOptions
@@ -47,6 +59,9 @@ typedef struct RdbTableOptions
 	int			stripe_rows;
 	int			level_ratio;	/* compaction: stripes that fill a level */
 	int			max_stripe_rows;	/* compaction: largest stripe it writes */
+	int			nsortkeys;		/* sort_key: 0 when not set */
+	AttrNumber	sortkeys[RDB_MAX_SORT_KEYS];	/* 1-based */
+	char		sort_key[RDB_SORT_KEY_TEXT_LEN];	/* as stored, "" if none */
 	bits32		from_table;		/* bit (1 << RdbTableOption): set on the
 								 * table rather than taken from the GUC */
 } RdbTableOptions;
@@ -62,5 +77,7 @@ extern void rdb_table_options(Relation rel, RdbTableOptions *opts);
 extern int	rdb_table_flush_rows_by_oid(Oid relid);
 extern char *rdb_table_option_text(const RdbTableOptions *opts,
 								   RdbTableOption opt);
+extern List *rdb_sort_key_names(const char *value);
+extern char *rdb_sort_key_text(List *names);
 
 #endif							/* RUSTYDB_OPTIONS_H */

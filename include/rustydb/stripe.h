@@ -77,11 +77,14 @@
 
 #include "rustydb/compress.h"
 #include "rustydb/encoding.h"
+#include "rustydb/options.h"
 
 #define RDB_PAGE_KIND_STRIPE	3
 #define RDB_STRIPE_MAGIC		0x52445331	/* "RDS1" */
 #define RDB_STRIPE_VERSION		2	/* written by this code */
 #define RDB_STRIPE_VERSION_V1	1	/* still read: no bounds section */
+#define RDB_STRIPE_VERSION_SORTED 3 /* version 2 + row order (sort_key) */
+
 
 /* stream header, at offset 0 of the stripe's byte stream */
 typedef struct RdbStripeHeader
@@ -184,6 +187,21 @@ typedef struct RdbChunkBounds
 								 * not */
 } RdbChunkBounds;
 
+/*
+ * Row order (format version 3, written when the sort_key table option put
+ * the rows in another order than they were given in).  The stripe's rows
+ * keep their numbers (a retired generation or a stub names row r = the
+ * r-th row given to rdb_stripe_write, so indexes are never touched), but
+ * are stored sorted: the row at *position* p (chunk group p / chunk group
+ * rows, place p % chunk group rows) is row number order[p].  order is kept
+ * a chunk group at a time, as one more chunk per group (int4 values,
+ * encoded and compressed like any chunk, XXH3-checked), whose directory
+ * entries (RdbChunkRef[nchunkgroups]) follow the bounds section, covered
+ * by dir_checksum; the chunks themselves follow the columns' chunks.
+ * Stripes of versions 1 and 2, and version 3 only when some rows moved:
+ * position = row number.
+ */
+
 /* how to write a stripe */
 typedef struct RdbStripeOptions
 {
@@ -191,6 +209,9 @@ typedef struct RdbStripeOptions
 	int			level;			/* codec level (zstd) */
 	int			chunk_group_rows;
 	int			stripe_level;	/* LSM level to record (flush: 1) */
+	int			nsortkeys;		/* 0: rows stay in the order given */
+	AttrNumber	sortkeys[RDB_MAX_SORT_KEYS];	/* 1-based, ascending,
+												 * NULLS LAST */
 } RdbStripeOptions;
 
 /* what a written stripe is */
@@ -202,6 +223,7 @@ typedef struct RdbStripeInfo
 	uint64		raw_bytes;
 	uint64		stored_bytes;	/* pages * BLCKSZ */
 	double		write_us;		/* time spent writing and logging pages */
+	bool		sorted;			/* rows stored in sort-key order (version 3) */
 } RdbStripeInfo;
 
 typedef struct RdbStripeReader RdbStripeReader;
@@ -210,6 +232,7 @@ typedef struct RdbStripeReader RdbStripeReader;
 extern void rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 							 const RdbStripeOptions *opts,
 							 RdbStripeInfo *info);
+extern bool rdb_stripe_type_orderable(Oid typid);
 
 /* stripe_read.c */
 extern RdbStripeReader *rdb_stripe_open(Relation rel, BlockNumber first_block);
@@ -225,10 +248,14 @@ extern bool rdb_stripe_page_is_stripe(Page page);
 extern uint32 rdb_stripe_first_page_blocks(Page page, BlockNumber blkno);
 
 /*
- * Column-wise access, for the columnar scan (src/scan/).
+ * Column-wise access, for the columnar scan (src/scan/).  These functions
+ * address rows by *position* (see "Row order" above): rdb_stripe_fetch_row
+ * and rdb_stripe_form_tuple take row numbers, everything below positions,
+ * and rdb_stripe_row_positions gives the map between them (NULL when they
+ * are the same, for every stripe not sorted by a sort key).
  *
- * rdb_stripe_fetch_row_cols is rdb_stripe_fetch_row for the columns c with
- * needed[c] true only (needed has natts entries, or is NULL for all; the
+ * rdb_stripe_fetch_row_cols is rdb_stripe_fetch_row for the row at a
+ * position, and for the columns c with needed[c] true only (needed has natts entries, or is NULL for all; the
  * others come back NULL and their chunks are not read).  Same lifetime rules for by-reference
  * Datums.
  *
@@ -253,6 +280,13 @@ extern uint32 rdb_stripe_first_page_blocks(Page page, BlockNumber blkno);
  * rdb_stripe_column_type: the type column c had when the stripe was
  * written (InvalidOid for columns the stripe does not have).
  *
+ * rdb_stripe_row_positions: position of each row number (nrows entries),
+ * rdb_stripe_position_rows: row number at each position; both NULL for a
+ * stripe whose rows are stored in their numbers' order.  Read, checked
+ * (a permutation of 0 .. nrows - 1, else ERRCODE_DATA_CORRUPTED) and kept
+ * with the stripe's cached metadata the first time they are asked for;
+ * valid while the reader is open.
+ *
  * rdb_stripe_fetch_row_list: the same for the columns listed in cols[]
  * (0-based): only their entries of values / isnull are set, and the chunks
  * of other columns stay loaded (their Datums stay valid), so a scan may
@@ -266,6 +300,8 @@ extern uint32 rdb_stripe_first_page_blocks(Page page, BlockNumber blkno);
  * (all-NULL chunks too); false for columns not decoded whole or missing
  * from the stripe.
  */
+extern const uint32 *rdb_stripe_row_positions(RdbStripeReader *sr);
+extern const uint32 *rdb_stripe_position_rows(RdbStripeReader *sr);
 extern uint32 rdb_stripe_nchunkgroups(RdbStripeReader *sr);
 extern uint32 rdb_stripe_chunk_group_rows(RdbStripeReader *sr);
 extern void rdb_stripe_fetch_row_cols(RdbStripeReader *sr, uint32 row,

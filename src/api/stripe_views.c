@@ -737,6 +737,14 @@ rustydb_stripe_roundtrip(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	rel = stripe_views_open(relid, RowExclusiveLock);
+	/* the table's sort key, so that sorted stripes are round-tripped too */
+	{
+		RdbTableOptions topts;
+
+		rdb_table_options(rel, &topts);
+		opts.nsortkeys = topts.nsortkeys;
+		memcpy(opts.sortkeys, topts.sortkeys, sizeof(opts.sortkeys));
+	}
 
 	/* every live row, copied */
 	tuples = palloc(maxtuples * sizeof(HeapTuple));

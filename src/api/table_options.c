@@ -4,7 +4,8 @@
  *	  rustydb.table_options(regclass): a table's effective options.
  *
  * One row per option (flush_rows, compression, compression_level,
- * chunk_group_rows, stripe_rows): its value as flush would use it now, and
+ * chunk_group_rows, stripe_rows, level_ratio, max_stripe_rows, sort_key):
+ * its value as flush would use it now, and
  * whether the table sets it ('table') or the session's rustydb.* GUC
  * supplies it ('default').  Needs SELECT on the table, like
  * rustydb.stripes().
@@ -72,6 +73,9 @@ rustydb_table_options(PG_FUNCTION_ARGS)
 
 		values[0] = CStringGetTextDatum(rdb_table_option_name((RdbTableOption) i));
 		values[1] = CStringGetTextDatum(rdb_table_option_text(&opts, (RdbTableOption) i));
+		/* sort_key has no default: NULL when the table sets none */
+		if (i == RDB_OPT_SORT_KEY && opts.sort_key[0] == '\0')
+			nulls[1] = true;
 		values[2] = CStringGetTextDatum((opts.from_table & (1 << i)) ? "table" : "default");
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

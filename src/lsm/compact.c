@@ -993,6 +993,8 @@ compact_step(Relation rel, CSurvey *sv, CStripe **inputs, int ninputs,
 	sopts.level = topts->compression == RDB_CODEC_ZSTD ? topts->compression_level : 0;
 	sopts.chunk_group_rows = topts->chunk_group_rows;
 	sopts.stripe_level = out_level;
+	sopts.nsortkeys = topts->nsortkeys;
+	memcpy(sopts.sortkeys, topts->sortkeys, sizeof(sopts.sortkeys));
 
 	batch = AllocSetContextCreate(CurrentMemoryContext, "rustydb compaction batch",
 								  ALLOCSET_DEFAULT_SIZES);
@@ -1014,23 +1016,45 @@ compact_step(Relation rel, CSurvey *sv, CStripe **inputs, int ninputs,
 		{
 			CStripe    *st = inputs[g];
 			uint32		r;
+			RdbStripeReader *sr;
+			const uint32 *rows_at;
 
+			/*
+			 * New row numbers keep the old ones' order (a retired
+			 * generation's rows stay consecutive, gendir.h)...
+			 */
 			st->output = cs.noutputs;
 			st->newrow = MemoryContextAllocHuge(sv->cxt, sizeof(uint32) * st->nrows);
 			for (r = 0; r < st->nrows; r++)
 			{
-				if ((r & 1023) == 0)
-					CHECK_FOR_INTERRUPTS();
 				if (!bit_test(st->refmap, r))
 				{
 					st->newrow[r] = NO_ROW;
 					stats->rows_dropped++;
 					continue;
 				}
-				tuples[nt] = rdb_stripe_form_tuple(rel, st->first, r, NULL, 0);
-				st->newrow[r] = (uint32) nt;
-				nt++;
+				st->newrow[r] = (uint32) nt++;
 			}
+
+			/*
+			 * ... but the rows are read in the order the stripe stores them,
+			 * so that a stripe sorted by a sort key is decoded a chunk group
+			 * at a time rather than a chunk group per row.
+			 */
+			sr = rdb_stripe_open(rel, st->first);
+			rows_at = rdb_stripe_position_rows(sr);
+			for (r = 0; r < st->nrows; r++)
+			{
+				uint32		row = rows_at ? rows_at[r] : r;
+
+				if ((r & 1023) == 0)
+					CHECK_FOR_INTERRUPTS();
+				if (st->newrow[row] == NO_ROW)
+					continue;
+				tuples[st->newrow[row]] = rdb_stripe_form_tuple(rel, st->first,
+																row, NULL, 0);
+			}
+			rdb_stripe_close(sr);
 		}
 		MemoryContextSwitchTo(old);
 		rdb_stripe_write(rel, tuples, nt, &sopts, &info);

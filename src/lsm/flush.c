@@ -345,6 +345,8 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 	fs.opts.level = topts.compression == RDB_CODEC_ZSTD ? topts.compression_level : 0;
 	fs.opts.chunk_group_rows = topts.chunk_group_rows;
 	fs.opts.stripe_level = 1;	/* flush writes level 1; compaction the others */
+	fs.opts.nsortkeys = topts.nsortkeys;
+	memcpy(fs.opts.sortkeys, topts.sortkeys, sizeof(fs.opts.sortkeys));
 	fs.maxcands = topts.stripe_rows;
 	fs.batch_cxt = AllocSetContextCreate(CurrentMemoryContext,
 										 "rustydb flush batch",

@@ -476,6 +476,7 @@ typedef struct ColScanState
 	uint32		sr_block;
 	uint32		sr_ncols;		/* columns the stripe has */
 	uint32		sr_cgrows;
+	const uint32 *sr_pos;		/* row number -> position; NULL: the same */
 	uint32		last_group;
 	bool		last_skip;
 	/* a retired generation taken whole (rdb_scan_next_chunk), and how far */
@@ -1049,6 +1050,7 @@ colscan_switch_stripe(ColScanState *state, uint32 first_block)
 	state->sr_block = first_block;
 	state->sr_ncols = rdb_stripe_header(state->sr)->ncolumns;
 	state->sr_cgrows = rdb_stripe_chunk_group_rows(state->sr);
+	state->sr_pos = rdb_stripe_row_positions(state->sr);
 	/* the columns every row needs are decoded a chunk at a time */
 	rdb_stripe_decode_whole(state->sr, state->need_whole, state->natts);
 	state->vec_valid = false;
@@ -1131,6 +1133,9 @@ colscan_run_skipped(void *arg, uint32 stripe, uint32 first, uint32 last)
 	nrows = rdb_stripe_nrows(state->sr);
 	if (first >= nrows)
 		return false;
+	/* sorted by a sort key: the rows are anywhere; colscan_run_positions */
+	if (state->sr_pos != NULL)
+		return false;
 	if (last >= nrows)
 		last = nrows - 1;
 	for (g = first / state->sr_cgrows; g <= last / state->sr_cgrows; g++)
@@ -1146,6 +1151,72 @@ colscan_run_skipped(void *arg, uint32 stripe, uint32 first, uint32 last)
 	return true;
 }
 
+static int
+colscan_cmp_u64(const void *a, const void *b)
+{
+	uint64		x = *(const uint64 *) a;
+	uint64		y = *(const uint64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * A retired generation's rows arrived (state->run): make its row numbers
+ * positions in the stripe (the same unless the stripe is sorted by a sort
+ * key).  In a sorted stripe a generation's rows are spread over it: those
+ * in chunk groups the skip quals exclude are dropped here (counted as
+ * skipped), the others put in position order, so that the rest of the
+ * scan meets each chunk group's rows together, as in any stripe.
+ */
+static void
+colscan_run_positions(ColScanState *state)
+{
+	RdbScanRun *run = state->run;
+	uint64		keyed[MaxHeapTuplesPerPage];
+	uint32		nrows;
+	int			n = 0;
+	int			k;
+
+	if (state->sr == NULL || run->stripe != state->sr_block)
+		colscan_switch_stripe(state, run->stripe);
+	if (state->sr_pos == NULL)
+		return;
+	nrows = rdb_stripe_nrows(state->sr);
+	for (k = 0; k < run->nrows; k++)
+	{
+		uint32		pos;
+		uint32		g;
+
+		if (run->rows[k] >= nrows)
+			elog(ERROR, "rustydb colscan: row %u of generation %u is beyond the %u rows of stripe %u",
+				 run->rows[k], run->gen, nrows, run->stripe);
+		pos = state->sr_pos[run->rows[k]];
+		g = pos / state->sr_cgrows;
+		if (state->nkeys > 0)
+		{
+			if (g != state->last_group)
+			{
+				state->last_skip = colscan_group_skipped(state, g);
+				state->last_group = g;
+			}
+			if (state->last_skip)
+			{
+				state->counts.rows_skipped++;
+				continue;
+			}
+		}
+		keyed[n++] = ((uint64) pos << 16) | run->offsets[k];
+	}
+	if (n > 1)
+		qsort(keyed, n, sizeof(uint64), colscan_cmp_u64);
+	for (k = 0; k < n; k++)
+	{
+		run->rows[k] = (uint32) (keyed[k] >> 16);
+		run->offsets[k] = (OffsetNumber) (keyed[k] & 0xFFFF);
+	}
+	run->nrows = n;
+}
+
 /*
  * The table AM scan's next row, or retired generation (*tup NULL, its rows
  * in state->run); false at the end.  The generations it passed over on the
@@ -1159,6 +1230,8 @@ colscan_next_chunk(ColScanState *state, HeapTuple *tup, Buffer *buf)
 	state->counts.rows_skipped += state->run->nskipped;
 	state->counts.gens_skipped += state->run->ngens_skipped;
 	state->counts.skip_steps += state->run->nskip_steps;
+	if (more && *tup == NULL && state->run->nrows > 0)
+		colscan_run_positions(state);
 	return more;
 }
 
@@ -1423,6 +1496,14 @@ colscan_next(ColScanState *state)
 
 			if (state->sr == NULL || sd.stripe != state->sr_block)
 				colscan_switch_stripe(state, sd.stripe);
+			/* a stub names a row number; a run's rows are positions already */
+			if (tup != NULL && state->sr_pos != NULL)
+			{
+				if (sd.row >= rdb_stripe_nrows(state->sr))
+					elog(ERROR, "rustydb colscan: stub of row %u beyond the %u rows of stripe %u",
+						 sd.row, rdb_stripe_nrows(state->sr), sd.stripe);
+				sd.row = state->sr_pos[sd.row];
+			}
 			g = sd.row / state->sr_cgrows;
 			if (g != state->last_group)
 			{
@@ -1712,6 +1793,7 @@ rdb_colscan_next(CustomScanState *node, RdbColBatch *batch,
 			if (state->last_skip)
 			{
 				while (state->run_pos < run->nrows &&
+					   run->rows[state->run_pos] >= base &&
 					   run->rows[state->run_pos] < end)
 				{
 					state->run_pos++;
@@ -1739,7 +1821,9 @@ rdb_colscan_next(CustomScanState *node, RdbColBatch *batch,
 
 				if (!colscan_vec_load(state, g))
 					elog(ERROR, "rustydb colscan: qual columns of chunk group %u not decoded", g);
-				while (state->run_pos < run->nrows && run->rows[state->run_pos] < end)
+				while (state->run_pos < run->nrows &&
+					   run->rows[state->run_pos] >= base &&
+					   run->rows[state->run_pos] < end)
 				{
 					uint32		p = run->rows[state->run_pos++] - base;
 
@@ -1767,7 +1851,9 @@ rdb_colscan_next(CustomScanState *node, RdbColBatch *batch,
 				elog(ERROR, "rustydb colscan: columns of chunk group %u not decoded", g);
 			if (node->ss.ps.qual == NULL)
 			{
-				while (state->run_pos < run->nrows && run->rows[state->run_pos] < end)
+				while (state->run_pos < run->nrows &&
+					   run->rows[state->run_pos] >= base &&
+					   run->rows[state->run_pos] < end)
 					state->batch_pos[n++] = run->rows[state->run_pos++] - base;
 				state->counts.rows_stripe += n;
 			}

@@ -132,6 +132,10 @@ struct StripeMeta
 	RdbChunkBounds *chunkbounds;	/* nchunkgroups * ncolumns */
 	char	   *boundsdata;		/* MAXALIGNed: bound Datums point here */
 	uint32		level;			/* LSM level (version 1: 1) */
+	/* row order (version 3), NULL for stripes stored in row number order */
+	RdbChunkRef *orderdir;		/* nchunkgroups */
+	uint32	   *positions;		/* row number -> position, read lazily */
+	uint32	   *rows;			/* position -> row number */
 	TupleDesc	formdesc;		/* relation's descriptor cut to ncolumns */
 	int			pins;			/* caller readers using it */
 	bool		dead;			/* out of the hash: free when unpinned */
@@ -418,7 +422,8 @@ stripe_check_header(Relation rel, BlockNumber first_block,
 	if (hdr->magic != RDB_STRIPE_MAGIC)
 		stripe_corrupt(rel, first_block, "Bad magic number 0x%08x.", hdr->magic);
 	if (hdr->version != RDB_STRIPE_VERSION &&
-		hdr->version != RDB_STRIPE_VERSION_V1)
+		hdr->version != RDB_STRIPE_VERSION_V1 &&
+		hdr->version != RDB_STRIPE_VERSION_SORTED)
 		stripe_corrupt(rel, first_block, "Unknown stripe format version %u.",
 					   hdr->version);
 	if (hdr->ncolumns < 1 || hdr->ncolumns > RelationGetDescr(rel)->natts)
@@ -515,17 +520,20 @@ stripe_validate_bounds(Relation rel, BlockNumber first_block,
 /*
  * stripe_validate
  *		Read and validate the header and directory of the stripe at
- *		first_block, and its bounds section (format version 2; *boundsp
- *		NULL for version 1); *colsp, *dirp and *boundsp are palloc'd in the
- *		current context.
+ *		first_block, its bounds section (format version 2 and up; *boundsp
+ *		NULL for version 1) and its row order's directory (version 3;
+ *		*orderdirp NULL for the others); *colsp, *dirp, *boundsp and
+ *		*orderdirp are palloc'd in the current context.
  */
 static void
 stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 				RdbStripeColumn **colsp, RdbChunkRef **dirp, char **boundsp,
-				Size *boundslenp)
+				Size *boundslenp, RdbChunkRef **orderdirp)
 {
 	char	   *bounds = NULL;
 	Size		boundslen = 0;
+	Size		orderdirsize = 0;
+	RdbChunkRef *orderdir = NULL;
 	Size		dirsize;
 	Size		colsize;
 	RdbStripeColumn *cols;
@@ -575,11 +583,22 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 						   "The bounds section gives level %u (reserved field %u).",
 						   bh.level, bh.reserved);
 		boundslen = fixed + bh.data_len;
-		bounds = palloc_extended(boundslen, MCXT_ALLOC_HUGE);
-		stripe_read_bytes(rel, first_block, data_start, boundslen, bounds);
-		data_start += boundslen;
+		if (hdr->version == RDB_STRIPE_VERSION_SORTED)
+		{
+			orderdirsize = (Size) hdr->nchunkgroups * sizeof(RdbChunkRef);
+			if (data_start + boundslen + orderdirsize > hdr->stream_len)
+				stripe_corrupt(rel, first_block,
+							   "The row order's directory does not fit in a stream of %llu bytes.",
+							   (unsigned long long) hdr->stream_len);
+		}
+		/* the order's directory is checksummed with the bounds: read both */
+		bounds = palloc_extended(boundslen + orderdirsize, MCXT_ALLOC_HUGE);
+		stripe_read_bytes(rel, first_block, data_start, boundslen + orderdirsize,
+						  bounds);
+		data_start += boundslen + orderdirsize;
 	}
-	sum = rdb_stripe_dir_checksum(hdr, cols, dir, dirsize, bounds, boundslen);
+	sum = rdb_stripe_dir_checksum(hdr, cols, dir, dirsize, bounds,
+								  boundslen + orderdirsize);
 	if (sum != hdr->dir_checksum)
 		stripe_corrupt(rel, first_block,
 					   "Header and directory have checksum %016llx, the header says %016llx.",
@@ -634,10 +653,33 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 		}
 	}
 
+	if (orderdirsize > 0)
+	{
+		orderdir = palloc_extended(orderdirsize, MCXT_ALLOC_HUGE);
+		memcpy(orderdir, bounds + boundslen, orderdirsize);
+		for (g = 0; g < hdr->nchunkgroups; g++)
+		{
+			RdbChunkRef *ref = &orderdir[g];
+
+			if (ref->offset < data_start ||
+				ref->stored_len < RDB_COMPRESS_HEADER_SIZE ||
+				ref->offset + ref->stored_len > hdr->stream_len ||
+				ref->codec >= RDB_NUM_CODECS ||
+				ref->encoding >= RDB_NUM_ENCODINGS ||
+				ref->nnulls != 0 || ref->flags != 0)
+				stripe_corrupt(rel, first_block,
+							   "Chunk group %u of the row order has a bad directory entry (offset %llu, %u bytes, codec %u, encoding %u) in a stream of %llu bytes.",
+							   g, (unsigned long long) ref->offset,
+							   ref->stored_len, ref->codec, ref->encoding,
+							   (unsigned long long) hdr->stream_len);
+		}
+	}
+
 	/* the last page must be there and end where the stream ends */
 	stripe_read_bytes(rel, first_block, hdr->stream_len - 1, 1, &last);
 
 	*colsp = cols;
+	*orderdirp = orderdir;
 	*dirp = dir;
 	*boundsp = bounds;
 	*boundslenp = boundslen;
@@ -719,6 +761,7 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 	RdbChunkRef *dir = NULL;
 	char	   *bounds = NULL;
 	Size		boundslen = 0;
+	RdbChunkRef *orderdir = NULL;
 	MemoryContext cxt;
 	MemoryContext old;
 	Size		dirsize;
@@ -758,7 +801,8 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 			 RelationGetRelationName(rel), first_block);
 
 	/* validate in the caller's context: an error leaves the cache alone */
-	stripe_validate(rel, first_block, &hdr, &cols, &dir, &bounds, &boundslen);
+	stripe_validate(rel, first_block, &hdr, &cols, &dir, &bounds, &boundslen,
+					&orderdir);
 	dirsize = (Size) hdr.nchunkgroups * hdr.ncolumns * sizeof(RdbChunkRef);
 
 	/* make room: evict the least recently used entry nobody pins */
@@ -807,6 +851,12 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 	}
 	else
 		meta->level = 1;		/* version 1: only flush wrote stripes */
+	if (orderdir)
+	{
+		meta->orderdir = palloc_extended(hdr.nchunkgroups * sizeof(RdbChunkRef),
+										 MCXT_ALLOC_HUGE);
+		memcpy(meta->orderdir, orderdir, hdr.nchunkgroups * sizeof(RdbChunkRef));
+	}
 	meta->types = palloc(hdr.ncolumns * sizeof(RdbTypeInfo));
 	/* rows are formed with the layout they were written with */
 	meta->formdesc = CreateTemplateTupleDesc(hdr.ncolumns);
@@ -837,6 +887,8 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 	pfree(cols);
 	if (bounds)
 		pfree(bounds);
+	if (orderdir)
+		pfree(orderdir);
 
 	entry = hash_search(stripe_cache, &key, HASH_ENTER, &found);
 	Assert(!found);
@@ -1187,6 +1239,140 @@ rdb_stripe_decode_whole(RdbStripeReader *sr, const bool *whole, int natts)
 }
 
 /*
+ * stripe_meta_order
+ *		Read the row order of a version 3 stripe into meta (positions and
+ *		rows, in meta's context) unless it is there already: each chunk
+ *		group's order chunk checked against its checksum, decompressed and
+ *		decoded; together they must be a permutation of the row numbers.
+ *		An error leaves meta without an order, to be read again.
+ */
+static void
+stripe_meta_order(StripeMeta *meta, Relation rel)
+{
+	static const RdbTypeInfo int4type = {4, true, TYPALIGN_INT};
+	const RdbStripeHeader *hdr = &meta->hdr;
+	uint32	   *positions;
+	uint32	   *rows;
+	Datum	   *values;
+	bool	   *isnull;
+	StringInfoData stored;
+	StringInfoData raw;
+	uint32		g;
+	uint32		p;
+
+	if (meta->orderdir == NULL || meta->positions != NULL)
+		return;
+
+	positions = MemoryContextAllocHuge(meta->cxt, (Size) hdr->nrows * sizeof(uint32));
+	rows = MemoryContextAllocHuge(meta->cxt, (Size) hdr->nrows * sizeof(uint32));
+	memset(positions, 0xff, (Size) hdr->nrows * sizeof(uint32));
+	values = palloc(hdr->chunk_group_rows * sizeof(Datum));
+	isnull = palloc(hdr->chunk_group_rows * sizeof(bool));
+	initStringInfo(&stored);
+	initStringInfo(&raw);
+	PG_TRY();
+	{
+		for (g = 0; g < hdr->nchunkgroups; g++)
+		{
+			const RdbChunkRef *ref = &meta->orderdir[g];
+			uint32		first = g * hdr->chunk_group_rows;
+			uint32		n = Min(hdr->chunk_group_rows, hdr->nrows - first);
+			RdbChunkDecoder *dec;
+			uint64		sum;
+
+			CHECK_FOR_INTERRUPTS();
+			resetStringInfo(&stored);
+			enlargeStringInfo(&stored, ref->stored_len);
+			stripe_read_bytes(rel, meta->key.first_block, ref->offset,
+							  ref->stored_len, stored.data);
+			sum = rdb_checksum64(stored.data, ref->stored_len);
+			if (sum != ref->checksum)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("rustydb stripe at block %u of table \"%s\" is corrupted in its row order",
+								meta->key.first_block, RelationGetRelationName(rel)),
+						 errdetail("Chunk group %u of the row order (%u bytes at stream offset %llu) has checksum %016llx, its directory entry says %016llx.",
+								   g, ref->stored_len,
+								   (unsigned long long) ref->offset,
+								   (unsigned long long) sum,
+								   (unsigned long long) ref->checksum)));
+			if ((uint8) stored.data[0] != ref->codec ||
+				rdb_decompressed_size(stored.data, ref->stored_len) != ref->raw_len)
+				stripe_corrupt(rel, meta->key.first_block,
+							   "Chunk group %u of the row order does not match its directory entry.",
+							   g);
+			resetStringInfo(&raw);
+			rdb_decompress(stored.data, ref->stored_len, &raw);
+			raw.len = ref->raw_len;
+			dec = rdb_chunk_decoder_begin(&int4type, raw.data, ref->raw_len);
+			if (rdb_chunk_nrows(dec) != (int) n || rdb_chunk_nnulls(dec) != 0)
+				stripe_corrupt(rel, meta->key.first_block,
+							   "Chunk group %u of the row order holds %d rows (%d NULL), the group has %u.",
+							   g, rdb_chunk_nrows(dec), rdb_chunk_nnulls(dec), n);
+			rdb_chunk_decode_all(dec, values, isnull);
+			rdb_chunk_decoder_end(dec);
+			for (p = 0; p < n; p++)
+			{
+				uint32		row = (uint32) DatumGetInt32(values[p]);
+
+				if (row >= hdr->nrows || positions[row] != PG_UINT32_MAX)
+					stripe_corrupt(rel, meta->key.first_block,
+								   "Position %u of the row order names row %u, which is out of range or named twice.",
+								   first + p, row);
+				positions[row] = first + p;
+				rows[first + p] = row;
+			}
+		}
+	}
+	PG_CATCH();
+	{
+		pfree(positions);
+		pfree(rows);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	pfree(values);
+	pfree(isnull);
+	pfree(stored.data);
+	pfree(raw.data);
+	meta->positions = positions;
+	meta->rows = rows;
+}
+
+/* the position of row number row of the stripe meta describes */
+static inline uint32
+stripe_meta_position(StripeMeta *meta, Relation rel, uint32 row)
+{
+	if (meta->orderdir == NULL)
+		return row;
+	stripe_meta_order(meta, rel);
+	return meta->positions[row];
+}
+
+/*
+ * rdb_stripe_row_positions / rdb_stripe_position_rows
+ *		The stripe's row order, both ways (stripe.h); NULL when positions
+ *		are row numbers.
+ */
+const uint32 *
+rdb_stripe_row_positions(RdbStripeReader *sr)
+{
+	if (sr->meta->orderdir == NULL)
+		return NULL;
+	stripe_meta_order(sr->meta, sr->rel);
+	return sr->meta->positions;
+}
+
+const uint32 *
+rdb_stripe_position_rows(RdbStripeReader *sr)
+{
+	if (sr->meta->orderdir == NULL)
+		return NULL;
+	stripe_meta_order(sr->meta, sr->rel);
+	return sr->meta->rows;
+}
+
+/*
  * rdb_stripe_fetch_row
  *		The values of row `row` of the stripe, columns 0 .. natts - 1;
  *		columns the stripe does not have (added later) come back NULL.
@@ -1201,7 +1387,12 @@ void
 rdb_stripe_fetch_row(RdbStripeReader *sr, uint32 row, Datum *values,
 					 bool *isnull, int natts)
 {
-	rdb_stripe_fetch_row_cols(sr, row, values, isnull, natts, NULL);
+	if (row >= sr->meta->hdr.nrows)
+		elog(ERROR, "rustydb stripe at block %u of relation \"%s\": row %u out of range (%u rows)",
+			 sr->meta->key.first_block, RelationGetRelationName(sr->rel), row,
+			 sr->meta->hdr.nrows);
+	rdb_stripe_fetch_row_cols(sr, stripe_meta_position(sr->meta, sr->rel, row),
+							  values, isnull, natts, NULL);
 }
 
 /* chunk groups of the stripe, and rows per chunk group */
@@ -1576,6 +1767,7 @@ rdb_stripe_form_tuple(Relation rel, BlockNumber first_block, uint32 row,
 		meta->values = MemoryContextAlloc(meta->cxt, hdr->ncolumns * sizeof(Datum));
 		meta->isnull = MemoryContextAlloc(meta->cxt, hdr->ncolumns * sizeof(bool));
 	}
+	row = stripe_meta_position(meta, rel, row);
 	g = row / hdr->chunk_group_rows;
 	r = (int) (row % hdr->chunk_group_rows);
 

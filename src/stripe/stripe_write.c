@@ -234,6 +234,32 @@ stripe_put(StripePageWriter *w, const char *data, Size len)
  */
 
 /*
+ * rdb_stripe_type_orderable
+ *		Does a stripe keep bounds for (and can a sort key order by) values of
+ *		type typid (a domain counts as its base type)?  It needs a default
+ *		btree operator class with sort support.  Types whose opclass has
+ *		none (jsonb, arrays, ranges...) are left out: their comparison
+ *		functions detoast and copy both arguments on every call, which made
+ *		a 300,000-row flush of the benchmark's events 75 % slower for the
+ *		jsonb column alone, and range quals on such columns (the only ones
+ *		bounds serve) are rare.
+ */
+bool
+rdb_stripe_type_orderable(Oid typid)
+{
+	TypeCacheEntry *tc;
+
+	tc = lookup_type_cache(getBaseType(typid),
+						   TYPECACHE_CMP_PROC | TYPECACHE_LT_OPR |
+						   TYPECACHE_BTREE_OPFAMILY);
+	if (!OidIsValid(tc->cmp_proc) || !OidIsValid(tc->lt_opr))
+		return false;
+	return OidIsValid(get_opfamily_proc(tc->btree_opf, tc->btree_opintype,
+										tc->btree_opintype,
+										BTSORTSUPPORT_PROC));
+}
+
+/*
  * stripe_column_order
  *		How column att's values are ordered for its bounds: the comparison
  *		of the default btree opclass of its type (the base type of a domain,
@@ -260,21 +286,9 @@ stripe_column_order(Form_pg_attribute att, StripeColumnOrder *order)
 	if (att->attisdropped || att->attlen == -2)
 		return;
 	base = getBaseType(att->atttypid);
-	tc = lookup_type_cache(base, TYPECACHE_CMP_PROC | TYPECACHE_LT_OPR |
-						   TYPECACHE_BTREE_OPFAMILY);
-	if (!OidIsValid(tc->cmp_proc) || !OidIsValid(tc->lt_opr))
+	if (!rdb_stripe_type_orderable(base))
 		return;
-
-	/*
-	 * Types whose btree opclass has no sort support (jsonb, arrays,
-	 * ranges...) keep no bounds: their comparison functions detoast and
-	 * copy both arguments on every call, which made a 300,000-row flush of
-	 * the benchmark's events 75 % slower for the jsonb column alone, and
-	 * range quals on such columns (the only ones bounds serve) are rare.
-	 */
-	if (!OidIsValid(get_opfamily_proc(tc->btree_opf, tc->btree_opintype,
-									  tc->btree_opintype, BTSORTSUPPORT_PROC)))
-		return;
+	tc = lookup_type_cache(base, TYPECACHE_LT_OPR);
 	order->ssup.ssup_cxt = CurrentMemoryContext;
 	order->ssup.ssup_collation = att->attcollation;
 	order->ssup.ssup_nulls_first = false;
@@ -642,6 +656,153 @@ stripe_bounds_section(const StripeColumnOrder *orders, const StripeBound *bounds
 }
 
 /* ----------------------------------------------------------------
+ * Row order (the sort_key table option)
+ * ----------------------------------------------------------------
+ */
+
+typedef struct StripeSortState
+{
+	int			nkeys;
+	SortSupport ssup[RDB_MAX_SORT_KEYS];
+	Datum	   *values;			/* row-major: nrows * nkeys */
+	bool	   *isnull;
+} StripeSortState;
+
+static int
+stripe_sort_cmp(const void *a, const void *b, void *arg)
+{
+	StripeSortState *s = (StripeSortState *) arg;
+	uint32		ra = *(const uint32 *) a;
+	uint32		rb = *(const uint32 *) b;
+	Size		ia = (Size) ra * s->nkeys;
+	Size		ib = (Size) rb * s->nkeys;
+	int			k;
+
+	for (k = 0; k < s->nkeys; k++)
+	{
+		int			r = ApplySortComparator(s->values[ia + k], s->isnull[ia + k],
+											s->values[ib + k], s->isnull[ib + k],
+											s->ssup[k]);
+
+		if (r != 0)
+			return r;
+	}
+	/* equal keys keep the order they came in: rows that arrived together stay together */
+	return (ra > rb) - (ra < rb);
+}
+
+/*
+ * stripe_sort_order
+ *		The order of the tuples by opts' sort key: position -> row number
+ *		(palloc'd in the current context), or NULL when the key leaves every
+ *		row where it is (no key, or rows already in key order).  Only the key
+ *		columns the stripe keeps bounds for are used, up to the first that
+ *		has none (a type without a btree sort support, a dropped column):
+ *		the same comparison the bounds are made with, so that a sorted
+ *		stripe's chunk groups have the narrowest bounds.  Varlena keys are
+ *		detoasted once, before sorting.
+ */
+static uint32 *
+stripe_sort_order(TupleDesc desc, HeapTuple *tuples, int ntuples,
+				  const RdbStripeOptions *opts, StripeColumnOrder *orders)
+{
+	StripeSortState st;
+	AttrNumber	keys[RDB_MAX_SORT_KEYS];
+	uint32	   *order;
+	int			i;
+	int			k;
+
+	if (orders == NULL || ntuples < 2)
+		return NULL;
+	st.nkeys = 0;
+	for (k = 0; k < opts->nsortkeys && k < RDB_MAX_SORT_KEYS; k++)
+	{
+		AttrNumber	attno = opts->sortkeys[k];
+
+		if (attno < 1 || attno > desc->natts || !orders[attno - 1].keep)
+			break;
+		keys[st.nkeys] = attno;
+		st.ssup[st.nkeys] = &orders[attno - 1].ssup;
+		st.nkeys++;
+	}
+	if (st.nkeys == 0)
+		return NULL;
+
+	st.values = palloc_extended((Size) ntuples * st.nkeys * sizeof(Datum),
+								MCXT_ALLOC_HUGE);
+	st.isnull = palloc_extended((Size) ntuples * st.nkeys * sizeof(bool),
+								MCXT_ALLOC_HUGE);
+	for (i = 0; i < ntuples; i++)
+	{
+		for (k = 0; k < st.nkeys; k++)
+		{
+			Size		at = (Size) i * st.nkeys + k;
+			Form_pg_attribute att = TupleDescAttr(desc, keys[k] - 1);
+			bool		owned;
+			Datum		v;
+
+			v = heap_getattr(tuples[i], keys[k], desc, &st.isnull[at]);
+			if (!st.isnull[at])
+				v = stripe_bound_value(att, &orders[keys[k] - 1], v, &owned);
+			st.values[at] = v;
+		}
+	}
+
+	order = palloc_extended((Size) ntuples * sizeof(uint32), MCXT_ALLOC_HUGE);
+	for (i = 0; i < ntuples; i++)
+		order[i] = (uint32) i;
+	qsort_arg(order, ntuples, sizeof(uint32), stripe_sort_cmp, &st);
+
+	pfree(st.values);
+	pfree(st.isnull);
+	for (i = 0; i < ntuples; i++)
+		if (order[i] != (uint32) i)
+			return order;
+	pfree(order);
+	return NULL;
+}
+
+/*
+ * stripe_order_chunk
+ *		Chunk group g's part of the row order (positions first .. first + n)
+ *		as a chunk: int4 row numbers, encoded, compressed and checksummed
+ *		like a column's; the frame is palloc'd in cxt.
+ */
+static void
+stripe_order_chunk(const uint32 *order, int first, int n,
+				   const RdbStripeOptions *opts, RdbChunkRef *ref,
+				   StripeChunk *chunk, MemoryContext cxt)
+{
+	static const RdbTypeInfo int4type = {4, true, TYPALIGN_INT};
+	Datum	   *values = palloc(n * sizeof(Datum));
+	bool	   *isnull = palloc0(n * sizeof(bool));
+	StringInfoData enc;
+	StringInfoData frame;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		values[i] = Int32GetDatum((int32) order[first + i]);
+	initStringInfo(&enc);
+	initStringInfo(&frame);
+	memset(ref, 0, sizeof(RdbChunkRef));
+	ref->encoding = (uint8) rdb_encode_chunk(&int4type, values, isnull, n, -1,
+											 &enc);
+	ref->codec = (uint8) rdb_compress(opts->codec, opts->level, enc.data,
+									  enc.len, &frame);
+	ref->raw_len = enc.len;
+	ref->stored_len = frame.len;
+	ref->checksum = rdb_checksum64(frame.data, frame.len);
+	chunk->data = MemoryContextAlloc(cxt, frame.len);
+	memcpy(chunk->data, frame.data, frame.len);
+	chunk->len = frame.len;
+	chunk->raw = (uint64) n * sizeof(int32);
+	pfree(enc.data);
+	pfree(frame.data);
+	pfree(values);
+	pfree(isnull);
+}
+
+/* ----------------------------------------------------------------
  * rdb_stripe_write
  * ----------------------------------------------------------------
  */
@@ -684,6 +845,10 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	StripeColumnOrder *orders = NULL;
 	StripeBound *bounds;
 	StringInfoData boundsec;
+	uint32	   *order = NULL;	/* position -> row number; NULL: same */
+	RdbChunkRef *orderdir = NULL;
+	StripeChunk *orderchunks = NULL;
+	Size		orderdir_at = 0;
 	int			version = rdb_stripe_format_version;
 	MemoryContext stripecxt;
 	MemoryContext groupcxt;
@@ -735,6 +900,26 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 		orders = palloc(ncolumns * sizeof(StripeColumnOrder));
 		for (g = 0; g < ncolumns; g++)
 			stripe_column_order(TupleDescAttr(desc, g), &orders[g]);
+
+		/*
+		 * A sort key: store the rows in its order, and the order itself,
+		 * so that row numbers (which stubs, retired generations and so
+		 * indexes hold) still find their rows.
+		 */
+		order = stripe_sort_order(desc, tuples, ntuples, opts, orders);
+		if (order != NULL)
+		{
+			HeapTuple  *sorted = palloc_extended((Size) ntuples * sizeof(HeapTuple),
+												 MCXT_ALLOC_HUGE);
+			int			i;
+
+			for (i = 0; i < ntuples; i++)
+				sorted[i] = tuples[order[i]];
+			tuples = sorted;
+			version = RDB_STRIPE_VERSION_SORTED;
+			orderdir = palloc0(ngroups * sizeof(RdbChunkRef));
+			orderchunks = palloc0(ngroups * sizeof(StripeChunk));
+		}
 	}
 
 	/* encode and compress everything before touching any page */
@@ -749,6 +934,9 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 								   &dir[(Size) g * ncolumns],
 								   &chunks[(Size) g * ncolumns], orders,
 								   &bounds[(Size) g * ncolumns], stripecxt);
+		if (order != NULL)
+			stripe_order_chunk(order, first, n, opts, &orderdir[g],
+							   &orderchunks[g], stripecxt);
 		MemoryContextSwitchTo(stripecxt);
 		MemoryContextReset(groupcxt);
 	}
@@ -758,6 +946,13 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	if (orders)
 		stripe_bounds_section(orders, bounds, ngroups, ncolumns,
 							  Max(opts->stripe_level, 1), &boundsec);
+	/* version 3: the row order's directory right after it, filled below */
+	if (order != NULL)
+	{
+		orderdir_at = boundsec.len;
+		enlargeStringInfo(&boundsec, ngroups * sizeof(RdbChunkRef));
+		boundsec.len += ngroups * sizeof(RdbChunkRef);
+	}
 
 	/* chunk offsets, stream length, header */
 	off = sizeof(RdbStripeHeader) + ncolumns * sizeof(RdbStripeColumn) + dirsize +
@@ -768,6 +963,16 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 			continue;
 		dir[g].offset = off;
 		off += dir[g].stored_len;
+	}
+	if (order != NULL)
+	{
+		for (g = 0; g < ngroups; g++)
+		{
+			orderdir[g].offset = off;
+			off += orderdir[g].stored_len;
+		}
+		memcpy(boundsec.data + orderdir_at, orderdir,
+			   ngroups * sizeof(RdbChunkRef));
 	}
 	stream_len = off;
 	nblocks64 = (stream_len + RDB_STRIPE_PAGE_PAYLOAD - 1) / RDB_STRIPE_PAGE_PAYLOAD;
@@ -883,6 +1088,8 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 		pfree(chunks[g].data);
 		chunks[g].data = NULL;
 	}
+	for (g = 0; order != NULL && g < ngroups; g++)
+		stripe_put(&w, orderchunks[g].data, orderchunks[g].len);
 	if (w.buf != InvalidBuffer)
 		stripe_page_finish(&w);
 	if (w.pageno != nblocks)
@@ -902,6 +1109,7 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	info->raw_bytes = raw;
 	info->stored_bytes = (uint64) nblocks * BLCKSZ;
 	info->write_us = INSTR_TIME_GET_MICROSEC(duration);
+	info->sorted = (order != NULL);
 
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(stripecxt);

@@ -63,6 +63,7 @@
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
@@ -78,6 +79,7 @@
 
 #include "rustydb/rustydb.h"
 #include "rustydb/options.h"
+#include "rustydb/stripe.h"
 
 static ProcessUtility_hook_type prev_utility_hook = NULL;
 
@@ -509,6 +511,105 @@ options_before_alter(AlterTableStmt *stmt, OptionsWork *w)
  * ---------------------------------------------------------------------
  */
 
+/*
+ * options_check_sort_key
+ *		The columns of a sort_key value must exist in relid and be of a type
+ *		stripes can order by (rdb_stripe_type_orderable); checked after the
+ *		statement, when a CREATE TABLE's or ADD COLUMN's columns exist.  An
+ *		error rolls the whole statement back.
+ */
+static void
+options_check_sort_key(Oid relid, const char *value)
+{
+	ListCell   *lc;
+
+	foreach(lc, rdb_sort_key_names(value))
+	{
+		char	   *name = (char *) lfirst(lc);
+		AttrNumber	attno = get_attnum(relid, name);
+
+		if (attno == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" named in rustydb option \"sort_key\" does not exist",
+							name)));
+		if (attno < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("rustydb option \"sort_key\" cannot name system column \"%s\"",
+							name)));
+		if (!rdb_stripe_type_orderable(get_atttype(relid, attno)))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("column \"%s\" of type %s cannot be in rustydb option \"sort_key\"",
+							name, format_type_be(get_atttype(relid, attno))),
+					 errdetail("A sort key column needs a type whose default btree operator class has sort support.")));
+	}
+}
+
+/*
+ * options_sort_key_follow
+ *		Keep relid's stored sort_key in step with its columns: the column
+ *		oldname is now called newname (RENAME COLUMN; NULLs for none), and
+ *		columns that no longer exist (DROP COLUMN) leave the key, which goes
+ *		when it is left empty.  Nothing for tables without a sort key.
+ */
+static void
+options_sort_key_follow(Oid relid, const char *oldname, const char *newname)
+{
+	char	   *vals[RDB_NUM_TABLE_OPTIONS];
+	List	   *kept = NIL;
+	ListCell   *lc;
+	bool		changed = false;
+	Relation	rel;
+	bool		ours;
+
+	rel = try_relation_open(relid, NoLock);
+	if (rel == NULL)
+		return;
+	ours = rel->rd_rel->relkind == RELKIND_RELATION &&
+		rel->rd_tableam == rdb_tableam_routine();
+	relation_close(rel, NoLock);
+	if (!ours)
+		return;
+	options_read_stored(relid, vals);
+	if (vals[RDB_OPT_SORT_KEY] == NULL)
+		return;
+	foreach(lc, rdb_sort_key_names(vals[RDB_OPT_SORT_KEY]))
+	{
+		char	   *name = (char *) lfirst(lc);
+
+		if (oldname != NULL && strcmp(name, oldname) == 0)
+		{
+			name = pstrdup(newname);
+			changed = true;
+		}
+		else if (get_attnum(relid, name) == InvalidAttrNumber)
+		{
+			changed = true;
+			continue;
+		}
+		kept = lappend(kept, name);
+	}
+	if (!changed)
+		return;
+	vals[RDB_OPT_SORT_KEY] = kept != NIL ? rdb_sort_key_text(kept) : NULL;
+	options_store(relid, vals);
+}
+
+/* options_sort_key_follow for relid and every table that inherits from it */
+static void
+options_sort_key_follow_all(Oid relid, const char *oldname, const char *newname)
+{
+	ListCell   *lc;
+
+	if (!OidIsValid(relid))
+		return;
+	/* the statement locked them all, recursing */
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+		options_sort_key_follow(lfirst_oid(lc), oldname, newname);
+}
+
 static void
 options_after(OptionsWork *w)
 {
@@ -534,6 +635,8 @@ options_after(OptionsWork *w)
 						   "Create the table with USING rustydb, or leave out the rustydb options.");
 		relation_close(rel, NoLock);
 		options_apply(vals, w->changes);
+		if (vals[RDB_OPT_SORT_KEY] != NULL)
+			options_check_sort_key(relid, vals[RDB_OPT_SORT_KEY]);
 		options_store(relid, vals);
 		return;
 	}
@@ -544,6 +647,8 @@ options_after(OptionsWork *w)
 	{
 		memcpy(vals, w->before, sizeof(vals));
 		options_apply(vals, w->changes);
+		if (vals[RDB_OPT_SORT_KEY] != NULL)
+			options_check_sort_key(w->relid, vals[RDB_OPT_SORT_KEY]);
 	}
 	/* else: ours go (only RESETs can be among the changes) */
 	options_store(w->relid, vals);
@@ -641,8 +746,38 @@ rdb_process_utility(PlannedStmt *pstmt, const char *queryString,
 				break;
 			}
 		case T_AlterTableStmt:
-			options_check_relation(((AlterTableStmt *) parsetree)->relation);
-			break;
+			{
+				AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+				ListCell   *lc;
+
+				options_check_relation(stmt->relation);
+				foreach(lc, stmt->cmds)
+				{
+					AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+					if (cmd->subtype == AT_DropColumn &&
+						(stmt->objtype == OBJECT_TABLE ||
+						 stmt->objtype == OBJECT_FOREIGN_TABLE))
+					{
+						options_sort_key_follow_all(RangeVarGetRelid(stmt->relation,
+																	 NoLock, true),
+													NULL, NULL);
+						break;
+					}
+				}
+				break;
+			}
+		case T_RenameStmt:
+			{
+				RenameStmt *stmt = (RenameStmt *) parsetree;
+
+				if (stmt->renameType == OBJECT_COLUMN &&
+					stmt->relationType == OBJECT_TABLE && stmt->relation != NULL)
+					options_sort_key_follow_all(RangeVarGetRelid(stmt->relation,
+																 NoLock, true),
+												stmt->subname, stmt->newname);
+				break;
+			}
 		default:
 			break;
 	}

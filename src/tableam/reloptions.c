@@ -37,9 +37,11 @@
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/varlena.h"
 
 #include "rustydb/rustydb.h"
 #include "rustydb/compress.h"
@@ -53,6 +55,7 @@ typedef struct RdbOptionDef
 	bool		is_codec;
 	int			min;
 	int			max;
+	bool		is_columns;		/* a list of column names (sort_key) */
 } RdbOptionDef;
 
 static const RdbOptionDef option_defs[RDB_NUM_TABLE_OPTIONS] = {
@@ -63,6 +66,7 @@ static const RdbOptionDef option_defs[RDB_NUM_TABLE_OPTIONS] = {
 	[RDB_OPT_STRIPE_ROWS] = {"stripe_rows", false, 1000, 10000000},
 	[RDB_OPT_LEVEL_RATIO] = {"level_ratio", false, 2, 64},
 	[RDB_OPT_MAX_STRIPE_ROWS] = {"max_stripe_rows", false, 1000, 10000000},
+	[RDB_OPT_SORT_KEY] = {"sort_key", false, 0, 0, true},
 };
 
 /* what rd_amcache holds: the values the table sets */
@@ -70,6 +74,9 @@ typedef struct RdbTableOptionsCache
 {
 	bits32		set;			/* bit (1 << RdbTableOption) */
 	int			values[RDB_NUM_TABLE_OPTIONS];
+	int			nsortkeys;		/* sort_key's columns that resolve */
+	AttrNumber	sortkeys[RDB_MAX_SORT_KEYS];
+	char		sort_key[RDB_SORT_KEY_TEXT_LEN];
 } RdbTableOptionsCache;
 
 /*
@@ -123,6 +130,66 @@ option_parse_int(const char *value, int64 *result)
 }
 
 /*
+ * rdb_sort_key_names
+ *		The column names of a sort_key value (a comma-separated list of
+ *		identifiers, quoted or not, as in search_path) as a List of palloc'd
+ *		strings; ERRCODE_INVALID_PARAMETER_VALUE unless there are 1 to
+ *		RDB_MAX_SORT_KEYS distinct names.
+ */
+List *
+rdb_sort_key_names(const char *value)
+{
+	char	   *copy = pstrdup(value);
+	List	   *names = NIL;
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	if (!SplitIdentifierString(copy, ',', &names) || names == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for rustydb option \"sort_key\": \"%s\"", value),
+				 errdetail("Valid values are lists of 1 to %d column names separated by commas.",
+						   RDB_MAX_SORT_KEYS)));
+	if (list_length(names) > RDB_MAX_SORT_KEYS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rustydb option \"sort_key\" names %d columns", list_length(names)),
+				 errdetail("A sort key has at most %d columns.", RDB_MAX_SORT_KEYS)));
+	foreach(lc, names)
+	{
+		char	   *name = (char *) lfirst(lc);
+		ListCell   *lc2;
+
+		foreach(lc2, result)
+			if (strcmp((char *) lfirst(lc2), name) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("rustydb option \"sort_key\" names column \"%s\" twice", name)));
+		result = lappend(result, pstrdup(name));
+	}
+	list_free(names);
+	pfree(copy);
+	return result;
+}
+
+/* the canonical text of a sort key's names: "a,\"B c\"" (palloc'd) */
+char *
+rdb_sort_key_text(List *names)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, names)
+	{
+		if (buf.len > 0)
+			appendStringInfoChar(&buf, ',');
+		appendStringInfoString(&buf, quote_identifier((char *) lfirst(lc)));
+	}
+	return buf.data;
+}
+
+/*
  * rdb_table_option_check
  *		Validate value (as written in WITH (...) or stored) for opt; return
  *		its canonical text, palloc'd in the current context.  An invalid
@@ -134,6 +201,9 @@ rdb_table_option_check(RdbTableOption opt, const char *value)
 {
 	const RdbOptionDef *def = &option_defs[opt];
 	int64		v;
+
+	if (def->is_columns)
+		return rdb_sort_key_text(rdb_sort_key_names(value));
 
 	if (def->is_codec)
 	{
@@ -236,7 +306,28 @@ options_read_table(Relation rel, RdbTableOptionsCache *cache)
 			continue;
 		/* stored values were checked on the way in; check again anyway */
 		canon = rdb_table_option_check((RdbTableOption) i, ours[i]);
-		if (option_defs[i].is_codec)
+		if (option_defs[i].is_columns)
+		{
+			ListCell   *lc;
+
+			/*
+			 * The key's columns as they are now: up to the first name that
+			 * does not resolve (the DDL hook keeps the key in step with
+			 * DROP and RENAME COLUMN, so that only happens to a key stored
+			 * some other way).
+			 */
+			strlcpy(cache->sort_key, canon, sizeof(cache->sort_key));
+			foreach(lc, rdb_sort_key_names(canon))
+			{
+				AttrNumber	attno = get_attnum(RelationGetRelid(rel),
+											   (char *) lfirst(lc));
+
+				if (attno <= 0 || cache->nsortkeys >= RDB_MAX_SORT_KEYS)
+					break;
+				cache->sortkeys[cache->nsortkeys++] = attno;
+			}
+		}
+		else if (option_defs[i].is_codec)
 			cache->values[i] = (int) rdb_codec_from_name(canon);
 		else
 			cache->values[i] = pg_strtoint32(canon);
@@ -277,6 +368,7 @@ rdb_table_options(Relation rel, RdbTableOptions *opts)
 	v[RDB_OPT_STRIPE_ROWS] = rdb_flush_stripe_rows;
 	v[RDB_OPT_LEVEL_RATIO] = rdb_compaction_level_ratio;
 	v[RDB_OPT_MAX_STRIPE_ROWS] = rdb_compaction_max_stripe_rows;
+	v[RDB_OPT_SORT_KEY] = 0;	/* not an integer: see below */
 	for (i = 0; i < RDB_NUM_TABLE_OPTIONS; i++)
 		if (cache->set & (1 << i))
 			v[i] = cache->values[i];
@@ -288,6 +380,9 @@ rdb_table_options(Relation rel, RdbTableOptions *opts)
 	opts->stripe_rows = v[RDB_OPT_STRIPE_ROWS];
 	opts->level_ratio = v[RDB_OPT_LEVEL_RATIO];
 	opts->max_stripe_rows = v[RDB_OPT_MAX_STRIPE_ROWS];
+	opts->nsortkeys = cache->nsortkeys;
+	memcpy(opts->sortkeys, cache->sortkeys, sizeof(opts->sortkeys));
+	strlcpy(opts->sort_key, cache->sort_key, sizeof(opts->sort_key));
 	opts->from_table = cache->set;
 }
 
@@ -314,6 +409,8 @@ rdb_table_option_text(const RdbTableOptions *opts, RdbTableOption opt)
 			return psprintf("%d", opts->level_ratio);
 		case RDB_OPT_MAX_STRIPE_ROWS:
 			return psprintf("%d", opts->max_stripe_rows);
+		case RDB_OPT_SORT_KEY:
+			return pstrdup(opts->sort_key);
 	}
 	elog(ERROR, "unexpected rustydb table option %d", (int) opt);
 	return NULL;				/* keep compiler quiet */
