@@ -67,6 +67,9 @@ CREATE TABLE app.parted_feb PARTITION OF app.parted
 
 CREATE TABLE app.heap_opts_only (id int) USING rustydb WITH (fillfactor = 50);
 
+CREATE TABLE app.sorted ("Event Time" timestamptz, u int, v text) USING rustydb
+	WITH (sort_key = '"Event Time", U', flush_rows = 0, chunk_group_rows = 1000);
+
 CREATE TABLE app.went_heap (id int, v text) USING rustydb
 	WITH (fillfactor = 75, compression = 'none', stripe_rows = 3000);
 ALTER TABLE app.went_heap SET ACCESS METHOD heap;
@@ -78,6 +81,8 @@ INSERT INTO app.altered SELECT g, 'x' || g FROM generate_series(1, 500) g;
 INSERT INTO app.parted SELECT '2024-01-01'::date + (g % 59), g FROM generate_series(1, 1000) g;
 INSERT INTO app.heap_opts_only SELECT generate_series(1, 100);
 INSERT INTO app.went_heap SELECT g, 'h' || g FROM generate_series(1, 100) g;
+INSERT INTO app.sorted SELECT '2024-01-01'::timestamptz - g * interval '1 min', g % 7, 's' || g
+	FROM generate_series(1, 3000) g;
 });
 
 # wait until no other session of db (the event worker) holds a snapshot
@@ -110,7 +115,7 @@ FROM pg_class c JOIN pg_am a ON a.oid = c.relam, rustydb.table_options(c.oid) o
 WHERE c.relnamespace = 'app'::regnamespace AND c.relkind = 'r' AND a.amname = 'rustydb'
 ORDER BY 1},
 );
-my @tables = qw(all_opts mixed by_default ctas altered parted parted_jan parted_feb heap_opts_only went_heap);
+my @tables = qw(all_opts mixed by_default ctas altered parted parted_jan parted_feb heap_opts_only went_heap sorted);
 
 sub contents
 {
@@ -137,6 +142,8 @@ like($rels, qr/^altered:r:rustydb:\{fillfactor=80,compression=zstd,compression_l
 	'source: options after ALTER TABLE SET / RESET');
 like($rels, qr/^parted_jan:r:rustydb:\{flush_rows=0,chunk_group_rows=2000\}$/m, 'source: options of a partition');
 like($rels, qr/^went_heap:r:heap:\{fillfactor=75\}$/m, 'source: SET ACCESS METHOD heap dropped the rustydb options');
+like($rels, qr/^sorted:r:rustydb:\{flush_rows=0,chunk_group_rows=1000,"sort_key=\\"Event Time\\",u"\}$/m,
+	'source: sort_key stored in canonical form');
 like($src{'toast reloptions'}, qr/^mixed:\{autovacuum_enabled=false\}$/m, "source: heap's toast option kept");
 
 # ---------------------------------------------------------------------------
@@ -182,6 +189,16 @@ for my $db (qw(dst_custom dst_plain))
 	is($node->safe_psql($db,
 			"SELECT sum(nrows) || ':' || bool_and(nrows <= 2000) || ':' || bool_and(chunk_groups = ceil(nrows / 1000.0)) FROM rustydb.stripes('app.ctas')"),
 		'3000:true:true', "$db: flush of ctas uses stripe_rows = 2000 and chunk_group_rows = 1000");
+
+	# the restored sort key is the one flush sorts by: rows arrived newest
+	# first, the stripe keeps its 3 chunk groups oldest first
+	$node->safe_psql($db, "SELECT rustydb.flush('app.sorted')");
+	is($node->safe_psql($db, q{
+SELECT count(*) || ':' || bool_and(next_min IS NULL OR next_min >= max::timestamptz)
+FROM (SELECT max, lead(min::timestamptz) OVER (ORDER BY chunk_group) AS next_min
+      FROM rustydb.chunk_bounds('app.sorted') WHERE column_name = 'Event Time') b}),
+		'3:true', "$db: flush of sorted orders its rows by the restored sort_key");
+	is(contents($db, 'sorted'), $src{'rows of sorted'}, "$db: app.sorted reads the same once flushed");
 
 	# and ALTER TABLE keeps working on restored tables
 	$node->safe_psql($db, "ALTER TABLE app.altered SET (fillfactor = 85), RESET (compression_level)");

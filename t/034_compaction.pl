@@ -224,7 +224,7 @@ sub same_as_twin
 # per round that TOAST keeps out of line (hex digits compress only ~2x)
 sql(q{
 	CREATE TABLE lv (id bigint, t text, n numeric, j jsonb, b text) USING rustydb
-	  WITH (stripe_rows = 2000, level_ratio = 4);
+	  WITH (stripe_rows = 2000, level_ratio = 4, sort_key = 't, n');
 	CREATE TABLE lv_h (id bigint, t text, n numeric, j jsonb, b text) USING heap;
 	CREATE UNIQUE INDEX lv_id ON lv (id);
 	CREATE UNIQUE INDEX lv_h_id ON lv_h (id);
@@ -553,7 +553,8 @@ same_as_twin($node, 'ss', 'after 10 steady-state rounds');
 # 3. An immediate stop while a compaction waits at each phase
 # ===========================================================================
 sql(q{
-	CREATE TABLE cx (id int, v text, n numeric) USING rustydb WITH (stripe_rows = 1500, level_ratio = 2);
+	CREATE TABLE cx (id int, v text, n numeric) USING rustydb WITH (stripe_rows = 1500, level_ratio = 2, sort_key = 'v',
+	  chunk_group_rows = 1000);
 	CREATE TABLE cx_h (id int, v text, n numeric) USING heap;
 	CREATE UNIQUE INDEX cx_id ON cx (id);
 	CREATE UNIQUE INDEX cx_h_id ON cx_h (id);
@@ -712,6 +713,22 @@ for my $t (qw(lv ss cx))
 	is($standby->safe_psql('postgres', "SELECT free_stripe_pages, stripe_pages FROM rustydb.l0_layout('$t')"),
 		sql("SELECT free_stripe_pages, stripe_pages FROM rustydb.l0_layout('$t')"),
 		"standby: $t has the same free and used stripe pages");
+}
+# cx has sort_key = 'v' ('pre 1', 'pre 10', 'pre 100' ...: not the order
+# rows came in): each of its stripes of several chunk groups, written by
+# flushes and compactions through the crashes above, holds them in v order
+# (a group's max <= the next group's min), on both nodes
+{
+	my $q = q{
+SELECT count(DISTINCT first_block) || ':' || count(*) FILTER (WHERE next_min < max)
+FROM (SELECT first_block, max,
+             lead(min) OVER (PARTITION BY first_block ORDER BY chunk_group) AS next_min
+      FROM rustydb.chunk_bounds('cx') WHERE column_name = 'v') b
+WHERE first_block IN (SELECT first_block FROM rustydb.chunk_bounds('cx')
+                      GROUP BY 1 HAVING count(*) > 1)};
+	my $sorted = sql($q);
+	like($sorted, qr/^[1-9]\d*:0$/, "cx: its stripes of several chunk groups are sorted by v ($sorted)");
+	is($standby->safe_psql('postgres', $q), $sorted, 'standby: cx stripes sorted the same');
 }
 
 # ===========================================================================
