@@ -185,6 +185,55 @@ like($stderr, qr/Header and directory have checksum/,
 	'the directory checksum covers the bounds section');
 check_log_clean($primary, 0, 'primary log: no PANIC or crash after damaged bounds');
 
+# ---- damage the row order of a stripe sorted by a sort key (format 3) ----
+# The order chunks are the last bytes of the stream: damage the end of the
+# last page's payload (pd_lower ends it).  Reading a row by its row number
+# needs the order, whose own checksum catches the damage.
+$primary->safe_psql(
+	'postgres', q{
+CREATE TABLE ts (id int, k int, v text) USING rustydb WITH (sort_key = 'k');
+INSERT INTO ts SELECT g, (g * 7919) % 10007, md5(g::text) FROM generate_series(1, 20000) g;
+});
+is($primary->safe_psql('postgres',
+		q{SELECT nrows || ':' || rows_equal FROM rustydb.stripe_roundtrip('ts', 'zstd', 5000, 1)}),
+	'20000:20000', 'sorted stripe written, every row read back equal by row number');
+my ($s_first, $s_nblocks) = split /\|/, $primary->safe_psql('postgres',
+	q{SELECT first_block, nblocks FROM rustydb.stripes('ts')});
+is($primary->safe_psql('postgres',
+		qq{SELECT count(*) FILTER (WHERE next_min < max::int) || '/' || count(*)
+		   FROM (SELECT max, lead(min::int) OVER (ORDER BY chunk_group) AS next_min
+		         FROM rustydb.chunk_bounds('ts') WHERE column_name = 'k') b}),
+	'0/4', 'its 4 chunk groups hold k in order');
+my $srelpath = $primary->safe_psql('postgres', q{SELECT pg_relation_filepath('ts')});
+my $sfile = $primary->data_dir . "/$srelpath";
+$primary->stop;
+my $last = $s_first + $s_nblocks - 1;
+open($fh, '+<', $sfile) or die "open $sfile: $!";
+binmode $fh;
+sysseek($fh, $last * 8192 + 12, 0) or die "seek: $!";
+sysread($fh, $buf, 2) == 2 or die "read: $!";
+my $lower = unpack('v', $buf);
+cmp_ok($lower, '>', 24 + 8, "last page of the sorted stripe ends its payload at $lower");
+$off = $last * 8192 + $lower - 8;
+sysseek($fh, $off, 0) or die "seek: $!";
+sysread($fh, $buf, 8) == 8 or die "read: $!";
+$buf = join('', map { chr(ord($_) ^ 0xff) } split //, $buf);
+sysseek($fh, $off, 0) or die "seek: $!";
+syswrite($fh, $buf) == 8 or die "write: $!";
+close($fh);
+$primary->start;
+($ret, $stdout, $stderr) = $primary->psql('postgres',
+	qq{\\set VERBOSITY verbose
+	   SELECT count(*) FROM rustydb.stripe_rows('ts', $s_first)});
+isnt($ret, 0, 'reading rows of a stripe whose row order is damaged fails');
+like($stderr, qr/ERROR:\s+XX001: rustydb stripe at block $s_first of table "ts" is corrupted in its row order/,
+	'XX001 naming the table and the stripe, for its row order');
+like($stderr, qr/Chunk group 3 of the row order .* has checksum [0-9a-f]{16}, its directory entry says/,
+	'the row order chunk checksum caught it');
+is($primary->safe_psql('postgres', q{SELECT count(*) FROM rustydb.chunk_bounds('ts')}),
+	'12', 'the stripe\'s directory and bounds still read');
+check_log_clean($primary, 0, 'primary log: no PANIC or crash after a damaged row order');
+
 $standby->stop;
 $primary->stop;
 done_testing();
