@@ -66,8 +66,9 @@ extern struct TupleTableSlot *rdb_colscan_next_row(struct CustomScanState *node)
 
 /*
  * ... or in batches (rdb_colscan_next, colscan.c says when): the rows of a
- * retired generation that lie in one chunk group, as positions into the
- * group's decoded columns.
+ * retired generation (or, for a stripe sorted by a sort key, of the
+ * generations gathered together) that lie in one chunk group, as positions
+ * into the group's decoded columns; up to RDB_MAX_CHUNK_ROWS of them.
  */
 typedef struct RdbColBatch
 {

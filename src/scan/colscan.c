@@ -442,6 +442,52 @@ typedef struct ColStripeEntry
 	uint8	   *decision;		/* per group: 0 undecided, 1 scan, 2 skip */
 } ColStripeEntry;
 
+/*
+ * Rows of a stripe taken whole, in position order: one retired generation's
+ * live rows (the arrays are the RdbScanRun's), or the rows of a stripe sorted
+ * by a sort key gathered over its generations (ColGather's).
+ */
+typedef struct ColRun
+{
+	uint32		stripe;
+	int			nrows;
+	uint32	   *rows;			/* positions in the stripe, ascending */
+	OffsetNumber *offsets;
+	uint32	   *gens;			/* generation of each row; NULL: all gen */
+	uint32		gen;
+} ColRun;
+
+/*
+ * The rows of one stripe sorted by a sort key, gathered from its retired
+ * generations as the L0 walk meets them (colscan_next_chunk): a
+ * generation's rows are spread over such a stripe, and taking them a
+ * generation at a time would load each chunk group once per generation.
+ * Indexed by position (offset 0: no row there), so they come out in
+ * position order without sorting.
+ */
+typedef struct ColGather
+{
+	uint32		stripe;
+	uint32		nslots;			/* the stripe's rows */
+	int64		nrows;			/* gathered */
+	uint32	   *gen;			/* by position */
+	OffsetNumber *off;
+	/* the gathered rows handed out, as a ColRun's arrays */
+	uint32	   *out_rows;
+	OffsetNumber *out_offsets;
+	uint32	   *out_gens;
+	int64		out_cap;
+} ColGather;
+
+/* what the L0 walk returned while a gather was being handed out */
+typedef enum ColStash
+{
+	STASH_NONE,
+	STASH_ROW,					/* stash_tup / stash_buf */
+	STASH_RUN,					/* scanrun (a retired generation) */
+	STASH_END
+} ColStash;
+
 typedef struct ColScanState
 {
 	CustomScanState css;
@@ -479,9 +525,15 @@ typedef struct ColScanState
 	const uint32 *sr_pos;		/* row number -> position; NULL: the same */
 	uint32		last_group;
 	bool		last_skip;
-	/* a retired generation taken whole (rdb_scan_next_chunk), and how far */
-	RdbScanRun *run;
+	/* rows taken whole (a retired generation, or a gather), and how far */
+	RdbScanRun *scanrun;		/* what rdb_scan_next_chunk fills */
+	ColRun		run_data;
+	ColRun	   *run;			/* &run_data once the walk started */
 	int			run_pos;
+	ColGather	gather;
+	ColStash	stash;
+	HeapTuple	stash_tup;
+	Buffer		stash_buf;
 	ColStripeEntry *sr_entry;
 	Datum	   *late_values;
 	bool	   *late_isnull;
@@ -1151,49 +1203,68 @@ colscan_run_skipped(void *arg, uint32 stripe, uint32 first, uint32 last)
 	return true;
 }
 
-static int
-colscan_cmp_u64(const void *a, const void *b)
+/* state->run := the retired generation in state->scanrun, as it is */
+static void
+colscan_take_scanrun(ColScanState *state)
 {
-	uint64		x = *(const uint64 *) a;
-	uint64		y = *(const uint64 *) b;
+	RdbScanRun *sr = state->scanrun;
+	ColRun	   *run = &state->run_data;
 
-	return (x > y) - (x < y);
+	run->stripe = sr->stripe;
+	run->nrows = sr->nrows;
+	run->rows = sr->rows;
+	run->offsets = sr->offsets;
+	run->gens = NULL;
+	run->gen = sr->gen;
+	state->run = run;
+	state->run_pos = 0;
 }
 
 /*
- * A retired generation's rows arrived (state->run): make its row numbers
- * positions in the stripe (the same unless the stripe is sorted by a sort
- * key).  In a sorted stripe a generation's rows are spread over it: those
- * in chunk groups the skip quals exclude are dropped here (counted as
- * skipped), the others put in position order, so that the rest of the
- * scan meets each chunk group's rows together, as in any stripe.
+ * Add the retired generation in state->scanrun, of a stripe sorted by a
+ * sort key, to the gather: each row at its position, unless its chunk
+ * group is excluded by the skip quals (counted as skipped then).
  */
 static void
-colscan_run_positions(ColScanState *state)
+colscan_gather_add(ColScanState *state)
 {
-	RdbScanRun *run = state->run;
-	uint64		keyed[MaxHeapTuplesPerPage];
-	uint32		nrows;
-	int			n = 0;
+	RdbScanRun *run = state->scanrun;
+	ColGather  *ga = &state->gather;
+	uint32		nrows = rdb_stripe_nrows(state->sr);
 	int			k;
 
-	if (state->sr == NULL || run->stripe != state->sr_block)
-		colscan_switch_stripe(state, run->stripe);
-	if (state->sr_pos == NULL)
-		return;
-	nrows = rdb_stripe_nrows(state->sr);
+	if (ga->nrows == 0)
+	{
+		if (ga->nslots < nrows)
+		{
+			MemoryContext old = MemoryContextSwitchTo(state->cxt);
+
+			if (ga->gen)
+			{
+				pfree(ga->gen);
+				pfree(ga->off);
+			}
+			ga->gen = palloc_extended((Size) nrows * sizeof(uint32), MCXT_ALLOC_HUGE);
+			ga->off = palloc_extended((Size) nrows * sizeof(OffsetNumber),
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+			ga->nslots = nrows;
+			MemoryContextSwitchTo(old);
+		}
+		ga->stripe = run->stripe;
+	}
+	Assert(ga->stripe == run->stripe && ga->nslots >= nrows);
 	for (k = 0; k < run->nrows; k++)
 	{
 		uint32		pos;
-		uint32		g;
 
 		if (run->rows[k] >= nrows)
 			elog(ERROR, "rustydb colscan: row %u of generation %u is beyond the %u rows of stripe %u",
 				 run->rows[k], run->gen, nrows, run->stripe);
 		pos = state->sr_pos[run->rows[k]];
-		g = pos / state->sr_cgrows;
 		if (state->nkeys > 0)
 		{
+			uint32		g = pos / state->sr_cgrows;
+
 			if (g != state->last_group)
 			{
 				state->last_skip = colscan_group_skipped(state, g);
@@ -1205,34 +1276,149 @@ colscan_run_positions(ColScanState *state)
 				continue;
 			}
 		}
-		keyed[n++] = ((uint64) pos << 16) | run->offsets[k];
+		if (ga->off[pos] != InvalidOffsetNumber)
+			elog(ERROR, "rustydb colscan: position %u of stripe %u met twice",
+				 pos, run->stripe);
+		ga->gen[pos] = run->gen;
+		ga->off[pos] = run->offsets[k];
+		ga->nrows++;
 	}
-	if (n > 1)
-		qsort(keyed, n, sizeof(uint64), colscan_cmp_u64);
-	for (k = 0; k < n; k++)
+}
+
+/* state->run := the gathered rows in position order; the gather empties */
+static void
+colscan_gather_take(ColScanState *state)
+{
+	ColGather  *ga = &state->gather;
+	ColRun	   *run = &state->run_data;
+	int64		n = 0;
+	uint32		pos;
+
+	if (ga->out_cap < ga->nrows)
 	{
-		run->rows[k] = (uint32) (keyed[k] >> 16);
-		run->offsets[k] = (OffsetNumber) (keyed[k] & 0xFFFF);
+		MemoryContext old = MemoryContextSwitchTo(state->cxt);
+
+		if (ga->out_rows)
+		{
+			pfree(ga->out_rows);
+			pfree(ga->out_offsets);
+			pfree(ga->out_gens);
+		}
+		ga->out_rows = palloc_extended(ga->nrows * sizeof(uint32), MCXT_ALLOC_HUGE);
+		ga->out_offsets = palloc_extended(ga->nrows * sizeof(OffsetNumber), MCXT_ALLOC_HUGE);
+		ga->out_gens = palloc_extended(ga->nrows * sizeof(uint32), MCXT_ALLOC_HUGE);
+		ga->out_cap = ga->nrows;
+		MemoryContextSwitchTo(old);
 	}
-	run->nrows = n;
+	for (pos = 0; pos < ga->nslots && n < ga->nrows; pos++)
+	{
+		if (ga->off[pos] == InvalidOffsetNumber)
+			continue;
+		ga->out_rows[n] = pos;
+		ga->out_offsets[n] = ga->off[pos];
+		ga->out_gens[n] = ga->gen[pos];
+		ga->off[pos] = InvalidOffsetNumber;
+		n++;
+	}
+	Assert(n == ga->nrows);
+	run->stripe = ga->stripe;
+	run->nrows = (int) n;
+	run->rows = ga->out_rows;
+	run->offsets = ga->out_offsets;
+	run->gens = ga->out_gens;
+	state->run = run;
+	state->run_pos = 0;
+	ga->nrows = 0;
 }
 
 /*
- * The table AM scan's next row, or retired generation (*tup NULL, its rows
- * in state->run); false at the end.  The generations it passed over on the
- * way, all rows in skipped chunk groups, are counted either way.
+ * The next row of the table AM scan (*tup), or rows taken whole (*tup NULL,
+ * the rows in state->run); false at the end.  The generations it passed
+ * over on the way, all rows in skipped chunk groups, are counted either way.
+ *
+ * A retired generation of a stripe sorted by a sort key is not handed out
+ * at once but gathered (colscan_gather_add) with the next ones of the same
+ * stripe; the gather is handed out when the walk meets anything else, which
+ * waits in the stash until the gather has been taken.  Rows still come out
+ * once each, only in another order, which a seq scan never promised.
  */
 static bool
 colscan_next_chunk(ColScanState *state, HeapTuple *tup, Buffer *buf)
 {
-	bool		more = rdb_scan_next_chunk(state->tscan, tup, buf, state->run);
+	switch (state->stash)
+	{
+		case STASH_NONE:
+			break;
+		case STASH_ROW:
+			state->stash = STASH_NONE;
+			*tup = state->stash_tup;
+			*buf = state->stash_buf;
+			return true;
+		case STASH_RUN:
+			state->stash = STASH_NONE;
+			*tup = NULL;
+			*buf = InvalidBuffer;
+			colscan_take_scanrun(state);
+			return true;
+		case STASH_END:
+			return false;
+	}
 
-	state->counts.rows_skipped += state->run->nskipped;
-	state->counts.gens_skipped += state->run->ngens_skipped;
-	state->counts.skip_steps += state->run->nskip_steps;
-	if (more && *tup == NULL && state->run->nrows > 0)
-		colscan_run_positions(state);
-	return more;
+	for (;;)
+	{
+		RdbScanRun *sr = state->scanrun;
+		bool		more = rdb_scan_next_chunk(state->tscan, tup, buf, sr);
+		bool		sorted;
+
+		state->counts.rows_skipped += sr->nskipped;
+		state->counts.gens_skipped += sr->ngens_skipped;
+		state->counts.skip_steps += sr->nskip_steps;
+
+		sorted = false;
+		if (more && *tup == NULL && sr->nrows > 0)
+		{
+			if (state->sr == NULL || sr->stripe != state->sr_block)
+				colscan_switch_stripe(state, sr->stripe);
+			sorted = (state->sr_pos != NULL);
+		}
+		if (sorted && (state->gather.nrows == 0 ||
+					   state->gather.stripe == sr->stripe))
+		{
+			colscan_gather_add(state);
+			continue;
+		}
+		if (state->gather.nrows > 0)
+		{
+			/* hand out the gather first; what came waits */
+			if (!more)
+				state->stash = STASH_END;
+			else if (*tup != NULL)
+			{
+				state->stash = STASH_ROW;
+				state->stash_tup = *tup;
+				state->stash_buf = *buf;
+			}
+			else
+				state->stash = STASH_RUN;
+			*tup = NULL;
+			*buf = InvalidBuffer;
+			colscan_gather_take(state);
+			/* a generation of another sorted stripe starts the next gather */
+			if (state->stash == STASH_RUN && sorted)
+			{
+				state->stash = STASH_NONE;
+				if (state->sr_block != sr->stripe)
+					colscan_switch_stripe(state, sr->stripe);
+				colscan_gather_add(state);
+				if (state->sr_block != state->run->stripe)
+					colscan_switch_stripe(state, state->run->stripe);
+			}
+			return true;
+		}
+		if (more && *tup == NULL)
+			colscan_take_scanrun(state);
+		return more;
+	}
 }
 
 /* fill the slot's columns that a stripe row of the current stripe lacks */
@@ -1450,17 +1636,19 @@ colscan_next(ColScanState *state)
 			stripe_row = true;
 			sd.stripe = state->run->stripe;
 			sd.row = state->run->rows[k];
-			ItemPointerSet(&tid, state->run->gen, state->run->offsets[k]);
+			ItemPointerSet(&tid,
+						   state->run->gens ? state->run->gens[k] : state->run->gen,
+						   state->run->offsets[k]);
 		}
 		else
 		{
-			if (state->run == NULL)
+			if (state->scanrun == NULL)
 			{
-				state->run = palloc0(sizeof(RdbScanRun));
+				state->scanrun = MemoryContextAllocZero(state->cxt, sizeof(RdbScanRun));
 				if (state->nkeys > 0)
 				{
-					state->run->skip = colscan_run_skipped;
-					state->run->skip_arg = state;
+					state->scanrun->skip = colscan_run_skipped;
+					state->scanrun->skip_arg = state;
 				}
 			}
 			if (state->done || !colscan_next_chunk(state, &tup, &buf))
@@ -1479,11 +1667,12 @@ colscan_next(ColScanState *state)
 			}
 			if (tup == NULL)
 			{
-				/* a retired generation arrived: take its rows from the top */
+				/* rows taken whole arrived: take them from the top */
 				state->run_pos = 0;
 				continue;
 			}
-			state->run->nrows = 0;
+			if (state->run)
+				state->run->nrows = 0;
 			stripe_row = rdb_tuple_is_stub(tup->t_data);
 			if (stripe_row)
 				sd = rdb_stub_data(tup->t_data);
@@ -1762,7 +1951,8 @@ rdb_colscan_next(CustomScanState *node, RdbColBatch *batch,
 	{
 		MemoryContext old = MemoryContextSwitchTo(state->cxt);
 
-		state->batch_pos = palloc(sizeof(uint32) * MaxHeapTuplesPerPage);
+		/* a gather (sorted stripes) hands out up to a whole chunk group */
+		state->batch_pos = palloc(sizeof(uint32) * RDB_MAX_CHUNK_ROWS);
 		state->batch_values = palloc0(sizeof(Datum *) * state->natts);
 		state->batch_isnull = palloc0(sizeof(bool *) * state->natts);
 		MemoryContextSwitchTo(old);
@@ -1770,7 +1960,7 @@ rdb_colscan_next(CustomScanState *node, RdbColBatch *batch,
 
 	for (;;)
 	{
-		RdbScanRun *run = state->run;
+		ColRun	   *run = state->run;
 
 		if (run != NULL && state->run_pos < run->nrows)
 		{
@@ -2002,6 +2192,10 @@ colscan_rescan(CustomScanState *node)
 	if (state->run)
 		state->run->nrows = 0;
 	state->run_pos = 0;
+	state->stash = STASH_NONE;
+	if (state->gather.nrows > 0 && state->gather.off)
+		memset(state->gather.off, 0, state->gather.nslots * sizeof(OffsetNumber));
+	state->gather.nrows = 0;
 }
 
 /* ------------------------------------------------------------------------
