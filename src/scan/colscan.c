@@ -440,6 +440,7 @@ typedef struct ColStripeEntry
 	uint32		first_block;	/* hash key */
 	uint32		ngroups;
 	uint8	   *decision;		/* per group: 0 undecided, 1 scan, 2 skip */
+	uint8		whole;			/* every group: 0 undecided, 1 scan, 2 skip */
 } ColStripeEntry;
 
 /*
@@ -1075,7 +1076,10 @@ colscan_reset_decisions(ColScanState *state)
 
 	hash_seq_init(&status, state->stripes);
 	while ((entry = hash_seq_search(&status)) != NULL)
+	{
 		memset(entry->decision, 0, entry->ngroups);
+		entry->whole = 0;
+	}
 	for (i = 0; i < state->nkeys; i++)
 		state->keys[i].evaluated = false;
 	state->vec_valid = false;
@@ -1112,6 +1116,7 @@ colscan_switch_stripe(ColScanState *state, uint32 first_block)
 	{
 		entry->ngroups = rdb_stripe_nchunkgroups(state->sr);
 		entry->decision = palloc0(Max(entry->ngroups, 1));
+		entry->whole = 0;
 	}
 	state->sr_entry = entry;
 	MemoryContextSwitchTo(oldcxt);
@@ -1185,9 +1190,30 @@ colscan_run_skipped(void *arg, uint32 stripe, uint32 first, uint32 last)
 	nrows = rdb_stripe_nrows(state->sr);
 	if (first >= nrows)
 		return false;
-	/* sorted by a sort key: the rows are anywhere; colscan_run_positions */
+	/*
+	 * Sorted by a sort key: a generation's rows are anywhere in the stripe,
+	 * so its span says nothing; only a stripe whose every chunk group is
+	 * excluded lets them be passed over unread.
+	 */
 	if (state->sr_pos != NULL)
-		return false;
+	{
+		ColStripeEntry *entry = state->sr_entry;
+
+		if (entry->whole == 0)
+		{
+			entry->whole = 2;
+			for (g = 0; g < entry->ngroups; g++)
+			{
+				if (!colscan_group_skipped(state, g))
+				{
+					entry->whole = 1;
+					break;
+				}
+			}
+			state->last_group = UINT32_MAX;
+		}
+		return entry->whole == 2;
+	}
 	if (last >= nrows)
 		last = nrows - 1;
 	for (g = first / state->sr_cgrows; g <= last / state->sr_cgrows; g++)
