@@ -214,6 +214,37 @@ SELECT variant,
  ORDER BY seq;
 DROP TABLE fl_enc;
 
+-- pages revived by a row lock or a rolled-back UPDATE retire again once the
+-- lockers ended or the updater aborted: such an xmax means nothing any more
+-- (before, those pages stayed revived whatever VACUUM did)
+CREATE TABLE fl_rv (id int, v text) USING rustydb;
+CREATE INDEX fl_rv_id ON fl_rv (id);
+INSERT INTO fl_rv SELECT g, 'x' || g FROM generate_series(1, 2000) g;
+SELECT rdb_test.wait_quiet();
+SELECT rustydb.flush('fl_rv');
+VACUUM fl_rv;
+SELECT l0_pages, retired_generations > 0 AS retired FROM rustydb.l0_layout('fl_rv');
+BEGIN;
+SELECT count(*) FROM (SELECT 1 FROM fl_rv WHERE id % 100 = 8 FOR UPDATE) x;
+COMMIT;
+SELECT l0_pages > 0 AS revived FROM rustydb.l0_layout('fl_rv');
+SELECT rdb_test.wait_quiet();
+VACUUM fl_rv;
+SELECT l0_pages AS after_lock FROM rustydb.l0_layout('fl_rv');
+BEGIN;
+UPDATE fl_rv SET v = 'y' WHERE id % 100 = 7;
+ROLLBACK;
+SELECT l0_pages > 0 AS revived FROM rustydb.l0_layout('fl_rv');
+SELECT rdb_test.wait_quiet();
+VACUUM fl_rv;	-- prunes the aborted new versions (dead items until index vacuum)
+VACUUM fl_rv;	-- then the pages retire
+SELECT l0_pages AS after_rollback FROM rustydb.l0_layout('fl_rv');
+SELECT count(*), sum(id), min(v), max(v) FROM fl_rv;
+SELECT count(*) FROM fl_rv WHERE id % 100 IN (7, 8) AND v = 'x' || id;
+UPDATE fl_rv SET v = 'z' WHERE id = 107;
+SELECT id, v FROM fl_rv WHERE id IN (107, 108) ORDER BY id;
+DROP TABLE fl_rv;
+
 -- bad input
 SELECT rustydb.flush('fl_twin');
 SELECT rustydb.flush(0);

@@ -280,7 +280,9 @@ extern uint32 rdb_stripe_first_page_blocks(Page page, BlockNumber blkno);
  * rdb_stripe_column_type: the type column c had when the stripe was
  * written (InvalidOid for columns the stripe does not have).
  *
- * rdb_stripe_row_positions: position of each row number (nrows entries),
+ * rdb_stripe_is_sorted: whether the stripe has a row order (cheap: nothing
+ * is read).  rdb_stripe_row_positions: position of each row number (nrows
+ * entries),
  * rdb_stripe_position_rows: row number at each position; both NULL for a
  * stripe whose rows are stored in their numbers' order.  Read, checked
  * (a permutation of 0 .. nrows - 1, else ERRCODE_DATA_CORRUPTED) and kept
@@ -300,6 +302,7 @@ extern uint32 rdb_stripe_first_page_blocks(Page page, BlockNumber blkno);
  * (all-NULL chunks too); false for columns not decoded whole or missing
  * from the stripe.
  */
+extern bool rdb_stripe_is_sorted(RdbStripeReader *sr);
 extern const uint32 *rdb_stripe_row_positions(RdbStripeReader *sr);
 extern const uint32 *rdb_stripe_position_rows(RdbStripeReader *sr);
 extern uint32 rdb_stripe_nchunkgroups(RdbStripeReader *sr);

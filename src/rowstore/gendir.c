@@ -26,13 +26,16 @@
 #include "access/generic_xlog.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/multixact.h"
 #include "access/transam.h"
+#include "access/xact.h"
 #include "access/xloginsert.h"
 #include "access/xlogutils.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "storage/freespace.h"
 #include "storage/lmgr.h"
+#include "storage/procarray.h"
 #include "storage/standby.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -699,6 +702,33 @@ rdb_gen_prepare(Relation rel, uint32 gen)
  */
 
 /*
+ * gen_xmax_is_void
+ *		Is the xmax of stub h (set, not hinted invalid) one that no snapshot
+ *		needs: lockers that have all ended, or an updater or deleter that
+ *		aborted (or crashed)?  Asks the transaction status, as heap's
+ *		pruning and freezing do; sets no hint bits.
+ */
+static bool
+gen_xmax_is_void(HeapTupleHeader h)
+{
+	TransactionId xmax = HeapTupleHeaderGetRawXmax(h);
+
+	if (h->t_infomask & HEAP_XMAX_IS_MULTI)
+	{
+		/* only lockers, none running (an updater's multi is left alone) */
+		return HEAP_XMAX_IS_LOCKED_ONLY(h->t_infomask) &&
+			!MultiXactIdIsRunning((MultiXactId) xmax, true);
+	}
+	if (TransactionIdIsCurrentTransactionId(xmax) ||
+		TransactionIdIsInProgress(xmax))
+		return false;
+	if (HEAP_XMAX_IS_LOCKED_ONLY(h->t_infomask))
+		return true;
+	/* an updater or deleter that ended: void unless it committed */
+	return !TransactionIdDidCommit(xmax);
+}
+
+/*
  * rdb_gen_try_retire
  *		Retire the L0 page in buf (cleanup-locked by the caller) if every row
  *		on it is a stub that every snapshot sees, never deleted or locked,
@@ -761,10 +791,28 @@ rdb_gen_try_retire(Relation rel, Buffer buf, TransactionId oldest_xmin,
 		}
 		if (!(h->t_infomask & HEAP_XMAX_INVALID) &&
 			TransactionIdIsValid(HeapTupleHeaderGetRawXmax(h)))
-			return false;
-		ItemPointerSet(&self, gen, off);
-		if (!ItemPointerEquals(&self, &h->t_ctid))
-			return false;
+		{
+			/*
+			 * An xmax that no longer means anything lets the row retire
+			 * (it then reads as never locked, as heap's freezing would
+			 * leave it): a row lock whose lockers have all ended, or an
+			 * UPDATE or DELETE that aborted (whose t_ctid may still point
+			 * at its aborted new version, also once the xmax is hinted
+			 * invalid, below).  Without this, rows once
+			 * locked by SELECT FOR UPDATE or touched by a rolled-back
+			 * UPDATE kept their revived page for ever.
+			 */
+			if (!gen_xmax_is_void(h))
+				return false;
+		}
+		else if (!TransactionIdIsValid(HeapTupleHeaderGetRawXmax(h)))
+		{
+			/* never updated: it is its own latest version */
+			ItemPointerSet(&self, gen, off);
+			if (!ItemPointerEquals(&self, &h->t_ctid))
+				return false;
+		}
+		/* (an xmax hinted invalid: an aborted updater, t_ctid left behind) */
 		sd = rdb_stub_data(h);
 		if (e.nlive == 0)
 		{

@@ -473,21 +473,14 @@ typedef struct ColGather
 	int64		nrows;			/* gathered */
 	uint32	   *gen;			/* by position */
 	OffsetNumber *off;
+	uint32		lo;				/* positions gathered lie in lo .. hi */
+	uint32		hi;
 	/* the gathered rows handed out, as a ColRun's arrays */
 	uint32	   *out_rows;
 	OffsetNumber *out_offsets;
 	uint32	   *out_gens;
 	int64		out_cap;
 } ColGather;
-
-/* what the L0 walk returned while a gather was being handed out */
-typedef enum ColStash
-{
-	STASH_NONE,
-	STASH_ROW,					/* stash_tup / stash_buf */
-	STASH_RUN,					/* scanrun (a retired generation) */
-	STASH_END
-} ColStash;
 
 typedef struct ColScanState
 {
@@ -523,7 +516,8 @@ typedef struct ColScanState
 	uint32		sr_block;
 	uint32		sr_ncols;		/* columns the stripe has */
 	uint32		sr_cgrows;
-	const uint32 *sr_pos;		/* row number -> position; NULL: the same */
+	bool		sr_sorted;		/* sorted by a sort key (rows not in order) */
+	const uint32 *sr_pos;		/* then row number -> position, once needed */
 	uint32		last_group;
 	bool		last_skip;
 	/* rows taken whole (a retired generation, or a gather), and how far */
@@ -532,9 +526,7 @@ typedef struct ColScanState
 	ColRun	   *run;			/* &run_data once the walk started */
 	int			run_pos;
 	ColGather	gather;
-	ColStash	stash;
-	HeapTuple	stash_tup;
-	Buffer		stash_buf;
+	bool		gather_done;	/* the walk ended, the last gather handed out */
 	ColStripeEntry *sr_entry;
 	Datum	   *late_values;
 	bool	   *late_isnull;
@@ -1106,7 +1098,9 @@ colscan_switch_stripe(ColScanState *state, uint32 first_block)
 	state->sr_block = first_block;
 	state->sr_ncols = rdb_stripe_header(state->sr)->ncolumns;
 	state->sr_cgrows = rdb_stripe_chunk_group_rows(state->sr);
-	state->sr_pos = rdb_stripe_row_positions(state->sr);
+	/* a sorted stripe's order is read only once its rows are wanted */
+	state->sr_sorted = rdb_stripe_is_sorted(state->sr);
+	state->sr_pos = NULL;
 	/* the columns every row needs are decoded a chunk at a time */
 	rdb_stripe_decode_whole(state->sr, state->need_whole, state->natts);
 	state->vec_valid = false;
@@ -1169,6 +1163,32 @@ colscan_group_skipped(ColScanState *state, uint32 g)
 	return skip;
 }
 
+/* does the skip quals exclude every chunk group of the current stripe? */
+static bool
+colscan_stripe_skipped(ColScanState *state)
+{
+	ColStripeEntry *entry = state->sr_entry;
+
+	if (state->nkeys == 0)
+		return false;
+	if (entry->whole == 0)
+	{
+		uint32		g;
+
+		entry->whole = 2;
+		for (g = 0; g < entry->ngroups; g++)
+		{
+			if (!colscan_group_skipped(state, g))
+			{
+				entry->whole = 1;
+				break;
+			}
+		}
+		state->last_group = UINT32_MAX;
+	}
+	return entry->whole == 2;
+}
+
 /*
  * RdbScanRun.skip: do stripe rows first .. last of the stripe at block
  * stripe all lie in chunk groups the skip quals exclude?  Lets a retired
@@ -1195,25 +1215,8 @@ colscan_run_skipped(void *arg, uint32 stripe, uint32 first, uint32 last)
 	 * so its span says nothing; only a stripe whose every chunk group is
 	 * excluded lets them be passed over unread.
 	 */
-	if (state->sr_pos != NULL)
-	{
-		ColStripeEntry *entry = state->sr_entry;
-
-		if (entry->whole == 0)
-		{
-			entry->whole = 2;
-			for (g = 0; g < entry->ngroups; g++)
-			{
-				if (!colscan_group_skipped(state, g))
-				{
-					entry->whole = 1;
-					break;
-				}
-			}
-			state->last_group = UINT32_MAX;
-		}
-		return entry->whole == 2;
-	}
+	if (state->sr_sorted)
+		return colscan_stripe_skipped(state);
 	if (last >= nrows)
 		last = nrows - 1;
 	for (g = first / state->sr_cgrows; g <= last / state->sr_cgrows; g++)
@@ -1246,69 +1249,99 @@ colscan_take_scanrun(ColScanState *state)
 	state->run_pos = 0;
 }
 
+/* the current stripe's row order, read now if it was not yet */
+static inline const uint32 *
+colscan_positions(ColScanState *state)
+{
+	if (state->sr_pos == NULL)
+		state->sr_pos = rdb_stripe_row_positions(state->sr);
+	return state->sr_pos;
+}
+
+/* make the gather ready for rows of the current stripe (it is empty) */
+static void
+colscan_gather_start(ColScanState *state)
+{
+	ColGather  *ga = &state->gather;
+	uint32		nrows = rdb_stripe_nrows(state->sr);
+
+	Assert(ga->nrows == 0);
+	if (ga->nslots < nrows)
+	{
+		MemoryContext old = MemoryContextSwitchTo(state->cxt);
+
+		if (ga->gen)
+		{
+			pfree(ga->gen);
+			pfree(ga->off);
+		}
+		ga->gen = palloc_extended((Size) nrows * sizeof(uint32), MCXT_ALLOC_HUGE);
+		ga->off = palloc_extended((Size) nrows * sizeof(OffsetNumber),
+								  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		ga->nslots = nrows;
+		MemoryContextSwitchTo(old);
+	}
+	ga->stripe = state->sr_block;
+	ga->lo = PG_UINT32_MAX;
+	ga->hi = 0;
+}
+
 /*
- * Add the retired generation in state->scanrun, of a stripe sorted by a
- * sort key, to the gather: each row at its position, unless its chunk
- * group is excluded by the skip quals (counted as skipped then).
+ * Add row number `row` of the current stripe (sorted by a sort key), whose
+ * TID is (gen, off), to the gather at its position, unless its chunk group
+ * is excluded by the skip quals (counted as skipped then).
  */
+static void
+colscan_gather_one(ColScanState *state, uint32 row, uint32 gen, OffsetNumber off)
+{
+	ColGather  *ga = &state->gather;
+	uint32		nrows = rdb_stripe_nrows(state->sr);
+	uint32		pos;
+
+	if (row >= nrows)
+		elog(ERROR, "rustydb colscan: row %u of generation %u is beyond the %u rows of stripe %u",
+			 row, gen, nrows, state->sr_block);
+	if (ga->nrows == 0)
+		colscan_gather_start(state);
+	Assert(ga->stripe == state->sr_block && ga->nslots >= nrows);
+	pos = colscan_positions(state)[row];
+	if (state->nkeys > 0)
+	{
+		uint32		g = pos / state->sr_cgrows;
+
+		if (g != state->last_group)
+		{
+			state->last_skip = colscan_group_skipped(state, g);
+			state->last_group = g;
+		}
+		if (state->last_skip)
+		{
+			state->counts.rows_skipped++;
+			return;
+		}
+	}
+	if (ga->off[pos] != InvalidOffsetNumber)
+		elog(ERROR, "rustydb colscan: position %u of stripe %u met twice",
+			 pos, state->sr_block);
+	ga->gen[pos] = gen;
+	ga->off[pos] = off;
+	ga->nrows++;
+	if (pos < ga->lo)
+		ga->lo = pos;
+	if (pos > ga->hi)
+		ga->hi = pos;
+}
+
+/* the retired generation in state->scanrun, of the current stripe, gathered */
 static void
 colscan_gather_add(ColScanState *state)
 {
 	RdbScanRun *run = state->scanrun;
-	ColGather  *ga = &state->gather;
-	uint32		nrows = rdb_stripe_nrows(state->sr);
 	int			k;
 
-	if (ga->nrows == 0)
-	{
-		if (ga->nslots < nrows)
-		{
-			MemoryContext old = MemoryContextSwitchTo(state->cxt);
-
-			if (ga->gen)
-			{
-				pfree(ga->gen);
-				pfree(ga->off);
-			}
-			ga->gen = palloc_extended((Size) nrows * sizeof(uint32), MCXT_ALLOC_HUGE);
-			ga->off = palloc_extended((Size) nrows * sizeof(OffsetNumber),
-									  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-			ga->nslots = nrows;
-			MemoryContextSwitchTo(old);
-		}
-		ga->stripe = run->stripe;
-	}
-	Assert(ga->stripe == run->stripe && ga->nslots >= nrows);
+	Assert(run->stripe == state->sr_block);
 	for (k = 0; k < run->nrows; k++)
-	{
-		uint32		pos;
-
-		if (run->rows[k] >= nrows)
-			elog(ERROR, "rustydb colscan: row %u of generation %u is beyond the %u rows of stripe %u",
-				 run->rows[k], run->gen, nrows, run->stripe);
-		pos = state->sr_pos[run->rows[k]];
-		if (state->nkeys > 0)
-		{
-			uint32		g = pos / state->sr_cgrows;
-
-			if (g != state->last_group)
-			{
-				state->last_skip = colscan_group_skipped(state, g);
-				state->last_group = g;
-			}
-			if (state->last_skip)
-			{
-				state->counts.rows_skipped++;
-				continue;
-			}
-		}
-		if (ga->off[pos] != InvalidOffsetNumber)
-			elog(ERROR, "rustydb colscan: position %u of stripe %u met twice",
-				 pos, run->stripe);
-		ga->gen[pos] = run->gen;
-		ga->off[pos] = run->offsets[k];
-		ga->nrows++;
-	}
+		colscan_gather_one(state, run->rows[k], run->gen, run->offsets[k]);
 }
 
 /* state->run := the gathered rows in position order; the gather empties */
@@ -1336,7 +1369,7 @@ colscan_gather_take(ColScanState *state)
 		ga->out_cap = ga->nrows;
 		MemoryContextSwitchTo(old);
 	}
-	for (pos = 0; pos < ga->nslots && n < ga->nrows; pos++)
+	for (pos = ga->lo; pos <= ga->hi && n < ga->nrows; pos++)
 	{
 		if (ga->off[pos] == InvalidOffsetNumber)
 			continue;
@@ -1362,88 +1395,98 @@ colscan_gather_take(ColScanState *state)
  * the rows in state->run); false at the end.  The generations it passed
  * over on the way, all rows in skipped chunk groups, are counted either way.
  *
- * A retired generation of a stripe sorted by a sort key is not handed out
- * at once but gathered (colscan_gather_add) with the next ones of the same
- * stripe; the gather is handed out when the walk meets anything else, which
- * waits in the stash until the gather has been taken.  Rows still come out
- * once each, only in another order, which a seq scan never promised.
+ * The rows of a stripe sorted by a sort key, from its retired generations
+ * and from stubs of L0 pages alike, are not handed out as the walk meets
+ * them but gathered (colscan_gather_one) until the walk meets a row of
+ * another sorted stripe or ends; everything else (L0 rows, stubs and
+ * retired generations of other stripes) is handed out meanwhile.  Rows still
+ * come out once each, only in another order, which a seq scan never
+ * promised; only their TIDs are kept, their visibility having been decided
+ * by the walk already.
  */
 static bool
 colscan_next_chunk(ColScanState *state, HeapTuple *tup, Buffer *buf)
 {
-	switch (state->stash)
-	{
-		case STASH_NONE:
-			break;
-		case STASH_ROW:
-			state->stash = STASH_NONE;
-			*tup = state->stash_tup;
-			*buf = state->stash_buf;
-			return true;
-		case STASH_RUN:
-			state->stash = STASH_NONE;
-			*tup = NULL;
-			*buf = InvalidBuffer;
-			colscan_take_scanrun(state);
-			return true;
-		case STASH_END:
-			return false;
-	}
+	if (state->gather_done)
+		return false;
 
 	for (;;)
 	{
 		RdbScanRun *sr = state->scanrun;
 		bool		more = rdb_scan_next_chunk(state->tscan, tup, buf, sr);
-		bool		sorted;
+		uint32		stripe;
 
 		state->counts.rows_skipped += sr->nskipped;
 		state->counts.gens_skipped += sr->ngens_skipped;
 		state->counts.skip_steps += sr->nskip_steps;
 
-		sorted = false;
-		if (more && *tup == NULL && sr->nrows > 0)
+		if (!more)
 		{
-			if (state->sr == NULL || sr->stripe != state->sr_block)
-				colscan_switch_stripe(state, sr->stripe);
-			sorted = (state->sr_pos != NULL);
-		}
-		if (sorted && (state->gather.nrows == 0 ||
-					   state->gather.stripe == sr->stripe))
-		{
-			colscan_gather_add(state);
-			continue;
-		}
-		if (state->gather.nrows > 0)
-		{
-			/* hand out the gather first; what came waits */
-			if (!more)
-				state->stash = STASH_END;
-			else if (*tup != NULL)
-			{
-				state->stash = STASH_ROW;
-				state->stash_tup = *tup;
-				state->stash_buf = *buf;
-			}
-			else
-				state->stash = STASH_RUN;
+			if (state->gather.nrows == 0)
+				return false;
+			/* the last gather, then the end */
+			state->gather_done = true;
 			*tup = NULL;
 			*buf = InvalidBuffer;
 			colscan_gather_take(state);
-			/* a generation of another sorted stripe starts the next gather */
-			if (state->stash == STASH_RUN && sorted)
-			{
-				state->stash = STASH_NONE;
-				if (state->sr_block != sr->stripe)
-					colscan_switch_stripe(state, sr->stripe);
-				colscan_gather_add(state);
-				if (state->sr_block != state->run->stripe)
-					colscan_switch_stripe(state, state->run->stripe);
-			}
 			return true;
 		}
-		if (more && *tup == NULL)
-			colscan_take_scanrun(state);
-		return more;
+
+		if (*tup == NULL)
+		{
+			/* a retired generation */
+			if (sr->nrows == 0)
+			{
+				colscan_take_scanrun(state);
+				return true;
+			}
+			stripe = sr->stripe;
+		}
+		else if (rdb_tuple_is_stub((*tup)->t_data))
+			stripe = rdb_stub_data((*tup)->t_data).stripe;
+		else
+			return true;		/* an L0 row */
+
+		if (state->sr == NULL || stripe != state->sr_block)
+			colscan_switch_stripe(state, stripe);
+		if (!state->sr_sorted)
+		{
+			if (*tup == NULL)
+				colscan_take_scanrun(state);
+			return true;
+		}
+
+		/* a sorted stripe's rows: passed over when none can match ... */
+		if (*tup != NULL && colscan_stripe_skipped(state))
+		{
+			state->counts.rows_skipped++;
+			continue;
+		}
+		/* ... else gathered */
+		if (state->gather.nrows > 0 && state->gather.stripe != stripe)
+		{
+			/* another sorted stripe: hand out the gather, start the next */
+			ColRun	   *out;
+
+			colscan_gather_take(state);
+			out = state->run;
+			if (*tup == NULL)
+				colscan_gather_add(state);
+			else
+				colscan_gather_one(state, rdb_stub_data((*tup)->t_data).row,
+								   ItemPointerGetBlockNumber(&(*tup)->t_self),
+								   ItemPointerGetOffsetNumber(&(*tup)->t_self));
+			state->run = out;
+			*tup = NULL;
+			*buf = InvalidBuffer;
+			return true;
+		}
+		if (*tup == NULL)
+			colscan_gather_add(state);
+		else
+			colscan_gather_one(state, rdb_stub_data((*tup)->t_data).row,
+							   ItemPointerGetBlockNumber(&(*tup)->t_self),
+							   ItemPointerGetOffsetNumber(&(*tup)->t_self));
 	}
 }
 
@@ -1712,12 +1755,12 @@ colscan_next(ColScanState *state)
 			if (state->sr == NULL || sd.stripe != state->sr_block)
 				colscan_switch_stripe(state, sd.stripe);
 			/* a stub names a row number; a run's rows are positions already */
-			if (tup != NULL && state->sr_pos != NULL)
+			if (tup != NULL && state->sr_sorted)
 			{
 				if (sd.row >= rdb_stripe_nrows(state->sr))
 					elog(ERROR, "rustydb colscan: stub of row %u beyond the %u rows of stripe %u",
 						 sd.row, rdb_stripe_nrows(state->sr), sd.stripe);
-				sd.row = state->sr_pos[sd.row];
+				sd.row = colscan_positions(state)[sd.row];
 			}
 			g = sd.row / state->sr_cgrows;
 			if (g != state->last_group)
@@ -2218,7 +2261,7 @@ colscan_rescan(CustomScanState *node)
 	if (state->run)
 		state->run->nrows = 0;
 	state->run_pos = 0;
-	state->stash = STASH_NONE;
+	state->gather_done = false;
 	if (state->gather.nrows > 0 && state->gather.off)
 		memset(state->gather.off, 0, state->gather.nslots * sizeof(OffsetNumber));
 	state->gather.nrows = 0;

@@ -1354,6 +1354,13 @@ stripe_meta_position(StripeMeta *meta, Relation rel, uint32 row)
  *		The stripe's row order, both ways (stripe.h); NULL when positions
  *		are row numbers.
  */
+/* is the stripe sorted by a sort key (rows not at their numbers' positions)? */
+bool
+rdb_stripe_is_sorted(RdbStripeReader *sr)
+{
+	return sr->meta->orderdir != NULL;
+}
+
 const uint32 *
 rdb_stripe_row_positions(RdbStripeReader *sr)
 {

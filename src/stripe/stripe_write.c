@@ -10,8 +10,11 @@
  * and then lays the stripe's byte stream
  *
  *	  RdbStripeHeader | RdbStripeColumn[ncolumns] |
- *	  RdbChunkRef[nchunkgroups * ncolumns] | bounds section | chunks ...
+ *	  RdbChunkRef[nchunkgroups * ncolumns] | bounds section |
+ *	  [row order directory] | chunks ... | [row order chunks ...]
  *
+ * (the row order, format version 3, only when a sort key moved rows: see
+ * "Row order" in stripe.h)
  * over freshly appended, consecutive pages (format: stripe.h and
  * src/stripe/README.md).  All encoding and compression happens before any
  * page is touched, so the relation extension lock is held only while the
