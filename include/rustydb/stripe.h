@@ -287,7 +287,8 @@ extern uint32 rdb_stripe_first_page_blocks(Page page, BlockNumber blkno);
  * stripe whose rows are stored in their numbers' order.  Read, checked
  * (a permutation of 0 .. nrows - 1, else ERRCODE_DATA_CORRUPTED) and kept
  * with the stripe's cached metadata the first time they are asked for;
- * valid while the reader is open.
+ * valid while the reader is open.  rdb_stripe_order_shift: the largest
+ * distance between a row's number and its position (reads the order too).
  *
  * rdb_stripe_fetch_row_list: the same for the columns listed in cols[]
  * (0-based): only their entries of values / isnull are set, and the chunks
@@ -305,6 +306,7 @@ extern uint32 rdb_stripe_first_page_blocks(Page page, BlockNumber blkno);
 extern bool rdb_stripe_is_sorted(RdbStripeReader *sr);
 extern const uint32 *rdb_stripe_row_positions(RdbStripeReader *sr);
 extern const uint32 *rdb_stripe_position_rows(RdbStripeReader *sr);
+extern uint32 rdb_stripe_order_shift(RdbStripeReader *sr);
 extern uint32 rdb_stripe_nchunkgroups(RdbStripeReader *sr);
 extern uint32 rdb_stripe_chunk_group_rows(RdbStripeReader *sr);
 extern void rdb_stripe_fetch_row_cols(RdbStripeReader *sr, uint32 row,

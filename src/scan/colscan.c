@@ -518,6 +518,8 @@ typedef struct ColScanState
 	uint32		sr_cgrows;
 	bool		sr_sorted;		/* sorted by a sort key (rows not in order) */
 	const uint32 *sr_pos;		/* then row number -> position, once needed */
+	bool		sr_near;		/* ... and no row moved half a chunk group */
+	uint32		sr_shift;		/* ... the most any row moved */
 	uint32		last_group;
 	bool		last_skip;
 	/* rows taken whole (a retired generation, or a gather), and how far */
@@ -582,6 +584,7 @@ static void colscan_init_worker(CustomScanState *node, shm_toc *toc,
 								void *coordinate);
 static void colscan_shutdown(CustomScanState *node);
 static int	colscan_vec_width(ColSkipKey *key, TupleDesc desc);
+static inline const uint32 *colscan_positions(struct ColScanState *state);
 
 static const CustomPathMethods colscan_path_methods = {
 	.CustomName = RDB_COLSCAN_NAME,
@@ -1101,6 +1104,7 @@ colscan_switch_stripe(ColScanState *state, uint32 first_block)
 	/* a sorted stripe's order is read only once its rows are wanted */
 	state->sr_sorted = rdb_stripe_is_sorted(state->sr);
 	state->sr_pos = NULL;
+	state->sr_near = false;
 	/* the columns every row needs are decoded a chunk at a time */
 	rdb_stripe_decode_whole(state->sr, state->need_whole, state->natts);
 	state->vec_valid = false;
@@ -1211,12 +1215,22 @@ colscan_run_skipped(void *arg, uint32 stripe, uint32 first, uint32 last)
 	if (first >= nrows)
 		return false;
 	/*
-	 * Sorted by a sort key: a generation's rows are anywhere in the stripe,
-	 * so its span says nothing; only a stripe whose every chunk group is
-	 * excluded lets them be passed over unread.
+	 * Sorted by a sort key: a generation's rows may be anywhere in the
+	 * stripe.  A stripe whose every chunk group is excluded lets them be
+	 * passed over unread; otherwise the span says something only when no
+	 * row moved far (sr_near), widened by the farthest move.
 	 */
 	if (state->sr_sorted)
-		return colscan_stripe_skipped(state);
+	{
+		if (colscan_stripe_skipped(state))
+			return true;
+		/* rows that moved little are within sr_shift of their numbers */
+		colscan_positions(state);
+		if (!state->sr_near)
+			return false;
+		first = first > state->sr_shift ? first - state->sr_shift : 0;
+		last = (last >= nrows - state->sr_shift) ? nrows - 1 : last + state->sr_shift;
+	}
 	if (last >= nrows)
 		last = nrows - 1;
 	for (g = first / state->sr_cgrows; g <= last / state->sr_cgrows; g++)
@@ -1254,8 +1268,83 @@ static inline const uint32 *
 colscan_positions(ColScanState *state)
 {
 	if (state->sr_pos == NULL)
+	{
 		state->sr_pos = rdb_stripe_row_positions(state->sr);
+		state->sr_shift = rdb_stripe_order_shift(state->sr);
+		state->sr_near = state->sr_shift <= state->sr_cgrows / 2;
+	}
 	return state->sr_pos;
+}
+
+static int
+colscan_cmp_u64(const void *a, const void *b)
+{
+	uint64		x = *(const uint64 *) a;
+	uint64		y = *(const uint64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The retired generation in state->scanrun, of a sorted stripe whose rows
+ * moved little (sr_near): its row numbers made positions in place, rows in
+ * chunk groups the skip quals exclude dropped (counted as skipped), put in
+ * position order if they are not.  Then it is handed out as it is: its rows
+ * lie in one or two neighbouring chunk groups, as an unsorted stripe's do.
+ */
+static void
+colscan_run_positions(ColScanState *state)
+{
+	RdbScanRun *run = state->scanrun;
+	const uint32 *pos_of = colscan_positions(state);
+	uint32		nrows = rdb_stripe_nrows(state->sr);
+	bool		ascending = true;
+	int			n = 0;
+	int			k;
+
+	for (k = 0; k < run->nrows; k++)
+	{
+		uint32		pos;
+
+		if (run->rows[k] >= nrows)
+			elog(ERROR, "rustydb colscan: row %u of generation %u is beyond the %u rows of stripe %u",
+				 run->rows[k], run->gen, nrows, run->stripe);
+		pos = pos_of[run->rows[k]];
+		if (state->nkeys > 0)
+		{
+			uint32		g = pos / state->sr_cgrows;
+
+			if (g != state->last_group)
+			{
+				state->last_skip = colscan_group_skipped(state, g);
+				state->last_group = g;
+			}
+			if (state->last_skip)
+			{
+				state->counts.rows_skipped++;
+				continue;
+			}
+		}
+		if (n > 0 && pos < run->rows[n - 1])
+			ascending = false;
+		run->rows[n] = pos;
+		run->offsets[n] = run->offsets[k];
+		n++;
+	}
+	run->nrows = n;
+	if (!ascending)
+	{
+		uint64		keyed[MaxHeapTuplesPerPage];
+
+		for (k = 0; k < n; k++)
+			keyed[k] = ((uint64) run->rows[k] << 16) | run->offsets[k];
+		qsort(keyed, n, sizeof(uint64), colscan_cmp_u64);
+		for (k = 0; k < n; k++)
+		{
+			run->rows[k] = (uint32) (keyed[k] >> 16);
+			run->offsets[k] = (OffsetNumber) (keyed[k] & 0xFFFF);
+		}
+	}
 }
 
 /* make the gather ready for rows of the current stripe (it is empty) */
@@ -1461,6 +1550,17 @@ colscan_next_chunk(ColScanState *state, HeapTuple *tup, Buffer *buf)
 		{
 			state->counts.rows_skipped++;
 			continue;
+		}
+		/* ... handed out as they come when rows moved little ... */
+		colscan_positions(state);
+		if (state->sr_near)
+		{
+			if (*tup == NULL)
+			{
+				colscan_run_positions(state);
+				colscan_take_scanrun(state);
+			}
+			return true;		/* a stub: colscan_next maps its row */
 		}
 		/* ... else gathered */
 		if (state->gather.nrows > 0 && state->gather.stripe != stripe)

@@ -136,6 +136,7 @@ struct StripeMeta
 	RdbChunkRef *orderdir;		/* nchunkgroups */
 	uint32	   *positions;		/* row number -> position, read lazily */
 	uint32	   *rows;			/* position -> row number */
+	uint32		max_shift;		/* largest |position - row number| */
 	TupleDesc	formdesc;		/* relation's descriptor cut to ncolumns */
 	int			pins;			/* caller readers using it */
 	bool		dead;			/* out of the hash: free when unpinned */
@@ -1259,6 +1260,7 @@ stripe_meta_order(StripeMeta *meta, Relation rel)
 	StringInfoData raw;
 	uint32		g;
 	uint32		p;
+	uint32		shift = 0;
 
 	if (meta->orderdir == NULL || meta->positions != NULL)
 		return;
@@ -1321,6 +1323,7 @@ stripe_meta_order(StripeMeta *meta, Relation rel)
 								   first + p, row);
 				positions[row] = first + p;
 				rows[first + p] = row;
+				shift = Max(shift, (first + p > row) ? first + p - row : row - (first + p));
 			}
 		}
 	}
@@ -1337,6 +1340,7 @@ stripe_meta_order(StripeMeta *meta, Relation rel)
 	pfree(raw.data);
 	meta->positions = positions;
 	meta->rows = rows;
+	meta->max_shift = shift;
 }
 
 /* the position of row number row of the stripe meta describes */
@@ -1368,6 +1372,16 @@ rdb_stripe_row_positions(RdbStripeReader *sr)
 		return NULL;
 	stripe_meta_order(sr->meta, sr->rel);
 	return sr->meta->positions;
+}
+
+/* how far the row order moved any row (0 for stripes without one) */
+uint32
+rdb_stripe_order_shift(RdbStripeReader *sr)
+{
+	if (sr->meta->orderdir == NULL)
+		return 0;
+	stripe_meta_order(sr->meta, sr->rel);
+	return sr->meta->max_shift;
 }
 
 const uint32 *

@@ -697,8 +697,12 @@ stripe_sort_cmp(const void *a, const void *b, void *arg)
 /*
  * stripe_sort_order
  *		The order of the tuples by opts' sort key: position -> row number
- *		(palloc'd in the current context), or NULL when the key leaves every
- *		row where it is (no key, or rows already in key order).  Only the key
+ *		(palloc'd in the current context), or NULL when sorting would leave
+ *		every row in the chunk group (of cgrows rows) it is in as given: then
+ *		the chunk groups hold the same rows, so the same bounds, and the rows
+ *		are stored as given, without a row order to keep and read (event
+ *		data arriving in time order, with a time key: a page flushed out of
+ *		turn moves no row out of its group but once in a while).  Only the key
  *		columns the stripe keeps bounds for are used, up to the first that
  *		has none (a type without a btree sort support, a dropped column):
  *		the same comparison the bounds are made with, so that a sorted
@@ -707,7 +711,8 @@ stripe_sort_cmp(const void *a, const void *b, void *arg)
  */
 static uint32 *
 stripe_sort_order(TupleDesc desc, HeapTuple *tuples, int ntuples,
-				  const RdbStripeOptions *opts, StripeColumnOrder *orders)
+				  const RdbStripeOptions *opts, StripeColumnOrder *orders,
+				  int cgrows)
 {
 	StripeSortState st;
 	AttrNumber	keys[RDB_MAX_SORT_KEYS];
@@ -759,7 +764,7 @@ stripe_sort_order(TupleDesc desc, HeapTuple *tuples, int ntuples,
 	pfree(st.values);
 	pfree(st.isnull);
 	for (i = 0; i < ntuples; i++)
-		if (order[i] != (uint32) i)
+		if (order[i] / cgrows != (uint32) i / cgrows)
 			return order;
 	pfree(order);
 	return NULL;
@@ -909,7 +914,7 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 		 * so that row numbers (which stubs, retired generations and so
 		 * indexes hold) still find their rows.
 		 */
-		order = stripe_sort_order(desc, tuples, ntuples, opts, orders);
+		order = stripe_sort_order(desc, tuples, ntuples, opts, orders, cgrows);
 		if (order != NULL)
 		{
 			HeapTuple  *sorted = palloc_extended((Size) ntuples * sizeof(HeapTuple),
