@@ -239,8 +239,17 @@ SELECT rdb_test.wait_quiet();
 VACUUM fl_rv;	-- prunes the aborted new versions (dead items until index vacuum)
 VACUUM fl_rv;	-- then the pages retire
 SELECT l0_pages AS after_rollback FROM rustydb.l0_layout('fl_rv');
+-- also when VACUUM FREEZE has cleared the aborted xmax (leaving t_ctid at
+-- the aborted version)
+BEGIN;
+UPDATE fl_rv SET v = 'y' WHERE id % 100 = 9;
+ROLLBACK;
+SELECT rdb_test.wait_quiet();
+VACUUM (FREEZE) fl_rv;
+VACUUM (FREEZE) fl_rv;
+SELECT l0_pages AS after_freeze FROM rustydb.l0_layout('fl_rv');
 SELECT count(*), sum(id), min(v), max(v) FROM fl_rv;
-SELECT count(*) FROM fl_rv WHERE id % 100 IN (7, 8) AND v = 'x' || id;
+SELECT count(*) FROM fl_rv WHERE id % 100 IN (7, 8, 9) AND v = 'x' || id;
 UPDATE fl_rv SET v = 'z' WHERE id = 107;
 SELECT id, v FROM fl_rv WHERE id IN (107, 108) ORDER BY id;
 DROP TABLE fl_rv;

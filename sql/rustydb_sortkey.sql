@@ -215,8 +215,10 @@ SELECT * FROM rustydb.table_options('sk') WHERE option = 'sort_key';
 ALTER TABLE sk ALTER COLUMN k TYPE bigint;
 SELECT count(*), sum(k) FROM sk;
 SELECT count(*), sum(k) FROM twin;
-ALTER TABLE sk DROP COLUMN k;
-SELECT * FROM rustydb.table_options('sk') WHERE option = 'sort_key';
+-- (with SET in the same statement: the stored key's dropped column is not
+-- an error, it leaves the key)
+ALTER TABLE sk DROP COLUMN k, SET (stripe_rows = 9000);
+SELECT * FROM rustydb.table_options('sk') WHERE option IN ('sort_key', 'stripe_rows');
 ALTER TABLE sk DROP COLUMN tag;
 SELECT * FROM rustydb.table_options('sk') WHERE option = 'sort_key';
 SELECT reloptions FROM pg_class WHERE oid = 'sk'::regclass;

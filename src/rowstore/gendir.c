@@ -805,14 +805,17 @@ rdb_gen_try_retire(Relation rel, Buffer buf, TransactionId oldest_xmin,
 			if (!gen_xmax_is_void(h))
 				return false;
 		}
-		else if (!TransactionIdIsValid(HeapTupleHeaderGetRawXmax(h)))
+		else if (!(h->t_infomask & HEAP_XMAX_INVALID))
 		{
-			/* never updated: it is its own latest version */
+			/* no xmax at all: it is its own latest version */
 			ItemPointerSet(&self, gen, off);
 			if (!ItemPointerEquals(&self, &h->t_ctid))
 				return false;
 		}
-		/* (an xmax hinted invalid: an aborted updater, t_ctid left behind) */
+		/*
+		 * (an xmax hinted invalid, also after freezing cleared it: an
+		 * aborted updater's t_ctid may be left behind)
+		 */
 		sd = rdb_stub_data(h);
 		if (e.nlive == 0)
 		{

@@ -1307,8 +1307,10 @@ colscan_run_positions(ColScanState *state)
 		uint32		pos;
 
 		if (run->rows[k] >= nrows)
-			elog(ERROR, "rustydb colscan: row %u of generation %u is beyond the %u rows of stripe %u",
-				 run->rows[k], run->gen, nrows, run->stripe);
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("rustydb colscan: row %u of generation %u is beyond the %u rows of stripe %u",
+				 run->rows[k], run->gen, nrows, run->stripe)));
 		pos = pos_of[run->rows[k]];
 		if (state->nkeys > 0)
 		{
@@ -1388,8 +1390,10 @@ colscan_gather_one(ColScanState *state, uint32 row, uint32 gen, OffsetNumber off
 	uint32		pos;
 
 	if (row >= nrows)
-		elog(ERROR, "rustydb colscan: row %u of generation %u is beyond the %u rows of stripe %u",
-			 row, gen, nrows, state->sr_block);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rustydb colscan: row %u of generation %u is beyond the %u rows of stripe %u",
+			 row, gen, nrows, state->sr_block)));
 	if (ga->nrows == 0)
 		colscan_gather_start(state);
 	Assert(ga->stripe == state->sr_block && ga->nslots >= nrows);
@@ -1410,8 +1414,10 @@ colscan_gather_one(ColScanState *state, uint32 row, uint32 gen, OffsetNumber off
 		}
 	}
 	if (ga->off[pos] != InvalidOffsetNumber)
-		elog(ERROR, "rustydb colscan: position %u of stripe %u met twice",
-			 pos, state->sr_block);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rustydb colscan: position %u of stripe %u met twice",
+			 pos, state->sr_block)));
 	ga->gen[pos] = gen;
 	ga->off[pos] = off;
 	ga->nrows++;
@@ -1858,8 +1864,10 @@ colscan_next(ColScanState *state)
 			if (tup != NULL && state->sr_sorted)
 			{
 				if (sd.row >= rdb_stripe_nrows(state->sr))
-					elog(ERROR, "rustydb colscan: stub of row %u beyond the %u rows of stripe %u",
-						 sd.row, rdb_stripe_nrows(state->sr), sd.stripe);
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_CORRUPTED),
+							 errmsg("rustydb colscan: stub of row %u beyond the %u rows of stripe %u",
+						 sd.row, rdb_stripe_nrows(state->sr), sd.stripe)));
 				sd.row = colscan_positions(state)[sd.row];
 			}
 			g = sd.row / state->sr_cgrows;

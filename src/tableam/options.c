@@ -645,10 +645,22 @@ options_after(OptionsWork *w)
 		return;
 	if (w->final_rdb)
 	{
+		ListCell   *lc;
+
 		memcpy(vals, w->before, sizeof(vals));
 		options_apply(vals, w->changes);
-		if (vals[RDB_OPT_SORT_KEY] != NULL)
-			options_check_sort_key(w->relid, vals[RDB_OPT_SORT_KEY]);
+		/*
+		 * The key is checked when this statement sets it: a stored one may
+		 * name a column this statement drops (pruned after it), which must
+		 * not fail the statement.
+		 */
+		foreach(lc, w->changes)
+		{
+			OptionChange *c = lfirst(lc);
+
+			if (c->opt == RDB_OPT_SORT_KEY && c->value != NULL)
+				options_check_sort_key(w->relid, c->value);
+		}
 	}
 	/* else: ours go (only RESETs can be among the changes) */
 	options_store(w->relid, vals);
@@ -772,7 +784,9 @@ rdb_process_utility(PlannedStmt *pstmt, const char *queryString,
 				RenameStmt *stmt = (RenameStmt *) parsetree;
 
 				if (stmt->renameType == OBJECT_COLUMN &&
-					stmt->relationType == OBJECT_TABLE && stmt->relation != NULL)
+					(stmt->relationType == OBJECT_TABLE ||
+					 stmt->relationType == OBJECT_FOREIGN_TABLE) &&
+					stmt->relation != NULL)
 					options_sort_key_follow_all(RangeVarGetRelid(stmt->relation,
 																 NoLock, true),
 												stmt->subname, stmt->newname);
