@@ -115,6 +115,32 @@ for my $first ($a_first, $b_first)
 }
 check_log_clean($standby, 0, 'standby log: no inconsistent page, no crash');
 
+# read len bytes of file at off
+sub read_bytes
+{
+	my ($file, $off, $len) = @_;
+	my $buf;
+	open(my $fh, '<', $file) or die "open $file: $!";
+	binmode $fh;
+	sysseek($fh, $off, 0) or die "seek: $!";
+	sysread($fh, $buf, $len) == $len or die "read: $!";
+	close($fh);
+	return $buf;
+}
+
+# XOR len bytes of file at off with mask (the server stopped)
+sub damage_bytes
+{
+	my ($file, $off, $len, $mask) = @_;
+	my $buf = read_bytes($file, $off, $len);
+	$buf = join('', map { chr(ord($_) ^ $mask) } split //, $buf);
+	open(my $fh, '+<', $file) or die "open $file: $!";
+	binmode $fh;
+	sysseek($fh, $off, 0) or die "seek: $!";
+	syswrite($fh, $buf) == $len or die "write: $!";
+	close($fh);
+}
+
 # ---- damage a data page in the middle of stripe A ----
 my $relpath = $primary->safe_psql('postgres', q{SELECT pg_relation_filepath('t')});
 my $file = $primary->data_dir . "/$relpath";
@@ -122,15 +148,7 @@ $primary->stop;
 
 my $blk = $a_first + int($a_nblocks / 2);
 my $off = $blk * 8192 + 24 + 3000;
-open(my $fh, '+<', $file) or die "open $file: $!";
-binmode $fh;
-sysseek($fh, $off, 0) or die "seek: $!";
-my $buf;
-sysread($fh, $buf, 64) == 64 or die "read: $!";
-$buf = join('', map { chr(ord($_) ^ 0xff) } split //, $buf);
-sysseek($fh, $off, 0) or die "seek: $!";
-syswrite($fh, $buf) == 64 or die "write: $!";
-close($fh);
+damage_bytes($file, $off, 64, 0xff);
 note "inverted 64 bytes of block $blk of stripe A (first block $a_first)";
 
 $primary->start;
@@ -166,14 +184,7 @@ is($primary->safe_psql('postgres',
 	'15001..25000', 'stripe B keeps bounds for id');
 $primary->stop;
 $off = $b_first * 8192 + 24 + 356;
-open($fh, '+<', $file) or die "open $file: $!";
-binmode $fh;
-sysseek($fh, $off, 0) or die "seek: $!";
-sysread($fh, $buf, 8) == 8 or die "read: $!";
-$buf = join('', map { chr(ord($_) ^ 0x5a) } split //, $buf);
-sysseek($fh, $off, 0) or die "seek: $!";
-syswrite($fh, $buf) == 8 or die "write: $!";
-close($fh);
+damage_bytes($file, $off, 8, 0x5a);
 $primary->start;
 ($ret, $stdout, $stderr) = $primary->psql('postgres',
 	qq{\\set VERBOSITY verbose
@@ -208,19 +219,9 @@ my $srelpath = $primary->safe_psql('postgres', q{SELECT pg_relation_filepath('ts
 my $sfile = $primary->data_dir . "/$srelpath";
 $primary->stop;
 my $last = $s_first + $s_nblocks - 1;
-open($fh, '+<', $sfile) or die "open $sfile: $!";
-binmode $fh;
-sysseek($fh, $last * 8192 + 12, 0) or die "seek: $!";
-sysread($fh, $buf, 2) == 2 or die "read: $!";
-my $lower = unpack('v', $buf);
+my $lower = unpack('v', read_bytes($sfile, $last * 8192 + 12, 2));
 cmp_ok($lower, '>', 24 + 8, "last page of the sorted stripe ends its payload at $lower");
-$off = $last * 8192 + $lower - 8;
-sysseek($fh, $off, 0) or die "seek: $!";
-sysread($fh, $buf, 8) == 8 or die "read: $!";
-$buf = join('', map { chr(ord($_) ^ 0xff) } split //, $buf);
-sysseek($fh, $off, 0) or die "seek: $!";
-syswrite($fh, $buf) == 8 or die "write: $!";
-close($fh);
+damage_bytes($sfile, $last * 8192 + $lower - 8, 8, 0xff);
 $primary->start;
 ($ret, $stdout, $stderr) = $primary->psql('postgres',
 	qq{\\set VERBOSITY verbose

@@ -1286,6 +1286,41 @@ colscan_cmp_u64(const void *a, const void *b)
 }
 
 /*
+ * The position of row number `row` (of generation gen) in the current
+ * sorted stripe, or PG_UINT32_MAX when the skip quals exclude its chunk
+ * group (then counted as skipped).
+ */
+static uint32
+colscan_sorted_position(ColScanState *state, uint32 row, uint32 gen)
+{
+	uint32		nrows = rdb_stripe_nrows(state->sr);
+	uint32		pos;
+
+	if (row >= nrows)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rustydb colscan: row %u of generation %u is beyond the %u rows of stripe %u",
+						row, gen, nrows, state->sr_block)));
+	pos = colscan_positions(state)[row];
+	if (state->nkeys > 0)
+	{
+		uint32		g = pos / state->sr_cgrows;
+
+		if (g != state->last_group)
+		{
+			state->last_skip = colscan_group_skipped(state, g);
+			state->last_group = g;
+		}
+		if (state->last_skip)
+		{
+			state->counts.rows_skipped++;
+			return PG_UINT32_MAX;
+		}
+	}
+	return pos;
+}
+
+/*
  * The retired generation in state->scanrun, of a sorted stripe whose rows
  * moved little (sr_near): its row numbers made positions in place, rows in
  * chunk groups the skip quals exclude dropped (counted as skipped), put in
@@ -1296,37 +1331,16 @@ static void
 colscan_run_positions(ColScanState *state)
 {
 	RdbScanRun *run = state->scanrun;
-	const uint32 *pos_of = colscan_positions(state);
-	uint32		nrows = rdb_stripe_nrows(state->sr);
 	bool		ascending = true;
 	int			n = 0;
 	int			k;
 
 	for (k = 0; k < run->nrows; k++)
 	{
-		uint32		pos;
+		uint32		pos = colscan_sorted_position(state, run->rows[k], run->gen);
 
-		if (run->rows[k] >= nrows)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("rustydb colscan: row %u of generation %u is beyond the %u rows of stripe %u",
-				 run->rows[k], run->gen, nrows, run->stripe)));
-		pos = pos_of[run->rows[k]];
-		if (state->nkeys > 0)
-		{
-			uint32		g = pos / state->sr_cgrows;
-
-			if (g != state->last_group)
-			{
-				state->last_skip = colscan_group_skipped(state, g);
-				state->last_group = g;
-			}
-			if (state->last_skip)
-			{
-				state->counts.rows_skipped++;
-				continue;
-			}
-		}
+		if (pos == PG_UINT32_MAX)
+			continue;
 		if (n > 0 && pos < run->rows[n - 1])
 			ascending = false;
 		run->rows[n] = pos;
@@ -1386,38 +1400,18 @@ static void
 colscan_gather_one(ColScanState *state, uint32 row, uint32 gen, OffsetNumber off)
 {
 	ColGather  *ga = &state->gather;
-	uint32		nrows = rdb_stripe_nrows(state->sr);
-	uint32		pos;
+	uint32		pos = colscan_sorted_position(state, row, gen);
 
-	if (row >= nrows)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("rustydb colscan: row %u of generation %u is beyond the %u rows of stripe %u",
-			 row, gen, nrows, state->sr_block)));
+	if (pos == PG_UINT32_MAX)
+		return;
 	if (ga->nrows == 0)
 		colscan_gather_start(state);
-	Assert(ga->stripe == state->sr_block && ga->nslots >= nrows);
-	pos = colscan_positions(state)[row];
-	if (state->nkeys > 0)
-	{
-		uint32		g = pos / state->sr_cgrows;
-
-		if (g != state->last_group)
-		{
-			state->last_skip = colscan_group_skipped(state, g);
-			state->last_group = g;
-		}
-		if (state->last_skip)
-		{
-			state->counts.rows_skipped++;
-			return;
-		}
-	}
+	Assert(ga->stripe == state->sr_block && ga->nslots >= rdb_stripe_nrows(state->sr));
 	if (ga->off[pos] != InvalidOffsetNumber)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("rustydb colscan: position %u of stripe %u met twice",
-			 pos, state->sr_block)));
+						pos, state->sr_block)));
 	ga->gen[pos] = gen;
 	ga->off[pos] = off;
 	ga->nrows++;
@@ -1867,7 +1861,7 @@ colscan_next(ColScanState *state)
 					ereport(ERROR,
 							(errcode(ERRCODE_DATA_CORRUPTED),
 							 errmsg("rustydb colscan: stub of row %u beyond the %u rows of stripe %u",
-						 sd.row, rdb_stripe_nrows(state->sr), sd.stripe)));
+							sd.row, rdb_stripe_nrows(state->sr), sd.stripe)));
 				sd.row = colscan_positions(state)[sd.row];
 			}
 			g = sd.row / state->sr_cgrows;
