@@ -122,6 +122,32 @@ cmp_ok($size8 - $size2, '<', ($twin8 - $twin2) / 3,
 is($node->safe_psql('postgres', $q . 'bf3'), $node->safe_psql('postgres', $q . 'bf3_twin'),
 	'bf3 reads back as its heap twin');
 
+# a table with a sort key: the worker's flushes store its rows sorted (each
+# stripe's chunk groups hold k in order, where the rows arrived scrambled)
+$node->safe_psql('postgres', q{
+	CREATE TABLE bfs (id int, k int) USING rustydb
+	  WITH (flush_rows = 2000, sort_key = 'k', chunk_group_rows = 1000);
+	INSERT INTO bfs SELECT g, (g * 7919) % 6007 FROM generate_series(1, 6000) g;
+});
+$deadline = time() + 90;
+$flushed = 0;
+while (time() < $deadline)
+{
+	$flushed = $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfs')});
+	last if $flushed >= 6000;
+	$node->safe_psql('postgres', 'INSERT INTO bf_twin SELECT -g, NULL, NULL FROM generate_series(1, 100) g; DELETE FROM bf_twin WHERE id < 0');
+	sleep(0.5);
+}
+is($flushed, 6000, 'the background worker flushed bfs');
+like($node->safe_psql('postgres', q{
+SELECT count(*) || ':' || count(*) FILTER (WHERE next_min < max::int)
+FROM (SELECT max, lead(min::int) OVER (PARTITION BY first_block ORDER BY chunk_group) AS next_min
+      FROM rustydb.chunk_bounds('bfs') WHERE column_name = 'k') b}),
+	qr/^[1-9]\d*:0$/, "the worker's stripes of bfs hold its chunk groups in sort_key order");
+is($node->safe_psql('postgres', q{SELECT count(*) || ':' || sum(id) || ':' || sum(k) FROM bfs}),
+	'6000:18003000:' . $node->safe_psql('postgres', q{SELECT sum((g * 7919) % 6007) FROM generate_series(1, 6000) g}),
+	'bfs reads back its rows');
+
 # the session default rustydb.flush_rows applies to tables without the option
 $node->safe_psql('postgres', q{ALTER SYSTEM SET rustydb.flush_rows = 1000; SELECT pg_reload_conf();});
 $node->safe_psql('postgres', q{INSERT INTO bf0 SELECT g, 'w' || g, 0 FROM generate_series(10001, 12000) g});

@@ -1421,13 +1421,23 @@ colscan_gather_one(ColScanState *state, uint32 row, uint32 gen, OffsetNumber off
 		ga->hi = pos;
 }
 
-/* the retired generation in state->scanrun, of the current stripe, gathered */
+/*
+ * Gather a stub of the current stripe (tup), or the retired generation in
+ * state->scanrun of that stripe (tup NULL).
+ */
 static void
-colscan_gather_add(ColScanState *state)
+colscan_gather_add(ColScanState *state, HeapTuple tup)
 {
 	RdbScanRun *run = state->scanrun;
 	int			k;
 
+	if (tup != NULL)
+	{
+		colscan_gather_one(state, rdb_stub_data(tup->t_data).row,
+						   ItemPointerGetBlockNumber(&tup->t_self),
+						   ItemPointerGetOffsetNumber(&tup->t_self));
+		return;
+	}
 	Assert(run->stripe == state->sr_block);
 	for (k = 0; k < run->nrows; k++)
 		colscan_gather_one(state, run->rows[k], run->gen, run->offsets[k]);
@@ -1562,31 +1572,23 @@ colscan_next_chunk(ColScanState *state, HeapTuple *tup, Buffer *buf)
 			}
 			return true;		/* a stub: colscan_next maps its row */
 		}
-		/* ... else gathered */
+		/*
+		 * ... else gathered; another sorted stripe's row first hands out
+		 * the gather, then starts the next
+		 */
 		if (state->gather.nrows > 0 && state->gather.stripe != stripe)
 		{
-			/* another sorted stripe: hand out the gather, start the next */
 			ColRun	   *out;
 
 			colscan_gather_take(state);
 			out = state->run;
-			if (*tup == NULL)
-				colscan_gather_add(state);
-			else
-				colscan_gather_one(state, rdb_stub_data((*tup)->t_data).row,
-								   ItemPointerGetBlockNumber(&(*tup)->t_self),
-								   ItemPointerGetOffsetNumber(&(*tup)->t_self));
+			colscan_gather_add(state, *tup);
 			state->run = out;
 			*tup = NULL;
 			*buf = InvalidBuffer;
 			return true;
 		}
-		if (*tup == NULL)
-			colscan_gather_add(state);
-		else
-			colscan_gather_one(state, rdb_stub_data((*tup)->t_data).row,
-							   ItemPointerGetBlockNumber(&(*tup)->t_self),
-							   ItemPointerGetOffsetNumber(&(*tup)->t_self));
+		colscan_gather_add(state, *tup);
 	}
 }
 

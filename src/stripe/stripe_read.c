@@ -1009,6 +1009,57 @@ rdb_stripe_header(RdbStripeReader *sr)
 }
 
 /*
+ * stripe_read_frame
+ *		The chunk ref describes (column c of chunk group g, or with c = -1
+ *		the group's row order chunk): copy its stored bytes out of the pages
+ *		into *stored (scratch), verify their checksum and that the frame
+ *		matches the directory entry, and decompress them into *raw (empty).
+ *		A mismatch is ERRCODE_DATA_CORRUPTED naming table, stripe and what
+ *		the chunk is.
+ */
+static void
+stripe_read_frame(StripeMeta *meta, Relation rel, const RdbChunkRef *ref,
+				  int c, uint32 g, StringInfo stored, StringInfo raw)
+{
+	uint64		sum;
+
+	resetStringInfo(stored);
+	enlargeStringInfo(stored, ref->stored_len);
+	stripe_read_bytes(rel, meta->key.first_block, ref->offset, ref->stored_len,
+					  stored->data);
+	stored->len = ref->stored_len;
+	sum = rdb_checksum64(stored->data, ref->stored_len);
+	if (sum != ref->checksum)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 c >= 0 ?
+				 errmsg("rustydb stripe at block %u of table \"%s\" is corrupted in column \"%s\"",
+						meta->key.first_block, RelationGetRelationName(rel),
+						stripe_attname(rel, c)) :
+				 errmsg("rustydb stripe at block %u of table \"%s\" is corrupted in its row order",
+						meta->key.first_block, RelationGetRelationName(rel)),
+				 errdetail("Chunk group %u of %s (%u bytes at stream offset %llu) has checksum %016llx, its directory entry says %016llx.",
+						   g,
+						   c >= 0 ? psprintf("column \"%s\"", stripe_attname(rel, c)) :
+						   "the row order",
+						   ref->stored_len,
+						   (unsigned long long) ref->offset,
+						   (unsigned long long) sum,
+						   (unsigned long long) ref->checksum)));
+
+	if ((uint8) stored->data[0] != ref->codec ||
+		rdb_decompressed_size(stored->data, ref->stored_len) != ref->raw_len)
+		stripe_corrupt(rel, meta->key.first_block,
+					   "Chunk group %u of %s does not match its directory entry.",
+					   g,
+					   c >= 0 ? psprintf("column \"%s\"", stripe_attname(rel, c)) :
+					   "the row order");
+	Assert(raw->len == 0);
+	rdb_decompress(stored->data, ref->stored_len, raw);
+	raw->len = ref->raw_len;
+}
+
+/*
  * stripe_decode_chunk
  *		Chunk group g of column c: copy its stored bytes out of the pages
  *		(into *stored, scratch), verify their checksum, decompress them
@@ -1026,7 +1077,6 @@ stripe_decode_chunk(StripeMeta *meta, Relation rel, int c, uint32 g,
 	ErrorContextCallback errcb;
 	StripeErrorContext ectx;
 	RdbChunkDecoder *dec;
-	uint64		sum;
 	RdbChunkKey key;
 	uint64		page_id = 0;
 	bool		use_cache = false;
@@ -1068,32 +1118,7 @@ stripe_decode_chunk(StripeMeta *meta, Relation rel, int c, uint32 g,
 		use_cache = true;
 	}
 
-	resetStringInfo(stored);
-	enlargeStringInfo(stored, ref->stored_len);
-	stripe_read_bytes(rel, meta->key.first_block, ref->offset, ref->stored_len,
-					  stored->data);
-	stored->len = ref->stored_len;
-	sum = rdb_checksum64(stored->data, ref->stored_len);
-	if (sum != ref->checksum)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("rustydb stripe at block %u of table \"%s\" is corrupted in column \"%s\"",
-						meta->key.first_block, RelationGetRelationName(rel),
-						stripe_attname(rel, c)),
-				 errdetail("Chunk group %u of column \"%s\" (%u bytes at stream offset %llu) has checksum %016llx, its directory entry says %016llx.",
-						   g, stripe_attname(rel, c), ref->stored_len,
-						   (unsigned long long) ref->offset,
-						   (unsigned long long) sum,
-						   (unsigned long long) ref->checksum)));
-
-	if ((uint8) stored->data[0] != ref->codec ||
-		rdb_decompressed_size(stored->data, ref->stored_len) != ref->raw_len)
-		stripe_corrupt(rel, meta->key.first_block,
-					   "Chunk group %u of column \"%s\" does not match its directory entry.",
-					   g, stripe_attname(rel, c));
-	Assert(raw->len == 0);
-	rdb_decompress(stored->data, ref->stored_len, raw);
-	raw->len = ref->raw_len;
+	stripe_read_frame(meta, rel, ref, c, g, stored, raw);
 	if (use_cache)
 		rdb_cache_insert(&key, rel, page_id, raw->data, ref->raw_len);
 
@@ -1280,32 +1305,10 @@ stripe_meta_order(StripeMeta *meta, Relation rel)
 			uint32		first = g * hdr->chunk_group_rows;
 			uint32		n = Min(hdr->chunk_group_rows, hdr->nrows - first);
 			RdbChunkDecoder *dec;
-			uint64		sum;
 
 			CHECK_FOR_INTERRUPTS();
-			resetStringInfo(&stored);
-			enlargeStringInfo(&stored, ref->stored_len);
-			stripe_read_bytes(rel, meta->key.first_block, ref->offset,
-							  ref->stored_len, stored.data);
-			sum = rdb_checksum64(stored.data, ref->stored_len);
-			if (sum != ref->checksum)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_CORRUPTED),
-						 errmsg("rustydb stripe at block %u of table \"%s\" is corrupted in its row order",
-								meta->key.first_block, RelationGetRelationName(rel)),
-						 errdetail("Chunk group %u of the row order (%u bytes at stream offset %llu) has checksum %016llx, its directory entry says %016llx.",
-								   g, ref->stored_len,
-								   (unsigned long long) ref->offset,
-								   (unsigned long long) sum,
-								   (unsigned long long) ref->checksum)));
-			if ((uint8) stored.data[0] != ref->codec ||
-				rdb_decompressed_size(stored.data, ref->stored_len) != ref->raw_len)
-				stripe_corrupt(rel, meta->key.first_block,
-							   "Chunk group %u of the row order does not match its directory entry.",
-							   g);
 			resetStringInfo(&raw);
-			rdb_decompress(stored.data, ref->stored_len, &raw);
-			raw.len = ref->raw_len;
+			stripe_read_frame(meta, rel, ref, -1, g, &stored, &raw);
 			dec = rdb_chunk_decoder_begin(&int4type, raw.data, ref->raw_len);
 			if (rdb_chunk_nrows(dec) != (int) n || rdb_chunk_nnulls(dec) != 0)
 				stripe_corrupt(rel, meta->key.first_block,

@@ -461,6 +461,32 @@ stripe_chunk_bounds(Form_pg_attribute att, StripeColumnOrder *order,
 }
 
 /*
+ * stripe_store_chunk
+ *		Encode n values (automatic encoding), compress them with the
+ *		stripe's codec and checksum the frame: fill ref's encoding, codec,
+ *		lengths and checksum, and chunk's data (the frame, palloc'd in cxt)
+ *		and len.  enc and frame are scratch buffers.
+ */
+static void
+stripe_store_chunk(const RdbTypeInfo *type, const Datum *values,
+				   const bool *isnull, int n, const RdbStripeOptions *opts,
+				   StringInfo enc, StringInfo frame, RdbChunkRef *ref,
+				   StripeChunk *chunk, MemoryContext cxt)
+{
+	resetStringInfo(enc);
+	ref->encoding = (uint8) rdb_encode_chunk(type, values, isnull, n, -1, enc);
+	resetStringInfo(frame);
+	ref->codec = (uint8) rdb_compress(opts->codec, opts->level,
+									  enc->data, enc->len, frame);
+	ref->raw_len = enc->len;
+	ref->stored_len = frame->len;
+	ref->checksum = rdb_checksum64(frame->data, frame->len);
+	chunk->data = MemoryContextAlloc(cxt, frame->len);
+	memcpy(chunk->data, frame->data, frame->len);
+	chunk->len = frame->len;
+}
+
+/*
  * stripe_encode_group
  *		Encode and compress every column of rows [first, first + n) of the
  *		tuples; fill the chunk group's directory entries, chunks and bounds
@@ -534,19 +560,8 @@ stripe_encode_group(TupleDesc desc, HeapTuple *tuples, int first, int n,
 				chunks[c].raw += rdb_datum_raw_size(&type, values[c][i]);
 		raw += chunks[c].raw;
 
-		resetStringInfo(&enc);
-		ref->encoding = (uint8) rdb_encode_chunk(&type, values[c], isnull[c],
-												 n, -1, &enc);
-		resetStringInfo(&frame);
-		ref->codec = (uint8) rdb_compress(opts->codec, opts->level,
-										  enc.data, enc.len, &frame);
-		ref->raw_len = enc.len;
-		ref->stored_len = frame.len;
-		ref->checksum = rdb_checksum64(frame.data, frame.len);
-
-		chunks[c].data = MemoryContextAlloc(chunkcxt, frame.len);
-		memcpy(chunks[c].data, frame.data, frame.len);
-		chunks[c].len = frame.len;
+		stripe_store_chunk(&type, values[c], isnull[c], n, opts, &enc, &frame,
+						   ref, &chunks[c], chunkcxt);
 
 		if (orders)
 			stripe_chunk_bounds(att, &orders[c], values[c], isnull[c], n,
@@ -793,16 +808,8 @@ stripe_order_chunk(const uint32 *order, int first, int n,
 	initStringInfo(&enc);
 	initStringInfo(&frame);
 	memset(ref, 0, sizeof(RdbChunkRef));
-	ref->encoding = (uint8) rdb_encode_chunk(&int4type, values, isnull, n, -1,
-											 &enc);
-	ref->codec = (uint8) rdb_compress(opts->codec, opts->level, enc.data,
-									  enc.len, &frame);
-	ref->raw_len = enc.len;
-	ref->stored_len = frame.len;
-	ref->checksum = rdb_checksum64(frame.data, frame.len);
-	chunk->data = MemoryContextAlloc(cxt, frame.len);
-	memcpy(chunk->data, frame.data, frame.len);
-	chunk->len = frame.len;
+	stripe_store_chunk(&int4type, values, isnull, n, opts, &enc, &frame, ref,
+					   chunk, cxt);
 	chunk->raw = (uint64) n * sizeof(int32);
 	pfree(enc.data);
 	pfree(frame.data);
