@@ -27,9 +27,12 @@
  * remapped).  All in the main fork, allocated on demand, never freed before
  * the relfilenode goes.
  *
- * Locking order: L0 pages, then the metapage, then root pages, then leaf
- * pages.  A leaf's entry changes under the leaf's exclusive lock; readers
- * copy an entry under a share lock and re-check the page they then pin.
+ * Locking order: L0 pages, then the metapage, then root pages, then summary
+ * pages, then leaf pages.  (A holder of a summary page's lock may still
+ * share-lock the metapage or a root to find a leaf: nobody waits for a
+ * summary page while holding those.)  A leaf's entry changes under the
+ * leaf's exclusive lock; readers copy an entry under a share lock and
+ * re-check the page they then pin.
  *
  * IDENTIFICATION
  *	  include/rustydb/gendir.h
@@ -48,6 +51,7 @@
 #define RDB_PAGE_KIND_FREE			4	/* retired page, free for reuse */
 #define RDB_PAGE_KIND_GENDIR_ROOT	5
 #define RDB_PAGE_KIND_GENDIR_LEAF	6
+#define RDB_PAGE_KIND_GENDIR_SUMMARY 7
 
 /* offsets an entry can describe; pages with higher offsets are not retired */
 #define RDB_GEN_MAX_OFFSET		(MaxHeapTuplesPerPage)
@@ -80,6 +84,40 @@ typedef struct RdbGenEntry
 	((BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(8)) / sizeof(uint32))
 #define RDB_GENDIR_MAX_ROOTS	200		/* per space, in the metapage */
 
+/*
+ * Leaf-group summaries.  The generations of RDB_GENDIR_LEAVES_PER_GROUP
+ * consecutive leaves (RDB_GENDIR_PER_GROUP of them) make a group.  One
+ * summary page per root (block in the metapage's gendir_sums) holds a
+ * summary per group of that root's leaves: when set, every generation of
+ * the group is retired (space 0's generations below RDB_FIRST_DATA_BLKNO
+ * excepted: block 0 is the metapage), those with rows into stripe `stripe`,
+ * with stripe rows within [lo, hi] (only ever too wide), nlive rows in
+ * all.  A scan whose quals exclude that span passes over the group's
+ * generations without reading its leaves.
+ *
+ * A summary is set only by rdb_gen_summarize_pending, which reads the
+ * group's leaves under the summary page's exclusive lock; anything that
+ * changes a retired entry (reviving, compaction's remap) clears the
+ * summary in the same WAL record, taking the summary page's lock before the
+ * leaf's.  Retiring never breaks a set summary (its entries were all
+ * retired already).  Tables whose metapage predates summaries have none
+ * until their next flush, VACUUM or compaction summarises them.
+ */
+#define RDB_GENDIR_LEAVES_PER_GROUP	4
+#define RDB_GENDIR_PER_GROUP	(RDB_GENDIR_PER_LEAF * RDB_GENDIR_LEAVES_PER_GROUP)
+#define RDB_GENDIR_GROUPS_PER_ROOT	(RDB_GENDIR_PER_ROOT / RDB_GENDIR_LEAVES_PER_GROUP)
+
+#define RDB_GEN_SUMMARY_NONE	((uint32) 0)	/* stripe: not summarised */
+#define RDB_GEN_SUMMARY_EMPTY	InvalidBlockNumber	/* stripe: no live row */
+
+typedef struct RdbGenSummary
+{
+	uint32		stripe;			/* first block, or one of the above */
+	uint32		lo;				/* lowest stripe row of the group's rows */
+	uint32		hi;				/* highest (too high at most) */
+	uint32		nlive;			/* live rows of the group's generations */
+} RdbGenSummary;
+
 static inline bool
 rdb_gen_bit(const uint8 *map, OffsetNumber off)
 {
@@ -109,6 +147,10 @@ extern Buffer rdb_l0_read_tid_or_retired(Relation rel, ItemPointer tid,
 extern int	rdb_gen_leaf_retired(Page leaf, int from, uint32 *gen,
 								 RdbGenEntry *e);
 extern bool rdb_meta_gendir(Relation rel, uint32 *next_generation);
+extern bool rdb_gen_copy_summaries(Relation rel, uint32 gen,
+								   RdbGenSummary *summaries);
+extern int	rdb_gen_directory_blocks(Relation rel, MemoryContext mcxt,
+									 BlockNumber **blocks);
 
 /* writing */
 extern void rdb_gen_prepare(Relation rel, uint32 gen);
@@ -121,6 +163,8 @@ extern int	rdb_gen_remap_leaf(Relation rel, BlockNumber leaf,
 							   void *arg);
 extern uint32 rdb_gen_reuse_page(Relation rel, Buffer buf);
 extern void rdb_gen_forget(void);
+extern void rdb_gen_summarize_pending(Relation rel);
+extern void rdb_gen_summarize_all(Relation rel);
 
 /* redo of XLOG_RDB_RETIRE (l0_xlog.c dispatches) */
 extern void rdb_gen_redo_retire(XLogReaderState *record);

@@ -252,6 +252,13 @@ typedef struct RdbMetaPageData
 	uint32		nfree_extents;
 	uint32		reserved;
 	RdbFreeExtent free_extents[RDB_META_MAX_FREE_EXTENTS];
+
+	/*
+	 * Summary page per directory root (gendir.h), 0 = none.  Zero on
+	 * metapages written before summaries existed: then the leaves are read
+	 * until the next flush, VACUUM or compaction summarises them.
+	 */
+	uint32		gendir_sums[2][200];
 } RdbMetaPageData;
 
 /*

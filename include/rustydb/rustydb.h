@@ -97,6 +97,7 @@ typedef struct RdbScanRun
 	int64		nskipped;		/* (a whole table's rows, at most) */
 	int64		ngens_skipped;	/* the generations they were in ... */
 	int64		nskip_steps;	/* ... passed over in this many steps */
+	int64		nskip_groups;	/* ... of which whole leaf groups (summaries) */
 	OffsetNumber offsets[MaxHeapTuplesPerPage];
 	uint32		rows[MaxHeapTuplesPerPage];
 } RdbScanRun;

@@ -1114,6 +1114,8 @@ compact_step(Relation rel, CSurvey *sv, CStripe **inputs, int ninputs,
 		if (inputs[i]->stuck)
 			stuck_note(RelationGetRelid(rel), inputs[i]->first);
 	pfree(retry);
+	/* the remapped directory groups, summarised again for their outputs */
+	rdb_gen_summarize_pending(rel);
 
 	stats->steps++;
 	stats->stripes_in += ninputs;

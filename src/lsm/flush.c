@@ -283,6 +283,8 @@ flush_batch(FlushState *fs)
 		fs->retired_lo = InvalidBlockNumber;
 		fs->retired_hi = 0;
 	}
+	/* the directory groups those pages retired into: scans skip them whole */
+	rdb_gen_summarize_pending(fs->rel);
 	MemoryContextReset(fs->batch_cxt);
 	fs->ncands = 0;
 }

@@ -32,6 +32,7 @@
 #include "access/xloginsert.h"
 #include "access/xlogutils.h"
 #include "miscadmin.h"
+#include "port/pg_bitutils.h"
 #include "storage/bufmgr.h"
 #include "storage/freespace.h"
 #include "storage/lmgr.h"
@@ -50,9 +51,19 @@
 #define RdbPageGetMeta(page)	((RdbMetaPage) PageGetContents(page))
 #define GenLeafEntries(page)	((RdbGenEntry *) PageGetContents(page))
 #define GenRootSlots(page)		((uint32 *) PageGetContents(page))
+#define GenSummaries(page)		((RdbGenSummary *) PageGetContents(page))
 
 StaticAssertDecl(RDB_GENDIR_MAX_ROOTS == lengthof(((RdbMetaPageData *) 0)->gendir_roots[0]),
 				 "metapage root array size");
+StaticAssertDecl(RDB_GENDIR_MAX_ROOTS == lengthof(((RdbMetaPageData *) 0)->gendir_sums[0]),
+				 "metapage summary array size");
+StaticAssertDecl(RDB_GENDIR_PER_ROOT % RDB_GENDIR_LEAVES_PER_GROUP == 0,
+				 "a leaf group never straddles two roots");
+StaticAssertDecl(RDB_GENDIR_GROUPS_PER_ROOT * sizeof(RdbGenSummary) <=
+				 BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(8),
+				 "a root's summaries fit one page");
+StaticAssertDecl(sizeof(RdbMetaPageData) <= BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(8),
+				 "metapage size");
 
 /* where a generation's entry lives */
 typedef struct GenAddr
@@ -76,6 +87,11 @@ gen_addr(uint32 gen, GenAddr *a)
 	a->leafidx = local % RDB_GENDIR_PER_LEAF;
 	a->leafbase = gen - a->leafidx;
 }
+
+static void gen_note_changed(Relation rel, uint32 gen);
+static Buffer gen_lock_summary(Relation rel, const GenAddr *a);
+static bool gen_summary_clear(GenericXLogState *state, Buffer sumbuf,
+							  const GenAddr *a);
 
 /* ------------------------------------------------------------------------
  * Page kinds
@@ -890,6 +906,7 @@ rdb_gen_try_retire(Relation rel, Buffer buf, TransactionId oldest_xmin,
 	if (leaf)
 		*leaf = BufferGetBlockNumber(leafbuf);
 	UnlockReleaseBuffer(leafbuf);
+	gen_note_changed(rel, gen);
 	RecordPageWithFreeSpace(rel, blkno, PageGetFreeSpace(page));
 	/* the page's rows now take 92 bytes of a directory leaf */
 	rdb_emit_page_compacted(rel, blkno, PageGetFreeSpace(page) - before);
@@ -1010,14 +1027,25 @@ rdb_gen_remap_leaf(Relation rel, BlockNumber leaf,
 	bool	   *changed;
 	int			nchanged = 0;
 	int			i;
+	Buffer		sumbuf;
+	GenAddr		a;
 
+	/*
+	 * The leaf's group summary is cleared with the entries: locked first
+	 * (summary pages before leaves), found from the leaf's generations.
+	 */
 	buf = ReadBuffer(rel, leaf);
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	if (!gen_page_kind_is(BufferGetPage(buf), RDB_PAGE_KIND_GENDIR_LEAF))
 	{
 		UnlockReleaseBuffer(buf);
 		return 0;
 	}
+	gen_addr(RdbPageGetOpaque(BufferGetPage(buf))->generation, &a);
+	LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+	sumbuf = gen_lock_summary(rel, &a);
+	/* (a leaf page stays the leaf of the same generations for ever) */
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	copy = palloc(sizeof(RdbGenEntry) * RDB_GENDIR_PER_LEAF);
 	changed = palloc0(sizeof(bool) * RDB_GENDIR_PER_LEAF);
 	memcpy(copy, GenLeafEntries(BufferGetPage(buf)),
@@ -1040,9 +1068,14 @@ rdb_gen_remap_leaf(Relation rel, BlockNumber leaf,
 		for (i = 0; i < (int) RDB_GENDIR_PER_LEAF; i++)
 			if (changed[i])
 				GenLeafEntries(page)[i] = copy[i];
+		(void) gen_summary_clear(state, sumbuf, &a);
 		GenericXLogFinish(state);
 	}
 	UnlockReleaseBuffer(buf);
+	if (BufferIsValid(sumbuf))
+		UnlockReleaseBuffer(sumbuf);
+	if (nchanged > 0)
+		gen_note_changed(rel, a.leafbase);
 	pfree(copy);
 	pfree(changed);
 	return nchanged;
@@ -1060,6 +1093,7 @@ rdb_gen_revive(Relation rel, uint32 gen)
 	GenAddr		a;
 	Buffer		leafbuf;
 	Buffer		buf;
+	Buffer		sumbuf;
 	RdbGenEntry e;
 	GenericXLogState *state;
 	Page		page;
@@ -1068,6 +1102,8 @@ rdb_gen_revive(Relation rel, uint32 gen)
 		return;
 	buf = gen_get_free_page(rel);
 	gen_addr(gen, &a);
+	/* the group's summary goes with the entry (summary pages before leaves) */
+	sumbuf = gen_lock_summary(rel, &a);
 	leafbuf = gen_lock_leaf(rel, &a, BUFFER_LOCK_EXCLUSIVE);
 	if (!BufferIsValid(leafbuf))
 		elog(ERROR, "rustydb: generation %u lost its directory leaf", gen);
@@ -1082,11 +1118,14 @@ rdb_gen_revive(Relation rel, uint32 gen)
 		rdb_gen_build_page(page, gen, &e);
 		leaf = GenericXLogRegisterBuffer(state, leafbuf, 0);
 		GenLeafEntries(leaf)[a.leafidx].phys = BufferGetBlockNumber(buf);
+		(void) gen_summary_clear(state, sumbuf, &a);
 	}
 	else if (PageIsNew(BufferGetPage(buf)))
 		gen_page_init(page, RDB_PAGE_KIND_FREE, 0, 0);	/* revived meanwhile */
 	GenericXLogFinish(state);
 	UnlockReleaseBuffer(leafbuf);
+	if (BufferIsValid(sumbuf))
+		UnlockReleaseBuffer(sumbuf);
 	if (e.phys != RDB_GEN_RETIRED)
 		RecordPageWithFreeSpace(rel, BufferGetBlockNumber(buf),
 								PageGetFreeSpace(BufferGetPage(buf)));
@@ -1147,4 +1186,414 @@ rdb_gen_reuse_page(Relation rel, Buffer buf)
 	/* an L0 page initialised for new rows, as on extension */
 	rdb_emit_page_allocated(rel, BufferGetBlockNumber(buf));
 	return gen;
+}
+
+/* ------------------------------------------------------------------------
+ * Leaf-group summaries (gendir.h)
+ * ------------------------------------------------------------------------
+ */
+
+/* the group of a generation: within its root, and its first generation */
+static inline uint32
+gen_group_index(const GenAddr *a)
+{
+	return a->rootslot / RDB_GENDIR_LEAVES_PER_GROUP;
+}
+
+/*
+ * The block of the summary page of a's root, InvalidBlockNumber if there is
+ * none (and, with create, none could be made: a damaged metapage).
+ */
+static BlockNumber
+gen_summary_block(Relation rel, const GenAddr *a, bool create)
+{
+	Buffer		metabuf;
+	RdbMetaPage meta;
+	uint32		blk;
+
+	if (a->rootno >= RDB_GENDIR_MAX_ROOTS)
+		return InvalidBlockNumber;
+	metabuf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_SHARE);
+	meta = RdbPageGetMeta(BufferGetPage(metabuf));
+	blk = meta->gendir_sums[a->space][a->rootno];
+	if (blk == 0 && create)
+	{
+		GenericXLogState *state;
+		Page		page;
+
+		LockBuffer(metabuf, BUFFER_LOCK_UNLOCK);
+		LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+		meta = RdbPageGetMeta(BufferGetPage(metabuf));
+		blk = meta->gendir_sums[a->space][a->rootno];
+		if (blk == 0)
+		{
+			blk = gen_alloc_page(rel, RDB_PAGE_KIND_GENDIR_SUMMARY,
+								 (a->space ? RDB_FIRST_REMAPPED_GENERATION : 0) + a->rootno,
+								 RDB_GENDIR_GROUPS_PER_ROOT * sizeof(RdbGenSummary));
+			state = GenericXLogStart(rel);
+			page = GenericXLogRegisterBuffer(state, metabuf, 0);
+			gen_meta_fix_lower(page);
+			RdbPageGetMeta(page)->gendir_sums[a->space][a->rootno] = blk;
+			GenericXLogFinish(state);
+		}
+	}
+	UnlockReleaseBuffer(metabuf);
+	return blk == 0 ? InvalidBlockNumber : blk;
+}
+
+/* pin and lock the summary page at blk, checked; ERROR if it is none */
+static Buffer
+gen_summary_read(Relation rel, BlockNumber blk, const GenAddr *a, int mode)
+{
+	Buffer		buf = ReadBuffer(rel, blk);
+	Page		page;
+
+	LockBuffer(buf, mode);
+	page = BufferGetPage(buf);
+	if (!gen_page_kind_is(page, RDB_PAGE_KIND_GENDIR_SUMMARY) ||
+		RdbPageGetOpaque(page)->generation !=
+		(a->space ? RDB_FIRST_REMAPPED_GENERATION : 0) + a->rootno)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("block %u of rustydb table \"%s\" is not a generation directory summary page",
+						blk, RelationGetRelationName(rel))));
+	return buf;
+}
+
+/* the summary page of a's root, exclusively locked, or InvalidBuffer */
+static Buffer
+gen_lock_summary(Relation rel, const GenAddr *a)
+{
+	BlockNumber blk = gen_summary_block(rel, a, false);
+
+	if (!BlockNumberIsValid(blk))
+		return InvalidBuffer;
+	return gen_summary_read(rel, blk, a, BUFFER_LOCK_EXCLUSIVE);
+}
+
+/*
+ * Clear the summary of a's group in sumbuf (exclusively locked, or
+ * InvalidBuffer) as part of the generic WAL record state; true if it was
+ * set.
+ */
+static bool
+gen_summary_clear(GenericXLogState *state, Buffer sumbuf, const GenAddr *a)
+{
+	Page		page;
+
+	if (!BufferIsValid(sumbuf) ||
+		GenSummaries(BufferGetPage(sumbuf))[gen_group_index(a)].stripe == RDB_GEN_SUMMARY_NONE)
+		return false;
+	page = GenericXLogRegisterBuffer(state, sumbuf, 0);
+	memset(&GenSummaries(page)[gen_group_index(a)], 0, sizeof(RdbGenSummary));
+	return true;
+}
+
+/*
+ * rdb_gen_copy_summaries
+ *		Copy the summaries of the root holding generation gen
+ *		(RDB_GENDIR_GROUPS_PER_ROOT of them); false if it has none.
+ */
+bool
+rdb_gen_copy_summaries(Relation rel, uint32 gen, RdbGenSummary *summaries)
+{
+	GenAddr		a;
+	BlockNumber blk;
+	Buffer		buf;
+
+	gen_addr(gen, &a);
+	blk = gen_summary_block(rel, &a, false);
+	if (!BlockNumberIsValid(blk))
+		return false;
+	buf = gen_summary_read(rel, blk, &a, BUFFER_LOCK_SHARE);
+	memcpy(summaries, GenSummaries(BufferGetPage(buf)),
+		   sizeof(RdbGenSummary) * RDB_GENDIR_GROUPS_PER_ROOT);
+	UnlockReleaseBuffer(buf);
+	return true;
+}
+
+/*
+ * Summarise the group whose first generation is base, if it is not yet
+ * and every generation of it is retired into one stripe.
+ */
+static void
+gen_summarize_group(Relation rel, uint32 base)
+{
+	GenAddr		a;
+	BlockNumber leaves[RDB_GENDIR_LEAVES_PER_GROUP];
+	BlockNumber sumblk;
+	Buffer		sumbuf;
+	Buffer		buf;
+	RdbGenSummary sum;
+	bool		ok = true;
+	int			k;
+
+	gen_addr(base, &a);
+	if (a.rootno >= RDB_GENDIR_MAX_ROOTS)
+		return;
+
+	/* the group's leaves, all of which must exist */
+	{
+		BlockNumber root;
+
+		buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		root = RdbPageGetMeta(BufferGetPage(buf))->gendir_roots[a.space][a.rootno];
+		UnlockReleaseBuffer(buf);
+		if (root == 0)
+			return;
+		buf = ReadBuffer(rel, root);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		if (!gen_page_kind_is(BufferGetPage(buf), RDB_PAGE_KIND_GENDIR_ROOT))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("block %u of rustydb table \"%s\" is not a generation directory root",
+							root, RelationGetRelationName(rel))));
+		for (k = 0; k < RDB_GENDIR_LEAVES_PER_GROUP; k++)
+			leaves[k] = GenRootSlots(BufferGetPage(buf))[a.rootslot + k];
+		UnlockReleaseBuffer(buf);
+		for (k = 0; k < RDB_GENDIR_LEAVES_PER_GROUP; k++)
+			if (leaves[k] == 0)
+				return;
+	}
+
+	sumblk = gen_summary_block(rel, &a, true);
+	if (!BlockNumberIsValid(sumblk))
+		return;
+	/*
+	 * Held exclusively while the leaves are read: a reviver or compaction's
+	 * remap takes it before changing a leaf, so no entry changes between
+	 * our reading it and the summary being set.
+	 */
+	sumbuf = gen_summary_read(rel, sumblk, &a, BUFFER_LOCK_EXCLUSIVE);
+	if (GenSummaries(BufferGetPage(sumbuf))[gen_group_index(&a)].stripe !=
+		RDB_GEN_SUMMARY_NONE)
+	{
+		UnlockReleaseBuffer(sumbuf);
+		return;
+	}
+
+	memset(&sum, 0, sizeof(sum));
+	sum.stripe = RDB_GEN_SUMMARY_EMPTY;
+	sum.lo = PG_UINT32_MAX;
+	for (k = 0; ok && k < RDB_GENDIR_LEAVES_PER_GROUP; k++)
+	{
+		uint32		leafbase = base + k * RDB_GENDIR_PER_LEAF;
+		Page		page;
+		int			i;
+
+		buf = ReadBuffer(rel, leaves[k]);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (!gen_page_kind_is(page, RDB_PAGE_KIND_GENDIR_LEAF) ||
+			RdbPageGetOpaque(page)->generation != leafbase)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("block %u of rustydb table \"%s\" is not the generation directory leaf for generation %u",
+							leaves[k], RelationGetRelationName(rel), leafbase)));
+		for (i = 0; i < (int) RDB_GENDIR_PER_LEAF; i++)
+		{
+			const RdbGenEntry *e = &GenLeafEntries(page)[i];
+			uint64		nflushed;
+
+			/* block 0, the metapage, is no generation with rows */
+			if (leafbase + i < RDB_FIRST_DATA_BLKNO && e->phys == RDB_GEN_NONE)
+				continue;
+			if (e->phys != RDB_GEN_RETIRED)
+			{
+				ok = false;
+				break;
+			}
+			if (e->nlive == 0)
+				continue;
+			/* the span as the scan computes it (scan_retired_span) */
+			nflushed = e->maxoff > 0 ?
+				pg_popcount((const char *) e->flushed, (e->maxoff - 1) / 8 + 1) : 0;
+			if (nflushed == 0 ||
+				(sum.stripe != RDB_GEN_SUMMARY_EMPTY && e->stripe != sum.stripe) ||
+				e->stripe == RDB_GEN_SUMMARY_NONE || e->stripe == RDB_GEN_SUMMARY_EMPTY)
+			{
+				ok = false;
+				break;
+			}
+			sum.stripe = e->stripe;
+			sum.lo = Min(sum.lo, e->first);
+			sum.hi = Max(sum.hi, e->first + (uint32) nflushed - 1);
+			sum.nlive += e->nlive;
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	if (ok)
+	{
+		GenericXLogState *state = GenericXLogStart(rel);
+		Page		page = GenericXLogRegisterBuffer(state, sumbuf, 0);
+
+		if (sum.stripe == RDB_GEN_SUMMARY_EMPTY)
+			sum.lo = sum.hi = 0;
+		GenSummaries(page)[gen_group_index(&a)] = sum;
+		GenericXLogFinish(state);
+	}
+	UnlockReleaseBuffer(sumbuf);
+}
+
+/*
+ * Groups whose entries this backend changed (retired into, remapped),
+ * per space a range of group numbers, for one relfilenode at a time:
+ * summarised by the flush, VACUUM or compaction that changed them.  Lost
+ * on an error or when another relation's changes come; a group left
+ * unsummarised is only read leaf by leaf.
+ */
+static struct
+{
+	RelFileNode node;
+	bool		any[2];
+	uint32		lo[2];
+	uint32		hi[2];
+} gen_pending;
+
+static void
+gen_note_changed(Relation rel, uint32 gen)
+{
+	int			space = gen >= RDB_FIRST_REMAPPED_GENERATION ? 1 : 0;
+	uint32		group = (gen & ~RDB_FIRST_REMAPPED_GENERATION) / RDB_GENDIR_PER_GROUP;
+
+	if (!RelFileNodeEquals(gen_pending.node, rel->rd_node))
+	{
+		memset(&gen_pending, 0, sizeof(gen_pending));
+		gen_pending.node = rel->rd_node;
+	}
+	if (!gen_pending.any[space])
+	{
+		gen_pending.any[space] = true;
+		gen_pending.lo[space] = gen_pending.hi[space] = group;
+	}
+	gen_pending.lo[space] = Min(gen_pending.lo[space], group);
+	gen_pending.hi[space] = Max(gen_pending.hi[space], group);
+}
+
+/*
+ * rdb_gen_summarize_pending
+ *		Summarise the groups this backend changed in rel (those that can
+ *		be).  Call with no buffer locks held.
+ */
+void
+rdb_gen_summarize_pending(Relation rel)
+{
+	int			space;
+
+	if (!RelFileNodeEquals(gen_pending.node, rel->rd_node))
+		return;
+	for (space = 0; space < 2; space++)
+	{
+		uint32		g;
+
+		if (!gen_pending.any[space])
+			continue;
+		gen_pending.any[space] = false;
+		for (g = gen_pending.lo[space]; g <= gen_pending.hi[space]; g++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			gen_summarize_group(rel, (space ? RDB_FIRST_REMAPPED_GENERATION : 0) +
+								g * RDB_GENDIR_PER_GROUP);
+		}
+	}
+}
+
+/*
+ * rdb_gen_summarize_all
+ *		Summarise every group of rel's directory that can be (VACUUM: also
+ *		the groups of tables written before summaries existed).
+ */
+void
+rdb_gen_summarize_all(Relation rel)
+{
+	uint32		next_generation;
+	uint32		nblocks;
+	uint32		g;
+
+	if (!rdb_meta_gendir(rel, &next_generation))
+		return;
+	nblocks = RelationGetNumberOfBlocks(rel);
+	for (g = 0; (uint64) g * RDB_GENDIR_PER_GROUP < nblocks; g++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		gen_summarize_group(rel, g * RDB_GENDIR_PER_GROUP);
+	}
+	for (g = 0; (uint64) g * RDB_GENDIR_PER_GROUP <
+		 next_generation - RDB_FIRST_REMAPPED_GENERATION; g++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		gen_summarize_group(rel, RDB_FIRST_REMAPPED_GENERATION + g * RDB_GENDIR_PER_GROUP);
+	}
+}
+
+static int
+gen_block_cmp(const void *a, const void *b)
+{
+	BlockNumber x = *(const BlockNumber *) a;
+	BlockNumber y = *(const BlockNumber *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/*
+ * rdb_gen_directory_blocks
+ *		The blocks of rel's directory pages (roots, summary pages, leaves),
+ *		sorted, in *blocks (allocated in mcxt); returns how many.  Pages
+ *		added after the call are not listed.
+ */
+int
+rdb_gen_directory_blocks(Relation rel, MemoryContext mcxt, BlockNumber **blocks)
+{
+	uint32		roots[2][RDB_GENDIR_MAX_ROOTS];
+	uint32		sums[2][RDB_GENDIR_MAX_ROOTS];
+	Buffer		buf;
+	BlockNumber *out;
+	int			n = 0;
+	int			cap = 64;
+	int			space;
+	int			r;
+
+	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	memcpy(roots, RdbPageGetMeta(BufferGetPage(buf))->gendir_roots, sizeof(roots));
+	memcpy(sums, RdbPageGetMeta(BufferGetPage(buf))->gendir_sums, sizeof(sums));
+	UnlockReleaseBuffer(buf);
+
+	out = MemoryContextAlloc(mcxt, sizeof(BlockNumber) * cap);
+	for (space = 0; space < 2; space++)
+	{
+		for (r = 0; r < RDB_GENDIR_MAX_ROOTS; r++)
+		{
+			const uint32 *slots;
+			int			k;
+
+			if (roots[space][r] == 0)
+				continue;
+			if (n + 2 + (int) RDB_GENDIR_PER_ROOT > cap)
+			{
+				cap = 2 * (n + 2 + (int) RDB_GENDIR_PER_ROOT);
+				out = repalloc(out, sizeof(BlockNumber) * cap);
+			}
+			out[n++] = roots[space][r];
+			if (sums[space][r] != 0)
+				out[n++] = sums[space][r];
+			buf = ReadBuffer(rel, roots[space][r]);
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			if (!gen_page_kind_is(BufferGetPage(buf), RDB_PAGE_KIND_GENDIR_ROOT))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("block %u of rustydb table \"%s\" is not a generation directory root",
+								roots[space][r], RelationGetRelationName(rel))));
+			slots = GenRootSlots(BufferGetPage(buf));
+			for (k = 0; k < (int) RDB_GENDIR_PER_ROOT; k++)
+				if (slots[k] != 0)
+					out[n++] = slots[k];
+			UnlockReleaseBuffer(buf);
+		}
+	}
+	qsort(out, n, sizeof(BlockNumber), gen_block_cmp);
+	*blocks = out;
+	return n;
 }

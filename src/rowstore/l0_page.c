@@ -114,7 +114,8 @@ rdb_l0_page_check(Relation rel, Buffer buf)
 		(opaque->kind != RDB_PAGE_KIND_L0 && opaque->kind != RDB_PAGE_KIND_META &&
 		 opaque->kind != RDB_PAGE_KIND_STRIPE && opaque->kind != RDB_PAGE_KIND_FREE &&
 		 opaque->kind != RDB_PAGE_KIND_GENDIR_ROOT &&
-		 opaque->kind != RDB_PAGE_KIND_GENDIR_LEAF))
+		 opaque->kind != RDB_PAGE_KIND_GENDIR_LEAF &&
+		 opaque->kind != RDB_PAGE_KIND_GENDIR_SUMMARY))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("invalid rustydb page in block %u of relation \"%s\"",

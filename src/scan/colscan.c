@@ -420,6 +420,7 @@ typedef struct ColScanCounts
 	uint64		rows_skipped;	/* flushed rows passed over with their group */
 	uint64		gens_skipped;	/* retired generations passed over whole ... */
 	uint64		skip_steps;		/* ... in this many steps (a leaf at a time) */
+	uint64		skip_groups;	/* ... of which whole leaf groups */
 } ColScanCounts;
 
 #define COLSCAN_NCOUNTS	(sizeof(ColScanCounts) / sizeof(uint64))
@@ -1518,6 +1519,7 @@ colscan_next_chunk(ColScanState *state, HeapTuple *tup, Buffer *buf)
 		state->counts.rows_skipped += sr->nskipped;
 		state->counts.gens_skipped += sr->ngens_skipped;
 		state->counts.skip_steps += sr->nskip_steps;
+		state->counts.skip_groups += sr->nskip_groups;
 
 		if (!more)
 		{
@@ -2513,6 +2515,8 @@ colscan_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 									state->counts.gens_skipped, es);
 			ExplainPropertyUInteger("Generation Skip Steps", NULL,
 									state->counts.skip_steps, es);
+			ExplainPropertyUInteger("Generation Groups Skipped", NULL,
+									state->counts.skip_groups, es);
 		}
 	}
 }

@@ -143,6 +143,20 @@ typedef struct RdbScanDescData
 	bool		lc_valid;
 	bool		lc_exists;
 
+	/*
+	 * ... and of the summaries of its root's leaf groups (gendir.h), for
+	 * the columnar scan's skipping: sc_base is the root's first generation.
+	 */
+	RdbGenSummary *sc;
+	uint32		sc_base;
+	bool		sc_valid;
+	bool		sc_exists;
+
+	/* ... and the directory's own blocks, sorted (scan_directory_run) */
+	BlockNumber *dirblocks;
+	int			ndirblocks;
+	bool		dir_valid;
+
 	int			cindex;			/* index into vistuples of current tuple */
 	OffsetNumber coff;			/* tuple mode: current offset, or Invalid */
 	int			ntuples;		/* number of visible tuples on the page */
@@ -577,6 +591,112 @@ scan_skip_retired(RdbScanDesc scan, BlockNumber unit, uint32 gen,
 }
 
 /*
+ * scan_directory_run
+ *		If block blk is a page of the generation directory, one past the
+ *		last of the directory pages that follow it without a gap; else blk.
+ *		The directory's blocks are listed once per scan (metapage and
+ *		roots), so that the directory's own pages are not read as units.
+ */
+static BlockNumber
+scan_directory_run(RdbScanDesc scan, BlockNumber blk)
+{
+	int			lo = 0;
+	int			hi;
+
+	if (!scan->dir_valid)
+	{
+		if (scan->dirblocks != NULL)
+			pfree(scan->dirblocks);
+		scan->ndirblocks = rdb_gen_directory_blocks(scan->base.rs_rd,
+													GetMemoryChunkContext(scan),
+													&scan->dirblocks);
+		scan->dir_valid = true;
+	}
+	hi = scan->ndirblocks;
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (scan->dirblocks[mid] < blk)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo >= scan->ndirblocks || scan->dirblocks[lo] != blk)
+		return blk;
+	while (lo + 1 < scan->ndirblocks && scan->dirblocks[lo + 1] == blk + 1)
+	{
+		lo++;
+		blk++;
+	}
+	return blk + 1;
+}
+
+/*
+ * scan_skip_group
+ *		A serial forward columnar scan at the start of a directory leaf
+ *		group (gendir.h) asks the group's summary first: when every one of
+ *		its generations is retired into one stripe and the skip callback
+ *		excludes their span, the whole group is passed over without its
+ *		leaves being read.  (The scan's copy of the summaries is as safe as
+ *		its copy of a leaf: whatever changes a summarised entry clears the
+ *		summary first and belongs to a transaction the snapshot does not
+ *		see, and a stripe a copied summary names outlives the scan.)
+ */
+static bool
+scan_skip_group(RdbScanDesc scan, BlockNumber unit, uint32 gen)
+{
+	RdbScanRun *run = scan->run;
+	uint32		local = gen & ~RDB_FIRST_REMAPPED_GENERATION;
+	uint32		inroot = local % (RDB_GENDIR_PER_ROOT * RDB_GENDIR_PER_LEAF);
+	uint32		ingroup = local % RDB_GENDIR_PER_GROUP;
+	uint32		root_base = gen - inroot;
+	uint32		ngens = RDB_GENDIR_PER_GROUP - ingroup;
+	BlockNumber limit = scan_end_block(scan);
+	const RdbGenSummary *sum;
+
+	/*
+	 * From the group's first generation, or from block 1 in group 0 (block
+	 * 0 is the metapage, no generation with rows), and only for a group
+	 * that lies wholly within the scan.
+	 */
+	if (ingroup != 0 && !(gen == RDB_FIRST_DATA_BLKNO && local == gen))
+		return false;
+	if (unit < scan->nfirst)
+		limit = Min(limit, scan->nfirst);
+	if ((uint64) unit + ngens > limit)
+		return false;
+
+	if (!scan->sc_valid || scan->sc_base != root_base)
+	{
+		if (scan->sc == NULL)
+			scan->sc = MemoryContextAlloc(GetMemoryChunkContext(scan),
+										  sizeof(RdbGenSummary) * RDB_GENDIR_GROUPS_PER_ROOT);
+		scan->sc_exists = rdb_gen_copy_summaries(scan->base.rs_rd, gen, scan->sc);
+		scan->sc_base = root_base;
+		scan->sc_valid = true;
+	}
+	if (!scan->sc_exists)
+		return false;
+	sum = &scan->sc[inroot / RDB_GENDIR_PER_GROUP];
+	if (sum->stripe == RDB_GEN_SUMMARY_NONE)
+		return false;
+	if (sum->stripe != RDB_GEN_SUMMARY_EMPTY &&
+		!run->skip(run->skip_arg, sum->stripe, sum->lo, sum->hi))
+		return false;
+
+	run->nskipped += sum->nlive;
+	run->ngens_skipped += ngens;
+	run->nskip_steps++;
+	run->nskip_groups++;
+	if (pgstat_should_count_relation(scan->base.rs_rd))
+		scan->base.rs_rd->pgstat_info->t_counts.t_tuples_returned += sum->nlive;
+	scan->cunit = unit + ngens - 1;
+	scan->cgen = gen + ngens - 1;
+	return true;
+}
+
+/*
  * Make unit the scan's current page: a pinned (unlocked) buffer, the built
  * page of a retired generation, or nothing (the unit's block holds no rows).
  */
@@ -606,7 +726,13 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 	 */
 	if (scan->gmode && snapshot != NULL && IsMVCCSnapshot(snapshot))
 	{
-		const RdbGenEntry *ce = scan_cached_entry(scan, gen);
+		const RdbGenEntry *ce;
+
+		if (scan->want_runs && scan->run != NULL && scan->run->skip != NULL &&
+			scan->base.rs_parallel == NULL &&
+			scan_skip_group(scan, unit, gen))
+			return;
+		ce = scan_cached_entry(scan, gen);
 
 		if (ce->phys == RDB_GEN_RETIRED)
 		{
@@ -635,6 +761,24 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 	if (BlockNumberIsValid(unit) && unit == gen &&
 		unit > scan->void_lo && unit < scan->void_hi)
 		return;
+
+	/*
+	 * A directory page (never anything else until the relfilenode goes):
+	 * the columnar scan's serial forward walk passes over it, and the
+	 * directory pages right after it, unread.
+	 */
+	if (BlockNumberIsValid(unit) && unit == gen && scan->gmode &&
+		scan->want_runs && scan->base.rs_parallel == NULL)
+	{
+		BlockNumber run_end = scan_directory_run(scan, unit);
+
+		if (run_end > unit)
+		{
+			scan->cunit = Min(run_end, scan_end_block(scan)) - 1;
+			scan->cgen = scan_unit_gen(scan, scan->cunit);
+			return;
+		}
+	}
 
 	if (BlockNumberIsValid(unit))
 	{
@@ -997,6 +1141,8 @@ scan_init(RdbScanDesc scan, bool keep_startblock)
 	}
 	scan->nblocks = scan->nfirst;
 	scan->lc_valid = false;
+	scan->sc_valid = false;
+	scan->dir_valid = false;
 
 	/* a large table is read through a ring buffer, as heap does */
 	if ((scan->base.rs_flags & SO_ALLOW_STRAT) && !RelationUsesLocalBuffers(rel) &&
@@ -1160,6 +1306,7 @@ rdb_scan_next_chunk(TableScanDesc sscan, HeapTuple *tuple, Buffer *buf,
 	run->nskipped = 0;
 	run->ngens_skipped = 0;
 	run->nskip_steps = 0;
+	run->nskip_groups = 0;
 	if (!scan_next_tuple(scan, ForwardScanDirection))
 		return false;
 	if (!scan->crun_pending)

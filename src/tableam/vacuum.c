@@ -1273,6 +1273,13 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 		pfree(vac.dead_items);
 	vac.dead_items = NULL;
 
+	/*
+	 * Directory groups whose generations are all retired into one stripe
+	 * get a summary, so that columnar scans pass over them unread: the
+	 * pages retired here, and those of tables written before summaries.
+	 */
+	rdb_gen_summarize_all(rel);
+
 	if (vac.do_rel_truncate)
 		vac_truncate(&vac);
 
