@@ -1283,9 +1283,18 @@ aggscan_distinct_finish(AggScanState *state, AggCol *a, AggAcc *acc)
 		adset_iterator it;
 		AggDistinctEntry *e;
 
-		adset_start_iterate(a->dset, &it);
-		while ((e = adset_iterate(a->dset, &it)) != NULL)
-			aggscan_distinct_feed(a, acc, aggscan_dvalue(a, e->key));
+		/*
+		 * count(DISTINCT) of a set that never spilled is the number of its
+		 * members: no walk over its (mostly empty) buckets.
+		 */
+		if (a->kind == AK_COUNT && a->dsort == NULL)
+			acc->count += a->dset->members;
+		else
+		{
+			adset_start_iterate(a->dset, &it);
+			while ((e = adset_iterate(a->dset, &it)) != NULL)
+				aggscan_distinct_feed(a, acc, aggscan_dvalue(a, e->key));
+		}
 		adset_destroy(a->dset);
 		a->dset = NULL;
 	}
