@@ -11,12 +11,12 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 RESET client_min_messages;
 
-SELECT plan(24);
+SELECT plan(26);
 
 -- the extension
 SELECT has_extension('rustydb_am', 'extension rustydb_am is installed');
-SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'rustydb_am'), '0.4.0',
-          'extension version is 0.4.0');
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'rustydb_am'), '0.5.0',
+          'extension version is 0.5.0');
 SELECT is((SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'rustydb_am'), 'rustydb',
           'extension lives in schema rustydb');
 SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'rustydb_am'), false,
@@ -38,6 +38,11 @@ SELECT function_returns('rustydb', 'compact', ARRAY['regclass'], 'bigint',
                         'rustydb.compact returns the stripes it rewrote');
 SELECT has_view('rustydb', 'compaction_progress', 'view rustydb.compaction_progress exists');
 SELECT has_column('rustydb', 'tables', 'stripes_per_level', 'rustydb.tables shows stripes per level');
+
+-- the directory's leaf-group summaries (0.5.0)
+SELECT has_function('rustydb', 'directory_groups', ARRAY['regclass'],
+                    'rustydb.directory_groups(regclass) exists');
+SELECT is_strict('rustydb', 'directory_groups', ARRAY['regclass'], 'rustydb.directory_groups is strict');
 
 -- the access method
 SELECT is((SELECT count(*)::int FROM pg_am WHERE amname = 'rustydb'), 1, 'access method rustydb exists');

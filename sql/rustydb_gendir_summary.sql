@@ -60,6 +60,21 @@ SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('gs') AS flushed;
 SELECT l0_pages, retired_generations > 1400 AS retired FROM rustydb.l0_layout('gs');
 SELECT count(*) AS stripes FROM rustydb.stripes('gs');
+-- the summaries (rustydb.directory_groups): a group of 352 first-time and
+-- one of remapped generations (reused pages) lie wholly in one stripe each,
+-- their spans within it; the groups that straddle two flushes have none
+CREATE FUNCTION gs_groups() RETURNS TABLE (space text, groups bigint, in_stripes boolean)
+LANGUAGE sql AS $$
+	SELECT g.space, count(*),
+		   bool_and(EXISTS (SELECT 1 FROM rustydb.stripes('gs') s
+							WHERE s.first_block = g.stripe
+							  AND g.first_row >= 0 AND g.last_row < s.nrows
+							  AND g.first_row <= g.last_row))
+	FROM rustydb.directory_groups('gs') g GROUP BY 1 ORDER BY 1
+$$;
+SELECT * FROM gs_groups();
+SELECT sum(live_rows) < 12000 AS some_rows, bool_and(live_rows = 352 * 8) AS eight_a_page
+FROM rustydb.directory_groups('gs') WHERE first_generation > 0;
 
 -- the last rows: groups whose rows all lie in excluded chunk groups are
 -- passed over whole (flush summarised them); the rest a leaf at a time
@@ -76,6 +91,8 @@ SELECT gs_same('true') AS same_all;
 UPDATE gs SET ts = '2030-06-01' WHERE id = 5;
 UPDATE gs_twin SET ts = '2030-06-01' WHERE id = 5;
 SELECT gs_same('ts > ''2030-01-01''') AS same_updated, (SELECT count(*) FROM gs WHERE ts > '2030-01-01') AS n;
+-- the first-time group lost its summary with the revival
+SELECT * FROM gs_groups();
 SELECT gs_same('ts >= ''2024-01-01 03:15:00+00''') AS same_tail;
 -- a DELETE and a row lock in other summarised groups, rolled back or not
 DELETE FROM gs WHERE id = 400;
@@ -103,6 +120,9 @@ SELECT gs_explain('SELECT count(*) FROM gs WHERE ts > ''2032-01-01''',
 -- the groups that straddled two inputs
 SELECT rustydb.compact('gs') > 0 AS compacted;
 SELECT level, count(*) FROM rustydb.stripes('gs') GROUP BY level ORDER BY level;
+-- summarised again, all into the one output stripe (the first-time group
+-- holds the revived page with the updated row: none)
+SELECT * FROM gs_groups();
 SELECT gs_same('ts >= ''2024-01-01 03:15:00+00''') AS same_tail;
 SELECT gs_same('ts > ''2030-01-01''') AS same_updated;
 SELECT gs_same('true') AS same_all;
@@ -124,5 +144,13 @@ SET rustydb.enable_columnar_scan = off;
 SELECT gs_same('ts >= ''2024-01-01 03:15:00+00''') AS same_tail_heapscan;
 RESET rustydb.enable_columnar_scan;
 
+-- what the summaries show is the table's: SELECT on it is needed
+CREATE ROLE gs_nobody;
+SET ROLE gs_nobody;
+SELECT count(*) FROM rustydb.directory_groups('gs');
+RESET ROLE;
+DROP ROLE gs_nobody;
+SELECT count(*) FROM rustydb.directory_groups('gs_twin');
+
 DROP TABLE gs, gs_twin;
-DROP FUNCTION gs_load(int, int), gs_explain(text, text), gs_same(text);
+DROP FUNCTION gs_load(int, int), gs_explain(text, text), gs_same(text), gs_groups();

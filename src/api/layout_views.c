@@ -352,3 +352,71 @@ rustydb_storage_counters(PG_FUNCTION_ARGS)
 		nulls[4] = true;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
+
+PG_FUNCTION_INFO_V1(rustydb_directory_groups);
+
+/*
+ * rustydb.directory_groups(rel regclass) RETURNS TABLE (space text,
+ *	first_generation bigint, stripe bigint, first_row bigint,
+ *	last_row bigint, live_rows bigint)
+ *
+ * The generation directory's leaf-group summaries (gendir.h), one row per
+ * group that has one: the group's first generation (RDB_GENDIR_PER_GROUP
+ * generations from there), in the first-time or the remapped space; the
+ * stripe (first block) all its retired generations' rows are in and the
+ * span of stripe rows they hold (NULLs for a group without live rows);
+ * their live rows.  Reads the metapage and the summary pages only.
+ */
+Datum
+rustydb_directory_groups(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	Relation	rel;
+	RdbGenSummary *sums;
+	int			space;
+
+	rel = layout_open(fcinfo, relid, &tupdesc);
+	InitMaterializedSRF(fcinfo, 0);
+	sums = palloc(sizeof(RdbGenSummary) * RDB_GENDIR_GROUPS_PER_ROOT);
+	for (space = 0; space < 2; space++)
+	{
+		uint32		rootno;
+
+		for (rootno = 0; rootno < RDB_GENDIR_MAX_ROOTS; rootno++)
+		{
+			uint32		base = (space ? RDB_FIRST_REMAPPED_GENERATION : 0) +
+				rootno * RDB_GENDIR_PER_ROOT * RDB_GENDIR_PER_LEAF;
+			int			g;
+
+			CHECK_FOR_INTERRUPTS();
+			if (!rdb_gen_copy_summaries(rel, base, sums))
+				continue;
+			for (g = 0; g < (int) RDB_GENDIR_GROUPS_PER_ROOT; g++)
+			{
+				const RdbGenSummary *s = &sums[g];
+				Datum		values[6];
+				bool		nulls[6] = {0};
+
+				if (s->stripe == RDB_GEN_SUMMARY_NONE)
+					continue;
+				values[0] = CStringGetTextDatum(space ? "remapped" : "first-time");
+				values[1] = Int64GetDatum((int64) base + (int64) g * RDB_GENDIR_PER_GROUP);
+				if (s->stripe == RDB_GEN_SUMMARY_EMPTY)
+					nulls[2] = nulls[3] = nulls[4] = true;
+				else
+				{
+					values[2] = Int64GetDatum((int64) s->stripe);
+					values[3] = Int64GetDatum((int64) s->lo);
+					values[4] = Int64GetDatum((int64) s->hi);
+				}
+				values[5] = Int64GetDatum((int64) s->nlive);
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			}
+		}
+	}
+	pfree(sums);
+	table_close(rel, AccessShareLock);
+	return (Datum) 0;
+}

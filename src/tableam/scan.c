@@ -605,8 +605,6 @@ scan_directory_run(RdbScanDesc scan, BlockNumber blk)
 
 	if (!scan->dir_valid)
 	{
-		if (scan->dirblocks != NULL)
-			pfree(scan->dirblocks);
 		scan->ndirblocks = rdb_gen_directory_blocks(scan->base.rs_rd,
 													GetMemoryChunkContext(scan),
 													&scan->dirblocks);
@@ -1142,7 +1140,10 @@ scan_init(RdbScanDesc scan, bool keep_startblock)
 	scan->nblocks = scan->nfirst;
 	scan->lc_valid = false;
 	scan->sc_valid = false;
-	scan->dir_valid = false;
+	/*
+	 * (dir_valid stays across rescans: directory pages are never freed, and
+	 * one added since is only read as a unit, as before)
+	 */
 
 	/* a large table is read through a ring buffer, as heap does */
 	if ((scan->base.rs_flags & SO_ALLOW_STRAT) && !RelationUsesLocalBuffers(rel) &&
