@@ -1261,21 +1261,36 @@ gen_summary_read(Relation rel, BlockNumber blk, const GenAddr *a, int mode)
 	return buf;
 }
 
-/* the summary page of a's root, exclusively locked, or InvalidBuffer */
+/*
+ * The summary page of a's root, for a writer about to change an entry of
+ * a's group: share-locked if the group has no summary (a summariser needs
+ * the exclusive lock, so none can be set before the writer lets go),
+ * exclusively locked if it has one (to clear it).  The page is made if the
+ * root has none yet: a writer that found none and went on unlocked could
+ * meet a summariser that makes it and summarises the group meanwhile.
+ * InvalidBuffer only beyond the directory's reach.
+ */
 static Buffer
 gen_lock_summary(Relation rel, const GenAddr *a)
 {
-	BlockNumber blk = gen_summary_block(rel, a, false);
+	BlockNumber blk = gen_summary_block(rel, a, true);
+	Buffer		buf;
 
 	if (!BlockNumberIsValid(blk))
 		return InvalidBuffer;
-	return gen_summary_read(rel, blk, a, BUFFER_LOCK_EXCLUSIVE);
+	buf = gen_summary_read(rel, blk, a, BUFFER_LOCK_SHARE);
+	if (GenSummaries(BufferGetPage(buf))[gen_group_index(a)].stripe == RDB_GEN_SUMMARY_NONE)
+		return buf;
+	/* (a summary page stays one: no need to check the page again) */
+	LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	return buf;
 }
 
 /*
- * Clear the summary of a's group in sumbuf (exclusively locked, or
- * InvalidBuffer) as part of the generic WAL record state; true if it was
- * set.
+ * Clear the summary of a's group in sumbuf (from gen_lock_summary: locked
+ * exclusively whenever the summary can be set, or InvalidBuffer) as part of
+ * the generic WAL record state; true if it was set.
  */
 static bool
 gen_summary_clear(GenericXLogState *state, Buffer sumbuf, const GenAddr *a)
@@ -1332,6 +1347,20 @@ gen_summarize_group(Relation rel, uint32 base)
 	gen_addr(base, &a);
 	if (a.rootno >= RDB_GENDIR_MAX_ROOTS)
 		return;
+
+	/* already summarised (VACUUM asks for every group): nothing to read */
+	sumblk = gen_summary_block(rel, &a, false);
+	if (BlockNumberIsValid(sumblk))
+	{
+		bool		set;
+
+		sumbuf = gen_summary_read(rel, sumblk, &a, BUFFER_LOCK_SHARE);
+		set = GenSummaries(BufferGetPage(sumbuf))[gen_group_index(&a)].stripe !=
+			RDB_GEN_SUMMARY_NONE;
+		UnlockReleaseBuffer(sumbuf);
+		if (set)
+			return;
+	}
 
 	/* the group's leaves, all of which must exist */
 	{

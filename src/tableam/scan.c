@@ -770,6 +770,13 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 	{
 		BlockNumber run_end = scan_directory_run(scan, unit);
 
+		/*
+		 * Units from nfirst on are remapped generations, not blocks: a
+		 * directory page added at or past nfirst since the scan started
+		 * must not make the walk jump into them.
+		 */
+		if (unit < scan->nfirst)
+			run_end = Min(run_end, scan->nfirst);
 		if (run_end > unit)
 		{
 			scan->cunit = Min(run_end, scan_end_block(scan)) - 1;
@@ -1257,6 +1264,12 @@ rdb_am_scan_end(TableScanDesc sscan)
 		pfree(scan->pworker);
 	if (scan->vpage)
 		pfree(scan->vpage);
+	if (scan->lc)
+		pfree(scan->lc);
+	if (scan->sc)
+		pfree(scan->sc);
+	if (scan->dirblocks)
+		pfree(scan->dirblocks);
 	if (scan->base.rs_flags & SO_TEMP_SNAPSHOT)
 		UnregisterSnapshot(scan->base.rs_snapshot);
 	pfree(scan);
