@@ -148,6 +148,28 @@ gen_meta_fix_lower(Page page)
 		((PageHeader) page)->pd_lower = lower;
 }
 
+/* the identity (generation field) of the root page, and summary page, of a */
+static inline uint32
+gen_root_ident(const GenAddr *a)
+{
+	return (a->space ? RDB_FIRST_REMAPPED_GENERATION : 0) + a->rootno;
+}
+
+/* pin and lock (mode) the root page at block root; ERROR if it is none */
+static Buffer
+gen_lock_root(Relation rel, BlockNumber root, int mode)
+{
+	Buffer		buf = ReadBuffer(rel, root);
+
+	LockBuffer(buf, mode);
+	if (!gen_page_kind_is(BufferGetPage(buf), RDB_PAGE_KIND_GENDIR_ROOT))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("block %u of rustydb table \"%s\" is not a generation directory root",
+						root, RelationGetRelationName(rel))));
+	return buf;
+}
+
 /* ------------------------------------------------------------------------
  * Finding a leaf
  * ------------------------------------------------------------------------
@@ -237,7 +259,6 @@ static BlockNumber
 gen_find_leaf_uncached(Relation rel, const GenAddr *a)
 {
 	Buffer		buf;
-	Page		page;
 	uint32		root;
 	uint32		leaf = 0;
 
@@ -249,15 +270,8 @@ gen_find_leaf_uncached(Relation rel, const GenAddr *a)
 	UnlockReleaseBuffer(buf);
 	if (root == 0)
 		return InvalidBlockNumber;
-	buf = ReadBuffer(rel, root);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	if (!gen_page_kind_is(page, RDB_PAGE_KIND_GENDIR_ROOT))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("block %u of rustydb table \"%s\" is not a generation directory root",
-						root, RelationGetRelationName(rel))));
-	leaf = GenRootSlots(page)[a->rootslot];
+	buf = gen_lock_root(rel, root, BUFFER_LOCK_SHARE);
+	leaf = GenRootSlots(BufferGetPage(buf))[a->rootslot];
 	UnlockReleaseBuffer(buf);
 	return leaf == 0 ? InvalidBlockNumber : leaf;
 }
@@ -650,8 +664,7 @@ gen_prepare_locked(Relation rel, Buffer metabuf, const GenAddr *a)
 		GenericXLogState *state;
 		Page		page;
 
-		root = gen_alloc_page(rel, RDB_PAGE_KIND_GENDIR_ROOT,
-							  (a->space ? RDB_FIRST_REMAPPED_GENERATION : 0) + a->rootno,
+		root = gen_alloc_page(rel, RDB_PAGE_KIND_GENDIR_ROOT, gen_root_ident(a),
 							  RDB_GENDIR_PER_ROOT * sizeof(uint32));
 		state = GenericXLogStart(rel);
 		page = GenericXLogRegisterBuffer(state, metabuf, 0);
@@ -662,14 +675,8 @@ gen_prepare_locked(Relation rel, Buffer metabuf, const GenAddr *a)
 		/* TID order is no longer block order: plans are made again */
 		CacheInvalidateRelcache(rel);
 	}
-	rootbuf = ReadBuffer(rel, root);
-	LockBuffer(rootbuf, BUFFER_LOCK_EXCLUSIVE);
 	/* never write a slot into a page that is not a root (a damaged metapage) */
-	if (!gen_page_kind_is(BufferGetPage(rootbuf), RDB_PAGE_KIND_GENDIR_ROOT))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("block %u of rustydb table \"%s\" is not a generation directory root",
-						root, RelationGetRelationName(rel))));
+	rootbuf = gen_lock_root(rel, root, BUFFER_LOCK_EXCLUSIVE);
 	leaf = GenRootSlots(BufferGetPage(rootbuf))[a->rootslot];
 	if (leaf == 0)
 	{
@@ -1228,8 +1235,7 @@ gen_summary_block(Relation rel, const GenAddr *a, bool create)
 		blk = meta->gendir_sums[a->space][a->rootno];
 		if (blk == 0)
 		{
-			blk = gen_alloc_page(rel, RDB_PAGE_KIND_GENDIR_SUMMARY,
-								 (a->space ? RDB_FIRST_REMAPPED_GENERATION : 0) + a->rootno,
+			blk = gen_alloc_page(rel, RDB_PAGE_KIND_GENDIR_SUMMARY, gen_root_ident(a),
 								 RDB_GENDIR_GROUPS_PER_ROOT * sizeof(RdbGenSummary));
 			state = GenericXLogStart(rel);
 			page = GenericXLogRegisterBuffer(state, metabuf, 0);
@@ -1252,8 +1258,7 @@ gen_summary_read(Relation rel, BlockNumber blk, const GenAddr *a, int mode)
 	LockBuffer(buf, mode);
 	page = BufferGetPage(buf);
 	if (!gen_page_kind_is(page, RDB_PAGE_KIND_GENDIR_SUMMARY) ||
-		RdbPageGetOpaque(page)->generation !=
-		(a->space ? RDB_FIRST_REMAPPED_GENERATION : 0) + a->rootno)
+		RdbPageGetOpaque(page)->generation != gen_root_ident(a))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("block %u of rustydb table \"%s\" is not a generation directory summary page",
@@ -1372,13 +1377,7 @@ gen_summarize_group(Relation rel, uint32 base)
 		UnlockReleaseBuffer(buf);
 		if (root == 0)
 			return;
-		buf = ReadBuffer(rel, root);
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		if (!gen_page_kind_is(BufferGetPage(buf), RDB_PAGE_KIND_GENDIR_ROOT))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("block %u of rustydb table \"%s\" is not a generation directory root",
-							root, RelationGetRelationName(rel))));
+		buf = gen_lock_root(rel, root, BUFFER_LOCK_SHARE);
 		for (k = 0; k < RDB_GENDIR_LEAVES_PER_GROUP; k++)
 			leaves[k] = GenRootSlots(BufferGetPage(buf))[a.rootslot + k];
 		UnlockReleaseBuffer(buf);
@@ -1608,13 +1607,7 @@ rdb_gen_directory_blocks(Relation rel, MemoryContext mcxt, BlockNumber **blocks)
 			out[n++] = roots[space][r];
 			if (sums[space][r] != 0)
 				out[n++] = sums[space][r];
-			buf = ReadBuffer(rel, roots[space][r]);
-			LockBuffer(buf, BUFFER_LOCK_SHARE);
-			if (!gen_page_kind_is(BufferGetPage(buf), RDB_PAGE_KIND_GENDIR_ROOT))
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_CORRUPTED),
-						 errmsg("block %u of rustydb table \"%s\" is not a generation directory root",
-								roots[space][r], RelationGetRelationName(rel))));
+			buf = gen_lock_root(rel, roots[space][r], BUFFER_LOCK_SHARE);
 			slots = GenRootSlots(BufferGetPage(buf));
 			for (k = 0; k < (int) RDB_GENDIR_PER_ROOT; k++)
 				if (slots[k] != 0)
