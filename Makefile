@@ -51,7 +51,8 @@ OBJS = \
 	src/api/table_options.o
 
 DATA = rustydb_am--0.1.0.sql rustydb_am--0.1.0--0.2.0.sql rustydb_am--0.2.0--0.3.0.sql \
-	rustydb_am--0.3.0--0.4.0.sql rustydb_am--0.4.0--0.5.0.sql
+	rustydb_am--0.3.0--0.4.0.sql rustydb_am--0.4.0--0.5.0.sql \
+	rustydb_am--0.5.0--0.6.0.sql
 PG_CPPFLAGS = -Iinclude
 SHLIB_LINK = -llz4 -lzstd -lxxhash
 

@@ -63,6 +63,7 @@ DIR=$(mktemp -d /tmp/rustydb-bench-steady.XXXXXX)
 PGDATA=$DIR/data
 cleanup()
 {
+	if [ -n "${ST_KEEP:-}" ]; then echo "kept: $DIR (port $ST_PORT)" >&2; return; fi
 	pg_ctl -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true
 	rm -rf "$DIR"
 }

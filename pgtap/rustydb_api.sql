@@ -11,12 +11,12 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 RESET client_min_messages;
 
-SELECT plan(26);
+SELECT plan(28);
 
 -- the extension
 SELECT has_extension('rustydb_am', 'extension rustydb_am is installed');
-SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'rustydb_am'), '0.5.0',
-          'extension version is 0.5.0');
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'rustydb_am'), '0.6.0',
+          'extension version is 0.6.0');
 SELECT is((SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'rustydb_am'), 'rustydb',
           'extension lives in schema rustydb');
 SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'rustydb_am'), false,
@@ -43,6 +43,11 @@ SELECT has_column('rustydb', 'tables', 'stripes_per_level', 'rustydb.tables show
 SELECT has_function('rustydb', 'directory_groups', ARRAY['regclass'],
                     'rustydb.directory_groups(regclass) exists');
 SELECT is_strict('rustydb', 'directory_groups', ARRAY['regclass'], 'rustydb.directory_groups is strict');
+
+-- where the stripes' pages are (0.6.0)
+SELECT has_function('rustydb', 'stripe_space', ARRAY['regclass'],
+                    'rustydb.stripe_space(regclass) exists');
+SELECT is_strict('rustydb', 'stripe_space', ARRAY['regclass'], 'rustydb.stripe_space is strict');
 
 -- the access method
 SELECT is((SELECT count(*)::int FROM pg_am WHERE amname = 'rustydb'), 1, 'access method rustydb exists');

@@ -20,6 +20,9 @@
 #	3. an immediate stop while a compaction waits at each phase (writing,
 #	   switching, freeing; rustydb.compaction_pause_phase) loses and
 #	   resurrects nothing; the next compaction frees what was left behind
+#	3b. a stripe larger than any free extent is mapped over them and new
+#	   blocks (rustydb.stripe_space), reads back through every path, and
+#	   compaction gives all its runs back
 #	4. a streaming standby (wal_consistency_checking = all,rustydb) replays
 #	   all of it and answers the same
 #	5. background compaction by the storage-event worker, and
@@ -175,7 +178,8 @@ my %ROWTEXT = (
 	bad => q{format('%s|%L', id, v)},
 	bg1 => q{format('%s|%L', id, v)},
 	bg3 => q{format('%s|%L|%L', id, v, extra)},
-	bg2 => q{format('%s|%L', id, v)});
+	bg2 => q{format('%s|%L', id, v)},
+	mp => q{format('%s|%L|%L', id, ts, v)});
 
 my @MODES = (
 	[ 'seq', 'SET rustydb.enable_columnar_scan = off; SET enable_indexscan = off; SET enable_bitmapscan = off;',
@@ -701,6 +705,94 @@ for my $phase (qw(writing switching freeing))
 }
 
 # ===========================================================================
+# 3b. Mapped stripes: a stripe no free extent holds whole takes the free
+#     extents it can and new blocks for the rest (stripe.h, RdbStripeMap)
+# ===========================================================================
+{
+	sql(q{CREATE TABLE mp (id int, ts timestamptz, v text) USING rustydb
+	        WITH (flush_rows = 0, level_ratio = 2, chunk_group_rows = 1000);
+	      CREATE TABLE mp_h (id int, ts timestamptz, v text) USING heap;
+	      CREATE INDEX mp_id ON mp (id); CREATE INDEX mp_h_id ON mp_h (id)});
+	my $ins = sub {
+		my ($lo, $hi) = @_;
+		both('mp', qq{INSERT INTO mp SELECT g, '2024-01-01'::timestamptz + g * interval '1 minute',
+			md5(g::text) || repeat('x', g % 40) FROM generate_series($lo, $hi) g});
+		flush_all('mp', $hi - $lo + 1);
+	};
+	my $space = sub {
+		my $out = sql(q{SELECT kind, coalesce(stripe, -1), run, first_block, blocks FROM rustydb.stripe_space('mp')
+		                ORDER BY kind DESC, stripe, run});
+		return map { my @f = split /\|/; { kind => $f[0], stripe => $f[1], run => $f[2], first => $f[3], blocks => $f[4] } }
+		  grep { length } split /\n/, $out;
+	};
+	# two small level-1 stripes, merged into level 2; the next compaction
+	# gives their pages back as one free extent (they lie side by side or not:
+	# either way each extent is smaller than the stripe that comes next)
+	$ins->(1, 3000);
+	$ins->(3001, 6000);
+	sql(q{SELECT rustydb.compact('mp')});
+	sql(q{SELECT rustydb.compact('mp')});
+	my @free = grep { $_->{kind} eq 'free' } $space->();
+	my $freeblocks = 0;
+	$freeblocks += $_->{blocks} for @free;
+	cmp_ok($freeblocks, '>', 0, "mp: compaction gave back $freeblocks stripe pages in " . scalar(@free) . ' extents');
+	my $size = relsize('mp');
+	my %had = map { $_->{stripe} => 1 } stripes_of('mp');
+
+	# a stripe larger than any free extent: mapped over them and new blocks
+	$ins->(6001, 30000);
+	my @fresh = grep { !$had{ $_->{stripe} } } stripes_of('mp');
+	is(scalar(@fresh), 1, 'mp: the flush wrote one stripe');
+	my $st = $fresh[0]{stripe};
+	my @runs = grep { $_->{kind} eq 'stripe' && $_->{stripe} == $st } $space->();
+	note "mp: stripe $st ($fresh[0]{pages} pages) in runs " . join(', ', map { "$_->{first}+$_->{blocks}" } @runs)
+	  . "; free before: " . join(', ', map { "$_->{first}+$_->{blocks}" } @free);
+	cmp_ok(scalar(@runs), '>=', 2, 'mp: the new stripe is mapped over several runs');
+	my $inold = 0;
+	my $total = 0;
+	for my $r (@runs)
+	{
+		$total += $r->{blocks};
+		$inold += $r->{blocks} if $r->{first} + $r->{blocks} <= $size / 8192;
+	}
+	is($total, $fresh[0]{pages}, 'mp: its runs hold its pages');
+	is($inold, $freeblocks, 'mp: it took every free stripe page, and new blocks for the rest');
+	is(scalar(grep { $_->{kind} eq 'free' } $space->()), 0, 'mp: no free extent is left');
+	same_as_twin($node, 'mp', 'with a mapped stripe');
+	is(sql(q{SELECT count(*), sum(id) FROM mp WHERE ts >= '2024-01-10' AND ts < '2024-01-11'}),
+		sql(q{SELECT count(*), sum(id) FROM mp_h WHERE ts >= '2024-01-10' AND ts < '2024-01-11'}),
+		'mp: a range query on the mapped stripe');
+
+	# DML on its rows, then a compaction that takes the mapped stripe as
+	# input: the next one gives all its runs back
+	both('mp', q{UPDATE mp SET v = 'upd' WHERE id % 101 = 7});
+	both('mp', q{DELETE FROM mp WHERE id % 89 = 3});
+	$ins->(30001, 33000);
+	sql(q{VACUUM mp});
+	sql(q{SELECT rustydb.compact('mp')});
+	sql(q{SELECT rustydb.compact('mp')});
+	my @s = stripes_of('mp');
+	note 'mp after compacting the mapped stripe: ' . describe(@s);
+	ok(!grep({ $_->{stripe} == $st } @s), 'mp: the mapped stripe was compacted away');
+	my @sp = $space->();
+	my ($used, $freed) = (0, 0);
+	$used += $_->{blocks} for grep { $_->{kind} eq 'stripe' } @sp;
+	$freed += $_->{blocks} for grep { $_->{kind} eq 'free' } @sp;
+	my $l = layout('mp');
+	is("$used|$freed", "$l->{stripe_pages}|$l->{free_stripe_pages}",
+		'mp: stripe_space accounts for every stripe page l0_layout counts, used and free');
+	my %blk;
+	my $overlap = 0;
+	for my $r (@sp)
+	{
+		for my $b ($r->{first} .. $r->{first} + $r->{blocks} - 1) { $overlap++ if $blk{$b}++; }
+	}
+	is($overlap, 0, 'mp: no block is in two runs or extents');
+	cmp_ok($freed, '>=', $fresh[0]{pages}, "mp: the mapped stripe's $fresh[0]{pages} pages are free again ($freed)");
+	same_as_twin($node, 'mp', 'after compacting the mapped stripe');
+}
+
+# ===========================================================================
 # 4. The standby replayed all of it (wal_consistency_checking)
 # ===========================================================================
 # gsum: the directory's leaf-group summaries (gendir.h) are WAL-logged too:
@@ -729,7 +821,7 @@ like($standby->safe_psql('postgres', $gsum_explain), qr/Generation Groups Skippe
 	is($standby->safe_psql('postgres', sprintf($all, 'gsum')), sql(sprintf($all, 'gsum_h')),
 		'standby: gsum equals the heap twin');
 }
-for my $t (qw(lv ss cx))
+for my $t (qw(lv ss cx mp))
 {
 	same_as_twin($standby, $t, 'on the standby');
 	my $cols = q{SELECT stripe, level, rows, pages FROM rustydb.stripes WHERE relation = '%s'::regclass ORDER BY stripe};

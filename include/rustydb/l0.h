@@ -285,7 +285,8 @@ extern void rdb_meta_note_stripes(Relation rel);
 extern int	rdb_meta_free_extents(Relation rel, RdbFreeExtent *out);
 extern int64 rdb_meta_add_free_extents(Relation rel, const RdbFreeExtent *add,
 									   int n);
-extern BlockNumber rdb_meta_take_extent(Relation rel, uint32 nblocks);
+extern int	rdb_meta_take_space(Relation rel, uint32 whole, uint32 scattered,
+								RdbFreeExtent *out, int max, bool *mapped);
 extern void rdb_meta_count_written(Relation rel, bool compaction,
 								   uint64 stored_bytes, uint64 raw_bytes,
 								   int steps);

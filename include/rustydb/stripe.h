@@ -8,7 +8,11 @@
  * (src/lsm/compact.c), and never changed.  It occupies consecutive blocks
  * [first_block, first_block + nblocks) of the relation's main fork: the
  * smallest free extent that fits (pages of stripes compaction replaced, see
- * RdbFreeExtent in l0.h), else appended by extending the relation.  Its
+ * RdbFreeExtent in l0.h), else appended by extending the relation.  When no
+ * free extent fits it whole, it is *mapped* instead: spread over up to
+ * RDB_STRIPE_MAX_EXTENTS runs of blocks (free extents, the last run maybe
+ * appended), listed in an extent map (RdbStripeMap) right after its header,
+ * so that the space compaction gives back is reused whatever its shape.  Its
  * identity is its first block: a flushed row's L0 stub (see l0.h) or retired
  * generation (gendir.h) records (first_block, row index), so a row is found
  * from its TID in O(1) reads.  Once nothing refers to a stripe, compaction
@@ -73,6 +77,7 @@
 #include "access/htup.h"
 #include "access/tupdesc.h"
 #include "storage/block.h"
+#include "storage/buf.h"
 #include "utils/relcache.h"
 
 #include "rustydb/compress.h"
@@ -84,6 +89,43 @@
 #define RDB_STRIPE_VERSION		2	/* written by this code */
 #define RDB_STRIPE_VERSION_V1	1	/* still read: no bounds section */
 #define RDB_STRIPE_VERSION_SORTED 3 /* version 2 + row order (sort_key) */
+
+/*
+ * Flag of the header's version field: an extent map (RdbStripeMap) follows
+ * the header, and the column table (and all the rest) comes after it.  The
+ * format (the versions above) is version & RDB_STRIPE_FORMAT_MASK.
+ */
+#define RDB_STRIPE_MAPPED		0x0100
+#define RDB_STRIPE_FORMAT_MASK	0x00ff
+#define RDB_STRIPE_FORMAT(version)	((version) & RDB_STRIPE_FORMAT_MASK)
+
+/*
+ * The runs of blocks a stripe's pages occupy, in stream order: page i of
+ * the stream is the i-th block counting through the runs.  The first run
+ * starts at the stripe's first block (its identity).  Unmapped stripes
+ * have one run [first_block, first_block + nblocks); readers get one map
+ * for both (rdb_stripe_read_header).  The map lies within the first page
+ * (it is read with the header, before any other page is located), and is
+ * covered by the header's checksum.
+ */
+#define RDB_STRIPE_MAX_EXTENTS	32
+
+typedef struct RdbStripeExtent
+{
+	uint32		first;			/* first block of the run */
+	uint32		nblocks;		/* blocks in the run, >= 1 */
+} RdbStripeExtent;
+
+typedef struct RdbStripeMap
+{
+	uint32		nextents;		/* 1 .. RDB_STRIPE_MAX_EXTENTS */
+	uint32		reserved;		/* 0 */
+	RdbStripeExtent ext[RDB_STRIPE_MAX_EXTENTS];
+} RdbStripeMap;
+
+/* bytes between the header and the column table */
+#define RDB_STRIPE_MAP_SIZE(version) \
+	(((version) & RDB_STRIPE_MAPPED) ? sizeof(RdbStripeMap) : 0)
 
 
 /* stream header, at offset 0 of the stripe's byte stream */
@@ -246,6 +288,9 @@ extern HeapTuple rdb_stripe_form_tuple(Relation rel, BlockNumber first_block,
 									   uint32 stub_len);
 extern bool rdb_stripe_page_is_stripe(Page page);
 extern uint32 rdb_stripe_first_page_blocks(Page page, BlockNumber blkno);
+extern uint32 rdb_stripe_run_rest(Relation rel, BlockNumber first,
+								  BlockNumber blkno,
+								  BufferAccessStrategy strategy);
 
 /*
  * Column-wise access, for the columnar scan (src/scan/).  These functions

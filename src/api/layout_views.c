@@ -180,7 +180,7 @@ rustydb_table_layout(PG_FUNCTION_ARGS)
 			BlockNumber pass;
 
 			/* a stripe being written is not one yet */
-			if (!rdb_stripe_read_header_sealed(rel, blkno, &hdr, &pass))
+			if (!rdb_stripe_read_header_sealed(rel, blkno, &hdr, NULL, &pass))
 			{
 				blkno += pass;
 				continue;
@@ -189,7 +189,8 @@ rustydb_table_layout(PG_FUNCTION_ARGS)
 			stripe_pages += hdr.nblocks;
 			stripe_rows += hdr.nrows;
 			raw_bytes += hdr.raw_bytes;
-			blkno += hdr.nblocks;
+			/* its first run; a mapped stripe's other runs are met later */
+			blkno += pass;
 		}
 		else
 			blkno++;

@@ -15,6 +15,11 @@
  * rustydb.stripes and rustydb.columns over them apply the same rule to
  * every table, and column privileges for columns).
  *
+ * rustydb.stripe_space(regclass) shows where the stripes' pages are: one
+ * row per run of each stripe's extent map (an unmapped stripe has one),
+ * and one per extent of the metapage's free list (pages compaction gave
+ * back).  It needs SELECT on the table, like rustydb.stripes.
+ *
  * rustydb.chunk_bounds(regclass) opens every stripe the same way and
  * returns the bounds (rdb_stripe_chunk_minmax) of every column of every
  * chunk group as text.  Bounds reveal values of rows whatever their
@@ -80,6 +85,7 @@ PG_FUNCTION_INFO_V1(rustydb_column_stats);
 PG_FUNCTION_INFO_V1(rustydb_chunk_bounds);
 PG_FUNCTION_INFO_V1(rustydb_stripe_roundtrip);
 PG_FUNCTION_INFO_V1(rustydb_stripe_rows);
+PG_FUNCTION_INFO_V1(rustydb_stripe_space);
 
 static BlockNumber stripe_views_next_stripe(Relation rel,
 											BufferAccessStrategy strategy,
@@ -272,13 +278,10 @@ rustydb_stripes(PG_FUNCTION_ARGS)
 			BlockNumber skip;
 
 			/* a stripe being written is not one yet */
-			if (rdb_stripe_read_header_sealed(rel, blkno, &hdr, &skip))
-			{
+			if (rdb_stripe_read_header_sealed(rel, blkno, &hdr, NULL, &skip))
 				stripes = lappend_int(stripes, (int) blkno);
-				blkno += hdr.nblocks;
-			}
-			else
-				blkno += skip;
+			/* its first run; a mapped stripe's other runs are met later */
+			blkno += skip;
 		}
 		else
 			blkno++;
@@ -443,6 +446,82 @@ rustydb_column_stats(PG_FUNCTION_ARGS)
 }
 
 /*
+ * rustydb_stripe_space
+ *		rustydb.stripe_space(rel regclass, OUT kind text, OUT stripe bigint,
+ *		OUT run int, OUT first_block bigint, OUT blocks bigint,
+ *		OUT freed_by xid): kind 'stripe', one row per run of every sealed
+ *		stripe's extent map (stripe = its first block; freed_by NULL), then
+ *		kind 'free', one row per free extent (stripe NULL; freed_by the
+ *		transaction that gave it back, NULL once known committed).
+ */
+Datum
+rustydb_stripe_space(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Relation	rel;
+	BufferAccessStrategy strategy;
+	BlockNumber nblocks;
+	BlockNumber blkno = RDB_FIRST_DATA_BLKNO;
+	BlockNumber first;
+	RdbFreeExtent freeext[RDB_META_MAX_FREE_EXTENTS];
+	int			nfree;
+	int			i;
+
+	rdb_check_preloaded();
+	rdb_require_select(relid);
+
+	InitMaterializedSRF(fcinfo, 0);
+	rel = stripe_views_open(relid, AccessShareLock);
+	nblocks = RelationGetNumberOfBlocks(rel);
+	strategy = GetAccessStrategy(BAS_BULKREAD);
+
+	while ((first = stripe_views_next_stripe(rel, strategy, nblocks, &blkno)) != InvalidBlockNumber)
+	{
+		RdbStripeHeader hdr;
+		RdbStripeMap map;
+		uint32		r;
+
+		rdb_stripe_read_header(rel, first, &hdr, &map);
+		for (r = 0; r < map.nextents; r++)
+		{
+			Datum		values[6];
+			bool		nulls[6] = {0};
+
+			values[0] = CStringGetTextDatum("stripe");
+			values[1] = Int64GetDatum((int64) first);
+			values[2] = Int32GetDatum((int32) r);
+			values[3] = Int64GetDatum((int64) map.ext[r].first);
+			values[4] = Int64GetDatum((int64) map.ext[r].nblocks);
+			nulls[5] = true;
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+
+	nfree = rdb_meta_free_extents(rel, freeext);
+	for (i = 0; i < nfree; i++)
+	{
+		Datum		values[6];
+		bool		nulls[6] = {0};
+
+		values[0] = CStringGetTextDatum("free");
+		nulls[1] = true;
+		values[2] = Int32GetDatum(i);
+		values[3] = Int64GetDatum((int64) freeext[i].first);
+		values[4] = Int64GetDatum((int64) freeext[i].nblocks);
+		if (TransactionIdIsNormal(freeext[i].xid))
+			values[5] = TransactionIdGetDatum(freeext[i].xid);
+		else
+			nulls[5] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+
+	FreeAccessStrategy(strategy);
+	table_close(rel, AccessShareLock);
+	return (Datum) 0;
+}
+
+/*
  * stripe_views_next_stripe
  *		The first block of the next stripe at or after *blkno (which it
  *		then moves past that stripe), or InvalidBlockNumber at the end.
@@ -483,13 +562,14 @@ stripe_views_next_stripe(Relation rel, BufferAccessStrategy strategy,
 		{
 			BlockNumber skip;
 
-			if (!rdb_stripe_read_header_sealed(rel, this, &hdr, &skip))
+			if (!rdb_stripe_read_header_sealed(rel, this, &hdr, NULL, &skip))
 			{
 				*blkno = this + skip;
 				continue;
 			}
+			/* its first run; a mapped stripe's other runs are met later */
+			*blkno = this + skip;
 		}
-		*blkno = this + hdr.nblocks;
 		return this;
 	}
 	return InvalidBlockNumber;

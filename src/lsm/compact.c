@@ -119,6 +119,8 @@ typedef struct CStripe
 {
 	BlockNumber first;			/* hash key */
 	uint32		nblocks;
+	uint32		nextents;		/* runs of its extent map (stripe.h) */
+	RdbStripeExtent *ext;
 	uint32		nrows;
 	uint32		level;
 	uint32		refs;			/* referenced rows */
@@ -195,6 +197,7 @@ survey_stripe(Relation rel, CSurvey *sv, uint32 first)
 	if (!found)
 	{
 		RdbStripeHeader hdr;
+		RdbStripeMap map;
 		RdbStripeReader *sr;
 
 		if (first < RDB_FIRST_DATA_BLKNO || first >= sv->nblocks)
@@ -202,12 +205,15 @@ survey_stripe(Relation rel, CSurvey *sv, uint32 first)
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("rustydb table \"%s\" refers to a stripe at block %u, beyond its %u blocks",
 							RelationGetRelationName(rel), first, sv->nblocks)));
-		rdb_stripe_read_header(rel, first, &hdr);
+		rdb_stripe_read_header(rel, first, &hdr, &map);
 		/* opening validates the directory and reads the level */
 		sr = rdb_stripe_open(rel, first);
 		st->level = rdb_stripe_level(sr);
 		rdb_stripe_close(sr);
 		st->nblocks = hdr.nblocks;
+		st->nextents = map.nextents;
+		st->ext = MemoryContextAlloc(sv->cxt, map.nextents * sizeof(RdbStripeExtent));
+		memcpy(st->ext, map.ext, map.nextents * sizeof(RdbStripeExtent));
 		st->nrows = hdr.nrows;
 		st->refs = 0;
 		st->min_gen = PG_UINT32_MAX;
@@ -381,9 +387,12 @@ compact_survey(Relation rel, BufferAccessStrategy strategy)
 	while ((st = hash_seq_search(&hs)) != NULL)
 	{
 		uint32		b;
+		uint32		r;
 
-		for (b = st->first; b < st->first + st->nblocks && b < sv->nblocks; b++)
-			bit_set(covered, b);
+		for (r = 0; r < st->nextents; r++)
+			for (b = st->ext[r].first;
+				 b < st->ext[r].first + st->ext[r].nblocks && b < sv->nblocks; b++)
+				bit_set(covered, b);
 	}
 	sv->unref = palloc(sizeof(RdbFreeExtent) * 16);
 	{

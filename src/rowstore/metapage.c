@@ -416,14 +416,20 @@ meta_extent_usable(RdbFreeExtent *e)
 }
 
 /*
- * rdb_meta_take_extent
- *		The first block of nblocks free stripe pages taken out of the free
- *		extent list (the smallest extent that fits, its rest staying
- *		free), or InvalidBlockNumber if none fits.  The pages still hold
- *		an old stripe: the caller overwrites every one of them.
+ * rdb_meta_take_space
+ *		Pages for a stripe out of the free extent list (generic WAL).  The
+ *		smallest usable extent that holds whole blocks, as one run (its
+ *		rest staying free; *mapped false); else, when none does, usable
+ *		extents, largest first, until they hold scattered blocks or max
+ *		runs are taken (*mapped true; the last one maybe in part).  Returns
+ *		how many runs were taken into out (first, nblocks; in block order),
+ *		0 if no extent is usable.  Scattered runs may hold fewer than
+ *		scattered blocks: the caller extends the file for the rest.  The
+ *		pages still hold old stripes: the caller overwrites every one.
  */
-BlockNumber
-rdb_meta_take_extent(Relation rel, uint32 nblocks)
+int
+rdb_meta_take_space(Relation rel, uint32 whole, uint32 scattered,
+					RdbFreeExtent *out, int max, bool *mapped)
 {
 	Buffer		buf;
 	RdbMetaPage meta;
@@ -432,9 +438,10 @@ rdb_meta_take_extent(Relation rel, uint32 nblocks)
 	int			i;
 	int			m = 0;
 	int			best = -1;
+	int			ntaken = 0;
 	bool		changed = false;
-	BlockNumber result = InvalidBlockNumber;
 
+	*mapped = false;
 	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	meta = meta_get(rel, buf);
@@ -443,7 +450,7 @@ rdb_meta_take_extent(Relation rel, uint32 nblocks)
 	if (n == 0)
 	{
 		ReleaseBuffer(buf);
-		return InvalidBlockNumber;
+		return 0;
 	}
 
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
@@ -463,7 +470,7 @@ rdb_meta_take_extent(Relation rel, uint32 nblocks)
 		if (ext[i].xid != xid)
 			changed = true;
 		ext[m] = ext[i];
-		if (usable > 0 && ext[m].nblocks >= nblocks &&
+		if (usable > 0 && ext[m].nblocks >= whole &&
 			(best < 0 || ext[m].nblocks < ext[best].nblocks))
 			best = m;
 		m++;
@@ -471,7 +478,7 @@ rdb_meta_take_extent(Relation rel, uint32 nblocks)
 	/*
 	 * Neighbours both known committed now (frozen just above) join: the
 	 * inputs of one compaction step often lie side by side, and together
-	 * they fit the step's output.
+	 * they fit the step's output.  (Usable from here on: xid not normal.)
 	 */
 	if (best < 0 && m > 1)
 	{
@@ -483,28 +490,65 @@ rdb_meta_take_extent(Relation rel, uint32 nblocks)
 		if (m != before)
 			changed = true;
 		for (k = 0; k < m; k++)
-			if (!TransactionIdIsNormal(ext[k].xid) && ext[k].nblocks >= nblocks &&
+			if (!TransactionIdIsNormal(ext[k].xid) && ext[k].nblocks >= whole &&
 				(best < 0 || ext[k].nblocks < ext[best].nblocks))
 				best = k;
 	}
 	if (best >= 0)
 	{
-		result = ext[best].first;
-		ext[best].first += nblocks;
-		ext[best].nblocks -= nblocks;
-		if (ext[best].nblocks == 0)
-		{
-			memmove(&ext[best], &ext[best + 1], (m - best - 1) * sizeof(RdbFreeExtent));
-			m--;
-		}
+		out[ntaken].first = ext[best].first;
+		out[ntaken].nblocks = whole;
+		out[ntaken].xid = InvalidTransactionId;
+		ntaken++;
+		ext[best].first += whole;
+		ext[best].nblocks -= whole;
 		changed = true;
+	}
+	else if (max > 0)
+	{
+		uint32		need = scattered;
+
+		/*
+		 * Scattered: the largest usable extents first, so that the stripe
+		 * takes few runs; the last one taken in part.
+		 */
+		qsort(ext, m, sizeof(RdbFreeExtent), meta_extent_size_cmp);
+		for (i = 0; i < m && ntaken < max && need > 0; i++)
+		{
+			uint32		take;
+
+			if (TransactionIdIsNormal(ext[i].xid) || ext[i].nblocks == 0)
+				continue;
+			take = Min(ext[i].nblocks, need);
+			out[ntaken].first = ext[i].first;
+			out[ntaken].nblocks = take;
+			out[ntaken].xid = InvalidTransactionId;
+			ntaken++;
+			ext[i].first += take;
+			ext[i].nblocks -= take;
+			need -= take;
+		}
+		if (ntaken > 0)
+		{
+			changed = true;
+			*mapped = true;
+			qsort(out, ntaken, sizeof(RdbFreeExtent), meta_extent_cmp);
+		}
 	}
 	if (changed)
 	{
+		int			k;
+
+		/* drop what was taken whole; keep the list in block order */
+		for (i = 0, k = 0; i < m; i++)
+			if (ext[i].nblocks > 0)
+				ext[k++] = ext[i];
+		m = k;
+		qsort(ext, m, sizeof(RdbFreeExtent), meta_extent_cmp);
 		meta_write_extents(rel, buf, ext, m);
 	}
 	UnlockReleaseBuffer(buf);
-	return result;
+	return ntaken;
 }
 
 /*

@@ -41,13 +41,17 @@ extern int	rdb_stripe_cache_size;
 
 /* stripe_read.c */
 extern uint64 rdb_stripe_dir_checksum(const RdbStripeHeader *hdr,
+									  const RdbStripeMap *map,
 									  const RdbStripeColumn *cols,
 									  const RdbChunkRef *dir, Size dirsize,
 									  const char *bounds, Size boundssize);
 extern void rdb_stripe_read_header(Relation rel, BlockNumber first_block,
-								   RdbStripeHeader *hdr);
+								   RdbStripeHeader *hdr, RdbStripeMap *map);
 extern bool rdb_stripe_read_header_sealed(Relation rel, BlockNumber first_block,
 										  RdbStripeHeader *hdr,
+										  RdbStripeMap *map,
 										  BlockNumber *skip);
+extern BlockNumber rdb_stripe_map_block(const RdbStripeMap *map,
+										uint64 pageno);
 
 #endif							/* RUSTYDB_STRIPE_INT_H */

@@ -125,6 +125,7 @@ struct StripeMeta
 	Oid			relid;			/* for relcache invalidations */
 	MemoryContext cxt;
 	RdbStripeHeader hdr;
+	RdbStripeMap map;			/* where the stream's pages are */
 	RdbChunkRef *dir;			/* nchunkgroups * ncolumns */
 	RdbTypeInfo *types;			/* ncolumns */
 	/* bounds section (format version 2), NULL for version 1 */
@@ -277,28 +278,130 @@ rdb_stripe_first_page_blocks(Page page, BlockNumber blkno)
 		RDB_STRIPE_PAGE_PAYLOAD ||
 		(uint64) blkno + hdr.nblocks > RDB_FIRST_REMAPPED_GENERATION)
 		return 0;
+	if (hdr.version & RDB_STRIPE_MAPPED)
+	{
+		RdbStripeMap map;
+
+		/* a mapped stripe: the blocks of its first run */
+		if (((PageHeader) page)->pd_lower <
+			SizeOfPageHeaderData + sizeof(hdr) + sizeof(map))
+			return 0;
+		memcpy(&map, page + SizeOfPageHeaderData + sizeof(hdr), sizeof(map));
+		if (map.nextents < 1 || map.nextents > RDB_STRIPE_MAX_EXTENTS ||
+			map.ext[0].first != blkno || map.ext[0].nblocks < 1 ||
+			map.ext[0].nblocks > hdr.nblocks)
+			return 0;
+		return map.ext[0].nblocks;
+	}
 	return hdr.nblocks;
+}
+
+/*
+ * rdb_stripe_run_rest
+ *		blkno holds a page of the stripe at first, which is not its first
+ *		page: the blocks from blkno to the end of the run of the stripe's
+ *		extent map that holds it, or 0 if the stripe's first page does not
+ *		say (not mapped, being written, not sane).  A hint, as
+ *		rdb_stripe_first_page_blocks: scans check the run's last page.
+ */
+uint32
+rdb_stripe_run_rest(Relation rel, BlockNumber first, BlockNumber blkno,
+					BufferAccessStrategy strategy)
+{
+	Buffer		buf;
+	Page		page;
+	RdbStripeHeader hdr;
+	RdbStripeMap map;
+	uint32		result = 0;
+	uint32		i;
+
+	if (first < RDB_FIRST_DATA_BLKNO || first >= RelationGetNumberOfBlocks(rel))
+		return 0;
+	buf = rdb_read_buffer(rel, first, strategy);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (rdb_stripe_first_page_blocks(page, first) == 0)
+	{
+		UnlockReleaseBuffer(buf);
+		return 0;
+	}
+	memcpy(&hdr, page + SizeOfPageHeaderData, sizeof(hdr));
+	if (!(hdr.version & RDB_STRIPE_MAPPED))
+	{
+		UnlockReleaseBuffer(buf);
+		return 0;
+	}
+	memcpy(&map, page + SizeOfPageHeaderData + sizeof(hdr), sizeof(map));
+	UnlockReleaseBuffer(buf);
+	for (i = 0; i < map.nextents; i++)
+	{
+		RdbStripeExtent *e = &map.ext[i];
+
+		if (blkno >= e->first && (uint64) blkno < (uint64) e->first + e->nblocks)
+		{
+			result = e->first + e->nblocks - blkno;
+			break;
+		}
+	}
+	return result;
+}
+
+/*
+ * rdb_stripe_map_block
+ *		The block of page pageno of the stream of a stripe with this map,
+ *		InvalidBlockNumber past its last page.
+ */
+BlockNumber
+rdb_stripe_map_block(const RdbStripeMap *map, uint64 pageno)
+{
+	uint32		i;
+
+	for (i = 0; i < map->nextents; i++)
+	{
+		if (pageno < map->ext[i].nblocks)
+			return map->ext[i].first + (BlockNumber) pageno;
+		pageno -= map->ext[i].nblocks;
+	}
+	return InvalidBlockNumber;
+}
+
+/* the one run of an unmapped stripe */
+static inline void
+stripe_map_single(RdbStripeMap *map, BlockNumber first_block, uint32 nblocks)
+{
+	memset(map, 0, sizeof(*map));
+	map->nextents = 1;
+	map->ext[0].first = first_block;
+	map->ext[0].nblocks = nblocks;
 }
 
 /*
  * stripe_read_bytes
  *		Copy len bytes at offset off of the stream of the stripe at
  *		first_block into dst, checking every page read: a stripe page of
- *		this stripe whose payload (pd_lower) covers the bytes taken.
+ *		this stripe whose payload (pd_lower) covers the bytes taken.  map:
+ *		where its pages are (checked), NULL for bytes of the first page
+ *		(the header and the map itself).
  */
 static void
-stripe_read_bytes(Relation rel, BlockNumber first_block, uint64 off,
-				  Size len, char *dst)
+stripe_read_bytes(Relation rel, BlockNumber first_block,
+				  const RdbStripeMap *map, uint64 off, Size len, char *dst)
 {
 	while (len > 0)
 	{
-		BlockNumber blkno = first_block + (BlockNumber) (off / RDB_STRIPE_PAGE_PAYLOAD);
+		BlockNumber blkno = map == NULL ?
+			first_block + (BlockNumber) (off / RDB_STRIPE_PAGE_PAYLOAD) :
+			rdb_stripe_map_block(map, off / RDB_STRIPE_PAGE_PAYLOAD);
 		Size		inpage = off % RDB_STRIPE_PAGE_PAYLOAD;
 		Size		n = Min(len, RDB_STRIPE_PAGE_PAYLOAD - inpage);
 		Buffer		buf;
 		Page		page;
 
 		CHECK_FOR_INTERRUPTS();
+		if (!BlockNumberIsValid(blkno))
+			stripe_corrupt(rel, first_block,
+						   "Stream offset %llu lies past the stripe's pages.",
+						   (unsigned long long) off);
 		buf = rdb_read_buffer(rel, blkno, NULL);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
@@ -330,47 +433,75 @@ stripe_read_bytes(Relation rel, BlockNumber first_block, uint64 off,
 /*
  * rdb_stripe_dir_checksum
  *		XXH3 of the header (with dir_checksum taken as 0) followed by the
- *		column table, the directory and (format version 2) the bounds
- *		section.
+ *		extent map (mapped stripes), the column table, the directory and
+ *		(format version 2) the bounds section.
  */
 uint64
-rdb_stripe_dir_checksum(const RdbStripeHeader *hdr, const RdbStripeColumn *cols,
+rdb_stripe_dir_checksum(const RdbStripeHeader *hdr, const RdbStripeMap *map,
+						const RdbStripeColumn *cols,
 						const RdbChunkRef *dir, Size dirsize,
 						const char *bounds, Size boundssize)
 {
 	Size		colsize = hdr->ncolumns * sizeof(RdbStripeColumn);
-	Size		total = sizeof(RdbStripeHeader) + colsize + dirsize + boundssize;
+	Size		mapsize = RDB_STRIPE_MAP_SIZE(hdr->version);
+	Size		head = sizeof(RdbStripeHeader) + mapsize;
+	Size		total = head + colsize + dirsize + boundssize;
 	char	   *buf = palloc_extended(total, MCXT_ALLOC_HUGE);
 	RdbStripeHeader *h = (RdbStripeHeader *) buf;
 	uint64		sum;
 
 	memcpy(buf, hdr, sizeof(RdbStripeHeader));
 	h->dir_checksum = 0;
-	memcpy(buf + sizeof(RdbStripeHeader), cols, colsize);
-	memcpy(buf + sizeof(RdbStripeHeader) + colsize, dir, dirsize);
+	if (mapsize > 0)
+		memcpy(buf + sizeof(RdbStripeHeader), map, mapsize);
+	memcpy(buf + head, cols, colsize);
+	memcpy(buf + head + colsize, dir, dirsize);
 	if (boundssize > 0)
-		memcpy(buf + sizeof(RdbStripeHeader) + colsize + dirsize, bounds,
-			   boundssize);
+		memcpy(buf + head + colsize + dirsize, bounds, boundssize);
 	sum = rdb_checksum64(buf, total);
 	pfree(buf);
 	return sum;
 }
 
 static void stripe_check_header(Relation rel, BlockNumber first_block,
-								const RdbStripeHeader *hdr);
+								const RdbStripeHeader *hdr,
+								const RdbStripeMap *map);
+
+/*
+ * stripe_read_head
+ *		Copy the header at first_block, and the extent map that follows it
+ *		in a mapped stripe, out of the stripe's first page; for an unmapped
+ *		stripe, the map of its one run.  Nothing is checked.
+ */
+static void
+stripe_read_head(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
+				 RdbStripeMap *map)
+{
+	stripe_read_bytes(rel, first_block, NULL, 0, sizeof(RdbStripeHeader),
+					  (char *) hdr);
+	if (hdr->version & RDB_STRIPE_MAPPED)
+		stripe_read_bytes(rel, first_block, NULL, sizeof(RdbStripeHeader),
+						  sizeof(RdbStripeMap), (char *) map);
+	else
+		stripe_map_single(map, first_block, hdr->nblocks);
+}
 
 /*
  * stripe_read_header
- *		Read and check the stripe header at first_block (nothing else: the
- *		directory is not read).  Used by rustydb.stripes() and by
- *		validation.
+ *		Read and check the stripe header at first_block and its extent map
+ *		(into *map, if not NULL; nothing else: the directory is not read).
+ *		Used by rustydb.stripes(), compaction's survey and validation.
  */
 void
 rdb_stripe_read_header(Relation rel, BlockNumber first_block,
-					   RdbStripeHeader *hdr)
+					   RdbStripeHeader *hdr, RdbStripeMap *map)
 {
-	stripe_read_bytes(rel, first_block, 0, sizeof(RdbStripeHeader), (char *) hdr);
-	stripe_check_header(rel, first_block, hdr);
+	RdbStripeMap scratch;
+
+	if (map == NULL)
+		map = &scratch;
+	stripe_read_head(rel, first_block, hdr, map);
+	stripe_check_header(rel, first_block, hdr, map);
 }
 
 /*
@@ -378,53 +509,71 @@ rdb_stripe_read_header(Relation rel, BlockNumber first_block,
  *		For readers that walk the file (the views): rdb_stripe_read_header,
  *		except that a stripe whose header is not sealed yet (magic 0: being
  *		written, or left by a crash while it was; stripe_write.c) is no
- *		error but false, with *skip the blocks to pass over: its pages when
- *		its header says how many and the last of them names the stripe,
- *		else 1.
+ *		error but false.  *skip: the blocks to pass over from first_block,
+ *		the pages of the stripe's first run (all of an unmapped stripe's
+ *		pages); for an unsealed stripe only when its header says how many
+ *		and the last of them names the stripe, else 1.  Pages of a mapped
+ *		stripe's other runs are met later, as pages that are not a
+ *		stripe's first.
  */
 bool
 rdb_stripe_read_header_sealed(Relation rel, BlockNumber first_block,
-							  RdbStripeHeader *hdr, BlockNumber *skip)
+							  RdbStripeHeader *hdr, RdbStripeMap *map,
+							  BlockNumber *skip)
 {
-	stripe_read_bytes(rel, first_block, 0, sizeof(RdbStripeHeader), (char *) hdr);
+	RdbStripeMap scratch;
+
+	if (map == NULL)
+		map = &scratch;
+	stripe_read_head(rel, first_block, hdr, map);
 	*skip = 1;
 	if (hdr->magic == 0)
 	{
 		BlockNumber relblocks = RelationGetNumberOfBlocks(rel);
+		uint32		run = map->ext[0].nblocks;
 
 		if (hdr->nblocks > 1 &&
 			hdr->nblocks == (hdr->stream_len + RDB_STRIPE_PAGE_PAYLOAD - 1) / RDB_STRIPE_PAGE_PAYLOAD &&
-			(uint64) first_block + hdr->nblocks <= relblocks)
+			map->nextents >= 1 && map->nextents <= RDB_STRIPE_MAX_EXTENTS &&
+			map->ext[0].first == first_block &&
+			run > 1 && run <= hdr->nblocks &&
+			(uint64) first_block + run <= relblocks)
 		{
-			Buffer		buf = rdb_read_buffer(rel, first_block + hdr->nblocks - 1, NULL);
+			Buffer		buf = rdb_read_buffer(rel, first_block + run - 1, NULL);
 			Page		page;
 
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
 			page = BufferGetPage(buf);
 			if (rdb_stripe_page_is_stripe(page) &&
 				RdbPageGetOpaque(page)->generation == first_block)
-				*skip = hdr->nblocks;
+				*skip = run;
 			UnlockReleaseBuffer(buf);
 		}
 		return false;
 	}
-	stripe_check_header(rel, first_block, hdr);
+	stripe_check_header(rel, first_block, hdr, map);
+	*skip = map->ext[0].nblocks;
 	return true;
 }
 
 /* the checks of rdb_stripe_read_header on a header read */
 static void
 stripe_check_header(Relation rel, BlockNumber first_block,
-					const RdbStripeHeader *hdr)
+					const RdbStripeHeader *hdr, const RdbStripeMap *map)
 {
 	uint64		cg;
 	uint64		dirsize;
+	uint64		mapped = 0;
+	int			format = RDB_STRIPE_FORMAT(hdr->version);
+	uint32		i;
+	uint32		j;
 
 	if (hdr->magic != RDB_STRIPE_MAGIC)
 		stripe_corrupt(rel, first_block, "Bad magic number 0x%08x.", hdr->magic);
-	if (hdr->version != RDB_STRIPE_VERSION &&
-		hdr->version != RDB_STRIPE_VERSION_V1 &&
-		hdr->version != RDB_STRIPE_VERSION_SORTED)
+	if ((hdr->version & ~(RDB_STRIPE_FORMAT_MASK | RDB_STRIPE_MAPPED)) != 0 ||
+		(format != RDB_STRIPE_VERSION &&
+		 format != RDB_STRIPE_VERSION_V1 &&
+		 format != RDB_STRIPE_VERSION_SORTED))
 		stripe_corrupt(rel, first_block, "Unknown stripe format version %u.",
 					   hdr->version);
 	if (hdr->ncolumns < 1 || hdr->ncolumns > RelationGetDescr(rel)->natts)
@@ -443,13 +592,41 @@ stripe_check_header(Relation rel, BlockNumber first_block,
 					   hdr->nchunkgroups, hdr->nrows, (unsigned long long) cg);
 	dirsize = (uint64) cg * hdr->ncolumns * sizeof(RdbChunkRef);
 	if (hdr->stream_len < sizeof(RdbStripeHeader) +
+		RDB_STRIPE_MAP_SIZE(hdr->version) +
 		hdr->ncolumns * sizeof(RdbStripeColumn) + dirsize ||
 		hdr->nblocks < 1 ||
-		hdr->nblocks != (hdr->stream_len + RDB_STRIPE_PAGE_PAYLOAD - 1) / RDB_STRIPE_PAGE_PAYLOAD ||
-		(uint64) first_block + hdr->nblocks > RDB_FIRST_REMAPPED_GENERATION)
+		hdr->nblocks != (hdr->stream_len + RDB_STRIPE_PAGE_PAYLOAD - 1) / RDB_STRIPE_PAGE_PAYLOAD)
 		stripe_corrupt(rel, first_block,
 					   "The stripe claims %llu bytes in %u pages.",
 					   (unsigned long long) hdr->stream_len, hdr->nblocks);
+
+	/* the extent map: runs of data blocks, from the first, that never overlap */
+	if (map->nextents < 1 || map->nextents > RDB_STRIPE_MAX_EXTENTS ||
+		map->reserved != 0 || map->ext[0].first != first_block)
+		stripe_corrupt(rel, first_block,
+					   "The stripe's extent map lists %u runs, the first at block %u.",
+					   map->nextents, map->ext[0].first);
+	for (i = 0; i < map->nextents; i++)
+	{
+		const RdbStripeExtent *e = &map->ext[i];
+
+		if (e->nblocks < 1 || e->first < RDB_FIRST_DATA_BLKNO ||
+			(uint64) e->first + e->nblocks > RDB_FIRST_REMAPPED_GENERATION)
+			stripe_corrupt(rel, first_block,
+						   "Run %u of the stripe's extent map is %u blocks at block %u.",
+						   i, e->nblocks, e->first);
+		for (j = 0; j < i; j++)
+			if (e->first < map->ext[j].first + map->ext[j].nblocks &&
+				map->ext[j].first < e->first + e->nblocks)
+				stripe_corrupt(rel, first_block,
+							   "Runs %u and %u of the stripe's extent map overlap.",
+							   j, i);
+		mapped += e->nblocks;
+	}
+	if (mapped != hdr->nblocks)
+		stripe_corrupt(rel, first_block,
+					   "The stripe's extent map holds %llu pages, the header says %u.",
+					   (unsigned long long) mapped, hdr->nblocks);
 }
 
 /*
@@ -528,9 +705,12 @@ stripe_validate_bounds(Relation rel, BlockNumber first_block,
  */
 static void
 stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
+				RdbStripeMap *map,
 				RdbStripeColumn **colsp, RdbChunkRef **dirp, char **boundsp,
 				Size *boundslenp, RdbChunkRef **orderdirp)
 {
+	Size		head;
+	uint32		i;
 	char	   *bounds = NULL;
 	Size		boundslen = 0;
 	Size		orderdirsize = 0;
@@ -546,24 +726,26 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 	BlockNumber relblocks;
 	char		last;
 
-	rdb_stripe_read_header(rel, first_block, hdr);
+	rdb_stripe_read_header(rel, first_block, hdr, map);
 
 	relblocks = RelationGetNumberOfBlocks(rel);
-	if ((uint64) first_block + hdr->nblocks > relblocks)
-		stripe_corrupt(rel, first_block,
-					   "The stripe claims %u pages, the table ends after %u.",
-					   hdr->nblocks, relblocks - first_block);
+	for (i = 0; i < map->nextents; i++)
+		if ((uint64) map->ext[i].first + map->ext[i].nblocks > relblocks)
+			stripe_corrupt(rel, first_block,
+						   "The stripe claims blocks %u to %u, the table ends before block %u.",
+						   map->ext[i].first,
+						   map->ext[i].first + map->ext[i].nblocks - 1, relblocks);
 
+	head = sizeof(RdbStripeHeader) + RDB_STRIPE_MAP_SIZE(hdr->version);
 	colsize = hdr->ncolumns * sizeof(RdbStripeColumn);
 	cols = palloc(colsize);
-	stripe_read_bytes(rel, first_block, sizeof(RdbStripeHeader), colsize,
-					  (char *) cols);
+	stripe_read_bytes(rel, first_block, map, head, colsize, (char *) cols);
 	dirsize = (Size) hdr->nchunkgroups * hdr->ncolumns * sizeof(RdbChunkRef);
 	dir = palloc_extended(dirsize, MCXT_ALLOC_HUGE);
-	stripe_read_bytes(rel, first_block, sizeof(RdbStripeHeader) + colsize,
-					  dirsize, (char *) dir);
-	data_start = sizeof(RdbStripeHeader) + colsize + dirsize;
-	if (hdr->version >= RDB_STRIPE_VERSION)
+	stripe_read_bytes(rel, first_block, map, head + colsize, dirsize,
+					  (char *) dir);
+	data_start = head + colsize + dirsize;
+	if (RDB_STRIPE_FORMAT(hdr->version) >= RDB_STRIPE_VERSION)
 	{
 		RdbStripeBoundsHeader bh;
 		uint64		fixed = RDB_STRIPE_BOUNDS_FIXED_SIZE(hdr->ncolumns,
@@ -574,7 +756,8 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 			stripe_corrupt(rel, first_block,
 						   "The bounds section does not fit in a stream of %llu bytes.",
 						   (unsigned long long) hdr->stream_len);
-		stripe_read_bytes(rel, first_block, data_start, sizeof(bh), (char *) &bh);
+		stripe_read_bytes(rel, first_block, map, data_start, sizeof(bh),
+						  (char *) &bh);
 		if (data_start + fixed + bh.data_len > hdr->stream_len)
 			stripe_corrupt(rel, first_block,
 						   "The bounds section claims %u bytes of data in a stream of %llu bytes.",
@@ -584,7 +767,7 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 						   "The bounds section gives level %u (reserved field %u).",
 						   bh.level, bh.reserved);
 		boundslen = fixed + bh.data_len;
-		if (hdr->version == RDB_STRIPE_VERSION_SORTED)
+		if (RDB_STRIPE_FORMAT(hdr->version) == RDB_STRIPE_VERSION_SORTED)
 		{
 			orderdirsize = (Size) hdr->nchunkgroups * sizeof(RdbChunkRef);
 			if (data_start + boundslen + orderdirsize > hdr->stream_len)
@@ -594,11 +777,11 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 		}
 		/* the order's directory is checksummed with the bounds: read both */
 		bounds = palloc_extended(boundslen + orderdirsize, MCXT_ALLOC_HUGE);
-		stripe_read_bytes(rel, first_block, data_start, boundslen + orderdirsize,
-						  bounds);
+		stripe_read_bytes(rel, first_block, map, data_start,
+						  boundslen + orderdirsize, bounds);
 		data_start += boundslen + orderdirsize;
 	}
-	sum = rdb_stripe_dir_checksum(hdr, cols, dir, dirsize, bounds,
+	sum = rdb_stripe_dir_checksum(hdr, map, cols, dir, dirsize, bounds,
 								  boundslen + orderdirsize);
 	if (sum != hdr->dir_checksum)
 		stripe_corrupt(rel, first_block,
@@ -677,7 +860,7 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 	}
 
 	/* the last page must be there and end where the stream ends */
-	stripe_read_bytes(rel, first_block, hdr->stream_len - 1, 1, &last);
+	stripe_read_bytes(rel, first_block, map, hdr->stream_len - 1, 1, &last);
 
 	*colsp = cols;
 	*orderdirp = orderdir;
@@ -758,6 +941,7 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 	StripeCacheEntry *entry;
 	StripeMeta *meta;
 	RdbStripeHeader hdr;
+	RdbStripeMap map;
 	RdbStripeColumn *cols = NULL;
 	RdbChunkRef *dir = NULL;
 	char	   *bounds = NULL;
@@ -802,8 +986,8 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 			 RelationGetRelationName(rel), first_block);
 
 	/* validate in the caller's context: an error leaves the cache alone */
-	stripe_validate(rel, first_block, &hdr, &cols, &dir, &bounds, &boundslen,
-					&orderdir);
+	stripe_validate(rel, first_block, &hdr, &map, &cols, &dir, &bounds,
+					&boundslen, &orderdir);
 	dirsize = (Size) hdr.nchunkgroups * hdr.ncolumns * sizeof(RdbChunkRef);
 
 	/* make room: evict the least recently used entry nobody pins */
@@ -831,6 +1015,7 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 	meta->relid = RelationGetRelid(rel);
 	meta->cxt = cxt;
 	meta->hdr = hdr;
+	meta->map = map;
 	meta->dir = palloc_extended(dirsize, MCXT_ALLOC_HUGE);
 	memcpy(meta->dir, dir, dirsize);
 	if (bounds)
@@ -1025,7 +1210,8 @@ stripe_read_frame(StripeMeta *meta, Relation rel, const RdbChunkRef *ref,
 
 	resetStringInfo(stored);
 	enlargeStringInfo(stored, ref->stored_len);
-	stripe_read_bytes(rel, meta->key.first_block, ref->offset, ref->stored_len,
+	stripe_read_bytes(rel, meta->key.first_block, &meta->map, ref->offset,
+					  ref->stored_len,
 					  stored->data);
 	stored->len = ref->stored_len;
 	sum = rdb_checksum64(stored->data, ref->stored_len);
@@ -1105,8 +1291,8 @@ stripe_decode_chunk(StripeMeta *meta, Relation rel, int c, uint32 g,
 		key.column = (uint32) c;
 		key.dir_checksum = hdr->dir_checksum;
 		key.chunk_checksum = ref->checksum;
-		page_id = ((uint64) meta->key.first_block +
-				   ref->offset / RDB_STRIPE_PAGE_PAYLOAD) * BLCKSZ +
+		page_id = (uint64) rdb_stripe_map_block(&meta->map,
+												ref->offset / RDB_STRIPE_PAGE_PAYLOAD) * BLCKSZ +
 			SizeOfPageHeaderData + ref->offset % RDB_STRIPE_PAGE_PAYLOAD;
 		enlargeStringInfo(raw, ref->raw_len);
 		if (rdb_cache_lookup(&key, rel, page_id, raw->data, ref->raw_len))

@@ -106,7 +106,9 @@ typedef struct StripePageWriter
 	Buffer		buf;			/* current page, exclusively locked */
 	Size		used;			/* payload bytes in the current page */
 	bool		need_wal;
-	bool		reuse;			/* pages of a free extent, not new ones */
+	uint32		nreuse;			/* pages 0 .. nreuse - 1 are in free
+								 * extents; the others are new blocks */
+	RdbStripeMap map;			/* where every page goes */
 } StripePageWriter;
 
 /* ----------------------------------------------------------------
@@ -173,9 +175,9 @@ stripe_seal(StripePageWriter *w)
 
 /*
  * stripe_page_next
- *		Append the next page of the stripe: a zeroed, exclusively locked
- *		new block (caller holds the relation extension lock) or the next
- *		block of the free extent the stripe took, initialised as a stripe
+ *		Append the next page of the stripe: the next block of the free
+ *		extents the stripe took, or a zeroed, exclusively locked new block
+ *		(caller holds the relation extension lock), initialised as a stripe
  *		page.
  */
 static void
@@ -184,10 +186,14 @@ stripe_page_next(StripePageWriter *w)
 	Buffer		buf;
 	Page		page;
 	RdbPageOpaque opaque;
-	BlockNumber expect = w->first_block + w->pageno;
+	BlockNumber expect = rdb_stripe_map_block(&w->map, w->pageno);
 
+	if (!BlockNumberIsValid(expect))
+		elog(ERROR, "rustydb stripe of relation \"%s\": page %u lies past its %u pages",
+			 RelationGetRelationName(w->rel), w->pageno, w->nblocks);
 	/* a free extent's old contents are never read: zeroed, then rewritten */
-	buf = ReadBufferExtended(w->rel, MAIN_FORKNUM, w->reuse ? expect : P_NEW,
+	buf = ReadBufferExtended(w->rel, MAIN_FORKNUM,
+							 w->pageno < w->nreuse ? expect : P_NEW,
 							 RBM_ZERO_AND_LOCK, NULL);
 	if (BufferGetBlockNumber(buf) != expect)
 		elog(ERROR, "rustydb stripe of relation \"%s\": extension gave block %u, expected %u",
@@ -870,6 +876,8 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	MemoryContext oldcxt;
 	StripePageWriter w;
 	BlockNumber relblocks;
+	uint32		nblocks_mapped;
+	bool		extending = false;
 	instr_time	start,
 				duration;
 	int			g;
@@ -969,9 +977,121 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 		boundsec.len += ngroups * sizeof(RdbChunkRef);
 	}
 
+	/*
+	 * Where the pages go decides the stream's layout: a stripe spread over
+	 * several runs carries its extent map after the header.  So first the
+	 * stream's length either way.
+	 */
+	{
+		uint64		body = ncolumns * sizeof(RdbStripeColumn) + dirsize +
+			boundsec.len;
+
+		for (g = 0; g < ngroups * ncolumns; g++)
+			if (!(dir[g].flags & RDB_CHUNK_ALL_NULL))
+				body += dir[g].stored_len;
+		for (g = 0; order != NULL && g < ngroups; g++)
+			body += orderdir[g].stored_len;
+		stream_len = sizeof(RdbStripeHeader) + body;
+		nblocks64 = (stream_len + sizeof(RdbStripeMap) + RDB_STRIPE_PAGE_PAYLOAD - 1) /
+			RDB_STRIPE_PAGE_PAYLOAD;
+		if (nblocks64 >= RDB_FIRST_REMAPPED_GENERATION)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("rustydb stripe of table \"%s\" would take %llu pages",
+							RelationGetRelationName(rel),
+							(unsigned long long) nblocks64)));
+		nblocks_mapped = (uint32) nblocks64;
+		nblocks = (uint32) ((stream_len + RDB_STRIPE_PAGE_PAYLOAD - 1) /
+							RDB_STRIPE_PAGE_PAYLOAD);
+	}
+
+	/*
+	 * Space compaction gave back first (rdb_meta_take_space): the pages of
+	 * stripes nothing refers to any more; one extent that holds the whole
+	 * stripe, else as many pages of free extents as it takes (then the
+	 * stripe is mapped), and new blocks for the rest.  Taking them out of
+	 * the list is logged before any page is written, so a crash in between
+	 * leaves pages no one refers to, which compaction finds and frees
+	 * again.
+	 */
+	INSTR_TIME_SET_CURRENT(start);
+	memset(&w, 0, sizeof(w));
+	w.rel = rel;
+	w.buf = InvalidBuffer;
+	w.need_wal = RelationNeedsWAL(rel);
+	{
+		RdbFreeExtent taken[RDB_STRIPE_MAX_EXTENTS];
+		bool		mapped;
+		int			ntaken;
+		int			i;
+
+		ntaken = rdb_meta_take_space(rel, nblocks, nblocks_mapped, taken,
+									 RDB_STRIPE_MAX_EXTENTS - 1, &mapped);
+		if (mapped)
+		{
+			version |= RDB_STRIPE_MAPPED;
+			nblocks = nblocks_mapped;
+		}
+		for (i = 0; i < ntaken; i++)
+		{
+			w.map.ext[i].first = taken[i].first;
+			w.map.ext[i].nblocks = taken[i].nblocks;
+			w.nreuse += taken[i].nblocks;
+		}
+		w.map.nextents = ntaken;
+	}
+	Assert(w.nreuse <= nblocks);
+	w.nblocks = nblocks;
+
+	/*
+	 * New blocks for what the free extents do not hold.  No buffer lock is
+	 * held while we wait for the extension lock (as hio.c), and we hold it
+	 * until the last page is added so that nobody else's page lands in the
+	 * middle of the run.
+	 */
+	if (w.nreuse < nblocks)
+	{
+		uint32		nnew = nblocks - w.nreuse;
+
+		if (!local)
+			LockRelationForExtension(rel, ExclusiveLock);
+		extending = true;
+		relblocks = RelationGetNumberOfBlocks(rel);
+		if (relblocks == 0)
+		{
+			if (!local)
+				UnlockRelationForExtension(rel, ExclusiveLock);
+			elog(ERROR, "rustydb relation \"%s\" has no metapage",
+				 RelationGetRelationName(rel));
+		}
+
+		/*
+		 * Block numbers from RDB_FIRST_REMAPPED_GENERATION up are not
+		 * addressable (l0.h); a stripe's first block is also its pages'
+		 * generation.
+		 */
+		if ((uint64) relblocks + nnew > RDB_FIRST_REMAPPED_GENERATION)
+		{
+			if (!local)
+				UnlockRelationForExtension(rel, ExclusiveLock);
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("cannot extend rustydb table \"%s\" beyond %u blocks",
+							RelationGetRelationName(rel),
+							RDB_FIRST_REMAPPED_GENERATION),
+					 errdetail("The table has %u blocks and a stripe of %u blocks does not fit below the limit.",
+							   relblocks, nnew),
+					 errhint("Delete rows and VACUUM the table to make room, or move rows to another table.")));
+		}
+		w.map.ext[w.map.nextents].first = relblocks;
+		w.map.ext[w.map.nextents].nblocks = nnew;
+		w.map.nextents++;
+	}
+	w.first_block = w.map.ext[0].first;
+
 	/* chunk offsets, stream length, header */
-	off = sizeof(RdbStripeHeader) + ncolumns * sizeof(RdbStripeColumn) + dirsize +
-		boundsec.len;
+	off = sizeof(RdbStripeHeader) + RDB_STRIPE_MAP_SIZE(version) +
+		ncolumns * sizeof(RdbStripeColumn) + dirsize + boundsec.len;
 	for (g = 0; g < ngroups * ncolumns; g++)
 	{
 		if (dir[g].flags & RDB_CHUNK_ALL_NULL)
@@ -990,14 +1110,9 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 			   ngroups * sizeof(RdbChunkRef));
 	}
 	stream_len = off;
-	nblocks64 = (stream_len + RDB_STRIPE_PAGE_PAYLOAD - 1) / RDB_STRIPE_PAGE_PAYLOAD;
-	if (nblocks64 >= RDB_FIRST_REMAPPED_GENERATION)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("rustydb stripe of table \"%s\" would take %llu pages",
-						RelationGetRelationName(rel),
-						(unsigned long long) nblocks64)));
-	nblocks = (uint32) nblocks64;
+	if ((stream_len + RDB_STRIPE_PAGE_PAYLOAD - 1) / RDB_STRIPE_PAGE_PAYLOAD != nblocks)
+		elog(ERROR, "rustydb stripe of relation \"%s\": %llu bytes do not make %u pages",
+			 RelationGetRelationName(rel), (unsigned long long) stream_len, nblocks);
 
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.magic = RDB_STRIPE_MAGIC;
@@ -1022,64 +1137,8 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 		cols[g].isdropped = att->attisdropped;
 	}
 	hdr.dir_checksum = 0;
-	hdr.dir_checksum = rdb_stripe_dir_checksum(&hdr, cols, dir, dirsize,
+	hdr.dir_checksum = rdb_stripe_dir_checksum(&hdr, &w.map, cols, dir, dirsize,
 											   boundsec.data, boundsec.len);
-
-	/*
-	 * Add the pages.  No buffer lock is held while we wait for the extension
-	 * lock (as hio.c), and we hold it until the last page is added so that
-	 * nobody else's page lands in the middle of the stripe.
-	 */
-	INSTR_TIME_SET_CURRENT(start);
-	w.rel = rel;
-	w.nblocks = nblocks;
-	w.pageno = 0;
-	w.buf = InvalidBuffer;
-	w.used = 0;
-	w.need_wal = RelationNeedsWAL(rel);
-
-	/*
-	 * Space compaction gave back first (rdb_meta_take_extent): the pages of
-	 * stripes nothing refers to any more.  Taking it out of the list is
-	 * logged before any page is written, so a crash in between leaves
-	 * pages no one refers to, which compaction finds and frees again.
-	 */
-	w.first_block = rdb_meta_take_extent(rel, nblocks);
-	w.reuse = BlockNumberIsValid(w.first_block);
-	if (w.reuse)
-		local = true;			/* no extension, no extension lock */
-	else if (!local)
-		LockRelationForExtension(rel, ExclusiveLock);
-
-	relblocks = w.reuse ? 1 : RelationGetNumberOfBlocks(rel);
-	if (relblocks == 0)
-	{
-		if (!local)
-			UnlockRelationForExtension(rel, ExclusiveLock);
-		elog(ERROR, "rustydb relation \"%s\" has no metapage",
-			 RelationGetRelationName(rel));
-	}
-
-	/*
-	 * Block numbers from RDB_FIRST_REMAPPED_GENERATION up are not addressable
-	 * (l0.h); a stripe's first block is also its pages' generation.
-	 */
-	if (!w.reuse && (uint64) relblocks + nblocks > RDB_FIRST_REMAPPED_GENERATION)
-	{
-		if (!local)
-			UnlockRelationForExtension(rel, ExclusiveLock);
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("cannot extend rustydb table \"%s\" beyond %u blocks",
-						RelationGetRelationName(rel),
-						RDB_FIRST_REMAPPED_GENERATION),
-				 errdetail("The table has %u blocks and a stripe of %u blocks does not fit below the limit.",
-						   relblocks, nblocks),
-				 errhint("Delete rows and VACUUM the table to make room, or move rows to another table.")));
-	}
-
-	if (!w.reuse)
-		w.first_block = relblocks;
 
 	/*
 	 * The header goes out unsealed (magic 0) and is sealed once every page
@@ -1092,6 +1151,8 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 		unsealed.magic = 0;
 		stripe_put(&w, (const char *) &unsealed, sizeof(unsealed));
 	}
+	if (version & RDB_STRIPE_MAPPED)
+		stripe_put(&w, (const char *) &w.map, sizeof(RdbStripeMap));
 	stripe_put(&w, (const char *) cols, ncolumns * sizeof(RdbStripeColumn));
 	stripe_put(&w, (const char *) dir, dirsize);
 	stripe_put(&w, boundsec.data, boundsec.len);
@@ -1112,7 +1173,7 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 			 RelationGetRelationName(rel), w.pageno, nblocks);
 	stripe_seal(&w);
 
-	if (!local)
+	if (extending && !local)
 		UnlockRelationForExtension(rel, ExclusiveLock);
 	INSTR_TIME_SET_CURRENT(duration);
 	INSTR_TIME_SUBTRACT(duration, start);

@@ -303,7 +303,7 @@ scan_vbuf(RdbScanDesc scan)
  */
 static BlockNumber scan_end_block(RdbScanDesc scan);
 static void scan_note_stripe(RdbScanDesc scan, BlockNumber first,
-							 uint32 nblocks);
+							 uint32 nblocks, BlockNumber stripe);
 
 static inline uint32
 scan_unit_gen(RdbScanDesc scan, BlockNumber unit)
@@ -788,6 +788,7 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 	if (BlockNumberIsValid(unit))
 	{
 		uint32		stripe_blocks = 0;
+		BlockNumber stripe_first = InvalidBlockNumber;
 
 		buf = rdb_read_buffer_timed(rel, unit, scan->strategy, &miss_us);
 		scan_note_read(scan, unit, miss_us);
@@ -811,11 +812,21 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 		retired = rdb_gen_page_is_free(page) || rdb_l0_page_is_l0(page) ||
 			PageIsNew(page);
 		if (!retired && unit == gen)
+		{
 			stripe_blocks = rdb_stripe_first_page_blocks(page, unit);
+			/* a page of a later run of a mapped stripe */
+			if (stripe_blocks == 0 && rdb_stripe_page_is_stripe(page))
+				stripe_first = RdbPageGetOpaque(page)->generation;
+		}
 		UnlockReleaseBuffer(buf);
+		if (stripe_first != InvalidBlockNumber && stripe_first != unit)
+			stripe_blocks = rdb_stripe_run_rest(rel, stripe_first, unit,
+												scan->strategy);
+		else
+			stripe_first = unit;
 		if (stripe_blocks > 1)
 		{
-			scan_note_stripe(scan, unit, stripe_blocks);
+			scan_note_stripe(scan, unit, stripe_blocks, stripe_first);
 
 			/*
 			 * The columnar scan's serial forward walk passes over the rest
@@ -845,17 +856,20 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 
 /*
  * scan_note_stripe
- *		The scan met the first page of a stripe as a unit: remember the
- *		stripe's pages, so that the units at its other blocks are passed
- *		over without being read.  No generation lives at a stripe's block:
- *		stripes take their pages by extending the file or from stripes
- *		compaction gave back, never from L0 pages, and L0 pages never come
- *		from stripes.  The header is only believed when it is consistent
- *		and the page it names as the stripe's last says it belongs to the
- *		stripe; otherwise every page is read, as before.
+ *		The scan met a page of the stripe at stripe as a unit, at block
+ *		first, which the stripe's pages fill for nblocks blocks (its first
+ *		run, or the rest of a later run of its extent map): remember them,
+ *		so that the units at the other blocks are passed over without being
+ *		read.  No generation lives at a stripe's block: stripes take their
+ *		pages by extending the file or from stripes compaction gave back,
+ *		never from L0 pages, and L0 pages never come from stripes.  The
+ *		header is only believed when it is consistent and the page it names
+ *		as the run's last says it belongs to the stripe; otherwise every
+ *		page is read, as before.
  */
 static void
-scan_note_stripe(RdbScanDesc scan, BlockNumber first, uint32 nblocks)
+scan_note_stripe(RdbScanDesc scan, BlockNumber first, uint32 nblocks,
+				 BlockNumber stripe)
 {
 	BlockNumber last;
 	Buffer		buf;
@@ -869,7 +883,7 @@ scan_note_stripe(RdbScanDesc scan, BlockNumber first, uint32 nblocks)
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	ok = rdb_stripe_page_is_stripe(page) &&
-		RdbPageGetOpaque(page)->generation == first;
+		RdbPageGetOpaque(page)->generation == stripe;
 	UnlockReleaseBuffer(buf);
 	if (!ok)
 		return;
