@@ -30,7 +30,9 @@
 # with the same rows (checked).
 #
 # Parameters: ST_ROUNDS=12, ST_BATCH=200000, ST_SECS=10, ST_FLUSH_ROWS=100000,
-#             ST_PORT=55450, ST_USER=rustydb, ST_OUT=bench/results/steady.md
+#             ST_PORT=55450, ST_USER=rustydb, ST_OUT=bench/results/steady.md;
+#             ST_KEEP=1 leaves the cluster running at the end (run it as the
+#             unprivileged user: as root the script re-executes itself without it)
 # Exit status: 0 when every run worked and every check held.
 
 set -euo pipefail

@@ -39,7 +39,7 @@
  *	   no reader can still hold a pointer into them, a hot standby's
  *	   readers conflict with the logged lock, and the relcache invalidation
  *	   sent at commit clears every backend's cached stripe metadata before
- *	   the pages can be handed out again (rdb_meta_take_extent waits for
+ *	   the pages can be handed out again (rdb_meta_take_space waits for
  *	   the commit).
  *
  * Crash safety: no step changes a row.  Any prefix of the WAL leaves every
