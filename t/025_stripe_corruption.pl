@@ -6,7 +6,8 @@
 #	checksum (XX001, naming table, stripe and column) while another stripe
 #	of the same table still reads back fine; damaged chunk bounds (the
 #	bounds section of format version 2) are caught by the directory
-#	checksum (XX001).
+#	checksum (XX001); a damaged extent map of a mapped stripe is caught by
+#	the map's own checks (XX001).
 #
 # The primary is initialised WITHOUT --data-checksums (PostgreSQL::Test::
 # Cluster directly, not rdb_node): with data checksums the buffer manager
@@ -234,6 +235,68 @@ like($stderr, qr/Chunk group 3 of the row order .* has checksum [0-9a-f]{16}, it
 is($primary->safe_psql('postgres', q{SELECT count(*) FROM rustydb.chunk_bounds('ts')}),
 	'12', 'the stripe\'s directory and bounds still read');
 check_log_clean($primary, 0, 'primary log: no PANIC or crash after a damaged row order');
+
+# ---- damage the extent map of a mapped stripe ----
+# Two flushed stripes merged into one (level_ratio 2) are given back by the
+# next compaction; a larger flush then takes their pages and new blocks for
+# the rest: a mapped stripe, whose extent map follows its header on its
+# first page (stripe.h: RdbStripeMap, runs of {first, nblocks} after a
+# count and a reserved word).  A damaged map is caught before any page is
+# read through it.
+$primary->safe_psql(
+	'postgres', q{
+CREATE TABLE mp (id int, v text) USING rustydb WITH (flush_rows = 0, level_ratio = 2);
+CREATE FUNCTION flush_all(r regclass, want bigint) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint := 0;
+BEGIN
+	FOR i IN 1 .. 100 LOOP
+		n := n + rustydb.flush(r);
+		EXIT WHEN n >= want;
+		PERFORM pg_sleep(0.1);
+	END LOOP;
+	RETURN n;
+END $$;
+});
+for my $r ([ 1, 4000 ], [ 4001, 8000 ])
+{
+	$primary->safe_psql('postgres',
+		"INSERT INTO mp SELECT g, md5(g::text) || md5((g * 3)::text) FROM generate_series($r->[0], $r->[1]) g");
+	is($primary->safe_psql('postgres', 'SELECT flush_all(\'mp\', 4000)'), '4000', "mp: rows $r->[0] to $r->[1] flushed");
+}
+$primary->safe_psql('postgres', q{SELECT rustydb.compact('mp')});
+$primary->safe_psql('postgres', q{SELECT rustydb.compact('mp')});
+cmp_ok($primary->safe_psql('postgres', q{SELECT count(*) FROM rustydb.stripe_space('mp') WHERE kind = 'free'}),
+	'>', 0, 'mp: compaction gave stripe pages back');
+$primary->safe_psql('postgres',
+	"INSERT INTO mp SELECT g, md5(g::text) || md5((g * 3)::text) FROM generate_series(8001, 30000) g");
+is($primary->safe_psql('postgres', q{SELECT flush_all('mp', 22000)}), '22000', 'mp: a larger flush');
+my ($m_first, $m_runs, $m_run1) = split /\|/, $primary->safe_psql('postgres',
+	q{SELECT stripe, count(*), min(first_block) FILTER (WHERE run = 1)
+	    FROM rustydb.stripe_space('mp') WHERE kind = 'stripe' GROUP BY stripe HAVING count(*) > 1});
+ok(defined $m_runs && $m_runs >= 2, "mp: the flush wrote a mapped stripe at block $m_first (" . ($m_runs // 0) . ' runs)');
+my ($o_first) = $primary->safe_psql('postgres',
+	qq{SELECT stripe FROM rustydb.stripe_space('mp') WHERE kind = 'stripe' AND stripe <> $m_first LIMIT 1});
+my $want_o = $primary->safe_psql('postgres',
+	qq{SELECT md5(string_agg(row_text, E'\n' ORDER BY row_text)) FROM rustydb.stripe_rows('mp', $o_first)});
+my $mrelpath = $primary->safe_psql('postgres', q{SELECT pg_relation_filepath('mp')});
+my $mfile = $primary->data_dir . "/$mrelpath";
+$primary->stop;
+# header 48 bytes, then nextents and a reserved word: run 1 starts 64 bytes in
+is(unpack('V', read_bytes($mfile, $m_first * 8192 + 24 + 64, 4)), $m_run1,
+	'mp: the map on the first page names run 1 where stripe_space says');
+damage_bytes($mfile, $m_first * 8192 + 24 + 64, 4, 0xff);
+$primary->start;
+($ret, $stdout, $stderr) = $primary->psql('postgres',
+	qq{\\set VERBOSITY verbose
+	   SELECT count(*) FROM mp});
+isnt($ret, 0, 'reading a table whose mapped stripe has a damaged map fails');
+like($stderr, qr/ERROR:\s+XX001: rustydb stripe at block $m_first of table "mp" is corrupted/,
+	'XX001 naming the table and the stripe');
+like($stderr, qr/Run 1 of the stripe's extent map/, 'the map check caught it');
+is($primary->safe_psql('postgres',
+		qq{SELECT md5(string_agg(row_text, E'\n' ORDER BY row_text)) FROM rustydb.stripe_rows('mp', $o_first)}),
+	$want_o, 'the other stripe of the table still reads back fine');
+check_log_clean($primary, 0, 'primary log: no PANIC or crash after a damaged extent map');
 
 $standby->stop;
 $primary->stop;
