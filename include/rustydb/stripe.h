@@ -5,8 +5,8 @@
  *	  column by column, encoded (src/encoding) and compressed (src/compress).
  *
  * A stripe is written once, by flush (src/lsm/flush.c) or compaction
- * (src/lsm/compact.c), and never changed.  It occupies consecutive blocks
- * [first_block, first_block + nblocks) of the relation's main fork: the
+ * (src/lsm/compact.c), and never changed.  It occupies blocks of the
+ * relation's main fork: consecutive [first_block, first_block + nblocks) in the
  * smallest free extent that fits (pages of stripes compaction replaced, see
  * RdbFreeExtent in l0.h), else appended by extending the relation.  When no
  * free extent fits it whole, it is *mapped* instead: spread over up to

@@ -276,7 +276,8 @@ rdb_stripe_first_page_blocks(Page page, BlockNumber blkno)
 	if (hdr.magic != RDB_STRIPE_MAGIC || hdr.nblocks < 1 ||
 		hdr.nblocks != (hdr.stream_len + RDB_STRIPE_PAGE_PAYLOAD - 1) /
 		RDB_STRIPE_PAGE_PAYLOAD ||
-		(uint64) blkno + hdr.nblocks > RDB_FIRST_REMAPPED_GENERATION)
+		(!(hdr.version & RDB_STRIPE_MAPPED) &&
+		 (uint64) blkno + hdr.nblocks > RDB_FIRST_REMAPPED_GENERATION))
 		return 0;
 	if (hdr.version & RDB_STRIPE_MAPPED)
 	{
@@ -300,8 +301,10 @@ rdb_stripe_first_page_blocks(Page page, BlockNumber blkno)
  * rdb_stripe_run_rest
  *		blkno holds a page of the stripe at first, which is not its first
  *		page: the blocks from blkno to the end of the run of the stripe's
- *		extent map that holds it, or 0 if the stripe's first page does not
- *		say (not mapped, being written, not sane).  A hint, as
+ *		extent map that holds it (of its one run, if unmapped), or 0 if the
+ *		stripe's first page does not say (being written, not sane).  A
+ *		stripe's first block is below all its other blocks only in its first
+ *		run; first >= blkno gets 0 without a read.  A hint, as
  *		rdb_stripe_first_page_blocks: scans check the run's last page.
  */
 uint32
@@ -315,7 +318,7 @@ rdb_stripe_run_rest(Relation rel, BlockNumber first, BlockNumber blkno,
 	uint32		result = 0;
 	uint32		i;
 
-	if (first < RDB_FIRST_DATA_BLKNO || first >= RelationGetNumberOfBlocks(rel))
+	if (first < RDB_FIRST_DATA_BLKNO || first >= blkno)
 		return 0;
 	buf = rdb_read_buffer(rel, first, strategy);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -328,7 +331,10 @@ rdb_stripe_run_rest(Relation rel, BlockNumber first, BlockNumber blkno,
 	memcpy(&hdr, page + SizeOfPageHeaderData, sizeof(hdr));
 	if (!(hdr.version & RDB_STRIPE_MAPPED))
 	{
+		/* one run (a parallel worker or a backward scan met it mid-way) */
 		UnlockReleaseBuffer(buf);
+		if ((uint64) blkno < (uint64) first + hdr.nblocks)
+			return first + hdr.nblocks - blkno;
 		return 0;
 	}
 	memcpy(&map, page + SizeOfPageHeaderData + sizeof(hdr), sizeof(map));

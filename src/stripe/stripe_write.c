@@ -15,14 +15,17 @@
  *
  * (the row order, format version 3, only when a sort key moved rows: see
  * "Row order" in stripe.h)
- * over freshly appended, consecutive pages (format: stripe.h and
- * src/stripe/README.md).  All encoding and compression happens before any
- * page is touched, so the relation extension lock is held only while the
- * pages are added, filled and WAL-logged.
+ * over pages of the free extents compaction gave back and/or freshly
+ * appended pages (mapped stripes: where a stripe lives, in
+ * src/stripe/README.md; format: stripe.h).  All encoding and compression
+ * happens before any page is touched, so the relation extension lock, when
+ * new pages are needed, is held only while the pages are added, filled and
+ * WAL-logged.
  *
- * Locking: the relation extension lock (not for local relations) is held
- * from the first new page to the last, so that the stripe's pages are
- * consecutive; every new page is exclusively locked (RBM_ZERO_AND_LOCK)
+ * Locking: the relation extension lock (not for local relations) is held,
+ * when the stripe needs new blocks, from its first page to its last, so
+ * that its run of new blocks is consecutive (the map, on the first page,
+ * names it before it is added); every page is exclusively locked (RBM_ZERO_AND_LOCK)
  * while it is filled and logged, one at a time.  No buffer lock is held
  * while waiting for the extension lock.  Stripe pages are never entered in
  * the free space map, so no inserter can pick one.
