@@ -90,7 +90,8 @@ PG_FUNCTION_INFO_V1(rustydb_stripe_space);
 static BlockNumber stripe_views_next_stripe(Relation rel,
 											BufferAccessStrategy strategy,
 											BlockNumber nblocks,
-											BlockNumber *blkno);
+											BlockNumber *blkno,
+											RdbStripeMap *map);
 
 /* open a rustydb table, or raise 42809 */
 static Relation
@@ -371,7 +372,7 @@ rustydb_column_stats(PG_FUNCTION_ARGS)
 	nblocks = RelationGetNumberOfBlocks(rel);
 	strategy = GetAccessStrategy(BAS_BULKREAD);
 
-	while ((first = stripe_views_next_stripe(rel, strategy, nblocks, &blkno)) != InvalidBlockNumber)
+	while ((first = stripe_views_next_stripe(rel, strategy, nblocks, &blkno, NULL)) != InvalidBlockNumber)
 	{
 		RdbStripeReader *sr = rdb_stripe_open(rel, first);
 		uint32		ngroups = rdb_stripe_nchunkgroups(sr);
@@ -465,6 +466,7 @@ rustydb_stripe_space(PG_FUNCTION_ARGS)
 	BlockNumber blkno = RDB_FIRST_DATA_BLKNO;
 	BlockNumber first;
 	RdbFreeExtent freeext[RDB_META_MAX_FREE_EXTENTS];
+	RdbStripeMap map;
 	int			nfree;
 	int			i;
 
@@ -476,13 +478,10 @@ rustydb_stripe_space(PG_FUNCTION_ARGS)
 	nblocks = RelationGetNumberOfBlocks(rel);
 	strategy = GetAccessStrategy(BAS_BULKREAD);
 
-	while ((first = stripe_views_next_stripe(rel, strategy, nblocks, &blkno)) != InvalidBlockNumber)
+	while ((first = stripe_views_next_stripe(rel, strategy, nblocks, &blkno, &map)) != InvalidBlockNumber)
 	{
-		RdbStripeHeader hdr;
-		RdbStripeMap map;
 		uint32		r;
 
-		rdb_stripe_read_header(rel, first, &hdr, &map);
 		for (r = 0; r < map.nextents; r++)
 		{
 			Datum		values[6];
@@ -524,11 +523,13 @@ rustydb_stripe_space(PG_FUNCTION_ARGS)
 /*
  * stripe_views_next_stripe
  *		The first block of the next stripe at or after *blkno (which it
- *		then moves past that stripe), or InvalidBlockNumber at the end.
+ *		then moves past that stripe's first run), or InvalidBlockNumber at
+ *		the end; its checked extent map into *map, if not NULL.
  */
 static BlockNumber
 stripe_views_next_stripe(Relation rel, BufferAccessStrategy strategy,
-						 BlockNumber nblocks, BlockNumber *blkno)
+						 BlockNumber nblocks, BlockNumber *blkno,
+						 RdbStripeMap *map)
 {
 	RdbFreeExtent freeext[RDB_META_MAX_FREE_EXTENTS];
 	int			nfree = rdb_meta_free_extents(rel, freeext);
@@ -562,7 +563,7 @@ stripe_views_next_stripe(Relation rel, BufferAccessStrategy strategy,
 		{
 			BlockNumber skip;
 
-			if (!rdb_stripe_read_header_sealed(rel, this, &hdr, NULL, &skip))
+			if (!rdb_stripe_read_header_sealed(rel, this, &hdr, map, &skip))
 			{
 				*blkno = this + skip;
 				continue;
@@ -615,7 +616,7 @@ rustydb_chunk_bounds(PG_FUNCTION_ARGS)
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "rustydb chunk bounds",
 								   ALLOCSET_DEFAULT_SIZES);
 
-	while ((first = stripe_views_next_stripe(rel, strategy, nblocks, &blkno)) !=
+	while ((first = stripe_views_next_stripe(rel, strategy, nblocks, &blkno, NULL)) !=
 		   InvalidBlockNumber)
 	{
 		RdbStripeReader *sr = rdb_stripe_open(rel, first);

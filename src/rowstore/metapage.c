@@ -415,6 +415,17 @@ meta_extent_usable(RdbFreeExtent *e)
 	return -1;
 }
 
+/* the first n blocks of free extent e into run *out; e keeps the rest */
+static inline void
+meta_take_blocks(RdbFreeExtent *e, uint32 n, RdbFreeExtent *out)
+{
+	out->first = e->first;
+	out->nblocks = n;
+	out->xid = InvalidTransactionId;
+	e->first += n;
+	e->nblocks -= n;
+}
+
 /*
  * rdb_meta_take_space
  *		Pages for a stripe out of the free extent list (generic WAL).  The
@@ -496,12 +507,7 @@ rdb_meta_take_space(Relation rel, uint32 whole, uint32 scattered,
 	}
 	if (best >= 0)
 	{
-		out[ntaken].first = ext[best].first;
-		out[ntaken].nblocks = whole;
-		out[ntaken].xid = InvalidTransactionId;
-		ntaken++;
-		ext[best].first += whole;
-		ext[best].nblocks -= whole;
+		meta_take_blocks(&ext[best], whole, &out[ntaken++]);
 		changed = true;
 	}
 	else if (max > 0)
@@ -520,12 +526,7 @@ rdb_meta_take_space(Relation rel, uint32 whole, uint32 scattered,
 			if (TransactionIdIsNormal(ext[i].xid) || ext[i].nblocks == 0)
 				continue;
 			take = Min(ext[i].nblocks, need);
-			out[ntaken].first = ext[i].first;
-			out[ntaken].nblocks = take;
-			out[ntaken].xid = InvalidTransactionId;
-			ntaken++;
-			ext[i].first += take;
-			ext[i].nblocks -= take;
+			meta_take_blocks(&ext[i], take, &out[ntaken++]);
 			need -= take;
 		}
 		if (ntaken > 0)
