@@ -151,7 +151,7 @@ SELECT * FROM ag_check('count(*), min(id), max(id)', 'ts IS NULL');
 SELECT * FROM ag_check('count(*), sum(id)', 'tm > ''05:00'' AND i4 <= 3000::int8');
 SELECT * FROM ag_check('count(*), sum(i2)', 'i2 = -14000::int2 OR i2 = -13000');
 
--- DISTINCT: integer-like types through a hash set, the others (text,
+-- DISTINCT: integer-like types through a bitmap or a hash set, the others (text,
 -- numeric, float: equality is not their bits) through a sort
 SELECT * FROM ag_check('count(DISTINCT i2), count(DISTINCT i4), count(DISTINCT i8), count(DISTINCT b)');
 SELECT * FROM ag_check('count(DISTINCT d), count(DISTINCT ts), count(DISTINCT tz), count(DISTINCT tm)');
@@ -322,13 +322,66 @@ SELECT ag_explain_count('SELECT id, count(*), sum(i8), min(i2) FROM ag GROUP BY 
 SELECT * FROM ag_group_check('id, count(*), sum(i8), min(i2), max(tm)', 'id');
 SELECT ag_explain_count('SELECT t, i2, count(*), avg(i4) FROM ag GROUP BY t, i2', 'Groups Spilled') > 0 AS spilled;
 SELECT * FROM ag_group_check('t, i2, count(*), avg(i4)', 't, i2');
--- DISTINCT values beyond hash_mem: the hash set goes to a sort
-SELECT ag_explain_count('SELECT count(DISTINCT id), sum(DISTINCT i8), count(DISTINCT b) FROM ag', 'Distinct Values Sorted') > 0 AS sorted;
-SELECT * FROM ag_check('count(DISTINCT id), sum(DISTINCT i8), count(DISTINCT b), avg(DISTINCT i4)');
+-- DISTINCT values beyond hash_mem: the hash set goes to a sort (i4 and ts
+-- are sparse, the hash set's; i8 dense, a bitmap's)
+SELECT ag_explain_count('SELECT count(DISTINCT i4), sum(DISTINCT i8), count(DISTINCT ts) FROM ag', 'Distinct Values Sorted') > 0 AS sorted;
+SELECT * FROM ag_check('count(DISTINCT i4), sum(DISTINCT i8), count(DISTINCT ts), avg(DISTINCT i4)');
 RESET work_mem;
 RESET hash_mem_multiplier;
 SELECT ag_explain_count('SELECT id, count(*), sum(i8), min(i2) FROM ag GROUP BY id', 'Groups Spilled') AS spilled;
-SELECT ag_explain_count('SELECT count(DISTINCT id), sum(DISTINCT i8), count(DISTINCT b) FROM ag', 'Distinct Values Sorted') AS sorted;
+SELECT ag_explain_count('SELECT count(DISTINCT i4), sum(DISTINCT i8), count(DISTINCT ts) FROM ag', 'Distinct Values Sorted') AS sorted;
+-- values of a dense range go to a bitmap, a bit per possible value (i2:
+-- 30,000 possible values; i8: values 7 apart near the type's top, id),
+-- sparse ones (i4 reaches both ends of its range, ts steps by 61 s) to the
+-- hash set
+SELECT ag_explain_count('SELECT count(DISTINCT i2), sum(DISTINCT i8), avg(DISTINCT id) FROM ag', 'Distinct Values Bitmapped') =
+	   (SELECT count(DISTINCT i2) + count(DISTINCT i8) + count(DISTINCT id) FROM ag_twin) AS dense_bitmapped,
+	   ag_explain_count('SELECT count(DISTINCT i4), count(DISTINCT ts) FROM ag', 'Distinct Values Bitmapped') AS sparse_bitmapped;
+-- the bitmap at both ends of the key space (1, 2), widened both ways (3),
+-- given up for the hash set when values turn sparse (4), and for the sort
+-- when even the set would outgrow hash_mem (5); rows arrive in the order
+-- inserted (one flush, no sort key)
+CREATE TABLE ag_edge (k int, v bigint) USING rustydb;
+CREATE TABLE ag_edge_twin (k int, v bigint) USING heap;
+CREATE FUNCTION ag_edge_load(t regclass) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE format($q$
+	INSERT INTO %1$s SELECT 1, -9223372036854775808 + g * 37 %% 3001 FROM generate_series(0, 3000) g;
+	INSERT INTO %1$s SELECT 2, 9223372036854775807 - g * 37 %% 3001 FROM generate_series(0, 3000) g;
+	INSERT INTO %1$s SELECT 3, 1000000 + CASE WHEN g %% 2 = 0 THEN g * 50 ELSE -g * 50 END
+	  FROM generate_series(1, 3000) g;
+	INSERT INTO %1$s SELECT 4, CASE WHEN g <= 3000 THEN g ELSE (g - 3000) * 100000000000 END
+	  FROM generate_series(1, 3100) g;
+	INSERT INTO %1$s SELECT 5, CASE WHEN g <= 20000 THEN g ELSE 5000000000 END
+	  FROM generate_series(1, 20001) g;
+	$q$, t);
+END $$;
+SELECT ag_edge_load('ag_edge'), ag_edge_load('ag_edge_twin');
+SELECT rdb_test.wait_quiet();
+SELECT rustydb.flush('ag_edge') AS flushed;
+CREATE FUNCTION ag_edge_check(key int, OUT k int, OUT same bool, OUT bitmapped bigint,
+							  OUT sorted bigint, OUT answer text)
+LANGUAGE plpgsql AS $$
+DECLARE
+	q text := 'SELECT t::text FROM (SELECT count(DISTINCT v), sum(DISTINCT v), min(DISTINCT v), max(DISTINCT v) FROM %I WHERE k = %s) t';
+	r_heap text;
+BEGIN
+	k := key;
+	EXECUTE format(q, 'ag_edge', key) INTO answer;
+	EXECUTE format(q, 'ag_edge_twin', key) INTO r_heap;
+	same := answer = r_heap;
+	bitmapped := ag_explain_count(format(q, 'ag_edge', key), 'Distinct Values Bitmapped');
+	sorted := ag_explain_count(format(q, 'ag_edge', key), 'Distinct Values Sorted');
+END $$;
+SELECT (ag_edge_check(k)).* FROM generate_series(1, 4) k;
+SET work_mem = '64kB';
+SET hash_mem_multiplier = 1;
+SELECT * FROM ag_edge_check(5);
+RESET work_mem;
+RESET hash_mem_multiplier;
+SELECT * FROM ag_edge_check(5);
+DROP TABLE ag_edge, ag_edge_twin;
+DROP FUNCTION ag_edge_load(regclass), ag_edge_check(int);
 -- a nondeterministic collation: equal values with other bytes, one value
 SELECT * FROM ag_check('count(DISTINCT ci), count(ci)');
 SELECT count(DISTINCT ci) AS ci_values FROM ag;

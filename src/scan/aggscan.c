@@ -57,7 +57,10 @@
  * non-NULL values are collected while scanning and each is fed once when
  * the scan is done.  Integer-like types whose equality is the identity of
  * their bits go to a hash set of int64 (simplehash), which spills into a
- * tuplesort when it outgrows hash_mem; other types (text, numeric: their
+ * tuplesort when it outgrows hash_mem, or, while the values seen lie in a
+ * range a bitmap covers cheaply, to a bitmap over that range (a bit per
+ * possible value: a set bit costs a few nanoseconds where a hash insert
+ * into a table larger than the cache costs tens); other types (text, numeric: their
  * equality is not bitwise, collations may be nondeterministic) go to a
  * tuplesort on the DISTINCT clause's ordering operator and are
  * deduplicated by its equality function, as nodeAgg.c does.
@@ -106,6 +109,7 @@
 #include "optimizer/tlist.h"
 #include "parser/parse_agg.h"
 #include "parser/parse_coerce.h"
+#include "port/pg_bitutils.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -203,6 +207,8 @@ typedef struct AggCol
 	Oid			dsortop;
 	Oid			dsortcoll;
 	FmgrInfo	deq;			/* the equality function */
+	struct AggDistinctBits *dbits;	/* the values while they are dense */
+	bool		dnobits;		/* they were not: no bitmap this scan */
 	struct adset_hash *dset;
 	Tuplesortstate *dsort;
 } AggCol;
@@ -284,7 +290,37 @@ typedef struct AggScanState
 	Size		dlimit;			/* each set's share of hash_mem */
 	bool		has_distinct;
 	uint64		ndsorted;		/* DISTINCT values sorted, all loops */
+	uint64		ndbits;			/* DISTINCT values kept in bitmaps, all loops */
 } AggScanState;
+
+/*
+ * The DISTINCT values of an integer-like aggregate while they are dense: a
+ * bit per possible value of a window of the key space.  Keys are mapped to
+ * unsigned order (sign bit flipped) so that the window is plain unsigned
+ * arithmetic; it is word-aligned and grows (doubling, towards the value
+ * that fell outside) while its span stays within DBITS_FREE_BITS, or
+ * DBITS_BITS_PER_MEMBER times the values it holds, and within half the
+ * set's share of hash_mem.  Past that the values are sparse for a bitmap,
+ * and they move to the hash set.  user_id of the benchmark's events (2^21
+ * possible values) takes 256 kB, against 1 MB of hash table for 50,000 of
+ * them, and each value is one bit set instead of a hash probe.
+ */
+typedef struct AggDistinctBits
+{
+	uint64	   *words;
+	uint64		base;			/* the first bit's key (a multiple of 64) */
+	uint64		nwords;
+	uint64		lo;				/* smallest key seen */
+	uint64		hi;				/* largest key seen */
+	uint64		members;		/* bits set */
+} AggDistinctBits;
+
+#define DBITS_FIRST_WORDS		1024	/* 65,536 values, 8 kB */
+#define DBITS_FREE_BITS			(UINT64CONST(1) << 22)	/* 512 kB */
+#define DBITS_BITS_PER_MEMBER	256		/* a hash entry's size, about */
+#define DBITS_MAX_BITS			(UINT64CONST(1) << 28)	/* 32 MB */
+#define DBITS_KEY(k)			((uint64) (k) ^ (UINT64CONST(1) << 63))
+#define DBITS_VALUE(u)			((int64) ((u) ^ (UINT64CONST(1) << 63)))
 
 /* the hash set of a DISTINCT aggregate's values, as int64 */
 typedef struct AggDistinctEntry
@@ -1188,6 +1224,8 @@ aggscan_distinct_init(AggCol *a, Aggref *aggref)
 	a->dfast = a->dbyval &&
 		(a->dlen == 1 || a->dlen == 2 || a->dlen == 4 || a->dlen == 8) &&
 		aggscan_bitwise_eq(eqfn);
+	a->dbits = NULL;
+	a->dnobits = false;
 	a->dset = NULL;
 	a->dsort = NULL;
 }
@@ -1216,6 +1254,156 @@ aggscan_distinct_spill(AggScanState *state, AggCol *a)
 	a->dset = NULL;
 }
 
+/* a walk over a bitmap's keys, in order */
+typedef struct AggDistinctBitsIter
+{
+	uint64		i;				/* the word */
+	uint64		w;				/* its bits not yet returned */
+} AggDistinctBitsIter;
+
+static inline void
+aggscan_dbits_start(const AggDistinctBits *b, AggDistinctBitsIter *it)
+{
+	it->i = 0;
+	it->w = b->words[0];
+}
+
+static inline bool
+aggscan_dbits_next(const AggDistinctBits *b, AggDistinctBitsIter *it, uint64 *u)
+{
+	while (it->w == 0)
+	{
+		if (++it->i >= b->nwords)
+			return false;
+		it->w = b->words[it->i];
+	}
+	*u = b->base + (it->i << 6) + pg_rightmost_one_pos64(it->w);
+	it->w &= it->w - 1;
+	return true;
+}
+
+/*
+ * The values of a's bitmap are too sparse for it: into the hash set, or
+ * straight into the sort if the set could not hold them within hash_mem.
+ */
+static void
+aggscan_dbits_give_up(AggScanState *state, AggCol *a)
+{
+	AggDistinctBits *b = a->dbits;
+	AggDistinctBitsIter it;
+	uint64		u;
+
+	a->dbits = NULL;
+	a->dnobits = true;
+	aggscan_dbits_start(b, &it);
+	if ((double) b->members * 4 * sizeof(AggDistinctEntry) > (double) state->dlimit)
+	{
+		a->dsort = aggscan_distinct_sort(a);
+		while (aggscan_dbits_next(b, &it, &u))
+			tuplesort_putdatum(a->dsort, aggscan_dvalue(a, DBITS_VALUE(u)), false);
+		state->ndsorted += b->members;
+	}
+	else
+	{
+		bool		found;
+
+		a->dset = adset_create(state->dcxt, (uint32) Max(b->members * 2, 256), NULL);
+		while (aggscan_dbits_next(b, &it, &u))
+			adset_insert(a->dset, DBITS_VALUE(u), &found);
+	}
+	pfree(b->words);
+	pfree(b);
+}
+
+/*
+ * Key u (unsigned order) falls outside a's bitmap, or a has none yet: make
+ * or widen the bitmap and set u's bit.  False if the values are too sparse
+ * for a bitmap: they went to the hash set (or the sort), u is not added.
+ */
+static bool
+aggscan_dbits_place(AggScanState *state, AggCol *a, uint64 u)
+{
+	AggDistinctBits *b = a->dbits;
+	uint64		maxwords = Min(DBITS_MAX_BITS, (uint64) state->dlimit / 2 * 8) / 64;
+	uint64		uw = u >> 6;
+	uint64		first;
+	uint64		nwords;
+	uint64	   *words;
+
+	if (b == NULL)
+	{
+		nwords = Min(DBITS_FIRST_WORDS, maxwords);
+		if (nwords == 0)
+		{
+			a->dnobits = true;
+			return false;
+		}
+		/* the first value in the middle: values may come either way */
+		first = uw >= nwords / 2 ? uw - nwords / 2 : 0;
+		first = Min(first, (UINT64CONST(1) << 58) - nwords);
+		b = MemoryContextAlloc(state->dcxt, sizeof(AggDistinctBits));
+		b->members = 0;
+		a->dbits = b;
+	}
+	else
+	{
+		uint64		oldfirst = b->base >> 6;
+		uint64		i0 = 0;
+		uint64		i1 = b->nwords - 1;
+		uint64		lo;
+		uint64		hi;
+		uint64		need;
+		uint64		allowed;
+
+		/* the words holding values: the span they and u need */
+		while (b->words[i0] == 0)
+			i0++;
+		while (b->words[i1] == 0)
+			i1--;
+		lo = Min(oldfirst + i0, uw);
+		hi = Max(oldfirst + i1, uw);
+		need = hi - lo + 1;
+		allowed = Min(Max(DBITS_FREE_BITS,
+						  DBITS_BITS_PER_MEMBER * (b->members + 1)) / 64,
+					  maxwords);
+		if (need > allowed)
+		{
+			aggscan_dbits_give_up(state, a);
+			return false;
+		}
+
+		/*
+		 * Room for the span as much again, within what is allowed, and the
+		 * span in the middle: values of a fixed domain that arrive in any
+		 * order fill the window after a few widenings.
+		 */
+		nwords = b->nwords;
+		while (nwords < need * 2)
+			nwords *= 2;
+		nwords = Max(Min(nwords, allowed), need);
+		first = lo >= (nwords - need) / 2 ? lo - (nwords - need) / 2 : 0;
+		first = Min(first, (UINT64CONST(1) << 58) - nwords);
+		Assert(first <= lo && first + nwords > hi);
+	}
+	words = MemoryContextAllocZero(state->dcxt, nwords * sizeof(uint64));
+	if (a->dbits->members > 0)
+	{
+		uint64		oldfirst = b->base >> 6;
+
+		/* every old word lies in the new window (the span of its values) */
+		for (uint64 i = 0; i < b->nwords; i++)
+			if (b->words[i] != 0)
+				words[oldfirst + i - first] = b->words[i];
+		pfree(b->words);
+	}
+	b->words = words;
+	b->base = first << 6;
+	b->nwords = nwords;
+	words[(u - b->base) >> 6] |= UINT64CONST(1) << ((u - b->base) & 63);
+	b->members++;
+	return true;
+}
+
 /* a non-NULL value of DISTINCT aggregate a */
 static inline void
 aggscan_distinct_add(AggScanState *state, AggCol *a, Datum d)
@@ -1224,6 +1412,33 @@ aggscan_distinct_add(AggScanState *state, AggCol *a, Datum d)
 	{
 		bool		found;
 
+		if (a->dset == NULL && !a->dnobits)
+		{
+			AggDistinctBits *b = a->dbits;
+			uint64		u = DBITS_KEY(aggscan_dkey(a, d));
+
+			/* u below the window wraps around to beyond it */
+			if (b != NULL && u - b->base < b->nwords * 64)
+			{
+				uint64		off = u - b->base;
+				uint64		bit = UINT64CONST(1) << (off & 63);
+
+				if ((b->words[off >> 6] & bit) == 0)
+				{
+					b->words[off >> 6] |= bit;
+					b->members++;
+				}
+				return;
+			}
+			if (aggscan_dbits_place(state, a, u))
+				return;
+			if (a->dsort != NULL)
+			{
+				tuplesort_putdatum(a->dsort, d, false);
+				state->ndsorted++;
+				return;
+			}
+		}
 		if (a->dset == NULL)
 		{
 			/*
@@ -1278,6 +1493,27 @@ aggscan_distinct_feed(AggCol *a, AggAcc *acc, Datum d)
 static void
 aggscan_distinct_finish(AggScanState *state, AggCol *a, AggAcc *acc)
 {
+	if (a->dbits != NULL)
+	{
+		AggDistinctBits *b = a->dbits;
+		uint64		u;
+
+		/* the set bits are the values; count(DISTINCT) is their number */
+		state->ndbits += b->members;
+		if (a->kind == AK_COUNT)
+			acc->count += b->members;
+		else
+		{
+			AggDistinctBitsIter it;
+
+			aggscan_dbits_start(b, &it);
+			while (aggscan_dbits_next(b, &it, &u))
+				aggscan_distinct_feed(a, acc, aggscan_dvalue(a, DBITS_VALUE(u)));
+		}
+		pfree(b->words);
+		pfree(b);
+		a->dbits = NULL;
+	}
 	if (a->dset != NULL)
 	{
 		adset_iterator it;
@@ -1361,6 +1597,8 @@ aggscan_distinct_reset(AggScanState *state)
 			tuplesort_end(a->dsort);
 		a->dsort = NULL;
 		a->dset = NULL;
+		a->dbits = NULL;
+		a->dnobits = false;
 	}
 	if (state->dcxt != NULL)
 		MemoryContextReset(state->dcxt);
@@ -2284,8 +2522,12 @@ aggscan_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 			ExplainPropertyInteger("Groups Spilled", NULL,
 								   (int64) state->nspilled, es);
 		if (state->has_distinct)
+		{
+			ExplainPropertyInteger("Distinct Values Bitmapped", NULL,
+								   (int64) state->ndbits, es);
 			ExplainPropertyInteger("Distinct Values Sorted", NULL,
 								   (int64) state->ndsorted, es);
+		}
 	}
 	pfree(keys.data);
 	pfree(aggs.data);
