@@ -10,7 +10,8 @@
 # rustydb_am preloaded, shared_buffers 4GB, rustydb.chunk_cache_size 1GB),
 # databases co_heap and co_rustydb.  CO_ROWS rows of
 # the benchmark's event data (bench/sql/events_generate.sql) are loaded with
-# COPY into `events` on both sides (timed: the COPY figure), VACUUMed and
+# COPY into `events` on both sides (timed, CO_RUNS alternating rounds into
+# the emptied table: the COPY figure is their median), VACUUMed and
 # indexed on id; the rustydb side is flushed (rustydb.flush, timed: the flush
 # throughput) and must then hold every row in stripes.  Then, alternating
 # the two sides CO_RUNS times and taking medians:
@@ -115,13 +116,23 @@ for am in heap rustydb; do
 		{ echo "events in co_$am is not $am" >&2; exit 1; }
 done
 q -d co_heap -v rows="$CO_ROWS" -v path="$csv" -f "$BENCH_DIR/sql/events_generate.sql"
+median() { tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{v[NR]=$1} END{if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+
+# COPY CO_RUNS times on each side, alternating (one COPY moved by a fifth
+# between runs of the same build), each into the table emptied by TRUNCATE
+# after a CHECKPOINT; the last load stays
 declare -A COPY_S
+for ((r = 1; r <= CO_RUNS; r++)); do
+	if ((r % 2)); then order="heap rustydb"; else order="rustydb heap"; fi
+	for am in $order; do
+		q -d "co_$am" -c "TRUNCATE events" -c "CHECKPOINT"
+		t0=$(now)
+		q -d "co_$am" -c "COPY events FROM '$csv' WITH (FORMAT csv)"
+		t1=$(now)
+		COPY_S[$am]+="$(echo "$t1 - $t0" | bc) "
+	done
+done
 for am in heap rustydb; do
-	q -d "co_$am" -c "CHECKPOINT"
-	t0=$(now)
-	q -d "co_$am" -c "COPY events FROM '$csv' WITH (FORMAT csv)"
-	t1=$(now)
-	COPY_S[$am]=$(echo "$t1 - $t0" | bc)
 	q -d "co_$am" -c "VACUUM ANALYZE events" -c "CREATE INDEX events_id ON events (id)"
 done
 
@@ -207,7 +218,6 @@ for n in $NAMES; do
 		done
 	done
 done
-median() { tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{v[NR]=$1} END{if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
 # compaction: the flush's level-1 stripes merged into level 2 (rustydb.compact,
 # timed), then the scans again, alternating with heap as before
@@ -285,7 +295,7 @@ done
 	awk -v h="$size_heap" -v r="$size_rdb" -v f="$free_pages" 'BEGIN { printf "| table size after one load + flush | %.1f MB | %.1f MB | %.2f (heap / rustydb) | (%d free pages left by retired L0 pages, reused by later rows) |\n", h/1e6, r/1e6, h/r, f }'
 	awk -v h="$size_heap" -v s="$stripe_bytes" -v n="$stripes" 'BEGIN { printf "| of which stripes (%d) | | %.1f MB | (%.1fx smaller than heap) | |\n", n, s/1e6, h/s }'
 	awk -v t="$flush_s" -v n="$CO_ROWS" 'BEGIN { printf "| flush | | %.1f s (%.0f rows/s) | | |\n", t, n/t }'
-	awk -v h="${COPY_S[heap]}" -v r="${COPY_S[rustydb]}" 'BEGIN { printf "| COPY (s) | %.1f | %.1f | %.2f | |\n", h, r, h/r }'
+	awk -v h="$(median "${COPY_S[heap]}")" -v r="$(median "${COPY_S[rustydb]}")" -v hs="${COPY_S[heap]}" -v rs="${COPY_S[rustydb]}" 'BEGIN { printf "| COPY (s) | %.1f | %.1f | %.2f | rounds: heap %s/ rustydb %s|\n", h, r, h/r, hs, rs }'
 	for n in $NAMES; do
 		h=$(median "${T[$n.heap]}")
 		r=$(median "${T[$n.rustydb]}")
