@@ -60,7 +60,6 @@
 #include "catalog/pg_tablespace.h"
 #include "access/reloptions.h"
 #include "utils/syscache.h"
-#include "commands/defrem.h"
 #include "commands/explain.h"
 #include "executor/executor.h"
 #include "executor/nodeCustom.h"
@@ -84,6 +83,7 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
+#include "utils/typcache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
@@ -173,13 +173,17 @@ skip_is_pseudo_const(Node *node)
 		!contain_subplans(node);
 }
 
-/* the default btree opfamily of a type, or InvalidOid */
+/*
+ * The default btree opfamily of a type, or InvalidOid.  From the type
+ * cache, which asks GetDefaultOpClass once per type and backend: that is a
+ * scan of every btree opclass in pg_opclass, and the planner and then the
+ * executor ask here for every skip qual (in a new connection, the catalog
+ * reads were a noticeable part of a query that skips 99 % of a table).
+ */
 static Oid
 skip_default_family(Oid typid)
 {
-	Oid			opclass = GetDefaultOpClass(typid, BTREE_AM_OID);
-
-	return OidIsValid(opclass) ? get_opclass_family(opclass) : InvalidOid;
+	return lookup_type_cache(typid, TYPECACHE_BTREE_OPFAMILY)->btree_opf;
 }
 
 /*
