@@ -259,6 +259,16 @@ typedef struct RdbMetaPageData
 	 * until the next flush, VACUUM or compaction summarises them.
 	 */
 	uint32		gendir_sums[2][200];
+
+	/*
+	 * What the last ANALYZE met (src/tableam/scan.c): the live rows of the
+	 * blocks it sampled, and how many of them were flushed (a stub, or a
+	 * row of a retired generation).  The planner takes the share of rows a
+	 * columnar scan can skip by chunk group from it (src/scan/colscan.c).
+	 * Zero on metapages no ANALYZE has written since: not known.
+	 */
+	uint32		analyze_rows;
+	uint32		analyze_flushed;
 } RdbMetaPageData;
 
 /*
@@ -281,6 +291,8 @@ extern void rdb_meta_create(struct SMgrRelationData *srel, ForkNumber forknum,
 							bool log, bool sync);
 extern void rdb_meta_check(Relation rel);
 extern bool rdb_meta_has_stripes(Relation rel);
+extern bool rdb_meta_stripes_share(Relation rel, double *share);
+extern void rdb_meta_note_analyze(Relation rel, double rows, double flushed);
 extern void rdb_meta_note_stripes(Relation rel);
 extern int	rdb_meta_free_extents(Relation rel, RdbFreeExtent *out);
 extern int64 rdb_meta_add_free_extents(Relation rel, const RdbFreeExtent *add,

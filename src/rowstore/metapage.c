@@ -589,6 +589,81 @@ rdb_meta_count_written(Relation rel, bool compaction, uint64 stored_bytes,
 	UnlockReleaseBuffer(buf);
 }
 
+/*
+ * rdb_meta_stripes_share
+ *		Does the relation have stripes (as rdb_meta_has_stripes), and which
+ *		share of its rows were flushed when ANALYZE last looked (*share; -1
+ *		when no ANALYZE has said since the metapage had the field)?
+ */
+bool
+rdb_meta_stripes_share(Relation rel, double *share)
+{
+	Buffer		buf;
+	Page		page;
+	bool		result;
+
+	*share = -1;
+	if (RelationGetNumberOfBlocks(rel) == 0)
+		return false;
+	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	result = !PageIsNew(page) &&
+		RdbPageGetOpaque(page)->kind == RDB_PAGE_KIND_META &&
+		(RdbPageGetMeta(page)->flags & RDB_META_HAS_STRIPES) != 0;
+	if (result)
+	{
+		RdbMetaPage meta = RdbPageGetMeta(page);
+
+		if (meta->analyze_rows > 0 && meta->analyze_flushed <= meta->analyze_rows)
+			*share = (double) meta->analyze_flushed / meta->analyze_rows;
+	}
+	UnlockReleaseBuffer(buf);
+	return result;
+}
+
+/*
+ * rdb_meta_note_analyze
+ *		Keep what ANALYZE met: rows live rows in the blocks it sampled,
+ *		flushed of them in stripes.  Generic WAL, as the other counters.
+ *		Only for a relation with stripes (the planner asks only then).
+ */
+void
+rdb_meta_note_analyze(Relation rel, double rows, double flushed)
+{
+	Buffer		buf;
+	GenericXLogState *state;
+	Page		page;
+	RdbMetaPage meta;
+
+	if (rows < 1 || RelationGetNumberOfBlocks(rel) == 0)
+		return;
+	/* the ratio is what matters: keep it within 32 bits */
+	if (rows > (double) PG_INT32_MAX)
+	{
+		flushed = flushed * (double) PG_INT32_MAX / rows;
+		rows = (double) PG_INT32_MAX;
+	}
+	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	meta = meta_get(rel, buf);
+	if ((meta->flags & RDB_META_HAS_STRIPES) == 0 ||
+		(meta->analyze_rows == (uint32) rows &&
+		 meta->analyze_flushed == (uint32) flushed))
+	{
+		UnlockReleaseBuffer(buf);
+		return;
+	}
+	state = GenericXLogStart(rel);
+	page = GenericXLogRegisterBuffer(state, buf, 0);
+	meta_fix_lower(page);
+	meta = RdbPageGetMeta(page);
+	meta->analyze_rows = (uint32) rows;
+	meta->analyze_flushed = (uint32) Min(flushed, rows);
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+}
+
 /* rdb_meta_counters: the metapage's cumulative counters */
 void
 rdb_meta_counters(Relation rel, RdbMetaCounters *out)

@@ -57,6 +57,7 @@
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_operator.h"
+#include "catalog/pg_statistic.h"
 #include "catalog/pg_tablespace.h"
 #include "access/reloptions.h"
 #include "utils/syscache.h"
@@ -94,6 +95,7 @@
 #include "rustydb/events.h"
 #include "rustydb/gendir.h"
 #include "rustydb/l0.h"
+#include "rustydb/lsm.h"
 #include "rustydb/stripe.h"
 
 /* ------------------------------------------------------------------------
@@ -639,18 +641,18 @@ colscan_parallel_divisor(int workers)
 /*
  * colscan_cost
  *		Cost a RustydbScan path: cost_seqscan's model, with the page and
- *		per-row costs scaled by the share of the columns decoded (frac).
+ *		per-row costs scaled by the share of the columns decoded (frac) and
+ *		by the share of the rows read at all (read, colscan_read_share).
  *		Pages: L0 pages (stubs included) are read whole, stripe pages only
  *		for the columns needed; which share of rel->pages is which is not
  *		known at plan time, so a quarter is taken as always read.  Per row,
  *		decoding fewer columns and forming no tuple saves up to half of
- *		cpu_tuple_cost.  Skipping is not predicted (it depends on how values
- *		are ordered, which the planner does not know), so with every column
- *		needed the path costs 0.95 of the seq scan.
+ *		cpu_tuple_cost.  With every column needed and nothing skipped the
+ *		path costs 0.95 of the seq scan.
  */
 static void
 colscan_cost(PlannerInfo *root, RelOptInfo *rel, Path *path, double frac,
-			 int workers)
+			 double read, int workers)
 {
 	QualCost	qpqual_cost;
 	double		spc_seq_page_cost;
@@ -675,10 +677,10 @@ colscan_cost(PlannerInfo *root, RelOptInfo *rel, Path *path, double frac,
 	}
 	get_tablespace_page_costs(rel->reltablespace, NULL, &spc_seq_page_cost);
 
-	disk_run_cost = spc_seq_page_cost * rel->pages * (0.2 + 0.75 * frac);
+	disk_run_cost = spc_seq_page_cost * rel->pages * (0.2 + 0.75 * frac) * read;
 	startup_cost = qpqual_cost.startup + path->pathtarget->cost.startup;
 	cpu_per_tuple = cpu_tuple_cost * (0.45 + 0.5 * frac) + qpqual_cost.per_tuple;
-	cpu_run_cost = cpu_per_tuple * rel->tuples +
+	cpu_run_cost = cpu_per_tuple * rel->tuples * read +
 		path->pathtarget->cost.per_tuple * path->rows;
 
 	if (workers > 0)
@@ -692,8 +694,96 @@ colscan_cost(PlannerInfo *root, RelOptInfo *rel, Path *path, double frac,
 	path->total_cost = startup_cost + cpu_run_cost + disk_run_cost;
 }
 
+/* the correlation of a column's values with the rows' order (ANALYZE), or 0 */
+static double
+colscan_correlation(Oid relid, AttrNumber attno)
+{
+	HeapTuple	tup;
+	AttStatsSlot sslot;
+	double		corr = 0;
+
+	tup = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(relid),
+						  Int16GetDatum(attno), BoolGetDatum(false));
+	if (!HeapTupleIsValid(tup))
+		return 0;
+	if (get_attstatsslot(&sslot, tup, STATISTIC_KIND_CORRELATION, InvalidOid,
+						 ATTSTATSSLOT_NUMBERS))
+	{
+		if (sslot.nnumbers == 1)
+			corr = sslot.numbers[0];
+		free_attstatsslot(&sslot);
+	}
+	ReleaseSysCache(tup);
+	return corr;
+}
+
+/*
+ * colscan_read_share
+ *		The share of rel's rows a RustydbScan is expected to read, given
+ *		that a flushed share of them (ANALYZE's, rdb_meta_stripes_share) lie
+ *		in chunk groups the skip quals may pass over.  Per column, the
+ *		comparisons of its skip quals select a share sel of the rows
+ *		(clauselist_selectivity); in rows ordered by the column those lie in
+ *		sel of the chunk groups plus one at the edge, in unordered rows in
+ *		all of them.  Between the two, as cost_index interpolates between
+ *		its best and worst case, by the square of the column's correlation
+ *		with the rows' order (ANALYZE's, which for flushed rows is their
+ *		order in the stripes: flush and compaction keep row-number order,
+ *		and a sort key only sharpens it).  The best column decides.  Nothing
+ *		is predicted without statistics, under row-level security (no
+ *		skipping then, colscan_plan_path) or for IN lists and NULL tests.
+ *
+ *		This matters most for the choice against a parallel plan: a query
+ *		that skips 99 % of a table reads almost nothing, and cost without
+ *		skipping made a Gather of three partial scans look cheaper.
+ */
+static double
+colscan_read_share(PlannerInfo *root, RelOptInfo *rel, Oid relid,
+				   double flushed)
+{
+	AttrNumber *attnos;
+	List	  **quals;
+	int			ncols = 0;
+	double		best = 1.0;
+	ListCell   *lc;
+	int			i;
+
+	if (flushed <= 0 || rel->tuples < 1 || rel->baserestrictinfo == NIL)
+		return 1.0;
+	attnos = palloc(sizeof(AttrNumber) * list_length(rel->baserestrictinfo));
+	quals = palloc0(sizeof(List *) * list_length(rel->baserestrictinfo));
+	foreach(lc, rel->baserestrictinfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		ColSkipKey	key;
+
+		if (rinfo->security_level > 0)
+			return 1.0;
+		if (!skip_analyze((Node *) rinfo->clause, rel->relid, &key) ||
+			key.kind != SKIP_CMP)
+			continue;
+		for (i = 0; i < ncols && attnos[i] != key.attno; i++)
+			;
+		if (i == ncols)
+			attnos[ncols++] = key.attno;
+		quals[i] = lappend(quals[i], rinfo);
+	}
+	for (i = 0; i < ncols; i++)
+	{
+		double		corr = colscan_correlation(relid, attnos[i]);
+		double		sel = clauselist_selectivity(root, quals[i], rel->relid,
+												 JOIN_INNER, NULL);
+		double		groups = Min(1.0, sel + rdb_flush_chunk_group_rows / rel->tuples);
+		double		c2 = corr * corr;
+
+		best = Min(best, c2 * groups + (1 - c2));
+	}
+	return (1 - flushed) + flushed * best;
+}
+
 static CustomPath *
-colscan_make_path(PlannerInfo *root, RelOptInfo *rel, double frac, int workers)
+colscan_make_path(PlannerInfo *root, RelOptInfo *rel, double frac, double read,
+				  int workers)
 {
 	CustomPath *cpath = makeNode(CustomPath);
 	Path	   *path = &cpath->path;
@@ -711,7 +801,7 @@ colscan_make_path(PlannerInfo *root, RelOptInfo *rel, double frac, int workers)
 	cpath->custom_paths = NIL;
 	cpath->custom_private = NIL;
 	cpath->methods = &colscan_path_methods;
-	colscan_cost(root, rel, path, frac, workers);
+	colscan_cost(root, rel, path, frac, read, workers);
 	return cpath;
 }
 
@@ -812,6 +902,8 @@ colscan_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	int			nlive = 0;
 	int			nneeded = 0;
 	double		frac;
+	double		flushed;
+	double		read;
 
 	if (prev_set_rel_pathlist_hook)
 		prev_set_rel_pathlist_hook(root, rel, rti, rte);
@@ -868,7 +960,7 @@ colscan_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 
 	relation = table_open(rte->relid, NoLock);
 	ours = relation->rd_tableam == rdb_tableam_routine() &&
-		rdb_meta_has_stripes(relation);
+		rdb_meta_stripes_share(relation, &flushed);
 	if (ours)
 	{
 		for (x = 0; x < RelationGetDescr(relation)->natts; x++)
@@ -880,7 +972,8 @@ colscan_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		return;
 
 	frac = nlive > 0 ? (double) Max(nneeded, 1) / nlive : 1.0;
-	add_path(rel, (Path *) colscan_make_path(root, rel, frac, 0));
+	read = colscan_read_share(root, rel, rte->relid, flushed);
+	add_path(rel, (Path *) colscan_make_path(root, rel, frac, read, 0));
 
 	/* parallel over L0 blocks, as a parallel seq scan */
 	if (rel->consider_parallel && rel->lateral_relids == NULL)
@@ -890,7 +983,7 @@ colscan_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 
 		if (workers > 0)
 			add_partial_path(rel, (Path *) colscan_make_path(root, rel, frac,
-															 workers));
+															 read, workers));
 	}
 }
 

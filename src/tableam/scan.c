@@ -172,6 +172,9 @@ typedef struct RdbScanDescData
 
 	/* ANALYZE: next offset to look at on the locked page */
 	OffsetNumber analyze_off;
+	/* ... and the live rows met, and how many of them were flushed */
+	double		analyze_live;
+	double		analyze_flushed;
 
 	/* the current run of consecutive blocks that missed shared_buffers */
 	BlockNumber run_next;		/* block that would continue the run */
@@ -1271,6 +1274,16 @@ rdb_am_scan_end(TableScanDesc sscan)
 	if (BufferIsValid(scan->cbuf))
 		ReleaseBuffer(scan->cbuf);
 	scan_end_read_run(scan);
+
+	/*
+	 * ANALYZE's blocks are done: the share of their live rows that are
+	 * flushed goes to the metapage, for the planner's estimate of what a
+	 * columnar scan skips (src/scan/colscan.c).  Not on error: then the
+	 * scan is not ended but dropped with its resource owner.
+	 */
+	if ((scan->base.rs_flags & SO_TYPE_ANALYZE) && scan->analyze_live > 0)
+		rdb_meta_note_analyze(scan->base.rs_rd, scan->analyze_live,
+							  scan->analyze_flushed);
 	RelationDecrementReferenceCount(scan->base.rs_rd);
 	if (scan->strategy)
 		FreeAccessStrategy(scan->strategy);
@@ -1766,6 +1779,9 @@ rdb_am_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 
 			if (sample_it)
 			{
+				scan->analyze_live += 1;
+				if (scan->cvirtual || rdb_tuple_is_stub(tup->t_data))
+					scan->analyze_flushed += 1;
 				rdb_l0_store_tuple(scan->base.rs_rd, tup, slot, scan->cbuf, false);
 				scan->analyze_off++;
 				return true;		/* the buffer stays locked */
