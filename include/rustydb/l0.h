@@ -261,14 +261,15 @@ typedef struct RdbMetaPageData
 	uint32		gendir_sums[2][200];
 
 	/*
-	 * What the last ANALYZE met (src/tableam/scan.c): the live rows of the
-	 * blocks it sampled, and how many of them were flushed (a stub, or a
-	 * row of a retired generation).  The planner takes the share of rows a
-	 * columnar scan can skip by chunk group from it (src/scan/colscan.c).
-	 * Zero on metapages no ANALYZE has written since: not known.
+	 * What the last ANALYZE (in the blocks it sampled, src/tableam/scan.c)
+	 * or VACUUM (in every block, vacuum.c) counted: live rows, and how many
+	 * of them were flushed (a stub, or a row of a retired generation).  The
+	 * planner takes the share of rows a columnar scan can skip by chunk
+	 * group from it (src/scan/colscan.c).  Zero on metapages neither has
+	 * written since: not known.
 	 */
-	uint32		analyze_rows;
-	uint32		analyze_flushed;
+	uint32		counted_rows;
+	uint32		counted_flushed;
 } RdbMetaPageData;
 
 /*
@@ -292,7 +293,7 @@ extern void rdb_meta_create(struct SMgrRelationData *srel, ForkNumber forknum,
 extern void rdb_meta_check(Relation rel);
 extern bool rdb_meta_has_stripes(Relation rel);
 extern bool rdb_meta_stripes_share(Relation rel, double *share);
-extern void rdb_meta_note_analyze(Relation rel, double rows, double flushed);
+extern void rdb_meta_note_flushed_share(Relation rel, double rows, double flushed);
 extern void rdb_meta_note_stripes(Relation rel);
 extern int	rdb_meta_free_extents(Relation rel, RdbFreeExtent *out);
 extern int64 rdb_meta_add_free_extents(Relation rel, const RdbFreeExtent *add,

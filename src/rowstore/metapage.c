@@ -592,8 +592,8 @@ rdb_meta_count_written(Relation rel, bool compaction, uint64 stored_bytes,
 /*
  * rdb_meta_stripes_share
  *		Does the relation have stripes (as rdb_meta_has_stripes), and which
- *		share of its rows were flushed when ANALYZE last looked (*share; -1
- *		when no ANALYZE has said since the metapage had the field)?
+ *		share of its rows were flushed when ANALYZE or VACUUM last counted
+ *		(*share; -1 when neither has since the metapage had the fields)?
  */
 bool
 rdb_meta_stripes_share(Relation rel, double *share)
@@ -615,21 +615,22 @@ rdb_meta_stripes_share(Relation rel, double *share)
 	{
 		RdbMetaPage meta = RdbPageGetMeta(page);
 
-		if (meta->analyze_rows > 0 && meta->analyze_flushed <= meta->analyze_rows)
-			*share = (double) meta->analyze_flushed / meta->analyze_rows;
+		if (meta->counted_rows > 0 && meta->counted_flushed <= meta->counted_rows)
+			*share = (double) meta->counted_flushed / meta->counted_rows;
 	}
 	UnlockReleaseBuffer(buf);
 	return result;
 }
 
 /*
- * rdb_meta_note_analyze
- *		Keep what ANALYZE met: rows live rows in the blocks it sampled,
- *		flushed of them in stripes.  Generic WAL, as the other counters.
- *		Only for a relation with stripes (the planner asks only then).
+ * rdb_meta_note_flushed_share
+ *		Keep what ANALYZE or VACUUM counted: rows live rows, flushed of them
+ *		in stripes.  Generic WAL, as the other counters.  Only for a
+ *		relation with stripes (the planner asks only then), and only when
+ *		the figures changed.
  */
 void
-rdb_meta_note_analyze(Relation rel, double rows, double flushed)
+rdb_meta_note_flushed_share(Relation rel, double rows, double flushed)
 {
 	Buffer		buf;
 	GenericXLogState *state;
@@ -648,8 +649,8 @@ rdb_meta_note_analyze(Relation rel, double rows, double flushed)
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	meta = meta_get(rel, buf);
 	if ((meta->flags & RDB_META_HAS_STRIPES) == 0 ||
-		(meta->analyze_rows == (uint32) rows &&
-		 meta->analyze_flushed == (uint32) flushed))
+		(meta->counted_rows == (uint32) rows &&
+		 meta->counted_flushed == (uint32) flushed))
 	{
 		UnlockReleaseBuffer(buf);
 		return;
@@ -658,8 +659,8 @@ rdb_meta_note_analyze(Relation rel, double rows, double flushed)
 	page = GenericXLogRegisterBuffer(state, buf, 0);
 	meta_fix_lower(page);
 	meta = RdbPageGetMeta(page);
-	meta->analyze_rows = (uint32) rows;
-	meta->analyze_flushed = (uint32) Min(flushed, rows);
+	meta->counted_rows = (uint32) rows;
+	meta->counted_flushed = (uint32) Min(flushed, rows);
 	GenericXLogFinish(state);
 	UnlockReleaseBuffer(buf);
 }

@@ -720,7 +720,7 @@ colscan_correlation(Oid relid, AttrNumber attno)
 /*
  * colscan_read_share
  *		The share of rel's rows a RustydbScan is expected to read, given
- *		that a flushed share of them (ANALYZE's, rdb_meta_stripes_share) lie
+ *		that a flushed share of them (ANALYZE's or VACUUM's, rdb_meta_stripes_share) lie
  *		in chunk groups the skip quals may pass over.  Per column, the
  *		comparisons of its skip quals select a share sel of the rows
  *		(clauselist_selectivity); in rows ordered by the column those lie in

@@ -1282,7 +1282,7 @@ rdb_am_scan_end(TableScanDesc sscan)
 	 * scan is not ended but dropped with its resource owner.
 	 */
 	if ((scan->base.rs_flags & SO_TYPE_ANALYZE) && scan->analyze_live > 0)
-		rdb_meta_note_analyze(scan->base.rs_rd, scan->analyze_live,
+		rdb_meta_note_flushed_share(scan->base.rs_rd, scan->analyze_live,
 							  scan->analyze_flushed);
 	RelationDecrementReferenceCount(scan->base.rs_rd);
 	if (scan->strategy)

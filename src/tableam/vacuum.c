@@ -126,6 +126,7 @@ typedef struct RdbVacState
 
 	int64		tuples_deleted;
 	int64		live_tuples;
+	int64		flushed_tuples; /* ... of which flushed (stub or retired) */
 	int64		pages_retired;	/* L0 pages retired (gendir.h) */
 	int64		recently_dead_tuples;
 	int64		missed_dead_tuples; /* dead, on pages we could not prune */
@@ -168,7 +169,10 @@ vac_count_retired(RdbVacState *vac, Page page)
 	if (!rdb_gen_page_is_leaf(page))
 		return;
 	while ((i = rdb_gen_leaf_retired(page, i + 1, &gen, &e)) >= 0)
+	{
 		vac->live_tuples += e.nlive;
+		vac->flushed_tuples += e.nlive;
+	}
 }
 
 static int
@@ -388,6 +392,8 @@ vac_prune_page(RdbVacState *vac, Buffer buf, BlockNumber blkno)
 			case HEAPTUPLE_DELETE_IN_PROGRESS:
 				/* a deleter still running will update the counts itself */
 				vac->live_tuples++;
+				if (rdb_tuple_is_stub(tup.t_data))
+					vac->flushed_tuples++;
 				hasrows = true;
 				break;
 			case HEAPTUPLE_RECENTLY_DEAD:
@@ -568,6 +574,8 @@ vac_scan_noprune(RdbVacState *vac, Buffer buf, BlockNumber blkno,
 			case HEAPTUPLE_DELETE_IN_PROGRESS:
 			case HEAPTUPLE_LIVE:
 				live_tuples++;
+				if (rdb_tuple_is_stub(tup.t_data))
+					vac->flushed_tuples++;
 				break;
 			case HEAPTUPLE_DEAD:
 				/* would be removed if we could prune; heap doesn't count it live */
@@ -1192,7 +1200,10 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 			{
 				vac.pages_retired++;
 				if (leaf > blkno)
+				{
 					vac.live_tuples -= nretired;
+					vac.flushed_tuples -= nretired;
+				}
 			}
 			freespace = PageGetHeapFreeSpace(page);
 			UnlockReleaseBuffer(buf);
@@ -1221,6 +1232,15 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 	}
 
 	vac_dead_items(&vac);
+
+	/*
+	 * Every page was read: the share of live rows that are flushed is
+	 * known exactly, for the planner's estimate of what a columnar scan
+	 * skips (as ANALYZE records it, src/tableam/scan.c).
+	 */
+	if (vac.scanned_pages == vac.rel_pages && vac.live_tuples > 0)
+		rdb_meta_note_flushed_share(rel, (double) vac.live_tuples,
+							  (double) Max(vac.flushed_tuples, 0));
 
 	/*
 	 * What heap stores: reltuples counts live rows only; index cleanup is
