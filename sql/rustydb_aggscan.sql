@@ -339,8 +339,10 @@ SELECT ag_explain_count('SELECT count(DISTINCT i2), sum(DISTINCT i8), avg(DISTIN
 	   ag_explain_count('SELECT count(DISTINCT i4), count(DISTINCT ts) FROM ag', 'Distinct Values Bitmapped') AS sparse_bitmapped;
 -- the bitmap at both ends of the key space (1, 2), widened both ways (3),
 -- given up for the hash set when values turn sparse (4), and for the sort
--- when even the set would outgrow hash_mem (5); rows arrive in the order
--- inserted (one flush, no sort key)
+-- when even the set would outgrow hash_mem (5), and values 256 apart in
+-- ascending order, which would move a window just wide enough at every
+-- other value (6: to the hash set once the window cannot double); rows
+-- arrive in the order inserted (one flush, no sort key)
 CREATE TABLE ag_edge (k int, v bigint) USING rustydb;
 CREATE TABLE ag_edge_twin (k int, v bigint) USING heap;
 CREATE FUNCTION ag_edge_load(t regclass) RETURNS void LANGUAGE plpgsql AS $$
@@ -354,6 +356,7 @@ BEGIN
 	  FROM generate_series(1, 3100) g;
 	INSERT INTO %1$s SELECT 5, CASE WHEN g <= 20000 THEN g ELSE 5000000000 END
 	  FROM generate_series(1, 20001) g;
+	INSERT INTO %1$s SELECT 6, g * 256 FROM generate_series(1, 40000) g;
 	$q$, t);
 END $$;
 SELECT ag_edge_load('ag_edge'), ag_edge_load('ag_edge_twin');
@@ -374,6 +377,7 @@ BEGIN
 	sorted := ag_explain_count(format(q, 'ag_edge', key), 'Distinct Values Sorted');
 END $$;
 SELECT (ag_edge_check(k)).* FROM generate_series(1, 4) k;
+SELECT * FROM ag_edge_check(6);
 SET work_mem = '64kB';
 SET hash_mem_multiplier = 1;
 SELECT * FROM ag_edge_check(5);

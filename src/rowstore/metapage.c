@@ -627,7 +627,7 @@ rdb_meta_stripes_share(Relation rel, double *share)
  *		Keep what ANALYZE or VACUUM counted: rows live rows, flushed of them
  *		in stripes.  Generic WAL, as the other counters.  Only for a
  *		relation with stripes (the planner asks only then), and only when
- *		the figures changed.
+ *		the figures changed.  No live rows: the share becomes unknown.
  */
 void
 rdb_meta_note_flushed_share(Relation rel, double rows, double flushed)
@@ -637,8 +637,11 @@ rdb_meta_note_flushed_share(Relation rel, double rows, double flushed)
 	Page		page;
 	RdbMetaPage meta;
 
-	if (rows < 1 || RelationGetNumberOfBlocks(rel) == 0)
+	if (RelationGetNumberOfBlocks(rel) == 0)
 		return;
+	/* no live rows: no share (not the share of rows long gone) */
+	if (rows < 1)
+		rows = flushed = 0;
 	/* the ratio is what matters: keep it within 32 bits */
 	if (rows > (double) PG_INT32_MAX)
 	{

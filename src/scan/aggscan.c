@@ -297,13 +297,14 @@ typedef struct AggScanState
  * The DISTINCT values of an integer-like aggregate while they are dense: a
  * bit per possible value of a window of the key space.  Keys are mapped to
  * unsigned order (sign bit flipped) so that the window is plain unsigned
- * arithmetic; it is word-aligned and grows (doubling, towards the value
- * that fell outside) while its span stays within DBITS_FREE_BITS, or
- * DBITS_BITS_PER_MEMBER times the values it holds, and within half the
- * set's share of hash_mem.  Past that the values are sparse for a bitmap,
- * and they move to the hash set.  user_id of the benchmark's events (2^21
- * possible values) takes 256 kB, against 1 MB of hash table for 50,000 of
- * them, and each value is one bit set instead of a hash probe.
+ * arithmetic; it is word-aligned, twice as wide as the span of the
+ * values it holds (aggscan_dbits_place), and that width must stay within
+ * DBITS_FREE_BITS, or DBITS_BITS_PER_MEMBER times the values it holds, and
+ * within half the set's share of hash_mem.  Past that the values are too
+ * sparse for a bitmap, and they move to the hash set.  user_id of the
+ * benchmark's events (2^21 possible values) takes 512 kB, against 1 MB of
+ * hash table for 50,000 of them, and each value is one bit set instead of
+ * a hash probe.
  */
 typedef struct AggDistinctBits
 {
@@ -316,7 +317,7 @@ typedef struct AggDistinctBits
 } AggDistinctBits;
 
 #define DBITS_FIRST_WORDS		1024	/* 65,536 values, 8 kB */
-#define DBITS_FREE_BITS			(UINT64CONST(1) << 22)	/* 512 kB */
+#define DBITS_FREE_BITS			(UINT64CONST(1) << 23)	/* 1 MB */
 #define DBITS_BITS_PER_MEMBER	256		/* a hash entry's size, about */
 #define DBITS_MAX_BITS			(UINT64CONST(1) << 28)	/* 32 MB */
 #define DBITS_KEY(k)			((uint64) (k) ^ (UINT64CONST(1) << 63))
@@ -1366,21 +1367,22 @@ aggscan_dbits_place(AggScanState *state, AggCol *a, uint64 u)
 		allowed = Min(Max(DBITS_FREE_BITS,
 						  DBITS_BITS_PER_MEMBER * (b->members + 1)) / 64,
 					  maxwords);
-		if (need > allowed)
+
+		/*
+		 * Room for the span as much again, and the span in the middle:
+		 * values of a fixed domain that arrive in any order fill the window
+		 * after a few widenings, and a span that keeps growing is moved
+		 * only when it has grown by half, so the copies add up to a few
+		 * times the final window.  A window with less room than that is
+		 * not worth its copies (values 256 apart, ascending, would move it
+		 * every other value): the values go to the hash set.
+		 */
+		if (need * 2 > allowed)
 		{
 			aggscan_dbits_give_up(state, a);
 			return false;
 		}
-
-		/*
-		 * Room for the span as much again, within what is allowed, and the
-		 * span in the middle: values of a fixed domain that arrive in any
-		 * order fill the window after a few widenings.
-		 */
-		nwords = b->nwords;
-		while (nwords < need * 2)
-			nwords *= 2;
-		nwords = Max(Min(nwords, allowed), need);
+		nwords = Min(Max(b->nwords, need * 2), allowed);
 		first = lo >= (nwords - need) / 2 ? lo - (nwords - need) / 2 : 0;
 		first = Min(first, (UINT64CONST(1) << 58) - nwords);
 		Assert(first <= lo && first + nwords > hi);

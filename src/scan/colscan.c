@@ -96,6 +96,7 @@
 #include "rustydb/gendir.h"
 #include "rustydb/l0.h"
 #include "rustydb/lsm.h"
+#include "rustydb/options.h"
 #include "rustydb/stripe.h"
 
 /* ------------------------------------------------------------------------
@@ -720,27 +721,34 @@ colscan_correlation(Oid relid, AttrNumber attno)
 /*
  * colscan_read_share
  *		The share of rel's rows a RustydbScan is expected to read, given
- *		that a flushed share of them (ANALYZE's or VACUUM's, rdb_meta_stripes_share) lie
- *		in chunk groups the skip quals may pass over.  Per column, the
- *		comparisons of its skip quals select a share sel of the rows
- *		(clauselist_selectivity); in rows ordered by the column those lie in
- *		sel of the chunk groups plus one at the edge, in unordered rows in
- *		all of them.  Between the two, as cost_index interpolates between
- *		its best and worst case, by the square of the column's correlation
- *		with the rows' order (ANALYZE's, which for flushed rows is their
- *		order in the stripes: flush and compaction keep row-number order,
- *		and a sort key only sharpens it).  The best column decides.  Nothing
+ *		that a flushed share of them (ANALYZE's or VACUUM's count,
+ *		rdb_meta_stripes_share) lie in chunk groups the skip quals may pass
+ *		over.  Per column, the comparisons of its skip quals select a share
+ *		sel of the rows (clauselist_selectivity); in rows ordered by the
+ *		column those lie in sel of the chunk groups plus one at the edge, in
+ *		unordered rows in all of them.  Between the two, as cost_index
+ *		interpolates between its best and worst case, by the square of the
+ *		column's correlation with the rows' order (ANALYZE's: flush and
+ *		compaction keep the rows in row-number order).  With a sort key
+ *		stripes are in the key's order instead: only its leading column
+ *		keeps that reading (its order within the stripes is the key's, and
+ *		between them, the arrival order the correlation measures); the
+ *		other columns get no prediction.  The best column decides.  Nothing
  *		is predicted without statistics, under row-level security (no
- *		skipping then, colscan_plan_path) or for IN lists and NULL tests.
+ *		skipping then, colscan_plan_path), for quals in another collation
+ *		than the bounds' (the executor cannot use them), or for IN lists
+ *		and NULL tests.
  *
  *		This matters most for the choice against a parallel plan: a query
  *		that skips 99 % of a table reads almost nothing, and cost without
  *		skipping made a Gather of three partial scans look cheaper.
  */
 static double
-colscan_read_share(PlannerInfo *root, RelOptInfo *rel, Oid relid,
+colscan_read_share(PlannerInfo *root, RelOptInfo *rel, Relation relation,
 				   double flushed)
 {
+	TupleDesc	desc = RelationGetDescr(relation);
+	RdbTableOptions opts;
 	AttrNumber *attnos;
 	List	  **quals;
 	int			ncols = 0;
@@ -750,6 +758,7 @@ colscan_read_share(PlannerInfo *root, RelOptInfo *rel, Oid relid,
 
 	if (flushed <= 0 || rel->tuples < 1 || rel->baserestrictinfo == NIL)
 		return 1.0;
+	rdb_table_options(relation, &opts);
 	attnos = palloc(sizeof(AttrNumber) * list_length(rel->baserestrictinfo));
 	quals = palloc0(sizeof(List *) * list_length(rel->baserestrictinfo));
 	foreach(lc, rel->baserestrictinfo)
@@ -760,7 +769,11 @@ colscan_read_share(PlannerInfo *root, RelOptInfo *rel, Oid relid,
 		if (rinfo->security_level > 0)
 			return 1.0;
 		if (!skip_analyze((Node *) rinfo->clause, rel->relid, &key) ||
-			key.kind != SKIP_CMP)
+			key.kind != SKIP_CMP ||
+			key.attno < 1 || key.attno > desc->natts ||
+			key.collation != TupleDescAttr(desc, key.attno - 1)->attcollation)
+			continue;
+		if (opts.nsortkeys > 0 && key.attno != opts.sortkeys[0])
 			continue;
 		for (i = 0; i < ncols && attnos[i] != key.attno; i++)
 			;
@@ -770,10 +783,10 @@ colscan_read_share(PlannerInfo *root, RelOptInfo *rel, Oid relid,
 	}
 	for (i = 0; i < ncols; i++)
 	{
-		double		corr = colscan_correlation(relid, attnos[i]);
+		double		corr = colscan_correlation(RelationGetRelid(relation), attnos[i]);
 		double		sel = clauselist_selectivity(root, quals[i], rel->relid,
 												 JOIN_INNER, NULL);
-		double		groups = Min(1.0, sel + rdb_flush_chunk_group_rows / rel->tuples);
+		double		groups = Min(1.0, sel + opts.chunk_group_rows / rel->tuples);
 		double		c2 = corr * corr;
 
 		best = Min(best, c2 * groups + (1 - c2));
@@ -903,7 +916,7 @@ colscan_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	int			nneeded = 0;
 	double		frac;
 	double		flushed;
-	double		read;
+	double		read = 1.0;
 
 	if (prev_set_rel_pathlist_hook)
 		prev_set_rel_pathlist_hook(root, rel, rti, rte);
@@ -966,13 +979,13 @@ colscan_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		for (x = 0; x < RelationGetDescr(relation)->natts; x++)
 			if (!TupleDescAttr(RelationGetDescr(relation), x)->attisdropped)
 				nlive++;
+		read = colscan_read_share(root, rel, relation, flushed);
 	}
 	table_close(relation, NoLock);
 	if (!ours)
 		return;
 
 	frac = nlive > 0 ? (double) Max(nneeded, 1) / nlive : 1.0;
-	read = colscan_read_share(root, rel, rte->relid, flushed);
 	add_path(rel, (Path *) colscan_make_path(root, rel, frac, read, 0));
 
 	/* parallel over L0 blocks, as a parallel seq scan */

@@ -1281,7 +1281,7 @@ rdb_am_scan_end(TableScanDesc sscan)
 	 * columnar scan skips (src/scan/colscan.c).  Not on error: then the
 	 * scan is not ended but dropped with its resource owner.
 	 */
-	if ((scan->base.rs_flags & SO_TYPE_ANALYZE) && scan->analyze_live > 0)
+	if (scan->base.rs_flags & SO_TYPE_ANALYZE)
 		rdb_meta_note_flushed_share(scan->base.rs_rd, scan->analyze_live,
 							  scan->analyze_flushed);
 	RelationDecrementReferenceCount(scan->base.rs_rd);

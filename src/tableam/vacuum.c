@@ -531,6 +531,7 @@ vac_scan_noprune(RdbVacState *vac, Buffer buf, BlockNumber blkno,
 	OffsetNumber deadoffsets[MaxHeapTuplesPerPage];
 	int			lpdead_items = 0;
 	int64		live_tuples = 0;
+	int64		flushed_tuples = 0;
 	int64		recently_dead_tuples = 0;
 	int64		missed_dead_tuples = 0;
 	TransactionId NoFreezePageRelfrozenXid = vac->NewRelfrozenXid;
@@ -575,7 +576,7 @@ vac_scan_noprune(RdbVacState *vac, Buffer buf, BlockNumber blkno,
 			case HEAPTUPLE_LIVE:
 				live_tuples++;
 				if (rdb_tuple_is_stub(tup.t_data))
-					vac->flushed_tuples++;
+					flushed_tuples++;
 				break;
 			case HEAPTUPLE_DEAD:
 				/* would be removed if we could prune; heap doesn't count it live */
@@ -613,6 +614,7 @@ vac_scan_noprune(RdbVacState *vac, Buffer buf, BlockNumber blkno,
 	}
 
 	vac->live_tuples += live_tuples;
+	vac->flushed_tuples += flushed_tuples;
 	vac->recently_dead_tuples += recently_dead_tuples;
 	vac->missed_dead_tuples += missed_dead_tuples;
 	if (missed_dead_tuples > 0)
@@ -1238,7 +1240,7 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 	 * known exactly, for the planner's estimate of what a columnar scan
 	 * skips (as ANALYZE records it, src/tableam/scan.c).
 	 */
-	if (vac.scanned_pages == vac.rel_pages && vac.live_tuples > 0)
+	if (vac.scanned_pages == vac.rel_pages)
 		rdb_meta_note_flushed_share(rel, (double) vac.live_tuples,
 							  (double) Max(vac.flushed_tuples, 0));
 
