@@ -110,6 +110,11 @@ SELECT * FROM cs_check('*', 'id BETWEEN 2100 AND 2200');
 SELECT * FROM cs_check('id', '1500 > id');
 SELECT * FROM cs_check('id', 'id < 1500::bigint');
 SELECT * FROM cs_check('id, n', 'id IN (5, 3333, 4999, 99999)');
+-- no room for stripe directories: each is read again whenever it is needed
+SET rustydb.stripe_meta_cache_size = 0;
+SELECT * FROM cs_check('*', 'id BETWEEN 900 AND 4100');
+SELECT * FROM cs_check('id, n', 'id IN (5, 3333, 4999, 99999)');
+RESET rustydb.stripe_meta_cache_size;
 SELECT * FROM cs_check('id', 'id = ANY (ARRAY[7, NULL])');
 SELECT * FROM cs_check('id', 'id = NULL::int');
 SELECT * FROM cs_check('id, maybe', 'maybe IS NULL');

@@ -254,6 +254,16 @@ rdb_guc_init(void)
 							MAX_KILOBYTES,
 							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
 
+	DefineCustomIntVariable("rustydb.stripe_meta_cache_size",
+							"Memory for the headers, directories and chunk bounds of stripes, per backend.",
+							"Scans and lookups read a stripe's header, directory and chunk bounds "
+							"once and keep them, least recently used out first, within this size.  "
+							"Make it large enough for the stripes of the tables a backend scans, "
+							"or every scan reads them again.",
+							&rdb_stripe_meta_cache_size, RDB_STRIPE_META_CACHE_SIZE_DEFAULT, 0,
+							MAX_KILOBYTES,
+							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
+
 	DefineCustomIntVariable("rustydb.chunk_cache_size",
 							"Shared memory for decompressed column chunks of stripes (the chunk cache).",
 							"Allocated at server start and shared by every backend; it bounds the "

@@ -39,6 +39,13 @@ extern int	rdb_stripe_format_version;
 extern int	rdb_stripe_cache_size;
 #define RDB_STRIPE_CACHE_SIZE_DEFAULT	(64 * 1024)
 
+/*
+ * guc.c: rustydb.stripe_meta_cache_size, kB of stripe headers, directories
+ * and chunk bounds a backend keeps (stripe_read.c)
+ */
+extern int	rdb_stripe_meta_cache_size;
+#define RDB_STRIPE_META_CACHE_SIZE_DEFAULT	(16 * 1024)
+
 /* stripe_read.c */
 extern uint64 rdb_stripe_dir_checksum(const RdbStripeHeader *hdr,
 									  const RdbStripeMap *map,

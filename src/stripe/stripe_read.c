@@ -78,8 +78,14 @@
 #include "rustydb/stripe.h"
 #include "stripe_int.h"
 
-/* most stripes whose header and directory a backend keeps */
+/* the stripe cache's hash table starts with room for this many stripes */
 #define RDB_STRIPE_CACHE_ENTRIES		64
+
+/*
+ * rustydb.stripe_meta_cache_size (kB, guc.c): what the headers,
+ * directories and chunk bounds of the stripes a backend keeps may take.
+ */
+int			rdb_stripe_meta_cache_size = RDB_STRIPE_META_CACHE_SIZE_DEFAULT;
 
 /*
  * rustydb.stripe_cache_size (kB, guc.c): decompressed chunk groups that
@@ -141,6 +147,7 @@ struct StripeMeta
 	TupleDesc	formdesc;		/* relation's descriptor cut to ncolumns */
 	int			pins;			/* caller readers using it */
 	bool		dead;			/* out of the hash: free when unpinned */
+	Size		bytes;			/* counted in stripe_cache_bytes */
 	Datum	   *values;			/* ncolumns: scratch of form_tuple */
 	bool	   *isnull;
 	dlist_node	lru;			/* head = most recently used */
@@ -186,6 +193,7 @@ typedef struct StripeCacheEntry
 static MemoryContext stripe_cache_cxt = NULL;
 static HTAB *stripe_cache = NULL;
 static dlist_head stripe_lru = DLIST_STATIC_INIT(stripe_lru);
+static Size stripe_cache_bytes = 0;	/* the entries' memory when cached */
 
 static MemoryContext group_cache_cxt = NULL;
 static HTAB *group_cache = NULL;
@@ -892,6 +900,7 @@ stripe_meta_evict(StripeMeta *meta)
 {
 	hash_search(stripe_cache, &meta->key, HASH_REMOVE, NULL);
 	dlist_delete(&meta->lru);
+	stripe_cache_bytes -= meta->bytes;
 	if (meta->pins > 0)
 		meta->dead = true;
 	else
@@ -996,10 +1005,17 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 					&boundslen, &orderdir);
 	dirsize = (Size) hdr.nchunkgroups * hdr.ncolumns * sizeof(RdbChunkRef);
 
-	/* make room: evict the least recently used entry nobody pins */
-	if (hash_get_num_entries(stripe_cache) >= RDB_STRIPE_CACHE_ENTRIES)
+	/*
+	 * Make room: evict the least recently used entries nobody pins while
+	 * the cached ones take more than rustydb.stripe_meta_cache_size.  (A
+	 * fixed 64 stripes before: a scan of a table of more stripes read every
+	 * stripe's directory and bounds again, 4,300 buffers for the last 1 %
+	 * of a 5 M-row table in 334 stripes, against 300 when they fit.)
+	 */
+	while (stripe_cache_bytes > (Size) rdb_stripe_meta_cache_size * 1024)
 	{
 		dlist_iter	it;
+		StripeMeta *victim = NULL;
 
 		dlist_reverse_foreach(it, &stripe_lru)
 		{
@@ -1007,10 +1023,13 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 
 			if (old_meta->pins == 0)
 			{
-				stripe_meta_evict(old_meta);
+				victim = old_meta;
 				break;
 			}
 		}
+		if (victim == NULL)
+			break;				/* all in use: they stay */
+		stripe_meta_evict(victim);
 	}
 
 	cxt = AllocSetContextCreate(stripe_cache_cxt, "rustydb stripe",
@@ -1086,6 +1105,8 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 	Assert(!found);
 	entry->meta = meta;
 	dlist_push_head(&stripe_lru, &meta->lru);
+	meta->bytes = MemoryContextMemAllocated(cxt, true);
+	stripe_cache_bytes += meta->bytes;
 	return meta;
 }
 
@@ -1536,6 +1557,14 @@ stripe_meta_order(StripeMeta *meta, Relation rel)
 	meta->positions = positions;
 	meta->rows = rows;
 	meta->max_shift = shift;
+	/* counted against rustydb.stripe_meta_cache_size from now on */
+	if (!meta->dead)
+	{
+		Size		extra = (Size) hdr->nrows * sizeof(uint32) * 2;
+
+		meta->bytes += extra;
+		stripe_cache_bytes += extra;
+	}
 }
 
 /* the position of row number row of the stripe meta describes */
