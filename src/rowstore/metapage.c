@@ -142,20 +142,9 @@ rdb_meta_check(Relation rel)
 bool
 rdb_meta_has_stripes(Relation rel)
 {
-	Buffer		buf;
-	Page		page;
-	bool		result;
+	double		share;
 
-	if (RelationGetNumberOfBlocks(rel) == 0)
-		return false;
-	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	result = !PageIsNew(page) &&
-		RdbPageGetOpaque(page)->kind == RDB_PAGE_KIND_META &&
-		(RdbPageGetMeta(page)->flags & RDB_META_HAS_STRIPES) != 0;
-	UnlockReleaseBuffer(buf);
-	return result;
+	return rdb_meta_stripes_share(rel, &share);
 }
 
 /*
