@@ -8,8 +8,8 @@
  * backend: its header and chunk directory are read, validated (magic,
  * version, every page's kind and generation, the directory checksum, the
  * chunk bounds, every chunk reference within the stream) and kept in a
- * per-backend cache keyed by (relfilenode, first block), bounded to
- * RDB_STRIPE_CACHE_ENTRIES entries with LRU eviction.  Rows are then read
+ * per-backend cache keyed by (relfilenode, first block), bounded by
+ * rustydb.stripe_meta_cache_size with LRU eviction.  Rows are then read
  * by random access: the
  * chunk of a column's chunk group is copied out of its pages, its checksum
  * verified, decompressed and opened once, and kept in the reader until the
