@@ -361,7 +361,8 @@ extern TM_Result rdb_l0_lock_tuple(Relation rel, HeapTuple tuple,
 
 /* tableam/modify.c */
 extern void rdb_l0_insert_tuples(Relation rel, HeapTuple *tuples, int ntuples,
-								 BulkInsertState bistate, int options);
+								 BulkInsertState bistate, int options,
+								 bool fresh);
 
 /* fetch.c */
 extern bool rdb_l0_fetch(Relation rel, Snapshot snapshot, HeapTuple tuple,

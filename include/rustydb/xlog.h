@@ -86,6 +86,8 @@ typedef struct xl_rdb_header
 #define RDB_XLF_CONTAINS_OLD_KEY	0x08	/* old replica identity key follows */
 #define RDB_XLF_CONTAINS_OLD_TUPLE	0x10	/* whole old row follows (FULL) */
 #define RDB_XLF_LOGICAL				0x20	/* relation was logically logged */
+#define RDB_XLF_COMPACT_TUPLES		0x40	/* INSERT, MULTI_INSERT: new tuples
+											 * as xl_rdb_tuple_head + rest */
 
 #define RDB_XLF_CONTAINS_OLD \
 	(RDB_XLF_CONTAINS_OLD_KEY | RDB_XLF_CONTAINS_OLD_TUPLE)
@@ -101,7 +103,28 @@ typedef struct xl_rdb_old_tuple
 	/* HeapTupleHeaderData + data follow */
 } xl_rdb_old_tuple;
 
-/* XLOG_RDB_INSERT: main data, block 0 data = tuple (header + data) */
+/*
+ * A new tuple logged without the part of its header redo can rebuild, as
+ * heap logs xl_heap_header (RDB_XLF_COMPACT_TUPLES): xmin is the record's
+ * xid, cmin FirstCommandId (masked, as heap's), xmax 0, t_ctid the tuple's
+ * own TID.  The tuple's bytes from t_bits on (SizeofHeapTupleHeader up)
+ * follow.  18 bytes a row less than the whole header.  Fresh inserts only:
+ * rewrites carry old headers, and a speculative insertion's t_ctid holds
+ * its token.  Unaligned: read with memcpy.
+ */
+typedef struct xl_rdb_tuple_head
+{
+	uint16		t_infomask2;
+	uint16		t_infomask;
+	uint8		t_hoff;
+} xl_rdb_tuple_head;
+
+#define SizeOfRdbTupleHead	(offsetof(xl_rdb_tuple_head, t_hoff) + sizeof(uint8))
+
+/*
+ * XLOG_RDB_INSERT: main data, block 0 data = tuple (header + data; with
+ * RDB_XLF_COMPACT_TUPLES xl_rdb_tuple_head + data)
+ */
 typedef struct xl_rdb_insert
 {
 	uint32		generation;		/* for INIT_PAGE */
@@ -113,7 +136,8 @@ typedef struct xl_rdb_insert
 
 /*
  * XLOG_RDB_MULTI_INSERT: main data; block 0 data = ntuples x
- * (OffsetNumber offnum, uint16 len, tuple bytes)
+ * (OffsetNumber offnum, uint16 len, tuple bytes; with RDB_XLF_COMPACT_TUPLES
+ * the len bytes are xl_rdb_tuple_head + data)
  */
 typedef struct xl_rdb_multi_insert
 {

@@ -254,6 +254,35 @@ rdb_decode_tuple(LogicalDecodingContext *ctx, XLogReaderState *r,
 	return tuple;
 }
 
+/* a new tuple logged as xl_rdb_tuple_head + data (RDB_XLF_COMPACT_TUPLES) */
+static ReorderBufferTupleBuf *
+rdb_decode_compact_tuple(LogicalDecodingContext *ctx, XLogReaderState *r,
+						 const char *data, Size len)
+{
+	ReorderBufferTupleBuf *tuple;
+	HeapTupleHeader header;
+	xl_rdb_tuple_head head;
+	Size		datalen;
+
+	if (len < SizeOfRdbTupleHead)
+		elog(ERROR, "rustydb decode: tuple of %zu bytes in record at %X/%X is too short",
+			 len, LSN_FORMAT_ARGS(r->ReadRecPtr));
+	memcpy(&head, data, SizeOfRdbTupleHead);
+	datalen = len - SizeOfRdbTupleHead;
+	tuple = ReorderBufferGetTupleBuf(ctx->reorder, datalen);
+	header = tuple->tuple.t_data;
+	memset(header, 0, SizeofHeapTupleHeader);
+	memcpy((char *) header + SizeofHeapTupleHeader, data + SizeOfRdbTupleHead,
+		   datalen);
+	header->t_infomask2 = head.t_infomask2;
+	header->t_infomask = head.t_infomask;
+	header->t_hoff = head.t_hoff;
+	tuple->tuple.t_len = SizeofHeapTupleHeader + datalen;
+	ItemPointerSetInvalid(&tuple->tuple.t_self);
+	tuple->tuple.t_tableOid = InvalidOid;
+	return tuple;
+}
+
 /* the old row image that follows a record's fixed part in main data */
 static ReorderBufferTupleBuf *
 rdb_decode_old_row(LogicalDecodingContext *ctx, XLogReaderState *r,
@@ -346,7 +375,9 @@ rdb_decode_insert(LogicalDecodingContext *ctx, XLogRecordBuffer *buf)
 								   REORDER_BUFFER_CHANGE_INTERNAL_SPEC_INSERT :
 								   REORDER_BUFFER_CHANGE_INSERT,
 								   &rnode);
-	change->data.tp.newtuple = rdb_decode_tuple(ctx, r, data, len);
+	change->data.tp.newtuple = (xlrec->flags & RDB_XLF_COMPACT_TUPLES) ?
+		rdb_decode_compact_tuple(ctx, r, data, len) :
+		rdb_decode_tuple(ctx, r, data, len);
 	ReorderBufferQueueChange(ctx->reorder, XLogRecGetXid(r), buf->origptr,
 							 change, false);
 }
@@ -385,7 +416,9 @@ rdb_decode_multi_insert(LogicalDecodingContext *ctx, XLogRecordBuffer *buf)
 
 		change = rdb_decode_new_change(ctx, r, REORDER_BUFFER_CHANGE_INSERT,
 									   &rnode);
-		change->data.tp.newtuple = rdb_decode_tuple(ctx, r, data, tuplen);
+		change->data.tp.newtuple = (xlrec->flags & RDB_XLF_COMPACT_TUPLES) ?
+			rdb_decode_compact_tuple(ctx, r, data, tuplen) :
+			rdb_decode_tuple(ctx, r, data, tuplen);
 
 		/*
 		 * TOAST chunks of the whole batch were inserted before its first

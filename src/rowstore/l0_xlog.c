@@ -81,6 +81,37 @@ rdb_redo_add_tuple(Page page, char *data, Size len, OffsetNumber offnum)
 		elog(PANIC, "rustydb redo: failed to add tuple at offset %u", offnum);
 }
 
+/*
+ * Rebuild a tuple logged as xl_rdb_tuple_head + data (RDB_XLF_COMPACT_TUPLES)
+ * into buf (MaxHeapTupleSize): the header redo can tell, as heap's redo
+ * does.  Returns the tuple's length.
+ */
+static Size
+rdb_redo_rebuild_tuple(XLogReaderState *record, const char *data, Size len,
+					   Page page, Buffer buffer, OffsetNumber offnum, char *buf)
+{
+	HeapTupleHeader htup = (HeapTupleHeader) buf;
+	xl_rdb_tuple_head head;
+	Size		datalen;
+
+	if (len < SizeOfRdbTupleHead ||
+		len - SizeOfRdbTupleHead > MaxHeapTupleSize - SizeofHeapTupleHeader)
+		elog(PANIC, "rustydb redo: compact tuple of %zu bytes", len);
+	memcpy(&head, data, SizeOfRdbTupleHead);
+	datalen = len - SizeOfRdbTupleHead;
+	memset(htup, 0, SizeofHeapTupleHeader);
+	memcpy(buf + SizeofHeapTupleHeader, data + SizeOfRdbTupleHead, datalen);
+	htup->t_infomask2 = head.t_infomask2;
+	htup->t_infomask = head.t_infomask;
+	htup->t_hoff = head.t_hoff;
+	HeapTupleHeaderSetXmin(htup, XLogRecGetXid(record));
+	HeapTupleHeaderSetCmin(htup, FirstCommandId);
+	ItemPointerSet(&htup->t_ctid,
+				   rdb_l0_page_generation(page, BufferGetBlockNumber(buffer)),
+				   offnum);
+	return SizeofHeapTupleHeader + datalen;
+}
+
 /* read block 0 for redo, initialising it first for INIT_PAGE records */
 static XLogRedoAction
 rdb_redo_read_new_block(XLogReaderState *record, uint32 generation,
@@ -109,7 +140,16 @@ rdb_redo_insert(XLogReaderState *record)
 		char	   *data = XLogRecGetBlockData(record, 0, &len);
 
 		PageClearAllVisible(page);
-		rdb_redo_add_tuple(page, data, len, xlrec->offnum);
+		if (xlrec->flags & RDB_XLF_COMPACT_TUPLES)
+		{
+			PGAlignedBlock tbuf;
+
+			len = rdb_redo_rebuild_tuple(record, data, len, page, buffer,
+										 xlrec->offnum, tbuf.data);
+			rdb_redo_add_tuple(page, tbuf.data, len, xlrec->offnum);
+		}
+		else
+			rdb_redo_add_tuple(page, data, len, xlrec->offnum);
 		PageSetLSN(page, record->EndRecPtr);
 		MarkBufferDirty(buffer);
 	}
@@ -130,6 +170,7 @@ rdb_redo_multi_insert(XLogReaderState *record)
 		char	   *data = XLogRecGetBlockData(record, 0, &len);
 		char	   *end = data + len;
 		int			i;
+		PGAlignedBlock tbuf;
 
 		PageClearAllVisible(page);
 		for (i = 0; i < xlrec->ntuples; i++)
@@ -145,7 +186,16 @@ rdb_redo_multi_insert(XLogReaderState *record)
 			data += sizeof(uint16);
 			if (data + tuplen > end)
 				elog(PANIC, "rustydb redo: truncated multi-insert record");
-			rdb_redo_add_tuple(page, data, tuplen, offnum);
+			if (xlrec->flags & RDB_XLF_COMPACT_TUPLES)
+			{
+				Size		full = rdb_redo_rebuild_tuple(record, data, tuplen,
+														  page, buffer, offnum,
+														  tbuf.data);
+
+				rdb_redo_add_tuple(page, tbuf.data, full, offnum);
+			}
+			else
+				rdb_redo_add_tuple(page, data, tuplen, offnum);
 			data += tuplen;
 		}
 		PageSetLSN(page, record->EndRecPtr);

@@ -204,7 +204,7 @@ cluster_flush(ClusterWriter *w)
 	if (w->nbatch == 0)
 		return;
 	rdb_l0_insert_tuples(w->rel, w->batch, w->nbatch, w->bistate,
-						 TABLE_INSERT_NO_LOGICAL);
+						 TABLE_INSERT_NO_LOGICAL, false);
 	w->written += w->nbatch;
 	pgstat_progress_update_param(PROGRESS_CLUSTER_HEAP_TUPLES_WRITTEN,
 								 w->written);

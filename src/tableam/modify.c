@@ -123,6 +123,7 @@ l0_insert_prepared(Relation rel, HeapTuple tup, BulkInsertState bistate,
 	if (RelationNeedsWAL(rel))
 	{
 		xl_rdb_insert xlrec;
+		xl_rdb_tuple_head head;
 		XLogRecPtr	recptr;
 		ItemId		lp = PageGetItemId(page, offnum);
 
@@ -133,14 +134,29 @@ l0_insert_prepared(Relation rel, HeapTuple tup, BulkInsertState bistate,
 		if (speculative)
 			xlrec.flags |= RDB_XLF_IS_SPECULATIVE;
 
+		if (!speculative)
+			xlrec.flags |= RDB_XLF_COMPACT_TUPLES;
+
 		XLogBeginInsert();
 		XLogRegisterData((char *) &xlrec, SizeOfRdbInsert);
 		/* decoding needs the tuple even when a full-page image is taken */
 		XLogRegisterBuffer(0, buffer,
 						   REGBUF_STANDARD | (page_is_new ? REGBUF_WILL_INIT : 0) |
 						   (xlflags & RDB_XLF_CONTAINS_NEW_TUPLE ? REGBUF_KEEP_DATA : 0));
-		XLogRegisterBufData(0, (char *) PageGetItem(page, lp),
-							ItemIdGetLength(lp));
+		if (!speculative)
+		{
+			HeapTupleHeader htup = (HeapTupleHeader) PageGetItem(page, lp);
+
+			head.t_infomask2 = htup->t_infomask2;
+			head.t_infomask = htup->t_infomask;
+			head.t_hoff = htup->t_hoff;
+			XLogRegisterBufData(0, (char *) &head, SizeOfRdbTupleHead);
+			XLogRegisterBufData(0, (char *) htup + SizeofHeapTupleHeader,
+								ItemIdGetLength(lp) - SizeofHeapTupleHeader);
+		}
+		else
+			XLogRegisterBufData(0, (char *) PageGetItem(page, lp),
+								ItemIdGetLength(lp));
 		recptr = XLogInsert(RDB_RMGR_ID, XLOG_RDB_INSERT |
 							(page_is_new ? XLOG_RDB_INIT_PAGE : 0));
 		PageSetLSN(page, recptr);
@@ -312,13 +328,15 @@ rdb_am_tuple_complete_speculative(Relation rel, TupleTableSlot *slot,
  * rdb_l0_insert_tuples
  *		Place prepared tuples (headers already stamped, TOAST done) on L0
  *		pages: each page takes as many as fit, one WAL record per page.
- *		Sets each tuple's t_self.  Used by COPY batches and by CLUSTER /
- *		VACUUM FULL, which carry over the old tuples' headers (and pass
- *		TABLE_INSERT_NO_LOGICAL: a rewrite changes no row).
+ *		Sets each tuple's t_self.  Used by COPY batches (fresh: stamped by
+ *		this transaction now, so logged without the header redo rebuilds,
+ *		RDB_XLF_COMPACT_TUPLES) and by CLUSTER / VACUUM FULL, which carry
+ *		over the old tuples' headers (and pass TABLE_INSERT_NO_LOGICAL: a
+ *		rewrite changes no row).
  */
 void
 rdb_l0_insert_tuples(Relation rel, HeapTuple *tuples, int ntuples,
-					 BulkInsertState bistate, int options)
+					 BulkInsertState bistate, int options, bool fresh)
 {
 	Size		saveFreeSpace;
 	int			ndone = 0;
@@ -365,14 +383,35 @@ rdb_l0_insert_tuples(Relation rel, HeapTuple *tuples, int ntuples,
 			if (needwal)
 			{
 				ItemId		lp = PageGetItemId(page, offnum);
+				HeapTupleHeader htup = (HeapTupleHeader) PageGetItem(page, lp);
 				uint16		len = ItemIdGetLength(lp);
 
 				memcpy(sp, &offnum, sizeof(OffsetNumber));
 				sp += sizeof(OffsetNumber);
-				memcpy(sp, &len, sizeof(uint16));
-				sp += sizeof(uint16);
-				memcpy(sp, PageGetItem(page, lp), len);
-				sp += len;
+				if (fresh)
+				{
+					xl_rdb_tuple_head head;
+					uint16		loglen = SizeOfRdbTupleHead +
+						(len - SizeofHeapTupleHeader);
+
+					head.t_infomask2 = htup->t_infomask2;
+					head.t_infomask = htup->t_infomask;
+					head.t_hoff = htup->t_hoff;
+					memcpy(sp, &loglen, sizeof(uint16));
+					sp += sizeof(uint16);
+					memcpy(sp, &head, SizeOfRdbTupleHead);
+					sp += SizeOfRdbTupleHead;
+					memcpy(sp, (char *) htup + SizeofHeapTupleHeader,
+						   len - SizeofHeapTupleHeader);
+					sp += len - SizeofHeapTupleHeader;
+				}
+				else
+				{
+					memcpy(sp, &len, sizeof(uint16));
+					sp += sizeof(uint16);
+					memcpy(sp, htup, len);
+					sp += len;
+				}
 			}
 		}
 		MarkBufferDirty(buffer);
@@ -388,6 +427,8 @@ rdb_l0_insert_tuples(Relation rel, HeapTuple *tuples, int ntuples,
 			xlrec.flags = xlflags;
 			if (ndone + nthispage == ntuples)
 				xlrec.flags |= RDB_XLF_LAST_IN_MULTI;
+			if (fresh)
+				xlrec.flags |= RDB_XLF_COMPACT_TUPLES;
 
 			XLogBeginInsert();
 			XLogRegisterData((char *) &xlrec, SizeOfRdbMultiInsert);
@@ -435,7 +476,7 @@ rdb_am_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 	/* the whole batch is one insertion as far as SSI is concerned */
 	CheckForSerializableConflictIn(rel, NULL, InvalidBlockNumber);
 
-	rdb_l0_insert_tuples(rel, heaptuples, nslots, bistate, options);
+	rdb_l0_insert_tuples(rel, heaptuples, nslots, bistate, options, true);
 
 	/* hand the TIDs back (toasted copies die with the batch's context) */
 	for (i = 0; i < nslots; i++)
