@@ -159,6 +159,17 @@ for my $g (1501 .. 4000)
 }
 $copy .= "\\.\n";
 $primary->safe_psql('postgres', $copy);
+
+# COPY FREEZE (into a table created in the same transaction) and COPY and
+# INSERT in a subtransaction: tuples logged compactly, whose xmin redo
+# takes from the record (frozen bits in the infomask, a subtransaction's
+# xid)
+$primary->safe_psql('postgres',
+	"BEGIN;\nCREATE TABLE wf (id int, t text) USING $am;\n"
+	  . "COPY wf FROM STDIN (FREEZE);\n1\tx\n2\ty\n\\.\n"
+	  . "SAVEPOINT s;\nCOPY wf FROM STDIN;\n3\tz\n\\.\n"
+	  . "INSERT INTO wf VALUES (4, 'w');\nRELEASE s;\n"
+	  . "SAVEPOINT s2;\nINSERT INTO wf VALUES (5, 'gone');\nROLLBACK TO s2;\nCOMMIT;\n");
 check_step_wal('INSERT and COPY');
 
 $primary->safe_psql(
@@ -327,6 +338,7 @@ my @content_queries = (
 	"SELECT count(*), md5(string_agg(tr::text, '|' ORDER BY id)) FROM tr",
 	"SELECT count(*), md5(string_agg(cl::text, '|' ORDER BY id, v)) FROM cl",
 	"SELECT count(*), md5(string_agg(h::text, '|' ORDER BY id)) FROM h",
+	"SELECT string_agg(id || ':' || t, ',' ORDER BY id) FROM wf",
 	"SELECT md5(big), length(big) FROM w WHERE id > 6000 AND id < 6100 ORDER BY id",
 );
 

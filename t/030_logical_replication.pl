@@ -207,7 +207,7 @@ is($sub->safe_psql('postgres',
 # decoding and redo read it back.
 SKIP:
 {
-	skip 'WAL record flags are specific to the rustydb rmgr', 2 if $am ne 'rustydb';
+	skip 'WAL record flags are specific to the rustydb rmgr', 4 if $am ne 'rustydb';
 
 	my $walcheck = sub {
 		my ($node) = @_;
@@ -227,15 +227,39 @@ SKIP:
 			  FROM pg_get_wal_records_info('$start', '$end')
 			 WHERE resource_manager = 'rustydb' AND record_type NOT LIKE 'SET_HEADERS%'});
 	};
+	# Which inserts log compact tuples (0x40): COPY's batch (0x04: the
+	# batch's last record) does; a speculative insertion (0x02) and VACUUM
+	# FULL's rewrite, which carries the old rows' headers, log whole ones.
+	my $inscheck = sub {
+		my ($node) = @_;
+		$node->safe_psql('postgres',
+			'CREATE TABLE IF NOT EXISTS ins_probe (id int PRIMARY KEY, v text) USING rustydb');
+		$node->safe_psql('postgres', 'TRUNCATE ins_probe');
+		my $start = $node->safe_psql('postgres', 'SELECT pg_current_wal_insert_lsn()');
+		$node->safe_psql('postgres', "COPY ins_probe FROM STDIN;\n1\ta\n2\tb\n\\.\n");
+		$node->safe_psql('postgres', q{
+			INSERT INTO ins_probe VALUES (3, 'c') ON CONFLICT DO NOTHING;
+			VACUUM FULL ins_probe;
+		});
+		my $end = $node->safe_psql('postgres', 'SELECT pg_current_wal_flush_lsn()');
+		return $node->safe_psql('postgres', qq{
+			SELECT string_agg(regexp_replace(record_type, '[+]INIT\$', '') || ' ' || substring(description from 'flags (0x[0-9A-F]+)'), ', ' ORDER BY start_lsn)
+			  FROM pg_get_wal_records_info('$start', '$end')
+			 WHERE resource_manager = 'rustydb' AND record_type ~ '^(MULTI_)?INSERT'});
+	};
 	is($walcheck->($pub),
 		'INSERT 0x61, UPDATE 0x21, UPDATE 0x29, ROW_CHANGE 0x28',
 		'wal_level = logical: records carry the new tuple and the old key where needed');
+	is($inscheck->($pub), 'MULTI_INSERT 0x65, INSERT 0x23, MULTI_INSERT 0x04',
+		'wal_level = logical: COPY logs compact tuples, a speculative insertion and VACUUM FULL whole ones');
 	my $plain = rdb_node('replica_level', allows_streaming => 1);
 	$plain->start;
 	rdb_create_extension($plain);
 	is($walcheck->($plain),
 		'INSERT 0x40, UPDATE 0x00, UPDATE 0x00, ROW_CHANGE 0x00',
 		'wal_level = replica: no extra data for decoding');
+	is($inscheck->($plain), 'MULTI_INSERT 0x44, INSERT 0x02, MULTI_INSERT 0x04',
+		'wal_level = replica: COPY logs compact tuples, a speculative insertion and VACUUM FULL whole ones');
 	$plain->stop;
 }
 

@@ -88,6 +88,8 @@ typedef struct xl_rdb_header
 #define RDB_XLF_LOGICAL				0x20	/* relation was logically logged */
 #define RDB_XLF_COMPACT_TUPLES		0x40	/* INSERT, MULTI_INSERT: new tuples
 											 * as xl_rdb_tuple_head + rest */
+/* every flag this library reads: redo and decoding refuse the others */
+#define RDB_XLF_KNOWN				0x7F
 
 #define RDB_XLF_CONTAINS_OLD \
 	(RDB_XLF_CONTAINS_OLD_KEY | RDB_XLF_CONTAINS_OLD_TUPLE)

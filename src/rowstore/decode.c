@@ -345,6 +345,12 @@ rdb_decode_block_tuples(LogicalDecodingContext *ctx, XLogReaderState *r,
 {
 	char	   *data;
 
+	if (flags & ~RDB_XLF_KNOWN)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot decode rustydb %s record at %X/%X with flags 0x%02X",
+						what, LSN_FORMAT_ARGS(r->ReadRecPtr), flags),
+				 errhint("The WAL was written by a newer rustydb_am; install that version on this server.")));
 	if (!(flags & RDB_XLF_CONTAINS_NEW_TUPLE))
 		return NULL;
 	if (!rdb_decode_wanted(ctx, r, rnode))

@@ -112,6 +112,18 @@ rdb_redo_rebuild_tuple(XLogReaderState *record, const char *data, Size len,
 	return SizeofHeapTupleHeader + datalen;
 }
 
+/* a record whose flags this library does not know: stop, do not guess */
+static void
+rdb_redo_check_flags(XLogReaderState *record, uint8 flags)
+{
+	if (flags & ~RDB_XLF_KNOWN)
+		ereport(PANIC,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("rustydb redo: record at %X/%X has unknown flags 0x%02X",
+						LSN_FORMAT_ARGS(record->ReadRecPtr), flags),
+				 errhint("The WAL was written by a newer rustydb_am; install that version on this server.")));
+}
+
 /* read block 0 for redo, initialising it first for INIT_PAGE records */
 static XLogRedoAction
 rdb_redo_read_new_block(XLogReaderState *record, uint32 generation,
@@ -133,6 +145,7 @@ rdb_redo_insert(XLogReaderState *record)
 	xl_rdb_insert *xlrec = (xl_rdb_insert *) XLogRecGetData(record);
 	Buffer		buffer;
 
+	rdb_redo_check_flags(record, xlrec->flags);
 	if (rdb_redo_read_new_block(record, xlrec->generation, &buffer) == BLK_NEEDS_REDO)
 	{
 		Page		page = BufferGetPage(buffer);
@@ -163,6 +176,7 @@ rdb_redo_multi_insert(XLogReaderState *record)
 	xl_rdb_multi_insert *xlrec = (xl_rdb_multi_insert *) XLogRecGetData(record);
 	Buffer		buffer;
 
+	rdb_redo_check_flags(record, xlrec->flags);
 	if (rdb_redo_read_new_block(record, xlrec->generation, &buffer) == BLK_NEEDS_REDO)
 	{
 		Page		page = BufferGetPage(buffer);
@@ -531,18 +545,20 @@ rdb_desc(StringInfo buf, XLogReaderState *record)
 			{
 				xl_rdb_insert *xlrec = (xl_rdb_insert *) rec;
 
-				appendStringInfo(buf, "off %u gen %u flags 0x%02X",
+				appendStringInfo(buf, "off %u gen %u flags 0x%02X%s",
 								 xlrec->offnum, xlrec->generation,
-								 xlrec->flags);
+								 xlrec->flags,
+								 (xlrec->flags & RDB_XLF_COMPACT_TUPLES) ? " compact" : "");
 				break;
 			}
 		case XLOG_RDB_MULTI_INSERT:
 			{
 				xl_rdb_multi_insert *xlrec = (xl_rdb_multi_insert *) rec;
 
-				appendStringInfo(buf, "ntuples %u gen %u flags 0x%02X",
+				appendStringInfo(buf, "ntuples %u gen %u flags 0x%02X%s",
 								 xlrec->ntuples, xlrec->generation,
-								 xlrec->flags);
+								 xlrec->flags,
+								 (xlrec->flags & RDB_XLF_COMPACT_TUPLES) ? " compact" : "");
 				break;
 			}
 		case XLOG_RDB_SET_HEADERS:
