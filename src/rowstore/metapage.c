@@ -205,6 +205,23 @@ meta_get(Relation rel, Buffer buf)
 }
 
 /*
+ * The metapage pinned and locked in mode, or InvalidBuffer when the
+ * relation has no blocks yet (its metapage not written): the readers of
+ * the metapage's fields share this.
+ */
+static Buffer
+meta_read(Relation rel, int mode)
+{
+	Buffer		buf;
+
+	if (RelationGetNumberOfBlocks(rel) == 0)
+		return InvalidBuffer;
+	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(buf, mode);
+	return buf;
+}
+
+/*
  * rdb_meta_free_extents
  *		Copy the relation's free stripe extents into out (room for
  *		RDB_META_MAX_FREE_EXTENTS); returns how many.
@@ -216,10 +233,9 @@ rdb_meta_free_extents(Relation rel, RdbFreeExtent *out)
 	RdbMetaPage meta;
 	int			n;
 
-	if (RelationGetNumberOfBlocks(rel) == 0)
+	buf = meta_read(rel, BUFFER_LOCK_SHARE);
+	if (!BufferIsValid(buf))
 		return 0;
-	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	meta = meta_get(rel, buf);
 	n = (int) meta->nfree_extents;
 	memcpy(out, meta->free_extents, n * sizeof(RdbFreeExtent));
@@ -592,10 +608,9 @@ rdb_meta_stripes_share(Relation rel, double *share)
 	bool		result;
 
 	*share = -1;
-	if (RelationGetNumberOfBlocks(rel) == 0)
+	buf = meta_read(rel, BUFFER_LOCK_SHARE);
+	if (!BufferIsValid(buf))
 		return false;
-	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	result = !PageIsNew(page) &&
 		RdbPageGetOpaque(page)->kind == RDB_PAGE_KIND_META &&
@@ -626,8 +641,6 @@ rdb_meta_note_flushed_share(Relation rel, double rows, double flushed)
 	Page		page;
 	RdbMetaPage meta;
 
-	if (RelationGetNumberOfBlocks(rel) == 0)
-		return;
 	/* no live rows: no share (not the share of rows long gone) */
 	if (rows < 1)
 		rows = flushed = 0;
@@ -637,8 +650,9 @@ rdb_meta_note_flushed_share(Relation rel, double rows, double flushed)
 		flushed = flushed * (double) PG_INT32_MAX / rows;
 		rows = (double) PG_INT32_MAX;
 	}
-	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	buf = meta_read(rel, BUFFER_LOCK_EXCLUSIVE);
+	if (!BufferIsValid(buf))
+		return;
 	meta = meta_get(rel, buf);
 	if ((meta->flags & RDB_META_HAS_STRIPES) == 0 ||
 		(meta->counted_rows == (uint32) rows &&
@@ -665,10 +679,9 @@ rdb_meta_counters(Relation rel, RdbMetaCounters *out)
 	RdbMetaPage meta;
 
 	memset(out, 0, sizeof(*out));
-	if (RelationGetNumberOfBlocks(rel) == 0)
+	buf = meta_read(rel, BUFFER_LOCK_SHARE);
+	if (!BufferIsValid(buf))
 		return;
-	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	meta = meta_get(rel, buf);
 	out->flush_bytes = meta->flush_bytes;
 	out->flush_raw_bytes = meta->flush_raw_bytes;

@@ -88,6 +88,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
+#include "utils/selfuncs.h"
 #include "utils/spccache.h"
 
 #include "rustydb/rustydb.h"
@@ -695,26 +696,32 @@ colscan_cost(PlannerInfo *root, RelOptInfo *rel, Path *path, double frac,
 	path->total_cost = startup_cost + cpu_run_cost + disk_run_cost;
 }
 
-/* the correlation of a column's values with the rows' order (ANALYZE), or 0 */
+/*
+ * The correlation of a column's values with the rows' order (ANALYZE's), or
+ * 0: through examine_variable, as btcostestimate reads it, so that a
+ * get_relation_stats_hook is heard too.
+ */
 static double
-colscan_correlation(Oid relid, AttrNumber attno)
+colscan_correlation(PlannerInfo *root, RelOptInfo *rel, Relation relation,
+					AttrNumber attno)
 {
-	HeapTuple	tup;
+	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(relation), attno - 1);
+	Var		   *var = makeVar(rel->relid, attno, att->atttypid, att->atttypmod,
+							  att->attcollation, 0);
+	VariableStatData vardata;
 	AttStatsSlot sslot;
 	double		corr = 0;
 
-	tup = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(relid),
-						  Int16GetDatum(attno), BoolGetDatum(false));
-	if (!HeapTupleIsValid(tup))
-		return 0;
-	if (get_attstatsslot(&sslot, tup, STATISTIC_KIND_CORRELATION, InvalidOid,
-						 ATTSTATSSLOT_NUMBERS))
+	examine_variable(root, (Node *) var, rel->relid, &vardata);
+	if (HeapTupleIsValid(vardata.statsTuple) &&
+		get_attstatsslot(&sslot, vardata.statsTuple, STATISTIC_KIND_CORRELATION,
+						 InvalidOid, ATTSTATSSLOT_NUMBERS))
 	{
 		if (sslot.nnumbers == 1)
 			corr = sslot.numbers[0];
 		free_attstatsslot(&sslot);
 	}
-	ReleaseSysCache(tup);
+	ReleaseVariableStats(vardata);
 	return corr;
 }
 
@@ -783,7 +790,7 @@ colscan_read_share(PlannerInfo *root, RelOptInfo *rel, Relation relation,
 	}
 	for (i = 0; i < ncols; i++)
 	{
-		double		corr = colscan_correlation(RelationGetRelid(relation), attnos[i]);
+		double		corr = colscan_correlation(root, rel, relation, attnos[i]);
 		double		sel = clauselist_selectivity(root, quals[i], rel->relid,
 												 JOIN_INNER, NULL);
 		double		groups = Min(1.0, sel + opts.chunk_group_rows / rel->tuples);

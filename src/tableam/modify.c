@@ -87,6 +87,15 @@ l0_prepare_insert(Relation rel, HeapTuple tup, TransactionId xid,
 	return tup;
 }
 
+/* the part of a new tuple's header its WAL record carries (xlog.h) */
+static inline void
+l0_tuple_head(xl_rdb_tuple_head *head, HeapTupleHeader htup)
+{
+	head->t_infomask2 = htup->t_infomask2;
+	head->t_infomask = htup->t_infomask;
+	head->t_hoff = htup->t_hoff;
+}
+
 /*
  * Insert one prepared tuple: find a page, place it, WAL-log it.
  * Sets tup->t_self.  options are the table_tuple_insert options
@@ -147,9 +156,7 @@ l0_insert_prepared(Relation rel, HeapTuple tup, BulkInsertState bistate,
 		{
 			HeapTupleHeader htup = (HeapTupleHeader) PageGetItem(page, lp);
 
-			head.t_infomask2 = htup->t_infomask2;
-			head.t_infomask = htup->t_infomask;
-			head.t_hoff = htup->t_hoff;
+			l0_tuple_head(&head, htup);
 			XLogRegisterBufData(0, (char *) &head, SizeOfRdbTupleHead);
 			XLogRegisterBufData(0, (char *) htup + SizeofHeapTupleHeader,
 								ItemIdGetLength(lp) - SizeofHeapTupleHeader);
@@ -394,9 +401,7 @@ rdb_l0_insert_tuples(Relation rel, HeapTuple *tuples, int ntuples,
 					uint16		loglen = SizeOfRdbTupleHead +
 						(len - SizeofHeapTupleHeader);
 
-					head.t_infomask2 = htup->t_infomask2;
-					head.t_infomask = htup->t_infomask;
-					head.t_hoff = htup->t_hoff;
+					l0_tuple_head(&head, htup);
 					memcpy(sp, &loglen, sizeof(uint16));
 					sp += sizeof(uint16);
 					memcpy(sp, &head, SizeOfRdbTupleHead);
