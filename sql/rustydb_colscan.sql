@@ -115,6 +115,36 @@ SET rustydb.stripe_meta_cache_size = 0;
 SELECT * FROM cs_check('*', 'id BETWEEN 900 AND 4100');
 SELECT * FROM cs_check('id, n', 'id IN (5, 3333, 4999, 99999)');
 RESET rustydb.stripe_meta_cache_size;
+-- ... which costs buffers: a repeated scan reads its three stripes' headers,
+-- directories and bounds again without the cache, not with it (no chunk
+-- groups kept either: they would hold their stripes' entries)
+CREATE TABLE cs_mc (id int, v text) USING rustydb;
+INSERT INTO cs_mc SELECT g, 'x' || g FROM generate_series(1, 1000) g;
+SELECT rustydb.flush('cs_mc') AS flushed;
+INSERT INTO cs_mc SELECT g, 'x' || g FROM generate_series(1001, 2000) g;
+SELECT rustydb.flush('cs_mc') AS flushed;
+INSERT INTO cs_mc SELECT g, 'x' || g FROM generate_series(2001, 3000) g;
+SELECT rustydb.flush('cs_mc') AS flushed;
+CREATE FUNCTION cs_buffers(q text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	j json;
+BEGIN
+	EXECUTE 'EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ' || q INTO j;
+	RETURN (j->0->'Plan'->>'Shared Hit Blocks')::bigint +
+		   (j->0->'Plan'->>'Shared Read Blocks')::bigint;
+END $$;
+SET rustydb.stripe_cache_size = 0;
+SET rustydb.stripe_meta_cache_size = 0;
+SELECT cs_buffers('SELECT count(*), sum(id) FROM cs_mc WHERE id > 100') > 0 AS warmed;
+SELECT cs_buffers('SELECT count(*), sum(id) FROM cs_mc WHERE id > 100') AS without_cache \gset
+RESET rustydb.stripe_meta_cache_size;
+SELECT cs_buffers('SELECT count(*), sum(id) FROM cs_mc WHERE id > 100') > 0 AS warmed;
+SELECT cs_buffers('SELECT count(*), sum(id) FROM cs_mc WHERE id > 100') AS with_cache \gset
+RESET rustydb.stripe_cache_size;
+SELECT :without_cache > :with_cache AS cache_saves_reads;
+SELECT count(*), sum(id) FROM cs_mc WHERE id > 100;
+DROP FUNCTION cs_buffers(text);
+DROP TABLE cs_mc;
 SELECT * FROM cs_check('id', 'id = ANY (ARRAY[7, NULL])');
 SELECT * FROM cs_check('id', 'id = NULL::int');
 SELECT * FROM cs_check('id, maybe', 'maybe IS NULL');
