@@ -15,8 +15,9 @@
 # max_stripe_rows 1 M: the defaults).  ST_ROUNDS rounds, each one on heap
 # then on rustydb (alternating which goes first):
 #
-#   batch insert     ST_BATCH rows of bench/sql/events_generate.sql, one
-#                    INSERT ... SELECT from a staging table (timed)
+#   batch insert     ST_BATCH rows of bench/sql/events_generate.sql, by
+#                    INSERT ... SELECT from a staging table, ST_TXN_ROWS rows
+#                    a transaction (timed)
 #   single-row       pgbench, 1 client, ST_SECS seconds (timed: tps)
 #   delete oldest    the oldest 10 % of the loaded rows (DELETE by id)
 #   VACUUM           as autovacuum would
@@ -29,7 +30,9 @@
 # bytes flushed), stripes per level and compactions.  Both sides must end
 # with the same rows (checked).
 #
-# Parameters: ST_ROUNDS=12, ST_BATCH=200000, ST_SECS=10, ST_FLUSH_ROWS=100000,
+# Parameters: ST_ROUNDS=12, ST_BATCH=200000, ST_TXN_ROWS=ST_BATCH (rows an
+#             INSERT ... SELECT transaction of the batch writes), ST_SECS=10,
+#             ST_FLUSH_ROWS=100000,
 #             ST_PORT=55450, ST_USER=rustydb, ST_OUT=bench/results/steady.md;
 #             ST_KEEP=1 leaves the cluster running at the end (run it as the
 #             unprivileged user: as root the script re-executes itself without it)
@@ -42,6 +45,7 @@ ST_USER=${ST_USER:-rustydb}
 ST_ROUNDS=${ST_ROUNDS:-12}
 ST_BATCH=${ST_BATCH:-200000}
 ST_SECS=${ST_SECS:-10}
+ST_TXN_ROWS=${ST_TXN_ROWS:-$ST_BATCH}
 ST_FLUSH_ROWS=${ST_FLUSH_ROWS:-100000}
 ST_PORT=${ST_PORT:-55450}
 ST_OUT=${ST_OUT:-$BENCH_DIR/results/steady.md}
@@ -57,7 +61,7 @@ if [ "$(id -u)" = 0 ]; then
 	touch "$ST_OUT"
 	chown "$ST_USER" "$ST_OUT"
 	exec runuser -u "$ST_USER" -- env PGBIN="$PGBIN" ST_ROUNDS="$ST_ROUNDS" ST_BATCH="$ST_BATCH" \
-		ST_SECS="$ST_SECS" ST_FLUSH_ROWS="$ST_FLUSH_ROWS" ST_PORT="$ST_PORT" ST_OUT="$ST_OUT" \
+		ST_TXN_ROWS="$ST_TXN_ROWS" ST_SECS="$ST_SECS" ST_FLUSH_ROWS="$ST_FLUSH_ROWS" ST_PORT="$ST_PORT" ST_OUT="$ST_OUT" \
 		ST_COMMIT="$ST_COMMIT" bash "$BENCH_DIR/steady.sh"
 fi
 
@@ -120,7 +124,9 @@ for ((r = 0; r < ST_ROUNDS; r++)); do
 	if ((r % 2)); then order="rustydb heap"; else order="heap rustydb"; fi
 	for am in $order; do
 		t0=$(now)
-		q -d "st_$am" -c "INSERT INTO events SELECT * FROM src WHERE id BETWEEN $lo AND $hi"
+		for ((b = lo; b <= hi; b += ST_TXN_ROWS)); do
+			q -d "st_$am" -c "INSERT INTO events SELECT * FROM src WHERE id BETWEEN $b AND $((b + ST_TXN_ROWS - 1 < hi ? b + ST_TXN_ROWS - 1 : hi))"
+		done
 		t1=$(now)
 		out=$(pgbench -n -M prepared -c 1 -T "$ST_SECS" -f "$DIR/insert.sql" "st_$am" 2>&1)
 		n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
@@ -164,7 +170,7 @@ cmp -s "$DIR/ans.heap" "$DIR/ans.rustydb" || { echo "the tables differ: $(cat "$
 	echo "# Steady-state ingestion with background flush and compaction"
 	echo
 	echo "Measured with \`bash bench/steady.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, commit $ST_COMMIT;"
-	echo "$ST_ROUNDS rounds of: INSERT ... SELECT of $ST_BATCH rows (bench/sql/events_generate.sql), single-row"
+	echo "$ST_ROUNDS rounds of: INSERT ... SELECT of $ST_BATCH rows (bench/sql/events_generate.sql, $ST_TXN_ROWS a transaction), single-row"
 	echo "INSERTs (pgbench, 1 client, $ST_SECS s), DELETE of the oldest 10 % of the loaded rows, VACUUM; heap and"
 	echo "rustydb alternate within each round. rustydb: \`flush_rows = $ST_FLUSH_ROWS\`, the storage-event worker"
 	echo "flushing and compacting in the background (defaults: level_ratio 4, max_stripe_rows 1 M)."

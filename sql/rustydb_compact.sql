@@ -197,6 +197,34 @@ SELECT * FROM rustydb.compaction_history('c');
 SELECT flush_bytes, compaction_bytes, compaction_steps FROM rustydb.storage_counters('c');
 SELECT free_stripe_pages FROM rustydb.l0_layout('c');
 
+-- a merge of more rows than one output holds goes in pieces: a step writes
+-- one output, so its inputs can be given back before the next piece
+CREATE TABLE p (id int PRIMARY KEY, v text)
+  USING rustydb WITH (stripe_rows = 1000, level_ratio = 4, max_stripe_rows = 2000);
+INSERT INTO p SELECT g, md5(g::text) FROM generate_series(1, 4500) g;
+DO $$
+DECLARE moved bigint := 0;
+BEGIN
+  FOR i IN 1..200 LOOP
+    PERFORM rdb_test.wait_quiet();
+    moved := moved + rustydb.flush('p');
+    EXIT WHEN moved >= 4500;
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END $$;
+-- level 1: stripes of at most 1,000 rows, none full (full: over 1,000 live)
+SELECT level, count(*) >= 5 AS five_or_more, max(rows) <= 1000 AS small, sum(rows)
+  FROM rustydb.stripes WHERE relation = 'p'::regclass GROUP BY level;
+SELECT rustydb.compact('p') AS stripes_merged;
+-- two of the four oldest fit in one 2,000-row output: one level-2 stripe;
+-- the level-1 stripes left are fewer than level_ratio and wait
+SELECT level, count(*) AS stripes, sum(rows) AS rows, max(rows) <= 2000 AS fits
+  FROM rustydb.stripes WHERE relation = 'p'::regclass GROUP BY level ORDER BY level;
+SELECT steps, stripes_rewritten, stripes_written FROM rustydb.compaction_history('p');
+SELECT count(*), sum(hashtext(v)), min(id), max(id) FROM p;
+SELECT count(*) FROM p WHERE v <> md5(id::text);
+DROP TABLE p;
+
 RESET ALL;
 DROP SCHEMA rdb_compact CASCADE;
 DROP ROLE rdb_compact_other;
