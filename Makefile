@@ -21,6 +21,7 @@ OBJS = \
 	src/rowstore/stub.o \
 	src/rowstore/gendir.o \
 	src/lsm/flush.o \
+	src/lsm/flush_demand.o \
 	src/lsm/flush_progress.o \
 	src/lsm/compact.o \
 	src/lsm/compact_progress.o \

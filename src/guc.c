@@ -150,10 +150,18 @@ rdb_guc_init(void)
 	DefineCustomIntVariable("rustydb.flush_rows",
 							"Default L0 row count at which a table is flushed in the background.",
 							"0 means never in the background.  A table's WITH (flush_rows = ...) "
-							"overrides it.  The background flush is not built yet: today the "
-							"setting is only recorded, and rustydb.flush() flushes on demand.",
+							"overrides it.  The database's storage-event worker flushes a table "
+							"once this many rows were inserted or updated since it last flushed "
+							"it; rustydb.flush() flushes on demand whatever this says.",
 							&rdb_flush_rows, 0, 0, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("rustydb.flush_naptime",
+							"How often the storage-event worker looks for tables to flush.",
+							"Besides, a commit that gives a table flush_rows new rows since its "
+							"last flush wakes the worker at once.",
+							&rdb_flush_naptime_ms, 2000, 100, 3600000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 
 	DefineCustomEnumVariable("rustydb.compression",
 							 "Default codec of the column chunks that flush writes.",

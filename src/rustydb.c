@@ -49,6 +49,7 @@ rdb_shmem_request(void)
 		prev_shmem_request_hook();
 	rdb_events_shmem_request();
 	rdb_flush_shmem_request();
+	rdb_flush_demand_shmem_request();
 	rdb_compact_shmem_request();
 	rdb_cache_shmem_request();
 }
@@ -60,6 +61,7 @@ rdb_shmem_startup(void)
 		prev_shmem_startup_hook();
 	rdb_events_shmem_startup();
 	rdb_flush_shmem_startup();
+	rdb_flush_demand_shmem_startup();
 	rdb_compact_shmem_startup();
 	rdb_cache_shmem_startup();
 }

@@ -1,7 +1,8 @@
 # t/028_background_flush.pl
 #	The database's background worker flushes rustydb tables whose
 #	flush_rows (table option, else rustydb.flush_rows) is above 0 once that
-#	many rows were inserted or updated, and leaves other tables alone.
+#	many rows were inserted or updated, and leaves other tables alone.  A
+#	commit that brings a table to flush_rows wakes it at once.
 #
 #	The test looks at the storage (rustydb.stripes, rustydb.l0_layout: the
 #	flushed pages were retired and their blocks reused, so a table that
@@ -161,6 +162,59 @@ while (time() < $deadline)
 	sleep(0.5);
 }
 cmp_ok($flushed, '>', 0, "with rustydb.flush_rows = 1000, bf0 was flushed too ($flushed rows)");
+
+# a commit that gives a table flush_rows new rows wakes the worker: with
+# rustydb.flush_naptime at an hour, the worker's own looks cannot be what
+# flushes bfw (a stub that only polled would fail here).  Below flush_rows,
+# counted over several transactions, nothing is flushed; the transaction
+# that takes the count to flush_rows gets the table flushed within seconds.
+# (the worker stays: a new one would start from the statistics' counts)
+$node->safe_psql('postgres', q{ALTER SYSTEM SET rustydb.flush_naptime = '1h'; ALTER SYSTEM SET rustydb.worker_idle_timeout = '10min'; SELECT pg_reload_conf();});
+$node->safe_psql('postgres', q{CREATE TABLE bfw (id int, v text) USING rustydb WITH (flush_rows = 3000)});
+sleep(3);	# the worker has taken the new naptime and done its last look
+for my $part (0 .. 1)
+{
+	$node->safe_psql('postgres', "INSERT INTO bfw SELECT g, 'w' || g FROM generate_series($part * 1000 + 1, $part * 1000 + 1000) g");
+}
+sleep(4);
+is($node->safe_psql('postgres', q{SELECT count(*) FROM rustydb.stripes('bfw')}), '0',
+	'2000 committed rows, below flush_rows = 3000, wait in L0 (the naptime is an hour)');
+my $t0 = time();
+$node->safe_psql('postgres', q{INSERT INTO bfw SELECT g, 'w' || g FROM generate_series(2001, 3000) g});
+$deadline = time() + 30;
+$flushed = 0;
+while (time() < $deadline)
+{
+	$flushed = $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfw')});
+	last if $flushed >= 3000;
+	sleep(0.2);
+}
+is($flushed, 3000, 'the commit that reached flush_rows got all 3000 rows flushed at once (in '
+	. sprintf('%.1f', time() - $t0) . ' s, with a one-hour naptime)');
+is($node->safe_psql('postgres', q{SELECT l0_rows FROM rustydb.tables WHERE relation = 'bfw'::regclass}), '0',
+	'bfw has no row left in L0');
+# the count starts again from the flush: 2999 more rows do not wake it
+$node->safe_psql('postgres', q{INSERT INTO bfw SELECT g, 'x' FROM generate_series(3001, 5999) g});
+sleep(4);
+is($node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfw')}), '3000',
+	'the next 2999 rows wait for the next flush_rows');
+# a rolled-back transaction counts nothing
+$node->safe_psql('postgres', q{BEGIN; INSERT INTO bfw SELECT g, 'r' FROM generate_series(6000, 9999) g; ROLLBACK;});
+sleep(4);
+is($node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfw')}), '3000',
+	'rolled-back rows do not wake the worker');
+$node->safe_psql('postgres', q{INSERT INTO bfw VALUES (6000, 'last')});
+$deadline = time() + 30;
+while (time() < $deadline)
+{
+	$flushed = $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfw')});
+	last if $flushed >= 6000;
+	sleep(0.2);
+}
+is($flushed, 6000, 'the 3000th row since the last flush wakes it again');
+is($node->safe_psql('postgres', q{SELECT count(*) || ':' || sum(id) FROM bfw}), '6000:' . (6000 * 6001 / 2),
+	'bfw reads back its rows');
+$node->safe_psql('postgres', q{ALTER SYSTEM RESET rustydb.flush_naptime; ALTER SYSTEM RESET rustydb.worker_idle_timeout; SELECT pg_reload_conf();});
 
 # no worker, no background flush
 $node->safe_psql('postgres', q{ALTER SYSTEM SET rustydb.events = off; SELECT pg_reload_conf();});

@@ -215,6 +215,7 @@ extern void rdb_events_wake_launcher(void);
 extern void rdb_events_worker_attach(Oid dbid);
 extern void rdb_events_worker_detach(Oid dbid);
 extern void rdb_events_set_launcher_latch(Latch *latch);
+extern void rdb_events_wake_worker(Oid dbid);
 
 /* I/O accounting (ring.c): cumulative per-database counters for IoStats */
 typedef struct RdbIoCounters

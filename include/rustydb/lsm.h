@@ -62,11 +62,25 @@ extern void rdb_flush_progress_update(RdbFlushPhase phase, BlockNumber blkno,
 extern void rdb_flush_progress_end(Relation rel, const RdbFlushStats *stats);
 extern void rdb_flush_forget(Oid relid);
 
+/*
+ * flush_demand.c: commits that give a table flush_rows new rows wake the
+ * worker (rustydb.flush_naptime is how long it waits otherwise)
+ */
+extern int	rdb_flush_naptime_ms;
+extern void rdb_flush_demand_shmem_request(void);
+extern void rdb_flush_demand_shmem_startup(void);
+extern void rdb_flush_demand_count(Relation rel, int64 n);
+extern uint64 rdb_flush_demand_wakes(void);
+extern int64 rdb_flush_demand_peek(Oid relid);
+extern int64 rdb_flush_demand_take(Oid relid);
+extern void rdb_flush_demand_forget(Oid relid);
+extern void rdb_flush_demand_prune(const Oid *relids, int nrelids);
+
 /* flush.c */
 extern int64 rdb_flush_relation(Relation rel, RdbFlushStats *stats,
 								int max_stripes, bool (*stop) (void),
 								bool background);
-extern void rdb_flush_background(bool (*stop) (void));
+extern bool rdb_flush_background(bool (*stop) (void));
 extern Relation rdb_lsm_open_table(Oid relid, const char *what,
 								   const char *verb);
 

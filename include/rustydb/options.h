@@ -74,6 +74,7 @@ extern void rdb_table_options_split(Datum reloptions,
 									char *ours[RDB_NUM_TABLE_OPTIONS],
 									List **others);
 extern void rdb_table_options(Relation rel, RdbTableOptions *opts);
+extern int	rdb_table_flush_rows(Relation rel);
 extern int	rdb_table_flush_rows_by_oid(Oid relid);
 extern char *rdb_table_option_text(const RdbTableOptions *opts,
 								   RdbTableOption opt);

@@ -100,8 +100,12 @@ PGDLLEXPORT void rdb_worker_main(Datum main_arg);
 
 /* how often the worker looks whether database DDL needs the database */
 #define RDB_WORKER_CHECK_MS		100
-/* how often a worker looks for tables to flush in the background */
-#define RDB_WORKER_FLUSH_MS		2000
+/*
+ * how soon a worker comes back to a table with more to flush than the one
+ * stripe a round writes (otherwise: rustydb.flush_naptime, or a commit's
+ * wake-up, src/lsm/flush_demand.c)
+ */
+#define RDB_WORKER_FLUSH_AGAIN_MS	100
 
 /* how long a worker serves its database while others wait for a slot */
 #define RDB_WORKER_SLICE_MS		1000
@@ -112,6 +116,8 @@ typedef struct WorkerState
 	TimestampTz last_round[RDB_NUM_CHANNELS];
 	TimestampTz last_event; /* when we last saw an event of ours */
 	TimestampTz last_flush_round;	/* background flush (src/lsm) */
+	uint64		flush_wakes;	/* rdb_flush_demand_wakes() at that round */
+	bool		flush_more;		/* that round left more to flush */
 } WorkerState;
 
 /* what the round's own NOTIFYs will take of the queue */
@@ -476,14 +482,25 @@ rdb_worker_main(Datum main_arg)
 			continue;
 		}
 
-		/* background flush of the database's rustydb tables (src/lsm) */
+		/*
+		 * background flush of the database's rustydb tables (src/lsm):
+		 * every rustydb.flush_naptime, when a commit asked for it, or soon
+		 * again when the last round left more to flush
+		 */
 		if (TimestampDifferenceExceeds(st.last_flush_round, now,
-									   RDB_WORKER_FLUSH_MS))
+									   rdb_flush_naptime_ms) ||
+			rdb_flush_demand_wakes() != st.flush_wakes ||
+			(st.flush_more &&
+			 TimestampDifferenceExceeds(st.last_flush_round, now,
+										RDB_WORKER_FLUSH_AGAIN_MS)))
 		{
 			st.last_flush_round = now;
-			rdb_flush_background(database_wanted);
+			st.flush_wakes = rdb_flush_demand_wakes();
+			st.flush_more = rdb_flush_background(database_wanted);
 			continue;
 		}
+		if (st.flush_more)
+			sleep_ms = Min(sleep_ms, RDB_WORKER_FLUSH_AGAIN_MS);
 
 		if (TimestampDifferenceExceeds(st.last_event, now,
 									   rdb_worker_idle_timeout_s * 1000) &&

@@ -90,6 +90,7 @@ typedef struct RdbEventRing
 	Latch	   *launcher_latch;
 	int			nworker_dbs;	/* databases whose event worker is running */
 	Oid			worker_dbs[RDB_MAX_EVENT_DBS];
+	Latch	   *worker_latches[RDB_MAX_EVENT_DBS];	/* their workers' */
 	int			waiting;		/* databases waiting for a worker slot */
 	int			nactive;		/* databases with undelivered events */
 	int			ndbs;			/* entries used in dbs[] (not counting
@@ -584,7 +585,10 @@ rdb_events_worker_attach(Oid dbid)
 		return;
 	SpinLockAcquire(&ring->mutex);
 	if (ring->nworker_dbs < RDB_MAX_EVENT_DBS)
+	{
+		ring->worker_latches[ring->nworker_dbs] = MyLatch;
 		ring->worker_dbs[ring->nworker_dbs++] = dbid;
+	}
 	SpinLockRelease(&ring->mutex);
 }
 
@@ -600,11 +604,37 @@ rdb_events_worker_detach(Oid dbid)
 	{
 		if (ring->worker_dbs[i] == dbid)
 		{
-			ring->worker_dbs[i] = ring->worker_dbs[--ring->nworker_dbs];
+			--ring->nworker_dbs;
+			ring->worker_dbs[i] = ring->worker_dbs[ring->nworker_dbs];
+			ring->worker_latches[i] = ring->worker_latches[ring->nworker_dbs];
 			break;
 		}
 	}
 	SpinLockRelease(&ring->mutex);
+}
+
+/*
+ * rdb_events_wake_worker
+ *		Wake the worker serving dbid (background flush: flush_demand.c), or
+ *		the launcher when none does, which starts one for a database with
+ *		events to send (a writer's inserts publish some).
+ */
+void
+rdb_events_wake_worker(Oid dbid)
+{
+	Latch	   *latch;
+	int			i;
+
+	if (ring == NULL)
+		return;
+	SpinLockAcquire(&ring->mutex);
+	latch = ring->launcher_latch;
+	for (i = 0; i < ring->nworker_dbs; i++)
+		if (ring->worker_dbs[i] == dbid)
+			latch = ring->worker_latches[i];
+	SpinLockRelease(&ring->mutex);
+	if (latch)
+		SetLatch(latch);
 }
 
 void

@@ -78,6 +78,7 @@
 
 /* defaults of the flush knobs (GUCs; a table's WITH (...) overrides them) */
 int			rdb_flush_rows = 0;
+int			rdb_flush_naptime_ms = 2000;
 int			rdb_flush_stripe_rows = 150000;
 int			rdb_flush_chunk_group_rows = 10000;
 int			rdb_flush_compression = RDB_CODEC_ZSTD;
@@ -549,11 +550,15 @@ flush_rustydb_tables(void)
 /*
  * rdb_flush_background
  *		One round of background flush, run by the database's storage-event
- *		worker (src/bgworker/worker.c) every few seconds.  A rustydb table
- *		whose flush_rows (table option, else rustydb.flush_rows) is above 0
- *		is flushed when the rows inserted or updated into it since our last
- *		flush of it (the cumulative statistics' counters; since the worker
- *		started, everything counted so far) reach flush_rows.  Never waits:
+ *		worker (src/bgworker/worker.c) every rustydb.flush_naptime, and at
+ *		once when a commit gave a table flush_rows new rows
+ *		(flush_demand.c).  A rustydb table whose flush_rows (table option,
+ *		else rustydb.flush_rows) is above 0 is flushed when the rows
+ *		committed into it since our last flush of it (flush_demand.c), or
+ *		inserted or updated according to the cumulative statistics'
+ *		counters (since the worker started, everything counted so far),
+ *		reach flush_rows.  Returns true when a table has more to flush than
+ *		the round's one stripe: the worker comes back soon.  Never waits:
  *		a table whose ShareUpdateExclusiveLock is taken (VACUUM, a flush, DDL)
  *		is left for the next round; an error is logged and the table
  *		skipped, so the worker carries on.  Each table is flushed in a
@@ -579,12 +584,13 @@ bg_stop(void)
 		LockHasWaitersRelation(bg_rel, ShareUpdateExclusiveLock);
 }
 
-void
+bool
 rdb_flush_background(bool (*stop) (void))
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	List	   *tables;
 	ListCell   *lc;
+	bool		more = false;
 
 	if (flush_seen == NULL)
 	{
@@ -603,6 +609,17 @@ rdb_flush_background(bool (*stop) (void))
 	tables = list_copy(tables);
 	MemoryContextSwitchTo(oldcxt);
 	CommitTransactionCommand();
+	/* commits counted for tables dropped since: forget them */
+	{
+		Oid		   *relids = palloc(sizeof(Oid) * Max(list_length(tables), 1));
+		int			n = 0;
+
+		foreach(lc, tables)
+			relids[n++] = lfirst_oid(lc);
+		qsort(relids, n, sizeof(Oid), oid_cmp);
+		rdb_flush_demand_prune(relids, n);
+		pfree(relids);
+	}
 	/* the statistics as they are now, not as this backend last saw them */
 	pgstat_clear_snapshot();
 
@@ -653,9 +670,12 @@ rdb_flush_background(bool (*stop) (void))
 					}
 					if (opts.flush_rows > 0 &&
 						(changes - seen->changes_at_flush >= opts.flush_rows ||
+						 rdb_flush_demand_peek(relid) >= opts.flush_rows ||
 						 seen->more_to_flush))
 					{
 						RdbFlushStats stats;
+						/* what commits counted so far is this flush's */
+						int64		taken = rdb_flush_demand_take(relid);
 
 						PushActiveSnapshot(GetTransactionSnapshot());
 						pgstat_report_activity(STATE_RUNNING, "rustydb background flush");
@@ -665,9 +685,15 @@ rdb_flush_background(bool (*stop) (void))
 						 */
 						(void) rdb_flush_relation(rel, &stats, 1, bg_stop, true);
 						PopActiveSnapshot();
-						seen->changes_at_flush = changes;
-						/* stopped after one stripe: go on next round */
+						/*
+						 * The statistics may not count yet what commits
+						 * told us of: they would ask for those rows again.
+						 */
+						seen->changes_at_flush = Max(changes,
+													 seen->changes_at_flush + taken);
+						/* stopped after one stripe: go on soon */
 						seen->more_to_flush = stats.stopped_early;
+						more |= stats.stopped_early;
 						ereport(DEBUG1,
 								(errmsg("rustydb background flush of \"%s\": %lld rows into %d stripes, %lld pages retired",
 										RelationGetRelationName(rel),
@@ -739,4 +765,5 @@ rdb_flush_background(bool (*stop) (void))
 	}
 	list_free(tables);
 	pgstat_report_activity(STATE_IDLE, NULL);
+	return more;
 }

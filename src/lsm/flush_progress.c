@@ -305,6 +305,7 @@ rdb_flush_forget(Oid relid)
 	LWLockAcquire(flush_shared->history_lock, LW_EXCLUSIVE);
 	hash_search(flush_history, &key, HASH_REMOVE, NULL);
 	LWLockRelease(flush_shared->history_lock);
+	rdb_flush_demand_forget(relid);
 }
 
 static const char *

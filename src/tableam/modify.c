@@ -57,6 +57,7 @@
 #include "rustydb/rustydb.h"
 #include "rustydb/events.h"
 #include "rustydb/l0.h"
+#include "rustydb/lsm.h"
 #include "rustydb/xlog.h"
 
 /* ------------------------------------------------------------------------
@@ -200,6 +201,7 @@ l0_insert_slot(Relation rel, TupleTableSlot *slot, CommandId cid, int options,
 	}
 	ItemPointerCopy(&tuple->t_self, &slot->tts_tid);
 	pgstat_count_heap_insert(rel, 1);
+	rdb_flush_demand_count(rel, 1);
 
 	if (shouldFree)
 		pfree(tuple);
@@ -487,6 +489,7 @@ rdb_am_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 	for (i = 0; i < nslots; i++)
 		slots[i]->tts_tid = heaptuples[i]->t_self;
 	pgstat_count_heap_insert(rel, nslots);
+	rdb_flush_demand_count(rel, nslots);
 	rdb_emit_batch_inserted(rel, nslots);
 	pfree(heaptuples);
 }
@@ -1092,6 +1095,7 @@ recheck:
 		heap_freetuple(old_image);
 
 	pgstat_count_heap_update(rel, false);
+	rdb_flush_demand_count(rel, 1);
 
 	if (heaptup != newtup)
 	{

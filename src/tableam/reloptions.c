@@ -343,12 +343,10 @@ options_read_table(Relation rel, RdbTableOptionsCache *cache)
  *		caller holds a lock on): the table's values, the rustydb.* GUCs for
  *		the others.  The table's values are cached in rel->rd_amcache.
  */
-void
-rdb_table_options(Relation rel, RdbTableOptions *opts)
+static RdbTableOptionsCache *
+options_cache(Relation rel)
 {
 	RdbTableOptionsCache *cache = (RdbTableOptionsCache *) rel->rd_amcache;
-	int			v[RDB_NUM_TABLE_OPTIONS];
-	int			i;
 
 	if (cache == NULL)
 	{
@@ -360,6 +358,15 @@ rdb_table_options(Relation rel, RdbTableOptions *opts)
 		*cache = parsed;
 		rel->rd_amcache = cache;
 	}
+	return cache;
+}
+
+void
+rdb_table_options(Relation rel, RdbTableOptions *opts)
+{
+	RdbTableOptionsCache *cache = options_cache(rel);
+	int			v[RDB_NUM_TABLE_OPTIONS];
+	int			i;
 
 	v[RDB_OPT_FLUSH_ROWS] = rdb_flush_rows;
 	v[RDB_OPT_COMPRESSION] = rdb_flush_compression;
@@ -384,6 +391,21 @@ rdb_table_options(Relation rel, RdbTableOptions *opts)
 	memcpy(opts->sortkeys, cache->sortkeys, sizeof(opts->sortkeys));
 	strlcpy(opts->sort_key, cache->sort_key, sizeof(opts->sort_key));
 	opts->from_table = cache->set;
+}
+
+/*
+ * rdb_table_flush_rows
+ *		The effective flush_rows of rel alone, for the insert path
+ *		(flush_demand.c): no copy of the other options.
+ */
+int
+rdb_table_flush_rows(Relation rel)
+{
+	RdbTableOptionsCache *cache = options_cache(rel);
+
+	if (cache->set & (1 << RDB_OPT_FLUSH_ROWS))
+		return cache->values[RDB_OPT_FLUSH_ROWS];
+	return rdb_flush_rows;
 }
 
 /*

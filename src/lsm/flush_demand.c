@@ -1,0 +1,349 @@
+/*-------------------------------------------------------------------------
+ *
+ * flush_demand.c
+ *	  Committed rows waiting for the background flush: commits tell the
+ *	  storage-event worker when a table has flush_rows new rows, so that it
+ *	  flushes them at once instead of at its next look.
+ *
+ * The worker looks at its database's tables every rustydb.flush_naptime
+ * (2 s), and flushes a table whose cumulative statistics show flush_rows
+ * rows inserted or updated since it last flushed it.  A writer that commits
+ * faster than that fills L0 between two looks: bench/steady.sh's 200,000
+ * rows arrived in well under a second in transactions of 20,000, and L0
+ * held all of them (39 MB of pages, which then stay in the file as free L0
+ * pages) although flush_rows was 20,000.  The statistics are no help for
+ * waking it: a backend sends its counters at most once a second.
+ *
+ * So a backend counts the rows it inserts and updates into each rustydb
+ * table whose flush_rows is above 0 (rdb_flush_demand_count, per
+ * transaction, in backend memory).  When the transaction commits, its counts
+ * are added to the table's entry in a shared hash (database, table) ->
+ * committed rows not yet flushed; a commit that takes an entry to
+ * flush_rows or beyond bumps a shared wake counter and sets the database
+ * worker's latch (rdb_events_wake_worker).  The worker runs its flush round
+ * when the wake counter moved (rdb_flush_demand_wakes), flushes a table
+ * whose entry has reached flush_rows, and takes the entry back to zero when
+ * it flushes (rdb_flush_demand_take).  The statistics stay the worker's
+ * other reason to flush, for what the counts miss: prepared transactions
+ * (committed elsewhere), a transaction that wrote into more tables than
+ * RDB_FLUSH_DEMAND_LOCAL, a full hash, rows written before a restart.
+ *
+ * Nothing here can fail a commit: the callback runs after the commit is
+ * durable, allocates nothing (the per-transaction counts are a static
+ * array), and a full hash (RDB_FLUSH_DEMAND_TABLES) first forgets tables
+ * whose count is zero, else drops the count.
+ *
+ * IDENTIFICATION
+ *	  src/lsm/flush_demand.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "miscadmin.h"
+#include "port/atomics.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/rel.h"
+
+#include "rustydb/events.h"
+#include "rustydb/lsm.h"
+#include "rustydb/options.h"
+
+/* tables with committed rows counted for the worker */
+#define RDB_FLUSH_DEMAND_TABLES		1024
+/* tables one transaction counts for (more go to the statistics only) */
+#define RDB_FLUSH_DEMAND_LOCAL		8
+
+typedef struct FlushDemandKey
+{
+	Oid			dbid;
+	Oid			relid;
+} FlushDemandKey;
+
+typedef struct FlushDemandEntry
+{
+	FlushDemandKey key;			/* hash key: must be first */
+	pg_atomic_uint64 rows;		/* committed, not yet taken by a flush */
+} FlushDemandEntry;
+
+typedef struct FlushDemandShared
+{
+	LWLock	   *lock;			/* shared: find and add; exclusive: enter,
+								 * remove */
+	pg_atomic_uint64 wakes;		/* commits that took a table to flush_rows */
+} FlushDemandShared;
+
+static FlushDemandShared *demand_shared = NULL;
+static HTAB *demand_hash = NULL;
+
+/* this transaction's counts */
+typedef struct FlushDemandLocal
+{
+	Oid			relid;
+	int			flush_rows;
+	int64		rows;
+} FlushDemandLocal;
+
+static FlushDemandLocal pending[RDB_FLUSH_DEMAND_LOCAL];
+static int	npending = 0;
+static bool callback_registered = false;
+
+void
+rdb_flush_demand_shmem_request(void)
+{
+	RequestAddinShmemSpace(MAXALIGN(sizeof(FlushDemandShared)));
+	RequestAddinShmemSpace(hash_estimate_size(RDB_FLUSH_DEMAND_TABLES,
+											  sizeof(FlushDemandEntry)));
+	RequestNamedLWLockTranche("rustydb flush demand", 1);
+}
+
+void
+rdb_flush_demand_shmem_startup(void)
+{
+	bool		found;
+	HASHCTL		ctl;
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	demand_shared = ShmemInitStruct("rustydb flush demand state",
+									sizeof(FlushDemandShared), &found);
+	if (!found)
+	{
+		demand_shared->lock = &(GetNamedLWLockTranche("rustydb flush demand"))->lock;
+		pg_atomic_init_u64(&demand_shared->wakes, 0);
+	}
+	ctl.keysize = sizeof(FlushDemandKey);
+	ctl.entrysize = sizeof(FlushDemandEntry);
+	demand_hash = ShmemInitHash("rustydb flush demand",
+								RDB_FLUSH_DEMAND_TABLES,
+								RDB_FLUSH_DEMAND_TABLES,
+								&ctl, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * Add n committed rows to the entry of (MyDatabaseId, relid); returns the
+ * count before, or -1 when there was no room.  Never raises an error.
+ */
+static int64
+demand_add(Oid relid, int64 n)
+{
+	FlushDemandKey key;
+	FlushDemandEntry *e;
+	bool		found;
+	int64		before;
+
+	key.dbid = MyDatabaseId;
+	key.relid = relid;
+	LWLockAcquire(demand_shared->lock, LW_SHARED);
+	e = hash_search(demand_hash, &key, HASH_FIND, NULL);
+	if (e != NULL)
+	{
+		before = (int64) pg_atomic_fetch_add_u64(&e->rows, (uint64) n);
+		LWLockRelease(demand_shared->lock);
+		return before;
+	}
+	LWLockRelease(demand_shared->lock);
+
+	LWLockAcquire(demand_shared->lock, LW_EXCLUSIVE);
+	e = hash_search(demand_hash, &key, HASH_ENTER_NULL, &found);
+	if (e == NULL)
+	{
+		HASH_SEQ_STATUS it;
+		FlushDemandEntry *cur;
+		FlushDemandKey victim;
+		bool		have = false;
+
+		/* full: forget a table nothing waits for (flushed, or dropped) */
+		hash_seq_init(&it, demand_hash);
+		while ((cur = hash_seq_search(&it)) != NULL)
+		{
+			if (pg_atomic_read_u64(&cur->rows) == 0)
+			{
+				victim = cur->key;
+				have = true;
+				hash_seq_term(&it);
+				break;
+			}
+		}
+		if (have)
+		{
+			hash_search(demand_hash, &victim, HASH_REMOVE, NULL);
+			e = hash_search(demand_hash, &key, HASH_ENTER_NULL, &found);
+		}
+		if (e == NULL)
+		{
+			LWLockRelease(demand_shared->lock);
+			return -1;
+		}
+	}
+	if (!found)
+		pg_atomic_init_u64(&e->rows, 0);
+	before = (int64) pg_atomic_fetch_add_u64(&e->rows, (uint64) n);
+	LWLockRelease(demand_shared->lock);
+	return before;
+}
+
+/* at commit: publish this transaction's counts; at any end: forget them */
+static void
+flush_demand_xact_callback(XactEvent event, void *arg)
+{
+	bool		wake = false;
+	int			i;
+
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+			for (i = 0; i < npending && demand_shared != NULL; i++)
+			{
+				int64		before = demand_add(pending[i].relid, pending[i].rows);
+
+				if (before >= 0 && before < pending[i].flush_rows &&
+					before + pending[i].rows >= pending[i].flush_rows)
+					wake = true;
+			}
+			npending = 0;
+			if (wake)
+			{
+				pg_atomic_fetch_add_u64(&demand_shared->wakes, 1);
+				rdb_events_wake_worker(MyDatabaseId);
+			}
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			/* aborted rows need no flush; prepared ones commit elsewhere */
+			npending = 0;
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * rdb_flush_demand_count
+ *		rel (a rustydb table) received n new row versions (INSERT, COPY, the
+ *		new version of an UPDATE) in this transaction: count them for the
+ *		worker if the table is flushed in the background.  Cheap: the
+ *		table's options are cached in its relcache entry.
+ */
+void
+rdb_flush_demand_count(Relation rel, int64 n)
+{
+	int			flush_rows;
+	Oid			relid = RelationGetRelid(rel);
+	int			i;
+
+	if (demand_shared == NULL || n <= 0 ||
+		rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
+		return;					/* the worker flushes no temporary table */
+	for (i = 0; i < npending; i++)
+	{
+		if (pending[i].relid == relid)
+		{
+			pending[i].rows += n;
+			return;
+		}
+	}
+	if (npending >= RDB_FLUSH_DEMAND_LOCAL)
+		return;					/* the statistics will tell the worker */
+	flush_rows = rdb_table_flush_rows(rel);
+	if (flush_rows <= 0)
+		return;
+	if (!callback_registered)
+	{
+		RegisterXactCallback(flush_demand_xact_callback, NULL);
+		callback_registered = true;
+	}
+	pending[npending].relid = relid;
+	pending[npending].flush_rows = flush_rows;
+	pending[npending].rows = n;
+	npending++;
+}
+
+/* how many commits asked for a flush so far (the worker compares) */
+uint64
+rdb_flush_demand_wakes(void)
+{
+	return demand_shared ? pg_atomic_read_u64(&demand_shared->wakes) : 0;
+}
+
+/* committed rows of relid (this database) not yet taken by a flush */
+static int64
+demand_get(Oid relid, bool take)
+{
+	FlushDemandKey key;
+	FlushDemandEntry *e;
+	int64		rows = 0;
+
+	if (demand_shared == NULL)
+		return 0;
+	key.dbid = MyDatabaseId;
+	key.relid = relid;
+	LWLockAcquire(demand_shared->lock, LW_SHARED);
+	e = hash_search(demand_hash, &key, HASH_FIND, NULL);
+	if (e != NULL)
+		rows = (int64) (take ? pg_atomic_exchange_u64(&e->rows, 0) :
+						pg_atomic_read_u64(&e->rows));
+	LWLockRelease(demand_shared->lock);
+	return rows;
+}
+
+int64
+rdb_flush_demand_peek(Oid relid)
+{
+	return demand_get(relid, false);
+}
+
+/* the worker flushes relid now: the rows counted so far are its to move */
+int64
+rdb_flush_demand_take(Oid relid)
+{
+	return demand_get(relid, true);
+}
+
+/* TRUNCATE or a rewrite: the rows counted for relid are gone */
+void
+rdb_flush_demand_forget(Oid relid)
+{
+	FlushDemandKey key;
+
+	if (demand_shared == NULL)
+		return;
+	key.dbid = MyDatabaseId;
+	key.relid = relid;
+	LWLockAcquire(demand_shared->lock, LW_EXCLUSIVE);
+	hash_search(demand_hash, &key, HASH_REMOVE, NULL);
+	LWLockRelease(demand_shared->lock);
+}
+
+/*
+ * rdb_flush_demand_prune
+ *		The worker's round: forget the entries of this database whose table
+ *		is not among relids (the database's rustydb tables, ascending): a
+ *		dropped table's count would otherwise hold its entry for good.
+ */
+void
+rdb_flush_demand_prune(const Oid *relids, int nrelids)
+{
+	HASH_SEQ_STATUS it;
+	FlushDemandEntry *cur;
+
+	if (demand_shared == NULL)
+		return;
+	LWLockAcquire(demand_shared->lock, LW_EXCLUSIVE);
+	hash_seq_init(&it, demand_hash);
+	while ((cur = hash_seq_search(&it)) != NULL)
+	{
+		if (cur->key.dbid == MyDatabaseId &&
+			bsearch(&cur->key.relid, relids, nrelids, sizeof(Oid),
+					oid_cmp) == NULL)
+			hash_search(demand_hash, &cur->key, HASH_REMOVE, NULL);
+	}
+	LWLockRelease(demand_shared->lock);
+}
