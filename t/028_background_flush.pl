@@ -170,7 +170,7 @@ cmp_ok($flushed, '>', 0, "with rustydb.flush_rows = 1000, bf0 was flushed too ($
 # that takes the count to flush_rows gets the table flushed within seconds.
 # (the worker stays: a new one would start from the statistics' counts)
 $node->safe_psql('postgres', q{ALTER SYSTEM SET rustydb.flush_naptime = '1h'; ALTER SYSTEM SET rustydb.worker_idle_timeout = '10min'; SELECT pg_reload_conf();});
-$node->safe_psql('postgres', q{CREATE TABLE bfw (id int, v text) USING rustydb WITH (flush_rows = 3000)});
+$node->safe_psql('postgres', q{CREATE TABLE bfw (id int, v text) USING rustydb WITH (flush_rows = 3000, autovacuum_enabled = off)});
 sleep(3);	# the worker has taken the new naptime and done its last look
 for my $part (0 .. 1)
 {
@@ -214,6 +214,24 @@ while (time() < $deadline)
 is($flushed, 6000, 'the 3000th row since the last flush wakes it again');
 is($node->safe_psql('postgres', q{SELECT count(*) || ':' || sum(id) FROM bfw}), '6000:' . (6000 * 6001 / 2),
 	'bfw reads back its rows');
+# rows a snapshot older than their commit still needs stay in L0 for now;
+# the worker comes back for them once it is gone (not at the naptime, an hour)
+my $rr = $node->background_psql('postgres');
+$rr->query_safe(q{BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM bf_twin});
+$node->safe_psql('postgres', q{INSERT INTO bfw SELECT g, 'held' FROM generate_series(6001, 9000) g});
+sleep(2);
+is($node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfw')}), '6000',
+	'3000 rows committed while an older snapshot is open wait in L0');
+$rr->query_safe('COMMIT');
+$rr->quit;
+$deadline = time() + 30;
+while (time() < $deadline)
+{
+	$flushed = $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfw')});
+	last if $flushed >= 9000;
+	sleep(0.2);
+}
+is($flushed, 9000, 'once the snapshot is gone the worker flushes them without a new commit');
 $node->safe_psql('postgres', q{ALTER SYSTEM RESET rustydb.flush_naptime; ALTER SYSTEM RESET rustydb.worker_idle_timeout; SELECT pg_reload_conf();});
 
 # no worker, no background flush

@@ -72,7 +72,7 @@ extern void rdb_flush_demand_shmem_startup(void);
 extern void rdb_flush_demand_count(Relation rel, int64 n);
 extern uint64 rdb_flush_demand_wakes(void);
 extern int64 rdb_flush_demand_peek(Oid relid);
-extern int64 rdb_flush_demand_take(Oid relid);
+extern int64 rdb_flush_demand_moved(Oid relid, int64 rows);
 extern void rdb_flush_demand_forget(Oid relid);
 extern void rdb_flush_demand_prune(const Oid *relids, int nrelids);
 
@@ -80,7 +80,7 @@ extern void rdb_flush_demand_prune(const Oid *relids, int nrelids);
 extern int64 rdb_flush_relation(Relation rel, RdbFlushStats *stats,
 								int max_stripes, bool (*stop) (void),
 								bool background);
-extern bool rdb_flush_background(bool (*stop) (void));
+extern int	rdb_flush_background(bool (*stop) (void));
 extern Relation rdb_lsm_open_table(Oid relid, const char *what,
 								   const char *verb);
 

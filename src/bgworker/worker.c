@@ -100,12 +100,6 @@ PGDLLEXPORT void rdb_worker_main(Datum main_arg);
 
 /* how often the worker looks whether database DDL needs the database */
 #define RDB_WORKER_CHECK_MS		100
-/*
- * how soon a worker comes back to a table with more to flush than the one
- * stripe a round writes (otherwise: rustydb.flush_naptime, or a commit's
- * wake-up, src/lsm/flush_demand.c)
- */
-#define RDB_WORKER_FLUSH_AGAIN_MS	100
 
 /* how long a worker serves its database while others wait for a slot */
 #define RDB_WORKER_SLICE_MS		1000
@@ -117,7 +111,8 @@ typedef struct WorkerState
 	TimestampTz last_event; /* when we last saw an event of ours */
 	TimestampTz last_flush_round;	/* background flush (src/lsm) */
 	uint64		flush_wakes;	/* rdb_flush_demand_wakes() at that round */
-	bool		flush_more;		/* that round left more to flush */
+	int			flush_again_ms; /* that round asked to come back this soon
+								 * (0: at the naptime) */
 } WorkerState;
 
 /* what the round's own NOTIFYs will take of the queue */
@@ -484,27 +479,29 @@ rdb_worker_main(Datum main_arg)
 
 		/*
 		 * background flush of the database's rustydb tables (src/lsm):
-		 * every rustydb.flush_naptime, when a commit asked for it, or soon
-		 * again when the last round left more to flush
+		 * every rustydb.flush_naptime, when a commit asked for it
+		 * (flush_demand.c), or when the last round asked to come back
+		 * sooner (more to flush than a stripe, rows a snapshot held back)
 		 */
 		if (TimestampDifferenceExceeds(st.last_flush_round, now,
 									   rdb_flush_naptime_ms) ||
 			rdb_flush_demand_wakes() != st.flush_wakes ||
-			(st.flush_more &&
+			(st.flush_again_ms > 0 &&
 			 TimestampDifferenceExceeds(st.last_flush_round, now,
-										RDB_WORKER_FLUSH_AGAIN_MS)))
+										st.flush_again_ms)))
 		{
 			st.last_flush_round = now;
 			st.flush_wakes = rdb_flush_demand_wakes();
-			st.flush_more = rdb_flush_background(database_wanted);
+			st.flush_again_ms = rdb_flush_background(database_wanted);
 			continue;
 		}
-		if (st.flush_more)
-			sleep_ms = Min(sleep_ms, RDB_WORKER_FLUSH_AGAIN_MS);
+		if (st.flush_again_ms > 0)
+			sleep_ms = Min(sleep_ms, st.flush_again_ms);
 
+		/* idle: no events to send, no flush to come back for */
 		if (TimestampDifferenceExceeds(st.last_event, now,
 									   rdb_worker_idle_timeout_s * 1000) &&
-			rdb_events_undelivered(dbid) == 0)
+			rdb_events_undelivered(dbid) == 0 && st.flush_again_ms == 0)
 		{
 			ereport(DEBUG1,
 					(errmsg("rustydb worker for database %u idle, exiting", dbid)));

@@ -513,6 +513,9 @@ typedef struct FlushSeen
 	Oid			relid;			/* hash key */
 	int64		changes_at_flush;	/* inserted + updated rows, pgstat, at
 									 * our last flush of it */
+	int64		changes_seen;	/* the counters at our last look */
+	int			stuck;			/* rounds in a row that moved nothing while
+								 * commits' rows waited */
 	bool		more_to_flush;	/* last round stopped after one stripe */
 	TimestampTz compact_checked;	/* last background compaction look */
 	bool		more_to_compact;	/* last look did a step: look again */
@@ -557,8 +560,10 @@ flush_rustydb_tables(void)
  *		committed into it since our last flush of it (flush_demand.c), or
  *		inserted or updated according to the cumulative statistics'
  *		counters (since the worker started, everything counted so far),
- *		reach flush_rows.  Returns true when a table has more to flush than
- *		the round's one stripe: the worker comes back soon.  Never waits:
+ *		reach flush_rows.  Returns how soon (ms) the worker should come
+ *		back, 0 for its naptime: 100 when a table has more to flush than
+ *		the round's one stripe, 1000 while committed rows wait (a snapshot
+ *		still needs them in L0, or the table's lock was taken).  Never waits:
  *		a table whose ShareUpdateExclusiveLock is taken (VACUUM, a flush, DDL)
  *		is left for the next round; an error is logged and the table
  *		skipped, so the worker carries on.  Each table is flushed in a
@@ -584,13 +589,13 @@ bg_stop(void)
 		LockHasWaitersRelation(bg_rel, ShareUpdateExclusiveLock);
 }
 
-bool
+int
 rdb_flush_background(bool (*stop) (void))
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	List	   *tables;
 	ListCell   *lc;
-	bool		more = false;
+	int			again_ms = 0;
 
 	if (flush_seen == NULL)
 	{
@@ -646,8 +651,16 @@ rdb_flush_background(bool (*stop) (void))
 			 * the lock would get in the way of VACUUM, DDL and the
 			 * AccessExclusiveLock compaction gives space back under.
 			 */
-			if (rdb_table_flush_rows_by_oid(relid) > 0 &&
-				ConditionalLockRelationOid(relid, ShareUpdateExclusiveLock))
+			int			flush_rows = rdb_table_flush_rows_by_oid(relid);
+
+			/* rows committed for it wait, but its lock is taken: soon again */
+			if (flush_rows > 0 &&
+				!ConditionalLockRelationOid(relid, ShareUpdateExclusiveLock))
+			{
+				if (rdb_flush_demand_peek(relid) >= flush_rows)
+					again_ms = again_ms ? Min(again_ms, 1000) : 1000;
+			}
+			else if (flush_rows > 0)
 			{
 				rel = try_relation_open(relid, NoLock);
 				if (rel == NULL)
@@ -664,18 +677,23 @@ rdb_flush_background(bool (*stop) (void))
 					if (!found)
 					{
 						seen->changes_at_flush = 0;
+						seen->changes_seen = 0;
+						seen->stuck = 0;
 						seen->more_to_flush = false;
 						seen->compact_checked = 0;
 						seen->more_to_compact = false;
 					}
+					/* the statistics were reset: start over from them */
+					if (changes < seen->changes_seen)
+						seen->changes_at_flush = changes;
+					seen->changes_seen = changes;
 					if (opts.flush_rows > 0 &&
 						(changes - seen->changes_at_flush >= opts.flush_rows ||
 						 rdb_flush_demand_peek(relid) >= opts.flush_rows ||
 						 seen->more_to_flush))
 					{
 						RdbFlushStats stats;
-						/* what commits counted so far is this flush's */
-						int64		taken = rdb_flush_demand_take(relid);
+						int64		waiting;
 
 						PushActiveSnapshot(GetTransactionSnapshot());
 						pgstat_report_activity(STATE_RUNNING, "rustydb background flush");
@@ -686,14 +704,29 @@ rdb_flush_background(bool (*stop) (void))
 						(void) rdb_flush_relation(rel, &stats, 1, bg_stop, true);
 						PopActiveSnapshot();
 						/*
-						 * The statistics may not count yet what commits
-						 * told us of: they would ask for those rows again.
+						 * The statistics may not count yet the rows commits
+						 * told us of: they would ask for them again.
 						 */
 						seen->changes_at_flush = Max(changes,
-													 seen->changes_at_flush + taken);
+													 seen->changes_at_flush + stats.rows_flushed);
+						waiting = rdb_flush_demand_moved(relid, stats.rows_flushed);
 						/* stopped after one stripe: go on soon */
 						seen->more_to_flush = stats.stopped_early;
-						more |= stats.stopped_early;
+						if (stats.stopped_early)
+							again_ms = 100;
+						else if (waiting >= opts.flush_rows)
+						{
+							/*
+							 * Committed rows a snapshot older than their
+							 * commit still needs in L0: look again in a
+							 * second, a few times, then at the naptime.
+							 */
+							seen->stuck = stats.rows_flushed > 0 ? 0 : seen->stuck + 1;
+							if (seen->stuck <= 5)
+								again_ms = again_ms ? Min(again_ms, 1000) : 1000;
+						}
+						else
+							seen->stuck = 0;
 						ereport(DEBUG1,
 								(errmsg("rustydb background flush of \"%s\": %lld rows into %d stripes, %lld pages retired",
 										RelationGetRelationName(rel),
@@ -765,5 +798,5 @@ rdb_flush_background(bool (*stop) (void))
 	}
 	list_free(tables);
 	pgstat_report_activity(STATE_IDLE, NULL);
-	return more;
+	return again_ms;
 }

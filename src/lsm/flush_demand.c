@@ -19,19 +19,25 @@
  * transaction, in backend memory).  When the transaction commits, its counts
  * are added to the table's entry in a shared hash (database, table) ->
  * committed rows not yet flushed; a commit that takes an entry to
- * flush_rows or beyond bumps a shared wake counter and sets the database
- * worker's latch (rdb_events_wake_worker).  The worker runs its flush round
- * when the wake counter moved (rdb_flush_demand_wakes), flushes a table
- * whose entry has reached flush_rows, and takes the entry back to zero when
- * it flushes (rdb_flush_demand_take).  The statistics stay the worker's
+ * flush_rows or beyond bumps its database's wake counter (the entry of
+ * table InvalidOid) and sets the database worker's latch
+ * (rdb_events_wake_worker).  The worker runs its flush round when its
+ * database's wake counter moved (rdb_flush_demand_wakes), flushes a table
+ * whose entry has reached flush_rows, and subtracts the rows the flush
+ * moved (rdb_flush_demand_moved): rows a snapshot still needs in L0 stay
+ * counted, and the worker comes back for them (flush.c).  Rows of a
+ * subtransaction that rolled back are counted at the top-level commit (an
+ * early wake at worst).  The statistics stay the worker's
  * other reason to flush, for what the counts miss: prepared transactions
  * (committed elsewhere), a transaction that wrote into more tables than
  * RDB_FLUSH_DEMAND_LOCAL, a full hash, rows written before a restart.
  *
  * Nothing here can fail a commit: the callback runs after the commit is
  * durable, allocates nothing (the per-transaction counts are a static
- * array), and a full hash (RDB_FLUSH_DEMAND_TABLES) first forgets tables
- * whose count is zero, else drops the count.
+ * array), and a full hash (RDB_FLUSH_DEMAND_TABLES) forgets a table whose
+ * count is zero, else any table's count (which the statistics then stand
+ * in for): entries of dropped databases, which no worker prunes, cannot
+ * hold the hash for good.
  *
  * IDENTIFICATION
  *	  src/lsm/flush_demand.c
@@ -75,7 +81,6 @@ typedef struct FlushDemandShared
 {
 	LWLock	   *lock;			/* shared: find and add; exclusive: enter,
 								 * remove */
-	pg_atomic_uint64 wakes;		/* commits that took a table to flush_rows */
 } FlushDemandShared;
 
 static FlushDemandShared *demand_shared = NULL;
@@ -114,7 +119,6 @@ rdb_flush_demand_shmem_startup(void)
 	if (!found)
 	{
 		demand_shared->lock = &(GetNamedLWLockTranche("rustydb flush demand"))->lock;
-		pg_atomic_init_u64(&demand_shared->wakes, 0);
 	}
 	ctl.keysize = sizeof(FlushDemandKey);
 	ctl.entrysize = sizeof(FlushDemandEntry);
@@ -158,7 +162,10 @@ demand_add(Oid relid, int64 n)
 		FlushDemandKey victim;
 		bool		have = false;
 
-		/* full: forget a table nothing waits for (flushed, or dropped) */
+		/*
+		 * full: forget a table nothing waits for (flushed, or dropped),
+		 * else any table's count, a database's wake counter last
+		 */
 		hash_seq_init(&it, demand_hash);
 		while ((cur = hash_seq_search(&it)) != NULL)
 		{
@@ -168,6 +175,11 @@ demand_add(Oid relid, int64 n)
 				have = true;
 				hash_seq_term(&it);
 				break;
+			}
+			if (!have || !OidIsValid(victim.relid))
+			{
+				victim = cur->key;
+				have = true;
 			}
 		}
 		if (have)
@@ -209,7 +221,8 @@ flush_demand_xact_callback(XactEvent event, void *arg)
 			npending = 0;
 			if (wake)
 			{
-				pg_atomic_fetch_add_u64(&demand_shared->wakes, 1);
+				/* this database's wake counter: the entry of no table */
+				(void) demand_add(InvalidOid, 1);
 				rdb_events_wake_worker(MyDatabaseId);
 			}
 			break;
@@ -266,20 +279,17 @@ rdb_flush_demand_count(Relation rel, int64 n)
 	npending++;
 }
 
-/* how many commits asked for a flush so far (the worker compares) */
-uint64
-rdb_flush_demand_wakes(void)
-{
-	return demand_shared ? pg_atomic_read_u64(&demand_shared->wakes) : 0;
-}
-
-/* committed rows of relid (this database) not yet taken by a flush */
+/*
+ * Committed rows of relid (this database) not yet moved by a flush, after
+ * subtracting sub of them (down to zero).  relid InvalidOid: how many
+ * commits asked this database's worker for a flush so far.
+ */
 static int64
-demand_get(Oid relid, bool take)
+demand_get(Oid relid, int64 sub)
 {
 	FlushDemandKey key;
 	FlushDemandEntry *e;
-	int64		rows = 0;
+	uint64		rows = 0;
 
 	if (demand_shared == NULL)
 		return 0;
@@ -288,23 +298,45 @@ demand_get(Oid relid, bool take)
 	LWLockAcquire(demand_shared->lock, LW_SHARED);
 	e = hash_search(demand_hash, &key, HASH_FIND, NULL);
 	if (e != NULL)
-		rows = (int64) (take ? pg_atomic_exchange_u64(&e->rows, 0) :
-						pg_atomic_read_u64(&e->rows));
+	{
+		rows = pg_atomic_read_u64(&e->rows);
+		while (sub > 0 && rows > 0)
+		{
+			uint64		left = rows > (uint64) sub ? rows - (uint64) sub : 0;
+
+			if (pg_atomic_compare_exchange_u64(&e->rows, &rows, left))
+			{
+				rows = left;
+				break;
+			}
+		}
+	}
 	LWLockRelease(demand_shared->lock);
-	return rows;
+	return (int64) rows;
+}
+
+/* commits that asked this database's worker for a flush (it compares) */
+uint64
+rdb_flush_demand_wakes(void)
+{
+	return (uint64) demand_get(InvalidOid, 0);
 }
 
 int64
 rdb_flush_demand_peek(Oid relid)
 {
-	return demand_get(relid, false);
+	return demand_get(relid, 0);
 }
 
-/* the worker flushes relid now: the rows counted so far are its to move */
+/*
+ * The worker's flush of relid moved rows rows: they are counted no more.
+ * Returns the rows still counted (committed since, or kept in L0 because a
+ * snapshot may still need them as they are).
+ */
 int64
-rdb_flush_demand_take(Oid relid)
+rdb_flush_demand_moved(Oid relid, int64 rows)
 {
-	return demand_get(relid, true);
+	return demand_get(relid, rows);
 }
 
 /* TRUNCATE or a rewrite: the rows counted for relid are gone */
@@ -340,7 +372,7 @@ rdb_flush_demand_prune(const Oid *relids, int nrelids)
 	hash_seq_init(&it, demand_hash);
 	while ((cur = hash_seq_search(&it)) != NULL)
 	{
-		if (cur->key.dbid == MyDatabaseId &&
+		if (cur->key.dbid == MyDatabaseId && OidIsValid(cur->key.relid) &&
 			bsearch(&cur->key.relid, relids, nrelids, sizeof(Oid),
 					oid_cmp) == NULL)
 			hash_search(demand_hash, &cur->key, HASH_REMOVE, NULL);
