@@ -516,6 +516,7 @@ typedef struct FlushSeen
 	int64		changes_seen;	/* the counters at our last look */
 	int			stuck;			/* rounds in a row that moved nothing while
 								 * commits' rows waited */
+	TimestampTz stuck_at;		/* the last of them */
 	bool		more_to_flush;	/* last round stopped after one stripe */
 	TimestampTz compact_checked;	/* last background compaction look */
 	bool		more_to_compact;	/* last look did a step: look again */
@@ -679,6 +680,7 @@ rdb_flush_background(bool (*stop) (void))
 						seen->changes_at_flush = 0;
 						seen->changes_seen = 0;
 						seen->stuck = 0;
+						seen->stuck_at = 0;
 						seen->more_to_flush = false;
 						seen->compact_checked = 0;
 						seen->more_to_compact = false;
@@ -687,9 +689,17 @@ rdb_flush_background(bool (*stop) (void))
 					if (changes < seen->changes_seen)
 						seen->changes_at_flush = changes;
 					seen->changes_seen = changes;
+					/*
+					 * Committed rows a long snapshot keeps in L0 are looked
+					 * at once a minute after five tries in vain: each look
+					 * reads the whole table.
+					 */
 					if (opts.flush_rows > 0 &&
 						(changes - seen->changes_at_flush >= opts.flush_rows ||
-						 rdb_flush_demand_peek(relid) >= opts.flush_rows ||
+						 (rdb_flush_demand_peek(relid) >= opts.flush_rows &&
+						  (seen->stuck <= 5 ||
+						   TimestampDifferenceExceeds(seen->stuck_at,
+													  GetCurrentTimestamp(), 60000))) ||
 						 seen->more_to_flush))
 					{
 						RdbFlushStats stats;
@@ -722,6 +732,7 @@ rdb_flush_background(bool (*stop) (void))
 							 * second, a few times, then at the naptime.
 							 */
 							seen->stuck = stats.rows_flushed > 0 ? 0 : seen->stuck + 1;
+							seen->stuck_at = GetCurrentTimestamp();
 							if (seen->stuck <= 5)
 								again_ms = again_ms ? Min(again_ms, 1000) : 1000;
 						}
