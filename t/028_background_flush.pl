@@ -27,7 +27,7 @@ use RustydbTest;
 my $am = test_am();
 plan skip_all => 'background flush is rustydb-specific' if $am ne 'rustydb';
 
-my $node = rdb_node('bgflush', conf => "autovacuum_naptime = 1s\n");
+my $node = rdb_node('bgflush', conf => "autovacuum_naptime = 1s\nmax_prepared_transactions = 2\n");
 $node->start;
 rdb_create_extension($node);
 
@@ -232,6 +232,21 @@ while (time() < $deadline)
 	sleep(0.2);
 }
 is($flushed, 9000, 'once the snapshot is gone the worker flushes them without a new commit');
+# a prepared transaction counts when it is prepared: its rows are flushed
+# after COMMIT PREPARED (run without the counts) with no other commit
+$node->safe_psql('postgres', q{BEGIN; INSERT INTO bfw SELECT g, 'prepared' FROM generate_series(9001, 12000) g; PREPARE TRANSACTION 'bfw_p'});
+sleep(2);
+is($node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfw')}), '9000',
+	'the prepared rows wait in L0 until COMMIT PREPARED');
+$node->safe_psql('postgres', q{COMMIT PREPARED 'bfw_p'});
+$deadline = time() + 30;
+while (time() < $deadline)
+{
+	$flushed = $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfw')});
+	last if $flushed >= 12000;
+	sleep(0.2);
+}
+is($flushed, 12000, 'after COMMIT PREPARED the worker flushes the prepared rows');
 $node->safe_psql('postgres', q{ALTER SYSTEM RESET rustydb.flush_naptime; ALTER SYSTEM RESET rustydb.worker_idle_timeout; SELECT pg_reload_conf();});
 
 # no worker, no background flush

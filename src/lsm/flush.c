@@ -727,14 +727,27 @@ rdb_flush_background(bool (*stop) (void))
 						else if (waiting >= opts.flush_rows)
 						{
 							/*
-							 * Committed rows a snapshot older than their
-							 * commit still needs in L0: look again in a
-							 * second, a few times, then at the naptime.
+							 * Counted rows that did not move: a snapshot
+							 * older than their commit still needs them in
+							 * L0, or they are dead already (deleted, old
+							 * versions of updated rows), or not committed
+							 * yet (prepared).  Look again in a second five
+							 * times, then once a minute ten times (the
+							 * worker stays meanwhile), then give the count
+							 * up: the statistics and later commits take
+							 * over.
 							 */
 							seen->stuck = stats.rows_flushed > 0 ? 0 : seen->stuck + 1;
 							seen->stuck_at = GetCurrentTimestamp();
 							if (seen->stuck <= 5)
 								again_ms = again_ms ? Min(again_ms, 1000) : 1000;
+							else if (seen->stuck <= 15)
+								again_ms = again_ms ? Min(again_ms, 60000) : 60000;
+							else
+							{
+								(void) rdb_flush_demand_moved(relid, PG_INT64_MAX);
+								seen->stuck = 0;
+							}
 						}
 						else
 							seen->stuck = 0;

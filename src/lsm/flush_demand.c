@@ -25,12 +25,17 @@
  * database's wake counter moved (rdb_flush_demand_wakes), flushes a table
  * whose entry has reached flush_rows, and subtracts the rows the flush
  * moved (rdb_flush_demand_moved): rows a snapshot still needs in L0 stay
- * counted, and the worker comes back for them (flush.c).  Rows of a
+ * counted, and the worker comes back for them (flush.c), for a while: rows
+ * that are dead before they move (deleted, old versions of updated rows)
+ * would keep a count up for good, so the worker gives a count up after
+ * some fifteen minutes without progress.  Rows of a
  * subtransaction that rolled back are counted at the top-level commit (an
  * early wake at worst).  The statistics stay the worker's
- * other reason to flush, for what the counts miss: prepared transactions
- * (committed elsewhere), a transaction that wrote into more tables than
- * RDB_FLUSH_DEMAND_LOCAL, a full hash, rows written before a restart.
+ * other reason to flush, for what the counts miss: a transaction that
+ * wrote into more tables than RDB_FLUSH_DEMAND_LOCAL, a full hash.  A
+ * prepared transaction's rows are counted when it is prepared.  After a
+ * crash both the counts and the statistics are gone: rows already in L0
+ * wait for flush_rows more (or rustydb.flush()).
  *
  * Nothing here can fail a commit: the callback runs after the commit is
  * durable, allocates nothing (the per-transaction counts are a static
@@ -210,6 +215,14 @@ flush_demand_xact_callback(XactEvent event, void *arg)
 	switch (event)
 	{
 		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PREPARE:
+
+			/*
+			 * A prepared transaction's rows are counted when it is
+			 * prepared (COMMIT PREPARED runs elsewhere, without the counts):
+			 * the worker's flush moves none of them until the commit, and
+			 * looks again (flush.c).
+			 */
 			for (i = 0; i < npending && demand_shared != NULL; i++)
 			{
 				int64		before = demand_add(pending[i].relid, pending[i].rows);
@@ -227,10 +240,9 @@ flush_demand_xact_callback(XactEvent event, void *arg)
 			}
 			break;
 		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PREPARE:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PARALLEL_ABORT:
-			/* aborted rows need no flush; prepared ones commit elsewhere */
+			/* aborted rows need no flush */
 			npending = 0;
 			break;
 		default:
