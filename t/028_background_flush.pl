@@ -163,6 +163,21 @@ while (time() < $deadline)
 }
 cmp_ok($flushed, '>', 0, "with rustydb.flush_rows = 1000, bf0 was flushed too ($flushed rows)");
 
+# rows of bfw in stripes, waiting up to $secs seconds for $want of them
+sub bfw_flushed_within
+{
+	my ($secs, $want) = @_;
+	my $deadline = time() + $secs;
+	my $got = 0;
+	while (time() < $deadline)
+	{
+		$got = $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfw')});
+		last if $got >= $want;
+		sleep(0.2);
+	}
+	return $got;
+}
+
 # a commit that gives a table flush_rows new rows wakes the worker: with
 # rustydb.flush_naptime at an hour, the worker's own looks cannot be what
 # flushes bfw (a stub that only polled would fail here).  Below flush_rows,
@@ -181,14 +196,7 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM rustydb.stripes('bfw')}),
 	'2000 committed rows, below flush_rows = 3000, wait in L0 (the naptime is an hour)');
 my $t0 = time();
 $node->safe_psql('postgres', q{INSERT INTO bfw SELECT g, 'w' || g FROM generate_series(2001, 3000) g});
-$deadline = time() + 30;
-$flushed = 0;
-while (time() < $deadline)
-{
-	$flushed = $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfw')});
-	last if $flushed >= 3000;
-	sleep(0.2);
-}
+$flushed = bfw_flushed_within(30, 3000);
 is($flushed, 3000, 'the commit that reached flush_rows got all 3000 rows flushed at once (in '
 	. sprintf('%.1f', time() - $t0) . ' s, with a one-hour naptime)');
 is($node->safe_psql('postgres', q{SELECT l0_rows FROM rustydb.tables WHERE relation = 'bfw'::regclass}), '0',
@@ -204,13 +212,7 @@ sleep(4);
 is($node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfw')}), '3000',
 	'rolled-back rows do not wake the worker');
 $node->safe_psql('postgres', q{INSERT INTO bfw VALUES (6000, 'last')});
-$deadline = time() + 30;
-while (time() < $deadline)
-{
-	$flushed = $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfw')});
-	last if $flushed >= 6000;
-	sleep(0.2);
-}
+$flushed = bfw_flushed_within(30, 6000);
 is($flushed, 6000, 'the 3000th row since the last flush wakes it again');
 is($node->safe_psql('postgres', q{SELECT count(*) || ':' || sum(id) FROM bfw}), '6000:' . (6000 * 6001 / 2),
 	'bfw reads back its rows');
@@ -224,13 +226,7 @@ is($node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.st
 	'3000 rows committed while an older snapshot is open wait in L0');
 $rr->query_safe('COMMIT');
 $rr->quit;
-$deadline = time() + 30;
-while (time() < $deadline)
-{
-	$flushed = $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfw')});
-	last if $flushed >= 9000;
-	sleep(0.2);
-}
+$flushed = bfw_flushed_within(30, 9000);
 is($flushed, 9000, 'once the snapshot is gone the worker flushes them without a new commit');
 # a prepared transaction counts when it is prepared: its rows are flushed
 # after COMMIT PREPARED (run without the counts) with no other commit
@@ -239,13 +235,7 @@ sleep(2);
 is($node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfw')}), '9000',
 	'the prepared rows wait in L0 until COMMIT PREPARED');
 $node->safe_psql('postgres', q{COMMIT PREPARED 'bfw_p'});
-$deadline = time() + 30;
-while (time() < $deadline)
-{
-	$flushed = $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfw')});
-	last if $flushed >= 12000;
-	sleep(0.2);
-}
+$flushed = bfw_flushed_within(30, 12000);
 is($flushed, 12000, 'after COMMIT PREPARED the worker flushes the prepared rows');
 $node->safe_psql('postgres', q{ALTER SYSTEM RESET rustydb.flush_naptime; ALTER SYSTEM RESET rustydb.worker_idle_timeout; SELECT pg_reload_conf();});
 
