@@ -42,6 +42,7 @@ OBJS = \
 	src/compress/compress.o \
 	src/stripe/stripe_write.o \
 	src/stripe/stripe_read.o \
+	src/stripe/stripe_reuse.o \
 	src/cache/chunk_cache.o \
 	src/scan/colscan.o \
 	src/scan/aggscan.o \
@@ -53,7 +54,7 @@ OBJS = \
 
 DATA = rustydb_am--0.1.0.sql rustydb_am--0.1.0--0.2.0.sql rustydb_am--0.2.0--0.3.0.sql \
 	rustydb_am--0.3.0--0.4.0.sql rustydb_am--0.4.0--0.5.0.sql \
-	rustydb_am--0.5.0--0.6.0.sql
+	rustydb_am--0.5.0--0.6.0.sql rustydb_am--0.6.0--0.7.0.sql
 PG_CPPFLAGS = -Iinclude
 SHLIB_LINK = -llz4 -lzstd -lxxhash
 

@@ -30,6 +30,7 @@
 #include "rustydb/colscan.h"
 #include "rustydb/events.h"
 #include "rustydb/lsm.h"
+#include "rustydb/stripe.h"
 #include "rustydb/xlog.h"
 
 PG_MODULE_MAGIC;
@@ -52,6 +53,7 @@ rdb_shmem_request(void)
 	rdb_flush_demand_shmem_request();
 	rdb_compact_shmem_request();
 	rdb_cache_shmem_request();
+	rdb_stripe_reuse_shmem_request();
 }
 
 static void
@@ -64,6 +66,7 @@ rdb_shmem_startup(void)
 	rdb_flush_demand_shmem_startup();
 	rdb_compact_shmem_startup();
 	rdb_cache_shmem_startup();
+	rdb_stripe_reuse_shmem_startup();
 }
 
 void

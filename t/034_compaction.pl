@@ -12,7 +12,7 @@
 #
 #	1. on demand: flushes make level-1 stripes; compaction merges them
 #	   (fewer stripes, a higher level, TIDs and indexes unchanged), also
-#	   inside a transaction block that rolls back (space then pending);
+#	   inside a transaction block that rolls back (its give-back undone);
 #	   DML after it; DELETE + VACUUM then compaction drops the dead rows;
 #	   the freed pages are reused by the next flush (the file does not grow)
 #	2. events: CompactionStarted / CompactionCompleted / LevelMigration /
@@ -270,28 +270,29 @@ my $tids_before = sql($tids);
 my $events_mark = sql(q{SELECT coalesce(max(seq), 0) FROM rustydb.events});
 
 # first inside a transaction block that rolls back: the stubs are switched
-# (not transactional, as flush), the space is not given back (the
-# AccessExclusiveLock would be held until COMMIT)
+# (not transactional, as flush) and the inputs' pages given back, stamped
+# with the transaction: rolled back, they are not free after all
 my $n_rewritten = sql(q{BEGIN; SELECT rustydb.compact('lv'); ROLLBACK;});
 cmp_ok($n_rewritten, '>=', 4, "rustydb.compact rewrote $n_rewritten stripes (inside BEGIN ... ROLLBACK)");
 my $h1 = history('lv');
 is($h1->{stripes_rewritten}, $n_rewritten, 'compaction_history.stripes_rewritten is what compact() returned');
 cmp_ok($h1->{steps}, '>=', 1, "compaction_history counts $h1->{steps} steps");
-is($h1->{pages_freed}, 0, 'inside a transaction block no page was given back');
-cmp_ok($h1->{pages_pending}, '>', 0, "... they are pending ($h1->{pages_pending} pages)");
-is(layout('lv')->{free_stripe_pages}, 0, 'l0_layout: no free stripe pages yet');
+cmp_ok($h1->{pages_freed}, '>', 0, "inside the transaction block $h1->{pages_freed} pages were given back");
+is($h1->{pages_pending}, 0, '... none left pending (no lock to wait for)');
+is(layout('lv')->{free_stripe_pages}, 0, 'l0_layout: the rolled-back give-back left no free stripe page');
 my @mid = stripes_of('lv');
 note 'lv after the rolled back compaction: ' . describe(@mid);
 is(scalar(orphans(@mid)), $n_rewritten, 'the rewritten inputs are listed with every row dead (nothing refers to them)');
 same_as_twin($node, 'lv', 'after a compaction in a transaction that rolled back');
 
-# outside a transaction block: nothing more to merge, the space is given back
+# again, committed: nothing more to merge, the same pages are given back
 is(sql(q{SELECT rustydb.compact('lv')}), '0', 'a second compaction has no stripe to rewrite');
 my $h2 = history('lv');
-is($h2->{pages_freed}, $h1->{pages_pending}, "it gave the $h1->{pages_pending} pending pages back");
-is($h2->{pages_pending}, 0, 'none is pending any more');
+is($h2->{pages_freed} - $h1->{pages_freed}, $h1->{pages_freed},
+	"it gave the $h1->{pages_freed} pages back again");
+is($h2->{pages_pending}, 0, 'none is pending');
 $l = layout('lv');
-is($l->{free_stripe_pages}, $h1->{pages_pending}, "l0_layout: $l->{free_stripe_pages} free stripe pages");
+is($l->{free_stripe_pages}, $h1->{pages_freed}, "l0_layout: $l->{free_stripe_pages} free stripe pages");
 
 my @after = stripes_of('lv');
 note 'lv after compaction: ' . describe(@after);
@@ -517,8 +518,9 @@ cmp_ok($ss_hist->{rows_dropped}, '>=', 9000, "compaction dropped the deleted row
 is(sql('SELECT count(*) FROM ss_h'), '10000', 'the twin holds 10000 rows');
 same_as_twin($node, 'ss', 'after 10 steady-state rounds');
 
-# a cursor open across a compaction reads on unharmed; while its
-# transaction holds its lock, no page is given back (pending instead)
+# a cursor open across a compaction reads on unharmed; the inputs' pages
+# are given back while it is open (no lock needed), and are reused only
+# after its snapshot is gone (t/035 checks that part)
 {
 	both('ss', q{DELETE FROM ss WHERE id % 4 = 1});
 	my $want = sql(q{SELECT id, v, n FROM ss_h ORDER BY id});
@@ -528,18 +530,18 @@ same_as_twin($node, 'ss', 'after 10 steady-state rounds');
 		DECLARE c NO SCROLL CURSOR FOR SELECT id, v, n FROM ss});
 	my $got = $cur->query_safe('FETCH 100 FROM c');
 	sql('VACUUM ss');
-	my $pending0 = history('ss')->{pages_pending};
+	my $freed_before = history('ss')->{pages_freed};
 	my $n = sql(q{SELECT rustydb.compact('ss')});
 	cmp_ok($n, '>=', 1, "ss: a compaction rewrote $n stripes with dead rows under an open cursor");
 	my $h = history('ss');
-	cmp_ok($h->{pages_pending}, '>', 0,
-		"ss: with the cursor's transaction open the space is pending ($h->{pages_pending} pages), not given back");
+	cmp_ok($h->{pages_freed}, '>', $freed_before,
+		'ss: with the cursor open the space is given back (' . ($h->{pages_freed} - $freed_before) . ' pages)');
+	is($h->{pages_pending}, 0, 'ss: ... none pending');
 	$got .= "\n" . $cur->query_safe('FETCH ALL FROM c');
 	$cur->query_safe('COMMIT');
 	$cur->quit;
 	my @rows = sort { (split /\|/, $a)[0] <=> (split /\|/, $b)[0] } grep { length } split /\n/, $got;
 	is(join("\n", @rows), $want, 'ss: the cursor read every row as of its snapshot, across the compaction');
-	my $freed0 = $h->{pages_freed};
 	# Rows on the page the cursor had pinned kept their input (and VACUUM
 	# could not clean that page): it is rewritten now.  Their copies in the
 	# output of the first run stay there, unreferenced, below the dead
@@ -552,8 +554,7 @@ same_as_twin($node, 'ss', 'after 10 steady-state rounds');
 	is(scalar(grep { $_->{deleted} * 5 >= $_->{rows} } @s), 0, 'ss: no stripe is left with 20 % or more dead rows');
 	is(scalar(orphans(@s)), 0, 'ss: no stripe is left that nothing refers to');
 	$h = history('ss');
-	is($h->{pages_pending}, 0, 'ss: ... and the pending pages are given back');
-	cmp_ok($h->{pages_freed}, '>', $freed0, 'ss: compaction_history.pages_freed grew');
+	is($h->{pages_pending}, 0, 'ss: ... and no page is pending');
 	same_as_twin($node, 'ss', 'after a compaction under an open cursor');
 }
 
@@ -651,12 +652,12 @@ for my $phase (qw(writing switching freeing))
 	}
 	else
 	{
-		is(sql(q{SELECT count(*) FROM pg_locks WHERE relation = 'cx'::regclass AND mode = 'AccessExclusiveLock' AND granted}),
-			'1', 'freeing: the compaction holds the AccessExclusiveLock while it waits');
+		is(sql(q{SELECT string_agg(mode, ',' ORDER BY mode) FROM pg_locks WHERE relation = 'cx'::regclass AND granted}),
+			'ShareUpdateExclusiveLock', 'freeing: the compaction holds only its ShareUpdateExclusiveLock while it gives space back');
+		both('cx', q{UPDATE cx SET v = v || '+', n = n + 1 WHERE id % 50 = 1});
 	}
 	if ($phase eq 'switching')
 	{
-		# (not while freeing: rustydb.stripes would wait for the lock)
 		my @s1 = stripes_of('cx');
 		note "cx while waiting in $phase: " . describe(@s1);
 		cmp_ok(scalar(orphans(@s1)), '>=', 1, 'switching: the outputs are written, nothing refers to them yet');

@@ -207,17 +207,18 @@ extern bool rdb_l0_xmin_committed_hint(HeapTupleHeader htup, Buffer buf);
 /*
  * A run of stripe pages no stripe uses any more, free for the next stripe
  * that fits (stripe_write.c).  Compaction records it (src/lsm/compact.c)
- * after making sure nobody can still be reading it, in transaction xid;
- * it is handed out only once xid committed, because the invalidation that
- * makes every backend forget the old stripe's cached metadata is sent at
- * that commit.
+ * once nothing refers to it, in transaction xid; it is handed out only once
+ * xid committed and every snapshot on the server is newer (a reader that
+ * still leads into the old stripe has an older one), with the record and
+ * counter that cancel standby readers and empty backends' caches first
+ * (src/stripe/stripe_reuse.c).
  */
 typedef struct RdbFreeExtent
 {
 	uint32		first;
 	uint32		nblocks;
-	TransactionId xid;			/* freed by; FrozenTransactionId: known
-								 * committed */
+	TransactionId xid;			/* freed by; FrozenTransactionId: usable
+								 * (reuse announced) */
 } RdbFreeExtent;
 
 #define RDB_META_MAX_FREE_EXTENTS	128

@@ -16,9 +16,10 @@
  * identity is its first block: a flushed row's L0 stub (see l0.h) or retired
  * generation (gendir.h) records (first_block, row index), so a row is found
  * from its TID in O(1) reads.  Once nothing refers to a stripe, compaction
- * gives its pages back; the relcache invalidation that goes with it makes
- * every backend forget what it cached of the stripe before the pages can be
- * reused.
+ * gives its pages back; they are written again only once no snapshot on
+ * the server can still lead to the old stripe, after a WAL record that
+ * cancels such snapshots on hot standbys and a shared counter that makes
+ * every backend forget what it cached of old stripes (stripe_reuse.c).
  *
  * Page format: standard pages (checksummed by the buffer manager) with the
  * rustydb special area, kind RDB_PAGE_KIND_STRIPE and generation =
@@ -384,5 +385,13 @@ extern const RdbChunkRef *rdb_stripe_chunk_ref(RdbStripeReader *sr, uint32 g, in
 extern uint32 rdb_stripe_ncolumns(RdbStripeReader *sr);
 extern void rdb_stripe_cache_reset(void);
 extern void rdb_stripe_cache_forget(Oid relid);
+
+/* stripe_reuse.c: given-back stripe pages written again (see there) */
+struct XLogReaderState;
+extern void rdb_stripe_reuse_shmem_request(void);
+extern void rdb_stripe_reuse_shmem_startup(void);
+extern uint64 rdb_stripe_reuse_count(void);
+extern void rdb_stripe_reuse_announce(Relation rel, TransactionId freed_by);
+extern void rdb_stripe_reuse_redo(struct XLogReaderState *record);
 
 #endif							/* RUSTYDB_STRIPE_H */

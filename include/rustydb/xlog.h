@@ -56,6 +56,14 @@
 #define XLOG_RDB_OPMASK			0x70
 
 /*
+ * Given-back stripe pages about to be written again (stripe_reuse.c).  The
+ * eight op codes are all taken; XLOG_RDB_INIT_PAGE only ever goes with
+ * INSERT, MULTI_INSERT and UPDATE, so RETIRE with that flag is free for a
+ * record of its own.  Redo and decoding test for it before the op code.
+ */
+#define XLOG_RDB_STRIPE_REUSE	(XLOG_RDB_RETIRE | XLOG_RDB_INIT_PAGE)
+
+/*
  * The new header fields of one tuple.  This is the result of a delete, a row
  * lock, the confirmation or super-deletion of a speculative insert, or
  * freezing: redo stores the values, it does not recompute them.
@@ -258,6 +266,19 @@ typedef struct xl_rdb_retire
 } xl_rdb_retire;
 
 #define SizeOfRdbRetire		(offsetof(xl_rdb_retire, leafidx) + sizeof(uint16))
+
+/*
+ * XLOG_RDB_STRIPE_REUSE: no block; the relation, and the newest xid that
+ * gave back the extents about to be reused (recovery conflict: a standby
+ * query whose snapshot could still see their old stripes is cancelled).
+ */
+typedef struct xl_rdb_stripe_reuse
+{
+	RelFileNode node;
+	TransactionId conflict_xid;
+} xl_rdb_stripe_reuse;
+
+#define SizeOfRdbStripeReuse	(offsetof(xl_rdb_stripe_reuse, conflict_xid) + sizeof(TransactionId))
 
 /* l0_xlog.c */
 extern void rdb_xlog_register_rmgr(void);

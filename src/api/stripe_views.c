@@ -453,7 +453,7 @@ rustydb_column_stats(PG_FUNCTION_ARGS)
  *		OUT freed_by xid): kind 'stripe', one row per run of every sealed
  *		stripe's extent map (stripe = its first block; freed_by NULL), then
  *		kind 'free', one row per free extent (stripe NULL; freed_by the
- *		transaction that gave it back, NULL once known committed).
+ *		transaction that gave it back, NULL once its pages may be written again).
  */
 Datum
 rustydb_stripe_space(PG_FUNCTION_ARGS)

@@ -33,14 +33,12 @@
  *	   input, which then stays.
  *	5. free: a later survey finds stripes nothing refers to (the inputs,
  *	   orphans of crashed flushes and compactions); their pages are added
- *	   to the metapage's free extent list under an AccessExclusiveLock taken
- *	   only if it can be had without queueing (tried for up to a second)
- *	   and held to commit (as VACUUM truncates):
- *	   no reader can still hold a pointer into them, a hot standby's
- *	   readers conflict with the logged lock, and the relcache invalidation
- *	   sent at commit clears every backend's cached stripe metadata before
- *	   the pages can be handed out again (rdb_meta_take_space waits for
- *	   the commit).
+ *	   to the metapage's free extent list, stamped with this transaction,
+ *	   under no lock but ours.  They are written again only once it
+ *	   committed and every snapshot on the server is newer (a reader that
+ *	   copied a stub or entry before the switch has an older one), after a
+ *	   record that cancels standby readers as old and a counter that empties
+ *	   every backend's stripe caches (src/stripe/stripe_reuse.c).
  *
  * Crash safety: no step changes a row.  Any prefix of the WAL leaves every
  * referenced row readable: until the switch, outputs are unreferenced
@@ -80,7 +78,6 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
-#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -449,59 +446,27 @@ survey_free(CSurvey *sv)
 /*
  * compact_free_space
  *		Give the stripe pages the survey found unused back (free extent
- *		list), if an AccessExclusiveLock is free at once (tried for up to
- *		a second); it is then held to the end of the transaction (see the
- *		file header).  Returns the
- *		blocks given back.  Not inside a transaction block: the lock would
- *		be held until the caller's COMMIT.
+ *		list), stamped with this transaction's xid: they are handed out
+ *		again once it committed and every snapshot is newer
+ *		(src/stripe/stripe_reuse.c).  No lock beyond the caller's
+ *		ShareUpdateExclusiveLock, so load that never pauses cannot keep
+ *		the space from coming back, and a transaction block may do it too.
+ *		Returns the blocks given back.
  */
 static int64
-compact_free_space(Relation rel, CSurvey *sv, RdbCompactStats *stats,
-				   bool background)
+compact_free_space(Relation rel, CSurvey *sv, RdbCompactStats *stats)
 {
 	TransactionId xid;
 	int64		gained;
 	int			i;
-	int			tries = 0;
-
-	/*
-	 * A user's transaction block would hold the lock to its end: no
-	 * give-back there.  The background worker's transaction commits right
-	 * after, and its compaction runs in an internal subtransaction, which
-	 * IsTransactionBlock() also reports: that one is not a user's block.
-	 * (Testing IsTransactionBlock() alone kept the worker from ever giving
-	 * space back: bench/steady.sh grew the table 1.7 times.)
-	 */
-	bool		in_block = !background && IsTransactionBlock();
 
 	if (sv->nunref == 0)
 		return 0;
-
-	/*
-	 * As VACUUM's truncation does: try for a while (20 x 50 ms) for a
-	 * moment when no query holds the table, never queueing for the lock
-	 * (a queued AccessExclusiveLock would hold up every new query).
-	 */
-	while (!in_block &&
-		   !ConditionalLockRelation(rel, AccessExclusiveLock))
-	{
-		if (++tries >= 20)
-			break;
-		CHECK_FOR_INTERRUPTS();
-		pg_usleep(50 * 1000L);
-	}
-	if (in_block || tries >= 20)
-	{
-		stats->blocks_pending += sv->unref_blocks;
-		return 0;
-	}
 	compact_pause(RDB_COMPACT_PHASE_FREEING);
 	xid = GetCurrentTransactionId();
 	for (i = 0; i < sv->nunref; i++)
 		sv->unref[i].xid = xid;
 	gained = rdb_meta_add_free_extents(rel, sv->unref, sv->nunref);
-	/* every backend forgets the stripes that were there (sent at commit) */
-	CacheInvalidateRelcache(rel);
 	stats->blocks_freed += gained;
 	stats->blocks_pending += sv->unref_blocks - gained;
 	return gained;
@@ -1207,14 +1172,11 @@ compact_relation(Relation rel, RdbCompactStats *stats, int max_steps,
 		survey_free(sv);
 	}
 	/*
-	 * The last survey saw what the steps left unreferenced: give it back,
-	 * unless someone needs us gone (the lock could take a second).
+	 * The last survey saw what the steps left unreferenced: give it back
+	 * (one metapage change, waiting for nobody).
 	 */
 	rdb_compact_progress_update(RDB_COMPACT_PHASE_FREEING, 0, 0, stats);
-	if (stop == NULL || !stop())
-		(void) compact_free_space(rel, sv, stats, background);
-	else
-		stats->blocks_pending += sv->unref_blocks;
+	(void) compact_free_space(rel, sv, stats);
 	survey_free(sv);
 	FreeAccessStrategy(strategy);
 	return stats->stripes_in;
@@ -1225,9 +1187,9 @@ compact_relation(Relation rel, RdbCompactStats *stats, int max_steps,
  *		Compact rel (a rustydb table the caller holds
  *		ShareUpdateExclusiveLock on) as the policy says, at most max_steps
  *		steps (0: until the policy has nothing to do, at most 1000), stopping early when
- *		stop() says so; then give back the stripe space nothing uses, if
- *		the AccessExclusiveLock that takes is free at once (held to the end
- *		of the transaction).  Returns the stripes rewritten.  Shows in
+ *		stop() says so; then give back the stripe space nothing uses
+ *		(reused once this transaction committed and no snapshot is older:
+ *		compact_free_space).  Returns the stripes rewritten.  Shows in
  *		rustydb.compaction_progress while it runs and in the table's history
  *		after, with the error if it failed.
  */

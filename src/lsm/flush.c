@@ -649,8 +649,7 @@ rdb_flush_background(bool (*stop) (void))
 
 			/*
 			 * Tables not flushed in the background are not even locked:
-			 * the lock would get in the way of VACUUM, DDL and the
-			 * AccessExclusiveLock compaction gives space back under.
+			 * the lock would get in the way of VACUUM and DDL.
 			 */
 			int			flush_rows = rdb_table_flush_rows_by_oid(relid);
 
@@ -764,8 +763,8 @@ rdb_flush_background(bool (*stop) (void))
 					 * flush that wrote a stripe or a look that did a step,
 					 * else once a minute (VACUUM
 					 * may have left dead rows).  Last in the transaction:
-					 * giving space back holds an AccessExclusiveLock, taken
-					 * only if free, until the commit right after.
+					 * the space it gives back is reused once the commit
+					 * right after is older than every snapshot.
 					 */
 					if (opts.flush_rows > 0 &&
 						(flushed || seen->more_to_compact ||

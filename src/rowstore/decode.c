@@ -545,7 +545,11 @@ rdb_decode(LogicalDecodingContext *ctx, XLogRecordBuffer *buf)
 		case XLOG_RDB_PRUNE:
 		case XLOG_RDB_FLUSH:
 		case XLOG_RDB_RETIRE:
-			/* row locks, freezing, pruning, flush, retiring: no row changes */
+			/*
+			 * row locks, freezing, pruning, flush, retiring, stripe pages
+			 * reused (XLOG_RDB_STRIPE_REUSE is RETIRE | INIT_PAGE): no row
+			 * changes
+			 */
 			break;
 
 		default:

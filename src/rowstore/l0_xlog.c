@@ -31,6 +31,7 @@
 
 #include "rustydb/gendir.h"
 #include "rustydb/l0.h"
+#include "rustydb/stripe.h"
 #include "rustydb/xlog.h"
 
 /*
@@ -458,6 +459,11 @@ rdb_redo(XLogReaderState *record)
 {
 	uint8		info = XLogRecGetInfo(record) & ~XLR_INFO_MASK;
 
+	if (info == XLOG_RDB_STRIPE_REUSE)
+	{
+		rdb_stripe_reuse_redo(record);
+		return;
+	}
 	switch (info & XLOG_RDB_OPMASK)
 	{
 		case XLOG_RDB_INSERT:
@@ -528,6 +534,9 @@ rdb_identify(uint8 info)
 			break;
 		case XLOG_RDB_RETIRE:
 			id = "RETIRE";
+			break;
+		case XLOG_RDB_STRIPE_REUSE:
+			id = "STRIPE_REUSE";
 			break;
 	}
 	return id;
@@ -611,6 +620,15 @@ rdb_desc(StringInfo buf, XLogReaderState *record)
 				}
 				appendStringInfo(buf, "%s off %u xmax %u flags 0x%02X",
 								 kind, xlh.offnum, xlh.xmax, xlrec->flags);
+				break;
+			}
+		case XLOG_RDB_STRIPE_REUSE:
+			{
+				xl_rdb_stripe_reuse *xlrec = (xl_rdb_stripe_reuse *) rec;
+
+				appendStringInfo(buf, "rel %u/%u/%u conflict_xid %u",
+								 xlrec->node.spcNode, xlrec->node.dbNode,
+								 xlrec->node.relNode, xlrec->conflict_xid);
 				break;
 			}
 		case XLOG_RDB_RETIRE:

@@ -33,6 +33,7 @@
 #include "utils/rel.h"
 
 #include "rustydb/l0.h"
+#include "rustydb/stripe.h"
 
 #define RdbPageGetMeta(page)	((RdbMetaPage) PageGetContents(page))
 
@@ -221,6 +222,8 @@ meta_read(Relation rel, int mode)
 	return buf;
 }
 
+static bool meta_extent_dead(const RdbFreeExtent *e);
+
 /*
  * rdb_meta_free_extents
  *		Copy the relation's free stripe extents into out (room for
@@ -232,6 +235,8 @@ rdb_meta_free_extents(Relation rel, RdbFreeExtent *out)
 	Buffer		buf;
 	RdbMetaPage meta;
 	int			n;
+	int			i;
+	int			k;
 
 	buf = meta_read(rel, BUFFER_LOCK_SHARE);
 	if (!BufferIsValid(buf))
@@ -240,7 +245,11 @@ rdb_meta_free_extents(Relation rel, RdbFreeExtent *out)
 	n = (int) meta->nfree_extents;
 	memcpy(out, meta->free_extents, n * sizeof(RdbFreeExtent));
 	UnlockReleaseBuffer(buf);
-	return n;
+	/* extents of a rolled-back give-back are not free: compaction adds them again */
+	for (i = 0, k = 0; i < n; i++)
+		if (!meta_extent_dead(&out[i]))
+			out[k++] = out[i];
+	return k;
 }
 
 /* replace the extent list of the metapage in buf (exclusively locked) */
@@ -357,6 +366,11 @@ rdb_meta_add_free_extents(Relation rel, const RdbFreeExtent *add, int n)
 	meta = meta_get(rel, buf);
 	m = (int) meta->nfree_extents;
 	memcpy(all, meta->free_extents, m * sizeof(RdbFreeExtent));
+	/* a rolled-back give-back's extents make way for the pages again */
+	for (i = 0, j = 0; i < m; i++)
+		if (!meta_extent_dead(&all[i]))
+			all[j++] = all[i];
+	m = j;
 	for (i = 0; i < m; i++)
 		before += all[i].nblocks;
 	for (i = 0; i < n; i++)
@@ -386,38 +400,57 @@ rdb_meta_add_free_extents(Relation rel, const RdbFreeExtent *add, int n)
 	return after - before;
 }
 
-/* may extent e be handed out?  (-1: never again, drop it; 0: not yet) */
-static int
-meta_extent_usable(RdbFreeExtent *e)
+/* has the transaction that freed extent e rolled back (or is it too old to ask)? */
+static bool
+meta_extent_dead(const RdbFreeExtent *e)
 {
-	TransactionId oldest_clog;
+	bool		dead;
 
-	if (!TransactionIdIsNormal(e->xid))
-		return 1;
-	if (TransactionIdIsCurrentTransactionId(e->xid) ||
+	if (!TransactionIdIsNormal(e->xid) ||
+		TransactionIdIsCurrentTransactionId(e->xid) ||
 		TransactionIdIsInProgress(e->xid))
-		return 0;
+		return false;
 	/*
 	 * Too old to ask the commit log: forget it, compaction finds it again.
 	 * The lock keeps the commit log from being truncated under the lookup
 	 * (as pg_xact_status does).
 	 */
 	LWLockAcquire(XactTruncationLock, LW_SHARED);
-	oldest_clog = ShmemVariableCache->oldestClogXid;
-	if (TransactionIdPrecedes(e->xid, oldest_clog))
-	{
-		LWLockRelease(XactTruncationLock);
-		return -1;
-	}
-	if (TransactionIdDidCommit(e->xid))
-	{
-		LWLockRelease(XactTruncationLock);
-		e->xid = FrozenTransactionId;
-		return 1;
-	}
+	dead = TransactionIdPrecedes(e->xid, ShmemVariableCache->oldestClogXid) ||
+		!TransactionIdDidCommit(e->xid);
 	LWLockRelease(XactTruncationLock);
-	/* aborted: the invalidation was never sent; compaction frees it again */
-	return -1;
+	return dead;
+}
+
+/*
+ * May extent e be handed out?  (-1: never again, drop it; 0: not yet.)
+ * Once the transaction that freed it committed and every snapshot on the
+ * server is newer (GetOldestNonRemovableTransactionId, computed once per
+ * call into *horizon), it becomes usable: *announce gets the newest such
+ * xid (the caller announces the reuse before anything is written, see
+ * stripe_reuse.c) and e->xid becomes FrozenTransactionId.
+ */
+static int
+meta_extent_usable(Relation rel, RdbFreeExtent *e, TransactionId *horizon,
+				   TransactionId *announce)
+{
+	if (!TransactionIdIsNormal(e->xid))
+		return 1;
+	if (TransactionIdIsCurrentTransactionId(e->xid) ||
+		TransactionIdIsInProgress(e->xid))
+		return 0;
+	/* aborted: nothing was given back; compaction frees it again */
+	if (meta_extent_dead(e))
+		return -1;
+	if (!TransactionIdIsValid(*horizon))
+		*horizon = GetOldestNonRemovableTransactionId(rel);
+	if (!TransactionIdPrecedes(e->xid, *horizon))
+		return 0;
+	if (!TransactionIdIsValid(*announce) ||
+		TransactionIdFollows(e->xid, *announce))
+		*announce = e->xid;
+	e->xid = FrozenTransactionId;
+	return 1;
 }
 
 /* the first n blocks of free extent e into run *out; e keeps the rest */
@@ -456,6 +489,8 @@ rdb_meta_take_space(Relation rel, uint32 whole, uint32 scattered,
 	int			best = -1;
 	int			ntaken = 0;
 	bool		changed = false;
+	TransactionId horizon = InvalidTransactionId;
+	TransactionId announce = InvalidTransactionId;
 
 	*mapped = false;
 	buf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
@@ -476,7 +511,8 @@ rdb_meta_take_space(Relation rel, uint32 whole, uint32 scattered,
 	for (i = 0; i < n; i++)
 	{
 		TransactionId xid = ext[i].xid;
-		int			usable = meta_extent_usable(&ext[i]);
+		int			usable = meta_extent_usable(rel, &ext[i], &horizon,
+												&announce);
 
 		if (usable < 0)
 		{
@@ -541,6 +577,13 @@ rdb_meta_take_space(Relation rel, uint32 whole, uint32 scattered,
 			qsort(out, ntaken, sizeof(RdbFreeExtent), meta_extent_cmp);
 		}
 	}
+	/*
+	 * Extents that became usable: cancel the standby's readers of what they
+	 * held and make backends forget it, before the metapage says they are
+	 * usable and before the caller writes a page (stripe_reuse.c).
+	 */
+	if (TransactionIdIsValid(announce))
+		rdb_stripe_reuse_announce(rel, announce);
 	if (changed)
 	{
 		int			k;

@@ -45,7 +45,10 @@
  * across calls.  The caches are backend-local: no locking.  Both are keyed
  * by relfilenode and also emptied of a relation's entries by its relcache
  * invalidations (and by a TRUNCATE that keeps the relfilenode), so a
- * dropped, truncated or rewritten relation is never served from them.
+ * dropped, truncated or rewritten relation is never served from them; and
+ * emptied whole when pages compaction gave back become reusable
+ * (rdb_stripe_reuse_count moved: stripe_reuse.c), so a stripe written over
+ * a replaced one is never served the old one's entries.
  *
  * Memory: the cache's hash table and entries live in "rustydb stripe
  * cache" (under TopMemoryContext), each entry's header, directory, bounds
@@ -192,6 +195,9 @@ typedef struct StripeCacheEntry
 
 static MemoryContext stripe_cache_cxt = NULL;
 static HTAB *stripe_cache = NULL;
+
+/* rdb_stripe_reuse_count() when the caches were last found up to date */
+static uint64 stripe_reuse_seen = 0;
 static dlist_head stripe_lru = DLIST_STATIC_INIT(stripe_lru);
 static Size stripe_cache_bytes = 0;	/* the entries' memory when cached */
 
@@ -967,6 +973,7 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 	Size		dirsize;
 	bool		found;
 	int			c;
+	uint64		reuse_now;
 
 	if (stripe_cache == NULL)
 	{
@@ -982,6 +989,19 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 		stripe_cache = hash_create("rustydb stripe cache",
 								   RDB_STRIPE_CACHE_ENTRIES * 2, &ctl,
 								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+
+	/*
+	 * Pages given back by compaction became reusable since we last looked:
+	 * a stripe we cached may have been replaced at its first block by
+	 * another (stripe_reuse.c).  Forget everything; nothing of either
+	 * cache is in use between two calls of ours.
+	 */
+	reuse_now = rdb_stripe_reuse_count();
+	if (reuse_now != stripe_reuse_seen)
+	{
+		stripe_relcache_callback((Datum) 0, InvalidOid);
+		stripe_reuse_seen = reuse_now;
 	}
 
 	memset(&key, 0, sizeof(key));
