@@ -75,6 +75,8 @@ extern int64 rdb_flush_demand_peek(Oid relid);
 extern int64 rdb_flush_demand_moved(Oid relid, int64 rows);
 extern void rdb_flush_demand_forget(Oid relid);
 extern void rdb_flush_demand_prune(const Oid *relids, int nrelids);
+extern bool rdb_flush_demand_sweep_due(void);
+extern void rdb_flush_demand_swept(void);
 
 /* flush.c */
 extern int64 rdb_flush_relation(Relation rel, RdbFlushStats *stats,

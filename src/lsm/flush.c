@@ -520,6 +520,8 @@ typedef struct FlushSeen
 	bool		more_to_flush;	/* last round stopped after one stripe */
 	TimestampTz compact_checked;	/* last background compaction look */
 	bool		more_to_compact;	/* last look did a step: look again */
+	bool		swept;			/* flushed once since the server started,
+								 * whatever its count */
 } FlushSeen;
 
 static HTAB *flush_seen = NULL;
@@ -597,6 +599,8 @@ rdb_flush_background(bool (*stop) (void))
 	List	   *tables;
 	ListCell   *lc;
 	int			again_ms = 0;
+	bool		sweep;
+	bool		all_swept = true;
 
 	if (flush_seen == NULL)
 	{
@@ -628,6 +632,8 @@ rdb_flush_background(bool (*stop) (void))
 	}
 	/* the statistics as they are now, not as this backend last saw them */
 	pgstat_clear_snapshot();
+	/* the first round since the server started looks at every table */
+	sweep = rdb_flush_demand_sweep_due();
 
 	foreach(lc, tables)
 	{
@@ -635,7 +641,10 @@ rdb_flush_background(bool (*stop) (void))
 
 		CHECK_FOR_INTERRUPTS();
 		if (stop != NULL && stop())
+		{
+			all_swept = false;
 			break;
+		}
 		StartTransactionCommand();
 		PG_TRY();
 		{
@@ -657,6 +666,7 @@ rdb_flush_background(bool (*stop) (void))
 			if (flush_rows > 0 &&
 				!ConditionalLockRelationOid(relid, ShareUpdateExclusiveLock))
 			{
+				all_swept = false;	/* the next round sweeps it */
 				if (rdb_flush_demand_peek(relid) >= flush_rows)
 					again_ms = again_ms ? Min(again_ms, 1000) : 1000;
 			}
@@ -683,6 +693,7 @@ rdb_flush_background(bool (*stop) (void))
 						seen->more_to_flush = false;
 						seen->compact_checked = 0;
 						seen->more_to_compact = false;
+						seen->swept = false;
 					}
 					/* the statistics were reset: start over from them */
 					if (changes < seen->changes_seen)
@@ -694,7 +705,8 @@ rdb_flush_background(bool (*stop) (void))
 					 * reads the whole table.
 					 */
 					if (opts.flush_rows > 0 &&
-						(changes - seen->changes_at_flush >= opts.flush_rows ||
+						((sweep && !seen->swept) ||
+						 changes - seen->changes_at_flush >= opts.flush_rows ||
 						 (rdb_flush_demand_peek(relid) >= opts.flush_rows &&
 						  (seen->stuck <= 5 ||
 						   TimestampDifferenceExceeds(seen->stuck_at,
@@ -712,6 +724,7 @@ rdb_flush_background(bool (*stop) (void))
 						 */
 						(void) rdb_flush_relation(rel, &stats, 1, bg_stop, true);
 						PopActiveSnapshot();
+						seen->swept = true;
 						/*
 						 * The statistics may not count yet the rows commits
 						 * told us of: they would ask for them again.
@@ -815,10 +828,19 @@ rdb_flush_background(bool (*stop) (void))
 			EmitErrorReport();
 			FlushErrorState();
 			AbortCurrentTransaction();
+			all_swept = false;
 		}
 		PG_END_TRY();
 		MemoryContextSwitchTo(oldcxt);
 	}
+	/*
+	 * Every table flushed once since the server started (rows committed
+	 * before it are counted nowhere): from now on only counts and
+	 * statistics trigger flushes.  A table that was locked, failed or not
+	 * reached is swept by a later round.
+	 */
+	if (sweep && all_swept)
+		rdb_flush_demand_swept();
 	list_free(tables);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	return again_ms;

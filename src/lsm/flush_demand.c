@@ -34,8 +34,10 @@
  * other reason to flush, for what the counts miss: a transaction that
  * wrote into more tables than RDB_FLUSH_DEMAND_LOCAL, a full hash.  A
  * prepared transaction's rows are counted when it is prepared.  After a
- * crash both the counts and the statistics are gone: rows already in L0
- * wait for flush_rows more (or rustydb.flush()).
+ * crash both the counts and the statistics are gone: the worker's first
+ * round after the server starts flushes every table once, whatever its
+ * count (rdb_flush_demand_sweep_due), so rows already in L0 do not wait
+ * for flush_rows more.
  *
  * Nothing here can fail a commit: the callback runs after the commit is
  * durable, allocates nothing (the per-transaction counts are a static
@@ -82,10 +84,15 @@ typedef struct FlushDemandEntry
 	pg_atomic_uint64 rows;		/* committed, not yet taken by a flush */
 } FlushDemandEntry;
 
+/* databases whose worker has looked at every table since the server started */
+#define RDB_FLUSH_SWEPT_DBS		64
+
 typedef struct FlushDemandShared
 {
 	LWLock	   *lock;			/* shared: find and add; exclusive: enter,
-								 * remove */
+								 * remove, swept_dbs */
+	int			nswept;
+	Oid			swept_dbs[RDB_FLUSH_SWEPT_DBS];
 } FlushDemandShared;
 
 static FlushDemandShared *demand_shared = NULL;
@@ -124,6 +131,7 @@ rdb_flush_demand_shmem_startup(void)
 	if (!found)
 	{
 		demand_shared->lock = &(GetNamedLWLockTranche("rustydb flush demand"))->lock;
+		demand_shared->nswept = 0;
 	}
 	ctl.keysize = sizeof(FlushDemandKey);
 	ctl.entrysize = sizeof(FlushDemandEntry);
@@ -389,5 +397,47 @@ rdb_flush_demand_prune(const Oid *relids, int nrelids)
 					oid_cmp) == NULL)
 			hash_search(demand_hash, &cur->key, HASH_REMOVE, NULL);
 	}
+	LWLockRelease(demand_shared->lock);
+}
+
+/*
+ * rdb_flush_demand_sweep_due
+ *		Has this database's worker not yet looked at every table since the
+ *		server started?  The counts live in shared memory and the
+ *		statistics are discarded after a crash, so rows committed before a
+ *		restart are counted nowhere: they would wait in L0 for flush_rows
+ *		more.  Until rdb_flush_demand_swept, the worker flushes every table
+ *		it meets whatever its count (flush.c).  Beyond
+ *		RDB_FLUSH_SWEPT_DBS databases, every worker start sweeps.
+ */
+bool
+rdb_flush_demand_sweep_due(void)
+{
+	bool		due = true;
+	int			i;
+
+	if (demand_shared == NULL)
+		return false;
+	LWLockAcquire(demand_shared->lock, LW_SHARED);
+	for (i = 0; i < demand_shared->nswept && due; i++)
+		due = demand_shared->swept_dbs[i] != MyDatabaseId;
+	LWLockRelease(demand_shared->lock);
+	return due;
+}
+
+/* the worker's round went through every table of the database */
+void
+rdb_flush_demand_swept(void)
+{
+	int			i;
+
+	if (demand_shared == NULL)
+		return;
+	LWLockAcquire(demand_shared->lock, LW_EXCLUSIVE);
+	for (i = 0; i < demand_shared->nswept; i++)
+		if (demand_shared->swept_dbs[i] == MyDatabaseId)
+			break;
+	if (i == demand_shared->nswept && i < RDB_FLUSH_SWEPT_DBS)
+		demand_shared->swept_dbs[demand_shared->nswept++] = MyDatabaseId;
 	LWLockRelease(demand_shared->lock);
 }
