@@ -94,18 +94,7 @@ sub both
 # rustydb.flush() until $expect rows were moved: a flush moves only rows
 # every transaction sees, and the event worker's short transactions may hide
 # the newest ones for a moment
-sub flush_all
-{
-	my ($t, $expect) = @_;
-	my $total = 0;
-	for (1 .. 100)
-	{
-		$total += sql("SELECT rustydb.flush('$t')");
-		return $total if $total >= $expect;
-		sleep(0.1);
-	}
-	die "flush of $t moved $total rows, expected $expect";
-}
+sub flush_all { return rdb_flush_until($node, @_); }
 
 # rustydb.stripes of a table: list of {stripe, level, rows, deleted, pages}
 sub stripes_of

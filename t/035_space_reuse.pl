@@ -82,18 +82,7 @@ sub wait_quiet
 }
 
 # rustydb.flush() until $expect rows moved
-sub flush_all
-{
-	my ($t, $expect) = @_;
-	my $total = 0;
-	for (1 .. 100)
-	{
-		$total += sql("SELECT rustydb.flush('$t')");
-		return $total if $total >= $expect;
-		sleep(0.1);
-	}
-	die "flush of $t moved $total rows, expected $expect";
-}
+sub flush_all { return rdb_flush_until($node, @_); }
 
 # stripes of a table: {stripe => {level, rows, pages}}
 sub stripes_of

@@ -26,6 +26,7 @@ use Exporter 'import';
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes ();
 
 our @EXPORT = qw(
   test_am
@@ -37,6 +38,7 @@ our @EXPORT = qw(
   log_size
   log_problems
   check_log_clean
+  rdb_flush_until
 );
 
 # The table access method under test ('rustydb' unless RDB_TEST_AM says).
@@ -175,6 +177,23 @@ sub check_log_clean
 	is(scalar(@bad), 0, $name)
 	  or diag("problems in " . $node->logfile . ":\n" . join("\n", @bad));
 	return;
+}
+
+# rustydb.flush($table) on $node until $expect rows moved (a flush moves
+# only rows every snapshot sees, and the event worker's short transactions
+# may hide the newest ones for a moment); returns the rows moved, dies after
+# 100 tries.
+sub rdb_flush_until
+{
+	my ($node, $table, $expect) = @_;
+	my $total = 0;
+	for (1 .. 100)
+	{
+		$total += $node->safe_psql('postgres', "SELECT rustydb.flush('$table')");
+		return $total if $total >= $expect;
+		Time::HiRes::sleep(0.1);
+	}
+	die "flush of $table moved $total rows, expected $expect";
 }
 
 1;
