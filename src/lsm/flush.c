@@ -520,11 +520,19 @@ typedef struct FlushSeen
 	bool		more_to_flush;	/* last round stopped after one stripe */
 	TimestampTz compact_checked;	/* last background compaction look */
 	bool		more_to_compact;	/* last look did a step: look again */
-	bool		swept;			/* flushed once since the server started,
-								 * whatever its count */
 } FlushSeen;
 
 static HTAB *flush_seen = NULL;
+
+/*
+ * The database's rustydb tables as the worker's first round since the
+ * server started found them, not yet flushed by it (TopMemoryContext):
+ * rows committed before the start are counted nowhere (a crash loses the
+ * counts and the statistics), so each of these is flushed once whatever
+ * its count.  Tables created later are not: their rows are counted.
+ */
+static List *sweep_pending = NIL;
+static bool sweep_listed = false;
 
 /* the rustydb tables of the current database (caller is in a transaction) */
 static List *
@@ -599,8 +607,6 @@ rdb_flush_background(bool (*stop) (void))
 	List	   *tables;
 	ListCell   *lc;
 	int			again_ms = 0;
-	bool		sweep;
-	bool		all_swept = true;
 
 	if (flush_seen == NULL)
 	{
@@ -632,8 +638,31 @@ rdb_flush_background(bool (*stop) (void))
 	}
 	/* the statistics as they are now, not as this backend last saw them */
 	pgstat_clear_snapshot();
-	/* the first round since the server started looks at every table */
-	sweep = rdb_flush_demand_sweep_due();
+	/* the first round since the server started lists every table */
+	if (!sweep_listed && rdb_flush_demand_sweep_due())
+	{
+		MemoryContextSwitchTo(TopMemoryContext);
+		sweep_pending = list_copy(tables);
+		MemoryContextSwitchTo(oldcxt);
+		if (sweep_pending == NIL)
+			rdb_flush_demand_swept();
+	}
+	sweep_listed = true;
+	/* dropped since: nothing to sweep */
+	if (sweep_pending != NIL)
+	{
+		List	   *keep = NIL;
+
+		MemoryContextSwitchTo(TopMemoryContext);
+		foreach(lc, sweep_pending)
+			if (list_member_oid(tables, lfirst_oid(lc)))
+				keep = lappend_oid(keep, lfirst_oid(lc));
+		MemoryContextSwitchTo(oldcxt);
+		list_free(sweep_pending);
+		sweep_pending = keep;
+		if (sweep_pending == NIL)
+			rdb_flush_demand_swept();
+	}
 
 	foreach(lc, tables)
 	{
@@ -641,10 +670,7 @@ rdb_flush_background(bool (*stop) (void))
 
 		CHECK_FOR_INTERRUPTS();
 		if (stop != NULL && stop())
-		{
-			all_swept = false;
 			break;
-		}
 		StartTransactionCommand();
 		PG_TRY();
 		{
@@ -662,11 +688,18 @@ rdb_flush_background(bool (*stop) (void))
 			 */
 			int			flush_rows = rdb_table_flush_rows_by_oid(relid);
 
+			/* a table not flushed in the background needs no sweep */
+			if (flush_rows <= 0 && sweep_pending != NIL)
+			{
+				sweep_pending = list_delete_oid(sweep_pending, relid);
+				if (sweep_pending == NIL)
+					rdb_flush_demand_swept();
+			}
+
 			/* rows committed for it wait, but its lock is taken: soon again */
 			if (flush_rows > 0 &&
 				!ConditionalLockRelationOid(relid, ShareUpdateExclusiveLock))
 			{
-				all_swept = false;	/* the next round sweeps it */
 				if (rdb_flush_demand_peek(relid) >= flush_rows)
 					again_ms = again_ms ? Min(again_ms, 1000) : 1000;
 			}
@@ -693,7 +726,6 @@ rdb_flush_background(bool (*stop) (void))
 						seen->more_to_flush = false;
 						seen->compact_checked = 0;
 						seen->more_to_compact = false;
-						seen->swept = false;
 					}
 					/* the statistics were reset: start over from them */
 					if (changes < seen->changes_seen)
@@ -705,7 +737,7 @@ rdb_flush_background(bool (*stop) (void))
 					 * reads the whole table.
 					 */
 					if (opts.flush_rows > 0 &&
-						((sweep && !seen->swept) ||
+						(list_member_oid(sweep_pending, relid) ||
 						 changes - seen->changes_at_flush >= opts.flush_rows ||
 						 (rdb_flush_demand_peek(relid) >= opts.flush_rows &&
 						  (seen->stuck <= 5 ||
@@ -724,7 +756,13 @@ rdb_flush_background(bool (*stop) (void))
 						 */
 						(void) rdb_flush_relation(rel, &stats, 1, bg_stop, true);
 						PopActiveSnapshot();
-						seen->swept = true;
+						/* swept (not if it failed: a later round tries again) */
+						if (sweep_pending != NIL)
+						{
+							sweep_pending = list_delete_oid(sweep_pending, relid);
+							if (sweep_pending == NIL)
+								rdb_flush_demand_swept();
+						}
 						/*
 						 * The statistics may not count yet the rows commits
 						 * told us of: they would ask for them again.
@@ -828,19 +866,10 @@ rdb_flush_background(bool (*stop) (void))
 			EmitErrorReport();
 			FlushErrorState();
 			AbortCurrentTransaction();
-			all_swept = false;
 		}
 		PG_END_TRY();
 		MemoryContextSwitchTo(oldcxt);
 	}
-	/*
-	 * Every table flushed once since the server started (rows committed
-	 * before it are counted nowhere): from now on only counts and
-	 * statistics trigger flushes.  A table that was locked, failed or not
-	 * reached is swept by a later round.
-	 */
-	if (sweep && all_swept)
-		rdb_flush_demand_swept();
 	list_free(tables);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	return again_ms;

@@ -402,13 +402,13 @@ rdb_flush_demand_prune(const Oid *relids, int nrelids)
 
 /*
  * rdb_flush_demand_sweep_due
- *		Has this database's worker not yet looked at every table since the
+ *		Has this database's worker not yet flushed every table since the
  *		server started?  The counts live in shared memory and the
  *		statistics are discarded after a crash, so rows committed before a
  *		restart are counted nowhere: they would wait in L0 for flush_rows
- *		more.  Until rdb_flush_demand_swept, the worker flushes every table
- *		it meets whatever its count (flush.c).  Beyond
- *		RDB_FLUSH_SWEPT_DBS databases, every worker start sweeps.
+ *		more.  The worker's first round lists the tables and flushes each
+ *		once whatever its count, then calls rdb_flush_demand_swept (flush.c).
+ *		Beyond RDB_FLUSH_SWEPT_DBS databases, every worker start sweeps.
  */
 bool
 rdb_flush_demand_sweep_due(void)
