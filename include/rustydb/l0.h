@@ -360,6 +360,15 @@ extern TM_Result rdb_l0_lock_tuple(Relation rel, HeapTuple tuple,
 								   bool follow_updates, Buffer *buffer,
 								   TM_FailureData *tmfd);
 
+/*
+ * tableam/vacuum.c: heap_page_prune_opt for L0.  A reader about to read an
+ * L0 page it has pinned (not locked) prunes it when it is nearly full and
+ * holds row versions dead to everyone, if it can have the cleanup lock at
+ * once: their line pointers become LP_DEAD (VACUUM removes the index
+ * entries and frees them) and their space is reused.
+ */
+extern void rdb_l0_prune_opt(Relation rel, Buffer buf);
+
 /* tableam/modify.c */
 extern void rdb_l0_insert_tuples(Relation rel, HeapTuple *tuples, int ntuples,
 								 BulkInsertState bistate, int options,

@@ -204,6 +204,9 @@ rdb_am_index_fetch_tuple(struct IndexFetchTableData *scan, ItemPointer tid,
 			rscan->buf = rdb_gen_read(rel, gen, NULL, &rscan->rentry, &retired);
 			rscan->rvalid = retired;
 			rscan->rgen = gen;
+			/* dead row versions go before we read it, as heap's fetches do */
+			if (BufferIsValid(rscan->buf))
+				rdb_l0_prune_opt(rel, rscan->buf);
 		}
 		rscan->gen = gen;
 		if (!BufferIsValid(rscan->buf))

@@ -801,6 +801,8 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 		if (rdb_l0_page_is_l0(page) && rdb_l0_page_generation(page, unit) == gen)
 		{
 			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+			/* dead row versions go before we read it, as heap's scans do */
+			rdb_l0_prune_opt(rel, buf);
 			scan->cbuf = buf;
 			scan->cblock = unit;
 			return;
@@ -850,6 +852,7 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 	buf = rdb_gen_read(rel, gen, scan->strategy, &e, &retired);
 	if (BufferIsValid(buf))
 	{
+		rdb_l0_prune_opt(rel, buf);
 		scan->cbuf = buf;
 		scan->cblock = BufferGetBlockNumber(buf);
 	}

@@ -64,6 +64,7 @@
 #include "storage/bufmgr.h"
 #include "storage/freespace.h"
 #include "storage/lmgr.h"
+#include "storage/procarray.h"
 #include "commands/dbcommands.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -507,6 +508,125 @@ vac_prune_page(RdbVacState *vac, Buffer buf, BlockNumber blkno)
 	if (hasrows)
 		vac->nonempty_pages = blkno + 1;
 	vac_mark_all_visible(vac, buf, blkno);
+}
+
+/*
+ * rdb_l0_prune_opt
+ *		On-access pruning (heap_page_prune_opt): see l0.h.  Without it a dead
+ *		row version kept its space until VACUUM, and a table under heavy
+ *		update churn grew to twice heap's size and more (README, measured).
+ *		Only row versions dead to every snapshot (GlobalVisTestFor, as heap)
+ *		are pruned, marked LP_DEAD (their index entries stay until VACUUM,
+ *		which collects every LP_DEAD item), the page defragmented, one
+ *		XLOG_RDB_PRUNE record with the newest removed xmax as recovery
+ *		conflict horizon, as VACUUM's first pass writes.  Never in
+ *		recovery; never waits.
+ */
+void
+rdb_l0_prune_opt(Relation rel, Buffer buf)
+{
+	Page		page = BufferGetPage(buf);
+	TransactionId prune_xid;
+	GlobalVisState *vistest;
+	Size		minfree = BLCKSZ / 10;
+	OffsetNumber dead[MaxHeapTuplesPerPage];
+	int			ndead = 0;
+	TransactionId latestRemovedXid = InvalidTransactionId;
+	TransactionId new_prune_xid = InvalidTransactionId;
+	OffsetNumber maxoff;
+	OffsetNumber off;
+	BlockNumber blkno;
+
+	if (RecoveryInProgress())
+		return;
+	/* unlocked reads, as heap's: a stale answer only skips or retries */
+	prune_xid = ((PageHeader) page)->pd_prune_xid;
+	if (!TransactionIdIsValid(prune_xid))
+		return;
+	vistest = GlobalVisTestFor(rel);
+	if (!GlobalVisTestIsRemovableXid(vistest, prune_xid))
+		return;
+	if (!PageIsFull(page) && PageGetHeapFreeSpace(page) >= minfree)
+		return;
+	if (!ConditionalLockBufferForCleanup(buf))
+		return;
+	if (!rdb_l0_page_is_l0(page) ||
+		(!PageIsFull(page) && PageGetHeapFreeSpace(page) >= minfree))
+	{
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+		return;
+	}
+
+	blkno = BufferGetBlockNumber(buf);
+	maxoff = PageGetMaxOffsetNumber(page);
+	for (off = FirstOffsetNumber; off <= maxoff; off++)
+	{
+		ItemId		lp = PageGetItemId(page, off);
+		HeapTupleData tup;
+		TransactionId dead_after = InvalidTransactionId;
+		HTSV_Result res;
+
+		if (!ItemIdIsNormal(lp))
+			continue;
+		tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+		tup.t_len = ItemIdGetLength(lp);
+		tup.t_tableOid = RelationGetRelid(rel);
+		ItemPointerSet(&tup.t_self, rdb_l0_page_generation(page, blkno), off);
+		res = HeapTupleSatisfiesVacuumHorizon(&tup, buf, &dead_after);
+		if (res == HEAPTUPLE_RECENTLY_DEAD &&
+			GlobalVisTestIsRemovableXid(vistest, dead_after))
+			res = HEAPTUPLE_DEAD;
+		switch (res)
+		{
+			case HEAPTUPLE_DEAD:
+				HeapTupleHeaderAdvanceLatestRemovedXid(tup.t_data,
+													   &latestRemovedXid);
+				dead[ndead++] = off;
+				break;
+			case HEAPTUPLE_RECENTLY_DEAD:
+				/* prunable once dead_after is: look again then */
+				if (!TransactionIdIsValid(new_prune_xid) ||
+					TransactionIdPrecedes(dead_after, new_prune_xid))
+					new_prune_xid = dead_after;
+				break;
+			case HEAPTUPLE_DELETE_IN_PROGRESS:
+				{
+					TransactionId xmax = HeapTupleHeaderGetUpdateXid(tup.t_data);
+
+					if (TransactionIdIsNormal(xmax) &&
+						(!TransactionIdIsValid(new_prune_xid) ||
+						 TransactionIdPrecedes(xmax, new_prune_xid)))
+						new_prune_xid = xmax;
+				}
+				break;
+			default:
+				break;
+		}
+	}
+
+	if (ndead > 0)
+	{
+		int			i;
+
+		START_CRIT_SECTION();
+		for (i = 0; i < ndead; i++)
+			ItemIdSetDead(PageGetItemId(page, dead[i]));
+		PageRepairFragmentation(page);
+		((PageHeader) page)->pd_prune_xid = new_prune_xid;
+		PageClearFull(page);
+		MarkBufferDirty(buf);
+		vac_log_prune(rel, buf, dead, ndead, NULL, 0, RDB_PRUNE_DEFRAGMENT,
+					  latestRemovedXid);
+		END_CRIT_SECTION();
+	}
+	else if (((PageHeader) page)->pd_prune_xid != new_prune_xid)
+	{
+		/* a hint, as heap's: nothing to prune before new_prune_xid */
+		((PageHeader) page)->pd_prune_xid = new_prune_xid;
+		PageClearFull(page);
+		MarkBufferDirtyHint(buf, true);
+	}
+	LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 }
 
 /*
