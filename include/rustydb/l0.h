@@ -106,6 +106,23 @@ rdb_l0_page_generation(Page page, BlockNumber blkno)
 	return RdbPageGetOpaque(page)->generation;
 }
 
+/*
+ * rdb_l0_page_tuple
+ *		Fill tup with the row at line pointer off (normal) of the L0 page
+ *		stored at block blkno of rel: its TID carries the page's generation.
+ */
+static inline void
+rdb_l0_page_tuple(Relation rel, Page page, BlockNumber blkno, OffsetNumber off,
+				  HeapTuple tup)
+{
+	ItemId		lp = PageGetItemId(page, off);
+
+	tup->t_data = (HeapTupleHeader) PageGetItem(page, lp);
+	tup->t_len = ItemIdGetLength(lp);
+	tup->t_tableOid = RelationGetRelid(rel);
+	ItemPointerSet(&tup->t_self, rdb_l0_page_generation(page, blkno), off);
+}
+
 /* row number <-> TID */
 static inline uint64
 rdb_rownum_from_tid(ItemPointer tid)

@@ -415,10 +415,7 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 
 			if (!ItemIdIsNormal(lp))
 				continue;
-			tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
-			tup.t_len = ItemIdGetLength(lp);
-			tup.t_tableOid = RelationGetRelid(rel);
-			ItemPointerSet(&tup.t_self, rdb_l0_page_generation(page, blkno), off);
+			rdb_l0_page_tuple(rel, page, blkno, off, &tup);
 			if (!flush_row_qualifies(&fs, &tup, buf))
 			{
 				if (!rdb_tuple_is_stub(tup.t_data))

@@ -297,10 +297,7 @@ vac_page_all_visible(RdbVacState *vac, Buffer buf, BlockNumber blkno)
 			return false;
 		if (!ItemIdIsNormal(lp))
 			continue;
-		tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
-		tup.t_len = ItemIdGetLength(lp);
-		tup.t_tableOid = RelationGetRelid(vac->rel);
-		ItemPointerSet(&tup.t_self, rdb_l0_page_generation(page, blkno), off);
+		rdb_l0_page_tuple(vac->rel, page, blkno, off, &tup);
 		if (HeapTupleSatisfiesVacuum(&tup, vac->OldestXmin, buf) != HEAPTUPLE_LIVE)
 			return false;
 		if (!rdb_l0_xmin_committed_hint(tup.t_data, buf))
@@ -373,10 +370,7 @@ vac_prune_page(RdbVacState *vac, Buffer buf, BlockNumber blkno)
 		if (!ItemIdIsNormal(lp))
 			continue;
 
-		tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
-		tup.t_len = ItemIdGetLength(lp);
-		tup.t_tableOid = RelationGetRelid(rel);
-		ItemPointerSet(&tup.t_self, rdb_l0_page_generation(page, blkno), off);
+		rdb_l0_page_tuple(rel, page, blkno, off, &tup);
 
 		switch (HeapTupleSatisfiesVacuum(&tup, vac->OldestXmin, buf))
 		{
@@ -568,10 +562,7 @@ rdb_l0_prune_opt(Relation rel, Buffer buf)
 
 		if (!ItemIdIsNormal(lp))
 			continue;
-		tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
-		tup.t_len = ItemIdGetLength(lp);
-		tup.t_tableOid = RelationGetRelid(rel);
-		ItemPointerSet(&tup.t_self, rdb_l0_page_generation(page, blkno), off);
+		rdb_l0_page_tuple(rel, page, blkno, off, &tup);
 		res = HeapTupleSatisfiesVacuumHorizon(&tup, buf, &dead_after);
 		if (res == HEAPTUPLE_RECENTLY_DEAD &&
 			GlobalVisTestIsRemovableXid(vistest, dead_after))
@@ -674,10 +665,7 @@ vac_scan_noprune(RdbVacState *vac, Buffer buf, BlockNumber blkno,
 			continue;
 
 		*hasrows = true;
-		tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
-		tup.t_len = ItemIdGetLength(lp);
-		tup.t_tableOid = RelationGetRelid(vac->rel);
-		ItemPointerSet(&tup.t_self, rdb_l0_page_generation(page, blkno), off);
+		rdb_l0_page_tuple(vac->rel, page, blkno, off, &tup);
 
 		if (heap_tuple_would_freeze(tup.t_data, vac->FreezeLimit,
 									vac->MultiXactCutoff,
