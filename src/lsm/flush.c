@@ -531,6 +531,17 @@ static HTAB *flush_seen = NULL;
 static List *sweep_pending = NIL;
 static bool sweep_listed = false;
 
+/* relid needs no sweep (any more); the last one marks the database swept */
+static void
+sweep_forget(Oid relid)
+{
+	if (sweep_pending == NIL)
+		return;
+	sweep_pending = list_delete_oid(sweep_pending, relid);
+	if (sweep_pending == NIL)
+		rdb_flush_demand_swept();
+}
+
 /* the rustydb tables of the current database (caller is in a transaction) */
 static List *
 flush_rustydb_tables(void)
@@ -686,12 +697,8 @@ rdb_flush_background(bool (*stop) (void))
 			int			flush_rows = rdb_table_flush_rows_by_oid(relid);
 
 			/* a table not flushed in the background needs no sweep */
-			if (flush_rows <= 0 && sweep_pending != NIL)
-			{
-				sweep_pending = list_delete_oid(sweep_pending, relid);
-				if (sweep_pending == NIL)
-					rdb_flush_demand_swept();
-			}
+			if (flush_rows <= 0)
+				sweep_forget(relid);
 
 			/* rows committed for it wait, but its lock is taken: soon again */
 			if (flush_rows > 0 &&
@@ -754,12 +761,7 @@ rdb_flush_background(bool (*stop) (void))
 						(void) rdb_flush_relation(rel, &stats, 1, bg_stop, true);
 						PopActiveSnapshot();
 						/* swept (not if it failed: a later round tries again) */
-						if (sweep_pending != NIL)
-						{
-							sweep_pending = list_delete_oid(sweep_pending, relid);
-							if (sweep_pending == NIL)
-								rdb_flush_demand_swept();
-						}
+						sweep_forget(relid);
 						/*
 						 * The statistics may not count yet the rows commits
 						 * told us of: they would ask for them again.
