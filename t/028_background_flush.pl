@@ -2,7 +2,12 @@
 #	The database's background worker flushes rustydb tables whose
 #	flush_rows (table option, else rustydb.flush_rows) is above 0 once that
 #	many rows were inserted or updated, and leaves other tables alone.  A
-#	commit that brings a table to flush_rows wakes it at once.
+#	commit that brings a table to flush_rows wakes it at once, and so does
+#	a running transaction each time it has written flush_rows rows: the
+#	worker moves them while it runs, and retires their pages once it
+#	committed.  Stripe rows are counted as those a stub or directory entry
+#	refers to (nrows - deleted_rows): a page's rows copied again into one
+#	stripe leave copies behind until compaction gives them back.
 #
 #	The test looks at the storage (rustydb.stripes, rustydb.l0_layout: the
 #	flushed pages were retired and their blocks reused, so a table that
@@ -46,7 +51,7 @@ my $deadline = time() + 90;
 while (time() < $deadline)
 {
 	$flushed = $node->safe_psql('postgres',
-		q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bf1')});
+		q{SELECT coalesce(sum(nrows - deleted_rows), 0) FROM rustydb.stripes('bf1')});
 	last if $flushed >= 10000;
 	# keep the worker busy with events meanwhile, as any writer would
 	$node->safe_psql('postgres', 'INSERT INTO bf_twin SELECT -g, NULL, NULL FROM generate_series(1, 100) g; DELETE FROM bf_twin WHERE id < 0');
@@ -134,7 +139,7 @@ $deadline = time() + 90;
 $flushed = 0;
 while (time() < $deadline)
 {
-	$flushed = $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfs')});
+	$flushed = $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows - deleted_rows), 0) FROM rustydb.stripes('bfs')});
 	last if $flushed >= 6000;
 	$node->safe_psql('postgres', 'INSERT INTO bf_twin SELECT -g, NULL, NULL FROM generate_series(1, 100) g; DELETE FROM bf_twin WHERE id < 0');
 	sleep(0.5);
@@ -156,7 +161,7 @@ $deadline = time() + 90;
 $flushed = 0;
 while (time() < $deadline)
 {
-	$flushed = $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bf0')});
+	$flushed = $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows - deleted_rows), 0) FROM rustydb.stripes('bf0')});
 	last if $flushed > 0;
 	$node->safe_psql('postgres', 'INSERT INTO bf_twin SELECT -g, NULL, NULL FROM generate_series(1, 100) g; DELETE FROM bf_twin WHERE id < 0');
 	sleep(0.5);
@@ -171,11 +176,28 @@ sub bfw_flushed_within
 	my $got = 0;
 	while (time() < $deadline)
 	{
-		$got = $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfw')});
+		$got = $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows - deleted_rows), 0) FROM rustydb.stripes('bfw')});
 		last if $got >= $want;
 		sleep(0.2);
 	}
 	return $got;
+}
+
+# every row of bfw in a retired generation, waiting up to $secs seconds:
+# its rows that are not (pages VACUUM emptied stay L0 pages, for new rows)
+sub bfw_settled_within
+{
+	my ($secs) = @_;
+	my $deadline = time() + $secs;
+	my $left;
+	while (time() < $deadline)
+	{
+		$left = $node->safe_psql('postgres',
+			q{SELECT (SELECT count(*) FROM bfw) - retired_rows FROM rustydb.l0_layout('bfw')});
+		last if $left eq '0';
+		sleep(0.2);
+	}
+	return $left;
 }
 
 # a commit that gives a table flush_rows new rows wakes the worker: with
@@ -204,12 +226,13 @@ is($node->safe_psql('postgres', q{SELECT l0_rows FROM rustydb.tables WHERE relat
 # the count starts again from the flush: 2999 more rows do not wake it
 $node->safe_psql('postgres', q{INSERT INTO bfw SELECT g, 'x' FROM generate_series(3001, 5999) g});
 sleep(4);
-is($node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfw')}), '3000',
+is($node->safe_psql('postgres', q{SELECT coalesce(sum(nrows - deleted_rows), 0) FROM rustydb.stripes('bfw')}), '3000',
 	'the next 2999 rows wait for the next flush_rows');
-# a rolled-back transaction counts nothing
-$node->safe_psql('postgres', q{BEGIN; INSERT INTO bfw SELECT g, 'r' FROM generate_series(6000, 9999) g; ROLLBACK;});
+# a rolled-back transaction counts nothing (2500 rows: below flush_rows, so
+# it publishes nothing while it runs; a larger one is tested below)
+$node->safe_psql('postgres', q{BEGIN; INSERT INTO bfw SELECT g, 'r' FROM generate_series(6000, 8499) g; ROLLBACK;});
 sleep(4);
-is($node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfw')}), '3000',
+is($node->safe_psql('postgres', q{SELECT coalesce(sum(nrows - deleted_rows), 0) FROM rustydb.stripes('bfw')}), '3000',
 	'rolled-back rows do not wake the worker');
 $node->safe_psql('postgres', q{INSERT INTO bfw VALUES (6000, 'last')});
 $flushed = bfw_flushed_within(30, 6000);
@@ -218,25 +241,111 @@ is($node->safe_psql('postgres', q{SELECT count(*) || ':' || sum(id) FROM bfw}), 
 	'bfw reads back its rows');
 # rows a snapshot older than their commit still needs stay in L0 for now;
 # the worker comes back for them once it is gone (not at the naptime, an hour)
+# (two transactions of 1500 rows: neither publishes its rows while it runs,
+# so none can be moved before its commit)
 my $rr = $node->background_psql('postgres');
 $rr->query_safe(q{BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM bf_twin});
-$node->safe_psql('postgres', q{INSERT INTO bfw SELECT g, 'held' FROM generate_series(6001, 9000) g});
+$node->safe_psql('postgres', q{INSERT INTO bfw SELECT g, 'held' FROM generate_series(6001, 7500) g});
+$node->safe_psql('postgres', q{INSERT INTO bfw SELECT g, 'held' FROM generate_series(7501, 9000) g});
 sleep(2);
-is($node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfw')}), '6000',
+is($node->safe_psql('postgres', q{SELECT coalesce(sum(nrows - deleted_rows), 0) FROM rustydb.stripes('bfw')}), '6000',
 	'3000 rows committed while an older snapshot is open wait in L0');
 $rr->query_safe('COMMIT');
 $rr->quit;
 $flushed = bfw_flushed_within(30, 9000);
 is($flushed, 9000, 'once the snapshot is gone the worker flushes them without a new commit');
-# a prepared transaction counts when it is prepared: its rows are flushed
-# after COMMIT PREPARED (run without the counts) with no other commit
+# a prepared transaction counts when it is prepared; its rows are moved as
+# a running transaction's, and once COMMIT PREPARED (run without the
+# counts) settled them the worker retires their pages, with no other commit
 $node->safe_psql('postgres', q{BEGIN; INSERT INTO bfw SELECT g, 'prepared' FROM generate_series(9001, 12000) g; PREPARE TRANSACTION 'bfw_p'});
-sleep(2);
-is($node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfw')}), '9000',
-	'the prepared rows wait in L0 until COMMIT PREPARED');
-$node->safe_psql('postgres', q{COMMIT PREPARED 'bfw_p'});
 $flushed = bfw_flushed_within(30, 12000);
-is($flushed, 12000, 'after COMMIT PREPARED the worker flushes the prepared rows');
+is($flushed, 12000, 'the worker moved the rows of the prepared transaction');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM bfw}), '9000',
+	'the prepared rows are not seen before COMMIT PREPARED');
+# (the rows rolled back above are dead rows on some pages: VACUUM them now)
+$node->safe_psql('postgres', q{VACUUM bfw});
+$node->safe_psql('postgres', q{COMMIT PREPARED 'bfw_p'});
+is(bfw_settled_within(30), '0', 'after COMMIT PREPARED the worker retired every row of bfw into the directory');
+is($node->safe_psql('postgres', q{SELECT count(*) || ':' || sum(id) FROM bfw}), '12000:' . (12000 * 12001 / 2),
+	'bfw reads back its rows, the prepared ones too');
+
+# A large transaction publishes its count each time it has written
+# flush_rows rows, and the worker moves them while it runs (the naptime is
+# an hour: only that can have woken it), so its pages hold stubs, not its
+# rows, and take its next rows.  Nobody else sees them; once it commits,
+# the worker copies each page whose rows lie in several stripes into one
+# and retires it.
+$node->safe_psql('postgres', q{
+	CREATE TABLE bfr (id int, v text) USING rustydb WITH (flush_rows = 3000, autovacuum_enabled = off);
+	CREATE TABLE bfr_twin (id int, v text) USING heap;
+	INSERT INTO bfr_twin SELECT g, repeat('r', 100) || g FROM generate_series(1, 24000) g;
+});
+my $heap_pages = $node->safe_psql('postgres', q{SELECT pg_relation_size('bfr_twin') / 8192});
+sub bfr_refd
+{
+	return $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows - deleted_rows), 0) FROM rustydb.stripes('bfr')});
+}
+my $big = $node->background_psql('postgres');
+$big->query_safe(q{BEGIN});
+my $moved = 0;
+for my $part (0 .. 5)
+{
+	my ($lo, $hi) = ($part * 4000 + 1, $part * 4000 + 4000);
+	$big->query_safe("INSERT INTO bfr SELECT g, repeat('r', 100) || g FROM generate_series($lo, $hi) g");
+	my $deadline = time() + 30;
+	while (time() < $deadline)
+	{
+		$moved = bfr_refd();
+		last if $moved >= $hi - 1000;
+		sleep(0.2);
+	}
+}
+cmp_ok($moved, '>=', 23000, "the worker moved $moved of the 24000 rows of the running transaction");
+is($node->safe_psql('postgres', q{SELECT count(*) FROM bfr}), '0', 'no other session sees them');
+my $l0_pages = $node->safe_psql('postgres', q{SELECT l0_pages FROM rustydb.l0_layout('bfr')});
+cmp_ok($l0_pages, '<', $heap_pages / 2,
+	"its 24000 rows take $l0_pages L0 pages while it runs (heap: $heap_pages)");
+is($big->query_safe(q{SELECT count(*) || ':' || sum(id) FROM bfr}), '24000:' . (24000 * 24001 / 2),
+	'the transaction reads its moved rows');
+$big->query_safe(q{COMMIT});
+{
+	my $deadline = time() + 30;
+	my $left;
+	while (time() < $deadline)
+	{
+		$left = $node->safe_psql('postgres', q{SELECT l0_pages FROM rustydb.l0_layout('bfr')});
+		last if $left eq '0';
+		sleep(0.2);
+	}
+	is($left, '0', 'after the commit the worker retired every page of bfr');
+}
+my $q2 = q{SELECT count(*) || ':' || md5(string_agg(id || '/' || v, ',' ORDER BY id)) FROM };
+is($node->safe_psql('postgres', $q2 . 'bfr'), $node->safe_psql('postgres', $q2 . 'bfr_twin'),
+	'bfr reads back as its heap twin');
+my ($gens, $grows) = split /\|/, $node->safe_psql('postgres',
+	q{SELECT retired_generations, retired_rows FROM rustydb.l0_layout('bfr')});
+cmp_ok($grows / $gens, '>', 24000 / $heap_pages,
+	'a retired generation holds more rows than a page of full rows (' . sprintf('%.0f', $grows / $gens) . ')');
+# rolled back after its rows moved: nothing to see, and its count is taken
+# back (2999 more rows do not reach flush_rows)
+$big->query_safe(q{BEGIN});
+$big->query_safe(q{INSERT INTO bfr SELECT g, 'gone' FROM generate_series(30001, 34000) g});
+{
+	my $deadline = time() + 30;
+	while (time() < $deadline)
+	{
+		last if bfr_refd() > 24000;
+		sleep(0.2);
+	}
+}
+cmp_ok(bfr_refd(), '>', 24000, 'the worker moved rows of the transaction that will roll back');
+$big->query_safe(q{ROLLBACK});
+$big->quit;
+is($node->safe_psql('postgres', q{SELECT count(*) FROM bfr WHERE id > 24000}), '0', 'its rows are gone');
+$node->safe_psql('postgres', q{VACUUM bfr});
+is(bfr_refd(), '24000', 'after VACUUM no stub refers to a stripe row of the rolled-back rows');
+is($node->safe_psql('postgres', $q2 . 'bfr'), $node->safe_psql('postgres', $q2 . 'bfr_twin'),
+	'bfr still reads back as its heap twin');
 $node->safe_psql('postgres', q{ALTER SYSTEM RESET rustydb.flush_naptime; ALTER SYSTEM RESET rustydb.worker_idle_timeout; SELECT pg_reload_conf();});
 
 # after an immediate stop the counts (shared memory) and the statistics are
@@ -262,7 +371,7 @@ $node->safe_psql('postgres', q{
 	my $got = 0;
 	while (time() < $deadline)
 	{
-		$got = $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows), 0) FROM rustydb.stripes('bfc')});
+		$got = $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows - deleted_rows), 0) FROM rustydb.stripes('bfc')});
 		last if $got >= 2000;
 		sleep(0.5);
 	}

@@ -1062,9 +1062,10 @@ same_as_twin($node, 'bg2', 'after background compaction was switched on again');
 	note 'bg3 after the step was put off: ' . describe(@after);
 	is(scalar(grep { $_->{level} >= 2 } @after), 0,
 		'bg3: nothing was written for it (no stripe of level 2)');
-	is(scalar(grep { $_->{level} == 1 && $_->{deleted} == 0 } @after),
-		scalar(grep { $_->{level} == 1 } @before),
-		'bg3: the inputs still hold every row');
+	# (a flush may have copied a page's rows of one stripe into the next,
+	# which leaves rows no stub refers to: compare, do not expect none)
+	is(describe(grep { $_->{level} == 1 } @after), describe(grep { $_->{level} == 1 } @before),
+		'bg3: the inputs are as they were, every row still referred to');
 	$ddl->quit;
 	$holder->quit;
 	sql(q{ALTER SYSTEM RESET rustydb.compaction_pause_phase;

@@ -30,6 +30,10 @@ typedef struct RdbFlushStats
 	int64		pages_converted;
 	int64		pages_skipped;	/* cleanup lock not free at once */
 	int64		pages_retired;	/* pages whose rows all went: now free */
+	int64		rows_restubbed;	/* moved before, copied again with their page */
+	int64		rows_done;		/* moved or retired, their page settled as far
+								 * as they go: not rows of a running
+								 * transaction, whose page needs a later look */
 	int			stripes;
 	int64		stripe_bytes;
 	int64		raw_bytes;

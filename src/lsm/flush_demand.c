@@ -98,12 +98,15 @@ typedef struct FlushDemandShared
 static FlushDemandShared *demand_shared = NULL;
 static HTAB *demand_hash = NULL;
 
+static int64 demand_get(Oid relid, int64 sub);
+
 /* this transaction's counts */
 typedef struct FlushDemandLocal
 {
 	Oid			relid;
 	int			flush_rows;
 	int64		rows;
+	int64		published;		/* of rows, already added to the hash */
 } FlushDemandLocal;
 
 static FlushDemandLocal pending[RDB_FLUSH_DEMAND_LOCAL];
@@ -213,6 +216,31 @@ demand_add(Oid relid, int64 n)
 	return before;
 }
 
+/*
+ * Add what l counted and has not published yet to its table's entry; true
+ * if that took the entry to flush_rows.
+ */
+static bool
+demand_publish(FlushDemandLocal *l)
+{
+	int64		n = l->rows - l->published;
+	int64		before;
+
+	if (n <= 0)
+		return false;
+	before = demand_add(l->relid, n);
+	l->published = l->rows;
+	return before >= 0 && before < l->flush_rows && before + n >= l->flush_rows;
+}
+
+/* bump this database's wake counter (the entry of no table), set the latch */
+static void
+demand_wake(void)
+{
+	(void) demand_add(InvalidOid, 1);
+	rdb_events_wake_worker(MyDatabaseId);
+}
+
 /* at commit: publish this transaction's counts; at any end: forget them */
 static void
 flush_demand_xact_callback(XactEvent event, void *arg)
@@ -228,29 +256,31 @@ flush_demand_xact_callback(XactEvent event, void *arg)
 			/*
 			 * A prepared transaction's rows are counted when it is
 			 * prepared (COMMIT PREPARED runs elsewhere, without the counts):
-			 * the worker's flush moves none of them until the commit, and
-			 * looks again (flush.c).
+			 * the worker's flush moves them as rows of a running
+			 * transaction, and retires their pages once they are settled
+			 * (flush.c).
 			 */
 			for (i = 0; i < npending && demand_shared != NULL; i++)
-			{
-				int64		before = demand_add(pending[i].relid, pending[i].rows);
-
-				if (before >= 0 && before < pending[i].flush_rows &&
-					before + pending[i].rows >= pending[i].flush_rows)
+				if (demand_publish(&pending[i]))
 					wake = true;
-			}
 			npending = 0;
 			if (wake)
-			{
-				/* this database's wake counter: the entry of no table */
-				(void) demand_add(InvalidOid, 1);
-				rdb_events_wake_worker(MyDatabaseId);
-			}
+				demand_wake();
 			break;
 		case XACT_EVENT_ABORT:
+
+			/*
+			 * Aborted rows need no flush: take back what a large
+			 * transaction published while it ran (LWLocks were released
+			 * before the callbacks run; this takes one briefly).
+			 */
+			for (i = 0; i < npending && demand_shared != NULL; i++)
+				if (pending[i].published > 0)
+					(void) demand_get(pending[i].relid, pending[i].published);
+			npending = 0;
+			break;
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PARALLEL_ABORT:
-			/* aborted rows need no flush */
 			npending = 0;
 			break;
 		default:
@@ -280,6 +310,16 @@ rdb_flush_demand_count(Relation rel, int64 n)
 		if (pending[i].relid == relid)
 		{
 			pending[i].rows += n;
+
+			/*
+			 * A transaction that has written flush_rows rows it has not
+			 * published yet publishes them now, before it commits: the
+			 * flush moves rows of a running transaction too (flush.c), so
+			 * that its L0 pages hold their stubs, not their values.
+			 */
+			if (pending[i].rows - pending[i].published >= pending[i].flush_rows &&
+				demand_publish(&pending[i]))
+				demand_wake();
 			return;
 		}
 	}
@@ -296,7 +336,10 @@ rdb_flush_demand_count(Relation rel, int64 n)
 	pending[npending].relid = relid;
 	pending[npending].flush_rows = flush_rows;
 	pending[npending].rows = n;
+	pending[npending].published = 0;
 	npending++;
+	if (n >= flush_rows && demand_publish(&pending[npending - 1]))
+		demand_wake();
 }
 
 /*
