@@ -10,7 +10,8 @@
 # One throwaway cluster (bench/postgresql.bench.conf, data checksums,
 # rustydb_am preloaded), databases st_heap and st_rustydb, each with the
 # benchmark's `events` table (bench/sql/events_schema.sql) plus an index on
-# id; on rustydb WITH (flush_rows = ST_FLUSH_ROWS), so the storage-event
+# id; on rustydb WITH (flush_rows = ST_FLUSH_ROWS, flush_running =
+# ST_FLUSH_RUNNING, off by default), so the storage-event
 # worker flushes it in the background and compacts it (level_ratio 4,
 # max_stripe_rows 1 M: the defaults).  ST_ROUNDS rounds, each one on heap
 # then on rustydb (alternating which goes first):
@@ -47,6 +48,7 @@ ST_BATCH=${ST_BATCH:-200000}
 ST_SECS=${ST_SECS:-10}
 ST_TXN_ROWS=${ST_TXN_ROWS:-$ST_BATCH}
 ST_FLUSH_ROWS=${ST_FLUSH_ROWS:-100000}
+ST_FLUSH_RUNNING=${ST_FLUSH_RUNNING:-off}
 ST_PORT=${ST_PORT:-55450}
 ST_OUT=${ST_OUT:-$BENCH_DIR/results/steady.md}
 
@@ -61,7 +63,8 @@ if [ "$(id -u)" = 0 ]; then
 	touch "$ST_OUT"
 	chown "$ST_USER" "$ST_OUT"
 	exec runuser -u "$ST_USER" -- env PGBIN="$PGBIN" ST_ROUNDS="$ST_ROUNDS" ST_BATCH="$ST_BATCH" \
-		ST_TXN_ROWS="$ST_TXN_ROWS" ST_SECS="$ST_SECS" ST_FLUSH_ROWS="$ST_FLUSH_ROWS" ST_PORT="$ST_PORT" ST_OUT="$ST_OUT" \
+		ST_TXN_ROWS="$ST_TXN_ROWS" ST_SECS="$ST_SECS" ST_FLUSH_ROWS="$ST_FLUSH_ROWS" ST_FLUSH_RUNNING="$ST_FLUSH_RUNNING" \
+		ST_PORT="$ST_PORT" ST_OUT="$ST_OUT" \
 		ST_COMMIT="$ST_COMMIT" bash "$BENCH_DIR/steady.sh"
 fi
 
@@ -100,7 +103,7 @@ for am in heap rustydb; do
 	[ "$(q -d "st_$am" -c "SELECT a.amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam WHERE c.relname = 'events'")" = "$am" ] ||
 		{ echo "events in st_$am is not $am" >&2; exit 1; }
 done
-q -d st_rustydb -c "ALTER TABLE events SET (flush_rows = $ST_FLUSH_ROWS)"
+q -d st_rustydb -c "ALTER TABLE events SET (flush_rows = $ST_FLUSH_ROWS, flush_running = $ST_FLUSH_RUNNING)"
 q -d st_heap -v rows="$total" -v path="$csv" -f "$BENCH_DIR/sql/events_generate.sql"
 for am in heap rustydb; do
 	q -d "st_$am" -c "COPY src FROM '$csv' WITH (FORMAT csv)" -c "CREATE INDEX ON src (id)" -c "VACUUM ANALYZE src"
@@ -172,7 +175,7 @@ cmp -s "$DIR/ans.heap" "$DIR/ans.rustydb" || { echo "the tables differ: $(cat "$
 	echo "Measured with \`bash bench/steady.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, commit $ST_COMMIT;"
 	echo "$ST_ROUNDS rounds of: INSERT ... SELECT of $ST_BATCH rows (bench/sql/events_generate.sql, $ST_TXN_ROWS a transaction), single-row"
 	echo "INSERTs (pgbench, 1 client, $ST_SECS s), DELETE of the oldest 10 % of the loaded rows, VACUUM; heap and"
-	echo "rustydb alternate within each round. rustydb: \`flush_rows = $ST_FLUSH_ROWS\`, the storage-event worker"
+	echo "rustydb alternate within each round. rustydb: \`flush_rows = $ST_FLUSH_ROWS\`, \`flush_running = $ST_FLUSH_RUNNING\`, the storage-event worker"
 	echo "flushing and compacting in the background (defaults: level_ratio 4, max_stripe_rows 1 M)."
 	echo
 	echo "| | heap | rustydb | ratio |"

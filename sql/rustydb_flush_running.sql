@@ -1,6 +1,7 @@
--- rustydb_flush_running: flush moves rows of a running transaction, and puts
--- the rows of a page that ended up in several stripes back into one
--- (src/lsm/flush.c, flush_row_qualifies and flush_page_plan)
+-- rustydb_flush_running: with flush_running, flush moves rows of a running
+-- transaction; and it puts the rows of a page that ended up in several
+-- stripes back into one (src/lsm/flush.c, flush_row_qualifies and
+-- flush_page_plan)
 --
 -- A row's header stays on its page as a stub, so moving the values of a row
 -- whose inserter is still running changes nothing any snapshot sees; what
@@ -15,8 +16,28 @@ SET client_min_messages = warning;
 CREATE SCHEMA rdb_flush_running;
 SET search_path = rdb_flush_running, public;
 
+-- the option: a boolean, off by default (rustydb.flush_running)
+\set VERBOSITY default
+CREATE TABLE bad (id int) USING rustydb WITH (flush_running = 'sometimes');
+\set VERBOSITY terse
+CREATE TABLE o (id int) USING rustydb WITH (flush_running);
+SELECT option, value, source FROM rustydb.table_options('o') WHERE option = 'flush_running';
+ALTER TABLE o SET (flush_running = false);
+SELECT option, value, source FROM rustydb.table_options('o') WHERE option = 'flush_running';
+ALTER TABLE o RESET (flush_running);
+SET rustydb.flush_running = on;
+SELECT option, value, source FROM rustydb.table_options('o') WHERE option = 'flush_running';
+RESET rustydb.flush_running;
+-- off: a running transaction's rows stay where they are
+BEGIN;
+INSERT INTO o SELECT generate_series(1, 1000);
+SELECT rustydb.flush('o') AS moved_while_running;
+COMMIT;
+DROP TABLE o;
+
 CREATE TABLE r (id int PRIMARY KEY, k int, v text, j jsonb)
-  USING rustydb WITH (stripe_rows = 100000, chunk_group_rows = 1000);
+  USING rustydb WITH (stripe_rows = 100000, chunk_group_rows = 1000,
+                      flush_running = on);
 CREATE TABLE rh (LIKE r INCLUDING ALL) USING heap;
 CREATE FUNCTION r_rows(lo int, hi int) RETURNS SETOF rh LANGUAGE sql AS $$
   SELECT g, g % 7, repeat(md5(g::text), 4), jsonb_build_object('g', g)
@@ -121,7 +142,7 @@ SELECT r_same('after a rolled-back savepoint, settled');
 -- went into two stripes.  Before, such a page could never be retired (a
 -- directory entry describes rows of one stripe) and kept its block and
 -- 36 bytes a row for good.
-CREATE TABLE p (id int, v text) USING rustydb;
+CREATE TABLE p (id int, v text) USING rustydb WITH (flush_running = on);
 BEGIN;
 INSERT INTO p SELECT g, 'p' || g FROM generate_series(1, 20) g;
 SELECT rustydb.flush('p') AS moved_while_running;

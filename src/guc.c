@@ -156,6 +156,16 @@ rdb_guc_init(void)
 							&rdb_flush_rows, 0, 0, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("rustydb.flush_running",
+							 "Default of whether flush moves rows of transactions still running.",
+							 "Their headers stay in L0 as stubs, so no snapshot can tell; the room "
+							 "their values leave takes the transaction's next rows, and a "
+							 "transaction publishes its count to the background flush each time "
+							 "it has written flush_rows rows.  A table's WITH (flush_running = ...) "
+							 "overrides it.",
+							 &rdb_flush_running, false,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+
 	DefineCustomIntVariable("rustydb.flush_naptime",
 							"How often the storage-event worker looks for tables to flush.",
 							"Besides, a commit that gives a table flush_rows new rows since its "

@@ -2,10 +2,10 @@
 #	The database's background worker flushes rustydb tables whose
 #	flush_rows (table option, else rustydb.flush_rows) is above 0 once that
 #	many rows were inserted or updated, and leaves other tables alone.  A
-#	commit that brings a table to flush_rows wakes it at once, and so does
-#	a running transaction each time it has written flush_rows rows: the
-#	worker moves them while it runs, and retires their pages once it
-#	committed.  Stripe rows are counted as those a stub or directory entry
+#	commit that brings a table to flush_rows wakes it at once; with
+#	flush_running, so does a running transaction each time it has written
+#	flush_rows rows: the worker moves them while it runs, and retires their
+#	pages once it committed.  Stripe rows are counted as those a stub or directory entry
 #	refers to (nrows - deleted_rows): a page's rows copied again into one
 #	stripe leave copies behind until compaction gives them back.
 #
@@ -183,23 +183,6 @@ sub bfw_flushed_within
 	return $got;
 }
 
-# every row of bfw in a retired generation, waiting up to $secs seconds:
-# its rows that are not (pages VACUUM emptied stay L0 pages, for new rows)
-sub bfw_settled_within
-{
-	my ($secs) = @_;
-	my $deadline = time() + $secs;
-	my $left;
-	while (time() < $deadline)
-	{
-		$left = $node->safe_psql('postgres',
-			q{SELECT (SELECT count(*) FROM bfw) - retired_rows FROM rustydb.l0_layout('bfw')});
-		last if $left eq '0';
-		sleep(0.2);
-	}
-	return $left;
-}
-
 # a commit that gives a table flush_rows new rows wakes the worker: with
 # rustydb.flush_naptime at an hour, the worker's own looks cannot be what
 # flushes bfw (a stub that only polled would fail here).  Below flush_rows,
@@ -228,9 +211,9 @@ $node->safe_psql('postgres', q{INSERT INTO bfw SELECT g, 'x' FROM generate_serie
 sleep(4);
 is($node->safe_psql('postgres', q{SELECT coalesce(sum(nrows - deleted_rows), 0) FROM rustydb.stripes('bfw')}), '3000',
 	'the next 2999 rows wait for the next flush_rows');
-# a rolled-back transaction counts nothing (2500 rows: below flush_rows, so
-# it publishes nothing while it runs; a larger one is tested below)
-$node->safe_psql('postgres', q{BEGIN; INSERT INTO bfw SELECT g, 'r' FROM generate_series(6000, 8499) g; ROLLBACK;});
+# a rolled-back transaction counts nothing (bfw has no flush_running: a
+# transaction publishes nothing before it ends; bfr below has it)
+$node->safe_psql('postgres', q{BEGIN; INSERT INTO bfw SELECT g, 'r' FROM generate_series(6000, 9999) g; ROLLBACK;});
 sleep(4);
 is($node->safe_psql('postgres', q{SELECT coalesce(sum(nrows - deleted_rows), 0) FROM rustydb.stripes('bfw')}), '3000',
 	'rolled-back rows do not wake the worker');
@@ -241,12 +224,9 @@ is($node->safe_psql('postgres', q{SELECT count(*) || ':' || sum(id) FROM bfw}), 
 	'bfw reads back its rows');
 # rows a snapshot older than their commit still needs stay in L0 for now;
 # the worker comes back for them once it is gone (not at the naptime, an hour)
-# (two transactions of 1500 rows: neither publishes its rows while it runs,
-# so none can be moved before its commit)
 my $rr = $node->background_psql('postgres');
 $rr->query_safe(q{BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM bf_twin});
-$node->safe_psql('postgres', q{INSERT INTO bfw SELECT g, 'held' FROM generate_series(6001, 7500) g});
-$node->safe_psql('postgres', q{INSERT INTO bfw SELECT g, 'held' FROM generate_series(7501, 9000) g});
+$node->safe_psql('postgres', q{INSERT INTO bfw SELECT g, 'held' FROM generate_series(6001, 9000) g});
 sleep(2);
 is($node->safe_psql('postgres', q{SELECT coalesce(sum(nrows - deleted_rows), 0) FROM rustydb.stripes('bfw')}), '6000',
 	'3000 rows committed while an older snapshot is open wait in L0');
@@ -254,29 +234,25 @@ $rr->query_safe('COMMIT');
 $rr->quit;
 $flushed = bfw_flushed_within(30, 9000);
 is($flushed, 9000, 'once the snapshot is gone the worker flushes them without a new commit');
-# a prepared transaction counts when it is prepared; its rows are moved as
-# a running transaction's, and once COMMIT PREPARED (run without the
-# counts) settled them the worker retires their pages, with no other commit
+# a prepared transaction counts when it is prepared: its rows are flushed
+# after COMMIT PREPARED (run without the counts) with no other commit
 $node->safe_psql('postgres', q{BEGIN; INSERT INTO bfw SELECT g, 'prepared' FROM generate_series(9001, 12000) g; PREPARE TRANSACTION 'bfw_p'});
-$flushed = bfw_flushed_within(30, 12000);
-is($flushed, 12000, 'the worker moved the rows of the prepared transaction');
-is($node->safe_psql('postgres', q{SELECT count(*) FROM bfw}), '9000',
-	'the prepared rows are not seen before COMMIT PREPARED');
-# (the rows rolled back above are dead rows on some pages: VACUUM them now)
-$node->safe_psql('postgres', q{VACUUM bfw});
+sleep(2);
+is($node->safe_psql('postgres', q{SELECT coalesce(sum(nrows - deleted_rows), 0) FROM rustydb.stripes('bfw')}), '9000',
+	'the prepared rows wait in L0 until COMMIT PREPARED');
 $node->safe_psql('postgres', q{COMMIT PREPARED 'bfw_p'});
-is(bfw_settled_within(30), '0', 'after COMMIT PREPARED the worker retired every row of bfw into the directory');
-is($node->safe_psql('postgres', q{SELECT count(*) || ':' || sum(id) FROM bfw}), '12000:' . (12000 * 12001 / 2),
-	'bfw reads back its rows, the prepared ones too');
+$flushed = bfw_flushed_within(30, 12000);
+is($flushed, 12000, 'after COMMIT PREPARED the worker flushes the prepared rows');
 
-# A large transaction publishes its count each time it has written
-# flush_rows rows, and the worker moves them while it runs (the naptime is
-# an hour: only that can have woken it), so its pages hold stubs, not its
-# rows, and take its next rows.  Nobody else sees them; once it commits,
-# the worker copies each page whose rows lie in several stripes into one
-# and retires it.
+# With flush_running, a large transaction publishes its count each time it
+# has written flush_rows rows, and the worker moves them while it runs (the
+# naptime is an hour: only that can have woken it), so its pages hold
+# stubs, not its rows, and take its next rows.  Nobody else sees them; once
+# it commits, the worker copies each page whose rows lie in several stripes
+# into one and retires it.  A prepared transaction's rows move the same way.
 $node->safe_psql('postgres', q{
-	CREATE TABLE bfr (id int, v text) USING rustydb WITH (flush_rows = 3000, autovacuum_enabled = off);
+	CREATE TABLE bfr (id int, v text) USING rustydb
+	  WITH (flush_rows = 3000, flush_running = on, autovacuum_enabled = off);
 	CREATE TABLE bfr_twin (id int, v text) USING heap;
 	INSERT INTO bfr_twin SELECT g, repeat('r', 100) || g FROM generate_series(1, 24000) g;
 });
@@ -346,6 +322,36 @@ $node->safe_psql('postgres', q{VACUUM bfr});
 is(bfr_refd(), '24000', 'after VACUUM no stub refers to a stripe row of the rolled-back rows');
 is($node->safe_psql('postgres', $q2 . 'bfr'), $node->safe_psql('postgres', $q2 . 'bfr_twin'),
 	'bfr still reads back as its heap twin');
+$node->safe_psql('postgres', q{
+	BEGIN; INSERT INTO bfr SELECT g, 'prepared' FROM generate_series(60001, 64000) g;
+	PREPARE TRANSACTION 'bfr_p'});
+{
+	my $deadline = time() + 30;
+	while (time() < $deadline)
+	{
+		last if bfr_refd() > 24000;
+		sleep(0.2);
+	}
+}
+cmp_ok(bfr_refd(), '>', 24000, 'the worker moved rows of the prepared transaction');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM bfr WHERE id > 60000}), '0',
+	'nobody sees them before COMMIT PREPARED');
+$node->safe_psql('postgres', q{COMMIT PREPARED 'bfr_p'});
+$node->safe_psql('postgres', q{INSERT INTO bfr_twin SELECT g, 'prepared' FROM generate_series(60001, 64000) g});
+{
+	my $deadline = time() + 30;
+	my $left;
+	while (time() < $deadline)
+	{
+		$left = $node->safe_psql('postgres',
+			q{SELECT (SELECT count(*) FROM bfr) - retired_rows FROM rustydb.l0_layout('bfr')});
+		last if $left eq '0';
+		sleep(0.2);
+	}
+	is($left, '0', 'after COMMIT PREPARED the worker retired every row of bfr into the directory');
+}
+is($node->safe_psql('postgres', $q2 . 'bfr'), $node->safe_psql('postgres', $q2 . 'bfr_twin'),
+	'bfr reads back as its heap twin, the prepared rows too');
 $node->safe_psql('postgres', q{ALTER SYSTEM RESET rustydb.flush_naptime; ALTER SYSTEM RESET rustydb.worker_idle_timeout; SELECT pg_reload_conf();});
 
 # after an immediate stop the counts (shared memory) and the statistics are
@@ -359,8 +365,27 @@ $node->safe_psql('postgres', q{
 sleep(4);
 is($node->safe_psql('postgres', q{SELECT count(*) FROM rustydb.stripes('bfc')}), '0',
 	'bfc: 2000 rows, below flush_rows = 3000, wait in L0 before the stop');
+# and a transaction whose rows the worker moved while it ran is cut off by
+# the stop: after it, its rows are gone (dead stubs for VACUUM), bfr's are all there
+my $cut = $node->background_psql('postgres');
+$cut->query_safe(q{BEGIN});
+$cut->query_safe(q{INSERT INTO bfr SELECT g, 'cut' FROM generate_series(50001, 54000) g});
+{
+	my $deadline = time() + 30;
+	while (time() < $deadline)
+	{
+		last if bfr_refd() > 24000;
+		sleep(0.2);
+	}
+}
+cmp_ok(bfr_refd(), '>', 24000, 'the worker moved rows of the transaction the stop will cut off');
 $node->stop('immediate');
+eval { $cut->quit; };
 $node->start;
+is($node->safe_psql('postgres', $q2 . 'bfr'), $node->safe_psql('postgres', $q2 . 'bfr_twin'),
+	'after the immediate stop bfr reads back as its heap twin, none of the cut-off rows');
+$node->safe_psql('postgres', q{VACUUM bfr});
+is(bfr_refd(), '28000', 'after VACUUM no stub refers to a stripe row of the cut-off rows');
 # a write that publishes storage events starts the database's worker
 $node->safe_psql('postgres', q{
 	CREATE TABLE bfkick (id int, v text) USING rustydb;

@@ -42,6 +42,7 @@ typedef struct RdbFlushStats
 
 /* GUC defaults of the flush knobs (guc.c); tables override them (options.h) */
 extern int	rdb_flush_rows;
+extern bool rdb_flush_running;
 extern int	rdb_flush_stripe_rows;
 extern int	rdb_flush_chunk_group_rows;
 extern int	rdb_flush_compression;

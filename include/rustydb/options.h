@@ -33,10 +33,11 @@ typedef enum RdbTableOption
 	RDB_OPT_STRIPE_ROWS,
 	RDB_OPT_LEVEL_RATIO,
 	RDB_OPT_MAX_STRIPE_ROWS,
-	RDB_OPT_SORT_KEY
+	RDB_OPT_SORT_KEY,
+	RDB_OPT_FLUSH_RUNNING
 } RdbTableOption;
 
-#define RDB_NUM_TABLE_OPTIONS	8
+#define RDB_NUM_TABLE_OPTIONS	9
 
 /*
  * sort_key: up to RDB_MAX_SORT_KEYS column names, stored as
@@ -62,6 +63,7 @@ typedef struct RdbTableOptions
 	int			nsortkeys;		/* sort_key: 0 when not set */
 	AttrNumber	sortkeys[RDB_MAX_SORT_KEYS];	/* 1-based */
 	char		sort_key[RDB_SORT_KEY_TEXT_LEN];	/* as stored, "" if none */
+	bool		flush_running;	/* flush moves rows of running transactions */
 	bits32		from_table;		/* bit (1 << RdbTableOption): set on the
 								 * table rather than taken from the GUC */
 } RdbTableOptions;
@@ -75,6 +77,7 @@ extern void rdb_table_options_split(Datum reloptions,
 									List **others);
 extern void rdb_table_options(Relation rel, RdbTableOptions *opts);
 extern int	rdb_table_flush_rows(Relation rel);
+extern bool rdb_table_flush_running(Relation rel);
 extern int	rdb_table_flush_rows_by_oid(Oid relid);
 extern char *rdb_table_option_text(const RdbTableOptions *opts,
 								   RdbTableOption opt);

@@ -81,6 +81,7 @@
 
 /* defaults of the flush knobs (GUCs; a table's WITH (...) overrides them) */
 int			rdb_flush_rows = 0;
+bool		rdb_flush_running = false;
 int			rdb_flush_naptime_ms = 2000;
 int			rdb_flush_stripe_rows = 150000;
 int			rdb_flush_chunk_group_rows = 10000;
@@ -116,6 +117,8 @@ typedef struct FlushState
 								 * room so far, for the free space map */
 	BlockNumber retired_hi;
 	int			nrestub;		/* restub candidates in the batch */
+	bool		running;		/* move rows of running transactions too
+								 * (the table's flush_running) */
 } FlushState;
 
 /* what flush_row_qualifies says of a row version */
@@ -160,7 +163,7 @@ flush_row_qualifies(FlushState *fs, HeapTuple tup, Buffer buf)
 				return FLUSH_NO;
 			break;
 		case HEAPTUPLE_INSERT_IN_PROGRESS:
-			if (!(h->t_infomask & HEAP_XMAX_INVALID))
+			if (!fs->running || !(h->t_infomask & HEAP_XMAX_INVALID))
 				return FLUSH_NO;
 			return FLUSH_IN_PROGRESS;
 		default:
@@ -587,6 +590,7 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 	fs.opts.nsortkeys = topts.nsortkeys;
 	memcpy(fs.opts.sortkeys, topts.sortkeys, sizeof(fs.opts.sortkeys));
 	fs.maxcands = topts.stripe_rows;
+	fs.running = topts.flush_running;
 	fs.batch_cxt = AllocSetContextCreate(CurrentMemoryContext,
 										 "rustydb flush batch",
 										 ALLOCSET_DEFAULT_SIZES);

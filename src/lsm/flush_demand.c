@@ -107,6 +107,7 @@ typedef struct FlushDemandLocal
 	int			flush_rows;
 	int64		rows;
 	int64		published;		/* of rows, already added to the hash */
+	bool		running;		/* publish while running (flush_running) */
 } FlushDemandLocal;
 
 static FlushDemandLocal pending[RDB_FLUSH_DEMAND_LOCAL];
@@ -313,11 +314,13 @@ rdb_flush_demand_count(Relation rel, int64 n)
 
 			/*
 			 * A transaction that has written flush_rows rows it has not
-			 * published yet publishes them now, before it commits: the
-			 * flush moves rows of a running transaction too (flush.c), so
-			 * that its L0 pages hold their stubs, not their values.
+			 * published yet publishes them now, before it commits, if the
+			 * table has flush_running: the flush then moves rows of a
+			 * running transaction too (flush.c), so that its L0 pages hold
+			 * their stubs, not their values.
 			 */
-			if (pending[i].rows - pending[i].published >= pending[i].flush_rows &&
+			if (pending[i].running &&
+				pending[i].rows - pending[i].published >= pending[i].flush_rows &&
 				demand_publish(&pending[i]))
 				demand_wake();
 			return;
@@ -337,8 +340,10 @@ rdb_flush_demand_count(Relation rel, int64 n)
 	pending[npending].flush_rows = flush_rows;
 	pending[npending].rows = n;
 	pending[npending].published = 0;
+	pending[npending].running = rdb_table_flush_running(rel);
 	npending++;
-	if (n >= flush_rows && demand_publish(&pending[npending - 1]))
+	if (pending[npending - 1].running && n >= flush_rows &&
+		demand_publish(&pending[npending - 1]))
 		demand_wake();
 }
 

@@ -267,13 +267,16 @@ options_take(List **defs, bool is_reset, List *changes)
 		}
 		else
 		{
-			if (def->arg == NULL)
+			if (def->arg == NULL && opt == RDB_OPT_FLUSH_RUNNING)
+				c->value = pstrdup("on");	/* WITH (flush_running): on, as heap's booleans */
+			else if (def->arg == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("rustydb option \"%s\" requires a value",
 								def->defname)));
-			c->value = rdb_table_option_check((RdbTableOption) opt,
-											  defGetString(def));
+			else
+				c->value = rdb_table_option_check((RdbTableOption) opt,
+												  defGetString(def));
 		}
 		changes = lappend(changes, c);
 		*defs = foreach_delete_current(*defs, lc);

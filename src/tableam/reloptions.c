@@ -56,6 +56,7 @@ typedef struct RdbOptionDef
 	int			min;
 	int			max;
 	bool		is_columns;		/* a list of column names (sort_key) */
+	bool		is_bool;		/* on / off (stored as "on" or "off") */
 } RdbOptionDef;
 
 static const RdbOptionDef option_defs[RDB_NUM_TABLE_OPTIONS] = {
@@ -67,6 +68,7 @@ static const RdbOptionDef option_defs[RDB_NUM_TABLE_OPTIONS] = {
 	[RDB_OPT_LEVEL_RATIO] = {"level_ratio", false, 2, 64},
 	[RDB_OPT_MAX_STRIPE_ROWS] = {"max_stripe_rows", false, 1000, 10000000},
 	[RDB_OPT_SORT_KEY] = {"sort_key", false, 0, 0, true},
+	[RDB_OPT_FLUSH_RUNNING] = {"flush_running", false, 0, 1, false, true},
 };
 
 /* what rd_amcache holds: the values the table sets */
@@ -205,6 +207,19 @@ rdb_table_option_check(RdbTableOption opt, const char *value)
 	if (def->is_columns)
 		return rdb_sort_key_text(rdb_sort_key_names(value));
 
+	if (def->is_bool)
+	{
+		bool		b;
+
+		if (!parse_bool(value, &b))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for boolean rustydb option \"%s\": \"%s\"",
+							def->name, value),
+					 errdetail("Valid values are \"on\" and \"off\" (or true / false, yes / no, 1 / 0).")));
+		return pstrdup(b ? "on" : "off");
+	}
+
 	if (def->is_codec)
 	{
 		int			c;
@@ -329,6 +344,8 @@ options_read_table(Relation rel, RdbTableOptionsCache *cache)
 		}
 		else if (option_defs[i].is_codec)
 			cache->values[i] = (int) rdb_codec_from_name(canon);
+		else if (option_defs[i].is_bool)
+			cache->values[i] = strcmp(canon, "on") == 0 ? 1 : 0;
 		else
 			cache->values[i] = pg_strtoint32(canon);
 		cache->set |= (1 << i);
@@ -376,6 +393,7 @@ rdb_table_options(Relation rel, RdbTableOptions *opts)
 	v[RDB_OPT_LEVEL_RATIO] = rdb_compaction_level_ratio;
 	v[RDB_OPT_MAX_STRIPE_ROWS] = rdb_compaction_max_stripe_rows;
 	v[RDB_OPT_SORT_KEY] = 0;	/* not an integer: see below */
+	v[RDB_OPT_FLUSH_RUNNING] = rdb_flush_running ? 1 : 0;
 	for (i = 0; i < RDB_NUM_TABLE_OPTIONS; i++)
 		if (cache->set & (1 << i))
 			v[i] = cache->values[i];
@@ -387,6 +405,7 @@ rdb_table_options(Relation rel, RdbTableOptions *opts)
 	opts->stripe_rows = v[RDB_OPT_STRIPE_ROWS];
 	opts->level_ratio = v[RDB_OPT_LEVEL_RATIO];
 	opts->max_stripe_rows = v[RDB_OPT_MAX_STRIPE_ROWS];
+	opts->flush_running = v[RDB_OPT_FLUSH_RUNNING] != 0;
 	opts->nsortkeys = cache->nsortkeys;
 	memcpy(opts->sortkeys, cache->sortkeys, sizeof(opts->sortkeys));
 	strlcpy(opts->sort_key, cache->sort_key, sizeof(opts->sort_key));
@@ -406,6 +425,20 @@ rdb_table_flush_rows(Relation rel)
 	if (cache->set & (1 << RDB_OPT_FLUSH_ROWS))
 		return cache->values[RDB_OPT_FLUSH_ROWS];
 	return rdb_flush_rows;
+}
+
+/*
+ * rdb_table_flush_running
+ *		The effective flush_running of rel alone, for the insert path.
+ */
+bool
+rdb_table_flush_running(Relation rel)
+{
+	RdbTableOptionsCache *cache = options_cache(rel);
+
+	if (cache->set & (1 << RDB_OPT_FLUSH_RUNNING))
+		return cache->values[RDB_OPT_FLUSH_RUNNING] != 0;
+	return rdb_flush_running;
 }
 
 /*
@@ -433,6 +466,8 @@ rdb_table_option_text(const RdbTableOptions *opts, RdbTableOption opt)
 			return psprintf("%d", opts->max_stripe_rows);
 		case RDB_OPT_SORT_KEY:
 			return pstrdup(opts->sort_key);
+		case RDB_OPT_FLUSH_RUNNING:
+			return pstrdup(opts->flush_running ? "on" : "off");
 	}
 	elog(ERROR, "unexpected rustydb table option %d", (int) opt);
 	return NULL;				/* keep compiler quiet */
