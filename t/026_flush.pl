@@ -134,6 +134,67 @@ is($primary->safe_psql('postgres',
 $primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
 same_as_twin($standby, 'standby after replaying flushes');
 
+# --- flush_running: flushes move rows of transactions still running ------
+# Writers insert rows in transactions that run a while, change some of their
+# own rows and commit or roll back; flushes run meanwhile and move their
+# rows.  Then the pages are settled: the flush copies each page whose rows
+# lie in several stripes into one and retires it.  The standby replays it
+# all under wal_consistency_checking.
+$primary->safe_psql('postgres', q{
+	CREATE TABLE fr (id bigint PRIMARY KEY, v text) USING rustydb WITH (flush_running = on);
+	CREATE TABLE fr_twin (id bigint PRIMARY KEY, v text) USING heap;
+	CREATE SEQUENCE fr_seq;
+});
+PostgreSQL::Test::Utils::append_to_file("$dir/r.sql", q{
+\set rb random(0, 3)
+BEGIN;
+SELECT nextval('fr_seq') * 1000 AS base \gset
+INSERT INTO fr SELECT :base + g, repeat('r', 50) || g FROM generate_series(1, 300) g;
+INSERT INTO fr_twin SELECT :base + g, repeat('r', 50) || g FROM generate_series(1, 300) g;
+SELECT pg_sleep(0.02);
+INSERT INTO fr SELECT :base + g, 'second ' || g FROM generate_series(301, 600) g;
+INSERT INTO fr_twin SELECT :base + g, 'second ' || g FROM generate_series(301, 600) g;
+UPDATE fr SET v = v || ' changed' WHERE id BETWEEN :base + 1 AND :base + 20;
+UPDATE fr_twin SET v = v || ' changed' WHERE id BETWEEN :base + 1 AND :base + 20;
+DELETE FROM fr WHERE id BETWEEN :base + 21 AND :base + 30;
+DELETE FROM fr_twin WHERE id BETWEEN :base + 21 AND :base + 30;
+\if :rb = 0
+ROLLBACK;
+\else
+COMMIT;
+\endif
+});
+($out, $err) = ('', '');
+$writers = IPC::Run::start(
+	[
+		'pgbench', '-n', '-c', '2', '-j', '2', '-T', '8',
+		'-f', "$dir/r.sql", '-h', $primary->host, '-p', $primary->port, 'postgres'
+	],
+	'>', \$out, '2>', \$err);
+my $running_moved = 0;
+for (1 .. 6)
+{
+	sleep(1);
+	$running_moved += $primary->safe_psql('postgres', q{SELECT rustydb.flush('fr')});
+}
+$writers->finish;
+($nfailed) = $out =~ /number of failed transactions: (\d+)/;
+ok(($nfailed // 1) == 0, 'fr: writers committed without failures') or diag("$out\n$err");
+cmp_ok($running_moved, '>', 0, "fr: flushes moved $running_moved rows while writers ran");
+my $frq = q{SELECT count(*) || ':' || md5(string_agg(id || '/' || v, ',' ORDER BY id)) FROM };
+is($primary->safe_psql('postgres', $frq . 'fr'), $primary->safe_psql('postgres', $frq . 'fr_twin'),
+	'fr equals its heap twin after flushes of running transactions');
+$primary->safe_psql('postgres', q{VACUUM fr});
+$primary->safe_psql('postgres', q{SELECT rustydb.flush('fr')});
+my ($fr_rows, $fr_retired) = split /\|/, $primary->safe_psql('postgres',
+	q{SELECT (SELECT count(*) FROM fr), retired_rows FROM rustydb.l0_layout('fr')});
+is($fr_retired, $fr_rows, "fr: settled, every row ($fr_rows) is in a retired generation");
+is($primary->safe_psql('postgres', $frq . 'fr'), $primary->safe_psql('postgres', $frq . 'fr_twin'),
+	'fr equals its heap twin after its pages were retired');
+$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
+is($standby->safe_psql('postgres', $frq . 'fr'), $primary->safe_psql('postgres', $frq . 'fr_twin'),
+	'standby: fr equals the heap twin after replaying it');
+
 # --- an immediate stop in the middle of a big flush ----------------------
 $primary->safe_psql('postgres', q{
 	INSERT INTO f SELECT g, g % 100, 'bulk' || g, g FROM generate_series(100001, 400000) g;

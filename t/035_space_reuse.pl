@@ -23,7 +23,10 @@
 #	   primary (wal_consistency_checking = all,rustydb);
 #	5. the storage-event worker under load that never pauses (four clients
 #	   inserting without a break, a session holding a lock throughout):
-#	   compaction gives space back and flushes reuse it.
+#	   compaction gives space back and flushes reuse it;
+#	6. the standby promoted while a session on it holds a snapshot older
+#	   than a give-back: the promoted server does not reuse those extents
+#	   until that session ends, then does.
 #
 #	Every table is compared with a heap twin that received the same rows.
 
@@ -331,5 +334,64 @@ my ($rows_w) = sql('SELECT count(*) FROM w');
 is(sql(q{SET rustydb.enable_columnar_scan = off; SELECT count(*), sum(n) FROM w}), sql(q{SELECT count(*), sum(n) FROM w}),
 	"w: the table AM's scan and the columnar scan agree ($rows_w rows)");
 is(sql(q{SELECT count(*) FROM w WHERE n BETWEEN 1 AND 20}), $rows_w, 'w: every row is a row the writers wrote');
+
+# ===========================================================================
+# 6. Promotion with extents still waiting
+# ===========================================================================
+# A hot-standby session whose snapshot is older than a give-back goes on
+# after the standby is promoted.  The promoted server must not hand those
+# extents out while it lives (its xmin holds GetOldestNonRemovableTransactionId
+# back there as on any primary), and hands them out once it ended.  (With
+# hot_standby_feedback from here on: without it, any record replayed with a
+# newer conflict horizon, from the worker's rounds on w for one, cancels
+# that session before the promotion.)
+$standby->safe_psql('postgres', q{ALTER SYSTEM SET hot_standby_feedback = on; SELECT pg_reload_conf()});
+$node->poll_query_until('postgres',
+	q{SELECT xmin IS NOT NULL FROM pg_replication_slots WHERE slot_name = 'standby_slot'})
+  or die 'no feedback from the standby';
+sql(q{CREATE TABLE p (id int PRIMARY KEY, v text, n int) USING rustydb
+        WITH (stripe_rows = 1000, chunk_group_rows = 1000, level_ratio = 2);
+      CREATE TABLE p_h (id int PRIMARY KEY, v text, n int) USING heap;});
+load('p', 1, 1000);
+flush_all('p', 1000);
+load('p', 1001, 2000);
+flush_all('p', 1000);
+load('p', 2001, 2600);
+$node->wait_for_catchup($standby, 'replay');
+my $ps = $standby->background_psql('postgres');
+$ps->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
+my $pseen = $ps->query_safe($digest . 'p');
+is($pseen, sql($digest . 'p_h'), 'p: a standby snapshot reads p before the give-back');
+cmp_ok(sql(q{SELECT rustydb.compact('p')}), '>=', 2, 'p: compaction merged the two stripes and gave them back');
+$node->wait_for_catchup($standby, 'replay');
+$standby->promote;
+$standby->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
+  or die 'the standby was not promoted';
+my $promoted = $standby;
+sub psql_p { return $promoted->safe_psql('postgres', $_[0]); }
+my $pwait = [ map { [ split /\|/ ] } grep { length } split /\n/,
+	psql_p("SELECT first_block, blocks FROM rustydb.stripe_space('p') WHERE kind = 'free' AND freed_by IS NOT NULL ORDER BY 1") ];
+cmp_ok(scalar(@$pwait), '>', 0, 'promoted: the extents given back on the old primary wait, with their freeing transaction');
+is($ps->query_safe($digest . 'p'), $pseen, 'promoted: the session from before the promotion reads what its snapshot saw');
+# 2001..2600 were committed before that snapshot: they move, into a new stripe
+my %pbefore = map { $_ => 1 } grep { length } split /\n/, psql_p(q{SELECT stripe FROM rustydb.stripes WHERE relation = 'p'::regclass});
+rdb_flush_until($promoted, 'p', 600);
+my @pnew = grep { !$pbefore{$_} } grep { length } split /\n/,
+	psql_p(q{SELECT stripe FROM rustydb.stripes WHERE relation = 'p'::regclass});
+is(scalar(@pnew), 1, 'promoted: the flush wrote one stripe');
+my $pruns = [ map { [ split /\|/ ] } grep { length } split /\n/,
+	psql_p("SELECT first_block, blocks FROM rustydb.stripe_space('p') WHERE kind = 'stripe' AND stripe = $pnew[0]") ];
+ok(!overlaps($pruns, $pwait), "promoted: not into the extents the old snapshot may still read (stripe $pnew[0])");
+is($ps->query_safe($digest . 'p'), $pseen, 'promoted: the old snapshot still reads the same rows');
+is($ps->query_safe($lookup . $digest . '(SELECT * FROM p WHERE id > 0) x'), $pseen, 'promoted: ... through the index too');
+$ps->query_safe('COMMIT');
+$ps->quit;
+# once it ended, the next stripe finds them usable
+$promoted->safe_psql('postgres', "BEGIN; INSERT INTO p " . sprintf($rows, 2601, 3000) . "; INSERT INTO p_h "
+	  . sprintf($rows, 2601, 3000) . "; COMMIT;");
+rdb_flush_until($promoted, 'p', 400);
+is(psql_p("SELECT count(*) FROM rustydb.stripe_space('p') WHERE kind = 'free' AND freed_by IS NOT NULL"), '0',
+	'promoted: once the old snapshot ended, the next stripe written finds the extents usable');
+same_as_twin($promoted, 'p', 'on the promoted server');
 
 done_testing();
