@@ -261,6 +261,28 @@ sub bfr_refd
 {
 	return $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows - deleted_rows), 0) FROM rustydb.stripes('bfr')});
 }
+# poll $get->() for up to 30 s until $done->(value); returns the last value
+sub poll_for
+{
+	my ($get, $done) = @_;
+	my $deadline = time() + 30;
+	my $v;
+	while (time() < $deadline)
+	{
+		$v = $get->();
+		last if $done->($v);
+		sleep(0.2);
+	}
+	return $v;
+}
+# bfr's referenced stripe rows once more than $n, or after 30 s
+sub bfr_refd_above { my ($n) = @_; return poll_for(\&bfr_refd, sub { $_[0] > $n }); }
+# rows of bfr not in a retired generation, once 0 or after 30 s
+sub bfr_unretired
+{
+	return poll_for(sub { $node->safe_psql('postgres',
+		q{SELECT (SELECT count(*) FROM bfr) - retired_rows FROM rustydb.l0_layout('bfr')}) }, sub { $_[0] eq '0' });
+}
 my $big = $node->background_psql('postgres');
 $big->query_safe(q{BEGIN});
 my $moved = 0;
@@ -268,13 +290,7 @@ for my $part (0 .. 5)
 {
 	my ($lo, $hi) = ($part * 4000 + 1, $part * 4000 + 4000);
 	$big->query_safe("INSERT INTO bfr SELECT g, repeat('r', 100) || g FROM generate_series($lo, $hi) g");
-	my $deadline = time() + 30;
-	while (time() < $deadline)
-	{
-		$moved = bfr_refd();
-		last if $moved >= $hi - 1000;
-		sleep(0.2);
-	}
+	$moved = bfr_refd_above($hi - 1001);
 }
 cmp_ok($moved, '>=', 23000, "the worker moved $moved of the 24000 rows of the running transaction");
 is($node->safe_psql('postgres', q{SELECT count(*) FROM bfr}), '0', 'no other session sees them');
@@ -284,17 +300,8 @@ cmp_ok($l0_pages, '<', $heap_pages / 2,
 is($big->query_safe(q{SELECT count(*) || ':' || sum(id) FROM bfr}), '24000:' . (24000 * 24001 / 2),
 	'the transaction reads its moved rows');
 $big->query_safe(q{COMMIT});
-{
-	my $deadline = time() + 30;
-	my $left;
-	while (time() < $deadline)
-	{
-		$left = $node->safe_psql('postgres', q{SELECT l0_pages FROM rustydb.l0_layout('bfr')});
-		last if $left eq '0';
-		sleep(0.2);
-	}
-	is($left, '0', 'after the commit the worker retired every page of bfr');
-}
+is(poll_for(sub { $node->safe_psql('postgres', q{SELECT l0_pages FROM rustydb.l0_layout('bfr')}) }, sub { $_[0] eq '0' }),
+	'0', 'after the commit the worker retired every page of bfr');
 my $q2 = q{SELECT count(*) || ':' || md5(string_agg(id || '/' || v, ',' ORDER BY id)) FROM };
 is($node->safe_psql('postgres', $q2 . 'bfr'), $node->safe_psql('postgres', $q2 . 'bfr_twin'),
 	'bfr reads back as its heap twin');
@@ -306,15 +313,7 @@ cmp_ok($grows / $gens, '>', 24000 / $heap_pages,
 # back (2999 more rows do not reach flush_rows)
 $big->query_safe(q{BEGIN});
 $big->query_safe(q{INSERT INTO bfr SELECT g, 'gone' FROM generate_series(30001, 34000) g});
-{
-	my $deadline = time() + 30;
-	while (time() < $deadline)
-	{
-		last if bfr_refd() > 24000;
-		sleep(0.2);
-	}
-}
-cmp_ok(bfr_refd(), '>', 24000, 'the worker moved rows of the transaction that will roll back');
+cmp_ok(bfr_refd_above(24000), '>', 24000, 'the worker moved rows of the transaction that will roll back');
 $big->query_safe(q{ROLLBACK});
 $big->quit;
 is($node->safe_psql('postgres', q{SELECT count(*) FROM bfr WHERE id > 24000}), '0', 'its rows are gone');
@@ -325,31 +324,12 @@ is($node->safe_psql('postgres', $q2 . 'bfr'), $node->safe_psql('postgres', $q2 .
 $node->safe_psql('postgres', q{
 	BEGIN; INSERT INTO bfr SELECT g, 'prepared' FROM generate_series(60001, 64000) g;
 	PREPARE TRANSACTION 'bfr_p'});
-{
-	my $deadline = time() + 30;
-	while (time() < $deadline)
-	{
-		last if bfr_refd() > 24000;
-		sleep(0.2);
-	}
-}
-cmp_ok(bfr_refd(), '>', 24000, 'the worker moved rows of the prepared transaction');
+cmp_ok(bfr_refd_above(24000), '>', 24000, 'the worker moved rows of the prepared transaction');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM bfr WHERE id > 60000}), '0',
 	'nobody sees them before COMMIT PREPARED');
 $node->safe_psql('postgres', q{COMMIT PREPARED 'bfr_p'});
 $node->safe_psql('postgres', q{INSERT INTO bfr_twin SELECT g, 'prepared' FROM generate_series(60001, 64000) g});
-{
-	my $deadline = time() + 30;
-	my $left;
-	while (time() < $deadline)
-	{
-		$left = $node->safe_psql('postgres',
-			q{SELECT (SELECT count(*) FROM bfr) - retired_rows FROM rustydb.l0_layout('bfr')});
-		last if $left eq '0';
-		sleep(0.2);
-	}
-	is($left, '0', 'after COMMIT PREPARED the worker retired every row of bfr into the directory');
-}
+is(bfr_unretired(), '0', 'after COMMIT PREPARED the worker retired every row of bfr into the directory');
 is($node->safe_psql('postgres', $q2 . 'bfr'), $node->safe_psql('postgres', $q2 . 'bfr_twin'),
 	'bfr reads back as its heap twin, the prepared rows too');
 $node->safe_psql('postgres', q{ALTER SYSTEM RESET rustydb.flush_naptime; ALTER SYSTEM RESET rustydb.worker_idle_timeout; SELECT pg_reload_conf();});
@@ -370,15 +350,7 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM rustydb.stripes('bfc')}),
 my $cut = $node->background_psql('postgres');
 $cut->query_safe(q{BEGIN});
 $cut->query_safe(q{INSERT INTO bfr SELECT g, 'cut' FROM generate_series(50001, 54000) g});
-{
-	my $deadline = time() + 30;
-	while (time() < $deadline)
-	{
-		last if bfr_refd() > 24000;
-		sleep(0.2);
-	}
-}
-cmp_ok(bfr_refd(), '>', 24000, 'the worker moved rows of the transaction the stop will cut off');
+cmp_ok(bfr_refd_above(28000), '>', 28000, 'the worker moved rows of the transaction the stop will cut off');
 $node->stop('immediate');
 eval { $cut->quit; };
 $node->start;
