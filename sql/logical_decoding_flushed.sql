@@ -64,8 +64,39 @@ DELETE FROM ldf WHERE id = 3000;
 COMMIT;
 SELECT * FROM ldf_changes();
 
+-- rows moved while their transaction runs (flush_running, rustydb only),
+-- then updated and deleted by it, with REPLICA IDENTITY FULL: the old row
+-- images come from the stubs' stripes; the changes decode as heap's
+CREATE FUNCTION ldf_flush_running(t regclass) RETURNS void LANGUAGE plpgsql AS $f$
+BEGIN
+  IF (SELECT a.amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam
+       WHERE c.oid = t) = 'rustydb' THEN
+    EXECUTE format('ALTER TABLE %s SET (flush_running = on)', t);
+  END IF;
+END $f$;
+CREATE FUNCTION ldf_flush_own(t regclass) RETURNS void LANGUAGE plpgsql AS $f$
+BEGIN
+  IF (SELECT a.amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam
+       WHERE c.oid = t) = 'rustydb' THEN
+    IF rustydb.flush(t) = 0 THEN
+      RAISE EXCEPTION 'no row of the running transaction moved';
+    END IF;
+  END IF;
+END $f$;
+SELECT ldf_flush_running('ldf_full');
+BEGIN;
+INSERT INTO ldf_full SELECT g, 'r' || g FROM generate_series(4001, 4004) g;
+SELECT ldf_flush_own('ldf_full');
+UPDATE ldf_full SET b = 'r-updated' WHERE a = 4001;
+DELETE FROM ldf_full WHERE a = 4002;
+COMMIT;
+SELECT * FROM ldf_changes();
+
 SELECT count(*), sum(id), sum(n) FROM ldf;
+SELECT count(*), sum(a) FROM ldf_full;
 SELECT 'dropped' FROM pg_drop_replication_slot('rdb_ldf');
 DROP TABLE ldf, ldf_full;
 DROP FUNCTION ldf_flush(regclass);
+DROP FUNCTION ldf_flush_running(regclass);
+DROP FUNCTION ldf_flush_own(regclass);
 DROP FUNCTION ldf_changes();
