@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+#
+# bench/flush_running.sh -- what the table option flush_running does to the
+# L0 pages of a long transaction, against heap, in one run.
+#
+#   sudo bash bench/flush_running.sh    # as root: runs itself as user rustydb
+#   bash bench/flush_running.sh         # as an unprivileged user
+#
+# One throwaway cluster (bench/postgresql.bench.conf, data checksums,
+# rustydb_am preloaded).  Three tables of the benchmark's event data
+# (bench/sql/events_schema.sql, an index on id): heap, rustydb with
+# flush_rows = FR_FLUSH_ROWS, and the same with flush_running = on; the
+# storage-event worker flushes both rustydb tables in the background.  Into
+# each, one transaction inserts FR_ROWS rows in FR_STATEMENTS statements
+# (INSERT ... SELECT from a staging table) with FR_PAUSE seconds between them
+# (a long transaction: an ETL job, a slow loader).  Measured: the table's
+# pages while the transaction runs (its largest, polled after each
+# statement), its size after the commit once the worker has flushed and
+# retired what it can (bounded wait), the transaction's time, and
+# rustydb.l0_layout's L0 / free / stripe pages and rows per retired
+# generation.  The three tables must hold the same rows.
+#
+# Parameters: FR_ROWS=200000, FR_STATEMENTS=20, FR_PAUSE=0.2,
+#             FR_FLUSH_ROWS=20000, FR_PORT=55460, FR_USER=rustydb,
+#             FR_OUT=bench/results/flush_running.md
+# Exit status: 0 when every run worked and every check held.
+
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+FR_USER=${FR_USER:-rustydb}
+FR_ROWS=${FR_ROWS:-200000}
+FR_STATEMENTS=${FR_STATEMENTS:-20}
+FR_PAUSE=${FR_PAUSE:-0.2}
+FR_FLUSH_ROWS=${FR_FLUSH_ROWS:-20000}
+FR_PORT=${FR_PORT:-55460}
+FR_OUT=${FR_OUT:-$BENCH_DIR/results/flush_running.md}
+
+if [ -z "${PGBIN:-}" ]; then
+	PGBIN=$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
+fi
+export PATH="$PGBIN:$PATH"
+
+FR_COMMIT=${FR_COMMIT:-$(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null || echo '?')}
+if [ "$(id -u)" = 0 ]; then
+	mkdir -p "$(dirname "$FR_OUT")"
+	touch "$FR_OUT"
+	chown "$FR_USER" "$FR_OUT"
+	exec runuser -u "$FR_USER" -- env PGBIN="$PGBIN" FR_ROWS="$FR_ROWS" FR_STATEMENTS="$FR_STATEMENTS" \
+		FR_PAUSE="$FR_PAUSE" FR_FLUSH_ROWS="$FR_FLUSH_ROWS" FR_PORT="$FR_PORT" FR_OUT="$FR_OUT" \
+		FR_COMMIT="$FR_COMMIT" bash "$BENCH_DIR/flush_running.sh"
+fi
+
+DIR=$(mktemp -d /tmp/rustydb-bench-flush-running.XXXXXX)
+PGDATA=$DIR/data
+cleanup()
+{
+	pg_ctl -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true
+	rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+initdb -D "$PGDATA" --data-checksums -E UTF8 --locale=C -U postgres >/dev/null
+{
+	echo "include '$BENCH_DIR/postgresql.bench.conf'"
+	echo "port = $FR_PORT"
+	echo "unix_socket_directories = '$DIR'"
+	echo "shared_preload_libraries = 'rustydb_am'"
+	echo "shared_buffers = 1GB"
+} >>"$PGDATA/postgresql.conf"
+pg_ctl -D "$PGDATA" -l "$DIR/server.log" -w start >/dev/null
+export PGHOST=$DIR PGPORT=$FR_PORT PGUSER=postgres PGDATABASE=postgres
+q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+now() { date +%s.%N; }
+
+q -c "CREATE EXTENSION rustydb_am"
+for t in ev_heap ev_off ev_on; do
+	q -v tbl=$t -f "$BENCH_DIR/sql/events_schema.sql"
+	q -c "CREATE INDEX ON $t (id)"
+done
+q -c "ALTER TABLE ev_off SET ACCESS METHOD rustydb" -c "ALTER TABLE ev_on SET ACCESS METHOD rustydb"
+q -c "ALTER TABLE ev_off SET (flush_rows = $FR_FLUSH_ROWS, flush_running = off)"
+q -c "ALTER TABLE ev_on SET (flush_rows = $FR_FLUSH_ROWS, flush_running = on)"
+q -c "CREATE TABLE src (LIKE ev_heap) USING heap"
+q -v rows="$FR_ROWS" -v path="$DIR/events.csv" -f "$BENCH_DIR/sql/events_generate.sql"
+q -c "COPY src FROM '$DIR/events.csv' WITH (FORMAT csv)" -c "CREATE INDEX ON src (id)" -c "VACUUM ANALYZE src"
+# a write that publishes storage events starts the database's worker
+q -c "INSERT INTO ev_off SELECT * FROM src WHERE false" -c "SELECT pg_sleep(2)" >/dev/null
+
+per=$(((FR_ROWS + FR_STATEMENTS - 1) / FR_STATEMENTS))
+declare -A PEAK TIME AFTER LAYOUT
+for t in ev_heap ev_off ev_on; do
+	fifo=$DIR/$t.in
+	mkfifo "$fifo"
+	psql -X -q -At -v ON_ERROR_STOP=1 <"$fifo" >"$DIR/$t.out" 2>&1 &
+	pid=$!
+	exec 7>"$fifo"
+	peak=0
+	t0=$(now)
+	echo "BEGIN;" >&7
+	for ((s = 0; s < FR_STATEMENTS; s++)); do
+		lo=$((s * per + 1))
+		hi=$(((s + 1) * per))
+		echo "INSERT INTO $t SELECT * FROM src WHERE id BETWEEN $lo AND $hi; SELECT 'done $s';" >&7
+		# wait until this statement is done, then look at the table from outside
+		while ! grep -q "^done $s\$" "$DIR/$t.out" 2>/dev/null; do sleep 0.02; done
+		pages=$(q -c "SELECT pg_relation_size('$t') / 8192")
+		((pages > peak)) && peak=$pages
+		sleep "$FR_PAUSE"
+	done
+	echo "COMMIT; SELECT 'committed';" >&7
+	while ! grep -q "^committed\$" "$DIR/$t.out" 2>/dev/null; do sleep 0.02; done
+	t1=$(now)
+	exec 7>&-
+	wait $pid
+	PEAK[$t]=$peak
+	TIME[$t]=$(echo "$t1 - $t0" | bc)
+done
+
+# after the commit: the worker flushes the committed rows and retires what
+# it can (up to 60 s; heap has nothing to wait for)
+for t in ev_off ev_on; do
+	for i in $(seq 1 300); do
+		left=$(q -c "SELECT (SELECT count(*) FROM $t) - retired_rows FROM rustydb.l0_layout('$t')")
+		[ "$left" -le 0 ] && break
+		sleep 0.2
+	done
+	LAYOUT[$t]=$(q -F ' / ' -c "SELECT l0_pages, free_pages, stripe_pages, directory_pages, round(retired_rows::numeric / nullif(retired_generations, 0), 0) FROM rustydb.l0_layout('$t')")
+done
+for t in ev_heap ev_off ev_on; do
+	AFTER[$t]=$(q -c "SELECT pg_relation_size('$t') / 8192")
+done
+
+want=$(q -c "SELECT count(*) || ':' || sum(id) || ':' || sum(hashtext(url)) FROM ev_heap")
+for t in ev_off ev_on; do
+	got=$(q -c "SELECT count(*) || ':' || sum(id) || ':' || sum(hashtext(url)) FROM $t")
+	[ "$got" = "$want" ] || { echo "$t differs from heap: $got vs $want" >&2; exit 1; }
+done
+[ "$want" != "0::" ] || { echo "nothing was inserted" >&2; exit 1; }
+
+{
+	echo "# A long transaction's L0 pages, with and without flush_running"
+	echo
+	echo "Measured with \`bash bench/flush_running.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, commit $FR_COMMIT;"
+	echo "one transaction inserts $FR_ROWS rows of bench/sql/events_generate.sql in $FR_STATEMENTS statements"
+	echo "(INSERT ... SELECT), $FR_PAUSE s apart, into a heap table and two rustydb tables with"
+	echo "\`flush_rows = $FR_FLUSH_ROWS\` (the storage-event worker flushing in the background), one of them"
+	echo "with \`flush_running = on\`. Pages polled after each statement; after the commit, up to 60 s for the worker"
+	echo "to flush and retire the rows."
+	echo
+	echo "| | heap | rustydb | rustydb, flush_running = on |"
+	echo "|---|---|---|---|"
+	echo "| largest size while the transaction ran (pages) | ${PEAK[ev_heap]} | ${PEAK[ev_off]} | ${PEAK[ev_on]} |"
+	echo "| the transaction's time (s, pauses included) | ${TIME[ev_heap]} | ${TIME[ev_off]} | ${TIME[ev_on]} |"
+	echo "| size after the commit, rows flushed and retired (pages) | ${AFTER[ev_heap]} | ${AFTER[ev_off]} | ${AFTER[ev_on]} |"
+	echo "| then: L0 / free L0 / stripe / directory pages; rows per retired generation | | ${LAYOUT[ev_off]} | ${LAYOUT[ev_on]} |"
+} >"$FR_OUT"
+cat "$FR_OUT"
