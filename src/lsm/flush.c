@@ -757,10 +757,11 @@ rustydb_flush(PG_FUNCTION_ARGS)
 	rel = rdb_lsm_open_table(PG_GETARG_OID(0), "rustydb.flush()", "flush");
 	rows = rdb_flush_relation(rel, &stats, 0, NULL, false);
 	ereport(DEBUG1,
-			(errmsg("flushed %lld rows of \"%s\" into %d stripes (%lld bytes), %lld pages retired",
+			(errmsg("flushed %lld rows of \"%s\" into %d stripes (%lld bytes), %lld pages retired, %lld rows copied again with their page",
 					(long long) rows, RelationGetRelationName(rel),
 					stats.stripes, (long long) stats.stripe_bytes,
-					(long long) stats.pages_retired)));
+					(long long) stats.pages_retired,
+					(long long) stats.rows_restubbed)));
 	relation_close(rel, ShareUpdateExclusiveLock);
 	PG_RETURN_INT64(rows);
 }
@@ -1073,10 +1074,11 @@ rdb_flush_background(bool (*stop) (void))
 						else
 							seen->stuck = 0;
 						ereport(DEBUG1,
-								(errmsg("rustydb background flush of \"%s\": %lld rows into %d stripes, %lld pages retired",
+								(errmsg("rustydb background flush of \"%s\": %lld rows into %d stripes, %lld pages retired, %lld rows copied again with their page",
 										RelationGetRelationName(rel),
 										(long long) stats.rows_flushed, stats.stripes,
-										(long long) stats.pages_retired)));
+										(long long) stats.pages_retired,
+										(long long) stats.rows_restubbed)));
 						flushed = stats.stripes > 0;
 					}
 
