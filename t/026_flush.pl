@@ -98,22 +98,31 @@ INSERT INTO f_twin VALUES (:id, :g, 'new', NULL) ON CONFLICT (id) DO UPDATE SET 
 SELECT id FROM f WHERE id = (:id * 3) % 32000 FOR UPDATE;
 END;
 });
-my ($out, $err) = ('', '');
-my $writers = IPC::Run::start(
-	[
-		'pgbench', '-n', '-c', '2', '-j', '2', '-T', '12', '--max-tries=20',
-		'-f', "$dir/w.sql", '-h', $primary->host, '-p', $primary->port, 'postgres'
-	],
-	'>', \$out, '2>', \$err);
-my $flushed = 0;
-for (1 .. 8)
+# two pgbench clients run $script for $secs s while $table is flushed
+# $rounds times, $pause s apart; checks the writers did not fail (test
+# named $what) and returns the rows the flushes moved
+sub flush_under_writers
 {
-	sleep(1.2);
-	$flushed += $primary->safe_psql('postgres', q{SELECT rustydb.flush('f')});
+	my ($script, $secs, $table, $rounds, $pause, $what) = @_;
+	my ($out, $err) = ('', '');
+	my $writers = IPC::Run::start(
+		[
+			'pgbench', '-n', '-c', '2', '-j', '2', '-T', $secs, '--max-tries=20',
+			'-f', $script, '-h', $primary->host, '-p', $primary->port, 'postgres'
+		],
+		'>', \$out, '2>', \$err);
+	my $moved = 0;
+	for (1 .. $rounds)
+	{
+		sleep($pause);
+		$moved += $primary->safe_psql('postgres', "SELECT rustydb.flush('$table')");
+	}
+	$writers->finish;
+	my ($nfailed) = $out =~ /number of failed transactions: (\d+)/;
+	ok(($nfailed // 1) == 0, $what) or diag("$out\n$err");
+	return $moved;
 }
-$writers->finish;
-my ($nfailed) = $out =~ /number of failed transactions: (\d+)/;
-ok(($nfailed // 1) == 0, 'writers committed without failures') or diag("$out\n$err");
+my $flushed = flush_under_writers("$dir/w.sql", 12, 'f', 8, 1.2, 'writers committed without failures');
 cmp_ok($flushed, '>', 20000, "flushes under load moved $flushed rows");
 my $stripes = $primary->safe_psql('postgres', q{SELECT count(*) FROM rustydb.stripes('f')});
 cmp_ok($stripes, '>=', 1, "stripes exist ($stripes)");
@@ -164,22 +173,7 @@ ROLLBACK;
 COMMIT;
 \endif
 });
-($out, $err) = ('', '');
-$writers = IPC::Run::start(
-	[
-		'pgbench', '-n', '-c', '2', '-j', '2', '-T', '8',
-		'-f', "$dir/r.sql", '-h', $primary->host, '-p', $primary->port, 'postgres'
-	],
-	'>', \$out, '2>', \$err);
-my $running_moved = 0;
-for (1 .. 6)
-{
-	sleep(1);
-	$running_moved += $primary->safe_psql('postgres', q{SELECT rustydb.flush('fr')});
-}
-$writers->finish;
-($nfailed) = $out =~ /number of failed transactions: (\d+)/;
-ok(($nfailed // 1) == 0, 'fr: writers committed without failures') or diag("$out\n$err");
+my $running_moved = flush_under_writers("$dir/r.sql", 8, 'fr', 6, 1, 'fr: writers committed without failures');
 cmp_ok($running_moved, '>', 0, "fr: flushes moved $running_moved rows while writers ran");
 my $frq = q{SELECT count(*) || ':' || md5(string_agg(id || '/' || v, ',' ORDER BY id)) FROM };
 is($primary->safe_psql('postgres', $frq . 'fr'), $primary->safe_psql('postgres', $frq . 'fr_twin'),
