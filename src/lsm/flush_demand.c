@@ -24,13 +24,16 @@
  * (rdb_events_wake_worker).  The worker runs its flush round when its
  * database's wake counter moved (rdb_flush_demand_wakes), flushes a table
  * whose entry has reached flush_rows, and subtracts the rows the flush
- * moved (rdb_flush_demand_moved): rows a snapshot still needs in L0 stay
+ * moved (rdb_flush_demand_moved; rows moved while their transaction ran
+ * count only once their page is settled): rows a snapshot still needs in L0 stay
  * counted, and the worker comes back for them (flush.c), for a while: rows
  * that are dead before they move (deleted, old versions of updated rows)
  * would keep a count up for good, so the worker gives a count up after
  * some fifteen minutes without progress.  Rows of a
  * subtransaction that rolled back are counted at the top-level commit (an
- * early wake at worst).  The statistics stay the worker's
+ * early wake at worst).  A table with flush_running is told sooner: a
+ * transaction publishes its count each time it has written flush_rows rows
+ * it has not published yet, and its rollback takes them back.  The statistics stay the worker's
  * other reason to flush, for what the counts miss: a transaction that
  * wrote into more tables than RDB_FLUSH_DEMAND_LOCAL, a full hash.  A
  * prepared transaction's rows are counted when it is prepared.  After a
@@ -257,9 +260,10 @@ flush_demand_xact_callback(XactEvent event, void *arg)
 			/*
 			 * A prepared transaction's rows are counted when it is
 			 * prepared (COMMIT PREPARED runs elsewhere, without the counts):
-			 * the worker's flush moves them as rows of a running
-			 * transaction, and retires their pages once they are settled
-			 * (flush.c).
+			 * with flush_running, the worker's flush moves them as rows of
+			 * a running transaction and retires their pages once they are
+			 * settled; without, it moves none of them until the commit and
+			 * looks again (flush.c).
 			 */
 			for (i = 0; i < npending && demand_shared != NULL; i++)
 				if (demand_publish(&pending[i]))
