@@ -33,7 +33,7 @@
 #
 # Parameters: ST_ROUNDS=12, ST_BATCH=200000, ST_TXN_ROWS=ST_BATCH (rows an
 #             INSERT ... SELECT transaction of the batch writes), ST_SECS=10,
-#             ST_FLUSH_ROWS=100000,
+#             ST_FLUSH_ROWS=100000, ST_FLUSH_RUNNING=off, ST_WRITER_FLUSH_ROWS=0,
 #             ST_PORT=55450, ST_USER=rustydb, ST_OUT=bench/results/steady.md;
 #             ST_KEEP=1 leaves the cluster running at the end (run it as the
 #             unprivileged user: as root the script re-executes itself without it)
@@ -49,6 +49,7 @@ ST_SECS=${ST_SECS:-10}
 ST_TXN_ROWS=${ST_TXN_ROWS:-$ST_BATCH}
 ST_FLUSH_ROWS=${ST_FLUSH_ROWS:-100000}
 ST_FLUSH_RUNNING=${ST_FLUSH_RUNNING:-off}
+ST_WRITER_FLUSH_ROWS=${ST_WRITER_FLUSH_ROWS:-0}
 ST_PORT=${ST_PORT:-55450}
 ST_OUT=${ST_OUT:-$BENCH_DIR/results/steady.md}
 
@@ -63,7 +64,7 @@ if [ "$(id -u)" = 0 ]; then
 	touch "$ST_OUT"
 	chown "$ST_USER" "$ST_OUT"
 	exec runuser -u "$ST_USER" -- env PGBIN="$PGBIN" ST_ROUNDS="$ST_ROUNDS" ST_BATCH="$ST_BATCH" \
-		ST_TXN_ROWS="$ST_TXN_ROWS" ST_SECS="$ST_SECS" ST_FLUSH_ROWS="$ST_FLUSH_ROWS" ST_FLUSH_RUNNING="$ST_FLUSH_RUNNING" \
+		ST_TXN_ROWS="$ST_TXN_ROWS" ST_SECS="$ST_SECS" ST_FLUSH_ROWS="$ST_FLUSH_ROWS" ST_FLUSH_RUNNING="$ST_FLUSH_RUNNING" ST_WRITER_FLUSH_ROWS="$ST_WRITER_FLUSH_ROWS" \
 		ST_PORT="$ST_PORT" ST_OUT="$ST_OUT" \
 		ST_COMMIT="$ST_COMMIT" bash "$BENCH_DIR/steady.sh"
 fi
@@ -103,7 +104,7 @@ for am in heap rustydb; do
 	[ "$(q -d "st_$am" -c "SELECT a.amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam WHERE c.relname = 'events'")" = "$am" ] ||
 		{ echo "events in st_$am is not $am" >&2; exit 1; }
 done
-q -d st_rustydb -c "ALTER TABLE events SET (flush_rows = $ST_FLUSH_ROWS, flush_running = $ST_FLUSH_RUNNING)"
+q -d st_rustydb -c "ALTER TABLE events SET (flush_rows = $ST_FLUSH_ROWS, flush_running = $ST_FLUSH_RUNNING, writer_flush_rows = $ST_WRITER_FLUSH_ROWS)"
 q -d st_heap -v rows="$total" -v path="$csv" -f "$BENCH_DIR/sql/events_generate.sql"
 for am in heap rustydb; do
 	q -d "st_$am" -c "COPY src FROM '$csv' WITH (FORMAT csv)" -c "CREATE INDEX ON src (id)" -c "VACUUM ANALYZE src"
@@ -175,7 +176,7 @@ cmp -s "$DIR/ans.heap" "$DIR/ans.rustydb" || { echo "the tables differ: $(cat "$
 	echo "Measured with \`bash bench/steady.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, commit $ST_COMMIT;"
 	echo "$ST_ROUNDS rounds of: INSERT ... SELECT of $ST_BATCH rows (bench/sql/events_generate.sql, $ST_TXN_ROWS a transaction), single-row"
 	echo "INSERTs (pgbench, 1 client, $ST_SECS s), DELETE of the oldest 10 % of the loaded rows, VACUUM; heap and"
-	echo "rustydb alternate within each round. rustydb: \`flush_rows = $ST_FLUSH_ROWS\`, \`flush_running = $ST_FLUSH_RUNNING\`, the storage-event worker"
+	echo "rustydb alternate within each round. rustydb: \`flush_rows = $ST_FLUSH_ROWS\`, \`flush_running = $ST_FLUSH_RUNNING\`, \`writer_flush_rows = $ST_WRITER_FLUSH_ROWS\`, the storage-event worker"
 	echo "flushing and compacting in the background (defaults: level_ratio 4, max_stripe_rows 1 M)."
 	echo
 	echo "| | heap | rustydb | ratio |"

@@ -166,6 +166,17 @@ rdb_guc_init(void)
 							 &rdb_flush_running, false,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 
+	DefineCustomIntVariable("rustydb.writer_flush_rows",
+							"Default number of rows after which a transaction moves the rows it "
+							"wrote into a table into a stripe itself.",
+							"0 means never.  The inserting backend moves its own rows, in the "
+							"statement, each time it has written this many into the table since "
+							"it last did, if the table's ShareUpdateExclusiveLock is free at once; "
+							"its L0 pages then hold stubs, not rows.  A table's "
+							"WITH (writer_flush_rows = ...) overrides it.",
+							&rdb_writer_flush_rows, 0, 0, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+
 	DefineCustomIntVariable("rustydb.flush_naptime",
 							"How often the storage-event worker looks for tables to flush.",
 							"Besides, a commit that gives a table flush_rows new rows since its "

@@ -49,7 +49,7 @@ CREATE TABLE app.mixed (id int, v text) USING rustydb
 		  autovacuum_enabled = false, toast.autovacuum_enabled = false);
 
 SET default_table_access_method = rustydb;
-CREATE TABLE app.by_default (id int, v text) WITH (flush_rows = 5000, compression = 'lz4', flush_running = on);
+CREATE TABLE app.by_default (id int, v text) WITH (flush_rows = 5000, compression = 'lz4', flush_running = on, writer_flush_rows = 40000);
 CREATE TABLE app.ctas WITH (stripe_rows = 2000, chunk_group_rows = 1000) AS
 	SELECT g AS id, 'c' || g AS v FROM generate_series(1, 3000) g;
 RESET default_table_access_method;
@@ -135,7 +135,7 @@ like($rels,
 	'source: every option stored in reloptions');
 like($rels, qr/^mixed:r:rustydb:\{fillfactor=70,autovacuum_enabled=false,compression=none,chunk_group_rows=1000\}$/m,
 	"source: options merged with heap's");
-like($rels, qr/^by_default:r:rustydb:\{flush_rows=5000,compression=lz4,flush_running=on\}$/m,
+like($rels, qr/^by_default:r:rustydb:\{flush_rows=5000,compression=lz4,flush_running=on,writer_flush_rows=40000\}$/m,
 	'source: options through default_table_access_method');
 like($rels, qr/^ctas:r:rustydb:\{chunk_group_rows=1000,stripe_rows=2000\}$/m, 'source: options of CREATE TABLE AS');
 like($rels, qr/^altered:r:rustydb:\{fillfactor=80,compression=zstd,compression_level=12\}$/m,

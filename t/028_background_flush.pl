@@ -351,9 +351,33 @@ my $cut = $node->background_psql('postgres');
 $cut->query_safe(q{BEGIN});
 $cut->query_safe(q{INSERT INTO bfr SELECT g, 'cut' FROM generate_series(50001, 54000) g});
 cmp_ok(bfr_refd_above(28000), '>', 28000, 'the worker moved rows of the transaction the stop will cut off');
+# with writer_flush_rows the writer moves its own rows inside its statement
+# (no worker: flush_rows is 0): one INSERT of 24,000 rows, cut off too
+$node->safe_psql('postgres', q{
+	CREATE TABLE bwf (id int, v text) USING rustydb
+	  WITH (writer_flush_rows = 4000, autovacuum_enabled = off);
+	INSERT INTO bwf SELECT g, 'kept' FROM generate_series(1, 1000) g;
+});
+my $bwf_refd = sub { $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows - deleted_rows), 0) FROM rustydb.stripes('bwf')}) };
+my $wcut = $node->background_psql('postgres');
+$wcut->query_safe(q{BEGIN});
+$wcut->query_safe(q{INSERT INTO bwf SELECT g, repeat('r', 100) || g FROM generate_series(100001, 124000) g});
+cmp_ok($bwf_refd->(), '>=', 20000, 'bwf: the writer moved its rows while its statement ran');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM bwf}), '1000', 'bwf: nobody else sees them');
+cmp_ok($node->safe_psql('postgres', q{SELECT l0_pages FROM rustydb.l0_layout('bwf')}) * 2, '<', $heap_pages,
+	"bwf: its 25,000 rows on under half the pages heap's 24,000 rows take ($heap_pages)");
 $node->stop('immediate');
 eval { $cut->quit; };
+eval { $wcut->quit; };
 $node->start;
+is($node->safe_psql('postgres', q{SELECT count(*) || ':' || sum(id) FROM bwf}), '1000:' . (1000 * 1001 / 2),
+	'bwf: after the immediate stop none of the cut-off rows');
+$node->safe_psql('postgres', q{VACUUM bwf});
+is($bwf_refd->(), '0', 'bwf: after VACUUM no stub refers to a stripe row of the cut-off rows');
+$node->safe_psql('postgres', q{INSERT INTO bwf SELECT g, 'after' FROM generate_series(200001, 209000) g});
+is($node->safe_psql('postgres', q{SELECT count(*) || ':' || count(*) FILTER (WHERE v = 'after') FROM bwf}), '10000:9000',
+	'bwf: a committed statement after the restart, moved by its writer, reads back');
+cmp_ok($bwf_refd->(), '>=', 8000, 'bwf: its rows were moved');
 is($node->safe_psql('postgres', $q2 . 'bfr'), $node->safe_psql('postgres', $q2 . 'bfr_twin'),
 	'after the immediate stop bfr reads back as its heap twin, none of the cut-off rows');
 $node->safe_psql('postgres', q{VACUUM bfr});

@@ -43,6 +43,7 @@ typedef struct RdbFlushStats
 /* GUC defaults of the flush knobs (guc.c); tables override them (options.h) */
 extern int	rdb_flush_rows;
 extern bool rdb_flush_running;
+extern int	rdb_writer_flush_rows;
 extern int	rdb_flush_stripe_rows;
 extern int	rdb_flush_chunk_group_rows;
 extern int	rdb_flush_compression;
@@ -74,7 +75,7 @@ extern void rdb_flush_forget(Oid relid);
 extern int	rdb_flush_naptime_ms;
 extern void rdb_flush_demand_shmem_request(void);
 extern void rdb_flush_demand_shmem_startup(void);
-extern void rdb_flush_demand_count(Relation rel, int64 n);
+extern bool rdb_flush_demand_count(Relation rel, int64 n);
 extern uint64 rdb_flush_demand_wakes(void);
 extern int64 rdb_flush_demand_peek(Oid relid);
 extern int64 rdb_flush_demand_moved(Oid relid, int64 rows);
@@ -88,6 +89,7 @@ extern int64 rdb_flush_relation(Relation rel, RdbFlushStats *stats,
 								int max_stripes, bool (*stop) (void),
 								bool background);
 extern int	rdb_flush_background(bool (*stop) (void));
+extern int64 rdb_flush_writer(Relation rel);
 extern Relation rdb_lsm_open_table(Oid relid, const char *what,
 								   const char *verb);
 

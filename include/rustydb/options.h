@@ -34,10 +34,11 @@ typedef enum RdbTableOption
 	RDB_OPT_LEVEL_RATIO,
 	RDB_OPT_MAX_STRIPE_ROWS,
 	RDB_OPT_SORT_KEY,
-	RDB_OPT_FLUSH_RUNNING
+	RDB_OPT_FLUSH_RUNNING,
+	RDB_OPT_WRITER_FLUSH_ROWS
 } RdbTableOption;
 
-#define RDB_NUM_TABLE_OPTIONS	9
+#define RDB_NUM_TABLE_OPTIONS	10
 
 /*
  * sort_key: up to RDB_MAX_SORT_KEYS column names, stored as
@@ -64,6 +65,9 @@ typedef struct RdbTableOptions
 	AttrNumber	sortkeys[RDB_MAX_SORT_KEYS];	/* 1-based */
 	char		sort_key[RDB_SORT_KEY_TEXT_LEN];	/* as stored, "" if none */
 	bool		flush_running;	/* flush moves rows of running transactions */
+	int			writer_flush_rows;	/* a transaction moves its own rows
+									 * each time it wrote this many; 0 =
+									 * never */
 	bits32		from_table;		/* bit (1 << RdbTableOption): set on the
 								 * table rather than taken from the GUC */
 } RdbTableOptions;
@@ -78,6 +82,7 @@ extern void rdb_table_options_split(Datum reloptions,
 extern void rdb_table_options(Relation rel, RdbTableOptions *opts);
 extern int	rdb_table_flush_rows(Relation rel);
 extern bool rdb_table_flush_running(Relation rel);
+extern int	rdb_table_writer_flush_rows(Relation rel);
 extern int	rdb_table_flush_rows_by_oid(Oid relid);
 extern char *rdb_table_option_text(const RdbTableOptions *opts,
 								   RdbTableOption opt);

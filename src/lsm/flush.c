@@ -82,6 +82,7 @@
 /* defaults of the flush knobs (GUCs; a table's WITH (...) overrides them) */
 int			rdb_flush_rows = 0;
 bool		rdb_flush_running = false;
+int			rdb_writer_flush_rows = 0;
 int			rdb_flush_naptime_ms = 2000;
 int			rdb_flush_stripe_rows = 150000;
 int			rdb_flush_chunk_group_rows = 10000;
@@ -119,6 +120,8 @@ typedef struct FlushState
 	int			nrestub;		/* restub candidates in the batch */
 	bool		running;		/* move rows of running transactions too
 								 * (the table's flush_running) */
+	bool		own;			/* only this transaction's own running rows
+								 * (rdb_flush_writer) */
 } FlushState;
 
 /* what flush_row_qualifies says of a row version */
@@ -156,6 +159,9 @@ flush_row_qualifies(FlushState *fs, HeapTuple tup, Buffer buf)
 	if (MAXALIGN(tup->t_len) < RDB_STUB_LEN)
 		return FLUSH_NO;		/* a row of no columns: nothing to move */
 	if (HeapTupleHeaderIsSpeculative(h))
+		return FLUSH_NO;
+	/* the writer's own flush: its own rows, nobody else's */
+	if (fs->own && !TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetRawXmin(h)))
 		return FLUSH_NO;
 	switch (HeapTupleSatisfiesVacuum(tup, fs->oldest_xmin, buf))
 	{
@@ -376,6 +382,11 @@ flush_page_plan(FlushState *fs, Page page, BlockNumber blkno, Buffer buf,
 			continue;
 		}
 		rdb_l0_page_tuple(fs->rel, page, blkno, off, &tup);
+		if (rdb_tuple_is_stub(tup.t_data) && fs->own)
+		{
+			settled = false;	/* the writer's flush retires nothing */
+			continue;
+		}
 		if (rdb_tuple_is_stub(tup.t_data))
 		{
 			RdbStubData sd;
@@ -409,7 +420,7 @@ flush_page_plan(FlushState *fs, Page page, BlockNumber blkno, Buffer buf,
 				settled = false;
 		}
 	}
-	if (!settled || nstubs == 0 || maxoff > RDB_GEN_MAX_OFFSET)
+	if (!settled || nstubs == 0 || maxoff > RDB_GEN_MAX_OFFSET || fs->own)
 		return PAGE_ROWS;
 	if (nmove > 0 || !in_order)
 		return PAGE_CONSOLIDATE;
@@ -440,7 +451,7 @@ flush_retire_page(FlushState *fs, Buffer buf)
 }
 
 static int64 flush_relation(Relation rel, RdbFlushStats *stats,
-							int max_stripes, bool (*stop) (void));
+							int max_stripes, bool (*stop) (void), bool own);
 
 /* after retiring pages: what the free space map and the directory need */
 static void
@@ -554,7 +565,7 @@ rdb_flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 	rdb_flush_progress_begin(rel, RelationGetNumberOfBlocks(rel), background);
 	PG_TRY();
 	{
-		rows = flush_relation(rel, stats, max_stripes, stop);
+		rows = flush_relation(rel, stats, max_stripes, stop, false);
 	}
 	PG_CATCH();
 	{
@@ -570,7 +581,7 @@ rdb_flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 /* the work of rdb_flush_relation, between its progress reports */
 static int64
 flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
-			   bool (*stop) (void))
+			   bool (*stop) (void), bool own)
 {
 	FlushState	fs;
 	RdbTableOptions topts;
@@ -596,7 +607,8 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 	fs.opts.nsortkeys = topts.nsortkeys;
 	memcpy(fs.opts.sortkeys, topts.sortkeys, sizeof(fs.opts.sortkeys));
 	fs.maxcands = topts.stripe_rows;
-	fs.running = topts.flush_running;
+	fs.running = topts.flush_running || own;
+	fs.own = own;
 	fs.batch_cxt = AllocSetContextCreate(CurrentMemoryContext,
 										 "rustydb flush batch",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -706,6 +718,64 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 	pfree(fs.tuples);
 	pfree(fs.cands);
 	return stats->rows_flushed;
+}
+
+/*
+ * rdb_flush_writer
+ *		The writer's own flush (table option writer_flush_rows): move the
+ *		rows this transaction inserted into rel and has not moved yet into
+ *		stripes, from inside the statement that wrote them (the insert
+ *		path calls this each time the transaction has written
+ *		writer_flush_rows more rows, flush_demand.c).  They are rows of a
+ *		running transaction, moved as flush_running moves them (nobody
+ *		else sees them; the transaction reads them through their stubs; a
+ *		rollback leaves dead stubs and stripe rows nothing refers to), and
+ *		only this transaction's: a statement never does the flush of other
+ *		sessions' rows, and retires no page (the background flush settles
+ *		the pages once the rows are visible to everyone).  What it buys is
+ *		the room: the values leave the L0 pages while the statement still
+ *		writes, so a single INSERT ... SELECT or COPY faster than the
+ *		background flush refills its own pages with ~36-byte stubs instead
+ *		of holding every row at full width until it commits.
+ *
+ *		Only if the table's ShareUpdateExclusiveLock is free at once (a
+ *		flush, compaction, VACUUM or DDL holding it is never waited for),
+ *		and released right after: the statement goes on either way.
+ *		Returns the rows moved, -1 if the lock was not free.
+ */
+int64
+rdb_flush_writer(Relation rel)
+{
+	RdbFlushStats stats;
+	MemoryContext cxt;
+	MemoryContext old;
+	int64		rows;
+
+	if (!ConditionalLockRelation(rel, ShareUpdateExclusiveLock))
+		return -1;
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "rustydb writer flush",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	memset(&stats, 0, sizeof(stats));
+	rdb_flush_progress_begin(rel, RelationGetNumberOfBlocks(rel), false);
+	PG_TRY();
+	{
+		rows = flush_relation(rel, &stats, 0, NULL, true);
+	}
+	PG_CATCH();
+	{
+		rdb_flush_progress_end(rel, &stats);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	rdb_flush_progress_end(rel, &stats);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	UnlockRelation(rel, ShareUpdateExclusiveLock);
+	ereport(DEBUG1,
+			(errmsg("rustydb writer flush of \"%s\": %lld rows of this transaction into %d stripes",
+					RelationGetRelationName(rel), (long long) rows, stats.stripes)));
+	return rows;
 }
 
 /*

@@ -111,6 +111,9 @@ typedef struct FlushDemandLocal
 	int64		rows;
 	int64		published;		/* of rows, already added to the hash */
 	bool		running;		/* publish while running (flush_running) */
+	int			writer_rows;	/* writer_flush_rows (0: none) */
+	int64		writer_at;		/* of rows, when the writer's own flush is
+								 * due next */
 } FlushDemandLocal;
 
 static FlushDemandLocal pending[RDB_FLUSH_DEMAND_LOCAL];
@@ -230,8 +233,8 @@ demand_publish(FlushDemandLocal *l)
 	int64		n = l->rows - l->published;
 	int64		before;
 
-	if (n <= 0)
-		return false;
+	if (n <= 0 || l->flush_rows <= 0)
+		return false;			/* not flushed in the background */
 	before = demand_add(l->relid, n);
 	l->published = l->rows;
 	return before >= 0 && before < l->flush_rows && before + n >= l->flush_rows;
@@ -299,56 +302,71 @@ flush_demand_xact_callback(XactEvent event, void *arg)
  *		new version of an UPDATE) in this transaction: count them for the
  *		worker if the table is flushed in the background.  Cheap: the
  *		table's options are cached in its relcache entry.
+ *
+ *		Returns true when the table has writer_flush_rows and this
+ *		transaction has written that many rows into it since its own flush
+ *		was last due: the caller, an insert that holds no buffer lock, then
+ *		calls rdb_flush_writer (flush.c).
  */
-void
+bool
 rdb_flush_demand_count(Relation rel, int64 n)
 {
 	int			flush_rows;
+	int			writer_rows;
 	Oid			relid = RelationGetRelid(rel);
+	FlushDemandLocal *l = NULL;
 	int			i;
 
 	if (demand_shared == NULL || n <= 0 ||
 		rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
-		return;					/* the worker flushes no temporary table */
+		return false;			/* the worker flushes no temporary table */
 	for (i = 0; i < npending; i++)
 	{
 		if (pending[i].relid == relid)
 		{
-			pending[i].rows += n;
-
-			/*
-			 * A transaction that has written flush_rows rows it has not
-			 * published yet publishes them now, before it commits, if the
-			 * table has flush_running: the flush then moves rows of a
-			 * running transaction too (flush.c), so that its L0 pages hold
-			 * their stubs, not their values.
-			 */
-			if (pending[i].running &&
-				pending[i].rows - pending[i].published >= pending[i].flush_rows &&
-				demand_publish(&pending[i]))
-				demand_wake();
-			return;
+			l = &pending[i];
+			l->rows += n;
+			break;
 		}
 	}
-	if (npending >= RDB_FLUSH_DEMAND_LOCAL)
-		return;					/* the statistics will tell the worker */
-	flush_rows = rdb_table_flush_rows(rel);
-	if (flush_rows <= 0)
-		return;
-	if (!callback_registered)
+	if (l == NULL)
 	{
-		RegisterXactCallback(flush_demand_xact_callback, NULL);
-		callback_registered = true;
+		if (npending >= RDB_FLUSH_DEMAND_LOCAL)
+			return false;		/* the statistics will tell the worker */
+		flush_rows = rdb_table_flush_rows(rel);
+		writer_rows = rdb_table_writer_flush_rows(rel);
+		if (flush_rows <= 0 && writer_rows <= 0)
+			return false;
+		if (!callback_registered)
+		{
+			RegisterXactCallback(flush_demand_xact_callback, NULL);
+			callback_registered = true;
+		}
+		l = &pending[npending++];
+		l->relid = relid;
+		l->flush_rows = flush_rows;
+		l->rows = n;
+		l->published = 0;
+		l->running = flush_rows > 0 && rdb_table_flush_running(rel);
+		l->writer_rows = writer_rows;
+		l->writer_at = writer_rows;
 	}
-	pending[npending].relid = relid;
-	pending[npending].flush_rows = flush_rows;
-	pending[npending].rows = n;
-	pending[npending].published = 0;
-	pending[npending].running = rdb_table_flush_running(rel);
-	npending++;
-	if (pending[npending - 1].running && n >= flush_rows &&
-		demand_publish(&pending[npending - 1]))
+
+	/*
+	 * A transaction that has written flush_rows rows it has not published
+	 * yet publishes them now, before it commits, if the table has
+	 * flush_running: the flush then moves rows of a running transaction too
+	 * (flush.c), so that its L0 pages hold their stubs, not their values.
+	 */
+	if (l->running && l->rows - l->published >= l->flush_rows &&
+		demand_publish(l))
 		demand_wake();
+	if (l->writer_rows > 0 && l->rows >= l->writer_at)
+	{
+		l->writer_at = l->rows + l->writer_rows;
+		return true;
+	}
+	return false;
 }
 
 /*

@@ -201,7 +201,14 @@ l0_insert_slot(Relation rel, TupleTableSlot *slot, CommandId cid, int options,
 	}
 	ItemPointerCopy(&tuple->t_self, &slot->tts_tid);
 	pgstat_count_heap_insert(rel, 1);
-	rdb_flush_demand_count(rel, 1);
+
+	/*
+	 * The writer's own flush (writer_flush_rows), between two rows: no
+	 * buffer is locked here.  Not in the middle of a speculative insertion,
+	 * whose row is not confirmed yet.
+	 */
+	if (rdb_flush_demand_count(rel, 1) && specToken == 0)
+		(void) rdb_flush_writer(rel);
 
 	if (shouldFree)
 		pfree(tuple);
@@ -489,9 +496,11 @@ rdb_am_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 	for (i = 0; i < nslots; i++)
 		slots[i]->tts_tid = heaptuples[i]->t_self;
 	pgstat_count_heap_insert(rel, nslots);
-	rdb_flush_demand_count(rel, nslots);
 	rdb_emit_batch_inserted(rel, nslots);
 	pfree(heaptuples);
+	/* the writer's own flush (writer_flush_rows), between two batches */
+	if (rdb_flush_demand_count(rel, nslots))
+		(void) rdb_flush_writer(rel);
 }
 
 /* ------------------------------------------------------------------------
@@ -1095,7 +1104,7 @@ recheck:
 		heap_freetuple(old_image);
 
 	pgstat_count_heap_update(rel, false);
-	rdb_flush_demand_count(rel, 1);
+	(void) rdb_flush_demand_count(rel, 1);
 
 	if (heaptup != newtup)
 	{

@@ -69,6 +69,7 @@ static const RdbOptionDef option_defs[RDB_NUM_TABLE_OPTIONS] = {
 	[RDB_OPT_MAX_STRIPE_ROWS] = {"max_stripe_rows", false, 1000, 10000000},
 	[RDB_OPT_SORT_KEY] = {"sort_key", false, 0, 0, true},
 	[RDB_OPT_FLUSH_RUNNING] = {"flush_running", false, 0, 1, false, true},
+	[RDB_OPT_WRITER_FLUSH_ROWS] = {"writer_flush_rows", false, 0, INT_MAX},
 };
 
 /* what rd_amcache holds: the values the table sets */
@@ -394,6 +395,7 @@ rdb_table_options(Relation rel, RdbTableOptions *opts)
 	v[RDB_OPT_MAX_STRIPE_ROWS] = rdb_compaction_max_stripe_rows;
 	v[RDB_OPT_SORT_KEY] = 0;	/* not an integer: see below */
 	v[RDB_OPT_FLUSH_RUNNING] = rdb_flush_running ? 1 : 0;
+	v[RDB_OPT_WRITER_FLUSH_ROWS] = rdb_writer_flush_rows;
 	for (i = 0; i < RDB_NUM_TABLE_OPTIONS; i++)
 		if (cache->set & (1 << i))
 			v[i] = cache->values[i];
@@ -406,6 +408,7 @@ rdb_table_options(Relation rel, RdbTableOptions *opts)
 	opts->level_ratio = v[RDB_OPT_LEVEL_RATIO];
 	opts->max_stripe_rows = v[RDB_OPT_MAX_STRIPE_ROWS];
 	opts->flush_running = v[RDB_OPT_FLUSH_RUNNING] != 0;
+	opts->writer_flush_rows = v[RDB_OPT_WRITER_FLUSH_ROWS];
 	opts->nsortkeys = cache->nsortkeys;
 	memcpy(opts->sortkeys, cache->sortkeys, sizeof(opts->sortkeys));
 	strlcpy(opts->sort_key, cache->sort_key, sizeof(opts->sort_key));
@@ -442,6 +445,20 @@ rdb_table_flush_running(Relation rel)
 }
 
 /*
+ * rdb_table_writer_flush_rows
+ *		The effective writer_flush_rows of rel alone, for the insert path.
+ */
+int
+rdb_table_writer_flush_rows(Relation rel)
+{
+	RdbTableOptionsCache *cache = options_cache(rel);
+
+	if (cache->set & (1 << RDB_OPT_WRITER_FLUSH_ROWS))
+		return cache->values[RDB_OPT_WRITER_FLUSH_ROWS];
+	return rdb_writer_flush_rows;
+}
+
+/*
  * rdb_table_option_text
  *		An effective option's value as text (palloc'd).
  */
@@ -468,6 +485,8 @@ rdb_table_option_text(const RdbTableOptions *opts, RdbTableOption opt)
 			return pstrdup(opts->sort_key);
 		case RDB_OPT_FLUSH_RUNNING:
 			return pstrdup(opts->flush_running ? "on" : "off");
+		case RDB_OPT_WRITER_FLUSH_ROWS:
+			return psprintf("%d", opts->writer_flush_rows);
 	}
 	elog(ERROR, "unexpected rustydb table option %d", (int) opt);
 	return NULL;				/* keep compiler quiet */
