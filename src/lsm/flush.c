@@ -740,8 +740,9 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
  *
  *		Only if the table's ShareUpdateExclusiveLock is free at once (a
  *		flush, compaction, VACUUM or DDL holding it is never waited for),
- *		and released right after: the statement goes on either way.
- *		Returns the rows moved, -1 if the lock was not free.
+ *		and released right after: the statement goes on either way.  Not
+ *		in parallel mode (the leader of a parallel CREATE TABLE AS).
+ *		Returns the rows moved, -1 if it did not run.
  */
 int64
 rdb_flush_writer(Relation rel)
@@ -751,6 +752,9 @@ rdb_flush_writer(Relation rel)
 	MemoryContext old;
 	int64		rows;
 
+	/* a parallel plan's leader writes no stripe: not a worker's business */
+	if (IsInParallelMode())
+		return -1;
 	if (!ConditionalLockRelation(rel, ShareUpdateExclusiveLock))
 		return -1;
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "rustydb writer flush",
