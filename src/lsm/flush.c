@@ -142,7 +142,7 @@ typedef enum FlushQual
  * (FLUSH_IN_PROGRESS).  The second keeps a long transaction's L0 pages from
  * holding all its rows at full width until it commits: their stubs take a
  * fifth of the room, and the room the values leave is refilled by the same
- * transaction's later rows (bench/flush_running.sh: 2,378 pages at most for
+ * transaction's later rows (bench/flush_running.sh: 2,528 pages at most for
  * 200,000 rows in 20 statements, against 4,764).  It is off by default
  * because those pages' rows end up in several stripes and are copied again
  * once settled (flush_page_plan).  A row committed but not yet visible to
