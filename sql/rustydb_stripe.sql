@@ -269,7 +269,7 @@ SELECT st_flush('st_v1', 500) AS flushed_v2;
 SELECT s.nrows, count(b.min) AS chunks_with_bounds, count(*) AS chunks
 FROM rustydb.stripes('st_v1') s
 JOIN rustydb.chunk_bounds('st_v1') b USING (first_block)
-GROUP BY s.first_block, s.nrows ORDER BY s.first_block;
+GROUP BY s.first_block, s.nrows ORDER BY s.nrows DESC; -- in flush order
 SELECT * FROM st_check_bounds('st_v1', 1000);
 SELECT count(*), sum(id) FROM st_v1;
 -- both versions are level 1 (flush wrote them); version 1 does not record

@@ -724,6 +724,11 @@ for my $phase (qw(writing switching freeing))
 	# either way each extent is smaller than the stripe that comes next)
 	$ins->(1, 3000);
 	$ins->(3001, 6000);
+	# the next stripe's rows wait in L0 already: an L0 page that finds no
+	# room takes a free extent's block (l0_page.c), and these rows took the
+	# FREE pages the flushes left and new blocks before any extent was free
+	both('mp', qq{INSERT INTO mp SELECT g, '2024-01-01'::timestamptz + g * interval '1 minute',
+		md5(g::text) || repeat('x', g % 40) FROM generate_series(6001, 30000) g});
 	sql(q{SELECT rustydb.compact('mp')});
 	sql(q{SELECT rustydb.compact('mp')});
 	my @free = grep { $_->{kind} eq 'free' } $space->();
@@ -734,7 +739,7 @@ for my $phase (qw(writing switching freeing))
 	my %had = map { $_->{stripe} => 1 } stripes_of('mp');
 
 	# a stripe larger than any free extent: mapped over them and new blocks
-	$ins->(6001, 30000);
+	flush_all('mp', 24000);
 	my @fresh = grep { !$had{ $_->{stripe} } } stripes_of('mp');
 	is(scalar(@fresh), 1, 'mp: the flush wrote one stripe');
 	my $st = $fresh[0]{stripe};

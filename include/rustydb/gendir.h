@@ -130,6 +130,26 @@ rdb_gen_set_bit(uint8 *map, OffsetNumber off)
 	map[(off - 1) / 8] |= (1 << ((off - 1) % 8));
 }
 
+/*
+ * FREE pages a flush or a compaction's survey met, which the stripes it
+ * writes may take (rdb_gen_take_free_pages): blocks in ascending order,
+ * InvalidBlockNumber for those tried already.
+ */
+typedef struct RdbFreePageHint
+{
+	BlockNumber *blocks;
+	int			n;
+	int			max;
+} RdbFreePageHint;
+
+struct RdbFreeExtent;
+extern void rdb_gen_hint_add(RdbFreePageHint *hint, Page page,
+							 BlockNumber blkno);
+extern void rdb_gen_make_free_page(Relation rel, Buffer buf);
+extern int	rdb_gen_take_free_pages(Relation rel, RdbFreePageHint *hint,
+									uint32 need, struct RdbFreeExtent *out,
+									int maxruns);
+
 /* reading */
 extern bool rdb_gen_page_is_free(Page page);
 extern bool rdb_gen_page_is_leaf(Page page);

@@ -316,6 +316,7 @@ extern void rdb_meta_note_stripes(Relation rel);
 extern int	rdb_meta_free_extents(Relation rel, RdbFreeExtent *out);
 extern int64 rdb_meta_add_free_extents(Relation rel, const RdbFreeExtent *add,
 									   int n);
+extern BlockNumber rdb_meta_take_l0_page(Relation rel);
 extern int	rdb_meta_take_space(Relation rel, uint32 whole, uint32 scattered,
 								RdbFreeExtent *out, int max, bool *mapped);
 extern void rdb_meta_count_written(Relation rel, bool compaction,

@@ -10,8 +10,9 @@
  * smallest free extent that fits (pages of stripes compaction replaced, see
  * RdbFreeExtent in l0.h), else appended by extending the relation.  When no
  * free extent fits it whole, it is *mapped* instead: spread over up to
- * RDB_STRIPE_MAX_EXTENTS runs of blocks (free extents, the last run maybe
- * appended), listed in an extent map (RdbStripeMap) right after its header,
+ * RDB_STRIPE_MAX_EXTENTS runs of blocks (free extents, then FREE L0 pages
+ * (RdbStripeOptions.free_pages, gendir.h), the last run maybe appended),
+ * listed in an extent map (RdbStripeMap) right after its header,
  * so that the space compaction gives back is reused whatever its shape.  Its
  * identity is its first block: a flushed row's L0 stub (see l0.h) or retired
  * generation (gendir.h) records (first_block, row index), so a row is found
@@ -255,6 +256,9 @@ typedef struct RdbStripeOptions
 	int			nsortkeys;		/* 0: rows stay in the order given */
 	AttrNumber	sortkeys[RDB_MAX_SORT_KEYS];	/* 1-based, ascending,
 												 * NULLS LAST */
+	struct RdbFreePageHint *free_pages; /* FREE L0 pages the stripe may take
+										 * when no free extent holds it
+										 * (gendir.h), or NULL */
 } RdbStripeOptions;
 
 /* what a written stripe is */
@@ -392,6 +396,7 @@ extern void rdb_stripe_reuse_shmem_request(void);
 extern void rdb_stripe_reuse_shmem_startup(void);
 extern uint64 rdb_stripe_reuse_count(void);
 extern void rdb_stripe_reuse_announce(Relation rel, TransactionId freed_by);
+extern void rdb_stripe_reuse_log_conflict(Relation rel, TransactionId xid);
 extern void rdb_stripe_reuse_redo(struct XLogReaderState *record);
 
 #endif							/* RUSTYDB_STRIPE_H */

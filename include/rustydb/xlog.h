@@ -258,14 +258,18 @@ typedef struct xl_rdb_stub
  * redo takes a cleanup lock); block 1 = the directory leaf, data = the new
  * RdbGenEntry at leafidx.  conflict_xid: newest xmin of the rows, which now
  * read as frozen (recovery conflict, as for freezing), or invalid.
+ * free_stamp: the FREE page's stamp (gendir.c, rdb_gen_take_free_pages);
+ * records written before it existed end at leafidx and read as invalid.
  */
 typedef struct xl_rdb_retire
 {
 	TransactionId conflict_xid;
 	uint16		leafidx;
+	TransactionId free_stamp;
 } xl_rdb_retire;
 
-#define SizeOfRdbRetire		(offsetof(xl_rdb_retire, leafidx) + sizeof(uint16))
+#define SizeOfRdbRetireV1	(offsetof(xl_rdb_retire, leafidx) + sizeof(uint16))
+#define SizeOfRdbRetire		(offsetof(xl_rdb_retire, free_stamp) + sizeof(TransactionId))
 
 /*
  * XLOG_RDB_STRIPE_REUSE: no block; the relation, and the newest xid that

@@ -815,6 +815,7 @@ rustydb_stripe_roundtrip(PG_FUNCTION_ARGS)
 	opts.level = 0;
 	opts.chunk_group_rows = cgrows;
 	opts.stripe_level = 1;
+	opts.free_pages = NULL;
 
 	InitMaterializedSRF(fcinfo, 0);
 	rel = stripe_views_open(relid, RowExclusiveLock);

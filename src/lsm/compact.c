@@ -145,6 +145,7 @@ typedef struct CSurvey
 	int			maxleaves;
 	RdbFreeExtent listed[RDB_META_MAX_FREE_EXTENTS];
 	int			nlisted;
+	RdbFreePageHint free_pages; /* FREE L0 pages, for the outputs */
 	RdbFreeExtent *unref;		/* stripe pages nothing uses, not listed */
 	int			nunref;
 	int64		unref_blocks;
@@ -374,6 +375,8 @@ compact_survey(Relation rel, BufferAccessStrategy strategy)
 					stubs[n++] = rdb_stub_data(h);
 			}
 		}
+		else
+			rdb_gen_hint_add(&sv->free_pages, page, blkno);
 		UnlockReleaseBuffer(buf);
 		for (j = 0; j < n; j++)
 			survey_ref(rel, sv, stubs[j].stripe, stubs[j].row, gen);
@@ -979,6 +982,7 @@ compact_step(Relation rel, CSurvey *sv, CStripe **inputs, int ninputs,
 	sopts.stripe_level = out_level;
 	sopts.nsortkeys = topts->nsortkeys;
 	memcpy(sopts.sortkeys, topts->sortkeys, sizeof(sopts.sortkeys));
+	sopts.free_pages = &sv->free_pages;
 
 	batch = AllocSetContextCreate(CurrentMemoryContext, "rustydb compaction batch",
 								  ALLOCSET_DEFAULT_SIZES);

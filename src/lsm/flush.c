@@ -122,6 +122,7 @@ typedef struct FlushState
 								 * (the table's flush_running) */
 	bool		own;			/* only this transaction's own running rows
 								 * (rdb_flush_writer) */
+	RdbFreePageHint free_pages; /* FREE pages met, for the stripes */
 } FlushState;
 
 /* what flush_row_qualifies says of a row version */
@@ -606,6 +607,7 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 	fs.opts.stripe_level = 1;	/* flush writes level 1; compaction the others */
 	fs.opts.nsortkeys = topts.nsortkeys;
 	memcpy(fs.opts.sortkeys, topts.sortkeys, sizeof(fs.opts.sortkeys));
+	fs.opts.free_pages = &fs.free_pages;
 	fs.maxcands = topts.stripe_rows;
 	fs.running = topts.flush_running || own;
 	fs.own = own;
@@ -646,6 +648,8 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 		page = BufferGetPage(buf);
 		if (!rdb_l0_page_is_l0(page))
 		{
+			/* a FREE page the stripes may take (rdb_gen_take_free_pages) */
+			rdb_gen_hint_add(&fs.free_pages, page, blkno);
 			UnlockReleaseBuffer(buf);
 			continue;
 		}
@@ -715,6 +719,8 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 
 	FreeAccessStrategy(fs.strategy);
 	MemoryContextDelete(fs.batch_cxt);
+	if (fs.free_pages.blocks != NULL)
+		pfree(fs.free_pages.blocks);
 	pfree(fs.tuples);
 	pfree(fs.cands);
 	return stats->rows_flushed;

@@ -46,6 +46,7 @@
 #include "rustydb/events.h"
 #include "rustydb/gendir.h"
 #include "rustydb/l0.h"
+#include "rustydb/stripe.h"
 #include "rustydb/xlog.h"
 
 #define RdbPageGetMeta(page)	((RdbMetaPage) PageGetContents(page))
@@ -774,6 +775,7 @@ rdb_gen_try_retire(Relation rel, Buffer buf, TransactionId oldest_xmin,
 	uint32		prev_row = 0;
 	RdbGenEntry e;
 	TransactionId conflict = InvalidTransactionId;
+	TransactionId stamp;
 	GenAddr		a;
 	Buffer		leafbuf;
 	Size		before;
@@ -886,10 +888,11 @@ rdb_gen_try_retire(Relation rel, Buffer buf, TransactionId oldest_xmin,
 	}
 
 	before = PageGetHeapFreeSpace(page);
+	stamp = ReadNextTransactionId();
 	START_CRIT_SECTION();
 	GenLeafEntries(BufferGetPage(leafbuf))[a.leafidx] = e;
 	MarkBufferDirty(leafbuf);
-	gen_page_init(page, RDB_PAGE_KIND_FREE, 0, 0);
+	gen_page_init(page, RDB_PAGE_KIND_FREE, stamp, 0);
 	MarkBufferDirty(buf);
 	if (RelationNeedsWAL(rel))
 	{
@@ -898,6 +901,7 @@ rdb_gen_try_retire(Relation rel, Buffer buf, TransactionId oldest_xmin,
 
 		xlrec.conflict_xid = conflict;
 		xlrec.leafidx = a.leafidx;
+		xlrec.free_stamp = stamp;
 		XLogBeginInsert();
 		XLogRegisterData((char *) &xlrec, SizeOfRdbRetire);
 		XLogRegisterBuffer(0, buf, REGBUF_WILL_INIT | REGBUF_STANDARD);
@@ -926,6 +930,10 @@ rdb_gen_redo_retire(XLogReaderState *record)
 	xl_rdb_retire *xlrec = (xl_rdb_retire *) XLogRecGetData(record);
 	Buffer		buf;
 	Buffer		leafbuf;
+	TransactionId stamp = InvalidTransactionId;
+
+	if (XLogRecGetDataLen(record) >= SizeOfRdbRetire)
+		stamp = xlrec->free_stamp;
 
 	if (InHotStandby && TransactionIdIsValid(xlrec->conflict_xid))
 	{
@@ -941,7 +949,7 @@ rdb_gen_redo_retire(XLogReaderState *record)
 	{
 		Page		page = BufferGetPage(buf);
 
-		gen_page_init(page, RDB_PAGE_KIND_FREE, 0, 0);
+		gen_page_init(page, RDB_PAGE_KIND_FREE, stamp, 0);
 		PageSetLSN(page, record->EndRecPtr);
 		MarkBufferDirty(buf);
 	}
@@ -1128,7 +1136,7 @@ rdb_gen_revive(Relation rel, uint32 gen)
 		(void) gen_summary_clear(state, sumbuf, &a);
 	}
 	else if (PageIsNew(BufferGetPage(buf)))
-		gen_page_init(page, RDB_PAGE_KIND_FREE, 0, 0);	/* revived meanwhile */
+		gen_page_init(page, RDB_PAGE_KIND_FREE, ReadNextTransactionId(), 0);	/* revived meanwhile */
 	GenericXLogFinish(state);
 	UnlockReleaseBuffer(leafbuf);
 	if (BufferIsValid(sumbuf))
@@ -1137,6 +1145,228 @@ rdb_gen_revive(Relation rel, uint32 gen)
 		RecordPageWithFreeSpace(rel, BufferGetBlockNumber(buf),
 								PageGetFreeSpace(BufferGetPage(buf)));
 	UnlockReleaseBuffer(buf);
+}
+
+/* ------------------------------------------------------------------------
+ * FREE pages for stripes
+ * ------------------------------------------------------------------------
+ */
+
+/* at most this many FREE pages noted per flush or survey (1 MB) */
+#define RDB_FREE_HINT_MAX	262144
+
+/*
+ * rdb_gen_hint_add
+ *		Note the page at blkno (share-locked by the caller, who reads blocks
+ *		in ascending order) if it is a FREE page a stripe could take: its
+ *		stamp is valid (retired since stamps exist).  Allocated in the
+ *		current memory context.
+ */
+void
+rdb_gen_hint_add(RdbFreePageHint *hint, Page page, BlockNumber blkno)
+{
+	if (!rdb_gen_page_is_free(page) ||
+		!TransactionIdIsNormal(RdbPageGetOpaque(page)->generation) ||
+		hint->n >= RDB_FREE_HINT_MAX)
+		return;
+	if (hint->n == hint->max)
+	{
+		hint->max = Max(256, hint->max * 2);
+		hint->blocks = hint->blocks == NULL ?
+			palloc(sizeof(BlockNumber) * hint->max) :
+			repalloc(hint->blocks, sizeof(BlockNumber) * hint->max);
+	}
+	hint->blocks[hint->n++] = blkno;
+}
+
+/*
+ * rdb_gen_make_free_page
+ *		Make the page in buf (exclusively locked; a free extent's block the
+ *		caller took, rdb_meta_take_l0_page) a FREE page, stamped as a
+ *		retired page is, logged whole.
+ */
+void
+rdb_gen_make_free_page(Relation rel, Buffer buf)
+{
+	TransactionId stamp = ReadNextTransactionId();
+
+	START_CRIT_SECTION();
+	gen_page_init(BufferGetPage(buf), RDB_PAGE_KIND_FREE, stamp, 0);
+	MarkBufferDirty(buf);
+	if (RelationNeedsWAL(rel))
+		log_newpage_buffer(buf, true);
+	END_CRIT_SECTION();
+}
+
+/* a run of consecutive blocks in a hint (rdb_gen_take_free_pages) */
+typedef struct HintRun
+{
+	int			from;			/* index of its first block in the hint */
+	int			len;
+} HintRun;
+
+static int
+hint_run_cmp(const void *a, const void *b)
+{
+	const HintRun *x = a;
+	const HintRun *y = b;
+
+	/* longest first, then in block order */
+	if (x->len != y->len)
+		return x->len > y->len ? -1 : 1;
+	return x->from < y->from ? -1 : x->from > y->from ? 1 : 0;
+}
+
+/* turn FREE page blkno into an empty stripe page of no stripe yet */
+static bool
+gen_take_free_page(Relation rel, BlockNumber blkno, TransactionId horizon,
+				   bool *announced)
+{
+	Buffer		buf;
+	Page		page;
+	TransactionId stamp = InvalidTransactionId;
+
+	buf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL, NULL);
+	if (!ConditionalLockBufferForCleanup(buf))
+	{
+		ReleaseBuffer(buf);
+		return false;
+	}
+	page = BufferGetPage(buf);
+	if (rdb_gen_page_is_free(page))
+		stamp = RdbPageGetOpaque(page)->generation;
+	if (!TransactionIdIsNormal(stamp) || !TransactionIdPrecedes(stamp, horizon))
+	{
+		UnlockReleaseBuffer(buf);
+		return false;
+	}
+	if (!*announced)
+	{
+		TransactionId latest = horizon;
+
+		TransactionIdRetreat(latest);
+		rdb_stripe_reuse_log_conflict(rel, latest);
+		*announced = true;
+	}
+	START_CRIT_SECTION();
+	gen_page_init(page, RDB_PAGE_KIND_STRIPE, InvalidBlockNumber, 0);
+	MarkBufferDirty(buf);
+	if (RelationNeedsWAL(rel))
+		log_newpage_buffer(buf, true);
+	END_CRIT_SECTION();
+	UnlockReleaseBuffer(buf);
+	RecordPageWithFreeSpace(rel, blkno, 0);
+	return true;
+}
+
+/*
+ * rdb_gen_take_free_pages
+ *		Pages for a stripe from the FREE pages hint lists, when no free
+ *		extent holds it (metapage.c, rdb_meta_take_space) and before the
+ *		file grows: retired L0 blocks no insert has reused yet.  (The other
+ *		way round, an L0 page takes a free extent's block before the file
+ *		grows: l0_page.c.)  Up to need blocks in at most maxruns runs of
+ *		consecutive blocks, into out, in block order; returns the runs.
+ *
+ *		Such a block may still be the block of a retired first-time
+ *		generation, and a scan that copied the generation's directory leaf
+ *		before the retirement reads that block for its rows (scan.c,
+ *		scan_open_unit): finding a stripe page there, it would pass over
+ *		them.  So a FREE page is taken only once every snapshot on the
+ *		server is newer than its retirement: its stamp (the next xid when it
+ *		was retired, in the FREE page's generation field and the retire
+ *		record) precedes GetOldestNonRemovableTransactionId, which
+ *		hot_standby_feedback holds back for a standby's scans; and before
+ *		the first page changes, an XLOG_RDB_STRIPE_REUSE record cancels a
+ *		standby's older snapshots, as for free extents (stripe_reuse.c).
+ *
+ *		Each page taken becomes, under its cleanup lock taken without
+ *		waiting, an empty stripe page of no stripe yet (one small WAL
+ *		record; the free space map forgets it).  Inserts and revivals pass
+ *		it over from then on; if the stripe is never written (an error, a
+ *		crash), compaction's survey finds it unreferenced and gives it back
+ *		as a free extent.
+ */
+int
+rdb_gen_take_free_pages(Relation rel, RdbFreePageHint *hint, uint32 need,
+						RdbFreeExtent *out, int maxruns)
+{
+	TransactionId horizon;
+	BlockNumber nblocks;
+	bool		announced = false;
+	HintRun    *runs;
+	int			nhruns = 0;
+	int			nruns = 0;
+	uint32		taken = 0;
+	int			i;
+	int			r;
+
+	if (hint == NULL || hint->n == 0 || need == 0 || maxruns <= 0)
+		return 0;
+
+	/*
+	 * The longest runs of consecutive FREE blocks first: a stripe holds at
+	 * most maxruns runs, and FREE pages lie between pages inserts reused.
+	 * Blocks tried are struck out of the hint (InvalidBlockNumber).
+	 */
+	runs = palloc(sizeof(HintRun) * hint->n);
+	for (i = 0; i < hint->n; i++)
+	{
+		if (!BlockNumberIsValid(hint->blocks[i]))
+			continue;
+		if (nhruns > 0)
+		{
+			HintRun    *last = &runs[nhruns - 1];
+			int			end = last->from + last->len;
+
+			if (end == i && hint->blocks[end - 1] + 1 == hint->blocks[i])
+			{
+				last->len++;
+				continue;
+			}
+		}
+		runs[nhruns].from = i;
+		runs[nhruns].len = 1;
+		nhruns++;
+	}
+	qsort(runs, nhruns, sizeof(HintRun), hint_run_cmp);
+
+	horizon = GetOldestNonRemovableTransactionId(rel);
+	nblocks = RelationGetNumberOfBlocks(rel);
+	for (r = 0; r < nhruns && taken < need; r++)
+	{
+		bool		open = false;	/* out[nruns - 1] goes on at this block */
+
+		for (i = runs[r].from; i < runs[r].from + runs[r].len && taken < need; i++)
+		{
+			BlockNumber blkno = hint->blocks[i];
+
+			if (!open && nruns == maxruns)
+				break;
+			hint->blocks[i] = InvalidBlockNumber;
+			if (blkno < RDB_FIRST_DATA_BLKNO || blkno >= nblocks ||
+				!gen_take_free_page(rel, blkno, horizon, &announced))
+			{
+				open = false;
+				continue;
+			}
+			if (open)
+				out[nruns - 1].nblocks++;
+			else
+			{
+				out[nruns].first = blkno;
+				out[nruns].nblocks = 1;
+				out[nruns].xid = InvalidTransactionId;
+				nruns++;
+				open = true;
+			}
+			taken++;
+		}
+		if (nruns == maxruns && !open)
+			break;
+	}
+	pfree(runs);
+	return nruns;
 }
 
 /*

@@ -409,6 +409,7 @@ rdb_l0_get_buffer_for_tuple(Relation rel, Size len, Buffer otherBuffer,
 {
 	Size		saveFreeSpace;
 	BlockNumber targetBlock;
+	bool		took_extent = false;
 	BlockNumber otherBlock;
 	BlockNumber nblocks;
 	instr_time	ext_start;
@@ -453,6 +454,8 @@ rdb_l0_get_buffer_for_tuple(Relation rel, Size len, Buffer otherBuffer,
 			targetBlock = nblocks - 1;
 	}
 
+	for (;;)
+	{
 	while (targetBlock != InvalidBlockNumber)
 	{
 		Size		freespace;
@@ -511,6 +514,23 @@ rdb_l0_get_buffer_for_tuple(Relation rel, Size len, Buffer otherBuffer,
 
 		targetBlock = RecordAndGetPageWithFreeSpace(rel, targetBlock, freespace,
 													len + saveFreeSpace);
+	}
+
+	/*
+	 * No page with room.  Before the file grows, a block of the stripe
+	 * pages compaction gave back (a usable free extent), once per call: it
+	 * becomes a FREE page, which the loop turns into an empty page of a new
+	 * generation (rdb_meta_take_l0_page).  Stripes take FREE L0 pages the
+	 * same way (gendir.c), so neither pool grows the file while the other
+	 * has room.  (Such a page holds every row but the largest first-time
+	 * pages hold; a row that does not fit extends the file.)
+	 */
+	if (took_extent)
+		break;
+	took_extent = true;
+	targetBlock = rdb_meta_take_l0_page(rel);
+	if (targetBlock == InvalidBlockNumber)
+		break;
 	}
 
 	/*

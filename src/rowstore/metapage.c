@@ -32,6 +32,7 @@
 #include "storage/smgr.h"
 #include "utils/rel.h"
 
+#include "rustydb/gendir.h"
 #include "rustydb/l0.h"
 #include "rustydb/stripe.h"
 
@@ -476,9 +477,58 @@ meta_take_blocks(RdbFreeExtent *e, uint32 n, RdbFreeExtent *out)
  *		scattered blocks: the caller extends the file for the rest.  The
  *		pages still hold old stripes: the caller overwrites every one.
  */
+static int meta_take(Relation rel, uint32 whole, uint32 scattered,
+					 RdbFreeExtent *out, int max, bool *mapped, Buffer *keep);
+
 int
 rdb_meta_take_space(Relation rel, uint32 whole, uint32 scattered,
 					RdbFreeExtent *out, int max, bool *mapped)
+{
+	return meta_take(rel, whole, scattered, out, max, mapped, NULL);
+}
+
+/*
+ * rdb_meta_take_l0_page
+ *		A block of a usable free extent for a new L0 page, before the file
+ *		is extended for one (l0_page.c): the free pages of stripes and of
+ *		L0 serve each other (a stripe takes FREE L0 pages: gendir.c,
+ *		rdb_gen_take_free_pages).  The block becomes a FREE page, which the
+ *		caller turns into a page of a new generation as every FREE page
+ *		(rdb_gen_reuse_page): its block number never names a generation.
+ *		It is made FREE while the metapage is still locked, after the list
+ *		without it is logged: a compaction survey (which runs alongside
+ *		inserts) that read the list before sees the block listed, one that
+ *		read it after sees a FREE page, so none takes the old stripe
+ *		contents for pages of an unreferenced stripe and gives them back a
+ *		second time.  (Nobody holds such a block's lock while waiting for
+ *		the metapage's.)  InvalidBlockNumber if no extent is usable.
+ */
+BlockNumber
+rdb_meta_take_l0_page(Relation rel)
+{
+	RdbFreeExtent run;
+	bool		mapped;
+	Buffer		metabuf;
+	Buffer		buf;
+
+	if (meta_take(rel, 1, 0, &run, 0, &mapped, &metabuf) == 0)
+		return InvalidBlockNumber;
+	/* its old contents are never read */
+	buf = ReadBufferExtended(rel, MAIN_FORKNUM, run.first, RBM_ZERO_AND_LOCK, NULL);
+	rdb_gen_make_free_page(rel, buf);
+	UnlockReleaseBuffer(buf);
+	UnlockReleaseBuffer(metabuf);
+	return run.first;
+}
+
+/*
+ * meta_take
+ *		rdb_meta_take_space's work; with keep, the metapage stays locked
+ *		and pinned in *keep when something was taken.
+ */
+static int
+meta_take(Relation rel, uint32 whole, uint32 scattered,
+		  RdbFreeExtent *out, int max, bool *mapped, Buffer *keep)
 {
 	Buffer		buf;
 	RdbMetaPage meta;
@@ -596,7 +646,10 @@ rdb_meta_take_space(Relation rel, uint32 whole, uint32 scattered,
 		qsort(ext, m, sizeof(RdbFreeExtent), meta_extent_cmp);
 		meta_write_extents(rel, buf, ext, m);
 	}
-	UnlockReleaseBuffer(buf);
+	if (keep != NULL && ntaken > 0)
+		*keep = buf;
+	else
+		UnlockReleaseBuffer(buf);
 	return ntaken;
 }
 

@@ -132,17 +132,31 @@ stripe_reuse_bump(void)
 void
 rdb_stripe_reuse_announce(Relation rel, TransactionId freed_by)
 {
+	rdb_stripe_reuse_log_conflict(rel, freed_by);
+	stripe_reuse_bump();
+}
+
+/*
+ * rdb_stripe_reuse_log_conflict
+ *		Only the standby's part of the above: its queries whose snapshot is
+ *		as old as xid are cancelled before pages of rel change that such a
+ *		query could still read otherwise (FREE L0 pages a stripe takes,
+ *		gendir.c; no stripe cache here knows them).  The redo empties the
+ *		standby's caches as well, which costs nothing but a re-read.
+ */
+void
+rdb_stripe_reuse_log_conflict(Relation rel, TransactionId xid)
+{
 	if (RelationNeedsWAL(rel) && XLogStandbyInfoActive())
 	{
 		xl_rdb_stripe_reuse xlrec;
 
 		xlrec.node = rel->rd_node;
-		xlrec.conflict_xid = freed_by;
+		xlrec.conflict_xid = xid;
 		XLogBeginInsert();
 		XLogRegisterData((char *) &xlrec, SizeOfRdbStripeReuse);
 		(void) XLogInsert(RDB_RMGR_ID, XLOG_RDB_STRIPE_REUSE);
 	}
-	stripe_reuse_bump();
 }
 
 /*

@@ -66,6 +66,7 @@
 
 #include "rustydb/l0.h"
 #include "rustydb/events.h"
+#include "rustydb/gendir.h"
 #include "rustydb/stripe.h"
 #include "stripe_int.h"
 
@@ -142,6 +143,16 @@ stripe_page_finish(StripePageWriter *w)
 	UnlockReleaseBuffer(w->buf);
 	w->buf = InvalidBuffer;
 	w->pageno++;
+}
+
+/* runs of a stripe's pages in block order (qsort) */
+static int
+stripe_run_cmp(const void *a, const void *b)
+{
+	BlockNumber x = ((const RdbFreeExtent *) a)->first;
+	BlockNumber y = ((const RdbFreeExtent *) b)->first;
+
+	return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /*
@@ -1030,6 +1041,34 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 
 		ntaken = rdb_meta_take_space(rel, nblocks, nblocks_mapped, taken,
 									 RDB_STRIPE_MAX_EXTENTS - 1, &mapped);
+
+		/*
+		 * What the extents do not hold, from FREE L0 pages the caller met
+		 * (retired pages no insert has reused yet), before the file grows:
+		 * the stripe is then mapped over all of its runs.
+		 */
+		if ((ntaken == 0 || mapped) && opts->free_pages != NULL &&
+			ntaken < RDB_STRIPE_MAX_EXTENTS - 1)
+		{
+			uint32		have = 0;
+			int			nfree;
+
+			for (i = 0; i < ntaken; i++)
+				have += taken[i].nblocks;
+			if (have < nblocks_mapped)
+			{
+				nfree = rdb_gen_take_free_pages(rel, opts->free_pages,
+												nblocks_mapped - have,
+												&taken[ntaken],
+												RDB_STRIPE_MAX_EXTENTS - 1 - ntaken);
+				if (nfree > 0)
+				{
+					ntaken += nfree;
+					mapped = true;
+					qsort(taken, ntaken, sizeof(RdbFreeExtent), stripe_run_cmp);
+				}
+			}
+		}
 		if (mapped)
 		{
 			version |= RDB_STRIPE_MAPPED;

@@ -812,7 +812,10 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 		 * Not the generation's page: retired (and maybe reused) since the
 		 * scan started or copied the leaf -- the directory knows where its
 		 * rows are.  A stripe, directory or metapage at a first-time
-		 * generation's block holds no rows.
+		 * generation's block holds no rows: a stripe takes a retired
+		 * generation's FREE block only once no snapshot older than the
+		 * retirement is left (scan_note_stripe), and this scan copied the
+		 * leaf after its snapshot was taken.
 		 */
 		retired = rdb_gen_page_is_free(page) || rdb_l0_page_is_l0(page) ||
 			PageIsNew(page);
@@ -866,12 +869,17 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
  *		first, which the stripe's pages fill for nblocks blocks (its first
  *		run, or the rest of a later run of its extent map): remember them,
  *		so that the units at the other blocks are passed over without being
- *		read.  No generation lives at a stripe's block: stripes take their
- *		pages by extending the file or from stripes compaction gave back,
- *		never from L0 pages, and L0 pages never come from stripes.  The
- *		header is only believed when it is consistent and the page it names
- *		as the run's last says it belongs to the stripe; otherwise every
- *		page is read, as before.
+ *		read.  No generation this scan may still find at its own block lives
+ *		at a stripe's block: a stripe takes a FREE L0 page (whose block is
+ *		that of a retired first-time generation) only once every snapshot
+ *		is newer than the retirement (gendir.c, rdb_gen_take_free_pages),
+ *		so this scan copied that generation's leaf entry after it retired
+ *		and reads its rows from the entry, never from the block (checked
+ *		before the stripe's blocks are passed over, scan_open_unit); and an
+ *		L0 page that takes a stripe's block (l0_page.c) is a page of a new
+ *		generation, which the directory names.  The header is only believed
+ *		when it is consistent and the page it names as the run's last says
+ *		it belongs to the stripe; otherwise every page is read, as before.
  */
 static void
 scan_note_stripe(RdbScanDesc scan, BlockNumber first, uint32 nblocks,

@@ -1,0 +1,128 @@
+-- rustydb_space_pools: the free pages of L0 and of stripes serve each other
+-- (src/rowstore/gendir.c rdb_gen_take_free_pages, metapage.c
+-- rdb_meta_take_l0_page)
+--
+-- A flushed L0 page is retired and its block becomes a FREE page; compaction
+-- gives the pages of the stripes it replaced back as free extents.  Before,
+-- a stripe took only free extents and an L0 page only FREE pages, so each
+-- pool grew the file while the other had room.  Now a stripe that no free
+-- extent holds takes FREE pages (once every snapshot is newer than their
+-- retirement) before the file grows, and a new L0 page takes a free
+-- extent's block.  Checked on the storage (pg_relation_size,
+-- rustydb.l0_layout, rustydb.stripe_space) and on the rows, against a heap
+-- twin, through sequential, index and columnar scans.
+SET client_min_messages = warning;
+CREATE SCHEMA rdb_space_pools;
+SET search_path = rdb_space_pools, public;
+
+CREATE TABLE sp (id int PRIMARY KEY, k int, v text)
+  USING rustydb WITH (stripe_rows = 100000, chunk_group_rows = 1000,
+                      level_ratio = 2, autovacuum_enabled = off);
+CREATE TABLE sph (LIKE sp INCLUDING ALL) USING heap;
+CREATE FUNCTION sp_rows(lo int, hi int) RETURNS SETOF sph LANGUAGE sql AS $$
+  SELECT g, g % 13, repeat(md5(g::text), 3) FROM generate_series(lo, hi) g $$;
+CREATE FUNCTION sp_same(what text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE a text; b text; c text; d text;
+BEGIN
+  SELECT string_agg(md5(x::text), '' ORDER BY id) INTO a FROM sp x;
+  SELECT string_agg(md5(x::text), '' ORDER BY id) INTO b FROM sph x;
+  SELECT count(*) || ':' || sum(k) || ':' || max(v) INTO d FROM sp;
+  IF d IS DISTINCT FROM (SELECT count(*) || ':' || sum(k) || ':' || max(v) FROM sph) THEN
+    a := 'x';
+  END IF;
+  -- by the index too
+  SET LOCAL enable_seqscan = off;
+  SELECT string_agg(md5(x::text), '' ORDER BY id) INTO c FROM sp x WHERE id > 0;
+  RETURN what || ': ' || CASE WHEN a IS NOT DISTINCT FROM b AND c IS NOT DISTINCT FROM b
+                              THEN 'same as heap' ELSE 'DIFFERENT' END;
+END $$;
+-- blocks of the table's stripes, and how many lie below a block
+CREATE FUNCTION sp_stripe_blocks_below(b bigint) RETURNS bigint LANGUAGE sql AS $$
+  SELECT coalesce(sum(least(blocks, greatest(b - first_block, 0))), 0)
+    FROM rustydb.stripe_space('sp') WHERE kind = 'stripe' $$;
+
+-- 1. A flush retires the pages it empties: FREE pages
+INSERT INTO sp SELECT * FROM sp_rows(1, 30000);
+INSERT INTO sph SELECT * FROM sp_rows(1, 30000);
+SELECT rdb_test.wait_quiet();
+SELECT rustydb.flush('sp') = 30000 AS flushed;
+SELECT free_pages > 300 AS many_free_pages, l0_pages FROM rustydb.l0_layout('sp');
+SELECT sp_same('after the first flush');
+
+-- 2. Rows that reuse some of those pages, then their stripe: it takes
+-- FREE pages instead of growing the file (an xid after the retirement
+-- first: every snapshot is then newer than it)
+INSERT INTO sp SELECT * FROM sp_rows(30001, 40000);
+INSERT INTO sph SELECT * FROM sp_rows(30001, 40000);
+-- (their pages' new generations took directory pages)
+SELECT pg_relation_size('sp') / 8192 AS size_1 \gset
+SELECT rdb_test.wait_quiet();
+SELECT rustydb.flush('sp') = 10000 AS flushed;
+-- every stripe block lies inside the file as it was (the directory may
+-- take a page more for what it summarises)
+SELECT count(*) AS stripes,
+       sp_stripe_blocks_below(:size_1) = sum(blocks) AS all_stripe_blocks_inside,
+       pg_relation_size('sp') / 8192 - :size_1 < sum(blocks) / count(DISTINCT stripe) AS file_grew_less_than_a_stripe
+  FROM rustydb.stripe_space('sp') WHERE kind = 'stripe';
+SELECT sp_same('after a flush into FREE pages');
+SELECT count(*), sum(k) FROM sp WHERE id BETWEEN 29000 AND 31000;
+
+-- 3. Compaction's output takes FREE pages too; the inputs' pages become
+-- free extents
+SELECT rdb_test.wait_quiet();
+SELECT pg_relation_size('sp') / 8192 AS size_2 \gset
+SELECT rustydb.compact('sp') > 0 AS compacted;
+SELECT count(*) AS stripes,
+       sp_stripe_blocks_below(:size_2) = sum(blocks) AS all_stripe_blocks_inside,
+       pg_relation_size('sp') / 8192 - :size_2 < sum(blocks) AS file_grew_less_than_the_output
+  FROM rustydb.stripe_space('sp') WHERE kind = 'stripe';
+SELECT free_stripe_pages > 0 AS extents_given_back FROM rustydb.l0_layout('sp');
+SELECT sp_same('after compaction into FREE pages');
+
+-- 4. New L0 pages take those extents' blocks once the FREE pages are used
+-- up (nothing else takes them here: no flush, no compaction)
+SELECT rdb_test.wait_quiet();
+SELECT free_stripe_pages AS extents_before FROM rustydb.l0_layout('sp') \gset
+INSERT INTO sp SELECT * FROM sp_rows(40001, 90000);
+INSERT INTO sph SELECT * FROM sp_rows(40001, 90000);
+SELECT free_stripe_pages < :extents_before AS l0_took_extent_blocks,
+       reused_pages > 0 AS reused
+  FROM rustydb.l0_layout('sp');
+SELECT sp_same('after inserts into stripe blocks');
+UPDATE sp SET k = k + 1 WHERE id % 97 = 0;
+UPDATE sph SET k = k + 1 WHERE id % 97 = 0;
+DELETE FROM sp WHERE id % 89 = 0;
+DELETE FROM sph WHERE id % 89 = 0;
+SELECT sp_same('after updates and deletes');
+SELECT rdb_test.wait_quiet();
+VACUUM sp;
+SELECT rustydb.flush('sp') > 0 AS flushed;
+SELECT rustydb.compact('sp') >= 0 AS compacted;
+SELECT sp_same('after all of it flushed and compacted');
+
+-- 5. A snapshot older than a retirement keeps the retired pages from the
+-- stripes (a scan of it may read their blocks for the rows they held); once
+-- it is gone, they are taken
+CREATE TABLE sq (id int, v text)
+  USING rustydb WITH (autovacuum_enabled = off, flush_running = on);
+INSERT INTO sq SELECT g, repeat('q', 200) FROM generate_series(1, 5000) g;
+SELECT rdb_test.wait_quiet();
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) FROM sq;
+SELECT rustydb.flush('sq') = 5000 AS flushed;
+SELECT free_pages > 100 AS free_pages FROM rustydb.l0_layout('sq');
+SELECT pg_relation_size('sq') / 8192 AS sq_size \gset
+INSERT INTO sq SELECT g, repeat('q', 200) FROM generate_series(5001, 6000) g;
+SELECT rustydb.flush('sq') = 1000 AS moved_while_running;
+-- its stripe did not take the FREE pages: this very snapshot is older
+SELECT pg_relation_size('sq') / 8192 > :sq_size AS file_grew;
+COMMIT;
+SELECT pg_relation_size('sq') / 8192 AS sq_size \gset
+INSERT INTO sq SELECT g, repeat('q', 200) FROM generate_series(6001, 7000) g;
+SELECT rdb_test.wait_quiet();
+SELECT rustydb.flush('sq') >= 1000 AS flushed;
+SELECT pg_relation_size('sq') / 8192 - :sq_size < 2 AS file_did_not_grow;
+SELECT count(*), sum(id) FROM sq;
+
+RESET search_path;
+DROP SCHEMA rdb_space_pools CASCADE;
