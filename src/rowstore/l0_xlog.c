@@ -637,6 +637,8 @@ rdb_desc(StringInfo buf, XLogReaderState *record)
 
 				appendStringInfo(buf, "conflict_xid %u leafidx %u",
 								 xlrec->conflict_xid, xlrec->leafidx);
+				if (XLogRecGetDataLen(record) >= SizeOfRdbRetire)
+					appendStringInfo(buf, " free_stamp %u", xlrec->free_stamp);
 				break;
 			}
 		case XLOG_RDB_FLUSH:

@@ -838,12 +838,22 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 
 			/*
 			 * The columnar scan's serial forward walk passes over the rest
-			 * of the stripe's blocks in one step.
+			 * of the stripe's blocks in one step -- up to the first whose
+			 * generation the directory holds: a stripe may have taken the
+			 * FREE block of a retired generation (gendir.c), whose rows
+			 * are read from its entry when the walk comes to its unit.
 			 */
 			if (scan->want_runs && scan->base.rs_parallel == NULL &&
 				scan->void_lo == unit && scan->void_hi > unit + 1)
 			{
-				scan->cunit = Min(scan->void_hi, scan_end_block(scan)) - 1;
+				BlockNumber end = Min(scan->void_hi, scan_end_block(scan));
+				BlockNumber u;
+
+				for (u = unit + 1; u < end; u++)
+					if (scan->gmode &&
+						scan_cached_entry(scan, scan_unit_gen(scan, u))->phys != RDB_GEN_NONE)
+						break;
+				scan->cunit = u - 1;
 				scan->cgen = scan_unit_gen(scan, scan->cunit);
 			}
 		}
