@@ -263,12 +263,14 @@ for my $r ([ 1, 4000 ], [ 4001, 8000 ])
 		"INSERT INTO mp SELECT g, md5(g::text) || md5((g * 3)::text) FROM generate_series($r->[0], $r->[1]) g");
 	is($primary->safe_psql('postgres', 'SELECT flush_all(\'mp\', 4000)'), '4000', "mp: rows $r->[0] to $r->[1] flushed");
 }
+# the larger flush's rows wait in L0 before the extents are free: an L0
+# page that finds no room takes a free extent's block (l0_page.c)
+$primary->safe_psql('postgres',
+	"INSERT INTO mp SELECT g, md5(g::text) || md5((g * 3)::text) FROM generate_series(8001, 30000) g");
 $primary->safe_psql('postgres', q{SELECT rustydb.compact('mp')});
 $primary->safe_psql('postgres', q{SELECT rustydb.compact('mp')});
 cmp_ok($primary->safe_psql('postgres', q{SELECT count(*) FROM rustydb.stripe_space('mp') WHERE kind = 'free'}),
 	'>', 0, 'mp: compaction gave stripe pages back');
-$primary->safe_psql('postgres',
-	"INSERT INTO mp SELECT g, md5(g::text) || md5((g * 3)::text) FROM generate_series(8001, 30000) g");
 is($primary->safe_psql('postgres', q{SELECT flush_all('mp', 22000)}), '22000', 'mp: a larger flush');
 my ($m_first, $m_runs, $m_run1) = split /\|/, $primary->safe_psql('postgres',
 	q{SELECT stripe, count(*), min(first_block) FILTER (WHERE run = 1)

@@ -1305,6 +1305,14 @@ rdb_gen_take_free_pages(Relation rel, RdbFreePageHint *hint, uint32 need,
 		return 0;
 
 	/*
+	 * Not for a temporary table (or one created in this transaction): its
+	 * horizon does not count this backend's own snapshots, and a cursor
+	 * of ours may still walk it with a leaf copied before a retirement.
+	 */
+	if (RELATION_IS_LOCAL(rel))
+		return 0;
+
+	/*
 	 * The longest runs of consecutive FREE blocks first: a stripe holds at
 	 * most maxruns runs, and FREE pages lie between pages inserts reused.
 	 * Blocks tried are struck out of the hint (InvalidBlockNumber).
