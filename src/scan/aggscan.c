@@ -576,9 +576,10 @@ aggscan_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 	 * Every aggregate supported (native ones only with GROUP BY: the local
 	 * table combines partial states); nothing outside aggregates but
 	 * constants and GROUP BY columns.  pull_var_clause returns the
-	 * aggregates, window functions and PlaceHolderVars (PostgreSQL's node
-	 * for an expression evaluated below a join) whole, so that anything
-	 * but an Aggref or a GROUP BY Var is seen and refused below.
+	 * aggregates, window functions and the nodes of expressions evaluated
+	 * below a join (the last flag below is PostgreSQL's name for those)
+	 * whole, so that anything but an Aggref or a GROUP BY Var is seen and
+	 * refused below.
 	 */
 	exprs = pull_var_clause((Node *) output_rel->reltarget->exprs,
 							PVC_INCLUDE_AGGREGATES |

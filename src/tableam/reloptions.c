@@ -416,46 +416,39 @@ rdb_table_options(Relation rel, RdbTableOptions *opts)
 }
 
 /*
- * rdb_table_flush_rows
- *		The effective flush_rows of rel alone, for the insert path
- *		(flush_demand.c): no copy of the other options.
+ * The effective value of one option of rel alone (the table's, else the
+ * GUC default dflt), for the insert path (flush_demand.c): no copy of the
+ * other options.
  */
+static int
+option_value(Relation rel, RdbTableOption opt, int dflt)
+{
+	RdbTableOptionsCache *cache = options_cache(rel);
+
+	if (cache->set & (1 << opt))
+		return cache->values[opt];
+	return dflt;
+}
+
+/* rdb_table_flush_rows: the effective flush_rows of rel */
 int
 rdb_table_flush_rows(Relation rel)
 {
-	RdbTableOptionsCache *cache = options_cache(rel);
-
-	if (cache->set & (1 << RDB_OPT_FLUSH_ROWS))
-		return cache->values[RDB_OPT_FLUSH_ROWS];
-	return rdb_flush_rows;
+	return option_value(rel, RDB_OPT_FLUSH_ROWS, rdb_flush_rows);
 }
 
-/*
- * rdb_table_flush_running
- *		The effective flush_running of rel alone, for the insert path.
- */
+/* rdb_table_flush_running: the effective flush_running of rel */
 bool
 rdb_table_flush_running(Relation rel)
 {
-	RdbTableOptionsCache *cache = options_cache(rel);
-
-	if (cache->set & (1 << RDB_OPT_FLUSH_RUNNING))
-		return cache->values[RDB_OPT_FLUSH_RUNNING] != 0;
-	return rdb_flush_running;
+	return option_value(rel, RDB_OPT_FLUSH_RUNNING, rdb_flush_running ? 1 : 0) != 0;
 }
 
-/*
- * rdb_table_writer_flush_rows
- *		The effective writer_flush_rows of rel alone, for the insert path.
- */
+/* rdb_table_writer_flush_rows: the effective writer_flush_rows of rel */
 int
 rdb_table_writer_flush_rows(Relation rel)
 {
-	RdbTableOptionsCache *cache = options_cache(rel);
-
-	if (cache->set & (1 << RDB_OPT_WRITER_FLUSH_ROWS))
-		return cache->values[RDB_OPT_WRITER_FLUSH_ROWS];
-	return rdb_writer_flush_rows;
+	return option_value(rel, RDB_OPT_WRITER_FLUSH_ROWS, rdb_writer_flush_rows);
 }
 
 /*
