@@ -345,24 +345,29 @@ $node->safe_psql('postgres', q{
 sleep(4);
 is($node->safe_psql('postgres', q{SELECT count(*) FROM rustydb.stripes('bfc')}), '0',
 	'bfc: 2000 rows, below flush_rows = 3000, wait in L0 before the stop');
+# with writer_flush_rows the writer moves its own rows inside its statement
+# (no worker: flush_rows is 0): one INSERT of 24,000 rows, cut off below too
+$node->safe_psql('postgres', q{
+	CREATE TABLE bwf (id int, v text) USING rustydb
+	  WITH (writer_flush_rows = 4000, autovacuum_enabled = off);
+	INSERT INTO bwf SELECT g, 'kept' FROM generate_series(1, 1000) g;
+});
+$node->safe_psql('postgres', q{SELECT rustydb.flush('bwf')});
+# the kept rows are flushed now: the worker's first round after the restart
+# would otherwise move them at a moment of its own, and the counts of stripe
+# rows below could not tell them from the cut-off rows
+my $bwf_refd = sub { $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows - deleted_rows), 0) FROM rustydb.stripes('bwf')}) };
+is($bwf_refd->(), '1000', 'bwf: the kept rows are in a stripe');
 # and a transaction whose rows the worker moved while it ran is cut off by
 # the stop: after it, its rows are gone (dead stubs for VACUUM), bfr's are all there
 my $cut = $node->background_psql('postgres');
 $cut->query_safe(q{BEGIN});
 $cut->query_safe(q{INSERT INTO bfr SELECT g, 'cut' FROM generate_series(50001, 54000) g});
 cmp_ok(bfr_refd_above(28000), '>', 28000, 'the worker moved rows of the transaction the stop will cut off');
-# with writer_flush_rows the writer moves its own rows inside its statement
-# (no worker: flush_rows is 0): one INSERT of 24,000 rows, cut off too
-$node->safe_psql('postgres', q{
-	CREATE TABLE bwf (id int, v text) USING rustydb
-	  WITH (writer_flush_rows = 4000, autovacuum_enabled = off);
-	INSERT INTO bwf SELECT g, 'kept' FROM generate_series(1, 1000) g;
-});
-my $bwf_refd = sub { $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows - deleted_rows), 0) FROM rustydb.stripes('bwf')}) };
 my $wcut = $node->background_psql('postgres');
 $wcut->query_safe(q{BEGIN});
 $wcut->query_safe(q{INSERT INTO bwf SELECT g, repeat('r', 100) || g FROM generate_series(100001, 124000) g});
-cmp_ok($bwf_refd->(), '>=', 20000, 'bwf: the writer moved its rows while its statement ran');
+cmp_ok($bwf_refd->(), '>=', 21000, 'bwf: the writer moved its rows while its statement ran');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM bwf}), '1000', 'bwf: nobody else sees them');
 cmp_ok($node->safe_psql('postgres', q{SELECT l0_pages FROM rustydb.l0_layout('bwf')}) * 2, '<', $heap_pages,
 	"bwf: its 25,000 rows on under half the pages heap's 24,000 rows take ($heap_pages)");
@@ -373,11 +378,11 @@ $node->start;
 is($node->safe_psql('postgres', q{SELECT count(*) || ':' || sum(id) FROM bwf}), '1000:' . (1000 * 1001 / 2),
 	'bwf: after the immediate stop none of the cut-off rows');
 $node->safe_psql('postgres', q{VACUUM bwf});
-is($bwf_refd->(), '0', 'bwf: after VACUUM no stub refers to a stripe row of the cut-off rows');
+is($bwf_refd->(), '1000', 'bwf: after VACUUM no stub refers to a stripe row of the cut-off rows, the kept rows\' stubs are there');
 $node->safe_psql('postgres', q{INSERT INTO bwf SELECT g, 'after' FROM generate_series(200001, 209000) g});
 is($node->safe_psql('postgres', q{SELECT count(*) || ':' || count(*) FILTER (WHERE v = 'after') FROM bwf}), '10000:9000',
 	'bwf: a committed statement after the restart, moved by its writer, reads back');
-cmp_ok($bwf_refd->(), '>=', 8000, 'bwf: its rows were moved');
+cmp_ok($bwf_refd->(), '>=', 9000, 'bwf: its rows were moved');
 is($node->safe_psql('postgres', $q2 . 'bfr'), $node->safe_psql('postgres', $q2 . 'bfr_twin'),
 	'after the immediate stop bfr reads back as its heap twin, none of the cut-off rows');
 $node->safe_psql('postgres', q{VACUUM bfr});
