@@ -12,8 +12,8 @@
 # benchmark's `events` table (bench/sql/events_schema.sql) plus an index on
 # id; on rustydb WITH (flush_rows = ST_FLUSH_ROWS, flush_running =
 # ST_FLUSH_RUNNING, off by default), so the storage-event
-# worker flushes it in the background and compacts it (level_ratio 4,
-# max_stripe_rows 1 M: the defaults).  ST_ROUNDS rounds, each one on heap
+# worker flushes it in the background and compacts it (level_ratio 4 and
+# max_stripe_rows by default, ST_MAX_STRIPE_ROWS).  ST_ROUNDS rounds, each one on heap
 # then on rustydb (alternating which goes first):
 #
 #   batch insert     ST_BATCH rows of bench/sql/events_generate.sql, by
@@ -34,6 +34,7 @@
 # Parameters: ST_ROUNDS=12, ST_BATCH=200000, ST_TXN_ROWS=ST_BATCH (rows an
 #             INSERT ... SELECT transaction of the batch writes), ST_SECS=10,
 #             ST_FLUSH_ROWS=100000, ST_FLUSH_RUNNING=off, ST_WRITER_FLUSH_ROWS=0,
+#             ST_MAX_STRIPE_ROWS (empty: the table option's default),
 #             ST_PORT=55450, ST_USER=rustydb, ST_OUT=bench/results/steady.md;
 #             ST_KEEP=1 leaves the cluster running at the end (run it as the
 #             unprivileged user: as root the script re-executes itself without it)
@@ -50,6 +51,7 @@ ST_TXN_ROWS=${ST_TXN_ROWS:-$ST_BATCH}
 ST_FLUSH_ROWS=${ST_FLUSH_ROWS:-100000}
 ST_FLUSH_RUNNING=${ST_FLUSH_RUNNING:-off}
 ST_WRITER_FLUSH_ROWS=${ST_WRITER_FLUSH_ROWS:-0}
+ST_MAX_STRIPE_ROWS=${ST_MAX_STRIPE_ROWS:-}
 ST_PORT=${ST_PORT:-55450}
 ST_OUT=${ST_OUT:-$BENCH_DIR/results/steady.md}
 
@@ -64,7 +66,7 @@ if [ "$(id -u)" = 0 ]; then
 	touch "$ST_OUT"
 	chown "$ST_USER" "$ST_OUT"
 	exec runuser -u "$ST_USER" -- env PGBIN="$PGBIN" ST_ROUNDS="$ST_ROUNDS" ST_BATCH="$ST_BATCH" \
-		ST_TXN_ROWS="$ST_TXN_ROWS" ST_SECS="$ST_SECS" ST_FLUSH_ROWS="$ST_FLUSH_ROWS" ST_FLUSH_RUNNING="$ST_FLUSH_RUNNING" ST_WRITER_FLUSH_ROWS="$ST_WRITER_FLUSH_ROWS" \
+		ST_TXN_ROWS="$ST_TXN_ROWS" ST_SECS="$ST_SECS" ST_FLUSH_ROWS="$ST_FLUSH_ROWS" ST_FLUSH_RUNNING="$ST_FLUSH_RUNNING" ST_WRITER_FLUSH_ROWS="$ST_WRITER_FLUSH_ROWS" ST_MAX_STRIPE_ROWS="$ST_MAX_STRIPE_ROWS" \
 		ST_PORT="$ST_PORT" ST_OUT="$ST_OUT" \
 		ST_COMMIT="$ST_COMMIT" bash "$BENCH_DIR/steady.sh"
 fi
@@ -105,6 +107,9 @@ for am in heap rustydb; do
 		{ echo "events in st_$am is not $am" >&2; exit 1; }
 done
 q -d st_rustydb -c "ALTER TABLE events SET (flush_rows = $ST_FLUSH_ROWS, flush_running = $ST_FLUSH_RUNNING, writer_flush_rows = $ST_WRITER_FLUSH_ROWS)"
+[ -z "$ST_MAX_STRIPE_ROWS" ] || q -d st_rustydb -c "ALTER TABLE events SET (max_stripe_rows = $ST_MAX_STRIPE_ROWS)"
+max_stripe_rows=$(q -d st_rustydb -c "SELECT value FROM rustydb.table_options('events') WHERE option = 'max_stripe_rows'")
+level_ratio=$(q -d st_rustydb -c "SELECT value FROM rustydb.table_options('events') WHERE option = 'level_ratio'")
 q -d st_heap -v rows="$total" -v path="$csv" -f "$BENCH_DIR/sql/events_generate.sql"
 for am in heap rustydb; do
 	q -d "st_$am" -c "COPY src FROM '$csv' WITH (FORMAT csv)" -c "CREATE INDEX ON src (id)" -c "VACUUM ANALYZE src"
@@ -177,7 +182,7 @@ cmp -s "$DIR/ans.heap" "$DIR/ans.rustydb" || { echo "the tables differ: $(cat "$
 	echo "$ST_ROUNDS rounds of: INSERT ... SELECT of $ST_BATCH rows (bench/sql/events_generate.sql, $ST_TXN_ROWS a transaction), single-row"
 	echo "INSERTs (pgbench, 1 client, $ST_SECS s), DELETE of the oldest 10 % of the loaded rows, VACUUM; heap and"
 	echo "rustydb alternate within each round. rustydb: \`flush_rows = $ST_FLUSH_ROWS\`, \`flush_running = $ST_FLUSH_RUNNING\`, \`writer_flush_rows = $ST_WRITER_FLUSH_ROWS\`, the storage-event worker"
-	echo "flushing and compacting in the background (defaults: level_ratio 4, max_stripe_rows 1 M)."
+	echo "flushing and compacting in the background (level_ratio $level_ratio, max_stripe_rows $max_stripe_rows)."
 	echo
 	echo "| | heap | rustydb | ratio |"
 	echo "|---|---|---|---|"
