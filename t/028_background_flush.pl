@@ -346,16 +346,16 @@ sleep(4);
 is($node->safe_psql('postgres', q{SELECT count(*) FROM rustydb.stripes('bfc')}), '0',
 	'bfc: 2000 rows, below flush_rows = 3000, wait in L0 before the stop');
 # with writer_flush_rows the writer moves its own rows inside its statement
-# (no worker: flush_rows is 0): one INSERT of 24,000 rows, cut off below too
+# (no worker: the table's flush_rows is 0, whatever rustydb.flush_rows says):
+# one INSERT of 24,000 rows, cut off below too
 $node->safe_psql('postgres', q{
 	CREATE TABLE bwf (id int, v text) USING rustydb
-	  WITH (writer_flush_rows = 4000, autovacuum_enabled = off);
+	  WITH (writer_flush_rows = 4000, flush_rows = 0, autovacuum_enabled = off);
 	INSERT INTO bwf SELECT g, 'kept' FROM generate_series(1, 1000) g;
 });
 $node->safe_psql('postgres', q{SELECT rustydb.flush('bwf')});
-# the kept rows are flushed now: the worker's first round after the restart
-# would otherwise move them at a moment of its own, and the counts of stripe
-# rows below could not tell them from the cut-off rows
+# the kept rows are flushed now, by hand, so that the counts of stripe rows
+# below are the kept rows' and the cut-off rows'
 my $bwf_refd = sub { $node->safe_psql('postgres', q{SELECT coalesce(sum(nrows - deleted_rows), 0) FROM rustydb.stripes('bwf')}) };
 is($bwf_refd->(), '1000', 'bwf: the kept rows are in a stripe');
 # and a transaction whose rows the worker moved while it ran is cut off by
