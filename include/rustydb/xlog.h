@@ -260,6 +260,9 @@ typedef struct xl_rdb_stub
  * read as frozen (recovery conflict, as for freezing), or invalid.
  * free_stamp: the FREE page's stamp (gendir.c, rdb_gen_take_free_pages);
  * records written before it existed end at leafidx and read as invalid.
+ * Since the stamp is read once the record is in the WAL, a logged page's
+ * record carries an invalid one, and a full-page image right after it
+ * stamps the page.
  */
 typedef struct xl_rdb_retire
 {

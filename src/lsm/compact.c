@@ -352,7 +352,14 @@ compact_survey(Relation rel, BufferAccessStrategy strategy)
 		uint32		gen = 0;
 
 		CHECK_FOR_INTERRUPTS();
-		if (blkno < sv->nblocks && bit_test(sv->stripe_page, blkno))
+
+		/*
+		 * A free extent's block may have become an L0 page since pass 1
+		 * saw its old stripe contents (rdb_meta_take_l0_page), and taken
+		 * a revived generation's stubs: read again.
+		 */
+		if (blkno < sv->nblocks && bit_test(sv->stripe_page, blkno) &&
+			rdb_extent_skip(sv->listed, sv->nlisted, blkno) == blkno)
 			continue;
 		buf = rdb_read_buffer(rel, blkno, strategy);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);

@@ -888,7 +888,17 @@ rdb_gen_try_retire(Relation rel, Buffer buf, TransactionId oldest_xmin,
 	}
 
 	before = PageGetHeapFreeSpace(page);
-	stamp = ReadNextTransactionId();
+
+	/*
+	 * The FREE page's stamp (rdb_gen_take_free_pages): no snapshot that may
+	 * have copied the leaf before the retirement is newer than it.  On the
+	 * primary the next xid now does (the leaf's lock orders us after such a
+	 * copy), but a standby replaying commits of xids assigned between this
+	 * read and the retire record takes snapshots newer than it before the
+	 * record replays.  A logged page is stamped only once the record is in
+	 * the WAL (below): every xid assigned later writes its WAL after it.
+	 */
+	stamp = RelationNeedsWAL(rel) ? InvalidTransactionId : ReadNextTransactionId();
 	START_CRIT_SECTION();
 	GenLeafEntries(BufferGetPage(leafbuf))[a.leafidx] = e;
 	MarkBufferDirty(leafbuf);
@@ -912,6 +922,18 @@ rdb_gen_try_retire(Relation rel, Buffer buf, TransactionId oldest_xmin,
 		PageSetLSN(BufferGetPage(leafbuf), recptr);
 	}
 	END_CRIT_SECTION();
+	if (RelationNeedsWAL(rel))
+	{
+		/*
+		 * A crash before this record leaves the page unstamped: never taken
+		 * by a stripe, still reused for L0 rows.
+		 */
+		START_CRIT_SECTION();
+		RdbPageGetOpaque(page)->generation = ReadNextTransactionId();
+		MarkBufferDirty(buf);
+		log_newpage_buffer(buf, true);
+		END_CRIT_SECTION();
+	}
 	if (nrows)
 		*nrows = e.nlive;
 	if (leaf)
@@ -1273,9 +1295,10 @@ gen_take_free_page(Relation rel, BlockNumber blkno, TransactionId horizon,
  *		before the retirement reads that block for its rows (scan.c,
  *		scan_open_unit): finding a stripe page there, it would pass over
  *		them.  So a FREE page is taken only once every snapshot on the
- *		server is newer than its retirement: its stamp (the next xid when it
- *		was retired, in the FREE page's generation field and the retire
- *		record) precedes GetOldestNonRemovableTransactionId, which
+ *		server is newer than its retirement: its stamp (the next xid once
+ *		the retire record was in the WAL, in the FREE page's generation
+ *		field: a standby snapshot taken before that record replayed is no
+ *		newer) precedes GetOldestNonRemovableTransactionId, which
  *		hot_standby_feedback holds back for a standby's scans; and before
  *		the first page changes, an XLOG_RDB_STRIPE_REUSE record cancels a
  *		standby's older snapshots, as for free extents (stripe_reuse.c).
