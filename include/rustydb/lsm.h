@@ -90,6 +90,7 @@ extern int64 rdb_flush_relation(Relation rel, RdbFlushStats *stats,
 								bool background);
 extern int	rdb_flush_background(bool (*stop) (void));
 extern int64 rdb_flush_writer(Relation rel);
+extern void rdb_flush_writer_note(Relation rel, BlockNumber blkno);
 extern Relation rdb_lsm_open_table(Oid relid, const char *what,
 								   const char *verb);
 

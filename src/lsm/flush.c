@@ -122,6 +122,9 @@ typedef struct FlushState
 								 * (the table's flush_running) */
 	bool		own;			/* only this transaction's own running rows
 								 * (rdb_flush_writer) */
+	const BlockNumber *only;	/* own: the blocks to look at, ascending
+								 * (the pages its inserts used) */
+	int			nonly;
 	RdbFreePageHint free_pages; /* FREE pages met, for the stripes */
 } FlushState;
 
@@ -452,7 +455,38 @@ flush_retire_page(FlushState *fs, Buffer buf)
 }
 
 static int64 flush_relation(Relation rel, RdbFlushStats *stats,
-							int max_stripes, bool (*stop) (void), bool own);
+							int max_stripes, bool (*stop) (void), bool own,
+							const BlockNumber *only, int nonly);
+
+/* the blocks a flush looks at: every data block, or fs->only's */
+static BlockNumber
+flush_first_block(FlushState *fs, BlockNumber nblocks)
+{
+	if (fs->only == NULL)
+		return RDB_FIRST_DATA_BLKNO;
+	return fs->nonly > 0 ? fs->only[0] : nblocks;
+}
+
+static BlockNumber
+flush_next_block(FlushState *fs, BlockNumber blkno, BlockNumber nblocks)
+{
+	int			lo = 0;
+	int			hi = fs->nonly;
+
+	if (fs->only == NULL)
+		return blkno + 1;
+	/* the first listed block after blkno */
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (fs->only[mid] <= blkno)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < fs->nonly ? fs->only[lo] : nblocks;
+}
 
 /* after retiring pages: what the free space map and the directory need */
 static void
@@ -566,7 +600,7 @@ rdb_flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 	rdb_flush_progress_begin(rel, RelationGetNumberOfBlocks(rel), background);
 	PG_TRY();
 	{
-		rows = flush_relation(rel, stats, max_stripes, stop, false);
+		rows = flush_relation(rel, stats, max_stripes, stop, false, NULL, 0);
 	}
 	PG_CATCH();
 	{
@@ -582,7 +616,8 @@ rdb_flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 /* the work of rdb_flush_relation, between its progress reports */
 static int64
 flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
-			   bool (*stop) (void), bool own)
+			   bool (*stop) (void), bool own, const BlockNumber *only,
+			   int nonly)
 {
 	FlushState	fs;
 	RdbTableOptions topts;
@@ -611,6 +646,8 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 	fs.maxcands = topts.stripe_rows;
 	fs.running = topts.flush_running || own;
 	fs.own = own;
+	fs.only = only;
+	fs.nonly = nonly;
 	fs.batch_cxt = AllocSetContextCreate(CurrentMemoryContext,
 										 "rustydb flush batch",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -622,7 +659,8 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 	 * rows of a running transaction, which a later flush will find).
 	 */
 	nblocks = RelationGetNumberOfBlocks(rel);
-	for (blkno = RDB_FIRST_DATA_BLKNO; blkno < nblocks; blkno++)
+	for (blkno = flush_first_block(&fs, nblocks); blkno < nblocks;
+		 blkno = flush_next_block(&fs, blkno, nblocks))
 	{
 		Buffer		buf;
 		Page		page;
@@ -643,7 +681,24 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 			rdb_flush_progress_update(RDB_FLUSH_PHASE_SCANNING, blkno,
 									  fs.ncands, stats);
 		buf = rdb_read_buffer(rel, blkno, fs.strategy);
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
+
+		/*
+		 * The writer's own flush passes over a page someone holds pinned:
+		 * its rows would go into the stripe but stay on the page, since
+		 * the stubs are written under a cleanup lock.  The page COPY or
+		 * INSERT ... SELECT is filling is pinned by the writer itself
+		 * (its bulk-insert state): its rows wait for the next round.
+		 */
+		if (fs.own)
+		{
+			if (!ConditionalLockBufferForCleanup(buf))
+			{
+				ReleaseBuffer(buf);
+				continue;
+			}
+		}
+		else
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
 		rdb_l0_page_check(rel, buf);
 		page = BufferGetPage(buf);
 		if (!rdb_l0_page_is_l0(page))
@@ -727,6 +782,109 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 }
 
 /*
+ * The pages the current transaction's inserts used, per table with
+ * writer_flush_rows (rdb_flush_writer_note): the writer's flush looks at
+ * those only, not at the whole table (other sessions' pages, stripes and
+ * directory pages, a damaged block the statement never touches).  A hint:
+ * a page listed that holds none of its rows gives nothing.  Transaction
+ * memory, forgotten when the transaction ends.
+ */
+typedef struct WriterBlocks
+{
+	RelFileNode node;			/* hash key */
+	BlockNumber last;			/* the last block noted */
+	BlockNumber *blocks;		/* noted since the last round, in order */
+	int			n;
+	int			max;
+} WriterBlocks;
+
+static HTAB *writer_blocks = NULL;
+
+static void
+writer_blocks_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			writer_blocks = NULL;	/* gone with TopTransactionContext */
+			break;
+		default:
+			break;
+	}
+}
+
+static WriterBlocks *
+writer_blocks_get(Relation rel, bool create)
+{
+	static bool registered = false;
+	bool		found;
+	WriterBlocks *wb;
+
+	if (writer_blocks == NULL)
+	{
+		HASHCTL		ctl;
+
+		if (!create)
+			return NULL;
+		if (!registered)
+		{
+			RegisterXactCallback(writer_blocks_xact_callback, NULL);
+			registered = true;
+		}
+		ctl.keysize = sizeof(RelFileNode);
+		ctl.entrysize = sizeof(WriterBlocks);
+		ctl.hcxt = TopTransactionContext;
+		writer_blocks = hash_create("rustydb writer flush blocks", 8, &ctl,
+									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	wb = hash_search(writer_blocks, &rel->rd_node,
+					 create ? HASH_ENTER : HASH_FIND, &found);
+	if (wb != NULL && !found)
+	{
+		wb->last = InvalidBlockNumber;
+		wb->max = 64;
+		wb->n = 0;
+		wb->blocks = MemoryContextAlloc(TopTransactionContext,
+										sizeof(BlockNumber) * wb->max);
+	}
+	return wb;
+}
+
+/*
+ * rdb_flush_writer_note
+ *		An insert of the current transaction put a row on block blkno of
+ *		rel (modify.c; only for tables with writer_flush_rows).
+ */
+void
+rdb_flush_writer_note(Relation rel, BlockNumber blkno)
+{
+	WriterBlocks *wb = writer_blocks_get(rel, true);
+
+	if (wb->last == blkno && wb->n > 0)
+		return;
+	wb->last = blkno;
+	if (wb->n == wb->max)
+	{
+		wb->max *= 2;
+		wb->blocks = repalloc(wb->blocks, sizeof(BlockNumber) * wb->max);
+	}
+	wb->blocks[wb->n++] = blkno;
+}
+
+static int
+blocknumber_cmp(const void *a, const void *b)
+{
+	BlockNumber x = *(const BlockNumber *) a;
+	BlockNumber y = *(const BlockNumber *) b;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/*
  * rdb_flush_writer
  *		The writer's own flush (table option writer_flush_rows): move the
  *		rows this transaction inserted into rel and has not moved yet into
@@ -738,11 +896,18 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
  *		rollback leaves dead stubs and stripe rows nothing refers to), and
  *		only this transaction's: a statement never does the flush of other
  *		sessions' rows, and retires no page (the background flush settles
- *		the pages once the rows are visible to everyone).  What it buys is
+ *		the pages once the rows are visible to everyone) -- except pages of
+ *		COPY FREEZE's rows, which are frozen, visible to all already.  What it buys is
  *		the room: the values leave the L0 pages while the statement still
  *		writes, so a single INSERT ... SELECT or COPY faster than the
  *		background flush refills its own pages with ~36-byte stubs instead
  *		of holding every row at full width until it commits.
+ *
+ *		It looks only at the pages this transaction's inserts used since
+ *		its last round (rdb_flush_writer_note), so that its cost is the
+ *		rows it moves, not the table's size, and a damaged block the
+ *		statement never touches fails nothing; and it passes over a page
+ *		someone holds pinned (the one the inserts are filling: next round).
  *
  *		Only if the table's ShareUpdateExclusiveLock is free at once (a
  *		flush, compaction, VACUUM or DDL holding it is never waited for),
@@ -757,20 +922,41 @@ rdb_flush_writer(Relation rel)
 	MemoryContext cxt;
 	MemoryContext old;
 	int64		rows;
+	WriterBlocks *wb;
+	BlockNumber *only;
+	int			nonly = 0;
 
 	/* a parallel plan's leader writes no stripe: not a worker's business */
 	if (IsInParallelMode())
+		return -1;
+	wb = writer_blocks_get(rel, false);
+	if (wb == NULL || wb->n == 0)
 		return -1;
 	if (!ConditionalLockRelation(rel, ShareUpdateExclusiveLock))
 		return -1;
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "rustydb writer flush",
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
+
+	/*
+	 * The pages this transaction's inserts used since the last round, in
+	 * block order, once each; the list starts again from the page the
+	 * inserts are filling (pinned: passed over now, looked at next time).
+	 */
+	only = palloc(sizeof(BlockNumber) * wb->n);
+	memcpy(only, wb->blocks, sizeof(BlockNumber) * wb->n);
+	qsort(only, wb->n, sizeof(BlockNumber), blocknumber_cmp);
+	for (int i = 0; i < wb->n; i++)
+		if (nonly == 0 || only[nonly - 1] != only[i])
+			only[nonly++] = only[i];
+	wb->blocks[0] = wb->last;
+	wb->n = 1;
+
 	memset(&stats, 0, sizeof(stats));
 	rdb_flush_progress_begin(rel, RelationGetNumberOfBlocks(rel), false);
 	PG_TRY();
 	{
-		rows = flush_relation(rel, &stats, 0, NULL, true);
+		rows = flush_relation(rel, &stats, 0, NULL, true, only, nonly);
 	}
 	PG_CATCH();
 	{

@@ -58,6 +58,7 @@
 #include "rustydb/events.h"
 #include "rustydb/l0.h"
 #include "rustydb/lsm.h"
+#include "rustydb/options.h"
 #include "rustydb/xlog.h"
 
 /* ------------------------------------------------------------------------
@@ -172,6 +173,9 @@ l0_insert_prepared(Relation rel, HeapTuple tup, BulkInsertState bistate,
 
 	END_CRIT_SECTION();
 
+	/* the pages the writer's own flush looks at (writer_flush_rows) */
+	if (rdb_table_writer_flush_rows(rel) > 0)
+		rdb_flush_writer_note(rel, BufferGetBlockNumber(buffer));
 	UnlockReleaseBuffer(buffer);
 }
 
@@ -357,6 +361,7 @@ rdb_l0_insert_tuples(Relation rel, HeapTuple *tuples, int ntuples,
 	Size		saveFreeSpace;
 	int			ndone = 0;
 	bool		needwal = RelationNeedsWAL(rel);
+	bool		writer_flush = rdb_table_writer_flush_rows(rel) > 0;
 	char	   *scratch = NULL;
 	uint8		xlflags = rdb_xlog_logical_flags(rel, options);
 
@@ -457,6 +462,8 @@ rdb_l0_insert_tuples(Relation rel, HeapTuple *tuples, int ntuples,
 
 		END_CRIT_SECTION();
 
+		if (writer_flush)
+			rdb_flush_writer_note(rel, BufferGetBlockNumber(buffer));
 		UnlockReleaseBuffer(buffer);
 		ndone += nthispage;
 	}
