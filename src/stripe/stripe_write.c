@@ -110,8 +110,8 @@ typedef struct StripePageWriter
 	Buffer		buf;			/* current page, exclusively locked */
 	Size		used;			/* payload bytes in the current page */
 	bool		need_wal;
-	uint32		nreuse;			/* pages 0 .. nreuse - 1 are in free
-								 * extents; the others are new blocks */
+	uint32		nreuse;			/* pages 0 .. nreuse - 1 have their block:
+								 * all of them once new blocks are added */
 	RdbStripeMap map;			/* where every page goes */
 } StripePageWriter;
 
@@ -189,10 +189,10 @@ stripe_seal(StripePageWriter *w)
 
 /*
  * stripe_page_next
- *		Append the next page of the stripe: the next block of the free
- *		extents the stripe took, or a zeroed, exclusively locked new block
- *		(caller holds the relation extension lock), initialised as a stripe
- *		page.
+ *		Append the next page of the stripe: the next block of its map (a
+ *		block of the free extents or FREE pages it took, or one added for
+ *		it as an empty stripe page), zeroed and exclusively locked,
+ *		initialised as a stripe page.
  */
 static void
 stripe_page_next(StripePageWriter *w)
@@ -206,12 +206,9 @@ stripe_page_next(StripePageWriter *w)
 		elog(ERROR, "rustydb stripe of relation \"%s\": page %u lies past its %u pages",
 			 RelationGetRelationName(w->rel), w->pageno, w->nblocks);
 	/* a free extent's old contents are never read: zeroed, then rewritten */
-	buf = ReadBufferExtended(w->rel, MAIN_FORKNUM,
-							 w->pageno < w->nreuse ? expect : P_NEW,
-							 RBM_ZERO_AND_LOCK, NULL);
-	if (BufferGetBlockNumber(buf) != expect)
-		elog(ERROR, "rustydb stripe of relation \"%s\": extension gave block %u, expected %u",
-			 RelationGetRelationName(w->rel), BufferGetBlockNumber(buf), expect);
+	Assert(w->pageno < w->nreuse);
+	buf = ReadBufferExtended(w->rel, MAIN_FORKNUM, expect, RBM_ZERO_AND_LOCK,
+							 NULL);
 
 	page = BufferGetPage(buf);
 	PageInit(page, BLCKSZ, sizeof(RdbPageOpaqueData));
@@ -891,7 +888,6 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	StripePageWriter w;
 	BlockNumber relblocks;
 	uint32		nblocks_mapped;
-	bool		extending = false;
 	instr_time	start,
 				duration;
 	int			g;
@@ -1088,16 +1084,24 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	/*
 	 * New blocks for what the free extents do not hold.  No buffer lock is
 	 * held while we wait for the extension lock (as hio.c), and we hold it
-	 * until the last page is added so that nobody else's page lands in the
-	 * middle of the run.
+	 * until the last of them is added so that nobody else's page lands in
+	 * the middle of the run -- but not while the stripe is written: the
+	 * new blocks are added at once as empty stripe pages of no stripe yet
+	 * (as the FREE pages a stripe takes, gendir.c; a crash before the seal
+	 * leaves them to compaction's survey), and every page is then written
+	 * as a taken block is.  Writing a taken block waits for its lock, which
+	 * a backend that knew the block as the page it once was may hold while
+	 * it waits for another page -- whose holder may be waiting for the
+	 * extension lock to add a directory page.  (Inserts that extend the
+	 * table no longer wait for a whole stripe either.)
 	 */
 	if (w.nreuse < nblocks)
 	{
 		uint32		nnew = nblocks - w.nreuse;
+		uint32		k;
 
 		if (!local)
 			LockRelationForExtension(rel, ExclusiveLock);
-		extending = true;
 		relblocks = RelationGetNumberOfBlocks(rel);
 		if (relblocks == 0)
 		{
@@ -1128,6 +1132,32 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 		w.map.ext[w.map.nextents].first = relblocks;
 		w.map.ext[w.map.nextents].nblocks = nnew;
 		w.map.nextents++;
+		for (k = 0; k < nnew; k++)
+		{
+			Buffer		nbuf = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW,
+												  RBM_ZERO_AND_LOCK, NULL);
+			Page		npage = BufferGetPage(nbuf);
+			RdbPageOpaque nopaque;
+
+			if (BufferGetBlockNumber(nbuf) != relblocks + k)
+				elog(ERROR, "rustydb stripe of relation \"%s\": extension gave block %u, expected %u",
+					 RelationGetRelationName(rel), BufferGetBlockNumber(nbuf),
+					 relblocks + k);
+			START_CRIT_SECTION();
+			PageInit(npage, BLCKSZ, sizeof(RdbPageOpaqueData));
+			nopaque = RdbPageGetOpaque(npage);
+			nopaque->generation = InvalidBlockNumber;
+			nopaque->kind = RDB_PAGE_KIND_STRIPE;
+			nopaque->magic = RDB_PAGE_MAGIC;
+			MarkBufferDirty(nbuf);
+			if (w.need_wal)
+				log_newpage_buffer(nbuf, true);
+			END_CRIT_SECTION();
+			UnlockReleaseBuffer(nbuf);
+		}
+		if (!local)
+			UnlockRelationForExtension(rel, ExclusiveLock);
+		w.nreuse = nblocks;
 	}
 	w.first_block = w.map.ext[0].first;
 
@@ -1215,8 +1245,6 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 			 RelationGetRelationName(rel), w.pageno, nblocks);
 	stripe_seal(&w);
 
-	if (extending && !local)
-		UnlockRelationForExtension(rel, ExclusiveLock);
 	INSTR_TIME_SET_CURRENT(duration);
 	INSTR_TIME_SUBTRACT(duration, start);
 	stripe_emit_encoding_changes(rel, desc, dir, chunks, ngroups, ncolumns);
