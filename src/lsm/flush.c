@@ -125,6 +125,8 @@ typedef struct FlushState
 	const BlockNumber *only;	/* own: the blocks to look at, ascending
 								 * (the pages its inserts used) */
 	int			nonly;
+	BlockNumber *passed;		/* own: pinned pages passed over */
+	int			npassed;
 	RdbFreePageHint free_pages; /* FREE pages met, for the stripes */
 } FlushState;
 
@@ -456,7 +458,8 @@ flush_retire_page(FlushState *fs, Buffer buf)
 
 static int64 flush_relation(Relation rel, RdbFlushStats *stats,
 							int max_stripes, bool (*stop) (void), bool own,
-							const BlockNumber *only, int nonly);
+							const BlockNumber *only, int nonly,
+							BlockNumber *passed, int *npassed);
 
 /* the blocks a flush looks at: every data block, or fs->only's */
 static BlockNumber
@@ -600,7 +603,8 @@ rdb_flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 	rdb_flush_progress_begin(rel, RelationGetNumberOfBlocks(rel), background);
 	PG_TRY();
 	{
-		rows = flush_relation(rel, stats, max_stripes, stop, false, NULL, 0);
+		rows = flush_relation(rel, stats, max_stripes, stop, false, NULL, 0,
+							  NULL, NULL);
 	}
 	PG_CATCH();
 	{
@@ -617,7 +621,7 @@ rdb_flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 static int64
 flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 			   bool (*stop) (void), bool own, const BlockNumber *only,
-			   int nonly)
+			   int nonly, BlockNumber *passed, int *npassed)
 {
 	FlushState	fs;
 	RdbTableOptions topts;
@@ -648,6 +652,8 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 	fs.own = own;
 	fs.only = only;
 	fs.nonly = nonly;
+	fs.passed = passed;
+	fs.npassed = 0;
 	fs.batch_cxt = AllocSetContextCreate(CurrentMemoryContext,
 										 "rustydb flush batch",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -694,6 +700,8 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 			if (!ConditionalLockBufferForCleanup(buf))
 			{
 				ReleaseBuffer(buf);
+				if (fs.passed != NULL)
+					fs.passed[fs.npassed++] = blkno;
 				continue;
 			}
 		}
@@ -778,6 +786,8 @@ flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 		pfree(fs.free_pages.blocks);
 	pfree(fs.tuples);
 	pfree(fs.cands);
+	if (npassed != NULL)
+		*npassed = fs.npassed;
 	return stats->rows_flushed;
 }
 
@@ -845,11 +855,11 @@ writer_blocks_get(Relation rel, bool create)
 					 create ? HASH_ENTER : HASH_FIND, &found);
 	if (wb != NULL && !found)
 	{
+		/* the array comes with the first note: an error here leaves none */
 		wb->last = InvalidBlockNumber;
-		wb->max = 64;
+		wb->blocks = NULL;
+		wb->max = 0;
 		wb->n = 0;
-		wb->blocks = MemoryContextAlloc(TopTransactionContext,
-										sizeof(BlockNumber) * wb->max);
 	}
 	return wb;
 }
@@ -866,12 +876,16 @@ rdb_flush_writer_note(Relation rel, BlockNumber blkno)
 
 	if (wb->last == blkno && wb->n > 0)
 		return;
-	wb->last = blkno;
 	if (wb->n == wb->max)
 	{
-		wb->max *= 2;
-		wb->blocks = repalloc(wb->blocks, sizeof(BlockNumber) * wb->max);
+		int			max = wb->max > 0 ? wb->max * 2 : 64;
+
+		wb->blocks = wb->blocks == NULL ?
+			MemoryContextAlloc(TopTransactionContext, sizeof(BlockNumber) * max) :
+			repalloc(wb->blocks, sizeof(BlockNumber) * max);
+		wb->max = max;
 	}
+	wb->last = blkno;
 	wb->blocks[wb->n++] = blkno;
 }
 
@@ -925,6 +939,8 @@ rdb_flush_writer(Relation rel)
 	WriterBlocks *wb;
 	BlockNumber *only;
 	int			nonly = 0;
+	BlockNumber *passed;
+	int			npassed = 0;
 
 	/* a parallel plan's leader writes no stripe: not a worker's business */
 	if (IsInParallelMode())
@@ -940,23 +956,24 @@ rdb_flush_writer(Relation rel)
 
 	/*
 	 * The pages this transaction's inserts used since the last round, in
-	 * block order, once each; the list starts again from the page the
-	 * inserts are filling (pinned: passed over now, looked at next time).
+	 * block order, once each; those someone holds pinned (the page the
+	 * inserts are filling) are passed over and listed for the next round.
 	 */
 	only = palloc(sizeof(BlockNumber) * wb->n);
+	passed = palloc(sizeof(BlockNumber) * wb->n);
 	memcpy(only, wb->blocks, sizeof(BlockNumber) * wb->n);
 	qsort(only, wb->n, sizeof(BlockNumber), blocknumber_cmp);
 	for (int i = 0; i < wb->n; i++)
 		if (nonly == 0 || only[nonly - 1] != only[i])
 			only[nonly++] = only[i];
-	wb->blocks[0] = wb->last;
-	wb->n = 1;
+	wb->n = 0;
 
 	memset(&stats, 0, sizeof(stats));
 	rdb_flush_progress_begin(rel, RelationGetNumberOfBlocks(rel), false);
 	PG_TRY();
 	{
-		rows = flush_relation(rel, &stats, 0, NULL, true, only, nonly);
+		rows = flush_relation(rel, &stats, 0, NULL, true, only, nonly,
+							  passed, &npassed);
 	}
 	PG_CATCH();
 	{
@@ -966,6 +983,8 @@ rdb_flush_writer(Relation rel)
 	PG_END_TRY();
 	rdb_flush_progress_end(rel, &stats);
 	MemoryContextSwitchTo(old);
+	for (int i = 0; i < npassed; i++)
+		rdb_flush_writer_note(rel, passed[i]);
 	MemoryContextDelete(cxt);
 	UnlockRelation(rel, ShareUpdateExclusiveLock);
 	ereport(DEBUG1,

@@ -477,7 +477,6 @@ meta_take_blocks(RdbFreeExtent *e, uint32 n, RdbFreeExtent *out)
  *		scattered blocks: the caller extends the file for the rest.  The
  *		pages still hold old stripes: the caller overwrites every one.
  */
-static void meta_put_back(Relation rel, Buffer buf, const RdbFreeExtent *run);
 static int meta_take(Relation rel, uint32 whole, uint32 scattered,
 					 RdbFreeExtent *out, int max, bool *mapped, Buffer *keep);
 
@@ -507,8 +506,12 @@ rdb_meta_take_space(Relation rel, uint32 whole, uint32 scattered,
  *		that knew the block as the page it once was (a stale free space map
  *		entry, an UPDATE's target block) may hold it while it waits for
  *		another page, whose holder may wait for the metapage.  If it is
- *		busy the block goes back to the list and the caller extends the
- *		file.  InvalidBlockNumber if no extent is usable.
+ *		busy the caller extends the file, and the block is left out of the
+ *		list: compaction's survey lists the unreferenced stripe page again.
+ *		(The old contents are read for that: a damaged page is an error,
+ *		as reading it anywhere is -- zeroed in shared buffers it would be a
+ *		new page to inserts, a first-time page whose generation may be
+ *		retired.)  InvalidBlockNumber if no extent is usable.
  */
 BlockNumber
 rdb_meta_take_l0_page(Relation rel)
@@ -520,15 +523,11 @@ rdb_meta_take_l0_page(Relation rel)
 
 	if (meta_take(rel, 1, 0, &run, 0, &mapped, &metabuf) == 0)
 		return InvalidBlockNumber;
-	/*
-	 * Old stripe contents, read only to try the lock, then overwritten
-	 * (zeros if they do not read as a page: nothing needs them)
-	 */
-	buf = ReadBufferExtended(rel, MAIN_FORKNUM, run.first, RBM_ZERO_ON_ERROR, NULL);
+	/* old stripe contents, read only to try the lock, then overwritten */
+	buf = ReadBufferExtended(rel, MAIN_FORKNUM, run.first, RBM_NORMAL, NULL);
 	if (!ConditionalLockBuffer(buf))
 	{
 		ReleaseBuffer(buf);
-		meta_put_back(rel, metabuf, &run);
 		UnlockReleaseBuffer(metabuf);
 		return InvalidBlockNumber;
 	}
@@ -536,31 +535,6 @@ rdb_meta_take_l0_page(Relation rel)
 	UnlockReleaseBuffer(buf);
 	UnlockReleaseBuffer(metabuf);
 	return run.first;
-}
-
-/*
- * meta_put_back
- *		Return run, just taken out of the free extent list (usable: known
- *		committed), to the list of the metapage in buf (exclusively locked),
- *		joined with its neighbours.  If the list is full and no neighbour
- *		takes it, it is left out: compaction's survey finds the unreferenced
- *		stripe page and lists it again.
- */
-static void
-meta_put_back(Relation rel, Buffer buf, const RdbFreeExtent *run)
-{
-	RdbMetaPage meta = meta_get(rel, buf);
-	RdbFreeExtent ext[RDB_META_MAX_FREE_EXTENTS + 1];
-	int			n = (int) meta->nfree_extents;
-
-	memcpy(ext, meta->free_extents, n * sizeof(RdbFreeExtent));
-	ext[n] = *run;
-	ext[n].xid = InvalidTransactionId;
-	n++;
-	qsort(ext, n, sizeof(RdbFreeExtent), meta_extent_cmp);
-	n = meta_extents_join(ext, n, true);
-	if (n <= RDB_META_MAX_FREE_EXTENTS)
-		meta_write_extents(rel, buf, ext, n);
 }
 
 /*

@@ -1101,6 +1101,9 @@ recheck:
 
 	END_CRIT_SECTION();
 
+	/* the new version is this transaction's row too (writer_flush_rows) */
+	if (rdb_table_writer_flush_rows(rel) > 0)
+		rdb_flush_writer_note(rel, BufferGetBlockNumber(newbuf));
 	if (newbuf != buffer)
 		UnlockReleaseBuffer(newbuf);
 	UnlockReleaseBuffer(buffer);
