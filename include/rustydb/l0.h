@@ -341,6 +341,16 @@ rdb_extent_skip(const RdbFreeExtent *ext, int n, BlockNumber blkno)
 	return blkno;
 }
 
+/* qsort comparator of BlockNumbers, ascending */
+static inline int
+rdb_block_cmp(const void *a, const void *b)
+{
+	BlockNumber x = *(const BlockNumber *) a;
+	BlockNumber y = *(const BlockNumber *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
 /* l0_lock.c: xmax bookkeeping and row locks, as heapam does them */
 extern LOCKMODE rdb_tuplock_hwlock(LockTupleMode mode);
 extern MultiXactStatus rdb_mxact_status_for_lock(LockTupleMode mode,

@@ -50,6 +50,7 @@
 #include "access/xloginsert.h"
 #include "catalog/pg_am.h"
 #include "commands/defrem.h"
+#include "lib/qunique.h"
 #include "utils/hsearch.h"
 #include "utils/snapmgr.h"
 #include "catalog/pg_class.h"
@@ -889,15 +890,6 @@ rdb_flush_writer_note(Relation rel, BlockNumber blkno)
 	wb->blocks[wb->n++] = blkno;
 }
 
-static int
-blocknumber_cmp(const void *a, const void *b)
-{
-	BlockNumber x = *(const BlockNumber *) a;
-	BlockNumber y = *(const BlockNumber *) b;
-
-	return x < y ? -1 : x > y ? 1 : 0;
-}
-
 /*
  * rdb_flush_writer
  *		The writer's own flush (table option writer_flush_rows): move the
@@ -938,7 +930,7 @@ rdb_flush_writer(Relation rel)
 	int64		rows;
 	WriterBlocks *wb;
 	BlockNumber *only;
-	int			nonly = 0;
+	int			nonly;
 	BlockNumber *passed;
 	int			npassed = 0;
 
@@ -962,10 +954,8 @@ rdb_flush_writer(Relation rel)
 	only = palloc(sizeof(BlockNumber) * wb->n);
 	passed = palloc(sizeof(BlockNumber) * wb->n);
 	memcpy(only, wb->blocks, sizeof(BlockNumber) * wb->n);
-	qsort(only, wb->n, sizeof(BlockNumber), blocknumber_cmp);
-	for (int i = 0; i < wb->n; i++)
-		if (nonly == 0 || only[nonly - 1] != only[i])
-			only[nonly++] = only[i];
+	qsort(only, wb->n, sizeof(BlockNumber), rdb_block_cmp);
+	nonly = (int) qunique(only, wb->n, sizeof(BlockNumber), rdb_block_cmp);
 	wb->n = 0;
 
 	memset(&stats, 0, sizeof(stats));

@@ -1817,15 +1817,6 @@ rdb_gen_summarize_all(Relation rel)
 	}
 }
 
-static int
-gen_block_cmp(const void *a, const void *b)
-{
-	BlockNumber x = *(const BlockNumber *) a;
-	BlockNumber y = *(const BlockNumber *) b;
-
-	return x < y ? -1 : (x > y ? 1 : 0);
-}
-
 /*
  * rdb_gen_directory_blocks
  *		The blocks of rel's directory pages (roots, summary pages, leaves),
@@ -1876,7 +1867,7 @@ rdb_gen_directory_blocks(Relation rel, MemoryContext mcxt, BlockNumber **blocks)
 			UnlockReleaseBuffer(buf);
 		}
 	}
-	qsort(out, n, sizeof(BlockNumber), gen_block_cmp);
+	qsort(out, n, sizeof(BlockNumber), rdb_block_cmp);
 	*blocks = out;
 	return n;
 }

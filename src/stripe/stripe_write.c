@@ -188,6 +188,23 @@ stripe_seal(StripePageWriter *w)
 }
 
 /*
+ * stripe_page_init
+ *		An empty stripe page of the stripe at first_block (InvalidBlockNumber:
+ *		of no stripe yet, a block added for a stripe still being written).
+ */
+static void
+stripe_page_init(Page page, BlockNumber first_block)
+{
+	RdbPageOpaque opaque;
+
+	PageInit(page, BLCKSZ, sizeof(RdbPageOpaqueData));
+	opaque = RdbPageGetOpaque(page);
+	opaque->generation = first_block;
+	opaque->kind = RDB_PAGE_KIND_STRIPE;
+	opaque->magic = RDB_PAGE_MAGIC;
+}
+
+/*
  * stripe_page_next
  *		Append the next page of the stripe: the next block of its map (a
  *		block of the free extents or FREE pages it took, or one added for
@@ -198,8 +215,6 @@ static void
 stripe_page_next(StripePageWriter *w)
 {
 	Buffer		buf;
-	Page		page;
-	RdbPageOpaque opaque;
 	BlockNumber expect = rdb_stripe_map_block(&w->map, w->pageno);
 
 	if (!BlockNumberIsValid(expect))
@@ -210,12 +225,7 @@ stripe_page_next(StripePageWriter *w)
 	buf = ReadBufferExtended(w->rel, MAIN_FORKNUM, expect, RBM_ZERO_AND_LOCK,
 							 NULL);
 
-	page = BufferGetPage(buf);
-	PageInit(page, BLCKSZ, sizeof(RdbPageOpaqueData));
-	opaque = RdbPageGetOpaque(page);
-	opaque->generation = w->first_block;
-	opaque->kind = RDB_PAGE_KIND_STRIPE;
-	opaque->magic = RDB_PAGE_MAGIC;
+	stripe_page_init(BufferGetPage(buf), w->first_block);
 	w->buf = buf;
 	w->used = 0;
 }
@@ -1136,19 +1146,12 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 		{
 			Buffer		nbuf = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW,
 												  RBM_ZERO_AND_LOCK, NULL);
-			Page		npage = BufferGetPage(nbuf);
-			RdbPageOpaque nopaque;
-
 			if (BufferGetBlockNumber(nbuf) != relblocks + k)
 				elog(ERROR, "rustydb stripe of relation \"%s\": extension gave block %u, expected %u",
 					 RelationGetRelationName(rel), BufferGetBlockNumber(nbuf),
 					 relblocks + k);
 			START_CRIT_SECTION();
-			PageInit(npage, BLCKSZ, sizeof(RdbPageOpaqueData));
-			nopaque = RdbPageGetOpaque(npage);
-			nopaque->generation = InvalidBlockNumber;
-			nopaque->kind = RDB_PAGE_KIND_STRIPE;
-			nopaque->magic = RDB_PAGE_MAGIC;
+			stripe_page_init(BufferGetPage(nbuf), InvalidBlockNumber);
 			MarkBufferDirty(nbuf);
 			if (w.need_wal)
 				log_newpage_buffer(nbuf, true);
