@@ -54,7 +54,8 @@ OBJS = \
 
 DATA = rustydb_am--0.1.0.sql rustydb_am--0.1.0--0.2.0.sql rustydb_am--0.2.0--0.3.0.sql \
 	rustydb_am--0.3.0--0.4.0.sql rustydb_am--0.4.0--0.5.0.sql \
-	rustydb_am--0.5.0--0.6.0.sql rustydb_am--0.6.0--0.7.0.sql
+	rustydb_am--0.5.0--0.6.0.sql rustydb_am--0.6.0--0.7.0.sql \
+	rustydb_am--0.7.0--0.8.0.sql
 PG_CPPFLAGS = -Iinclude
 SHLIB_LINK = -llz4 -lzstd -lxxhash
 

@@ -15,8 +15,8 @@ SELECT plan(28);
 
 -- the extension
 SELECT has_extension('rustydb_am', 'extension rustydb_am is installed');
-SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'rustydb_am'), '0.7.0',
-          'extension version is 0.7.0');
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'rustydb_am'), '0.8.0',
+          'extension version is 0.8.0');
 SELECT is((SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'rustydb_am'), 'rustydb',
           'extension lives in schema rustydb');
 SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'rustydb_am'), false,

@@ -181,9 +181,13 @@ DROP TABLE cc_ev;
 CREATE ROLE cc_user;
 GRANT USAGE ON SCHEMA rustydb TO cc_user;
 GRANT SELECT ON cc_t TO cc_user;
+SELECT count(*) FROM cc;
+SELECT relation FROM rustydb.pool_relations WHERE relation IN ('cc'::regclass, 'cc_t'::regclass) ORDER BY 1;
 SET ROLE cc_user;
 SELECT policy FROM rustydb.pool_stats;
 SELECT relation FROM rustydb.pool_relations ORDER BY 1;
+-- the function under the view runs as the caller and answers as much
+SELECT relid::regclass FROM rustydb.cache_relations() ORDER BY 1;
 SELECT count(*) FROM rustydb.cache_contents;
 SELECT rustydb.pool_reset();
 SELECT rustydb.chunk_cache_clear();

@@ -19,6 +19,7 @@ SET rustydb.compaction_pause_phase = 'sleeping';
 SELECT rustydb.compact('pg_class');
 CREATE TABLE heapt (id int) USING heap;
 SELECT rustydb.compact('heapt');
+SELECT * FROM rustydb.compaction_history('heapt');
 SELECT rustydb.compact(0);
 CREATE ROLE rdb_compact_other;
 GRANT USAGE ON SCHEMA rdb_compact TO rdb_compact_other;

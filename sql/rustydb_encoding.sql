@@ -222,6 +222,8 @@ SELECT rustydb.decode_chunk_check(rustydb.encode_chunk(ARRAY['a', NULL, 'c'], 'd
 SELECT enc_err($$SELECT rustydb.decode_chunk_check(rustydb.encode_chunk(ARRAY[1, 2]), 'int8')$$);
 SELECT enc_err($$SELECT rustydb.decode_chunk_check(rustydb.encode_chunk(ARRAY['a']), 'varchar')$$);
 SELECT enc_err($$SELECT rustydb.decode_chunk_check(rustydb.encode_chunk(ARRAY['a']), 'name')$$);
+-- a type that does not exist
+SELECT enc_err($$SELECT rustydb.decode_chunk_check(rustydb.encode_chunk(ARRAY[1, 2]), 0)$$);
 -- a few specific injuries
 SELECT enc_err($$SELECT rustydb.decode_chunk_check('\x', 'int4')$$);
 SELECT enc_err($$SELECT rustydb.decode_chunk_check('\x0000000000000000', 'int4')$$);

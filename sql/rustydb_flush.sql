@@ -257,6 +257,7 @@ DROP TABLE fl_rv;
 -- bad input
 SELECT rustydb.flush('fl_twin');
 SELECT rustydb.flush(0);
+SELECT * FROM rustydb.flush_history('fl_twin');
 CREATE ROLE fl_stranger;
 GRANT USAGE ON SCHEMA rustydb TO fl_stranger;
 SET ROLE fl_stranger;

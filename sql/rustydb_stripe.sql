@@ -357,8 +357,9 @@ CREATE TABLE st_heap (id int) USING heap;
 SELECT * FROM rustydb.stripes('st_heap');
 DROP TABLE st_heap;
 
--- privileges: stripes() and chunk_bounds() need SELECT, chunk_bounds()
--- is refused under row-level security, the diagnostics are superuser-only
+-- privileges: stripes() and column_stats() need SELECT, chunk_bounds()
+-- ownership (bounds cover rows deleted or rolled back since); both are
+-- refused under row-level security; the diagnostics are superuser-only
 CREATE ROLE st_user;
 SET ROLE st_user;
 SELECT * FROM rustydb.stripes('st_args');
@@ -372,15 +373,27 @@ SET ROLE st_user;
 SELECT * FROM rustydb.stripes('st_args');
 SELECT * FROM rustydb.stripe_roundtrip('st_args');
 SELECT count(*) FROM rustydb.chunk_bounds('st_bounds');
+SELECT count(*) > 0 AS has_column_stats FROM rustydb.column_stats('st_bounds');
+SELECT count(*) > 0 AS listed FROM rustydb.columns WHERE relation = 'st_bounds'::regclass;
 RESET ROLE;
 ALTER TABLE st_bounds ENABLE ROW LEVEL SECURITY;
 CREATE POLICY st_small ON st_bounds FOR SELECT USING (id < 10);
 SET ROLE st_user;
 SELECT count(*) FROM st_bounds;
-SELECT count(*) FROM rustydb.chunk_bounds('st_bounds');
+SELECT count(*) FROM rustydb.column_stats('st_bounds');
+SELECT count(*) AS listed FROM rustydb.columns WHERE relation = 'st_bounds'::regclass;
 RESET ROLE;
 -- the owner (here a superuser) is not subject to the policy
 SELECT count(*) FROM rustydb.chunk_bounds('st_bounds');
+SELECT count(*) > 0 AS listed FROM rustydb.columns WHERE relation = 'st_bounds'::regclass;
+-- an owner who is (FORCE ROW LEVEL SECURITY)
+ALTER TABLE st_bounds OWNER TO st_user;
+ALTER TABLE st_bounds FORCE ROW LEVEL SECURITY;
+SET ROLE st_user;
+SELECT count(*) FROM st_bounds;
+SELECT count(*) FROM rustydb.chunk_bounds('st_bounds');
+RESET ROLE;
+ALTER TABLE st_bounds OWNER TO CURRENT_USER;
 DROP TABLE st_args;
 DROP TABLE st_bounds;
 DROP TABLE st_v1;

@@ -28,6 +28,16 @@ ALTER TABLE o RESET (writer_flush_rows);
 SET rustydb.writer_flush_rows = 700;
 SELECT option, value, source FROM rustydb.table_options('o') WHERE option = 'writer_flush_rows';
 RESET rustydb.writer_flush_rows;
+-- superuser-only as a setting: an INSERT privilege does not choose how the
+-- owner's table is stored (at 1, a stripe page a row); the owner sets the
+-- table option
+CREATE ROLE wf_inserter;
+GRANT INSERT ON o TO wf_inserter;
+SET ROLE wf_inserter;
+SET rustydb.writer_flush_rows = 1;
+RESET ROLE;
+DROP OWNED BY wf_inserter;
+DROP ROLE wf_inserter;
 -- 0: a statement's rows stay where they are
 INSERT INTO o SELECT generate_series(1, 5000);
 SELECT count(*) AS stripes FROM rustydb.stripes('o');

@@ -173,9 +173,11 @@ rdb_guc_init(void)
 							"statement, each time it has written this many into the table since "
 							"it last did, if the table's ShareUpdateExclusiveLock is free at once; "
 							"its L0 pages then hold stubs, not rows.  A table's "
-							"WITH (writer_flush_rows = ...) overrides it.",
+							"WITH (writer_flush_rows = ...) overrides it.  Superuser-only: "
+							"whoever may only INSERT into a table would otherwise choose "
+							"how it is stored (at 1, a stripe page a row).",
 							&rdb_writer_flush_rows, 0, 0, INT_MAX,
-							PGC_USERSET, 0, NULL, NULL, NULL);
+							PGC_SUSET, 0, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("rustydb.flush_naptime",
 							"How often the storage-event worker looks for tables to flush.",

@@ -19,11 +19,13 @@
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 
 #include "rustydb/rustydb.h"
 #include "rustydb/cache.h"
@@ -123,4 +125,23 @@ rdb_require_select(Oid relid)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for table %s",
 						get_rel_name(relid) ? get_rel_name(relid) : "?")));
+}
+
+/*
+ * rdb_require_rustydb_table
+ *		Raise 42809 unless relid is a rustydb table (or materialized view):
+ *		for functions that would otherwise answer a row of NULLs for an
+ *		index, a sequence or a heap table.  Takes AccessShareLock, kept to
+ *		the end of the transaction, as opening the table to read it would.
+ */
+void
+rdb_require_rustydb_table(Oid relid)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+
+	if (rel->rd_tableam != rdb_tableam_routine())
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a rustydb table", RelationGetRelationName(rel))));
+	relation_close(rel, NoLock);
 }

@@ -69,7 +69,7 @@ $node->start;
 rdb_create_extension($node);
 $node->safe_psql('postgres', 'CREATE EXTENSION pageinspect');
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'rustydb_am'"),
-	'0.7.0', 'extension version 0.7.0 (storage events, compaction, directory summaries, stripe space)');
+	'0.8.0', 'extension version 0.8.0 (storage events, compaction, directory summaries, stripe space, cache and column view privileges)');
 my $dboid = $node->safe_psql('postgres',
 	'SELECT oid FROM pg_database WHERE datname = current_database()');
 

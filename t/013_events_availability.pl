@@ -83,15 +83,15 @@ sub timed
 
 my $log0 = log_size($node);
 
-# --- the 0.2.0 -> 0.7.0 upgrade --------------------------------------------------
+# --- the 0.2.0 -> 0.8.0 upgrade --------------------------------------------------
 sql('postgres', "CREATE DATABASE d_upg TEMPLATE template0");
 sql('d_upg', "CREATE EXTENSION rustydb_am VERSION '0.2.0'; CREATE TABLE u (id int) USING $am;
 	COPY u FROM PROGRAM 'seq 1 3000'");
 is(sql('d_upg', "SELECT count(*) FROM rustydb.event_stats"), 6,
 	'0.2.0 SQL with the new library: event_stats has one row per channel');
 sql('d_upg', 'ALTER EXTENSION rustydb_am UPDATE');
-is(sql('d_upg', "SELECT extversion FROM pg_extension WHERE extname = 'rustydb_am'"), '0.7.0',
-	'ALTER EXTENSION UPDATE goes to 0.7.0');
+is(sql('d_upg', "SELECT extversion FROM pg_extension WHERE extname = 'rustydb_am'"), '0.8.0',
+	'ALTER EXTENSION UPDATE goes to 0.8.0');
 is(sql('d_upg', "SELECT count(*) FROM rustydb.stripe_space('u')"), 0,
 	'... which has stripe_space (u has no stripe and no free extent)');
 is(sql('d_upg', "SELECT count(*) FROM rustydb.directory_groups('u')"), 0,

@@ -28,6 +28,7 @@
 extern bool rdb_preloaded;
 extern void rdb_check_preloaded(void);
 extern void rdb_require_select(Oid relid);
+extern void rdb_require_rustydb_table(Oid relid);
 
 /* guc.c */
 extern void rdb_guc_init(void);

@@ -34,6 +34,7 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #include "rustydb/compress.h"
 #include "rustydb/encoding.h"
@@ -254,6 +255,10 @@ rustydb_decode_chunk_check(PG_FUNCTION_ARGS)
 	int			n;
 	int			i;
 
+	if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("type with OID %u does not exist", typid)));
 	get_typlenbyvalalign(typid, &type.typlen, &type.typbyval, &type.typalign);
 	initStringInfo(&raw);
 	rdb_decompress(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), &raw);

@@ -365,6 +365,18 @@ rustydb_column_stats(PG_FUNCTION_ARGS)
 	rdb_check_preloaded();
 	rdb_require_select(relid);
 
+	/*
+	 * Null counts, value bytes and the encodings chosen describe the rows
+	 * a policy hides as well: PostgreSQL hides pg_stats under row-level
+	 * security, so do we.
+	 */
+	if (check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot show column statistics of table \"%s\" under row-level security",
+						get_rel_name(relid) ? get_rel_name(relid) : "?"),
+				 errdetail("The statistics cover rows that the table's policies may hide.")));
+
 	InitMaterializedSRF(fcinfo, 0);
 	rel = stripe_views_open(relid, AccessShareLock);
 	desc = RelationGetDescr(rel);
@@ -601,6 +613,21 @@ rustydb_chunk_bounds(PG_FUNCTION_ARGS)
 
 	rdb_check_preloaded();
 	rdb_require_select(relid);
+
+	/*
+	 * The bounds were taken over every row the stripe was written with:
+	 * rows deleted since (erased values stay in them until compaction
+	 * rewrites the stripe) and rows of a transaction that rolled back after
+	 * a flush_running flush moved them.  SELECT shows none of those, so the
+	 * bounds are for the table's owner only, as pageinspect's views of
+	 * BRIN ranges are for superusers.
+	 */
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s to see its chunk bounds",
+						get_rel_name(relid) ? get_rel_name(relid) : "?"),
+				 errdetail("Bounds may show values of rows deleted or rolled back since their stripe was written.")));
 	if (check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

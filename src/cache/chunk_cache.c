@@ -89,6 +89,7 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/rel.h"
@@ -882,6 +883,7 @@ rdb_cache_take_delta(Oid dbid, double *hit_rate, int64 *total_pages,
 
 PG_FUNCTION_INFO_V1(rustydb_pool_stats);
 PG_FUNCTION_INFO_V1(rustydb_cache_entries);
+PG_FUNCTION_INFO_V1(rustydb_cache_relations);
 PG_FUNCTION_INFO_V1(rustydb_pool_reset);
 PG_FUNCTION_INFO_V1(rustydb_chunk_cache_clear);
 
@@ -987,6 +989,85 @@ rustydb_cache_entries(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	LWLockRelease(ALLOC_LOCK);
+	return (Datum) 0;
+}
+
+/* per relation totals of rustydb.cache_relations() */
+typedef struct CacheRelTotals
+{
+	Oid			relid;			/* hash key */
+	int64		chunks;
+	int64		bytes;
+	int64		pages;
+	int64		hits;
+} CacheRelTotals;
+
+/*
+ * rustydb.cache_relations(): per relation of this database that the caller
+ * may SELECT, its cached chunks, their bytes, 8 kB pages and hits (the view
+ * rustydb.pool_relations).  Runs as the caller, so that it can ask the
+ * caller's privileges: what other users' tables hold in the cache, and how
+ * often they are read, is not everyone's business.
+ */
+Datum
+rustydb_cache_relations(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HASHCTL		hctl;
+	HTAB	   *rels;
+	HASH_SEQ_STATUS seq;
+	CacheRelTotals *t;
+	int32		i;
+	int32		hwm;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (ctl == NULL)
+		return (Datum) 0;
+
+	hctl.keysize = sizeof(Oid);
+	hctl.entrysize = sizeof(CacheRelTotals);
+	hctl.hcxt = CurrentMemoryContext;
+	rels = hash_create("rustydb cache relations", 64, &hctl,
+					   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	/* totals first, under the lock; privileges after (catalog lookups) */
+	LWLockAcquire(ALLOC_LOCK, LW_SHARED);
+	hwm = ctl->slot_hwm;
+	for (i = 0; i < hwm; i++)
+	{
+		CacheSlot  *s = &slots[i];
+		bool		found;
+
+		if (s->queue == Q_FREE || s->dbid != MyDatabaseId)
+			continue;
+		t = hash_search(rels, &s->relid, HASH_ENTER, &found);
+		if (!found)
+			t->chunks = t->bytes = t->pages = t->hits = 0;
+		t->chunks++;
+		t->bytes += s->len;
+		t->pages += s->nunits;
+		t->hits += (int64) pg_atomic_read_u64(&s->hits);
+	}
+	LWLockRelease(ALLOC_LOCK);
+
+	hash_seq_init(&seq, rels);
+	while ((t = hash_seq_search(&seq)) != NULL)
+	{
+		Datum		values[5];
+		bool		nulls[5] = {0};
+		bool		missing = false;
+
+		if (pg_class_aclcheck_ext(t->relid, GetUserId(), ACL_SELECT,
+								  &missing) != ACLCHECK_OK || missing)
+			continue;
+		values[0] = ObjectIdGetDatum(t->relid);
+		values[1] = Int64GetDatum(t->chunks);
+		values[2] = Int64GetDatum(t->bytes);
+		values[3] = Int64GetDatum(t->pages);
+		values[4] = Int64GetDatum(t->hits);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	hash_destroy(rels);
 	return (Datum) 0;
 }
 

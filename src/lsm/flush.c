@@ -69,6 +69,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "rustydb/rustydb.h"
@@ -996,6 +997,30 @@ rdb_lsm_open_table(Oid relid, const char *what, const char *verb)
 	Relation	rel;
 
 	rdb_check_preloaded();
+
+	/*
+	 * Ownership first, from the catalog, as VACUUM does before it locks: a
+	 * caller who may not flush the table must not queue for its lock (and
+	 * so cancel an autovacuum of it, or keep DDL waiting behind them).
+	 * Checked again once the lock is held, the owner may have changed.
+	 */
+	{
+		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+
+		if (!HeapTupleIsValid(tup))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("relation with OID %u does not exist", relid)));
+		if (!pg_class_ownercheck(relid, GetUserId()))
+		{
+			Form_pg_class cls = (Form_pg_class) GETSTRUCT(tup);
+
+			aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(cls->relkind),
+						   NameStr(cls->relname));
+		}
+		ReleaseSysCache(tup);
+	}
+
 	rel = try_relation_open(relid, ShareUpdateExclusiveLock);
 	if (rel == NULL)
 		ereport(ERROR,
