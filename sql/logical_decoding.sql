@@ -152,6 +152,28 @@ SELECT data FROM pg_logical_slot_get_changes('rdb_ld_2pc', NULL, NULL,
 	'include-xids', '0', 'skip-empty-xacts', '1');
 SELECT pg_drop_replication_slot('rdb_ld_2pc');
 
+-- changes made under a replication origin carry it (XLOG_INCLUDE_ORIGIN):
+-- a plugin that filters by origin drops each of them, also from a large
+-- transaction it streams before the commit (test_decoding's only-local)
+SELECT 'init' FROM pg_create_logical_replication_slot('rdb_ld_origin', 'test_decoding');
+SELECT pg_replication_origin_create('rdb_ld_origin') > 0 AS origin_created;
+SELECT pg_replication_origin_session_setup('rdb_ld_origin');
+BEGIN;
+INSERT INTO ld_nokey SELECT g, repeat('x', 200) || g FROM generate_series(1001, 3000) g;
+UPDATE ld_nokey SET b = 'under an origin' WHERE a BETWEEN 1001 AND 1003;
+DELETE FROM ld_nokey WHERE a = 1004;
+COMMIT;
+SELECT pg_replication_origin_session_reset();
+INSERT INTO ld_nokey VALUES (-1, 'local');
+SET logical_decoding_work_mem = '64kB';
+SELECT data FROM pg_logical_slot_get_changes('rdb_ld_origin', NULL, NULL,
+	'include-xids', '0', 'skip-empty-xacts', '1', 'only-local', '1',
+	'stream-changes', '1');
+RESET logical_decoding_work_mem;
+SELECT pg_drop_replication_slot('rdb_ld_origin');
+SELECT pg_replication_origin_drop('rdb_ld_origin');
+DELETE FROM ld_nokey WHERE a > 1000 OR a = -1;
+
 SELECT * FROM ld ORDER BY id;
 DROP FUNCTION ld_changes();
 DROP TABLE ld, ld_nokey, ld_idx, ld_nothing;

@@ -11,7 +11,9 @@
 #	  h_ev    heap, REPLICA IDENTITY FULL         -> subscriber: AM under test
 #	  (the subscriber's apply worker finds rows to update and delete through
 #	  the primary key index, or by a sequential scan for REPLICA IDENTITY
-#	  FULL tables without an index, both with a dirty snapshot)
+#	  FULL tables without an index, both with a dirty snapshot; the
+#	  subscriber's rustydb tables are flushed after the initial sync, so
+#	  that it finds flushed rows)
 #	standby: streams from the publisher and replays everything.
 #
 #	pgbench runs single-row INSERT / UPDATE / DELETE / ON CONFLICT, COPY
@@ -100,6 +102,22 @@ $sub->safe_psql('postgres',
 	"CREATE SUBSCRIPTION s CONNECTION '$connstr' PUBLICATION p");
 $sub->wait_for_subscription_sync($pub, 's');
 pass('initial table sync finished');
+
+# The subscriber's rustydb tables flushed: the apply worker then finds the
+# rows to update and delete as flushed rows, h_ev's (REPLICA IDENTITY FULL,
+# no index) by a sequential scan whose match PostgreSQL copies into another
+# slot and locks by that slot's TID (RelationFindReplTupleSeq).  Flushed
+# rows are owned copies in their slots, which ExecCopySlot copies without
+# the TID: every change to such a row failed the apply worker.
+if ($am eq 'rustydb')
+{
+	my %initial = (r_acct => 300, r_big => 50, h_acct => 300, h_ev => 200);
+	for my $t (sort keys %initial)
+	{
+		is(rdb_flush_until($sub, $t, $initial{$t}), $initial{$t},
+			"subscriber: the initial rows of $t flushed");
+	}
+}
 
 # The workload.  Each client's transactions touch random rows, so clients
 # deadlock now and then: pgbench retries those (--max-tries).

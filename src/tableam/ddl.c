@@ -227,7 +227,8 @@ cluster_write(ClusterWriter *w, HeapTuple oldtup)
 	copy->t_data->t_infomask2 &= ~(HEAP_HOT_UPDATED | HEAP_ONLY_TUPLE);
 	if (HeapTupleHasExternal(copy) || copy->t_len > TOAST_TUPLE_THRESHOLD)
 		copy = heap_toast_insert_or_update(w->rel, copy, NULL,
-										   HEAP_INSERT_SKIP_FSM);
+										   HEAP_INSERT_SKIP_FSM |
+										   HEAP_INSERT_NO_LOGICAL);
 	MemoryContextSwitchTo(oldcxt);
 
 	w->batch[w->nbatch++] = copy;

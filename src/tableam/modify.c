@@ -150,6 +150,8 @@ l0_insert_prepared(Relation rel, HeapTuple tup, BulkInsertState bistate,
 
 		XLogBeginInsert();
 		XLogRegisterData((char *) &xlrec, SizeOfRdbInsert);
+		/* as heap: decoding filters and tags each change by its origin */
+		XLogSetRecordFlags(XLOG_INCLUDE_ORIGIN);
 		/* decoding needs the tuple even when a full-page image is taken */
 		XLogRegisterBuffer(0, buffer,
 						   REGBUF_STANDARD | (page_is_new ? REGBUF_WILL_INIT : 0) |
@@ -264,6 +266,7 @@ l0_log_row_change(Relation rel, Buffer buf, OffsetNumber offnum,
 
 	XLogBeginInsert();
 	XLogRegisterData((char *) &xlrec, SizeOfRdbRowChange);
+	XLogSetRecordFlags(XLOG_INCLUDE_ORIGIN);
 	if (old_image != NULL)
 		rdb_xlog_register_old_row(old_image, &oldhdr);
 	XLogRegisterBuffer(0, buf, REGBUF_STANDARD);
@@ -451,6 +454,7 @@ rdb_l0_insert_tuples(Relation rel, HeapTuple *tuples, int ntuples,
 
 			XLogBeginInsert();
 			XLogRegisterData((char *) &xlrec, SizeOfRdbMultiInsert);
+			XLogSetRecordFlags(XLOG_INCLUDE_ORIGIN);
 			XLogRegisterBuffer(0, buffer,
 							   REGBUF_STANDARD | (page_is_new ? REGBUF_WILL_INIT : 0) |
 							   (xlflags & RDB_XLF_CONTAINS_NEW_TUPLE ? REGBUF_KEEP_DATA : 0));
@@ -1083,6 +1087,7 @@ recheck:
 
 		XLogBeginInsert();
 		XLogRegisterData((char *) &xlrec, SizeOfRdbUpdate);
+		XLogSetRecordFlags(XLOG_INCLUDE_ORIGIN);
 		if (old_image != NULL)
 			rdb_xlog_register_old_row(old_image, &oldhdr);
 		XLogRegisterBuffer(0, newbuf,
@@ -1175,6 +1180,19 @@ rdb_am_tuple_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 	TM_Result	result;
 
 	tmfd->traversed = false;
+
+	/*
+	 * A flushed row sits in its slot as an owned copy (rdb_l0_store_tuple),
+	 * and ExecCopySlot copies such a tuple without the slot's tts_tid.  The
+	 * executor's sequential lookup of logical replication's apply
+	 * (RelationFindReplTupleSeq: REPLICA IDENTITY FULL, no usable index)
+	 * copies the row it found into another slot and locks it by that
+	 * slot's tts_tid.  The copied tuple's t_self still names the row.
+	 */
+	if (!ItemPointerIsValid(tid) && tid == &slot->tts_tid &&
+		!TTS_EMPTY(slot) && bslot->base.tuple != NULL &&
+		ItemPointerIsValid(&bslot->base.tuple->t_self))
+		*tid = bslot->base.tuple->t_self;
 
 retry:
 	tuple->t_self = *tid;
