@@ -7,7 +7,10 @@
 #	of the same table still reads back fine; damaged chunk bounds (the
 #	bounds section of format version 2) are caught by the directory
 #	checksum (XX001); a damaged extent map of a mapped stripe is caught by
-#	the map's own checks (XX001).
+#	the map's own checks (XX001); the writer's flush reads only its own
+#	pages; a directory entry's damaged offset count and a metapage's free
+#	extent past the end of the file are caught (XX001) before anything is
+#	built or written from them.
 #
 # The primary is initialised WITHOUT --data-checksums (PostgreSQL::Test::
 # Cluster directly, not rdb_node): with data checksums the buffer manager
@@ -337,6 +340,95 @@ is($ret, 0, 'wf: an INSERT whose writer flushes runs despite the damaged page el
 is($primary->safe_psql('postgres', q{SELECT rows_flushed FROM rustydb.flush_history('wf')}),
 	'5000', 'wf: and its writer moved its 5000 rows into stripes');
 check_log_clean($primary, 0, 'primary log: no PANIC or crash after the damaged page of wf');
+
+# ---- a damaged directory entry: its offset count ----
+# A retired generation's rows are described by its directory entry
+# (gendir.h: phys, stripe, first, maxoff, nlive, two bitmaps; 92 bytes,
+# from byte 24 of a leaf page).  maxoff bounds every loop over the entry's
+# offsets: at 0xFFFF the readers wrote past a page built from it, or (a
+# uint16 counter) looped for ever, uncancellable.  Every reader now checks
+# it (XX001).
+$primary->safe_psql(
+	'postgres', q{
+CREATE TABLE dl (id int PRIMARY KEY, v text) USING rustydb WITH (flush_rows = 0);
+INSERT INTO dl SELECT g, md5(g::text) FROM generate_series(1, 6000) g;
+});
+is(rdb_flush_until($primary, 'dl', 6000), 6000, 'dl: flushed');
+$primary->safe_psql('postgres', 'VACUUM dl');
+my $drelpath = $primary->safe_psql('postgres', q{SELECT pg_relation_filepath('dl')});
+my $dfile = $primary->data_dir . "/$drelpath";
+$primary->stop;
+my ($leaf, $entry);
+for my $b (1 .. int((-s $dfile) / 8192) - 1)
+{
+	next unless unpack('v', read_bytes($dfile, $b * 8192 + 8188, 2)) == 6;
+	for my $i (0 .. 87)
+	{
+		if (unpack('V', read_bytes($dfile, $b * 8192 + 24 + 92 * $i, 4)) == 0xFFFFFFFF
+			&& unpack('v', read_bytes($dfile, $b * 8192 + 24 + 92 * $i + 14, 2)) > 0)
+		{
+			($leaf, $entry) = ($b, $i);
+			last;
+		}
+	}
+	last if defined $leaf;
+}
+ok(defined $leaf, 'dl: a directory leaf holds a retired generation with live rows'
+	  . (defined $leaf ? " (block $leaf, entry $entry)" : ''));
+# maxoff from its value to 0xFFFF (XOR with its own complement)
+my $moff = $leaf * 8192 + 24 + 92 * $entry + 12;
+my $mval = unpack('v', read_bytes($dfile, $moff, 2));
+damage_bytes($dfile, $moff, 1, 0xff ^ ($mval & 0xff));
+damage_bytes($dfile, $moff + 1, 1, 0xff ^ ($mval >> 8));
+is(unpack('v', read_bytes($dfile, $moff, 2)), 65535, 'dl: the entry now claims 65535 offsets');
+$primary->start;
+for my $q (
+	[ 'columnar scan', 'SELECT count(*) FROM dl' ],
+	[ 'row scan', 'SET rustydb.enable_columnar_scan = off; SELECT count(*) FROM dl' ],
+	[ 'UPDATE by a bitmap scan', 'SET enable_indexscan = off; SET enable_seqscan = off; UPDATE dl SET v = v WHERE id BETWEEN 1 AND 6000' ],
+	[ 'VACUUM', 'VACUUM dl' ])
+{
+	my ($r, $o, $e) = $primary->psql('postgres', "SET statement_timeout = '60s'; \\set VERBOSITY verbose\n$q->[1]");
+	isnt($r, 0, "dl: $q->[0] fails");
+	like($e, qr/ERROR:\s+XX001: rustydb generation directory entry of generation \d+ is corrupted/,
+		"dl: $q->[0]: XX001, the entry is named");
+}
+check_log_clean($primary, 0, 'primary log: no PANIC or crash after a damaged directory entry');
+
+# ---- a damaged free-extent list in the metapage ----
+# Free extents are blocks a stripe writes without reading them first; one
+# that names blocks past the end of the file is refused (XX001) before
+# anything is written through it.  The metapage's extent list: a count at
+# byte 1672, extents of 12 bytes from 1680 (first, nblocks, xid).
+$primary->safe_psql('postgres', q{
+CREATE TABLE fx (id int, v text) USING rustydb WITH (flush_rows = 0);
+INSERT INTO fx SELECT g, md5(g::text) FROM generate_series(1, 3000) g;
+});
+my $fx_before = $primary->safe_psql('postgres', q{SELECT count(*), md5(string_agg(v, ',' ORDER BY id)) FROM fx});
+my $frelpath = $primary->safe_psql('postgres', q{SELECT pg_relation_filepath('fx')});
+my $ffile = $primary->data_dir . "/$frelpath";
+$primary->stop;
+is(unpack('V', read_bytes($ffile, 1672, 4)), 0, 'fx: no free extent yet');
+my $fnblocks = int((-s $ffile) / 8192);
+open(my $fh, '+<', $ffile) or die "open $ffile: $!";
+binmode $fh;
+sysseek($fh, 1672, 0) or die;
+syswrite($fh, pack('V', 1)) == 4 or die;
+sysseek($fh, 1680, 0) or die;
+syswrite($fh, pack('VVV', $fnblocks + 10, 100, 2)) == 12 or die;
+close($fh);
+$primary->start;
+($ret, $stdout, $stderr) = $primary->psql('postgres',
+	qq{\\set VERBOSITY verbose\nSELECT rustydb.flush('fx')});
+isnt($ret, 0, 'fx: a flush through the damaged extent list fails');
+like($stderr, qr/ERROR:\s+XX001: block 0 of relation "fx" is not a valid rustydb metapage/,
+	'fx: XX001 for the metapage');
+like($stderr, qr/Its free extent 1 names blocks/, 'fx: the extent is named');
+$primary->safe_psql('postgres', 'CHECKPOINT');
+is(-s $ffile, $fnblocks * 8192, 'fx: nothing was written past the end of the file');
+is($primary->safe_psql('postgres', q{SELECT count(*), md5(string_agg(v, ',' ORDER BY id)) FROM fx}),
+	$fx_before, 'fx: its rows still read back');
+check_log_clean($primary, 0, 'primary log: no PANIC or crash after a damaged extent list');
 
 $standby->stop;
 $primary->stop;

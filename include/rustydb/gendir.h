@@ -159,6 +159,7 @@ extern Buffer rdb_gen_read(Relation rel, uint32 gen,
 						   BufferAccessStrategy strategy,
 						   RdbGenEntry *retired, bool *is_retired);
 extern void rdb_gen_build_page(Page page, uint32 gen, const RdbGenEntry *e);
+extern void rdb_gen_check_entry(const RdbGenEntry *e, uint32 gen);
 extern bool rdb_gen_retired_stub(const RdbGenEntry *e, ItemPointer tid,
 								 char *stub);
 extern Buffer rdb_l0_read_tid_or_retired(Relation rel, ItemPointer tid,

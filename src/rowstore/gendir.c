@@ -338,13 +338,41 @@ gen_copy_entries(Relation rel, const GenAddr *a, int first, int n,
 				 RdbGenEntry *out)
 {
 	Buffer		buf = gen_lock_leaf(rel, a, BUFFER_LOCK_SHARE);
+	uint32		leafgen;
+	int			i;
 
 	if (!BufferIsValid(buf))
 		return false;
+	leafgen = RdbPageGetOpaque(BufferGetPage(buf))->generation;
 	memcpy(out, &GenLeafEntries(BufferGetPage(buf))[first],
 		   sizeof(RdbGenEntry) * n);
 	UnlockReleaseBuffer(buf);
+	for (i = 0; i < n; i++)
+		rdb_gen_check_entry(&out[i], leafgen + first + i);
 	return true;
+}
+
+/*
+ * rdb_gen_check_entry
+ *		Raise XX001 for a retired entry no writer could have made.  Its
+ *		maxoff bounds every loop over its offsets, which index line pointers
+ *		of a page built from it (rdb_gen_build_page), its bitmaps, and row
+ *		arrays sized for MaxHeapTuplesPerPage: a damaged maxoff must stop
+ *		the reader here, not run past those (or, as a uint16 counter that
+ *		wraps, forever).  Every path that copies entries out of a leaf
+ *		checks them (gen_copy_entries, rdb_gen_leaf_retired, reviving and
+ *		summarising); compaction's survey has its own check.
+ */
+void
+rdb_gen_check_entry(const RdbGenEntry *e, uint32 gen)
+{
+	if (e->phys == RDB_GEN_RETIRED &&
+		(e->maxoff > RDB_GEN_MAX_OFFSET || e->nlive > e->maxoff))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rustydb generation directory entry of generation %u is corrupted", gen),
+				 errdetail("It describes %u offsets and %u live rows; an entry describes at most %d offsets.",
+						   e->maxoff, e->nlive, (int) RDB_GEN_MAX_OFFSET)));
 }
 
 /*
@@ -560,6 +588,7 @@ rdb_gen_build_page(Page page, uint32 gen, const RdbGenEntry *e)
 	uint32		row = e->first;
 	bool		holes = false;
 
+	rdb_gen_check_entry(e, gen);
 	PageInit(page, BLCKSZ, sizeof(RdbPageOpaqueData));
 	o = RdbPageGetOpaque(page);
 	o->generation = gen;
@@ -609,6 +638,7 @@ rdb_gen_leaf_retired(Page leaf, int from, uint32 *gen, RdbGenEntry *e)
 		{
 			*e = entries[i];
 			*gen = RdbPageGetOpaque(leaf)->generation + i;
+			rdb_gen_check_entry(e, *gen);
 			return i;
 		}
 	}
@@ -1145,6 +1175,7 @@ rdb_gen_revive(Relation rel, uint32 gen)
 	if (!BufferIsValid(leafbuf))
 		elog(ERROR, "rustydb: generation %u lost its directory leaf", gen);
 	e = GenLeafEntries(BufferGetPage(leafbuf))[a.leafidx];
+	rdb_gen_check_entry(&e, gen);
 
 	state = GenericXLogStart(rel);
 	page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
@@ -1436,7 +1467,23 @@ rdb_gen_reuse_page(Relation rel, Buffer buf)
 	leafbuf = ReadBuffer(rel, leaf);
 	LockBuffer(leafbuf, BUFFER_LOCK_EXCLUSIVE);
 	if (!gen_page_kind_is(BufferGetPage(leafbuf), RDB_PAGE_KIND_GENDIR_LEAF))
-		elog(ERROR, "rustydb: block %u is not a generation directory leaf", leaf);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("block %u of rustydb table \"%s\" is not a generation directory leaf",
+						leaf, RelationGetRelationName(rel))));
+
+	/*
+	 * The metapage's counter names a generation never given out: its entry
+	 * must be empty.  One that is not means a damaged counter, and
+	 * overwriting the entry would lose its rows for good.
+	 */
+	if (GenLeafEntries(BufferGetPage(leafbuf))[a.leafidx].phys != RDB_GEN_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rustydb table \"%s\": the metapage's next generation %u is in use already",
+						RelationGetRelationName(rel), gen),
+				 errdetail("Its directory entry at block %u is not empty; the metapage is damaged.",
+						   leaf)));
 
 	state = GenericXLogStart(rel);
 	page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
@@ -1696,6 +1743,7 @@ gen_summarize_group(Relation rel, uint32 base)
 			}
 			if (e->nlive == 0)
 				continue;
+			rdb_gen_check_entry(e, leafbase + i);
 			/* the span as the scan computes it (scan_retired_span) */
 			nflushed = e->maxoff > 0 ?
 				pg_popcount((const char *) e->flushed, (e->maxoff - 1) / 8 + 1) : 0;

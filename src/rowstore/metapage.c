@@ -196,6 +196,8 @@ meta_get(Relation rel, Buffer buf)
 	Page		page = BufferGetPage(buf);
 	RdbMetaPage meta = RdbPageGetMeta(page);
 
+	BlockNumber nblocks;
+
 	if (PageIsNew(page) || RdbPageGetOpaque(page)->kind != RDB_PAGE_KIND_META ||
 		meta->magic != RDB_META_MAGIC ||
 		meta->nfree_extents > RDB_META_MAX_FREE_EXTENTS)
@@ -203,6 +205,29 @@ meta_get(Relation rel, Buffer buf)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("block 0 of relation \"%s\" is not a valid rustydb metapage",
 						RelationGetRelationName(rel))));
+
+	/*
+	 * Free extents are blocks a stripe overwrites without reading them
+	 * first: one outside the file's data blocks (the metapage, past the
+	 * end) can only be damage, and must not be written through.  (Damage
+	 * that names live blocks inside the file is not caught here: data
+	 * checksums catch the metapage's.)
+	 */
+	nblocks = RelationGetNumberOfBlocks(rel);
+	for (uint32 i = 0; i < meta->nfree_extents; i++)
+	{
+		const RdbFreeExtent *e = &meta->free_extents[i];
+
+		if (e->first < RDB_FIRST_DATA_BLKNO || e->nblocks == 0 ||
+			e->nblocks > nblocks || e->first > nblocks - e->nblocks)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("block 0 of relation \"%s\" is not a valid rustydb metapage",
+							RelationGetRelationName(rel)),
+					 errdetail("Its free extent %u names blocks %u to %u; the relation's data blocks are 1 to %u.",
+							   i + 1, e->first, e->first + e->nblocks - 1,
+							   nblocks - 1)));
+	}
 	return meta;
 }
 

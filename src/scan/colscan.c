@@ -1248,7 +1248,9 @@ colscan_group_skipped(ColScanState *state, uint32 g)
 	int			i;
 
 	if (g >= entry->ngroups)
-		elog(ERROR, "rustydb colscan: chunk group %u out of range", g);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rustydb colscan: chunk group %u out of range", g)));
 	if (entry->decision[g] != 0)
 		return entry->decision[g] == 2;
 

@@ -809,15 +809,33 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 					   (unsigned long long) sum,
 					   (unsigned long long) hdr->dir_checksum);
 
+	/*
+	 * Each column's layout must also be the table's: a table only ever gains
+	 * columns, and a type change that keeps the table's files is a binary
+	 * coercion, which keeps the layout.  Values decoded with a layout the
+	 * table's descriptor does not have would be read as the wrong type.
+	 */
+	if (hdr->ncolumns > (uint32) RelationGetDescr(rel)->natts)
+		stripe_corrupt(rel, first_block,
+					   "The stripe has %u columns, the table %d.",
+					   hdr->ncolumns, RelationGetDescr(rel)->natts);
 	for (c = 0; c < hdr->ncolumns; c++)
 	{
 		int16		len = cols[c].typlen;
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), c);
 
 		if (!(len > 0 || len == -1 || len == -2) ||
 			(cols[c].typbyval && (len <= 0 || len > (int16) sizeof(Datum))))
 			stripe_corrupt(rel, first_block,
 						   "Column %d has an impossible layout (length %d).",
 						   c + 1, len);
+		if (!att->attisdropped &&
+			(len != att->attlen || cols[c].typbyval != att->attbyval ||
+			 cols[c].typalign != att->attalign))
+			stripe_corrupt(rel, first_block,
+						   "Column %d has length %d, by value %d, alignment '%c'; the table's column has %d, %d, '%c'.",
+						   c + 1, len, (int) cols[c].typbyval, cols[c].typalign,
+						   att->attlen, (int) att->attbyval, att->attalign);
 	}
 	if (bounds)
 		stripe_validate_bounds(rel, first_block, hdr, cols, dir, bounds);
@@ -1017,8 +1035,10 @@ stripe_meta_get(Relation rel, BlockNumber first_block)
 
 	if (first_block < RDB_FIRST_DATA_BLKNO ||
 		first_block >= RDB_FIRST_REMAPPED_GENERATION)
-		elog(ERROR, "rustydb stripe of relation \"%s\": block %u cannot start a stripe",
-			 RelationGetRelationName(rel), first_block);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rustydb stripe of relation \"%s\": block %u cannot start a stripe",
+			 RelationGetRelationName(rel), first_block)));
 
 	/* validate in the caller's context: an error leaves the cache alone */
 	stripe_validate(rel, first_block, &hdr, &map, &cols, &dir, &bounds,
@@ -1653,9 +1673,11 @@ rdb_stripe_fetch_row(RdbStripeReader *sr, uint32 row, Datum *values,
 					 bool *isnull, int natts)
 {
 	if (row >= sr->meta->hdr.nrows)
-		elog(ERROR, "rustydb stripe at block %u of relation \"%s\": row %u out of range (%u rows)",
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rustydb stripe at block %u of relation \"%s\": row %u out of range (%u rows)",
 			 sr->meta->key.first_block, RelationGetRelationName(sr->rel), row,
-			 sr->meta->hdr.nrows);
+			 sr->meta->hdr.nrows)));
 	rdb_stripe_fetch_row_cols(sr, stripe_meta_position(sr->meta, sr->rel, row),
 							  values, isnull, natts, NULL);
 }
@@ -1690,9 +1712,11 @@ rdb_stripe_fetch_row_cols(RdbStripeReader *sr, uint32 row, Datum *values,
 	int			ncol;
 
 	if (row >= hdr->nrows)
-		elog(ERROR, "rustydb stripe at block %u of relation \"%s\": row %u out of range (%u rows)",
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rustydb stripe at block %u of relation \"%s\": row %u out of range (%u rows)",
 			 meta->key.first_block, RelationGetRelationName(sr->rel), row,
-			 hdr->nrows);
+			 hdr->nrows)));
 	g = row / hdr->chunk_group_rows;
 	r = (int) (row % hdr->chunk_group_rows);
 	ncol = Min(natts, (int) hdr->ncolumns);
@@ -1743,9 +1767,11 @@ rdb_stripe_fetch_row_list(RdbStripeReader *sr, uint32 row, const int *cols,
 	int			i;
 
 	if (row >= hdr->nrows)
-		elog(ERROR, "rustydb stripe at block %u of relation \"%s\": row %u out of range (%u rows)",
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rustydb stripe at block %u of relation \"%s\": row %u out of range (%u rows)",
 			 meta->key.first_block, RelationGetRelationName(sr->rel), row,
-			 hdr->nrows);
+			 hdr->nrows)));
 	g = row / hdr->chunk_group_rows;
 	r = (int) (row % hdr->chunk_group_rows);
 	refs = &meta->dir[(Size) g * hdr->ncolumns];
@@ -1792,8 +1818,10 @@ rdb_stripe_chunk_minmax(RdbStripeReader *sr, uint32 g, int c, Datum *min,
 	char	   *p;
 
 	if (g >= hdr->nchunkgroups)
-		elog(ERROR, "rustydb stripe: chunk group %u out of range (%u groups)",
-			 g, hdr->nchunkgroups);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rustydb stripe: chunk group %u out of range (%u groups)",
+			 g, hdr->nchunkgroups)));
 	*nrows = Min(hdr->chunk_group_rows, hdr->nrows - g * hdr->chunk_group_rows);
 	*collation = InvalidOid;
 	if (c < 0 || c >= (int) hdr->ncolumns)
@@ -1836,8 +1864,10 @@ rdb_stripe_chunk_ref(RdbStripeReader *sr, uint32 g, int c)
 	const RdbStripeHeader *hdr = &sr->meta->hdr;
 
 	if (g >= hdr->nchunkgroups)
-		elog(ERROR, "rustydb stripe: chunk group %u out of range (%u groups)",
-			 g, hdr->nchunkgroups);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rustydb stripe: chunk group %u out of range (%u groups)",
+			 g, hdr->nchunkgroups)));
 	if (c < 0 || c >= (int) hdr->ncolumns)
 		return NULL;
 	return &sr->meta->dir[(Size) g * hdr->ncolumns + c];
@@ -2025,8 +2055,10 @@ rdb_stripe_form_tuple(Relation rel, BlockNumber first_block, uint32 row,
 	int			c;
 
 	if (row >= hdr->nrows)
-		elog(ERROR, "rustydb stripe at block %u of relation \"%s\": row %u out of range (%u rows)",
-			 first_block, RelationGetRelationName(rel), row, hdr->nrows);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rustydb stripe at block %u of relation \"%s\": row %u out of range (%u rows)",
+			 first_block, RelationGetRelationName(rel), row, hdr->nrows)));
 	if (meta->values == NULL)
 	{
 		meta->values = MemoryContextAlloc(meta->cxt, hdr->ncolumns * sizeof(Datum));
@@ -2064,7 +2096,9 @@ rdb_stripe_form_tuple(Relation rel, BlockNumber first_block, uint32 row,
 		HeapTupleHeader td = tup->t_data;
 
 		if (stub_len < SizeofHeapTupleHeader)
-			elog(ERROR, "rustydb stripe row stub of %u bytes is too short", stub_len);
+			ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rustydb stripe row stub of %u bytes is too short", stub_len)));
 		td->t_choice = stub->t_choice;
 		td->t_ctid = stub->t_ctid;
 		td->t_infomask = (td->t_infomask & ~HEAP_XACT_MASK) |
