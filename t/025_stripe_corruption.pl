@@ -30,6 +30,7 @@ use lib $FindBin::RealBin;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes;
 use RustydbTest;
 
 plan skip_all => 'stripes are a rustydb feature' if test_am() ne 'rustydb';
@@ -340,6 +341,33 @@ is($ret, 0, 'wf: an INSERT whose writer flushes runs despite the damaged page el
 is($primary->safe_psql('postgres', q{SELECT rows_flushed FROM rustydb.flush_history('wf')}),
 	'5000', 'wf: and its writer moved its 5000 rows into stripes');
 check_log_clean($primary, 0, 'primary log: no PANIC or crash after the damaged page of wf');
+
+# The background flush of wf meets the damaged page: it fails, and the
+# worker looks at the table again after 10 s (then 20, 40 ... 600), not in
+# every round, while the table's rows keep asking for a flush.
+my $wf_oid = $primary->safe_psql('postgres', q{SELECT 'wf'::regclass::oid});
+my $wlog = -s $primary->logfile;
+$primary->safe_psql('postgres', q{ALTER TABLE wf SET (flush_rows = 100, writer_flush_rows = 0)});
+$primary->safe_psql('postgres',
+	q{INSERT INTO wf SELECT g, md5(g::text) FROM generate_series(13001, 13500) g});
+my $failed_re = qr/background flush of table $wf_oid failed (\d+) time\(s\) in a row; the worker looks at it again in (\d+) s/;
+my $t0 = time;
+until (slurp_file($primary->logfile, $wlog) =~ $failed_re)
+{
+	die 'the background flush of wf did not fail within 60 s' if time - $t0 > 60;
+	Time::HiRes::sleep(0.2);
+}
+pass('wf: the background flush failed on the damaged page');
+# new commits keep waking the worker meanwhile
+for my $i (1 .. 5)
+{
+	$primary->safe_psql('postgres',
+		"INSERT INTO wf SELECT g, md5(g::text) FROM generate_series(13501 + $i * 200, 13700 + $i * 200) g");
+	Time::HiRes::sleep(1);
+}
+my @fails = (slurp_file($primary->logfile, $wlog) =~ /$failed_re/g);
+is(scalar(@fails) / 2, 1, 'wf: within the next 5 s the worker did not try it again');
+is("$fails[0] $fails[1]", '1 10', 'wf: first failure, next look in 10 s');
 
 # ---- a damaged directory entry: its offset count ----
 # A retired generation's rows are described by its directory entry

@@ -1084,9 +1084,42 @@ typedef struct FlushSeen
 	bool		more_to_flush;	/* last round stopped after one stripe */
 	TimestampTz compact_checked;	/* last background compaction look */
 	bool		more_to_compact;	/* last look did a step: look again */
+	int			failures;		/* rounds in a row whose flush failed */
+	TimestampTz retry_at;		/* after a failure: not before this */
 } FlushSeen;
 
 static HTAB *flush_seen = NULL;
+
+/*
+ * A table whose background flush failed (a damaged page, say) is looked at
+ * again after 10 s, then 20, 40 ... up to 10 minutes, not in every round
+ * (each failure is an ERROR in the server log); a round that gets through
+ * resets the count.
+ */
+#define FLUSH_RETRY_MIN_MS	10000
+#define FLUSH_RETRY_MAX_MS	600000
+
+static FlushSeen *
+flush_seen_enter(Oid relid)
+{
+	bool		found;
+	FlushSeen  *seen = hash_search(flush_seen, &relid, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		seen->changes_at_flush = 0;
+		seen->changes_seen = 0;
+		seen->stuck = 0;
+		seen->stuck_at = 0;
+		seen->more_to_flush = false;
+		seen->compact_checked = 0;
+		seen->more_to_compact = false;
+		seen->failures = 0;
+		seen->retry_at = 0;
+	}
+	return seen;
+}
+
 
 /*
  * The database's rustydb tables as the worker's first round since the
@@ -1246,6 +1279,13 @@ rdb_flush_background(bool (*stop) (void))
 		CHECK_FOR_INTERRUPTS();
 		if (stop != NULL && stop())
 			break;
+		{
+			FlushSeen  *prev = hash_search(flush_seen, &relid, HASH_FIND, NULL);
+
+			if (prev != NULL && prev->failures > 0 &&
+				GetCurrentTimestamp() < prev->retry_at)
+				continue;
+		}
 		StartTransactionCommand();
 		PG_TRY();
 		{
@@ -1253,7 +1293,6 @@ rdb_flush_background(bool (*stop) (void))
 			RdbTableOptions opts;
 			PgStat_StatTabEntry *tabentry;
 			FlushSeen  *seen;
-			bool		found;
 			int64		changes;
 			bool		flushed = false;
 
@@ -1287,17 +1326,7 @@ rdb_flush_background(bool (*stop) (void))
 					tabentry = pgstat_fetch_stat_tabentry(relid);
 					changes = tabentry ?
 						tabentry->tuples_inserted + tabentry->tuples_updated : 0;
-					seen = hash_search(flush_seen, &relid, HASH_ENTER, &found);
-					if (!found)
-					{
-						seen->changes_at_flush = 0;
-						seen->changes_seen = 0;
-						seen->stuck = 0;
-						seen->stuck_at = 0;
-						seen->more_to_flush = false;
-						seen->compact_checked = 0;
-						seen->more_to_compact = false;
-					}
+					seen = flush_seen_enter(relid);
 					/* the statistics were reset: start over from them */
 					if (changes < seen->changes_seen)
 						seen->changes_at_flush = changes;
@@ -1428,17 +1457,29 @@ rdb_flush_background(bool (*stop) (void))
 					}
 					bg_rel = NULL;
 					relation_close(rel, ShareUpdateExclusiveLock);
+					seen->failures = 0;
 				}
 			}
 			CommitTransactionCommand();
 		}
 		PG_CATCH();
 		{
+			FlushSeen  *failed;
+			int			wait_ms;
+
 			bg_rel = NULL;
 			MemoryContextSwitchTo(oldcxt);
 			EmitErrorReport();
 			FlushErrorState();
 			AbortCurrentTransaction();
+			failed = flush_seen_enter(relid);
+			failed->failures = Min(failed->failures + 1, 20);
+			wait_ms = FLUSH_RETRY_MIN_MS << Min(failed->failures - 1, 6);
+			wait_ms = Min(wait_ms, FLUSH_RETRY_MAX_MS);
+			failed->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
+			ereport(LOG,
+					(errmsg("rustydb background flush of table %u failed %d time(s) in a row; the worker looks at it again in %d s",
+							relid, failed->failures, wait_ms / 1000)));
 		}
 		PG_END_TRY();
 		MemoryContextSwitchTo(oldcxt);

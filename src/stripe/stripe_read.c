@@ -809,33 +809,15 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 					   (unsigned long long) sum,
 					   (unsigned long long) hdr->dir_checksum);
 
-	/*
-	 * Each column's layout must also be the table's: a table only ever gains
-	 * columns, and a type change that keeps the table's files is a binary
-	 * coercion, which keeps the layout.  Values decoded with a layout the
-	 * table's descriptor does not have would be read as the wrong type.
-	 */
-	if (hdr->ncolumns > (uint32) RelationGetDescr(rel)->natts)
-		stripe_corrupt(rel, first_block,
-					   "The stripe has %u columns, the table %d.",
-					   hdr->ncolumns, RelationGetDescr(rel)->natts);
 	for (c = 0; c < hdr->ncolumns; c++)
 	{
 		int16		len = cols[c].typlen;
-		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), c);
 
 		if (!(len > 0 || len == -1 || len == -2) ||
 			(cols[c].typbyval && (len <= 0 || len > (int16) sizeof(Datum))))
 			stripe_corrupt(rel, first_block,
 						   "Column %d has an impossible layout (length %d).",
 						   c + 1, len);
-		if (!att->attisdropped &&
-			(len != att->attlen || cols[c].typbyval != att->attbyval ||
-			 cols[c].typalign != att->attalign))
-			stripe_corrupt(rel, first_block,
-						   "Column %d has length %d, by value %d, alignment '%c'; the table's column has %d, %d, '%c'.",
-						   c + 1, len, (int) cols[c].typbyval, cols[c].typalign,
-						   att->attlen, (int) att->attbyval, att->attalign);
 	}
 	if (bounds)
 		stripe_validate_bounds(rel, first_block, hdr, cols, dir, bounds);
