@@ -469,6 +469,12 @@ rdb_decode_row_change(LogicalDecodingContext *ctx, XLogRecordBuffer *buf)
 	ReorderBufferChange *change;
 	enum ReorderBufferChangeType action;
 
+	if (xlrec->flags & ~RDB_XLF_KNOWN)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot decode rustydb row change record at %X/%X with flags 0x%02X",
+						LSN_FORMAT_ARGS(r->ReadRecPtr), xlrec->flags),
+				 errhint("The WAL was written by a newer rustydb_am; install that version on this server.")));
 	if (!(xlrec->flags & RDB_XLF_LOGICAL))
 		return;
 	if (!rdb_decode_wanted(ctx, r, &rnode))

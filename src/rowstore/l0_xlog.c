@@ -266,6 +266,7 @@ rdb_redo_row_change(XLogReaderState *record)
 	xl_rdb_row_change *xlrec = (xl_rdb_row_change *) XLogRecGetData(record);
 	Buffer		buffer;
 
+	rdb_redo_check_flags(record, xlrec->flags);
 	if (XLogReadBufferForRedo(record, 0, &buffer) == BLK_NEEDS_REDO)
 	{
 		Page		page = BufferGetPage(buffer);
@@ -354,6 +355,8 @@ rdb_redo_update(XLogReaderState *record)
 	Buffer		oldbuf = InvalidBuffer;
 	Buffer		newbuf;
 	XLogRedoAction newaction;
+
+	rdb_redo_check_flags(record, xlrec->flags);
 
 	/*
 	 * Old page first, as heap does.  Readers never lock two pages at once,
