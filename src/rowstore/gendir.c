@@ -1173,7 +1173,10 @@ rdb_gen_revive(Relation rel, uint32 gen)
 	sumbuf = gen_lock_summary(rel, &a);
 	leafbuf = gen_lock_leaf(rel, &a, BUFFER_LOCK_EXCLUSIVE);
 	if (!BufferIsValid(leafbuf))
-		elog(ERROR, "rustydb: generation %u lost its directory leaf", gen);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rustydb table \"%s\": generation %u lost its directory leaf",
+						RelationGetRelationName(rel), gen)));
 	e = GenLeafEntries(BufferGetPage(leafbuf))[a.leafidx];
 	rdb_gen_check_entry(&e, gen);
 
