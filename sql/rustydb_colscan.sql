@@ -445,6 +445,56 @@ RESET max_parallel_workers_per_gather;
 DROP FUNCTION cs_pred_plan(text);
 DROP TABLE cs_pred;
 
+-- Stubs that jump between stripes: pages that never retire (TOASTed values)
+-- whose holes later flushes filled, so neighbouring stubs name rows of
+-- three stripes.  The columnar scan decoded whole chunks again at each
+-- jump (5.3 s against 41 ms for the plain scan on 106,666 such rows); it
+-- now forms such stubs row by row (EXPLAIN VERBOSE: Stub Rows Formed),
+-- with the same answers as the plain scan and as heap.
+CREATE TABLE cs_scat (id int PRIMARY KEY, k int, v text, n numeric)
+  USING rustydb WITH (flush_rows = 0, stripe_rows = 100000, chunk_group_rows = 1000,
+                      autovacuum_enabled = off);
+ALTER TABLE cs_scat ALTER v SET STORAGE EXTERNAL;
+CREATE TABLE cs_scat_twin (LIKE cs_scat) USING heap;
+CREATE FUNCTION cs_scat_both(q text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE format(q, 'cs_scat');
+	EXECUTE format(q, 'cs_scat_twin');
+END $$;
+SELECT cs_scat_both('INSERT INTO %I SELECT g, g %% 100, repeat(md5(g::text), 80), g / 7.0 FROM generate_series(1, 8000) g');
+SELECT rdb_test.wait_quiet();
+SELECT rustydb.flush('cs_scat') AS flushed;
+SELECT cs_scat_both('DELETE FROM %I WHERE id %% 2 = 0');
+VACUUM cs_scat;
+SELECT cs_scat_both('INSERT INTO %I SELECT g, g %% 100, repeat(md5(g::text), 80), g / 7.0 FROM generate_series(20001, 24000) g');
+SELECT rdb_test.wait_quiet();
+SELECT rustydb.flush('cs_scat') AS flushed;
+SELECT cs_scat_both('DELETE FROM %I WHERE id %% 3 = 0');
+VACUUM cs_scat;
+SELECT cs_scat_both('INSERT INTO %I SELECT g, g %% 100, repeat(md5(g::text), 80), g / 7.0 FROM generate_series(30001, 33000) g');
+SELECT rdb_test.wait_quiet();
+SELECT rustydb.flush('cs_scat') AS flushed;
+SELECT count(*) AS stripes FROM rustydb.stripes('cs_scat');
+SELECT l0_pages > 0 AS pages_kept, retired_generations FROM rustydb.l0_layout('cs_scat');
+CREATE FUNCTION cs_scat_formed(q text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE j json;
+BEGIN
+	EXECUTE 'EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON) ' || q INTO j;
+	RETURN (SELECT (p->>'Stub Rows Formed')::bigint
+	          FROM json_array_elements(j) e,
+	               LATERAL (SELECT e->'Plan' AS p UNION ALL
+	                        SELECT e->'Plan'->'Plans'->0) x
+	         WHERE p->>'Stub Rows Formed' IS NOT NULL);
+END $$;
+SELECT cs_scat_formed('SELECT count(*), sum(k), max(n) FROM cs_scat') > 0 AS formed_row_by_row;
+SELECT count(*), sum(k), max(n), md5(string_agg(v, '' ORDER BY id)) FROM cs_scat;
+SELECT count(*), sum(k), max(n), md5(string_agg(v, '' ORDER BY id)) FROM cs_scat_twin;
+SELECT count(*), sum(k) FROM cs_scat WHERE n > 3000;
+SELECT count(*), sum(k) FROM cs_scat_twin WHERE n > 3000;
+DROP FUNCTION cs_scat_formed(text);
+DROP FUNCTION cs_scat_both(text);
+DROP TABLE cs_scat, cs_scat_twin;
+
 DROP FUNCTION cs_check(text, text);
 DROP FUNCTION cs_load(int, int);
 DROP TABLE cs, cs_twin;
