@@ -87,6 +87,19 @@ typedef RdbPageOpaqueData *RdbPageOpaque;
 #define RdbPageGetOpaque(page) \
 	((RdbPageOpaque) PageGetSpecialPointer(page))
 
+/* an empty rustydb page with the special area: its kind and generation */
+static inline void
+rdb_page_init_special(Page page, uint16 kind, uint32 generation)
+{
+	RdbPageOpaque opaque;
+
+	PageInit(page, BLCKSZ, sizeof(RdbPageOpaqueData));
+	opaque = RdbPageGetOpaque(page);
+	opaque->generation = generation;
+	opaque->kind = kind;
+	opaque->magic = RDB_PAGE_MAGIC;
+}
+
 /*
  * The largest tuple an L0 page can hold (after TOAST): heap's, on a
  * first-time page without a special area.

@@ -127,13 +127,7 @@ rdb_gen_page_is_leaf(Page page)
 static void
 gen_page_init(Page page, uint16 kind, uint32 ident, Size contents)
 {
-	RdbPageOpaque o;
-
-	PageInit(page, BLCKSZ, sizeof(RdbPageOpaqueData));
-	o = RdbPageGetOpaque(page);
-	o->generation = ident;
-	o->kind = kind;
-	o->magic = RDB_PAGE_MAGIC;
+	rdb_page_init_special(page, kind, ident);
 	if (contents > 0)
 		((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData) + contents;
 }
@@ -582,18 +576,13 @@ void
 rdb_gen_build_page(Page page, uint32 gen, const RdbGenEntry *e)
 {
 	PageHeader	ph = (PageHeader) page;
-	RdbPageOpaque o;
 	LocationIndex upper;
 	OffsetNumber off;
 	uint32		row = e->first;
 	bool		holes = false;
 
 	rdb_gen_check_entry(e, gen);
-	PageInit(page, BLCKSZ, sizeof(RdbPageOpaqueData));
-	o = RdbPageGetOpaque(page);
-	o->generation = gen;
-	o->kind = RDB_PAGE_KIND_L0;
-	o->magic = RDB_PAGE_MAGIC;
+	rdb_page_init_special(page, RDB_PAGE_KIND_L0, gen);
 	upper = ph->pd_upper;
 	for (off = FirstOffsetNumber; off <= e->maxoff; off++)
 	{

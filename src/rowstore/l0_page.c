@@ -53,19 +53,13 @@
 void
 rdb_l0_page_init(Page page, uint32 generation, BlockNumber blkno)
 {
-	RdbPageOpaque opaque;
-
 	if (generation == blkno)
 	{
 		PageInit(page, BLCKSZ, 0);
 		return;
 	}
 	Assert(generation >= RDB_FIRST_REMAPPED_GENERATION);
-	PageInit(page, BLCKSZ, sizeof(RdbPageOpaqueData));
-	opaque = RdbPageGetOpaque(page);
-	opaque->generation = generation;
-	opaque->kind = RDB_PAGE_KIND_L0;
-	opaque->magic = RDB_PAGE_MAGIC;
+	rdb_page_init_special(page, RDB_PAGE_KIND_L0, generation);
 }
 
 /*

@@ -45,14 +45,9 @@
 void
 rdb_meta_page_init(Page page)
 {
-	RdbPageOpaque opaque;
 	RdbMetaPage meta;
 
-	PageInit(page, BLCKSZ, sizeof(RdbPageOpaqueData));
-	opaque = RdbPageGetOpaque(page);
-	opaque->generation = RDB_METAPAGE_BLKNO;
-	opaque->kind = RDB_PAGE_KIND_META;
-	opaque->magic = RDB_PAGE_MAGIC;
+	rdb_page_init_special(page, RDB_PAGE_KIND_META, RDB_METAPAGE_BLKNO);
 
 	meta = RdbPageGetMeta(page);
 	meta->magic = RDB_META_MAGIC;

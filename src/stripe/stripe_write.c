@@ -195,13 +195,7 @@ stripe_seal(StripePageWriter *w)
 static void
 stripe_page_init(Page page, BlockNumber first_block)
 {
-	RdbPageOpaque opaque;
-
-	PageInit(page, BLCKSZ, sizeof(RdbPageOpaqueData));
-	opaque = RdbPageGetOpaque(page);
-	opaque->generation = first_block;
-	opaque->kind = RDB_PAGE_KIND_STRIPE;
-	opaque->magic = RDB_PAGE_MAGIC;
+	rdb_page_init_special(page, RDB_PAGE_KIND_STRIPE, first_block);
 }
 
 /*
