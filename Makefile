@@ -25,6 +25,7 @@ OBJS = \
 	src/lsm/flush_progress.o \
 	src/lsm/compact.o \
 	src/lsm/compact_progress.o \
+	src/lsm/rewrite.o \
 	src/rowstore/metapage.o \
 	src/events/payload.o \
 	src/events/ring.o \

@@ -15,8 +15,10 @@
 # scan_narrow.sql, scan_group_text.sql, scan_range.sql; FL_RUNS rotating
 # rounds, medians, parallel query off) on heap and on rustydb with the
 # columnar scan off and on, and point lookups by id through a btree
-# (pgbench, 1 client, FL_DURATION s).  The rustydb side is checked to hold stripes with
-# every row, and both sides must give the same aggregate.
+# (pgbench, 1 client, FL_DURATION s); last, VACUUM FULL on both sides (timed,
+# sizes after).  The rustydb side is checked to hold stripes with every row,
+# and both sides must give the same aggregate, and the same rows after
+# VACUUM FULL.
 #
 # Parameters: FL_ROWS=1000000, FL_RUNS=5, FL_DURATION=10, FL_PORT=55438,
 #             FL_USER=rustydb, FL_OUT=bench/results/flush.md
@@ -149,6 +151,23 @@ for am in heap rustydb; do
 	LOOK[$am]=$(pgbench -n -M prepared -c 1 -T "$FL_DURATION" -f "$DIR/lookup.sql" "fl_$am" 2>&1 |
 		sed -n 's/^tps = \([0-9.]*\).*/\1/p')
 done
+# VACUUM FULL on both, last (it rewrites the layout the measurements above
+# read): rustydb writes the rows every snapshot sees straight into stripes
+# (src/lsm/rewrite.c), so the retired L0 pages' room is given back
+vf_ms()
+{
+	psql -X -v ON_ERROR_STOP=1 -d "$1" <<-EOF | awk '/^Time: /{t=$2} END{print t}'
+		\timing on
+		VACUUM FULL events;
+	EOF
+}
+VF_HEAP=$(vf_ms fl_heap)
+VF_RDB=$(vf_ms fl_rustydb)
+size_vf_heap=$(q -d fl_heap -c "SELECT pg_table_size('events')")
+size_vf=$(q -d fl_rustydb -c "SELECT pg_table_size('events')")
+sum_sql="SELECT count(*) || ' ' || sum(hashtext(e::text)) FROM events e"
+[ "$(q -d fl_heap -c "$sum_sql")" = "$(q -d fl_rustydb -c "$sum_sql")" ] ||
+	{ echo "rows differ after VACUUM FULL" >&2; exit 1; }
 median() { tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{v[NR]=$1} END{if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
 {
@@ -164,6 +183,8 @@ median() { tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{v[NR]=$1} END{if (NR
 	awk -v h="$size_heap" -v s="$stripe_bytes" -v n="$stripes" 'BEGIN { printf "| values in stripes (%d stripes) | | %.1f MB | %.3f (%.1fx smaller than heap) |\n", n, s/1e6, s/h, h/s }'
 	awk -v t="$(echo "$t1 - $t0" | bc)" -v n="$FL_ROWS" 'BEGIN { printf "| flush | | %.2f s (%.0f rows/s) | |\n", t, n/t }'
 	awk -v h="${LOOK[heap]}" -v r="${LOOK[rustydb]}" 'BEGIN { printf "| point lookups by id, 1 client (tps) | %.0f | %.0f | %.2f |\n", h, r, r/h }'
+	awk -v h="$size_vf_heap" -v a="$size_vf" 'BEGIN { printf "| table size after VACUUM FULL (last) | %.1f MB | %.1f MB | %.3f (%.1fx smaller than heap) |\n", h/1e6, a/1e6, a/h, h/a }'
+	awk -v h="$VF_HEAP" -v r="$VF_RDB" 'BEGIN { printf "| VACUUM FULL | %.2f s | %.2f s | %.2f |\n", h/1000, r/1000, r/h }'
 	echo
 	echo "Scans after the flush, median of $FL_RUNS rounds (ms), parallel query off; rustydb read by the ordinary"
 	echo "seq scan (\`rustydb.enable_columnar_scan = off\`, as before the columnar scan) and by the columnar scan (on)."

@@ -118,7 +118,7 @@ SET enable_seqscan = off;
 SELECT count(*) FROM fl WHERE ts > '2020-01-01';
 RESET enable_seqscan;
 
--- rewrites bring flushed rows back into L0, whole
+-- rewrites write the rows every snapshot sees straight into a stripe (rewrite.c)
 CLUSTER fl USING fl_pkey;
 SELECT fl_diff() AS diff_after_cluster, (SELECT count(*) FROM rustydb.stripes('fl')) AS stripes;
 SELECT rdb_test.wait_quiet();

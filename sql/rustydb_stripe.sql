@@ -302,7 +302,7 @@ TRUNCATE st_cache;
 INSERT INTO st_cache SELECT g, md5(g::text) || 'two', g FROM generate_series(1, 3000) g;
 SELECT st_flush('st_cache', 3000) AS flushed;
 SELECT * FROM st_lookups('two');
--- a rewrite (VACUUM FULL copies the rows into a new relfilenode, as L0 rows)
+-- a rewrite (VACUUM FULL copies the rows into a new relfilenode: 3,000, less than a chunk group, onto L0 pages)
 VACUUM FULL st_cache;
 SELECT * FROM st_lookups('two');
 UPDATE st_cache SET v = md5(id::text) || 'three';

@@ -287,7 +287,7 @@ INSERT INTO tr SELECT g, 'fourth' FROM generate_series(1, 50) g;
 COMMIT;
 
 CREATE TABLE cl (id int, v text) USING $am;
-INSERT INTO cl SELECT (g * 7919) % 2000, md5(g::text) FROM generate_series(1, 2000) g;
+INSERT INTO cl SELECT (g * 7919) % 12000, md5(g::text) FROM generate_series(1, 12000) g;
 CREATE INDEX cl_id ON cl (id);
 CLUSTER cl USING cl_id;
 VACUUM FULL w;
@@ -298,6 +298,9 @@ ALTER TABLE h SET ACCESS METHOD $to_am;
 UPDATE h SET v = v || ' converted' WHERE id % 3 = 0;
 
 CREATE TABLESPACE ts LOCATION '';
+CREATE TABLE cl_stripes AS SELECT count(*) AS n FROM pg_class c
+  WHERE c.relname = 'cl' AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'rustydb')
+    AND EXISTS (SELECT FROM rustydb.stripes('cl'));
 ALTER TABLE cl SET TABLESPACE ts;
 INSERT INTO cl VALUES (5000, 'in tablespace');
 
@@ -308,6 +311,11 @@ DROP TABLE drop_me;
 CREATE UNLOGGED TABLE ul (id int PRIMARY KEY, v text) USING $am;
 INSERT INTO ul SELECT g, 'unlogged' FROM generate_series(1, 1000) g;
 });
+
+# CLUSTER wrote cl's rows (every snapshot sees them) straight into a stripe
+# (src/lsm/rewrite.c): its stripe and directory pages replay too.
+is($primary->safe_psql('postgres', 'SELECT n FROM cl_stripes'), $am eq 'rustydb' ? '1' : '0',
+	'CLUSTER wrote the rows into a stripe');
 
 # A temporary table (local buffers, no WAL), used and checked in one session.
 my ($ret, $out, $err) = $primary->psql(

@@ -183,6 +183,8 @@ extern int	rdb_gen_remap_leaf(Relation rel, BlockNumber leaf,
 							   bool (*fn) (void *arg, RdbGenEntry *e),
 							   void *arg);
 extern uint32 rdb_gen_reuse_page(Relation rel, Buffer buf);
+extern uint32 rdb_gen_add_retired(Relation rel, BlockNumber stripe,
+								  uint32 nrows, int per_gen, bool align);
 extern void rdb_gen_forget(void);
 extern void rdb_gen_summarize_pending(Relation rel);
 extern void rdb_gen_summarize_all(Relation rel);

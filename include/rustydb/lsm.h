@@ -17,6 +17,7 @@
 #ifndef RUSTYDB_LSM_H
 #define RUSTYDB_LSM_H
 
+#include "access/heapam.h"
 #include "storage/block.h"
 #include "utils/relcache.h"
 
@@ -153,5 +154,21 @@ extern void rdb_compact_progress_end(Relation rel, const RdbCompactStats *stats,
 									 const char *error);
 extern bool rdb_compact_backoff(Relation rel);
 extern void rdb_compact_forget(Oid relid);
+
+/*
+ * rewrite.c: the rows of a CLUSTER / VACUUM FULL rewrite that every
+ * snapshot sees go straight into stripes of the new relfilenode, as retired
+ * generations that never had a page
+ */
+typedef struct RdbRewriteStripes RdbRewriteStripes;
+extern bool rdb_rewrite_row_fits(HeapTuple tup, HTSV_Result status,
+								 TransactionId oldest_xmin);
+extern void rdb_rewrite_settle(HeapTuple tup);
+extern bool rdb_rewrite_row_settled(HeapTuple tup);
+extern RdbRewriteStripes *rdb_rewrite_begin(Relation rel);
+extern void rdb_rewrite_add(RdbRewriteStripes *rw, HeapTuple tup);
+extern int64 rdb_rewrite_end(RdbRewriteStripes *rw,
+							 void (*to_l0) (void *arg, HeapTuple tup),
+							 void *arg);
 
 #endif							/* RUSTYDB_LSM_H */

@@ -1495,6 +1495,128 @@ rdb_gen_reuse_page(Relation rel, Buffer buf)
 	return gen;
 }
 
+/*
+ * rdb_gen_add_retired
+ *		Directory entries for nrows rows that a rewrite (CLUSTER, VACUUM FULL:
+ *		src/lsm/rewrite.c) wrote straight into the stripe at stripe, as its
+ *		rows 0 .. nrows - 1, without ever putting them on a page: retired
+ *		generations of per_gen rows each (the last may hold fewer), new ones
+ *		from the metapage's counter, described as a retired page of those
+ *		rows would be.  Stripe row i is then the row at TID (gen0 + i /
+ *		per_gen, i % per_gen + 1), where gen0 is what this returns.  With
+ *		align, the generations after the last one up to the next leaf group
+ *		are given out too, as empty retired entries (as a page retired with
+ *		no row left is): a group whose generations all went into one stripe
+ *		gets a summary, which a group shared with the next stripe's rows
+ *		could not (the caller aligns stripes that fill most of a group).
+ *
+ *		For a relfilenode no other transaction can read yet (the rewrite's
+ *		new one, under AccessExclusiveLock): no page is stamped and no
+ *		conflict with standby readers is logged, since no snapshot can have
+ *		read these generations before.  One generic WAL record per leaf
+ *		(the leaf and the metapage's counter); call with no buffer locks.
+ */
+uint32
+rdb_gen_add_retired(Relation rel, BlockNumber stripe, uint32 nrows, int per_gen,
+					bool align)
+{
+	Buffer		metabuf;
+	uint32		gen0;
+	uint32		gen;
+	uint32		ngen;
+	uint32		nused;
+	uint32		done = 0;
+
+	Assert(per_gen >= 1 && per_gen <= RDB_GEN_MAX_OFFSET);
+	nused = (nrows + per_gen - 1) / per_gen;
+	ngen = nused;
+	metabuf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	gen0 = RdbPageGetMeta(BufferGetPage(metabuf))->next_generation;
+	if (gen0 < RDB_FIRST_REMAPPED_GENERATION ||
+		(uint64) gen0 + ngen >= (uint64) PG_UINT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("rustydb table \"%s\" has no generation left for %u rows",
+						RelationGetRelationName(rel), nrows)));
+	if (align && (gen0 + ngen - RDB_FIRST_REMAPPED_GENERATION) % RDB_GENDIR_PER_GROUP != 0)
+		ngen += RDB_GENDIR_PER_GROUP -
+			(gen0 + ngen - RDB_FIRST_REMAPPED_GENERATION) % RDB_GENDIR_PER_GROUP;
+	gen = gen0;
+	while (gen < gen0 + ngen)
+	{
+		GenAddr		a;
+		BlockNumber leaf;
+		Buffer		leafbuf;
+		GenericXLogState *state;
+		Page		page;
+		uint32		upto;
+		uint32		g;
+
+		gen_addr(gen, &a);
+		leaf = gen_prepare_locked(rel, metabuf, &a);
+		if (!BlockNumberIsValid(leaf))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("rustydb table \"%s\": generation %u is beyond what the generation directory can address",
+							RelationGetRelationName(rel), gen)));
+		/* the metapage is ours: no gen_lock_leaf (it may read the metapage) */
+		leafbuf = ReadBuffer(rel, leaf);
+		LockBuffer(leafbuf, BUFFER_LOCK_EXCLUSIVE);
+		page = BufferGetPage(leafbuf);
+		if (!gen_page_kind_is(page, RDB_PAGE_KIND_GENDIR_LEAF) ||
+			RdbPageGetOpaque(page)->generation != a.leafbase)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("block %u of rustydb table \"%s\" is not the generation directory leaf for generation %u",
+							leaf, RelationGetRelationName(rel), a.leafbase)));
+		upto = Min(gen0 + ngen, a.leafbase + (uint32) RDB_GENDIR_PER_LEAF);
+		/* never given out: as in rdb_gen_reuse_page, a used one is damage */
+		for (g = gen; g < upto; g++)
+			if (GenLeafEntries(page)[g - a.leafbase].phys != RDB_GEN_NONE)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("rustydb table \"%s\": the metapage's next generation %u is in use already",
+								RelationGetRelationName(rel), g),
+						 errdetail("Its directory entry at block %u is not empty; the metapage is damaged.",
+								   leaf)));
+
+		state = GenericXLogStart(rel);
+		page = GenericXLogRegisterBuffer(state, leafbuf, 0);
+		for (g = gen; g < upto; g++)
+		{
+			RdbGenEntry *e = &GenLeafEntries(page)[g - a.leafbase];
+			uint32		k = Min((uint32) per_gen, nrows - done);
+			OffsetNumber off;
+
+			memset(e, 0, sizeof(RdbGenEntry));
+			e->phys = RDB_GEN_RETIRED;
+			if (g >= gen0 + nused)
+				continue;		/* padding: retired with no row */
+			e->stripe = stripe;
+			e->first = done;
+			e->maxoff = (uint16) k;
+			e->nlive = (uint16) k;
+			for (off = FirstOffsetNumber; off <= k; off++)
+			{
+				rdb_gen_set_bit(e->flushed, off);
+				rdb_gen_set_bit(e->live, off);
+			}
+			done += k;
+		}
+		page = GenericXLogRegisterBuffer(state, metabuf, 0);
+		gen_meta_fix_lower(page);
+		RdbPageGetMeta(page)->next_generation = upto;
+		GenericXLogFinish(state);
+		UnlockReleaseBuffer(leafbuf);
+		gen_note_changed(rel, gen);
+		gen_note_changed(rel, upto - 1);
+		gen = upto;
+	}
+	UnlockReleaseBuffer(metabuf);
+	return gen0;
+}
+
 /* ------------------------------------------------------------------------
  * Leaf-group summaries (gendir.h)
  * ------------------------------------------------------------------------

@@ -196,6 +196,7 @@ typedef struct ClusterWriter
 	TransactionId relfrozenxid;
 	MultiXactId relminmxid;
 	int64		written;
+	RdbRewriteStripes *stripes; /* rows every snapshot sees go here */
 } ClusterWriter;
 
 static void
@@ -212,9 +213,13 @@ cluster_flush(ClusterWriter *w)
 	MemoryContextReset(w->cxt);
 }
 
-/* copy one old row version into the new relation, keeping its header */
+/*
+ * Copy one old row version into the new relation, keeping its header, or,
+ * when settled (it fits a stripe and was marked so: rewrite.c), into a
+ * stripe.
+ */
 static void
-cluster_write(ClusterWriter *w, HeapTuple oldtup)
+cluster_write(ClusterWriter *w, HeapTuple oldtup, bool settled)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(w->cxt);
 	HeapTuple	copy = heap_copytuple(oldtup);
@@ -225,6 +230,18 @@ cluster_write(ClusterWriter *w, HeapTuple oldtup)
 	/* an update chain into the old relation means nothing in the new one */
 	ItemPointerSetInvalid(&copy->t_self);
 	copy->t_data->t_infomask2 &= ~(HEAP_HOT_UPDATED | HEAP_ONLY_TUPLE);
+	if (settled)
+	{
+		rdb_rewrite_settle(copy);
+		MemoryContextSwitchTo(oldcxt);
+		rdb_rewrite_add(w->stripes, copy);
+		heap_freetuple(copy);
+		w->written++;
+		if (w->written % CLUSTER_BATCH == 0)
+			pgstat_progress_update_param(PROGRESS_CLUSTER_HEAP_TUPLES_WRITTEN,
+										 w->written);
+		return;
+	}
 	if (HeapTupleHasExternal(copy) || copy->t_len > TOAST_TUPLE_THRESHOLD)
 		copy = heap_toast_insert_or_update(w->rel, copy, NULL,
 										   HEAP_INSERT_SKIP_FSM |
@@ -234,6 +251,16 @@ cluster_write(ClusterWriter *w, HeapTuple oldtup)
 	w->batch[w->nbatch++] = copy;
 	if (w->nbatch == CLUSTER_BATCH)
 		cluster_flush(w);
+}
+
+/* a settled row rdb_rewrite_end leaves to L0 (too few for a stripe) */
+static void
+cluster_write_l0(void *arg, HeapTuple tup)
+{
+	ClusterWriter *w = (ClusterWriter *) arg;
+
+	w->written--;				/* counted when it went to the stripe */
+	cluster_write(w, tup, false);
 }
 
 void
@@ -264,6 +291,7 @@ rdb_am_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 	w.cutoff_multi = *multi_cutoff;
 	w.relfrozenxid = OldTable->rd_rel->relfrozenxid;
 	w.relminmxid = OldTable->rd_rel->relminmxid;
+	w.stripes = rdb_rewrite_begin(NewTable);
 
 	*num_tuples = 0;
 	*tups_vacuumed = 0;
@@ -296,6 +324,8 @@ rdb_am_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 		BufferHeapTupleTableSlot *bslot;
 		HeapTuple	tuple;
 		bool		keep = true;
+		bool		fits;
+		HTSV_Result status;
 
 		CHECK_FOR_INTERRUPTS();
 
@@ -311,7 +341,8 @@ rdb_am_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 		tuple = bslot->base.tuple;
 
 		/* (a flushed row comes materialised: judged by its stub) */
-		switch (rdb_l0_slot_vacuum_status(OldTable, slot, OldestXmin))
+		status = rdb_l0_slot_vacuum_status(OldTable, slot, OldestXmin);
+		switch (status)
 		{
 			case HEAPTUPLE_DEAD:
 				keep = false;
@@ -348,10 +379,20 @@ rdb_am_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 		}
 		*num_tuples += 1;
 
-		if (tuplesort != NULL)
+		fits = rdb_rewrite_row_fits(tuple, status, OldestXmin);
+		if (tuplesort != NULL && fits)
+		{
+			/* marked, to be told from the others once sorted */
+			HeapTuple	copy = heap_copytuple(tuple);
+
+			rdb_rewrite_settle(copy);
+			tuplesort_putheaptuple(tuplesort, copy);
+			heap_freetuple(copy);
+		}
+		else if (tuplesort != NULL)
 			tuplesort_putheaptuple(tuplesort, tuple);
 		else
-			cluster_write(&w, tuple);
+			cluster_write(&w, tuple, fits);
 	}
 
 	if (iscan)
@@ -372,11 +413,15 @@ rdb_am_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 		while ((tuple = tuplesort_getheaptuple(tuplesort, true)) != NULL)
 		{
 			CHECK_FOR_INTERRUPTS();
-			cluster_write(&w, tuple);
+			cluster_write(&w, tuple, rdb_rewrite_row_settled(tuple));
 		}
 		tuplesort_end(tuplesort);
 	}
 	cluster_flush(&w);
+	(void) rdb_rewrite_end(w.stripes, cluster_write_l0, &w);
+	cluster_flush(&w);
+	pgstat_progress_update_param(PROGRESS_CLUSTER_HEAP_TUPLES_WRITTEN,
+								 w.written);
 
 	FreeBulkInsertState(w.bistate);
 	MemoryContextDelete(w.cxt);
