@@ -223,6 +223,34 @@ ALTER TABLE sk DROP COLUMN tag;
 SELECT * FROM rustydb.table_options('sk') WHERE option = 'sort_key';
 SELECT reloptions FROM pg_class WHERE oid = 'sk'::regclass;
 
+-- the stored key always names columns CREATE TABLE accepts again (pg_dump
+-- writes it into CREATE TABLE: a stale key made the restore, and pg_upgrade,
+-- fail on the table): a key column's type change to one stripes cannot
+-- order by fails, as a btree index on it would; columns dropped through a
+-- dependency leave the key; ALTER TYPE ... CASCADE renames and drops of a
+-- typed table's attributes are followed
+CREATE TABLE sk1 (a int, b text) USING rustydb WITH (sort_key = 'a');
+INSERT INTO sk1 SELECT g, 'x' FROM generate_series(1, 100) g;
+ALTER TABLE sk1 ALTER COLUMN a TYPE jsonb USING to_jsonb(a);
+ALTER TABLE sk1 ALTER COLUMN a TYPE bigint;
+SELECT reloptions, (SELECT sum(a) FROM sk1) FROM pg_class WHERE oid = 'sk1'::regclass;
+CREATE DOMAIN sk_dint AS int;
+CREATE TABLE sk2 (a sk_dint, b int) USING rustydb WITH (sort_key = 'a,b');
+DROP DOMAIN sk_dint CASCADE;
+SELECT reloptions FROM pg_class WHERE oid = 'sk2'::regclass;
+CREATE TYPE sk_ct AS (a int, b int);
+CREATE TABLE sk3 OF sk_ct USING rustydb WITH (sort_key = 'a');
+CREATE TABLE sk3_child () INHERITS (sk3) USING rustydb WITH (sort_key = 'a, b');
+ALTER TYPE sk_ct RENAME ATTRIBUTE a TO a2 CASCADE;
+SELECT relname, reloptions FROM pg_class WHERE relname IN ('sk3', 'sk3_child') ORDER BY 1;
+ALTER TYPE sk_ct DROP ATTRIBUTE a2 CASCADE;
+SELECT relname, reloptions FROM pg_class WHERE relname IN ('sk3', 'sk3_child') ORDER BY 1;
+-- inside a function too
+CREATE DOMAIN sk_dint2 AS int;
+CREATE TABLE sk4 (a sk_dint2, b int) USING rustydb WITH (sort_key = 'b,a');
+DO $$ BEGIN EXECUTE 'DROP DOMAIN sk_dint2 CASCADE'; END $$;
+SELECT reloptions FROM pg_class WHERE oid = 'sk4'::regclass;
+
 RESET rustydb.flush_rows;
 SET search_path = public;
 DROP SCHEMA rustydb_sk CASCADE;

@@ -55,6 +55,8 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/heapam.h"
+#include "access/skey.h"
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -68,10 +70,13 @@
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "commands/tablecmds.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/memutils.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -82,6 +87,16 @@
 #include "rustydb/stripe.h"
 
 static ProcessUtility_hook_type prev_utility_hook = NULL;
+static object_access_hook_type prev_object_access_hook = NULL;
+
+/*
+ * Tables a column of which was dropped or altered by the current statement,
+ * whatever way (DROP DOMAIN / TYPE / COLLATION ... CASCADE drop columns
+ * through dependencies, ALTER TYPE ... CASCADE changes typed tables): their
+ * sort_key is brought in step once the statement is done
+ * (options_sort_key_settle).  Transaction memory; forgotten at its end.
+ */
+static List *sort_key_touched = NIL;
 
 /* one of our options a statement sets (value) or resets (NULL) */
 typedef struct OptionChange
@@ -551,6 +566,37 @@ options_check_sort_key(Oid relid, const char *value)
 }
 
 /*
+ * options_sort_key_usable
+ *		value without the columns options_check_sort_key would refuse, with
+ *		a WARNING for each; NULL if none is left.  For pg_upgrade only
+ *		(IsBinaryUpgrade): a table whose key went stale under a build
+ *		before the key followed such changes (its column's type changed, or the column dropped
+ *		through a dependency) must not stop the upgrade of the cluster.
+ */
+static char *
+options_sort_key_usable(Oid relid, const char *value)
+{
+	List	   *kept = NIL;
+	ListCell   *lc;
+
+	foreach(lc, rdb_sort_key_names(value))
+	{
+		char	   *name = (char *) lfirst(lc);
+		AttrNumber	attno = get_attnum(relid, name);
+
+		if (attno <= 0 || !rdb_stripe_type_orderable(get_atttype(relid, attno)))
+		{
+			ereport(WARNING,
+					(errmsg("column \"%s\" left rustydb option \"sort_key\" of table \"%s\": it does not exist or cannot be ordered",
+							name, get_rel_name(relid))));
+			continue;
+		}
+		kept = lappend(kept, name);
+	}
+	return kept != NIL ? rdb_sort_key_text(kept) : NULL;
+}
+
+/*
  * options_sort_key_follow
  *		Keep relid's stored sort_key in step with its columns: the column
  *		oldname is now called newname (RENAME COLUMN; NULLs for none), and
@@ -600,6 +646,102 @@ options_sort_key_follow(Oid relid, const char *oldname, const char *newname)
 	options_store(relid, vals);
 }
 
+/*
+ * A column of relation objectId (subId: its number) is dropped or was
+ * altered: note the relation for options_sort_key_settle.
+ */
+static void
+options_object_access(ObjectAccessType access, Oid classId, Oid objectId,
+					  int subId, void *arg)
+{
+	if (prev_object_access_hook)
+		prev_object_access_hook(access, classId, objectId, subId, arg);
+	if ((access == OAT_DROP || access == OAT_POST_ALTER) &&
+		classId == RelationRelationId && subId > 0 &&
+		!list_member_oid(sort_key_touched, objectId))
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+		sort_key_touched = lappend_oid(sort_key_touched, objectId);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+static void
+options_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			sort_key_touched = NIL; /* gone with TopTransactionContext */
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * options_sort_key_settle
+ *		After a statement: the tables whose columns it dropped or altered
+ *		keep a sort_key that names existing columns of orderable types, as
+ *		CREATE TABLE and SET would accept again (pg_dump writes it into
+ *		CREATE TABLE, and a stale one made the restore, and pg_upgrade,
+ *		fail on that table).  Columns gone leave the key, as with ALTER
+ *		TABLE ... DROP COLUMN; a key column whose type was changed to one
+ *		stripes cannot order by fails the statement, as a btree index on it
+ *		would.  Renames were followed already (rdb_process_utility).
+ */
+static void
+options_sort_key_settle(void)
+{
+	while (sort_key_touched != NIL)
+	{
+		Oid			relid = linitial_oid(sort_key_touched);
+		char	   *vals[RDB_NUM_TABLE_OPTIONS];
+
+		sort_key_touched = list_delete_first(sort_key_touched);
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+			continue;			/* dropped whole */
+		options_sort_key_follow(relid, NULL, NULL);
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+			continue;
+		options_read_stored(relid, vals);
+		if (vals[RDB_OPT_SORT_KEY] != NULL)
+			options_check_sort_key(relid, vals[RDB_OPT_SORT_KEY]);
+	}
+}
+
+/*
+ * The typed tables of the composite type whose relation is typrelid (ALTER
+ * TYPE ... RENAME ATTRIBUTE ... CASCADE renames their columns too).
+ */
+static List *
+options_typed_tables(Oid typrelid)
+{
+	Oid			typid = get_rel_type_id(typrelid);
+	List	   *result = NIL;
+	Relation	pg_class;
+	ScanKeyData key;
+	TableScanDesc scan;
+	HeapTuple	tup;
+
+	if (!OidIsValid(typid))
+		return NIL;
+	pg_class = table_open(RelationRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_class_reloftype, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(typid));
+	scan = table_beginscan_catalog(pg_class, 1, &key);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+		result = lappend_oid(result, ((Form_pg_class) GETSTRUCT(tup))->oid);
+	table_endscan(scan);
+	table_close(pg_class, AccessShareLock);
+	return result;
+}
+
 /* options_sort_key_follow for relid and every table that inherits from it */
 static void
 options_sort_key_follow_all(Oid relid, const char *oldname, const char *newname)
@@ -638,6 +780,8 @@ options_after(OptionsWork *w)
 						   "Create the table with USING rustydb, or leave out the rustydb options.");
 		relation_close(rel, NoLock);
 		options_apply(vals, w->changes);
+		if (vals[RDB_OPT_SORT_KEY] != NULL && IsBinaryUpgrade)
+			vals[RDB_OPT_SORT_KEY] = options_sort_key_usable(relid, vals[RDB_OPT_SORT_KEY]);
 		if (vals[RDB_OPT_SORT_KEY] != NULL)
 			options_check_sort_key(relid, vals[RDB_OPT_SORT_KEY]);
 		options_store(relid, vals);
@@ -793,11 +937,32 @@ rdb_process_utility(PlannedStmt *pstmt, const char *queryString,
 					options_sort_key_follow_all(RangeVarGetRelid(stmt->relation,
 																 NoLock, true),
 												stmt->subname, stmt->newname);
+				/* ALTER TYPE ... RENAME ATTRIBUTE ... CASCADE: typed tables */
+				if (stmt->renameType == OBJECT_ATTRIBUTE && stmt->relation != NULL)
+				{
+					Oid			typrelid = RangeVarGetRelid(stmt->relation,
+															NoLock, true);
+					ListCell   *lc;
+
+					if (OidIsValid(typrelid))
+						foreach(lc, options_typed_tables(typrelid))
+							options_sort_key_follow_all(lfirst_oid(lc),
+														stmt->subname,
+														stmt->newname);
+				}
 				break;
 			}
 		default:
 			break;
 	}
+
+	/*
+	 * Whatever else dropped or altered columns of tables with a sort key;
+	 * a subcommand's (CREATE TABLE's generated statements) by the statement
+	 * it is part of.
+	 */
+	if (context != PROCESS_UTILITY_SUBCOMMAND)
+		options_sort_key_settle();
 }
 
 /*
@@ -809,4 +974,7 @@ rdb_options_init(void)
 {
 	prev_utility_hook = ProcessUtility_hook;
 	ProcessUtility_hook = rdb_process_utility;
+	prev_object_access_hook = object_access_hook;
+	object_access_hook = options_object_access;
+	RegisterXactCallback(options_xact_callback, NULL);
 }
