@@ -20,6 +20,8 @@
  * retired row *revives* its generation (rdb_gen_revive): that page is
  * written to a free page and the entry points at it, so every existing stub
  * path works unchanged; VACUUM retires it again later.
+ * A CLUSTER or VACUUM FULL gives the rows it writes straight into stripes
+ * retired generations that never had a page (rdb_gen_add_retired).
  *
  * Storage: entries live in directory leaf pages (RDB_GENDIR_PER_LEAF each)
  * found through root pages (RDB_GENDIR_PER_ROOT leaves each) whose block
