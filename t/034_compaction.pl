@@ -171,6 +171,7 @@ my %ROWTEXT = (
 	bad => q{format('%s|%L', id, v)},
 	bg1 => q{format('%s|%L', id, v)},
 	bg3 => q{format('%s|%L|%L', id, v, extra)},
+	bg4 => q{format('%s|%L|%L', id, v, extra)},
 	bg2 => q{format('%s|%L', id, v)},
 	mp => q{format('%s|%L|%L', id, ts, v)});
 
@@ -1096,6 +1097,75 @@ same_as_twin($node, 'bg2', 'after background compaction was switched on again');
 	}
 	cmp_ok($lvl, '>=', 2, 'bg3: a later round of the worker compacts it');
 	same_as_twin($node, 'bg3', 'after the later background compaction');
+}
+
+# ===========================================================================
+# 8b. A background step already under way (its output written, switching
+#     rows to it) is given up for a session that waits for a lock on its
+#     table: the statement waits for a page at most, not for the step (a
+#     step of a large max_stripe_rows or sort-key merge writes for seconds,
+#     and DDL under lock_timeout failed behind it).  What it did stays as a
+#     crash would leave it; a later round compacts the table again.
+# ===========================================================================
+{
+	sql(q{ALTER TABLE bg3 SET (flush_rows = 0)});
+	sql(q{
+		CREATE TABLE bg4 (id int, v text) USING rustydb WITH (flush_rows = 1000, stripe_rows = 1000, level_ratio = 2);
+		CREATE TABLE bg4_h (id int, v text) USING heap;
+		CREATE UNIQUE INDEX bg4_id ON bg4 (id);
+		CREATE UNIQUE INDEX bg4_h_id ON bg4_h (id);
+	});
+	my $glock = 777035;
+	my $holder = $node->background_psql('postgres');
+	$holder->query_safe("SELECT pg_advisory_lock($glock)");
+	sql(qq{ALTER SYSTEM SET rustydb.compaction_pause_phase = 'switching';
+		ALTER SYSTEM SET rustydb.compaction_pause_lock = $glock;
+		SELECT pg_reload_conf();});
+	sleep(2);
+	both('bg4', q{INSERT INTO bg4 SELECT g, 'y ' || g FROM generate_series(1, 1000) g});
+	sleep(1);
+	both('bg4', q{INSERT INTO bg4 SELECT g, 'y ' || g FROM generate_series(1001, 2000) g});
+	ok( $node->poll_query_until('postgres', qq{
+			SELECT count(*) = 1 FROM rustydb.compaction_progress p
+			 WHERE p.relation = 'bg4'::regclass AND p.phase = 'switching rows' AND p.background
+			   AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objid = $glock
+			                 AND NOT l.granted AND l.pid = p.pid)}),
+		'bg4: the worker\'s compaction step wrote its output and waits before switching');
+	my $steps_before = history('bg4')->{steps};
+	my $log_from = -s $node->logfile;
+
+	my $ddl = $node->background_psql('postgres');
+	$ddl->query_until(qr/altering/, "\\echo altering\nSET lock_timeout = '60s';\nALTER TABLE bg4 ADD COLUMN extra int DEFAULT 5;\n\\echo altered\n");
+	ok( $node->poll_query_until('postgres', q{
+			SELECT count(*) = 1 FROM pg_locks WHERE relation = 'bg4'::regclass AND NOT granted
+			   AND mode = 'AccessExclusiveLock'}),
+		'bg4: ALTER TABLE waits for the lock the worker holds');
+	$holder->query_safe("SELECT pg_advisory_unlock($glock)");
+	$ddl->query_until(qr/altered/, '');
+	ok( $node->wait_for_log(qr/LOG:  background compaction of "bg4" gave its step up/, $log_from),
+		'bg4: the server log says the step under way was given up');
+	my $h = history('bg4');
+	is($h->{last_error}, '', 'bg4: a step given up is no failure (no error, no back-off)');
+	is($h->{steps}, $steps_before, 'bg4: no step was counted as done');
+	$ddl->quit;
+	$holder->quit;
+	sql(q{ALTER SYSTEM RESET rustydb.compaction_pause_phase;
+		ALTER SYSTEM RESET rustydb.compaction_pause_lock;
+		SELECT pg_reload_conf();});
+	sql(q{ALTER TABLE bg4_h ADD COLUMN extra int DEFAULT 5});
+	same_as_twin($node, 'bg4', 'after the background step was given up');
+	both('bg4', q{INSERT INTO bg4 SELECT g, 'z ' || g FROM generate_series(2001, 3000) g});
+	my $deadline4 = time() + 120;
+	my $lvl = 1;
+	while (time() < $deadline4)
+	{
+		$lvl = sql(q{SELECT coalesce(max(level), 0) FROM rustydb.stripes
+			WHERE relation = 'bg4'::regclass AND deleted_rows < rows});
+		last if $lvl >= 2;
+		sleep(0.5);
+	}
+	cmp_ok($lvl, '>=', 2, 'bg4: a later round of the worker compacts it');
+	same_as_twin($node, 'bg4', 'after the later background compaction');
 }
 
 # ===========================================================================

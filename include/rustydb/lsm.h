@@ -140,6 +140,7 @@ typedef struct RdbCompactStats
 extern int64 rdb_compact_relation(Relation rel, RdbCompactStats *stats,
 								  int max_steps, bool (*stop) (void),
 								  bool background);
+extern bool rdb_compact_gave_up(void);
 extern bool rdb_compact_background_table(Relation rel, bool flushed,
 										 bool (*stop) (void));
 

@@ -259,6 +259,10 @@ typedef struct RdbStripeOptions
 	struct RdbFreePageHint *free_pages; /* FREE L0 pages the stripe may take
 										 * when no free extent holds it
 										 * (gendir.h), or NULL */
+	void		(*interrupt_check) (void);	/* or NULL: called between
+											 * chunk groups while encoding,
+											 * before any page is written;
+											 * may ereport(ERROR) */
 } RdbStripeOptions;
 
 /* what a written stripe is */

@@ -843,6 +843,7 @@ rustydb_stripe_roundtrip(PG_FUNCTION_ARGS)
 	opts.chunk_group_rows = cgrows;
 	opts.stripe_level = 1;
 	opts.free_pages = NULL;
+	opts.interrupt_check = NULL;
 
 	InitMaterializedSRF(fcinfo, 0);
 	rel = stripe_views_open(relid, RowExclusiveLock);

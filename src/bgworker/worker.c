@@ -351,6 +351,20 @@ database_wanted(void)
 	return false;
 }
 
+/*
+ * What the background flush and compaction ask between pages, rows and
+ * chunk groups: should they stop?  A command needs the database, or the
+ * worker was told to exit (SIGTERM: pg_terminate_backend, DROP DATABASE ...
+ * WITH (FORCE), a fast shutdown), which the main loop only sees between
+ * rounds.  A compaction step under way is given up then
+ * (compact.c, compact_give_up_check), not finished first.
+ */
+static bool
+worker_should_stop(void)
+{
+	return ShutdownRequestPending || database_wanted();
+}
+
 /* at exit: new events of this database must wake the launcher again */
 static void
 worker_detach(int code, Datum arg)
@@ -492,7 +506,7 @@ rdb_worker_main(Datum main_arg)
 		{
 			st.last_flush_round = now;
 			st.flush_wakes = rdb_flush_demand_wakes();
-			st.flush_again_ms = rdb_flush_background(database_wanted);
+			st.flush_again_ms = rdb_flush_background(worker_should_stop);
 			continue;
 		}
 		if (st.flush_again_ms > 0)

@@ -108,7 +108,9 @@ int			rdb_compaction_pause_lock = 0;
  * waits for a lock on the table.  Consulted between steps and before a
  * step starts writing (compact_yield).
  */
-static bool (*step_stop) (void) = NULL;	/* consulted before a step writes */
+static bool (*step_stop) (void) = NULL;	/* consulted before and while a
+												 * step writes */
+static bool step_gave_up = false;	/* the error is a step given up */
 
 #define NO_ROW		PG_UINT32_MAX
 
@@ -914,10 +916,8 @@ step_count_unswitched(CStep *cs, BlockNumber blkno)
  *		Then the step is put off, with nothing written: not a failure (no
  *		error, no back-off), only a line in the server log; the worker
  *		looks again at its next flush of the table or within a minute.  A
- *		step that has begun writing goes to its end (at most
- *		rustydb.compaction_max_rows rows): given up half way, its outputs
- *		would be work thrown away and pages the file keeps until a later
- *		compaction gives them back.
+ *		step that has begun writing is given up (compact_give_up_check)
+ *		if stop() says so while it writes or switches.
  */
 static bool
 compact_yield(Relation rel)
@@ -930,6 +930,45 @@ compact_yield(Relation rel)
 			 errdetail("Another session waits for a lock on the table, or the worker is stopping."),
 			 errhint("A later round of the worker compacts the table again.")));
 	return true;
+}
+
+/*
+ * compact_give_up_check
+ *		A step under way (writing, or switching rows to its outputs) whose
+ *		stop() says so is given up with an ERROR, which the background
+ *		worker logs as such (rdb_compact_gave_up): no failure, no back-off.
+ *		Then DDL, VACUUM or a command that needs the database waits for a
+ *		chunk group or a page at most, not for the step (seconds with a
+ *		large max_stripe_rows or a sort key), and a DDL statement under
+ *		lock_timeout no longer fails behind it.  What the step did stays
+ *		as a crash would leave it: outputs nothing refers to yet, or rows
+ *		switched to them, every row at its input or its output; the next
+ *		survey gives back what nothing refers to.
+ */
+static void
+compact_give_up_check(void)
+{
+	if (step_stop == NULL || !step_stop())
+		return;
+	step_gave_up = true;
+	ereport(ERROR,
+			(errcode(ERRCODE_QUERY_CANCELED),
+			 errmsg("background compaction gave its step up"),
+			 errdetail("Another session waits for a lock on the table, or the worker is stopping.")));
+}
+
+/*
+ * rdb_compact_gave_up
+ *		Was the error the background worker caught a step given up
+ *		(compact_give_up_check)?  Resets the answer.
+ */
+bool
+rdb_compact_gave_up(void)
+{
+	bool		r = step_gave_up;
+
+	step_gave_up = false;
+	return r;
 }
 
 /*
@@ -990,6 +1029,7 @@ compact_step(Relation rel, CSurvey *sv, CStripe **inputs, int ninputs,
 	sopts.nsortkeys = topts->nsortkeys;
 	memcpy(sopts.sortkeys, topts->sortkeys, sizeof(sopts.sortkeys));
 	sopts.free_pages = &sv->free_pages;
+	sopts.interrupt_check = compact_give_up_check;
 
 	batch = AllocSetContextCreate(CurrentMemoryContext, "rustydb compaction batch",
 								  ALLOCSET_DEFAULT_SIZES);
@@ -1043,7 +1083,10 @@ compact_step(Relation rel, CSurvey *sv, CStripe **inputs, int ninputs,
 				uint32		row = rows_at ? rows_at[r] : r;
 
 				if ((r & 1023) == 0)
+				{
 					CHECK_FOR_INTERRUPTS();
+					compact_give_up_check();
+				}
 				if (st->newrow[row] == NO_ROW)
 					continue;
 				tuples[st->newrow[row]] = rdb_stripe_form_tuple(rel, st->first,
@@ -1073,6 +1116,7 @@ compact_step(Relation rel, CSurvey *sv, CStripe **inputs, int ninputs,
 	for (i = 0; i < sv->nleaves; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
+		compact_give_up_check();
 		(void) rdb_gen_remap_leaf(rel, sv->leaves[i], step_remap_entry, &cs);
 	}
 	nblocks = RelationGetNumberOfBlocks(rel);
@@ -1080,6 +1124,8 @@ compact_step(Relation rel, CSurvey *sv, CStripe **inputs, int ninputs,
 	for (blkno = RDB_FIRST_DATA_BLKNO; blkno < nblocks; blkno++)
 	{
 		CHECK_FOR_INTERRUPTS();
+		if (blkno % 64 == 0)
+			compact_give_up_check();
 		if (blkno < sv->nblocks && bit_test(sv->stripe_page, blkno))
 			continue;
 		if (!step_switch_page(&cs, blkno, strategy))
@@ -1098,6 +1144,7 @@ compact_step(Relation rel, CSurvey *sv, CStripe **inputs, int ninputs,
 		int			left = 0;
 
 		pg_usleep(50 * 1000L);
+		compact_give_up_check();
 		for (i = 0; i < nretry; i++)
 			if (!step_switch_page(&cs, retry[i], strategy))
 				retry[left++] = retry[i];
@@ -1227,7 +1274,8 @@ rdb_compact_relation(Relation rel, RdbCompactStats *stats, int max_steps,
 		edata = CopyErrorData();
 
 		MemoryContextSwitchTo(ecxt);
-		rdb_compact_progress_end(rel, stats, edata->message);
+		/* a step given up is no failure: no error in the history */
+		rdb_compact_progress_end(rel, stats, step_gave_up ? NULL : edata->message);
 		FreeErrorData(edata);
 		PG_RE_THROW();
 	}

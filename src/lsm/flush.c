@@ -1447,8 +1447,21 @@ rdb_flush_background(bool (*stop) (void))
 						PG_CATCH();
 						{
 							MemoryContextSwitchTo(cxt);
-							EmitErrorReport();
-							FlushErrorState();
+							if (rdb_compact_gave_up())
+							{
+								/* for DDL waiting, or the worker stopping */
+								FlushErrorState();
+								ereport(LOG,
+										(errmsg("background compaction of \"%s\" gave its step up",
+												RelationGetRelationName(rel)),
+										 errdetail("Another session waits for a lock on the table, or the worker is stopping."),
+										 errhint("A later compaction gives back what the step wrote and compacts the table again.")));
+							}
+							else
+							{
+								EmitErrorReport();
+								FlushErrorState();
+							}
 							RollbackAndReleaseCurrentSubTransaction();
 						}
 						PG_END_TRY();

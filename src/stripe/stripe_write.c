@@ -705,6 +705,8 @@ typedef struct StripeSortState
 	SortSupport ssup[RDB_MAX_SORT_KEYS];
 	Datum	   *values;			/* row-major: nrows * nkeys */
 	bool	   *isnull;
+	void		(*interrupt_check) (void);	/* opts', or NULL */
+	uint32		ncompared;		/* comparisons since the last check */
 } StripeSortState;
 
 static int
@@ -717,6 +719,17 @@ stripe_sort_cmp(const void *a, const void *b, void *arg)
 	Size		ib = (Size) rb * s->nkeys;
 	int			k;
 
+	/*
+	 * A million-row sort by a text key takes seconds: let the writer give
+	 * up (an error out of qsort leaves nothing behind but memory).
+	 */
+	if (++s->ncompared >= 65536)
+	{
+		s->ncompared = 0;
+		CHECK_FOR_INTERRUPTS();
+		if (s->interrupt_check != NULL)
+			s->interrupt_check();
+	}
 	for (k = 0; k < s->nkeys; k++)
 	{
 		int			r = ApplySortComparator(s->values[ia + k], s->isnull[ia + k],
@@ -771,6 +784,8 @@ stripe_sort_order(TupleDesc desc, HeapTuple *tuples, int ntuples,
 	}
 	if (st.nkeys == 0)
 		return NULL;
+	st.interrupt_check = opts->interrupt_check;
+	st.ncompared = 0;
 
 	st.values = palloc_extended((Size) ntuples * st.nkeys * sizeof(Datum),
 								MCXT_ALLOC_HUGE);
@@ -778,6 +793,12 @@ stripe_sort_order(TupleDesc desc, HeapTuple *tuples, int ntuples,
 								MCXT_ALLOC_HUGE);
 	for (i = 0; i < ntuples; i++)
 	{
+		if ((i & 4095) == 0)
+		{
+			CHECK_FOR_INTERRUPTS();
+			if (opts->interrupt_check != NULL)
+				opts->interrupt_check();
+		}
 		for (k = 0; k < st.nkeys; k++)
 		{
 			Size		at = (Size) i * st.nkeys + k;
@@ -966,6 +987,8 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 		int			n = Min(cgrows, ntuples - first);
 
 		CHECK_FOR_INTERRUPTS();
+		if (opts->interrupt_check != NULL)
+			opts->interrupt_check();
 		MemoryContextSwitchTo(groupcxt);
 		raw += stripe_encode_group(desc, tuples, first, n, opts,
 								   &dir[(Size) g * ncolumns],
