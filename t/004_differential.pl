@@ -28,7 +28,9 @@
 # changes, savepoints released or rolled back (some after a deliberate
 # unique violation), rolled-back transactions, and between transactions
 # VACUUM, VACUUM FREEZE, ANALYZE, rustydb.flush() (moving rows into columnar
-# stripes, so later statements work on flushed rows) and rarely TRUNCATE (also inside
+# stripes, so later statements work on flushed rows), VACUUM FULL and CLUSTER
+# (which write the rows every snapshot sees into stripes of a new file, with
+# new TIDs) and rarely TRUNCATE (also inside
 # transactions, some rolled back).  Both tables carry the same btree, hash,
 # gin and brin indexes; the comparison goes through each of them.
 #
@@ -66,7 +68,8 @@ my $check_every = $ENV{RDB_DIFF_CHECK_EVERY} || 35;
 note "comparing heap with $am; seed $seed, $ntxns transactions";
 srand($seed);
 
-my $node = rdb_node('diff', conf => "autovacuum_naptime = 1s\n");
+# 1,000-row chunk groups: a rewrite of a table of more rows writes stripes
+my $node = rdb_node('diff', conf => "autovacuum_naptime = 1s\nrustydb.chunk_group_rows = 1000\n");
 $node->start;
 rdb_create_extension($node);
 $node->safe_psql('postgres', 'CREATE EXTENSION amcheck');
@@ -263,7 +266,10 @@ sub random_txn
 	if ($r < 0.06) { $op_count{analyze}++; return "ANALYZE TBL;\n"; }
 	if ($r < 0.065 && $txn_no > 0.9 * $ntxns) { $op_count{analyze}++; return "ANALYZE TBL;\n"; }
 	if ($r < 0.065) { $op_count{truncate}++; return "TRUNCATE TBL;\n"; }
-	if ($r < 0.09) { $op_count{flush}++; return "SELECT maybe_flush('TBL');\n"; }
+	if ($r < 0.085) { $op_count{flush}++; return "SELECT maybe_flush('TBL');\n"; }
+	# rewrites write the rows every snapshot sees into stripes (rewrite.c)
+	if ($r < 0.0875) { $op_count{vacuum_full}++; return "VACUUM FULL TBL;\n"; }
+	if ($r < 0.09) { $op_count{cluster}++; return "CLUSTER TBL USING TBL_pkey;\n"; }
 	if ($r < 0.097) { $op_count{compact}++; return "SELECT maybe_compact('TBL');\n"; }
 	if ($r < 0.104) { $op_count{vacuum_compact}++; return "VACUUM TBL;\nSELECT maybe_compact('TBL');\n"; }
 	if ($r < 0.11) { $op_count{flush_compact}++; return "SELECT maybe_flush('TBL');\nSELECT maybe_compact('TBL');\n"; }
@@ -313,7 +319,7 @@ sub run_in
 {
 	my ($k, $sql) = @_;
 	my $t = $tables{$k};
-	(my $s = $sql) =~ s/\bTBL\b/$t/g;
+	(my $s = $sql) =~ s/\bTBL(?=\b|_)/$t/g;    # also TBL_pkey
 	my $out = $session{$k}->query($s);
 	my $err = $session{$k}->{stderr};
 	$session{$k}->{stderr} = '';
