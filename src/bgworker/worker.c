@@ -365,6 +365,22 @@ worker_should_stop(void)
 	return ShutdownRequestPending || database_wanted();
 }
 
+/*
+ * Is a round of the background flush due: rustydb.flush_naptime passed, a
+ * commit asked for it (flush_demand.c), or the last round asked to come
+ * back sooner (more to flush than a stripe, rows a snapshot held back)?
+ */
+static bool
+flush_due(const WorkerState *st, TimestampTz now)
+{
+	return TimestampDifferenceExceeds(st->last_flush_round, now,
+									  rdb_flush_naptime_ms) ||
+		rdb_flush_demand_wakes() != st->flush_wakes ||
+		(st->flush_again_ms > 0 &&
+		 TimestampDifferenceExceeds(st->last_flush_round, now,
+									st->flush_again_ms));
+}
+
 /* at exit: new events of this database must wake the launcher again */
 static void
 worker_detach(int code, Datum arg)
@@ -458,7 +474,11 @@ rdb_worker_main(Datum main_arg)
 
 		/*
 		 * Others wait for a worker slot: after our slice (or at once if we
-		 * have nothing to send), send everything now and make room.
+		 * have nothing to send), send everything now and make room -- after
+		 * the flush round that is due, if any: a worker that left right
+		 * after sending would never flush while more databases have events
+		 * than there are slots (20 databases, 2 slots: 85,600 rows waited
+		 * in one table's L0 after 90 s, none flushed).
 		 */
 		if (rdb_events_get_waiting() > 0 &&
 			(rdb_events_undelivered(dbid) == 0 ||
@@ -467,6 +487,14 @@ rdb_worker_main(Datum main_arg)
 			for (ch = 0; ch < RDB_NUM_CHANNELS; ch++)
 				due[ch] = true;
 			run_round(&st, due, now);
+			if (flush_due(&st, now))
+			{
+				(void) rdb_flush_background(worker_should_stop);
+				/* what the flush and compaction sent */
+				for (ch = 0; ch < RDB_NUM_CHANNELS; ch++)
+					due[ch] = true;
+				run_round(&st, due, GetCurrentTimestamp());
+			}
 			ereport(DEBUG1,
 					(errmsg("rustydb worker for database %u yields its slot", dbid)));
 			proc_exit(0);
@@ -497,12 +525,7 @@ rdb_worker_main(Datum main_arg)
 		 * (flush_demand.c), or when the last round asked to come back
 		 * sooner (more to flush than a stripe, rows a snapshot held back)
 		 */
-		if (TimestampDifferenceExceeds(st.last_flush_round, now,
-									   rdb_flush_naptime_ms) ||
-			rdb_flush_demand_wakes() != st.flush_wakes ||
-			(st.flush_again_ms > 0 &&
-			 TimestampDifferenceExceeds(st.last_flush_round, now,
-										st.flush_again_ms)))
+		if (flush_due(&st, now))
 		{
 			st.last_flush_round = now;
 			st.flush_wakes = rdb_flush_demand_wakes();

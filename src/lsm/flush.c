@@ -1107,8 +1107,9 @@ flush_seen_enter(Oid relid)
 
 	if (!found)
 	{
-		seen->changes_at_flush = 0;
-		seen->changes_seen = 0;
+		/* set from the statistics on first sight (rdb_flush_background) */
+		seen->changes_at_flush = -1;
+		seen->changes_seen = -1;
 		seen->stuck = 0;
 		seen->stuck_at = 0;
 		seen->more_to_flush = false;
@@ -1327,6 +1328,19 @@ rdb_flush_background(bool (*stop) (void))
 					changes = tabentry ?
 						tabentry->tuples_inserted + tabentry->tuples_updated : 0;
 					seen = flush_seen_enter(relid);
+
+					/*
+					 * First sight in this process: the statistics count
+					 * every change since they were reset, flushed long ago
+					 * or not; the rows committed since the last flush are
+					 * counted by the commits (flush_demand.c).  Else every
+					 * new worker (one per idle spell, or per slot turn
+					 * while databases share the slots) flushed each table
+					 * at once, however few rows it had in L0: stripes of
+					 * 200 rows where flush_rows asked for 2,000.
+					 */
+					if (seen->changes_seen < 0)
+						seen->changes_at_flush = changes;
 					/* the statistics were reset: start over from them */
 					if (changes < seen->changes_seen)
 						seen->changes_at_flush = changes;

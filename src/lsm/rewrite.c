@@ -243,9 +243,11 @@ rdb_rewrite_add(RdbRewriteStripes *rw, HeapTuple tup)
 								   sizeof(HeapTuple) * (Size) rw->maxtuples);
 	}
 	old = MemoryContextSwitchTo(rw->cxt);
-	rw->tuples[rw->n++] = heap_copytuple(tup);
+	rw->tuples[rw->n] = heap_copytuple(tup);
 	MemoryContextSwitchTo(old);
-	rw->bytes += HEAPTUPLESIZE + tup->t_len;
+	/* what the copy really takes (allocations round up), and its pointer */
+	rw->bytes += GetMemoryChunkSpace(rw->tuples[rw->n]) + sizeof(HeapTuple);
+	rw->n++;
 	if (rw->n >= rw->max_rows || rw->bytes >= rw->max_bytes)
 		rewrite_write(rw);
 }

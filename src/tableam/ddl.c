@@ -197,6 +197,10 @@ typedef struct ClusterWriter
 	MultiXactId relminmxid;
 	int64		written;
 	RdbRewriteStripes *stripes; /* rows every snapshot sees go here */
+	TupleDesc	olddesc;		/* the old relation's, with its missing
+								 * values (ADD COLUMN ... DEFAULT) */
+	Datum	   *values;			/* for reforming rows, olddesc->natts */
+	bool	   *isnull;
 } ClusterWriter;
 
 static void
@@ -232,9 +236,25 @@ cluster_write(ClusterWriter *w, HeapTuple oldtup, bool settled)
 	copy->t_data->t_infomask2 &= ~(HEAP_HOT_UPDATED | HEAP_ONLY_TUPLE);
 	if (settled)
 	{
-		rdb_rewrite_settle(copy);
+		HeapTuple	full;
+
+		/*
+		 * Formed again with the old relation's descriptor, as heap's
+		 * rewrite does every row (reform_and_rewrite_tuple): a row older
+		 * than an ADD COLUMN ... DEFAULT lacks that column and reads the
+		 * default from the old relation's attmissingval, which the new
+		 * relation's stripes know nothing of (the stripe writer would store
+		 * NULL); dropped columns' values go.
+		 */
+		heap_deform_tuple(copy, w->olddesc, w->values, w->isnull);
+		for (int i = 0; i < w->olddesc->natts; i++)
+			if (TupleDescAttr(w->olddesc, i)->attisdropped)
+				w->isnull[i] = true;
+		full = heap_form_tuple(w->olddesc, w->values, w->isnull);
+		rdb_rewrite_settle(full);
 		MemoryContextSwitchTo(oldcxt);
-		rdb_rewrite_add(w->stripes, copy);
+		rdb_rewrite_add(w->stripes, full);
+		heap_freetuple(full);
 		heap_freetuple(copy);
 		w->written++;
 		if (w->written % CLUSTER_BATCH == 0)
@@ -292,6 +312,9 @@ rdb_am_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 	w.relfrozenxid = OldTable->rd_rel->relfrozenxid;
 	w.relminmxid = OldTable->rd_rel->relminmxid;
 	w.stripes = rdb_rewrite_begin(NewTable);
+	w.olddesc = RelationGetDescr(OldTable);
+	w.values = palloc(sizeof(Datum) * w.olddesc->natts);
+	w.isnull = palloc(sizeof(bool) * w.olddesc->natts);
 
 	*num_tuples = 0;
 	*tups_vacuumed = 0;
