@@ -406,6 +406,57 @@ $node->safe_psql('postgres', q{
 is($node->safe_psql('postgres', q{SELECT count(*) || ':' || sum(id) FROM bfc}), '2000:' . (2000 * 2001 / 2),
 	'bfc reads back its rows');
 
+# Databases taking turns for the worker slots (more databases with events
+# than rustydb.max_event_workers) still get their rows flushed while they
+# keep writing: a worker flushes before it yields its slot.  Before, it
+# yielded right after sending its events, and a table of one of 20
+# databases sharing 2 slots had 85,600 rows in L0 and none flushed after
+# 90 s of writing.
+{
+	$node->safe_psql('postgres', q{ALTER SYSTEM SET rustydb.max_event_workers = 1; SELECT pg_reload_conf();});
+	my @dbs = map { "turn$_" } 1 .. 4;
+	my %w;
+	for my $db (@dbs)
+	{
+		$node->safe_psql('postgres', "CREATE DATABASE $db");
+		$node->safe_psql($db, q{CREATE EXTENSION rustydb_am;
+			CREATE TABLE tt (id int, v text) USING rustydb WITH (flush_rows = 500);});
+		$w{$db} = $node->background_psql($db);
+	}
+	my %flushed = map { $_ => 0 } @dbs;
+	my $deadline = time() + 30;
+	my $n = 0;
+	# (with the flush before the yield every database had a stripe after
+	# 6,000 rows each here; without it, after 246,000)
+	while (time() < $deadline && $n < 60000 && grep { !$flushed{$_} } @dbs)
+	{
+		for my $db (@dbs)
+		{
+			$w{$db}->query_safe("INSERT INTO tt SELECT g, repeat('w', 100) FROM generate_series($n + 1, $n + 200) g");
+		}
+		$n += 200;
+		if ($n % 2000 == 0)
+		{
+			for my $db (grep { !$flushed{$_} } @dbs)
+			{
+				$flushed{$db} = 1 if $node->safe_psql($db,
+					q{SELECT count(*) FROM rustydb.stripes('tt')}) > 0;
+			}
+		}
+	}
+	note "turns: $n rows written into each database";
+	is(join(',', grep { !$flushed{$_} } @dbs), '',
+		'four databases writing without a break share one worker slot, and each has rows flushed before it wrote 60,000');
+	$w{$_}->quit for @dbs;
+	$node->safe_psql('postgres', q{ALTER SYSTEM RESET rustydb.max_event_workers; SELECT pg_reload_conf();});
+	sleep(1);
+	for my $db (@dbs)
+	{
+		$node->poll_query_until('postgres', "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = '$db')");
+		$node->safe_psql('postgres', "DROP DATABASE $db WITH (FORCE)");
+	}
+}
+
 # no worker, no background flush
 $node->safe_psql('postgres', q{ALTER SYSTEM SET rustydb.events = off; SELECT pg_reload_conf();});
 sleep(6);	# the worker exits once it has been idle for rustydb.worker_idle_timeout

@@ -23,7 +23,9 @@
 #	   primary (wal_consistency_checking = all,rustydb);
 #	5. the storage-event worker under load that never pauses (four clients
 #	   inserting without a break, a session holding a lock throughout):
-#	   compaction gives space back and flushes reuse it;
+#	   compaction gives space back and flushes reuse it (4b, before it:
+#	   VACUUM FULL's rows, frozen in stripes, cancel an older standby
+#	   snapshot);
 #	6. the standby promoted while a session on it holds a snapshot older
 #	   than a give-back: the promoted server does not reuse those extents
 #	   until that session ends, then does.
@@ -299,6 +301,34 @@ $sc->query_safe('COMMIT');
 $sc->quit;
 same_as_twin($standby, 's', 'on the standby after the reuse');
 same_as_twin($standby, 'r', 'on the standby');
+
+# ===========================================================================
+# 4b. VACUUM FULL writes the rows every snapshot of the primary sees into
+#     stripes, where they read as frozen (src/lsm/rewrite.c): a standby
+#     snapshot older than their inserters, which reads the table only after
+#     the rewrite's commit replayed, would see rows inserted after it was
+#     taken.  It is cancelled first.
+# ===========================================================================
+sql(q{CREATE TABLE vf (id int, v text) USING rustydb;
+      CREATE TABLE vf_other (x int) USING heap;
+      INSERT INTO vf_other VALUES (1);
+      INSERT INTO vf SELECT g, md5(g::text) FROM generate_series(1, 12000) g;});
+$node->wait_for_catchup($standby, 'replay');
+my $sv = $standby->background_psql('postgres', on_error_stop => 0);
+$sv->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
+is($sv->query_safe('SELECT count(*) FROM vf_other'), '1', 'standby: a snapshot taken, no lock on vf');
+my $sv_pid = $sv->query_safe('SELECT pg_backend_pid()');
+sql(q{INSERT INTO vf SELECT g, md5(g::text) FROM generate_series(12001, 24000) g});
+wait_quiet();
+sql(q{VACUUM FULL vf});
+is(sql(q{SELECT l0_rows || ':' || flushed_rows FROM rustydb.table_layout('vf')}), '0:24000',
+	'vf: VACUUM FULL wrote every row into stripes');
+$node->wait_for_catchup($standby, 'replay');
+ok($standby->poll_query_until('postgres', "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $sv_pid)"),
+	'standby: the snapshot older than the rows VACUUM FULL froze was cancelled');
+eval { $sv->quit; };
+is($standby->safe_psql('postgres', 'SELECT count(*) || \':\' || sum(id) FROM vf'), '24000:' . (24000 * 24001 / 2),
+	'standby: a new snapshot reads every row of vf');
 
 # ===========================================================================
 # 5. The storage-event worker under load that never pauses

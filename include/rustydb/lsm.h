@@ -162,8 +162,8 @@ extern void rdb_compact_forget(Oid relid);
  * generations that never had a page
  */
 typedef struct RdbRewriteStripes RdbRewriteStripes;
-extern bool rdb_rewrite_row_fits(HeapTuple tup, HTSV_Result status,
-								 TransactionId oldest_xmin);
+extern bool rdb_rewrite_row_fits(RdbRewriteStripes *rw, HeapTuple tup,
+								 HTSV_Result status, TransactionId oldest_xmin);
 extern void rdb_rewrite_settle(HeapTuple tup);
 extern bool rdb_rewrite_row_settled(HeapTuple tup);
 extern RdbRewriteStripes *rdb_rewrite_begin(Relation rel);

@@ -25,7 +25,9 @@
  *
  * The new relfilenode is read by nobody before the rewrite commits and goes
  * with it if it aborts or crashes: nothing here takes a lock beyond the
- * rewrite's AccessExclusiveLock, stamps a page or logs a recovery conflict.
+ * rewrite's AccessExclusiveLock or stamps a page.  A hot standby's queries
+ * whose snapshot is older than the newest row let in are cancelled (one
+ * conflict record, as for a retired page): the rows read as frozen.
  * Every page is WAL-logged (stripe pages, directory pages as generic WAL)
  * unless the relfilenode skips WAL (wal_level = minimal, new in this
  * transaction: synced or logged whole at commit).  The caller builds the
@@ -81,6 +83,8 @@ struct RdbRewriteStripes
 	int			maxtuples;		/* room in tuples */
 	Size		bytes;
 	int64		rows;			/* rows written into stripes so far */
+	TransactionId latest_xmin;	/* newest inserter of a row let in that was
+								 * not frozen yet (standby conflicts) */
 };
 
 /*
@@ -92,10 +96,11 @@ struct RdbRewriteStripes
  *		every snapshot sees, and small enough to need no TOAST pointer.
  */
 bool
-rdb_rewrite_row_fits(HeapTuple tup, HTSV_Result status,
+rdb_rewrite_row_fits(RdbRewriteStripes *rw, HeapTuple tup, HTSV_Result status,
 					 TransactionId oldest_xmin)
 {
 	HeapTupleHeader h = tup->t_data;
+	TransactionId xmin = HeapTupleHeaderGetRawXmin(h);
 
 	/*
 	 * LIVE: the inserter committed, and no updater or deleter did, nor is
@@ -105,11 +110,15 @@ rdb_rewrite_row_fits(HeapTuple tup, HTSV_Result status,
 	if (status != HEAPTUPLE_LIVE)
 		return false;
 	if (!HeapTupleHeaderXminFrozen(h) &&
-		!TransactionIdPrecedes(HeapTupleHeaderGetRawXmin(h), oldest_xmin))
+		!TransactionIdPrecedes(xmin, oldest_xmin))
 		return false;
 	if (HeapTupleHasExternal(tup) || tup->t_len > TOAST_TUPLE_THRESHOLD)
 		return false;
 	/* (a speculative insertion is never LIVE: its t_ctid holds a token) */
+	if (!HeapTupleHeaderXminFrozen(h) && TransactionIdIsNormal(xmin) &&
+		(!TransactionIdIsValid(rw->latest_xmin) ||
+		 TransactionIdFollows(xmin, rw->latest_xmin)))
+		rw->latest_xmin = xmin;
 	return true;
 }
 
@@ -276,6 +285,17 @@ rdb_rewrite_end(RdbRewriteStripes *rw, void (*to_l0) (void *arg, HeapTuple tup),
 	}
 	rewrite_write(rw);
 	rdb_gen_summarize_pending(rw->rel);
+
+	/*
+	 * The stripes' rows read as frozen.  No snapshot on this server is
+	 * older than their inserters (they precede the rewrite's horizon), but
+	 * a hot standby's may be (without hot_standby_feedback): one that
+	 * reads the table only after the rewrite's commit replays would see
+	 * rows inserted after it was taken.  Such queries are cancelled first,
+	 * as heap's pruning and freezing conflicts cancel them.
+	 */
+	if (rw->rows > 0 && TransactionIdIsValid(rw->latest_xmin))
+		rdb_stripe_reuse_log_conflict(rw->rel, rw->latest_xmin);
 	rows = rw->rows;
 	MemoryContextDelete(rw->cxt);
 	pfree(rw->tuples);

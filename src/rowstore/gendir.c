@@ -1511,9 +1511,9 @@ rdb_gen_reuse_page(Relation rel, Buffer buf)
  *		could not (the caller aligns stripes that fill most of a group).
  *
  *		For a relfilenode no other transaction can read yet (the rewrite's
- *		new one, under AccessExclusiveLock): no page is stamped and no
- *		conflict with standby readers is logged, since no snapshot can have
- *		read these generations before.  One generic WAL record per leaf
+ *		new one, under AccessExclusiveLock): no page is stamped, since no
+ *		snapshot can have read these generations before (the caller logs
+ *		the standby conflict the rows' frozen visibility needs).  One generic WAL record per leaf
  *		(the leaf and the metapage's counter); call with no buffer locks.
  */
 uint32

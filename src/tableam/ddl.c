@@ -402,7 +402,7 @@ rdb_am_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 		}
 		*num_tuples += 1;
 
-		fits = rdb_rewrite_row_fits(tuple, status, OldestXmin);
+		fits = rdb_rewrite_row_fits(w.stripes, tuple, status, OldestXmin);
 		if (tuplesort != NULL && fits)
 		{
 			/* marked, to be told from the others once sorted */
