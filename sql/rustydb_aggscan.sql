@@ -417,3 +417,28 @@ DROP FUNCTION ag_sq_step(numeric, int), ag_sq_final(numeric), ag_check(text, tex
 	ag_group_check(text, text, text), ag_explain_count(text, text),
 	ag_load(int, int);
 DROP COLLATION ag_ci;
+
+-- equal group keys that look different (numeric scale, float -0): the group
+-- shows the first of its rows the scan met, as HashAggregate does, also when
+-- a row read one at a time (here an L0 row) comes after rows of a batch
+-- whose local table was not merged yet
+SET max_parallel_workers_per_gather = 0;
+CREATE COLLATION ag_rep_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE ag_rep (n numeric, f float8, t text COLLATE ag_rep_ci) USING rustydb;
+CREATE TABLE ag_rep_twin (n numeric, f float8, t text COLLATE ag_rep_ci) USING heap;
+INSERT INTO ag_rep VALUES (1.50, 0, 'abc');
+INSERT INTO ag_rep_twin VALUES (1.50, 0, 'abc');
+SELECT rdb_test.wait_quiet();
+SELECT rustydb.flush('ag_rep') AS flushed;
+INSERT INTO ag_rep VALUES (1.5, '-0', 'ABC');
+INSERT INTO ag_rep_twin VALUES (1.5, '-0', 'ABC');
+SELECT (SELECT string_agg(n || ':' || c, ',') FROM (SELECT n, count(*) c FROM ag_rep GROUP BY n) s) AS rustydb,
+       (SELECT string_agg(n || ':' || c, ',') FROM (SELECT n, count(*) c FROM ag_rep_twin GROUP BY n) s) AS heap;
+SELECT (SELECT string_agg(f || ':' || c, ',') FROM (SELECT f, count(*) c FROM ag_rep GROUP BY f) s) AS rustydb,
+       (SELECT string_agg(f || ':' || c, ',') FROM (SELECT f, count(*) c FROM ag_rep_twin GROUP BY f) s) AS heap;
+SELECT (SELECT string_agg(t || ':' || c, ',') FROM (SELECT t, count(*) c FROM ag_rep GROUP BY t) s) AS rustydb,
+       (SELECT string_agg(t || ':' || c, ',') FROM (SELECT t, count(*) c FROM ag_rep_twin GROUP BY t) s) AS heap;
+EXPLAIN (COSTS OFF) SELECT n, count(*) FROM ag_rep GROUP BY n;
+RESET max_parallel_workers_per_gather;
+DROP TABLE ag_rep, ag_rep_twin;
+DROP COLLATION ag_rep_ci;

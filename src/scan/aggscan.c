@@ -1950,6 +1950,15 @@ aggscan_grouped_row(AggScanState *state, TupleTableSlot *slot)
 	AggAcc	   *one = state->scratch1;
 	int			k;
 
+	/*
+	 * The rows of the batches before this one first: a group's key is the
+	 * first of its rows the scan met, as with HashAggregate, where equal
+	 * keys can look different (numeric 1.50 and 1.5, float 0 and -0, a
+	 * case-insensitive collation's 'abc' and 'ABC').  Linear: each group
+	 * entry of the local table stands for a row at least.
+	 */
+	if (state->nlocal > 0)
+		aggscan_local_flush(state);
 	ExecClearTuple(ks);
 	for (k = 0; k < state->nkeys; k++)
 	{
