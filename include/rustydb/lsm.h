@@ -89,7 +89,7 @@ extern void rdb_flush_demand_swept(void);
 extern int64 rdb_flush_relation(Relation rel, RdbFlushStats *stats,
 								int max_stripes, bool (*stop) (void),
 								bool background);
-extern int	rdb_flush_background(bool (*stop) (void));
+extern int	rdb_flush_background(bool (*stop) (void), bool compact);
 extern int64 rdb_flush_writer(Relation rel);
 extern void rdb_flush_writer_note(Relation rel, BlockNumber blkno);
 extern Relation rdb_lsm_open_table(Oid relid, const char *what,

@@ -489,8 +489,9 @@ rdb_worker_main(Datum main_arg)
 			run_round(&st, due, now);
 			if (flush_due(&st, now))
 			{
-				(void) rdb_flush_background(worker_should_stop);
-				/* what the flush and compaction sent */
+				/* the flush only: a compaction's survey reads whole tables */
+				(void) rdb_flush_background(worker_should_stop, false);
+				/* what the flush sent */
 				for (ch = 0; ch < RDB_NUM_CHANNELS; ch++)
 					due[ch] = true;
 				run_round(&st, due, GetCurrentTimestamp());
@@ -529,7 +530,7 @@ rdb_worker_main(Datum main_arg)
 		{
 			st.last_flush_round = now;
 			st.flush_wakes = rdb_flush_demand_wakes();
-			st.flush_again_ms = rdb_flush_background(worker_should_stop);
+			st.flush_again_ms = rdb_flush_background(worker_should_stop, true);
 			continue;
 		}
 		if (st.flush_again_ms > 0)

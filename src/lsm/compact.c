@@ -1274,7 +1274,13 @@ rdb_compact_relation(Relation rel, RdbCompactStats *stats, int max_steps,
 		edata = CopyErrorData();
 
 		MemoryContextSwitchTo(ecxt);
-		/* a step given up is no failure: no error in the history */
+		/*
+		 * A step given up is no failure: no error in the history, and no
+		 * success either, which would reset the table's back-off
+		 * (compact_progress.c): recorded as put off.
+		 */
+		if (step_gave_up)
+			stats->put_off = true;
 		rdb_compact_progress_end(rel, stats, step_gave_up ? NULL : edata->message);
 		FreeErrorData(edata);
 		PG_RE_THROW();

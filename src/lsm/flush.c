@@ -1107,9 +1107,8 @@ flush_seen_enter(Oid relid)
 
 	if (!found)
 	{
-		/* set from the statistics on first sight (rdb_flush_background) */
-		seen->changes_at_flush = -1;
-		seen->changes_seen = -1;
+		seen->changes_at_flush = 0;
+		seen->changes_seen = 0;
 		seen->stuck = 0;
 		seen->stuck_at = 0;
 		seen->more_to_flush = false;
@@ -1187,7 +1186,9 @@ flush_rustydb_tables(void)
  *		a table whose ShareUpdateExclusiveLock is taken (VACUUM, a flush, DDL)
  *		is left for the next round; an error is logged and the table
  *		skipped, so the worker carries on.  Each table is flushed in a
- *		transaction of its own.
+ *		transaction of its own.  compact: also a compaction step where one
+ *		is due (false for the flush a worker runs before it yields its slot
+ *		to another database: a survey reads every page of the table).
  */
 /*
  * The worker's stop() while it works on a table: its own (the worker is
@@ -1210,7 +1211,7 @@ bg_stop(void)
 }
 
 int
-rdb_flush_background(bool (*stop) (void))
+rdb_flush_background(bool (*stop) (void), bool compact)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	List	   *tables;
@@ -1330,17 +1331,18 @@ rdb_flush_background(bool (*stop) (void))
 					seen = flush_seen_enter(relid);
 
 					/*
-					 * First sight in this process: the statistics count
-					 * every change since they were reset, flushed long ago
-					 * or not; the rows committed since the last flush are
-					 * counted by the commits (flush_demand.c).  Else every
-					 * new worker (one per idle spell, or per slot turn
-					 * while databases share the slots) flushed each table
-					 * at once, however few rows it had in L0: stripes of
-					 * 200 rows where flush_rows asked for 2,000.
+					 * XXX: on first sight in this process the statistics
+					 * count every change since they were reset, so a new
+					 * worker (one per idle spell, or per slot turn while
+					 * databases share the slots) flushes each table it has
+					 * seen changes of at once, however few rows it has in
+					 * L0.  That is the backstop for rows the commits did
+					 * not count (inserted before flush_rows was set, a
+					 * transaction's ninth table, a full count hash): taking
+					 * the statistics as a baseline here left those in L0
+					 * for good.  A baseline kept across workers (shared
+					 * memory) would serve both.
 					 */
-					if (seen->changes_seen < 0)
-						seen->changes_at_flush = changes;
 					/* the statistics were reset: start over from them */
 					if (changes < seen->changes_seen)
 						seen->changes_at_flush = changes;
@@ -1433,7 +1435,7 @@ rdb_flush_background(bool (*stop) (void))
 					 * the space it gives back is reused once the commit
 					 * right after is older than every snapshot.
 					 */
-					if (opts.flush_rows > 0 &&
+					if (opts.flush_rows > 0 && compact &&
 						(flushed || seen->more_to_compact ||
 						 TimestampDifferenceExceeds(seen->compact_checked,
 													GetCurrentTimestamp(), 60000)))
