@@ -442,3 +442,27 @@ EXPLAIN (COSTS OFF) SELECT n, count(*) FROM ag_rep GROUP BY n;
 RESET max_parallel_workers_per_gather;
 DROP TABLE ag_rep, ag_rep_twin;
 DROP COLLATION ag_rep_ci;
+
+-- count(DISTINCT) of sparse bigints stays within hash_mem: simplehash also
+-- grows a set by itself inside an insert (long probe distances), which the
+-- check before each doubling never saw; the set now spills to the sort
+SET max_parallel_workers_per_gather = 0;
+CREATE TABLE ag_sparse (v bigint) USING rustydb;
+INSERT INTO ag_sparse SELECT ('x' || md5(g::text))::bit(64)::bigint FROM generate_series(1, 400000) g;
+SELECT rdb_test.wait_quiet();
+SELECT rustydb.flush('ag_sparse') AS flushed;
+SET work_mem = '4MB';
+CREATE FUNCTION ag_sparse_sorted() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE l text; n bigint;
+BEGIN
+  FOR l IN EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT count(DISTINCT v) FROM ag_sparse LOOP
+    IF l ~ 'Distinct Values Sorted' THEN n := substring(l from '(\d+)')::bigint; END IF;
+  END LOOP;
+  RETURN n;
+END $$;
+SELECT ag_sparse_sorted() > 0 AS spilled_to_the_sort;
+SELECT count(DISTINCT v) = (SELECT count(*) FROM (SELECT DISTINCT v FROM ag_sparse) s) AS same_count FROM ag_sparse;
+RESET work_mem;
+RESET max_parallel_workers_per_gather;
+DROP FUNCTION ag_sparse_sorted();
+DROP TABLE ag_sparse;

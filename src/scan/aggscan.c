@@ -1463,10 +1463,17 @@ aggscan_distinct_add(AggScanState *state, AggCol *a, Datum d)
 		/*
 		 * The set doubles when an insert meets its grow threshold, old and
 		 * new arrays side by side for a moment: spill before a doubling
-		 * would take it past its share of hash_mem.
+		 * would take it past its share of hash_mem.  simplehash also
+		 * doubles a set by itself, inside an insert, when an entry would
+		 * land or move too far from its bucket (SH_GROW_MAX_DIB,
+		 * SH_GROW_MAX_MOVE): millions of sparse bigints grew one that way
+		 * to 4 M buckets under a 4 MB work_mem (388 MB for 6 M values),
+		 * never meeting the threshold.  A set whose array grew past two
+		 * thirds of its share so spills at the next value.
 		 */
-		if (a->dset->members >= a->dset->grow_threshold &&
-			(double) a->dset->size * 3 * sizeof(AggDistinctEntry) > (double) state->dlimit)
+		if ((a->dset->members >= a->dset->grow_threshold &&
+			 (double) a->dset->size * 3 * sizeof(AggDistinctEntry) > (double) state->dlimit) ||
+			(double) a->dset->size * 3 * sizeof(AggDistinctEntry) > (double) state->dlimit * 2)
 		{
 			aggscan_distinct_spill(state, a);
 			tuplesort_putdatum(a->dsort, d, false);
