@@ -167,7 +167,8 @@ extern bool rdb_rewrite_row_fits(RdbRewriteStripes *rw, HeapTuple tup,
 extern void rdb_rewrite_settle(HeapTuple tup);
 extern bool rdb_rewrite_row_settled(HeapTuple tup);
 extern RdbRewriteStripes *rdb_rewrite_begin(Relation rel);
-extern void rdb_rewrite_add(RdbRewriteStripes *rw, HeapTuple tup);
+extern void rdb_rewrite_add(RdbRewriteStripes *rw, TupleDesc desc,
+							Datum *values, bool *isnull);
 extern int64 rdb_rewrite_end(RdbRewriteStripes *rw,
 							 void (*to_l0) (void *arg, HeapTuple tup),
 							 void *arg);

@@ -18,6 +18,7 @@
 #define RUSTYDB_H
 
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "access/relscan.h"
 #include "nodes/execnodes.h"
 #include "utils/relcache.h"
@@ -202,5 +203,26 @@ extern void rdb_am_relation_estimate_size(Relation rel, int32 *attr_widths,
 /* tableam/vacuum.c */
 extern void rdb_am_relation_vacuum(Relation rel, struct VacuumParams *params,
 								   BufferAccessStrategy bstrategy);
+
+/*
+ * Does an XactCallback's event end the transaction (commit, abort or
+ * prepare, in a parallel worker too)?  For callbacks that forget state kept
+ * in TopTransactionContext.
+ */
+static inline bool
+rdb_xact_event_ends(XactEvent event)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			return true;
+		default:
+			return false;
+	}
+}
 
 #endif							/* RUSTYDB_H */

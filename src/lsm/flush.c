@@ -815,18 +815,8 @@ static HTAB *writer_blocks = NULL;
 static void
 writer_blocks_xact_callback(XactEvent event, void *arg)
 {
-	switch (event)
-	{
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			writer_blocks = NULL;	/* gone with TopTransactionContext */
-			break;
-		default:
-			break;
-	}
+	if (rdb_xact_event_ends(event))
+		writer_blocks = NULL;	/* gone with TopTransactionContext */
 }
 
 static WriterBlocks *

@@ -236,13 +236,19 @@ rewrite_write(RdbRewriteStripes *rw)
 
 /*
  * rdb_rewrite_add
- *		Add a copy of tup (a row rdb_rewrite_row_fits let in) to the stripe
- *		being gathered; writes the stripe when it is full.
+ *		Add the row of values / isnull (desc's columns; a row
+ *		rdb_rewrite_row_fits let in, deformed with the old relation's
+ *		descriptor) to the stripe being gathered, formed in the stripe's
+ *		memory and marked as it reads (rdb_rewrite_settle: also if it goes
+ *		onto an L0 page after all, rdb_rewrite_end); writes the stripe when
+ *		it is full.
  */
 void
-rdb_rewrite_add(RdbRewriteStripes *rw, HeapTuple tup)
+rdb_rewrite_add(RdbRewriteStripes *rw, TupleDesc desc, Datum *values,
+				bool *isnull)
 {
 	MemoryContext old;
+	HeapTuple	tup;
 
 	if (rw->n == rw->maxtuples)
 	{
@@ -252,11 +258,12 @@ rdb_rewrite_add(RdbRewriteStripes *rw, HeapTuple tup)
 								   sizeof(HeapTuple) * (Size) rw->maxtuples);
 	}
 	old = MemoryContextSwitchTo(rw->cxt);
-	rw->tuples[rw->n] = heap_copytuple(tup);
+	tup = heap_form_tuple(desc, values, isnull);
 	MemoryContextSwitchTo(old);
-	/* what the copy really takes (allocations round up), and its pointer */
-	rw->bytes += GetMemoryChunkSpace(rw->tuples[rw->n]) + sizeof(HeapTuple);
-	rw->n++;
+	rdb_rewrite_settle(tup);
+	rw->tuples[rw->n++] = tup;
+	/* what the row really takes (allocations round up), and its pointer */
+	rw->bytes += GetMemoryChunkSpace(tup) + sizeof(HeapTuple);
 	if (rw->n >= rw->max_rows || rw->bytes >= rw->max_bytes)
 		rewrite_write(rw);
 }

@@ -225,43 +225,40 @@ cluster_flush(ClusterWriter *w)
 static void
 cluster_write(ClusterWriter *w, HeapTuple oldtup, bool settled)
 {
-	MemoryContext oldcxt = MemoryContextSwitchTo(w->cxt);
-	HeapTuple	copy = heap_copytuple(oldtup);
+	MemoryContext oldcxt;
+	HeapTuple	copy;
 
-	/* freeze what is old enough, as heap's rewrite does */
-	heap_freeze_tuple(copy->t_data, w->relfrozenxid, w->relminmxid,
-					  w->freeze_xid, w->cutoff_multi);
-	/* an update chain into the old relation means nothing in the new one */
-	ItemPointerSetInvalid(&copy->t_self);
-	copy->t_data->t_infomask2 &= ~(HEAP_HOT_UPDATED | HEAP_ONLY_TUPLE);
 	if (settled)
 	{
-		HeapTuple	full;
-
 		/*
 		 * Formed again with the old relation's descriptor, as heap's
 		 * rewrite does every row (reform_and_rewrite_tuple): a row older
 		 * than an ADD COLUMN ... DEFAULT lacks that column and reads the
 		 * default from the old relation's attmissingval, which the new
 		 * relation's stripes know nothing of (the stripe writer would store
-		 * NULL); dropped columns' values go.
+		 * NULL); dropped columns' values go.  (No copy to freeze: the row
+		 * reads as frozen in its stripe.)
 		 */
-		heap_deform_tuple(copy, w->olddesc, w->values, w->isnull);
+		heap_deform_tuple(oldtup, w->olddesc, w->values, w->isnull);
 		for (int i = 0; i < w->olddesc->natts; i++)
 			if (TupleDescAttr(w->olddesc, i)->attisdropped)
 				w->isnull[i] = true;
-		full = heap_form_tuple(w->olddesc, w->values, w->isnull);
-		rdb_rewrite_settle(full);
-		MemoryContextSwitchTo(oldcxt);
-		rdb_rewrite_add(w->stripes, full);
-		heap_freetuple(full);
-		heap_freetuple(copy);
+		rdb_rewrite_add(w->stripes, w->olddesc, w->values, w->isnull);
 		w->written++;
 		if (w->written % CLUSTER_BATCH == 0)
 			pgstat_progress_update_param(PROGRESS_CLUSTER_HEAP_TUPLES_WRITTEN,
 										 w->written);
 		return;
 	}
+
+	oldcxt = MemoryContextSwitchTo(w->cxt);
+	copy = heap_copytuple(oldtup);
+	/* freeze what is old enough, as heap's rewrite does */
+	heap_freeze_tuple(copy->t_data, w->relfrozenxid, w->relminmxid,
+					  w->freeze_xid, w->cutoff_multi);
+	/* an update chain into the old relation means nothing in the new one */
+	ItemPointerSetInvalid(&copy->t_self);
+	copy->t_data->t_infomask2 &= ~(HEAP_HOT_UPDATED | HEAP_ONLY_TUPLE);
 	if (HeapTupleHasExternal(copy) || copy->t_len > TOAST_TUPLE_THRESHOLD)
 		copy = heap_toast_insert_or_update(w->rel, copy, NULL,
 										   HEAP_INSERT_SKIP_FSM |

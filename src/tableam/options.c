@@ -670,18 +670,8 @@ options_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 static void
 options_xact_callback(XactEvent event, void *arg)
 {
-	switch (event)
-	{
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			sort_key_touched = NIL; /* gone with TopTransactionContext */
-			break;
-		default:
-			break;
-	}
+	if (rdb_xact_event_ends(event))
+		sort_key_touched = NIL; /* gone with TopTransactionContext */
 }
 
 /*
