@@ -250,6 +250,16 @@ VACUUM (FREEZE) fl_rv;
 SELECT l0_pages AS after_freeze FROM rustydb.l0_layout('fl_rv');
 SELECT count(*), sum(id), min(v), max(v) FROM fl_rv;
 SELECT count(*) FROM fl_rv WHERE id % 100 IN (7, 8, 9) AND v = 'x' || id;
+-- a DELETE of some of each retired generation's rows: the VACUUM that
+-- removes them retires the revived pages again (the deleted rows' stubs are
+-- dead items until its second pass over the table, after the index; before,
+-- the generation's other rows kept their page until the next VACUUM)
+DELETE FROM fl_rv WHERE id % 100 = 11;
+SELECT l0_pages > 0 AS revived FROM rustydb.l0_layout('fl_rv');
+SELECT rdb_test.wait_quiet();
+VACUUM fl_rv;
+SELECT l0_pages AS after_delete, retired_rows FROM rustydb.l0_layout('fl_rv');
+SELECT count(*), sum(id) FROM fl_rv WHERE id % 100 BETWEEN 10 AND 12;
 UPDATE fl_rv SET v = 'z' WHERE id = 107;
 SELECT id, v FROM fl_rv WHERE id IN (107, 108) ORDER BY id;
 DROP TABLE fl_rv;

@@ -217,6 +217,7 @@ extern Buffer rdb_read_buffer_timed(Relation rel, BlockNumber blkno,
 extern Buffer rdb_l0_read_tid_buffer(Relation rel, ItemPointer tid,
 									 BufferAccessStrategy strategy);
 extern bool rdb_l0_tid_on_page(Buffer buf, ItemPointer tid);
+extern void rdb_l0_room_add(Relation rel, BlockNumber blkno);
 extern Buffer rdb_l0_get_buffer_for_tuple(Relation rel, Size len,
 										  Buffer otherBuffer,
 										  BulkInsertState bistate,

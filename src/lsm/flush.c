@@ -325,6 +325,16 @@ flush_convert_page(FlushState *fs, const RdbStripeInfo *info, int from, int to)
 		fs->retired_lo = Min(fs->retired_lo, blkno);
 		fs->retired_hi = Max(fs->retired_hi, blkno + 1);
 	}
+	else if (fs->own)
+	{
+		/*
+		 * The writer's own flush keeps the room its rows' values left for
+		 * the transaction's next rows (l0_page.c): published, it would take
+		 * other sessions' rows, which hold the page in L0 after the batch
+		 * is settled.
+		 */
+		rdb_l0_room_add(rel, blkno);
+	}
 	else
 	{
 		/*

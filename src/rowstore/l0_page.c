@@ -11,7 +11,8 @@
  * corruption instead of being read as tuples.
  *
  * Finding room for a new tuple follows heap's hio.c: a cached target block,
- * then the free space map, then the relation's last page, then extending
+ * then the room the transaction's own flush left (rdb_l0_room_add), then the
+ * free space map, then the relation's last page, then extending
  * the relation under the relation extension lock.  A new page is zeroed on extension and initialised by the
  * caller inside the critical section that WAL-logs the first tuple on it
  * (XLOG_RDB_INIT_PAGE), so a crash can leave at most an all-zero page, which
@@ -36,11 +37,14 @@
 #include "portability/instr_time.h"
 #include "storage/freespace.h"
 #include "storage/lmgr.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "rustydb/events.h"
 #include "rustydb/gendir.h"
 #include "rustydb/l0.h"
+#include "rustydb/rustydb.h"
 #include "rustydb/stripe.h"
 
 /*
@@ -388,6 +392,120 @@ l0_lock_pair(Buffer buf, Buffer otherBuffer)
 }
 
 /*
+ * A transaction's own room.  The writer's own flush (writer_flush_rows,
+ * src/lsm/flush.c) moves the values of the transaction's rows out of its
+ * pages while it still writes; the room they leave is kept for that
+ * transaction's next rows (rdb_l0_room_add) instead of being published in
+ * the free space map.  Published, it took other sessions' rows (single-row
+ * inserts beside a batch load): such a row holds the batch's page in L0 until
+ * it is settled and flushed itself, and the page's stubs are then copied
+ * into a stripe a second time so the page can be retired.  Kept private, the
+ * batch's pages fill with its own stubs only (~200 rows a page, and as many
+ * a retired generation), and retire as soon as the batch is settled.
+ *
+ * A hint list per table in transaction memory, taken first-in first-out by
+ * rdb_l0_get_buffer_for_tuple before it asks the free space map; forgotten
+ * when the transaction ends (what is left then is found by VACUUM, or
+ * retired by the next flush, as any page).
+ */
+typedef struct L0Room
+{
+	RelFileNode node;			/* hash key */
+	BlockNumber *blocks;
+	int			next;			/* the first not taken */
+	int			n;
+	int			max;
+} L0Room;
+
+static HTAB *l0_rooms = NULL;
+
+static void
+l0_room_xact_callback(XactEvent event, void *arg)
+{
+	if (rdb_xact_event_ends(event))
+		l0_rooms = NULL;		/* gone with TopTransactionContext */
+}
+
+/*
+ * rdb_l0_room_add
+ *		Keep the room on block blkno of rel for the current transaction's
+ *		next rows.
+ */
+void
+rdb_l0_room_add(Relation rel, BlockNumber blkno)
+{
+	static bool registered = false;
+	L0Room	   *room;
+	bool		found;
+
+	if (l0_rooms == NULL)
+	{
+		HASHCTL		ctl;
+
+		if (!registered)
+		{
+			RegisterXactCallback(l0_room_xact_callback, NULL);
+			registered = true;
+		}
+		ctl.keysize = sizeof(RelFileNode);
+		ctl.entrysize = sizeof(L0Room);
+		ctl.hcxt = TopTransactionContext;
+		l0_rooms = hash_create("rustydb transaction room", 8, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	room = hash_search(l0_rooms, &rel->rd_node, HASH_ENTER, &found);
+	if (!found)
+	{
+		room->blocks = NULL;
+		room->next = room->n = room->max = 0;
+	}
+	if (room->next > 0 && room->next == room->n)
+		room->next = room->n = 0;	/* all taken: start over */
+	if (room->n == room->max)
+	{
+		int			max = room->max > 0 ? room->max * 2 : 64;
+
+		room->blocks = room->blocks == NULL ?
+			MemoryContextAlloc(TopTransactionContext, sizeof(BlockNumber) * max) :
+			repalloc(room->blocks, sizeof(BlockNumber) * max);
+		room->max = max;
+	}
+	room->blocks[room->n++] = blkno;
+}
+
+/* the next block of the transaction's own room in rel, or none */
+static BlockNumber
+l0_room_take(Relation rel)
+{
+	L0Room	   *room;
+
+	if (l0_rooms == NULL)
+		return InvalidBlockNumber;
+	room = hash_search(l0_rooms, &rel->rd_node, HASH_FIND, NULL);
+	if (room == NULL || room->next >= room->n)
+		return InvalidBlockNumber;
+	return room->blocks[room->next++];
+}
+
+/*
+ * The next page to try after targetBlock (freespace bytes free) had no
+ * room for needed bytes: the transaction's own room first, then the free
+ * space map.
+ */
+static BlockNumber
+l0_next_target(Relation rel, BlockNumber targetBlock, Size freespace,
+			   Size needed)
+{
+	BlockNumber own = l0_room_take(rel);
+
+	if (own == InvalidBlockNumber)
+		return RecordAndGetPageWithFreeSpace(rel, targetBlock, freespace,
+											 needed);
+	RecordPageWithFreeSpace(rel, targetBlock, freespace);
+	return own;
+}
+
+/*
  * rdb_l0_get_buffer_for_tuple
  *		Find an L0 page with room for a tuple of len bytes.
  *
@@ -431,6 +549,8 @@ rdb_l0_get_buffer_for_tuple(Relation rel, Size len, Buffer otherBuffer,
 	else
 		targetBlock = RelationGetTargetBlock(rel);
 
+	if (targetBlock == InvalidBlockNumber)
+		targetBlock = l0_room_take(rel);
 	if (targetBlock == InvalidBlockNumber)
 		targetBlock = GetPageWithFreeSpace(rel, len + saveFreeSpace);
 
@@ -506,8 +626,8 @@ rdb_l0_get_buffer_for_tuple(Relation rel, Size len, Buffer otherBuffer,
 		if (buf != otherBuffer)
 			ReleaseBuffer(buf);
 
-		targetBlock = RecordAndGetPageWithFreeSpace(rel, targetBlock, freespace,
-													len + saveFreeSpace);
+		targetBlock = l0_next_target(rel, targetBlock, freespace,
+									 len + saveFreeSpace);
 	}
 
 	/*

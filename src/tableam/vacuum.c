@@ -129,6 +129,7 @@ typedef struct RdbVacState
 	int64		live_tuples;
 	int64		flushed_tuples; /* ... of which flushed (stub or retired) */
 	int64		pages_retired;	/* L0 pages retired (gendir.h) */
+	BlockNumber scan_pos;		/* the first pass reads this block next */
 	int64		recently_dead_tuples;
 	int64		missed_dead_tuples; /* dead, on pages we could not prune */
 	int64		frozen_tuples;
@@ -137,26 +138,34 @@ typedef struct RdbVacState
 } RdbVacState;
 
 /*
- * vac_max_dead_items
- *		How many dead TIDs one index pass may collect: heap's
- *		dead_items_max_items.  (autovacuum_)maintenance_work_mem bounds it,
- *		and so does MaxAllocSize; a small table needs no more than
- *		rel_pages * MaxHeapTuplesPerPage.  Without indexes the items are
- *		removed page by page, so one page's worth is enough.  All in 64
- *		bits: rel_pages * MaxHeapTuplesPerPage overflows 32 bits above
- *		about 14.7 million pages (112 GiB).
+ * Whether the second heap pass should try to retire the page once its dead
+ * items are gone: a page of a revived or reused generation whose rows are
+ * all gone (its block becomes a free page again; a first-time page keeps
+ * its block for new rows of its own generation), or a page that holds
+ * nothing but stubs.  The latter is what a DELETE of some of a retired
+ * generation's rows leaves: the deleted rows' stubs are dead items until
+ * this pass, so the first pass could not retire the page, and without this
+ * the generation's other rows kept a page each until the next VACUUM.
  */
-/* no line pointer of the page is in use (its rows are all gone) */
 static bool
-vac_page_has_no_rows(Page page)
+vac_page_may_retire(Page page, BlockNumber blkno)
 {
 	OffsetNumber off;
 	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+	bool		rows = false;
 
 	for (off = FirstOffsetNumber; off <= maxoff; off++)
-		if (ItemIdIsUsed(PageGetItemId(page, off)))
+	{
+		ItemId		lp = PageGetItemId(page, off);
+
+		if (!ItemIdIsUsed(lp))
+			continue;
+		if (!ItemIdIsNormal(lp) ||
+			!rdb_tuple_is_stub((HeapTupleHeader) PageGetItem(page, lp)))
 			return false;
-	return true;
+		rows = true;
+	}
+	return rows || rdb_l0_page_generation(page, blkno) != blkno;
 }
 
 /* the live rows of a directory leaf's retired generations count as live */
@@ -176,6 +185,16 @@ vac_count_retired(RdbVacState *vac, Page page)
 	}
 }
 
+/*
+ * vac_max_dead_items
+ *		How many dead TIDs one index pass may collect: heap's
+ *		dead_items_max_items.  (autovacuum_)maintenance_work_mem bounds it,
+ *		and so does MaxAllocSize; a small table needs no more than
+ *		rel_pages * MaxHeapTuplesPerPage.  Without indexes the items are
+ *		removed page by page, so one page's worth is enough.  All in 64
+ *		bits: rel_pages * MaxHeapTuplesPerPage overflows 32 bits above
+ *		about 14.7 million pages (112 GiB).
+ */
 static int
 vac_max_dead_items(RdbVacState *vac)
 {
@@ -863,18 +882,30 @@ vac_dead_items(RdbVacState *vac)
 		/*
 		 * A page of a revived or reused generation whose rows are all gone
 		 * is retired (empty), so that its block is a free page again, for
-		 * new rows or the next revival; if someone holds it pinned, a later
-		 * VACUUM does it.
+		 * new rows or the next revival; so is a page of stubs that every
+		 * snapshot sees (rdb_gen_try_retire decides).  If someone holds it
+		 * pinned, a later VACUUM does it.
 		 */
-		if (rdb_l0_page_generation(page, blkno) != blkno &&
-			vac_page_has_no_rows(page))
+		if (vac_page_may_retire(page, blkno))
 		{
 			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 			if (ConditionalLockBufferForCleanup(buf))
 			{
-				if (vac_page_has_no_rows(page) &&
-					rdb_gen_try_retire(vac->rel, buf, vac->OldestXmin, NULL, NULL))
+				int			nretired;
+				BlockNumber leaf;
+
+				if (vac_page_may_retire(page, blkno) &&
+					rdb_gen_try_retire(vac->rel, buf, vac->OldestXmin,
+									   &nretired, &leaf))
+				{
 					vac->pages_retired++;
+					/* counted again when the first pass reaches the leaf */
+					if (leaf >= vac->scan_pos && leaf < vac->rel_pages)
+					{
+						vac->live_tuples -= nretired;
+						vac->flushed_tuples -= nretired;
+					}
+				}
 				UnlockReleaseBuffer(buf);
 			}
 			else
@@ -1236,6 +1267,7 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 		if (vac.dead_items->max_items - vac.dead_items->num_items <
 			MaxHeapTuplesPerPage)
 		{
+			vac.scan_pos = blkno;
 			vac_dead_items(&vac);
 			pgstat_progress_update_param(PROGRESS_VACUUM_PHASE,
 										 PROGRESS_VACUUM_PHASE_SCAN_HEAP);
@@ -1309,7 +1341,7 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 				rdb_gen_try_retire(rel, buf, vac.OldestXmin, &nretired, &leaf))
 			{
 				vac.pages_retired++;
-				if (leaf > blkno)
+				if (leaf > blkno && leaf < vac.rel_pages)
 				{
 					vac.live_tuples -= nretired;
 					vac.flushed_tuples -= nretired;
@@ -1341,6 +1373,7 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 									 blkno + 1);
 	}
 
+	vac.scan_pos = vac.rel_pages;
 	vac_dead_items(&vac);
 
 	/*
