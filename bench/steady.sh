@@ -54,6 +54,7 @@ ST_WRITER_FLUSH_ROWS=${ST_WRITER_FLUSH_ROWS:-0}
 ST_MAX_STRIPE_ROWS=${ST_MAX_STRIPE_ROWS:-}
 ST_PORT=${ST_PORT:-55450}
 ST_OUT=${ST_OUT:-$BENCH_DIR/results/steady.md}
+ST_TRACE=${ST_TRACE:-}
 
 if [ -z "${PGBIN:-}" ]; then
 	PGBIN=$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
@@ -67,7 +68,7 @@ if [ "$(id -u)" = 0 ]; then
 	chown "$ST_USER" "$ST_OUT"
 	exec runuser -u "$ST_USER" -- env PGBIN="$PGBIN" ST_ROUNDS="$ST_ROUNDS" ST_BATCH="$ST_BATCH" \
 		ST_TXN_ROWS="$ST_TXN_ROWS" ST_SECS="$ST_SECS" ST_FLUSH_ROWS="$ST_FLUSH_ROWS" ST_FLUSH_RUNNING="$ST_FLUSH_RUNNING" ST_WRITER_FLUSH_ROWS="$ST_WRITER_FLUSH_ROWS" ST_MAX_STRIPE_ROWS="$ST_MAX_STRIPE_ROWS" \
-		ST_PORT="$ST_PORT" ST_OUT="$ST_OUT" \
+		ST_PORT="$ST_PORT" ST_OUT="$ST_OUT" ST_TRACE="$ST_TRACE" \
 		ST_COMMIT="$ST_COMMIT" bash "$BENCH_DIR/steady.sh"
 fi
 
@@ -121,6 +122,14 @@ cat >"$DIR/insert.sql" <<'EOF'
 INSERT INTO events VALUES (:i, now(), :i % 100, :i, md5(:i::text)::uuid, 'page_view', 200, :i % 1000, NULL, 'US', '/products/' || :i, '{"k": 1}');
 EOF
 
+# ST_TRACE=1: rustydb's pages after each phase of each round (a section of
+# the results): where the file's size comes from
+trace()
+{
+	[ -n "$ST_TRACE" ] || return 0
+	q -d st_rustydb -F ' ' -c "SELECT '$1', pg_relation_size('events') / 8192, l0_pages, free_pages, stripe_pages, free_stripe_pages, directory_pages FROM rustydb.l0_layout('events')" >>"$DIR/trace"
+}
+
 declare -A INS_S ROWS
 ROUND_LINES=()
 for am in heap rustydb; do INS_S[$am]=0; ROWS[$am]=0; done
@@ -141,7 +150,15 @@ for ((r = 0; r < ST_ROUNDS; r++)); do
 		n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
 		INS_S[$am]=$(echo "${INS_S[$am]} + $t1 - $t0 + $ST_SECS" | bc)
 		ROWS[$am]=$((ROWS[$am] + ST_BATCH + n))
-		q -d "st_$am" -c "DELETE FROM events WHERE id > $deleted_upto AND id <= $del_to" -c "VACUUM events"
+		[ "$am" = rustydb ] && trace "round $((r + 1)) batch+single"
+		q -d "st_$am" -c "DELETE FROM events WHERE id > $deleted_upto AND id <= $del_to"
+		[ "$am" = rustydb ] && trace "round $((r + 1)) delete"
+		if [ -n "$ST_TRACE" ] && [ "$am" = rustydb ]; then
+			q -d "st_$am" -c "VACUUM (VERBOSE) events" 2>&1 | grep -m1 "not yet removable" >>"$DIR/trace" || true
+		else
+			q -d "st_$am" -c "VACUUM events"
+		fi
+		[ "$am" = rustydb ] && trace "round $((r + 1)) vacuum"
 	done
 	deleted_upto=$del_to
 	size_now=$(q -d st_rustydb -c "SELECT pg_table_size('events')")
@@ -202,5 +219,13 @@ cmp -s "$DIR/ans.heap" "$DIR/ans.rustydb" || { echo "the tables differ: $(cat "$
 	echo "| round | heap MB | rustydb MB | rustydb stripes per level |"
 	echo "|---|---|---|---|"
 	printf '%s\n' "${ROUND_LINES[@]}"
+	if [ -n "$ST_TRACE" ]; then
+		echo
+		echo "rustydb's pages after each phase (ST_TRACE): file, L0, free L0, stripes, stripe pages given back, directory; VACUUM's dead rows not yet removable"
+		echo
+		echo '```'
+		cat "$DIR/trace"
+		echo '```'
+	fi
 } >"$ST_OUT"
 cat "$ST_OUT"
