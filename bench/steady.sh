@@ -35,6 +35,7 @@
 #             INSERT ... SELECT transaction of the batch writes), ST_SECS=10,
 #             ST_FLUSH_ROWS=100000, ST_FLUSH_RUNNING=off, ST_WRITER_FLUSH_ROWS=0,
 #             ST_MAX_STRIPE_ROWS (empty: the table option's default),
+#             ST_SORT_KEY (the table's sort_key option; empty: none), ST_TRACE,
 #             ST_PORT=55450, ST_USER=rustydb, ST_OUT=bench/results/steady.md;
 #             ST_KEEP=1 leaves the cluster running at the end (run it as the
 #             unprivileged user: as root the script re-executes itself without it)
@@ -55,6 +56,7 @@ ST_MAX_STRIPE_ROWS=${ST_MAX_STRIPE_ROWS:-}
 ST_PORT=${ST_PORT:-55450}
 ST_OUT=${ST_OUT:-$BENCH_DIR/results/steady.md}
 ST_TRACE=${ST_TRACE:-}
+ST_SORT_KEY=${ST_SORT_KEY:-}
 
 if [ -z "${PGBIN:-}" ]; then
 	PGBIN=$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
@@ -68,7 +70,7 @@ if [ "$(id -u)" = 0 ]; then
 	chown "$ST_USER" "$ST_OUT"
 	exec runuser -u "$ST_USER" -- env PGBIN="$PGBIN" ST_ROUNDS="$ST_ROUNDS" ST_BATCH="$ST_BATCH" \
 		ST_TXN_ROWS="$ST_TXN_ROWS" ST_SECS="$ST_SECS" ST_FLUSH_ROWS="$ST_FLUSH_ROWS" ST_FLUSH_RUNNING="$ST_FLUSH_RUNNING" ST_WRITER_FLUSH_ROWS="$ST_WRITER_FLUSH_ROWS" ST_MAX_STRIPE_ROWS="$ST_MAX_STRIPE_ROWS" \
-		ST_PORT="$ST_PORT" ST_OUT="$ST_OUT" ST_TRACE="$ST_TRACE" \
+		ST_PORT="$ST_PORT" ST_OUT="$ST_OUT" ST_TRACE="$ST_TRACE" ST_SORT_KEY="$ST_SORT_KEY" \
 		ST_COMMIT="$ST_COMMIT" bash "$BENCH_DIR/steady.sh"
 fi
 
@@ -109,6 +111,7 @@ for am in heap rustydb; do
 done
 q -d st_rustydb -c "ALTER TABLE events SET (flush_rows = $ST_FLUSH_ROWS, flush_running = $ST_FLUSH_RUNNING, writer_flush_rows = $ST_WRITER_FLUSH_ROWS)"
 [ -z "$ST_MAX_STRIPE_ROWS" ] || q -d st_rustydb -c "ALTER TABLE events SET (max_stripe_rows = $ST_MAX_STRIPE_ROWS)"
+[ -z "$ST_SORT_KEY" ] || q -d st_rustydb -c "ALTER TABLE events SET (sort_key = '$ST_SORT_KEY')"
 max_stripe_rows=$(q -d st_rustydb -c "SELECT value FROM rustydb.table_options('events') WHERE option = 'max_stripe_rows'")
 level_ratio=$(q -d st_rustydb -c "SELECT value FROM rustydb.table_options('events') WHERE option = 'level_ratio'")
 q -d st_heap -v rows="$total" -v path="$csv" -f "$BENCH_DIR/sql/events_generate.sql"
@@ -173,6 +176,8 @@ read -r l0_rows flushed <<<"$(q -d st_rustydb -F ' ' -c "SELECT l0_rows, flushed
 # where the pages are: stripes in use, stripe pages given back, L0 pages,
 # free L0 pages (retired pages waiting for rows), directory pages
 layout=$(q -d st_rustydb -F ' ' -c "SELECT stripe_pages, free_stripe_pages, l0_pages, free_pages, directory_pages FROM rustydb.l0_layout('events')")
+# the stripes' rows, and those nothing refers to any more (deleted, copied again)
+read -r stripe_rows stripe_dead <<<"$(q -d st_rustydb -F ' ' -c "SELECT sum(nrows), sum(deleted_rows) FROM rustydb.stripes('events')")"
 
 # settled: what is left in L0 flushed, compaction run to the end
 q -d st_rustydb -c "SELECT rustydb.flush('events')" -c "SELECT rustydb.compact('events')" >/dev/null
@@ -199,7 +204,7 @@ cmp -s "$DIR/ans.heap" "$DIR/ans.rustydb" || { echo "the tables differ: $(cat "$
 	echo "$ST_ROUNDS rounds of: INSERT ... SELECT of $ST_BATCH rows (bench/sql/events_generate.sql, $ST_TXN_ROWS a transaction), single-row"
 	echo "INSERTs (pgbench, 1 client, $ST_SECS s), DELETE of the oldest 10 % of the loaded rows, VACUUM; heap and"
 	echo "rustydb alternate within each round. rustydb: \`flush_rows = $ST_FLUSH_ROWS\`, \`flush_running = $ST_FLUSH_RUNNING\`, \`writer_flush_rows = $ST_WRITER_FLUSH_ROWS\`, the storage-event worker"
-	echo "flushing and compacting in the background (level_ratio $level_ratio, max_stripe_rows $max_stripe_rows)."
+	echo "flushing and compacting in the background (level_ratio $level_ratio, max_stripe_rows $max_stripe_rows, sort_key ${ST_SORT_KEY:-none})."
 	echo
 	echo "| | heap | rustydb | ratio |"
 	echo "|---|---|---|---|"
@@ -209,6 +214,7 @@ cmp -s "$DIR/ans.heap" "$DIR/ans.rustydb" || { echo "the tables differ: $(cat "$
 	awk -v h="$size_heap" -v r="$size_rdb_settled" 'BEGIN { printf "| table size, L0 flushed and compacted | %.1f MB | %.1f MB | %.2f (heap / rustydb) |\n", h/1e6, r/1e6, h/r }'
 	read -r lp_stripe lp_freestripe lp_l0 lp_free lp_dir <<<"$layout"
 	echo "| after the last round, pages: stripes / stripe pages given back / L0 / free L0 / directory | | $lp_stripe / $lp_freestripe / $lp_l0 / $lp_free / $lp_dir | |"
+	echo "| after the last round, stripe rows / of them referenced by no row any more | | $stripe_rows / $stripe_dead | |"
 	echo "| write amplification (stripe bytes written / value bytes flushed) | | $wa | |"
 	awk -v f="$fb" -v c="$cb" 'BEGIN { printf "| stripe bytes written by flush / by compaction | | %.1f MB / %.1f MB | |\n", f/1e6, c/1e6 }'
 	echo "| compaction steps; stripes per level at the end | | $steps; $levels | |"
