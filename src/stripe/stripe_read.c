@@ -525,6 +525,48 @@ rdb_stripe_read_header(Relation rel, BlockNumber first_block,
 }
 
 /*
+ * Whether every page of a mapped stripe's runs after the first is still a
+ * page of the stripe.  Compaction gives back the pages of a stripe nothing
+ * refers to any more run by run (compact.c: a run that cannot join the
+ * metapage's full list of free extents waits for a later survey), so a
+ * mapped stripe's header can outlive a run that was given back and written
+ * again by another stripe.  Such a stripe is being given back, not damaged:
+ * nothing reads its rows.  (A referenced stripe whose pages are not its own
+ * is damage, which every reader of its rows reports.)
+ */
+static bool
+stripe_runs_own(Relation rel, BlockNumber first_block, const RdbStripeMap *map)
+{
+	BlockNumber relblocks;
+
+	if (map->nextents <= 1)
+		return true;
+	relblocks = RelationGetNumberOfBlocks(rel);
+	for (uint32 i = 1; i < map->nextents; i++)
+	{
+		for (uint32 b = 0; b < map->ext[i].nblocks; b++)
+		{
+			BlockNumber blkno = map->ext[i].first + b;
+			Buffer		buf;
+			Page		page;
+			bool		own;
+
+			if (blkno >= relblocks)
+				return false;
+			buf = rdb_read_buffer(rel, blkno, NULL);
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			own = rdb_stripe_page_is_stripe(page) &&
+				RdbPageGetOpaque(page)->generation == first_block;
+			UnlockReleaseBuffer(buf);
+			if (!own)
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
  * rdb_stripe_read_header_sealed
  *		For readers that walk the file (the views): rdb_stripe_read_header,
  *		except that a stripe whose header is not sealed yet (magic 0: being
@@ -534,7 +576,9 @@ rdb_stripe_read_header(Relation rel, BlockNumber first_block,
  *		pages); for an unsealed stripe only when its header says how many
  *		and the last of them names the stripe, else 1.  Pages of a mapped
  *		stripe's other runs are met later, as pages that are not a
- *		stripe's first.
+ *		stripe's first.  A mapped stripe a run of which is no longer its
+ *		own (given back and written again: stripe_runs_own) is not a
+ *		stripe any more either: false, as for an unsealed one.
  */
 bool
 rdb_stripe_read_header_sealed(Relation rel, BlockNumber first_block,
@@ -573,7 +617,7 @@ rdb_stripe_read_header_sealed(Relation rel, BlockNumber first_block,
 	}
 	stripe_check_header(rel, first_block, hdr, map);
 	*skip = map->ext[0].nblocks;
-	return true;
+	return stripe_runs_own(rel, first_block, map);
 }
 
 /* the checks of rdb_stripe_read_header on a header read */
