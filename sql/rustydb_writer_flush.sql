@@ -141,5 +141,19 @@ SELECT w_same('inside, after a savepoint and ON CONFLICT');
 COMMIT;
 SELECT w_same('committed, after a savepoint and ON CONFLICT');
 
+-- 5. The room the writer's flush keeps for its transaction (l0_page.c)
+-- outlives a TRUNCATE of a table created in the same transaction, which
+-- cuts the file in place (same relfilenode): the next rows must not be sent
+-- to a block past its end
+BEGIN;
+CREATE TABLE wt (id int, v text) USING rustydb WITH (writer_flush_rows = 500);
+INSERT INTO wt SELECT g, repeat(md5(g::text), 3) FROM generate_series(1, 3000) g;
+SELECT count(*) > 0 AS moved_while_running FROM rustydb.stripes('wt');
+TRUNCATE wt;
+INSERT INTO wt SELECT g, repeat(md5(g::text), 3) FROM generate_series(1, 10) g;
+SELECT count(*), sum(id) FROM wt;
+COMMIT;
+SELECT count(*), sum(id) FROM wt;
+
 RESET search_path;
 DROP SCHEMA rdb_writer_flush CASCADE;

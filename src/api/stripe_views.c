@@ -288,6 +288,22 @@ rustydb_stripes(PG_FUNCTION_ARGS)
 			blkno++;
 	}
 
+	/*
+	 * A stripe rows still lead to is listed whatever the walk thought of it:
+	 * opening it reports damage (the walk passes over a mapped stripe a run
+	 * of which is no longer its own, which is only harmless for a stripe
+	 * nothing refers to: rdb_stripe_read_header_sealed).
+	 */
+	{
+		HASH_SEQ_STATUS hs;
+		StripeStubStats *ref;
+
+		hash_seq_init(&hs, stats);
+		while ((ref = hash_seq_search(&hs)) != NULL)
+			if (ref->stubs > 0 && !list_member_int(stripes, (int) ref->first_block))
+				stripes = lappend_int(stripes, (int) ref->first_block);
+	}
+
 	foreach(lc, stripes)
 	{
 		uint32		first_block = (uint32) lfirst_int(lc);

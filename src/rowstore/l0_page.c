@@ -482,9 +482,22 @@ l0_room_take(Relation rel)
 	if (l0_rooms == NULL)
 		return InvalidBlockNumber;
 	room = hash_search(l0_rooms, &rel->rd_node, HASH_FIND, NULL);
-	if (room == NULL || room->next >= room->n)
+	if (room == NULL)
 		return InvalidBlockNumber;
-	return room->blocks[room->next++];
+	while (room->next < room->n)
+	{
+		BlockNumber blkno = room->blocks[room->next++];
+
+		/*
+		 * The file may have been cut since: a TRUNCATE in the transaction
+		 * that created the file truncates it in place (same relfilenode),
+		 * and a VACUUM may cut the tail of pages a rolled-back
+		 * subtransaction filled.
+		 */
+		if (blkno < RelationGetNumberOfBlocks(rel))
+			return blkno;
+	}
+	return InvalidBlockNumber;
 }
 
 /*

@@ -551,6 +551,7 @@ stripe_runs_own(Relation rel, BlockNumber first_block, const RdbStripeMap *map)
 			Page		page;
 			bool		own;
 
+			CHECK_FOR_INTERRUPTS();
 			if (blkno >= relblocks)
 				return false;
 			buf = rdb_read_buffer(rel, blkno, NULL);
