@@ -286,6 +286,9 @@ extern void rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 extern bool rdb_stripe_type_orderable(Oid typid);
 
 /* stripe_read.c */
+extern bool rdb_stripe_block_belongs(Relation rel, BlockNumber blkno,
+									 BlockNumber first_block,
+									 BufferAccessStrategy strategy);
 extern RdbStripeReader *rdb_stripe_open(Relation rel, BlockNumber first_block);
 extern void rdb_stripe_close(RdbStripeReader *sr);
 extern uint32 rdb_stripe_nrows(RdbStripeReader *sr);

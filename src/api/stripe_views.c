@@ -564,8 +564,6 @@ stripe_views_next_stripe(Relation rel, BufferAccessStrategy strategy,
 
 	while (*blkno < nblocks)
 	{
-		Buffer		buf;
-		Page		page;
 		bool		first;
 		BlockNumber this = rdb_extent_skip(freeext, nfree, *blkno);
 		RdbStripeHeader hdr;
@@ -576,12 +574,7 @@ stripe_views_next_stripe(Relation rel, BufferAccessStrategy strategy,
 			*blkno = this;
 			continue;
 		}
-		buf = rdb_read_buffer(rel, this, strategy);
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		first = rdb_stripe_page_is_stripe(page) &&
-			RdbPageGetOpaque(page)->generation == this;
-		UnlockReleaseBuffer(buf);
+		first = rdb_stripe_block_belongs(rel, this, this, strategy);
 		if (!first)
 		{
 			(*blkno)++;

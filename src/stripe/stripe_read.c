@@ -525,6 +525,28 @@ rdb_stripe_read_header(Relation rel, BlockNumber first_block,
 }
 
 /*
+ * rdb_stripe_block_belongs
+ *		Whether block blkno of rel is a page of the stripe whose first block
+ *		is first_block (a stripe page naming it), under a share lock taken
+ *		and released here.
+ */
+bool
+rdb_stripe_block_belongs(Relation rel, BlockNumber blkno,
+						 BlockNumber first_block, BufferAccessStrategy strategy)
+{
+	Buffer		buf = rdb_read_buffer(rel, blkno, strategy);
+	Page		page;
+	bool		own;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	own = rdb_stripe_page_is_stripe(page) &&
+		RdbPageGetOpaque(page)->generation == first_block;
+	UnlockReleaseBuffer(buf);
+	return own;
+}
+
+/*
  * Whether every page of a mapped stripe's runs after the first is still a
  * page of the stripe.  Compaction gives back the pages of a stripe nothing
  * refers to any more run by run (compact.c: a run that cannot join the
@@ -547,20 +569,10 @@ stripe_runs_own(Relation rel, BlockNumber first_block, const RdbStripeMap *map)
 		for (uint32 b = 0; b < map->ext[i].nblocks; b++)
 		{
 			BlockNumber blkno = map->ext[i].first + b;
-			Buffer		buf;
-			Page		page;
-			bool		own;
 
 			CHECK_FOR_INTERRUPTS();
-			if (blkno >= relblocks)
-				return false;
-			buf = rdb_read_buffer(rel, blkno, NULL);
-			LockBuffer(buf, BUFFER_LOCK_SHARE);
-			page = BufferGetPage(buf);
-			own = rdb_stripe_page_is_stripe(page) &&
-				RdbPageGetOpaque(page)->generation == first_block;
-			UnlockReleaseBuffer(buf);
-			if (!own)
+			if (blkno >= relblocks ||
+				!rdb_stripe_block_belongs(rel, blkno, first_block, NULL))
 				return false;
 		}
 	}
@@ -604,15 +616,9 @@ rdb_stripe_read_header_sealed(Relation rel, BlockNumber first_block,
 			run > 1 && run <= hdr->nblocks &&
 			(uint64) first_block + run <= relblocks)
 		{
-			Buffer		buf = rdb_read_buffer(rel, first_block + run - 1, NULL);
-			Page		page;
-
-			LockBuffer(buf, BUFFER_LOCK_SHARE);
-			page = BufferGetPage(buf);
-			if (rdb_stripe_page_is_stripe(page) &&
-				RdbPageGetOpaque(page)->generation == first_block)
+			if (rdb_stripe_block_belongs(rel, first_block + run - 1,
+										 first_block, NULL))
 				*skip = run;
-			UnlockReleaseBuffer(buf);
 		}
 		return false;
 	}

@@ -896,19 +896,13 @@ scan_note_stripe(RdbScanDesc scan, BlockNumber first, uint32 nblocks,
 				 BlockNumber stripe)
 {
 	BlockNumber last;
-	Buffer		buf;
-	Page		page;
 	bool		ok;
 
 	if ((uint64) first + nblocks > (scan->gmode ? scan->nfirst : scan->nunits))
 		return;
 	last = first + nblocks - 1;
-	buf = rdb_read_buffer(scan->base.rs_rd, last, scan->strategy);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	ok = rdb_stripe_page_is_stripe(page) &&
-		RdbPageGetOpaque(page)->generation == stripe;
-	UnlockReleaseBuffer(buf);
+	ok = rdb_stripe_block_belongs(scan->base.rs_rd, last, stripe,
+								  scan->strategy);
 	if (!ok)
 		return;
 	scan->void_lo = first;
