@@ -95,6 +95,17 @@ extern void rdb_flush_writer_note(Relation rel, BlockNumber blkno);
 extern Relation rdb_lsm_open_table(Oid relid, const char *what,
 								   const char *verb);
 
+/*
+ * The table's stripe-reference lock (flush.c): one holder at a time among
+ * the flushes (background, rustydb.flush(), a writer's own), VACUUM and a
+ * compaction's survey.  A writer's own flush takes it instead of the
+ * table's ShareUpdateExclusiveLock, so it runs while a compaction step
+ * writes and switches (which hold that lock for seconds) but never while a
+ * survey decides which stripes nothing refers to.
+ */
+extern bool rdb_stripe_refs_lock(Relation rel, bool wait);
+extern void rdb_stripe_refs_unlock(Relation rel);
+
 /* ------------------------------------------------------------------------
  * Compaction (compact.c, compact_progress.c)
  * ------------------------------------------------------------------------

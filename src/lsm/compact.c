@@ -20,6 +20,12 @@
  *	   stripe pages.  (A reviver moves a retired generation's rows from its
  *	   leaf to a page, never the other way, and writes the page before the
  *	   leaf says so; visiting leaves first and pages after sees every row.)
+ *	   Under the table's stripe-reference lock too (flush.c,
+ *	   rdb_stripe_refs_lock), which keeps a writer's own flush out: its
+ *	   stripe, written and not yet stubbed, would look unreferenced.  The
+ *	   later phases do not hold it, so writers' flushes go on meanwhile;
+ *	   what they write is newer than the survey, hence never an input and
+ *	   never given back by it.
  *	2. policy (compact_choose): the inputs and the output level.
  *	3. write: the referenced rows of the inputs, in input order, become
  *	   one or more new stripes (stripe_write.c; WAL-logged page by page
@@ -1218,7 +1224,10 @@ compact_relation(Relation rel, RdbCompactStats *stats, int max_steps,
 		int			out_level = 0;
 
 		rdb_compact_progress_update(RDB_COMPACT_PHASE_SURVEYING, 0, 0, stats);
+		/* a writer's own flush may hold it for a moment: wait */
+		(void) rdb_stripe_refs_lock(rel, true);
 		sv = compact_survey(rel, strategy);
+		rdb_stripe_refs_unlock(rel);
 		if (stats->steps >= max_steps || (stop != NULL && stop()))
 			break;
 		ninputs = compact_choose(sv, &topts, &done, &inputs, &in_level, &out_level);

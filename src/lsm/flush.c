@@ -32,7 +32,9 @@
  * it).
  *
  * Locking: the caller holds ShareUpdateExclusiveLock on the relation (one
- * flush or VACUUM at a time; DML goes on).  Buffer locks are never held
+ * flush or VACUUM at a time; DML goes on), and the flush its stripe-
+ * reference lock (a writer's own flush: that lock only, see
+ * rdb_stripe_refs_lock).  Buffer locks are never held
  * while writing the stripe.  Memory: candidates are copied into a context
  * reset after each stripe.
  *
@@ -62,6 +64,7 @@
 #include "storage/bufmgr.h"
 #include "storage/freespace.h"
 #include "storage/lmgr.h"
+#include "storage/lock.h"
 #include "storage/procarray.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -539,8 +542,8 @@ flush_batch(FlushState *fs)
 							  fs->ncands, fs->stats);
 	/*
 	 * The values of stubs copied again, read from their stripes with no
-	 * page of ours locked (flush and compaction, which alone write or give
-	 * back stripes, exclude each other by our ShareUpdateExclusiveLock).
+	 * page of ours locked: a stripe a stub refers to is given back only
+	 * by a compaction's survey, which our stripe-reference lock keeps out.
 	 */
 	if (fs->nrestub > 0)
 	{
@@ -596,9 +599,71 @@ flush_batch(FlushState *fs)
 }
 
 /*
+ * The stripe-reference lock.
+ *
+ * Compaction's survey (compact.c) reads every page to learn which stripe
+ * rows something refers to, and gives back the stripe pages nothing refers
+ * to.  A flush that has written a stripe and not yet stubbed its rows would
+ * look like such garbage, so no flush may run while a survey does.  The
+ * table's ShareUpdateExclusiveLock gave that, and more: a compaction holds
+ * it while a step writes and switches, seconds to tens of seconds with a
+ * sort key, and a writer's own flush (writer_flush_rows), which takes it
+ * only if it is free at once, did not run meanwhile.  A batch then held all
+ * its rows at full width in L0: 2,400 new pages in one round of
+ * bench/steady.sh, which stay in the file as free L0 pages.
+ *
+ * So the writer's flush takes this lock instead, a heavyweight lock of its
+ * own per table (an advisory lock tag: database, table oid, 0, and a
+ * fourth field no advisory function uses; pg_locks shows it as locktype
+ * 'advisory', objid the table's oid, objsubid 21060), held by one at a time:
+ * every flush (the background and rustydb.flush() ones also hold the
+ * table's lock), VACUUM, and a compaction for its survey only.  A step's
+ * writing and switching need no exclusion from the writer's flush: that
+ * writes new stripes and stubs only its own transaction's rows, which no
+ * step takes as input (a step's inputs are the stripes its survey found
+ * referenced, and the writer's flush never ran during the survey), and
+ * both change a page only under its cleanup lock, checking that each stub
+ * is still the one it read.  Everything else a writer's flush could meet
+ * (DDL taking AccessExclusiveLock) conflicts with its RowExclusiveLock.
+ * Transaction-scoped: an error releases it with the (sub)transaction.
+ */
+#define RDB_LOCKTAG_STRIPE_REFS 0x5244	/* 'RD' */
+
+static void
+stripe_refs_tag(LOCKTAG *tag, Relation rel)
+{
+	SET_LOCKTAG_ADVISORY(*tag, rel->rd_lockInfo.lockRelId.dbId,
+						 RelationGetRelid(rel), 0, RDB_LOCKTAG_STRIPE_REFS);
+}
+
+/*
+ * rdb_stripe_refs_lock
+ *		Take rel's stripe-reference lock, waiting for it if wait, else only
+ *		if it is free at once (returns false if not).
+ */
+bool
+rdb_stripe_refs_lock(Relation rel, bool wait)
+{
+	LOCKTAG		tag;
+
+	stripe_refs_tag(&tag, rel);
+	return LockAcquire(&tag, ExclusiveLock, false, !wait) != LOCKACQUIRE_NOT_AVAIL;
+}
+
+void
+rdb_stripe_refs_unlock(Relation rel)
+{
+	LOCKTAG		tag;
+
+	stripe_refs_tag(&tag, rel);
+	LockRelease(&tag, ExclusiveLock, false);
+}
+
+/*
  * rdb_flush_relation
  *		Flush every qualifying L0 row of rel (a rustydb table the caller
- *		holds ShareUpdateExclusiveLock on), or stop after max_stripes stripes
+ *		holds ShareUpdateExclusiveLock on; the stripe-reference lock is
+ *		taken here), or stop after max_stripes stripes
  *		(0: no limit), or when stop() says so (checked every 32 pages; NULL:
  *		never).  Fills *stats; returns the rows flushed.  The flush shows
  *		in rustydb.flush_progress while it runs (background: run by the
@@ -612,6 +677,8 @@ rdb_flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 	int64		rows;
 
 	memset(stats, 0, sizeof(*stats));
+	/* a writer's own flush may hold it for a moment: wait */
+	(void) rdb_stripe_refs_lock(rel, true);
 	rdb_flush_progress_begin(rel, RelationGetNumberOfBlocks(rel), background);
 	PG_TRY();
 	{
@@ -626,6 +693,7 @@ rdb_flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 	}
 	PG_END_TRY();
 	rdb_flush_progress_end(rel, stats);
+	rdb_stripe_refs_unlock(rel);
 	return rows;
 }
 
@@ -916,10 +984,13 @@ rdb_flush_writer_note(Relation rel, BlockNumber blkno)
  *		statement never touches fails nothing; and it passes over a page
  *		someone holds pinned (the one the inserts are filling: next round).
  *
- *		Only if the table's ShareUpdateExclusiveLock is free at once (a
- *		flush, compaction, VACUUM or DDL holding it is never waited for),
- *		and released right after: the statement goes on either way.  Not
- *		in parallel mode (the leader of a parallel CREATE TABLE AS).
+ *		Only if the table's stripe-reference lock is free at once (another
+ *		flush, a VACUUM or a compaction's survey holding it is never waited
+ *		for), and released right after: the statement goes on either way.
+ *		Not the table's ShareUpdateExclusiveLock: a compaction step holds
+ *		that for seconds, and the rows would pile up in L0 meanwhile (see
+ *		rdb_stripe_refs_lock).  Not in parallel mode (the leader of a
+ *		parallel CREATE TABLE AS).
  *		Returns the rows moved, -1 if it did not run.
  */
 int64
@@ -941,7 +1012,7 @@ rdb_flush_writer(Relation rel)
 	wb = writer_blocks_get(rel, false);
 	if (wb == NULL || wb->n == 0)
 		return -1;
-	if (!ConditionalLockRelation(rel, ShareUpdateExclusiveLock))
+	if (!rdb_stripe_refs_lock(rel, false))
 		return -1;
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "rustydb writer flush",
 								ALLOCSET_DEFAULT_SIZES);
@@ -977,7 +1048,7 @@ rdb_flush_writer(Relation rel)
 	for (int i = 0; i < npassed; i++)
 		rdb_flush_writer_note(rel, passed[i]);
 	MemoryContextDelete(cxt);
-	UnlockRelation(rel, ShareUpdateExclusiveLock);
+	rdb_stripe_refs_unlock(rel);
 	ereport(DEBUG1,
 			(errmsg("rustydb writer flush of \"%s\": %lld rows of this transaction into %d stripes",
 					RelationGetRelationName(rel), (long long) rows, stats.stripes)));

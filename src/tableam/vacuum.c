@@ -78,6 +78,7 @@
 #include "rustydb/events.h"
 #include "rustydb/gendir.h"
 #include "rustydb/l0.h"
+#include "rustydb/lsm.h"
 #include "rustydb/xlog.h"
 
 /* heap's truncation thresholds */
@@ -1166,6 +1167,15 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 	rdb_check_preloaded();
 	rdb_meta_check(rel);
 	pg_rusage_init(&ru0);
+
+	/*
+	 * One flush or VACUUM at a time, as before a writer's own flush gave up
+	 * the table's ShareUpdateExclusiveLock for the stripe-reference lock
+	 * (flush.c): a writer's flush holds it for a moment, and skips a round
+	 * while we hold it.  Released with the transaction VACUUM runs the
+	 * table in.
+	 */
+	(void) rdb_stripe_refs_lock(rel, true);
 
 	memset(&vac, 0, sizeof(vac));
 	vac.rel = rel;
