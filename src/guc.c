@@ -171,7 +171,7 @@ rdb_guc_init(void)
 							"wrote into a table into a stripe itself.",
 							"0 means never.  The inserting backend moves its own rows, in the "
 							"statement, each time it has written this many into the table since "
-							"it last did, if the table's ShareUpdateExclusiveLock is free at once; "
+							"it last did, if the table's stripe-reference lock is free at once; "
 							"its L0 pages then hold stubs, not rows.  A table's "
 							"WITH (writer_flush_rows = ...) overrides it.  Superuser-only: "
 							"whoever may only INSERT into a table would otherwise choose "

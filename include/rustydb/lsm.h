@@ -104,6 +104,7 @@ extern Relation rdb_lsm_open_table(Oid relid, const char *what,
  * survey decides which stripes nothing refers to.
  */
 extern bool rdb_stripe_refs_lock(Relation rel, bool wait);
+extern bool rdb_stripe_refs_lock_unless(Relation rel, bool (*stop) (void));
 extern void rdb_stripe_refs_unlock(Relation rel);
 
 /* ------------------------------------------------------------------------

@@ -12,8 +12,9 @@
  * entries are gone) or whose retired generation no longer lists it as live
  * is dead weight.  Rows keep their TIDs: compaction never touches an index.
  *
- * One step, under ShareUpdateExclusiveLock (one flush, VACUUM or
- * compaction at a time; DML and queries go on):
+ * One step, under ShareUpdateExclusiveLock (one rustydb.flush(), background
+ * flush, VACUUM or compaction at a time; DML and queries go on; a writer's
+ * own flush too, except during the survey):
  *
  *	1. survey: read every page, leaves of the generation directory first,
  *	   then L0 pages: which stripe rows are referenced, which pages are
@@ -279,7 +280,8 @@ survey_entry(Relation rel, CSurvey *sv, const RdbGenEntry *e, uint32 gen)
 /*
  * compact_survey
  *		Who refers to which stripe rows, and which pages are stripe pages
- *		nothing uses.  Caller holds ShareUpdateExclusiveLock.
+ *		nothing uses.  Caller holds ShareUpdateExclusiveLock and the
+ *		stripe-reference lock (no flush may run meanwhile).
  */
 static CSurvey *
 compact_survey(Relation rel, BufferAccessStrategy strategy)
@@ -1224,8 +1226,17 @@ compact_relation(Relation rel, RdbCompactStats *stats, int max_steps,
 		int			out_level = 0;
 
 		rdb_compact_progress_update(RDB_COMPACT_PHASE_SURVEYING, 0, 0, stats);
-		/* a writer's own flush may hold it for a moment: wait */
-		(void) rdb_stripe_refs_lock(rel, true);
+		/*
+		 * A writer's own flush may hold it for a moment.  The background
+		 * worker puts the step off rather than wait long (and the space a
+		 * previous step freed waits for its next survey).
+		 */
+		if (!rdb_stripe_refs_lock_unless(rel, stop))
+		{
+			stats->put_off = true;
+			sv = NULL;
+			break;
+		}
 		sv = compact_survey(rel, strategy);
 		rdb_stripe_refs_unlock(rel);
 		if (stats->steps >= max_steps || (stop != NULL && stop()))
@@ -1242,9 +1253,12 @@ compact_relation(Relation rel, RdbCompactStats *stats, int max_steps,
 	 * The last survey saw what the steps left unreferenced: give it back
 	 * (one metapage change, waiting for nobody).
 	 */
-	rdb_compact_progress_update(RDB_COMPACT_PHASE_FREEING, 0, 0, stats);
-	(void) compact_free_space(rel, sv, stats);
-	survey_free(sv);
+	if (sv != NULL)
+	{
+		rdb_compact_progress_update(RDB_COMPACT_PHASE_FREEING, 0, 0, stats);
+		(void) compact_free_space(rel, sv, stats);
+		survey_free(sv);
+	}
 	FreeAccessStrategy(strategy);
 	return stats->stripes_in;
 }

@@ -650,6 +650,39 @@ rdb_stripe_refs_lock(Relation rel, bool wait)
 	return LockAcquire(&tag, ExclusiveLock, false, !wait) != LOCKACQUIRE_NOT_AVAIL;
 }
 
+/*
+ * rdb_stripe_refs_lock_unless
+ *		For the background worker, which holds the table's
+ *		ShareUpdateExclusiveLock already: wait for the stripe-reference lock
+ *		only while stop() (a session waiting for the table's lock, the worker
+ *		told to exit) says nothing, and at most RDB_REFS_WAIT_MS.  A writer's
+ *		round after rounds that found the lock taken flushes everything its
+ *		transaction inserted since, which may take seconds; DDL queued behind
+ *		the worker must not wait for that too.  stop NULL: wait as long as
+ *		it takes (rustydb.flush(), rustydb.compact()).  Returns whether the
+ *		lock is held.
+ */
+#define RDB_REFS_WAIT_MS	2000
+
+bool
+rdb_stripe_refs_lock_unless(Relation rel, bool (*stop) (void))
+{
+	int			waited = 0;
+
+	if (stop == NULL)
+		return rdb_stripe_refs_lock(rel, true);
+	for (;;)
+	{
+		if (rdb_stripe_refs_lock(rel, false))
+			return true;
+		if (waited >= RDB_REFS_WAIT_MS || stop())
+			return false;
+		CHECK_FOR_INTERRUPTS();
+		pg_usleep(10 * 1000L);
+		waited += 10;
+	}
+}
+
 void
 rdb_stripe_refs_unlock(Relation rel)
 {
@@ -677,8 +710,13 @@ rdb_flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 	int64		rows;
 
 	memset(stats, 0, sizeof(*stats));
-	/* a writer's own flush may hold it for a moment: wait */
-	(void) rdb_stripe_refs_lock(rel, true);
+	/* a writer's own flush may hold it for a moment */
+	if (!rdb_stripe_refs_lock_unless(rel, stop))
+	{
+		/* the worker looks again soon */
+		stats->stopped_early = true;
+		return 0;
+	}
 	rdb_flush_progress_begin(rel, RelationGetNumberOfBlocks(rel), background);
 	PG_TRY();
 	{
