@@ -1134,7 +1134,14 @@ compact_step(Relation rel, CSurvey *sv, CStripe **inputs, int ninputs,
 		CHECK_FOR_INTERRUPTS();
 		if (blkno % 64 == 0)
 			compact_give_up_check();
-		if (blkno < sv->nblocks && bit_test(sv->stripe_page, blkno))
+		/*
+		 * Stripe pages are passed over, but not a free extent's block: it
+		 * may have become an L0 page since the survey, and taken a revived
+		 * generation's stubs, which point into the inputs as any others
+		 * (rdb_meta_take_l0_page; the survey reads such blocks again too).
+		 */
+		if (blkno < sv->nblocks && bit_test(sv->stripe_page, blkno) &&
+			rdb_extent_skip(sv->listed, sv->nlisted, blkno) == blkno)
 			continue;
 		if (!step_switch_page(&cs, blkno, strategy))
 		{
