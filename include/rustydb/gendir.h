@@ -27,7 +27,11 @@
  * found through root pages (RDB_GENDIR_PER_ROOT leaves each) whose block
  * numbers the metapage holds, one array per generation space (first-time,
  * remapped).  All in the main fork, allocated on demand, never freed before
- * the relfilenode goes.
+ * the relfilenode goes.  A remapped generation whose entry is retired with
+ * no row left (VACUUM removed its rows and their index entries) names the
+ * next reused page instead of a new number (rdb_gen_reuse_page), as heap
+ * reuses an unused line pointer: the directory holds as many remapped
+ * generations as have rows at once, not as many as were ever given out.
  *
  * Locking order: L0 pages, then the metapage, then root pages, then summary
  * pages, then leaf pages.  (A holder of a summary page's lock may still
@@ -185,6 +189,9 @@ extern int	rdb_gen_remap_leaf(Relation rel, BlockNumber leaf,
 							   bool (*fn) (void *arg, RdbGenEntry *e),
 							   void *arg);
 extern uint32 rdb_gen_reuse_page(Relation rel, Buffer buf);
+extern void rdb_gen_note_recyclable(Relation rel, uint32 gen,
+									const RdbGenEntry *e);
+extern void rdb_gen_publish_recyclable(Relation rel);
 extern uint32 rdb_gen_add_retired(Relation rel, BlockNumber stripe,
 								  uint32 nrows, int per_gen, bool align);
 extern void rdb_gen_forget(void);

@@ -282,7 +282,14 @@ typedef struct RdbMetaPageData
 	uint64		compact_bytes;	/* stripe bytes written by compaction */
 	uint64		compactions;	/* compaction steps completed */
 	uint32		nfree_extents;
-	uint32		reserved;
+
+	/*
+	 * Where rdb_gen_reuse_page looks for a remapped generation to recycle
+	 * (an entry retired with no row left, gendir.c): from this generation
+	 * on; 0 = none known.  Written by VACUUM and flush when they retire
+	 * such entries, moved on by reuse.  (Was a reserved zero before 0.9.0.)
+	 */
+	uint32		recycle_gen;
 	RdbFreeExtent free_extents[RDB_META_MAX_FREE_EXTENTS];
 
 	/*

@@ -731,6 +731,8 @@ rdb_flush_relation(Relation rel, RdbFlushStats *stats, int max_stripes,
 	}
 	PG_END_TRY();
 	rdb_flush_progress_end(rel, stats);
+	/* generations its retirements left with no row (gendir.c) */
+	rdb_gen_publish_recyclable(rel);
 	rdb_stripe_refs_unlock(rel);
 	return rows;
 }

@@ -959,6 +959,8 @@ rdb_gen_try_retire(Relation rel, Buffer buf, TransactionId oldest_xmin,
 		*leaf = BufferGetBlockNumber(leafbuf);
 	UnlockReleaseBuffer(leafbuf);
 	gen_note_changed(rel, gen);
+	/* a reused or revived generation with no row left: its number is free */
+	rdb_gen_note_recyclable(rel, gen, &e);
 	RecordPageWithFreeSpace(rel, blkno, PageGetFreeSpace(page));
 	/* the page's rows now take 92 bytes of a directory leaf */
 	rdb_emit_page_compacted(rel, blkno, PageGetFreeSpace(page) - before);
@@ -1450,10 +1452,230 @@ rdb_gen_take_free_pages(Relation rel, RdbFreePageHint *hint, uint32 need,
 	return nruns;
 }
 
+/* ------------------------------------------------------------------------
+ * Recycling remapped generations
+ *
+ * Every reused page used to take a new generation from the metapage's
+ * counter, so the remapped space (and its directory) grew by one entry per
+ * reuse for ever: 92 bytes per ~100 rows ever inserted under a steady
+ * insert-and-delete load, and the directory's reach (RDB_GENDIR_MAX_ROOTS
+ * roots, about 35.9 million remapped generations) would be used up after
+ * some billions of rows, after which freed pages were no longer reused and
+ * the file grew.  A remapped generation whose entry is retired with no row
+ * left has no row a TID could name: VACUUM retired it so only after its
+ * rows' index entries were gone and their line pointers unused (a page
+ * with dead line pointers is not retired).  Its number is then reused for
+ * the next reused page, as heap reuses an unused line pointer; a TID of
+ * one of its old rows kept elsewhere (an update chain's t_ctid, a bitmap
+ * built before the VACUUM) leads to rows an older snapshot cannot see, and
+ * update chains check xmin against the prior xmax as heap's do.
+ * ------------------------------------------------------------------------
+ */
+
+/* leaves rdb_gen_reuse_page looks at, at most, for a generation to recycle */
+#define RDB_RECYCLE_LEAVES	8
+
+/*
+ * The lowest recyclable generation this backend's VACUUM or flush met, for
+ * one relfilenode at a time, until rdb_gen_publish_recyclable writes it to
+ * the metapage.  A hint: reuse checks the entry again.
+ */
+static struct
+{
+	RelFileNode node;
+	uint32		min;			/* 0: none */
+} gen_recycle_pending;
+
+static inline bool
+gen_entry_recyclable(uint32 gen, const RdbGenEntry *e)
+{
+	return gen >= RDB_FIRST_REMAPPED_GENERATION &&
+		e->phys == RDB_GEN_RETIRED && e->nlive == 0;
+}
+
+/*
+ * rdb_gen_note_recyclable
+ *		Note generation gen, whose entry e is, if it can be recycled (VACUUM
+ *		meeting a leaf, a retirement that left no row).
+ */
+void
+rdb_gen_note_recyclable(Relation rel, uint32 gen, const RdbGenEntry *e)
+{
+	if (!gen_entry_recyclable(gen, e))
+		return;
+	if (!RelFileNodeEquals(gen_recycle_pending.node, rel->rd_node))
+	{
+		gen_recycle_pending.node = rel->rd_node;
+		gen_recycle_pending.min = 0;
+	}
+	if (gen_recycle_pending.min == 0 || gen < gen_recycle_pending.min)
+		gen_recycle_pending.min = gen;
+}
+
+/* set the metapage's recycle_gen (metabuf exclusively locked) */
+static void
+gen_meta_set_recycle(Relation rel, Buffer metabuf, uint32 gen)
+{
+	GenericXLogState *state = GenericXLogStart(rel);
+	Page		page = GenericXLogRegisterBuffer(state, metabuf, 0);
+
+	gen_meta_fix_lower(page);
+	RdbPageGetMeta(page)->recycle_gen = gen;
+	GenericXLogFinish(state);
+}
+
+/*
+ * rdb_gen_publish_recyclable
+ *		Lower the metapage's recycle_gen to the lowest recyclable generation
+ *		noted for rel since the last call (end of a VACUUM or flush).
+ */
+void
+rdb_gen_publish_recyclable(Relation rel)
+{
+	Buffer		metabuf;
+	RdbMetaPage meta;
+	uint32		gen;
+
+	if (gen_recycle_pending.min == 0 ||
+		!RelFileNodeEquals(gen_recycle_pending.node, rel->rd_node))
+		return;
+	gen = gen_recycle_pending.min;
+	gen_recycle_pending.min = 0;
+	metabuf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	meta = RdbPageGetMeta(BufferGetPage(metabuf));
+	if (gen < meta->next_generation &&
+		(meta->recycle_gen == 0 || gen < meta->recycle_gen))
+		gen_meta_set_recycle(rel, metabuf, gen);
+	UnlockReleaseBuffer(metabuf);
+}
+
+/*
+ * gen_recycle_candidate
+ *		With the metapage exclusively locked (metabuf): a recyclable
+ *		generation from the metapage's recycle_gen on, or 0.  Reads at most
+ *		RDB_RECYCLE_LEAVES leaves (share locks: metapage, root, leaf is the
+ *		directory's lock order) and moves recycle_gen to what it found, or
+ *		past what it read (0 once at next_generation): a record of the
+ *		metapage alone, only when it moves, about once per leaf.
+ */
+static uint32
+gen_recycle_candidate(Relation rel, Buffer metabuf)
+{
+	RdbMetaPage meta = RdbPageGetMeta(BufferGetPage(metabuf));
+	uint32		from = meta->recycle_gen;
+	uint32		next = meta->next_generation;
+	uint32		g = from;
+	uint32		found = 0;
+	int			looked;
+
+	if (from == 0)
+		return 0;
+	if (g < RDB_FIRST_REMAPPED_GENERATION)
+		g = next;				/* no remapped generation: damage, forget it */
+	for (looked = 0; g < next && looked < RDB_RECYCLE_LEAVES; looked++)
+	{
+		GenAddr		a;
+		uint32		root;
+		uint32		leaf = 0;
+
+		gen_addr(g, &a);
+		if (a.rootno >= RDB_GENDIR_MAX_ROOTS)
+		{
+			g = next;
+			break;
+		}
+		root = meta->gendir_roots[1][a.rootno];
+		if (root != 0)
+		{
+			Buffer		rootbuf = gen_lock_root(rel, root, BUFFER_LOCK_SHARE);
+
+			leaf = GenRootSlots(BufferGetPage(rootbuf))[a.rootslot];
+			UnlockReleaseBuffer(rootbuf);
+		}
+		if (leaf != 0)
+		{
+			Buffer		leafbuf = ReadBuffer(rel, leaf);
+			Page		lpage;
+			uint32		i;
+
+			LockBuffer(leafbuf, BUFFER_LOCK_SHARE);
+			lpage = BufferGetPage(leafbuf);
+			if (gen_page_kind_is(lpage, RDB_PAGE_KIND_GENDIR_LEAF) &&
+				RdbPageGetOpaque(lpage)->generation == a.leafbase)
+			{
+				for (i = a.leafidx; i < RDB_GENDIR_PER_LEAF && a.leafbase + i < next; i++)
+				{
+					if (gen_entry_recyclable(a.leafbase + i, &GenLeafEntries(lpage)[i]))
+					{
+						found = a.leafbase + i;
+						break;
+					}
+				}
+			}
+			UnlockReleaseBuffer(leafbuf);
+		}
+		if (found != 0)
+		{
+			g = found;
+			break;
+		}
+		g = a.leafbase + RDB_GENDIR_PER_LEAF;
+	}
+	if (g >= next)
+		g = 0;
+	if (g != from)
+		gen_meta_set_recycle(rel, metabuf, g);
+	return found;
+}
+
+/*
+ * gen_recycle
+ *		Turn the FREE page in buf (exclusively locked) into an empty L0 page
+ *		of recyclable generation gen, if its entry is still recyclable (two
+ *		backends may pick the same one); false if not.  Its group's summary
+ *		goes with the entry, as when reviving (summary page before leaf).
+ */
+static bool
+gen_recycle(Relation rel, Buffer buf, uint32 gen)
+{
+	GenAddr		a;
+	Buffer		sumbuf;
+	Buffer		leafbuf;
+	GenericXLogState *state;
+	Page		page;
+
+	gen_addr(gen, &a);
+	sumbuf = gen_lock_summary(rel, &a);
+	leafbuf = gen_lock_leaf(rel, &a, BUFFER_LOCK_EXCLUSIVE);
+	if (!BufferIsValid(leafbuf) ||
+		!gen_entry_recyclable(gen, &GenLeafEntries(BufferGetPage(leafbuf))[a.leafidx]))
+	{
+		if (BufferIsValid(leafbuf))
+			UnlockReleaseBuffer(leafbuf);
+		if (BufferIsValid(sumbuf))
+			UnlockReleaseBuffer(sumbuf);
+		return false;
+	}
+	state = GenericXLogStart(rel);
+	page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
+	rdb_l0_page_init(page, gen, BufferGetBlockNumber(buf));
+	page = GenericXLogRegisterBuffer(state, leafbuf, 0);
+	memset(&GenLeafEntries(page)[a.leafidx], 0, sizeof(RdbGenEntry));
+	GenLeafEntries(page)[a.leafidx].phys = BufferGetBlockNumber(buf);
+	(void) gen_summary_clear(state, sumbuf, &a);
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(leafbuf);
+	if (BufferIsValid(sumbuf))
+		UnlockReleaseBuffer(sumbuf);
+	return true;
+}
+
 /*
  * rdb_gen_reuse_page
  *		Turn the FREE page in buf (exclusively locked) into an empty L0 page
- *		of a new generation; returns the generation, or 0 if none can be
+ *		of a new generation: a recycled one if the metapage knows of one,
+ *		else the next number; returns the generation, or 0 if none can be
  *		given (the page stays FREE).
  */
 uint32
@@ -1466,6 +1688,22 @@ rdb_gen_reuse_page(Relation rel, Buffer buf)
 	GenAddr		a;
 	GenericXLogState *state;
 	Page		page;
+	int			tries;
+
+	for (tries = 0; tries < 3; tries++)
+	{
+		metabuf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+		LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+		gen = gen_recycle_candidate(rel, metabuf);
+		UnlockReleaseBuffer(metabuf);
+		if (gen == 0)
+			break;
+		if (gen_recycle(rel, buf, gen))
+		{
+			rdb_emit_page_allocated(rel, BufferGetBlockNumber(buf));
+			return gen;
+		}
+	}
 
 	metabuf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);

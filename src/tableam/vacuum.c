@@ -183,6 +183,8 @@ vac_count_retired(RdbVacState *vac, Page page)
 	{
 		vac->live_tuples += e.nlive;
 		vac->flushed_tuples += e.nlive;
+		/* a generation with no row left names the next reused page */
+		rdb_gen_note_recyclable(vac->rel, gen, &e);
 	}
 }
 
@@ -1467,6 +1469,9 @@ rdb_am_relation_vacuum(Relation rel, VacuumParams *params,
 							InvalidTransactionId, InvalidMultiXactId,
 							NULL, NULL, false);
 	}
+
+	/* where the next reused pages find generation numbers to recycle */
+	rdb_gen_publish_recyclable(rel);
 
 	vac_update_relstats(rel, vac.rel_pages, new_live_tuples, 0,
 						vac.nindexes > 0, vac.NewRelfrozenXid,
