@@ -10,7 +10,8 @@
  * which offsets map to which stripe rows, which are still live) and its
  * physical block becomes a FREE page.  Free pages are reused for new L0 rows
  * under fresh generations (RDB_FIRST_REMAPPED_GENERATION and up, from the
- * metapage's counter), whose directory entry names their physical block.
+ * metapage's counter, or recycled: see below), whose directory entry names
+ * their physical block.
  * So a flushed row costs ~92 bytes per page of rows in L0 instead of a 36-byte
  * stub per row, and the table's L0 part stays as big as its unflushed rows.
  *

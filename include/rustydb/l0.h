@@ -28,8 +28,10 @@
  * of a page's rows into a stripe, the page is retired into the generation
  * directory (gendir.h) and its block reused under a fresh generation from
  * the metapage's counter (RDB_FIRST_REMAPPED_GENERATION upwards), so that
- * row numbers are never reused while a stripe still holds them; such
- * generations are resolved through the directory (rdb_gen_read).
+ * row numbers are never reused while a row still has them (a generation
+ * whose rows are all deleted, vacuumed and out of every index is recycled,
+ * as heap reuses a line pointer); such generations are resolved through
+ * the directory (rdb_gen_read).
  *
  * Locking: as heap.  Buffer content locks protect line pointers and tuple
  * headers; tuple-level locks go through xmax/multixacts and the heavyweight

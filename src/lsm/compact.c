@@ -57,8 +57,8 @@
  * stripes of its level (same level); otherwise, from level 1 up, when a
  * level holds level_ratio stripes that are not full (live rows at most half
  * of max_stripe_rows, so that any two fit in one output), the oldest
- * (smallest row number referring to them: blocks are reused, row numbers
- * are not) are merged into the next level, in that order: up to level_ratio
+ * (written first: the LSN of their first page; without WAL, the smallest row
+ * number referring to them) are merged into the next level, in that order: up to level_ratio
  * of them, as many as one output holds (max_stripe_rows rows, and at most
  * rustydb.compaction_max_rows), at least two.  A step writes one output, so
  * that its inputs are given back before the next piece is written.
@@ -131,9 +131,12 @@ typedef struct CStripe
 	uint32		nrows;
 	uint32		level;
 	uint32		refs;			/* referenced rows */
+	XLogRecPtr	written;		/* LSN of its first page: when it was
+								 * written (0 for a table without WAL) */
 	uint32		min_gen;		/* smallest generation of a row referring to
-								 * it: the stripe's age, roughly (blocks are
-								 * reused, row numbers are not) */
+								 * it: its age where there is no LSN, roughly
+								 * (first-time generations are block numbers,
+								 * recycled ones come back) */
 	uint8	   *refmap;			/* bit per row: referenced */
 	/* set for the inputs of a step */
 	bool		input;
@@ -224,6 +227,13 @@ survey_stripe(Relation rel, CSurvey *sv, uint32 first)
 		memcpy(st->ext, map.ext, map.nextents * sizeof(RdbStripeExtent));
 		st->nrows = hdr.nrows;
 		st->refs = 0;
+		{
+			Buffer		buf = ReadBuffer(rel, first);
+
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			st->written = RelationNeedsWAL(rel) ? PageGetLSN(BufferGetPage(buf)) : 0;
+			UnlockReleaseBuffer(buf);
+		}
 		st->min_gen = PG_UINT32_MAX;
 		st->refmap = MemoryContextAllocZero(sv->cxt, (hdr.nrows + 7) / 8);
 		st->input = false;
@@ -586,6 +596,9 @@ cstripe_cmp(const void *a, const void *b)
 
 	if (x->level != y->level)
 		return x->level < y->level ? -1 : 1;
+	/* older first: the order they were written in (their first page's LSN) */
+	if (x->written != 0 && y->written != 0 && x->written != y->written)
+		return x->written < y->written ? -1 : 1;
 	if (x->min_gen != y->min_gen)
 		return x->min_gen < y->min_gen ? -1 : 1;
 	return x->first < y->first ? -1 : x->first > y->first ? 1 : 0;

@@ -11,7 +11,8 @@
  *	  page, as for pruning, and a recovery conflict horizon, as for freezing
  *	  (retired rows read as frozen);
  *	- directory pages (allocation, root pointers), reusing a FREE page under
- *	  a new generation and reviving a generation into a free page are
+ *	  a new or recycled generation and reviving a generation into a free
+ *	  page are
  *	  generic WAL: they only ever write pages nobody reads tuples from
  *	  (directory pages, FREE or new pages), so neither cleanup locks nor
  *	  heap_mask matter, and none of them changes a row.
@@ -1468,12 +1469,11 @@ rdb_gen_take_free_pages(Relation rel, RdbFreePageHint *hint, uint32 need,
  * the next reused page, as heap reuses an unused line pointer; a TID of
  * one of its old rows kept elsewhere (an update chain's t_ctid, a bitmap
  * built before the VACUUM) leads to rows an older snapshot cannot see, and
- * update chains check xmin against the prior xmax as heap's do.
+ * update chains check xmin against the prior xmax as heap's do.  Leaf
+ * groups whose generations are all recyclable are taken first, so that
+ * groups keep their summaries (gen_group_recyclable).
  * ------------------------------------------------------------------------
  */
-
-/* leaves rdb_gen_reuse_page looks at, at most, for a generation to recycle */
-#define RDB_RECYCLE_LEAVES	8
 
 /*
  * The lowest recyclable generation this backend's VACUUM or flush met, for
@@ -1512,120 +1512,220 @@ rdb_gen_note_recyclable(Relation rel, uint32 gen, const RdbGenEntry *e)
 		gen_recycle_pending.min = gen;
 }
 
-/* set the metapage's recycle_gen (metabuf exclusively locked) */
+/* the metapage's recycle_gen and next_generation */
 static void
-gen_meta_set_recycle(Relation rel, Buffer metabuf, uint32 gen)
+gen_meta_recycle_read(Relation rel, uint32 *recycle_gen, uint32 *next)
 {
-	GenericXLogState *state = GenericXLogStart(rel);
-	Page		page = GenericXLogRegisterBuffer(state, metabuf, 0);
-
-	gen_meta_fix_lower(page);
-	RdbPageGetMeta(page)->recycle_gen = gen;
-	GenericXLogFinish(state);
-}
-
-/*
- * rdb_gen_publish_recyclable
- *		Lower the metapage's recycle_gen to the lowest recyclable generation
- *		noted for rel since the last call (end of a VACUUM or flush).
- */
-void
-rdb_gen_publish_recyclable(Relation rel)
-{
-	Buffer		metabuf;
+	Buffer		metabuf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
 	RdbMetaPage meta;
-	uint32		gen;
 
-	if (gen_recycle_pending.min == 0 ||
-		!RelFileNodeEquals(gen_recycle_pending.node, rel->rd_node))
-		return;
-	gen = gen_recycle_pending.min;
-	gen_recycle_pending.min = 0;
-	metabuf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
-	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	LockBuffer(metabuf, BUFFER_LOCK_SHARE);
 	meta = RdbPageGetMeta(BufferGetPage(metabuf));
-	if (gen < meta->next_generation &&
-		(meta->recycle_gen == 0 || gen < meta->recycle_gen))
-		gen_meta_set_recycle(rel, metabuf, gen);
+	*recycle_gen = meta->recycle_gen;
+	*next = meta->next_generation;
 	UnlockReleaseBuffer(metabuf);
 }
 
 /*
+ * Set the metapage's recycle_gen to to, if it still is from (another
+ * backend may have moved it meanwhile; or, with from 0, if to is lower than
+ * what it is).  One record of the metapage alone.
+ */
+static void
+gen_meta_recycle_set(Relation rel, uint32 from, uint32 to)
+{
+	Buffer		metabuf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
+	RdbMetaPage meta;
+	bool		set;
+
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	meta = RdbPageGetMeta(BufferGetPage(metabuf));
+	if (from != 0)
+		set = meta->recycle_gen == from;
+	else
+		set = to != 0 && (meta->recycle_gen == 0 || to < meta->recycle_gen);
+	if (set && meta->recycle_gen != to)
+	{
+		GenericXLogState *state = GenericXLogStart(rel);
+		Page		page = GenericXLogRegisterBuffer(state, metabuf, 0);
+
+		gen_meta_fix_lower(page);
+		RdbPageGetMeta(page)->recycle_gen = to;
+		GenericXLogFinish(state);
+	}
+	UnlockReleaseBuffer(metabuf);
+}
+
+/* first generation of gen's leaf group */
+static inline uint32
+gen_group_base(uint32 gen)
+{
+	return gen - (gen & ~RDB_FIRST_REMAPPED_GENERATION) % RDB_GENDIR_PER_GROUP;
+}
+
+/*
+ * Is every generation of the leaf group starting at base recyclable (all
+ * given out, below next)?  Such groups are recycled first: their new rows
+ * then hold the group alone, and it can be summarised again once they are
+ * retired into one stripe.  Recycling a few generations of a group that
+ * still has rows (or of the empty entries a rewrite pads its last group
+ * with, rewrite.c) leaves it unsummarisable, a columnar scan reading its
+ * leaves one by one, until a compaction unites its stripes; that is done
+ * only where no such group is near.
+ */
+static bool
+gen_group_recyclable(Relation rel, uint32 base, uint32 next, RdbGenEntry *entries)
+{
+	int			k;
+
+	if ((uint64) base + RDB_GENDIR_PER_GROUP > next)
+		return false;
+	for (k = 0; k < RDB_GENDIR_LEAVES_PER_GROUP; k++)
+	{
+		uint32		leafbase = base + k * RDB_GENDIR_PER_LEAF;
+		uint32		i;
+
+		if (!rdb_gen_copy_leaf(rel, leafbase, entries))
+			return false;
+		for (i = 0; i < RDB_GENDIR_PER_LEAF; i++)
+			if (!gen_entry_recyclable(leafbase + i, &entries[i]))
+				return false;
+	}
+	return true;
+}
+
+/*
+ * rdb_gen_publish_recyclable
+ *		Lower the metapage's recycle_gen to where the next reused pages
+ *		should look, from the lowest recyclable generation noted for rel
+ *		since the last call (end of a VACUUM or flush): the first leaf
+ *		group from there whose generations are all recyclable, else that
+ *		generation's leaf.  Reads the remapped leaves from there until it
+ *		finds such a group (VACUUM read every page).
+ */
+void
+rdb_gen_publish_recyclable(Relation rel)
+{
+	uint32		cur;
+	uint32		next;
+	uint32		min;
+	uint32		base;
+	uint32		to;
+	RdbGenEntry *entries;
+
+	if (gen_recycle_pending.min == 0 ||
+		!RelFileNodeEquals(gen_recycle_pending.node, rel->rd_node))
+		return;
+	min = gen_recycle_pending.min;
+	gen_recycle_pending.min = 0;
+	gen_meta_recycle_read(rel, &cur, &next);
+	if (min >= next || (cur != 0 && cur <= min))
+		return;
+	/* the leaf of min, unless a wholly recyclable group comes first */
+	to = min - (min & ~RDB_FIRST_REMAPPED_GENERATION) % RDB_GENDIR_PER_LEAF;
+	entries = palloc(sizeof(RdbGenEntry) * RDB_GENDIR_PER_LEAF);
+	for (base = gen_group_base(min);
+		 (uint64) base + RDB_GENDIR_PER_GROUP <= next && (cur == 0 || base < cur);
+		 base += RDB_GENDIR_PER_GROUP)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (gen_group_recyclable(rel, base, next, entries))
+		{
+			to = base;
+			break;
+		}
+	}
+	pfree(entries);
+	gen_meta_recycle_set(rel, 0, to);
+}
+
+/* groups gen_recycle_candidate looks ahead, at most, for a whole one */
+#define RDB_RECYCLE_GROUPS	2
+/* leaves it reads, at most, for a recyclable generation */
+#define RDB_RECYCLE_LEAVES	8
+
+/*
  * gen_recycle_candidate
- *		With the metapage exclusively locked (metabuf): a recyclable
- *		generation from the metapage's recycle_gen on, or 0.  Reads at most
- *		RDB_RECYCLE_LEAVES leaves (share locks: metapage, root, leaf is the
- *		directory's lock order) and moves recycle_gen to what it found, or
- *		past what it read (0 once at next_generation): a record of the
- *		metapage alone, only when it moves, about once per leaf.
+ *		A recyclable generation from the metapage's recycle_gen (0: none
+ *		known; else the first generation of a leaf) on, or 0.  Entering
+ *		another leaf group, it first looks at most RDB_RECYCLE_GROUPS
+ *		groups ahead for one whose generations are all recyclable and goes
+ *		there (gen_group_recyclable says why); the groups passed over wait
+ *		for the next VACUUM to point back at them.  Reads leaves as readers
+ *		do, with no metapage lock meanwhile (the result is a hint:
+ *		gen_recycle checks the entry again), at most RDB_RECYCLE_LEAVES
+ *		besides the look-ahead, and moves recycle_gen to the leaf it found
+ *		one in, or past what it read (0 at next_generation): a record of
+ *		the metapage alone when it moves, about once per leaf.
  */
 static uint32
-gen_recycle_candidate(Relation rel, Buffer metabuf)
+gen_recycle_candidate(Relation rel)
 {
-	RdbMetaPage meta = RdbPageGetMeta(BufferGetPage(metabuf));
-	uint32		from = meta->recycle_gen;
-	uint32		next = meta->next_generation;
-	uint32		g = from;
+	uint32		from;
+	uint32		next;
+	uint32		g;
+	uint32		group;
+	uint32		at;
 	uint32		found = 0;
-	int			looked;
+	int			looked = 0;
+	RdbGenEntry *entries;
 
+	gen_meta_recycle_read(rel, &from, &next);
 	if (from == 0)
 		return 0;
-	if (g < RDB_FIRST_REMAPPED_GENERATION)
-		g = next;				/* no remapped generation: damage, forget it */
-	for (looked = 0; g < next && looked < RDB_RECYCLE_LEAVES; looked++)
+	entries = palloc(sizeof(RdbGenEntry) * RDB_GENDIR_PER_LEAF);
+	g = from < RDB_FIRST_REMAPPED_GENERATION ? next : from;
+	at = g;
+	group = gen_group_base(g);
+	while (g < next && looked < RDB_RECYCLE_LEAVES)
 	{
 		GenAddr		a;
-		uint32		root;
-		uint32		leaf = 0;
+		uint32		i;
 
+		if (gen_group_base(g) != group)
+		{
+			uint32		ahead;
+			int			k;
+
+			/* into another group: a wholly recyclable one nearby first */
+			group = gen_group_base(g);
+			for (k = 0, ahead = group; k < RDB_RECYCLE_GROUPS;
+				 k++, ahead += RDB_GENDIR_PER_GROUP)
+			{
+				if (gen_group_recyclable(rel, ahead, next, entries))
+				{
+					g = group = ahead;
+					break;
+				}
+			}
+		}
 		gen_addr(g, &a);
 		if (a.rootno >= RDB_GENDIR_MAX_ROOTS)
 		{
 			g = next;
 			break;
 		}
-		root = meta->gendir_roots[1][a.rootno];
-		if (root != 0)
+		looked++;
+		at = a.leafbase;
+		if (rdb_gen_copy_leaf(rel, a.leafbase, entries))
 		{
-			Buffer		rootbuf = gen_lock_root(rel, root, BUFFER_LOCK_SHARE);
-
-			leaf = GenRootSlots(BufferGetPage(rootbuf))[a.rootslot];
-			UnlockReleaseBuffer(rootbuf);
-		}
-		if (leaf != 0)
-		{
-			Buffer		leafbuf = ReadBuffer(rel, leaf);
-			Page		lpage;
-			uint32		i;
-
-			LockBuffer(leafbuf, BUFFER_LOCK_SHARE);
-			lpage = BufferGetPage(leafbuf);
-			if (gen_page_kind_is(lpage, RDB_PAGE_KIND_GENDIR_LEAF) &&
-				RdbPageGetOpaque(lpage)->generation == a.leafbase)
-			{
-				for (i = a.leafidx; i < RDB_GENDIR_PER_LEAF && a.leafbase + i < next; i++)
+			for (i = a.leafidx; i < RDB_GENDIR_PER_LEAF && a.leafbase + i < next; i++)
+				if (gen_entry_recyclable(a.leafbase + i, &entries[i]))
 				{
-					if (gen_entry_recyclable(a.leafbase + i, &GenLeafEntries(lpage)[i]))
-					{
-						found = a.leafbase + i;
-						break;
-					}
+					found = a.leafbase + i;
+					break;
 				}
-			}
-			UnlockReleaseBuffer(leafbuf);
 		}
 		if (found != 0)
-		{
-			g = found;
 			break;
-		}
 		g = a.leafbase + RDB_GENDIR_PER_LEAF;
+		at = g;
 	}
-	if (g >= next)
-		g = 0;
-	if (g != from)
-		gen_meta_set_recycle(rel, metabuf, g);
+	pfree(entries);
+	if (found == 0 && g >= next)
+		at = 0;
+	if (at != from)
+		gen_meta_recycle_set(rel, from, at);
 	return found;
 }
 
@@ -1692,10 +1792,7 @@ rdb_gen_reuse_page(Relation rel, Buffer buf)
 
 	for (tries = 0; tries < 3; tries++)
 	{
-		metabuf = ReadBuffer(rel, RDB_METAPAGE_BLKNO);
-		LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
-		gen = gen_recycle_candidate(rel, metabuf);
-		UnlockReleaseBuffer(metabuf);
+		gen = gen_recycle_candidate(rel);
 		if (gen == 0)
 			break;
 		if (gen_recycle(rel, buf, gen))

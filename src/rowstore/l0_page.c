@@ -616,7 +616,7 @@ rdb_l0_get_buffer_for_tuple(Relation rel, Size len, Buffer otherBuffer,
 			rdb_emit_page_allocated(rel, targetBlock);
 			return buf;
 		}
-		/* a retired page's block: reuse it under a new generation */
+		/* a retired page's block: reuse it under a new (or recycled) generation */
 		if (rdb_gen_page_is_free(page))
 			(void) rdb_gen_reuse_page(rel, buf);
 		if (rdb_l0_page_is_l0(page))
