@@ -61,27 +61,31 @@ END $$;
 SELECT gr_ins(1, 9999);
 SELECT rdb_test.wait_quiet();
 SELECT rustydb.flush('gr') = 9999 AS flushed;
+-- a round (psql's \gexec runs its statements, VACUUM among them): round
+-- r's rows in, (some rows updated,) round r - 1's rows deleted, VACUUM,
+-- flush
+CREATE FUNCTION gr_round(r int, upd int DEFAULT 0, suffix text DEFAULT '')
+RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN NEXT format('SELECT gr_ins(%s, %s)', r * 10000, r * 10000 + 9999);
+  IF upd > 0 THEN
+    RETURN NEXT format('UPDATE gr SET v = v || %L WHERE id %% %s = 0', suffix, upd);
+    RETURN NEXT format('UPDATE grh SET v = v || %L WHERE id %% %s = 0', suffix, upd);
+  END IF;
+  RETURN NEXT format('SELECT gr_del(%s)', r * 10000 - 1);
+  RETURN NEXT 'SELECT rdb_test.wait_quiet()';
+  RETURN NEXT 'VACUUM gr';
+  RETURN NEXT 'SELECT rustydb.flush(''gr'') > 0 AS flushed';
+END $$;
 -- rounds 1 and 2: new rows reuse those pages under new (remapped)
 -- generations; each round deletes the round before it
-SELECT gr_ins(10000, 19999);
-SELECT gr_del(9999);
-SELECT rdb_test.wait_quiet();
-VACUUM gr;
-SELECT rustydb.flush('gr') > 0 AS flushed;
-SELECT gr_ins(20000, 29999);
-SELECT gr_del(19999);
-SELECT rdb_test.wait_quiet();
-VACUUM gr;
-SELECT rustydb.flush('gr') > 0 AS flushed;
+SELECT gr_round(1) \gexec
+SELECT gr_round(2) \gexec
 SELECT gr_same();
 -- rounds 3 and 4: they recycle the generations round 1 emptied (round 4
 -- also runs a VACUUM that leaves the index alone: dead line pointers stay,
 -- their pages are not retired, so nothing of theirs is recycled)
-SELECT gr_ins(30000, 39999);
-SELECT gr_del(29999);
-SELECT rdb_test.wait_quiet();
-VACUUM gr;
-SELECT rustydb.flush('gr') > 0 AS flushed;
+SELECT gr_round(3) \gexec
 SELECT next_generation AS ng3, directory_pages AS dir3 FROM rustydb.l0_layout('gr') \gset
 -- (remapped generations start at 2^31; three rounds reused pages)
 SELECT :ng3 - 2147483648 > 800 AS generations_given_out;
@@ -98,29 +102,11 @@ SELECT gr_same();
 -- rounds 5 to 8: each recycles the generations the rounds before emptied,
 -- so next_generation grows by far less than the ~450 a round it grew by
 -- before (rows go into recycled generations, not new ones)
-SELECT gr_ins(50000, 59999);
-SELECT gr_del(49999);
-SELECT rdb_test.wait_quiet();
-VACUUM gr;
-SELECT rustydb.flush('gr') > 0 AS flushed;
-SELECT gr_ins(60000, 69999);
-UPDATE gr SET v = v || 'w' WHERE id % 41 = 0;
-UPDATE grh SET v = v || 'w' WHERE id % 41 = 0;
-SELECT gr_del(59999);
-SELECT rdb_test.wait_quiet();
-VACUUM gr;
-SELECT rustydb.flush('gr') > 0 AS flushed;
+SELECT gr_round(5) \gexec
+SELECT gr_round(6, 41, 'w') \gexec
 SELECT gr_same();
-SELECT gr_ins(70000, 79999);
-SELECT gr_del(69999);
-SELECT rdb_test.wait_quiet();
-VACUUM gr;
-SELECT rustydb.flush('gr') > 0 AS flushed;
-SELECT gr_ins(80000, 89999);
-SELECT gr_del(79999);
-SELECT rdb_test.wait_quiet();
-VACUUM gr;
-SELECT rustydb.flush('gr') > 0 AS flushed;
+SELECT gr_round(7) \gexec
+SELECT gr_round(8) \gexec
 SELECT next_generation - :ng3 < 450 AS generations_recycled,
        directory_pages <= :dir3 + 2 AS directory_did_not_grow,
        count(*) > 0 AS rows_in_recycled_generations
@@ -136,4 +122,4 @@ SELECT rustydb.compact('gr') >= 0 AS compacted;
 SELECT gr_same();
 
 DROP TABLE gr, grh;
-DROP FUNCTION gr_ins(int, int), gr_del(int), gr_same();
+DROP FUNCTION gr_ins(int, int), gr_del(int), gr_same(), gr_round(int, int, text);

@@ -1611,6 +1611,7 @@ rdb_gen_publish_recyclable(Relation rel)
 	uint32		min;
 	uint32		base;
 	uint32		to;
+	GenAddr		a;
 	RdbGenEntry *entries;
 
 	if (gen_recycle_pending.min == 0 ||
@@ -1622,7 +1623,8 @@ rdb_gen_publish_recyclable(Relation rel)
 	if (min >= next || (cur != 0 && cur <= min))
 		return;
 	/* the leaf of min, unless a wholly recyclable group comes first */
-	to = min - (min & ~RDB_FIRST_REMAPPED_GENERATION) % RDB_GENDIR_PER_LEAF;
+	gen_addr(min, &a);
+	to = a.leafbase;
 	entries = palloc(sizeof(RdbGenEntry) * RDB_GENDIR_PER_LEAF);
 	for (base = gen_group_base(min);
 		 (uint64) base + RDB_GENDIR_PER_GROUP <= next && (cur == 0 || base < cur);
