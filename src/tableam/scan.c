@@ -157,6 +157,11 @@ typedef struct RdbScanDescData
 	int			ndirblocks;
 	bool		dir_valid;
 
+	/* ... and the metapage's free extents, sorted (scan_free_extent_end) */
+	RdbFreeExtent *extents;
+	int			nextents;
+	bool		ext_valid;
+
 	int			cindex;			/* index into vistuples of current tuple */
 	OffsetNumber coff;			/* tuple mode: current offset, or Invalid */
 	int			ntuples;		/* number of visible tuples on the page */
@@ -633,6 +638,73 @@ scan_directory_run(RdbScanDesc scan, BlockNumber blk)
 	return blk + 1;
 }
 
+/* qsort comparator of free extents, by first block */
+static int
+scan_extent_cmp(const void *a, const void *b)
+{
+	return rdb_block_cmp(&((const RdbFreeExtent *) a)->first,
+						 &((const RdbFreeExtent *) b)->first);
+}
+
+/*
+ * scan_free_extent_end
+ *		If block blk lies in one of the free extents the metapage listed
+ *		when the scan first asked (read once per scan), the block after
+ *		that extent; else blk.
+ *
+ *		An extent's blocks are pages of a stripe that nothing refers to
+ *		(or one whose give-back rolled back), of a stripe written there
+ *		since, or reused L0 pages, which belong to remapped generations
+ *		(rdb_meta_take_l0_page): never the page of their own first-time
+ *		generation.  A block that held one before a stripe took it was a
+ *		retired generation's FREE page, whose rows the directory holds
+ *		(its entry is not RDB_GEN_NONE).  So, as with a stripe's pages
+ *		(scan_note_stripe), a first-time generation whose entry is none
+ *		has no rows at such a block -- then, and later: a block leaves the
+ *		extent list only to become one of those pages, so the list stays
+ *		good across rescans.  Passing over an extent unread spares reading
+ *		the first and last page of every stripe compaction gave back.
+ */
+static BlockNumber
+scan_free_extent_end(RdbScanDesc scan, BlockNumber blk)
+{
+	int			lo = 0;
+	int			hi;
+
+	if (!scan->ext_valid)
+	{
+		RdbFreeExtent ext[RDB_META_MAX_FREE_EXTENTS];
+		int			n = rdb_meta_free_extents(scan->base.rs_rd, ext);
+
+		if (n > 0)
+		{
+			qsort(ext, n, sizeof(RdbFreeExtent), scan_extent_cmp);
+			scan->extents = MemoryContextAlloc(GetMemoryChunkContext(scan),
+											   n * sizeof(RdbFreeExtent));
+			memcpy(scan->extents, ext, n * sizeof(RdbFreeExtent));
+		}
+		scan->nextents = n;
+		scan->ext_valid = true;
+	}
+	/* the last extent that starts at or before blk */
+	hi = scan->nextents;
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (scan->extents[mid].first <= blk)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return blk;
+	lo--;
+	if ((uint64) blk < (uint64) scan->extents[lo].first + scan->extents[lo].nblocks)
+		return scan->extents[lo].first + scan->extents[lo].nblocks;
+	return blk;
+}
+
 /*
  * scan_skip_group
  *		A serial forward columnar scan at the start of a directory leaf
@@ -712,6 +784,7 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 	Page		page;
 	RdbGenEntry e;
 	bool		retired;
+	bool		no_entry = false;
 
 	CHECK_FOR_INTERRUPTS();
 	scan_drop_page(scan);
@@ -754,6 +827,8 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 			unit = ce->phys;
 		else if (gen >= scan->nfirst)
 			unit = InvalidBlockNumber;
+		else
+			no_entry = true;
 	}
 	else if (scan->gmode)
 		unit = InvalidBlockNumber;
@@ -783,6 +858,30 @@ scan_open_unit(RdbScanDesc scan, BlockNumber unit)
 		if (run_end > unit)
 		{
 			scan->cunit = Min(run_end, scan_end_block(scan)) - 1;
+			scan->cgen = scan_unit_gen(scan, scan->cunit);
+			return;
+		}
+	}
+
+	/*
+	 * A first-time generation with no entry, at a block of a free extent:
+	 * nothing there (scan_free_extent_end).  The columnar scan's serial
+	 * forward walk passes over the extent unread, up to the first block
+	 * whose generation the directory holds, as over a stripe's pages.
+	 */
+	if (no_entry && scan->want_runs && scan->base.rs_parallel == NULL)
+	{
+		BlockNumber ext_end = scan_free_extent_end(scan, unit);
+
+		if (ext_end > unit)
+		{
+			BlockNumber end = Min(Min(ext_end, scan_end_block(scan)), scan->nfirst);
+			BlockNumber u;
+
+			for (u = unit + 1; u < end; u++)
+				if (scan_cached_entry(scan, scan_unit_gen(scan, u))->phys != RDB_GEN_NONE)
+					break;
+			scan->cunit = u - 1;
 			scan->cgen = scan_unit_gen(scan, scan->cunit);
 			return;
 		}
