@@ -10,7 +10,9 @@
 #	the map's own checks (XX001); the writer's flush reads only its own
 #	pages; a directory entry's damaged offset count and a metapage's free
 #	extent past the end of the file are caught (XX001) before anything is
-#	built or written from them.
+#	built or written from them; a damaged stripe summary (the first page's
+#	per-column NULLs and bounds, which a scan reads alone to pass over a
+#	whole stripe) is caught by its own checksum (XX001).
 #
 # The primary is initialised WITHOUT --data-checksums (PostgreSQL::Test::
 # Cluster directly, not rdb_node): with data checksums the buffer manager
@@ -180,15 +182,18 @@ check_log_clean($primary, 0, 'primary log: no PANIC or crash');
 
 # ---- damage the bounds section of stripe B (format version 2) ----
 # Stream layout of t's stripes (3 columns, 2 chunk groups): header 48 bytes,
-# column table 3 * 12, directory 6 * 32, bounds header 8, column bounds
-# 3 * 8, chunk bounds 6 * 8: the bounds data starts at stream offset 356,
-# on the stripe's first page, with the min of id in chunk group 0.
+# column table 3 * 12, the stripe summary (its length its first 4 bytes),
+# directory 6 * 32, bounds header 8, column bounds 3 * 8, chunk bounds
+# 6 * 8: the bounds data starts at stream offset 356 plus the summary's
+# length, on the stripe's first page, with the min of id in chunk group 0.
 is($primary->safe_psql('postgres',
 		qq{SELECT min || '..' || max FROM rustydb.chunk_bounds('t')
 		   WHERE first_block = $b_first AND chunk_group = 0 AND column_name = 'id'}),
 	'15001..25000', 'stripe B keeps bounds for id');
 $primary->stop;
-$off = $b_first * 8192 + 24 + 356;
+my $sumlen = unpack('L', read_bytes($file, $b_first * 8192 + 24 + 84, 4));
+cmp_ok($sumlen, '>=', 16 + 3 * 20, "stripe B carries a stripe summary of $sumlen bytes");
+$off = $b_first * 8192 + 24 + 356 + $sumlen;
 damage_bytes($file, $off, 8, 0x5a);
 $primary->start;
 ($ret, $stdout, $stderr) = $primary->psql('postgres',
@@ -200,6 +205,45 @@ like($stderr, qr/ERROR:\s+XX001: rustydb stripe at block $b_first of table "t" i
 like($stderr, qr/Header and directory have checksum/,
 	'the directory checksum covers the bounds section');
 check_log_clean($primary, 0, 'primary log: no PANIC or crash after damaged bounds');
+
+# ---- damage the stripe summary of a flushed stripe ----
+# A scan whose quals the summary answers reads nothing of a stripe but its
+# first page (src/scan/colscan.c, colscan_summary_skipped): the summary's
+# own checksum must catch a damaged bound there, or the scan could pass
+# over rows it should return.  Stream layout: header 48 bytes, the extent
+# map (264, mapped stripes), column table 2 * 12, then the summary, whose
+# data starts MAXALIGN(16 + 2 * 20) = 56 bytes in, with id's min first.
+$primary->safe_psql(
+	'postgres', q{
+CREATE TABLE u (id int, v text) USING rustydb;
+INSERT INTO u SELECT g, md5(g::text) FROM generate_series(1, 20000) g;
+SELECT rustydb.flush('u');
+});
+my $u_first = $primary->safe_psql('postgres', q{SELECT min(first_block) FROM rustydb.stripes('u')});
+is($primary->safe_psql('postgres', q{SELECT count(*) FROM u WHERE id > 19990}),
+	'10', 'the flushed table reads');
+my $ufile = $primary->data_dir . '/' . $primary->safe_psql('postgres', q{SELECT pg_relation_filepath('u')});
+$primary->stop;
+my $uversion = unpack('S', read_bytes($ufile, $u_first * 8192 + 24 + 4, 2));
+ok($uversion & 0x0200, sprintf('the flushed stripe carries a stripe summary (version 0x%04x)', $uversion));
+my $u_min = $u_first * 8192 + 24 + 48 + (($uversion & 0x0100) ? 264 : 0) + 2 * 12 + 56;
+is(unpack('l', read_bytes($ufile, $u_min, 4)), 1, "id's smallest value where the summary keeps it");
+damage_bytes($ufile, $u_min, 4, 0x40);
+$primary->start;
+($ret, $stdout, $stderr) = $primary->psql('postgres',
+	q{\\set VERBOSITY verbose
+	  SELECT count(*) FROM u WHERE id > 100000});
+isnt($ret, 0, 'a scan reading the damaged summary fails');
+like($stderr, qr/ERROR:\s+XX001: rustydb stripe at block $u_first of table "u" is corrupted/,
+	'XX001 naming the table and the stripe');
+like($stderr, qr/stripe summary has checksum/, "the summary's own checksum caught it");
+$primary->stop;
+damage_bytes($ufile, $u_min, 4, 0x40);
+$primary->start;
+is($primary->safe_psql('postgres', q{SELECT count(*) FROM u WHERE id > 19990}),
+	'10', 'repaired, the table reads again');
+is($primary->safe_psql('postgres', q{SELECT count(*) FROM u WHERE id > 100000}),
+	'0', '... and a scan the summary answers gives nothing');
 
 # ---- damage the row order of a stripe sorted by a sort key (format 3) ----
 # The order chunks are the last bytes of the stream: damage the end of the

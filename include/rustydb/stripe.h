@@ -29,7 +29,8 @@
  * pd_lower marks the end of the payload on each page (pd_upper = pd_special),
  * so the pages pass PageIsVerified and masking leaves the payload alone.
  * The stream holds the stripe header (RdbStripeHeader), the column table
- * (ncolumns RdbStripeColumn), then the chunk directory (ncolumns *
+ * (ncolumns RdbStripeColumn), the stripe summary (RDB_STRIPE_SUMMARY: per
+ * column its NULLs and bounds, on the first page), then the chunk directory (ncolumns *
  * nchunkgroups RdbChunkRef, chunk group major), then (format version 2)
  * the bounds section (see below), then the chunks.  Every chunk is a
  * compression frame (compress.h) around an
@@ -100,6 +101,13 @@
 #define RDB_STRIPE_MAPPED		0x0100
 #define RDB_STRIPE_FORMAT_MASK	0x00ff
 #define RDB_STRIPE_FORMAT(version)	((version) & RDB_STRIPE_FORMAT_MASK)
+
+/*
+ * Flag of the header's version field (format 2 and 3): a stripe summary
+ * (RdbStripeSummaryHeader, below) follows the column table, and the
+ * directory (and all the rest) comes after it.
+ */
+#define RDB_STRIPE_SUMMARY		0x0200
 
 /*
  * The runs of blocks a stripe's pages occupy, in stream order: page i of
@@ -230,6 +238,61 @@ typedef struct RdbChunkBounds
 								 * (rdb_datum_raw_size summed), bounds or
 								 * not */
 } RdbChunkBounds;
+
+/*
+ * Stripe summary (RDB_STRIPE_SUMMARY), right after the column table, within
+ * the stripe's first page (the writer leaves it out when it would not fit):
+ *
+ *	  RdbStripeSummaryHeader
+ *	  RdbStripeColumnSummary[ncolumns]
+ *	  summary data, from MAXALIGN of the two above
+ *
+ * For each column, the NULLs of the whole stripe and, where every chunk of
+ * the column that is not all NULL keeps bounds, the smallest and largest of
+ * them (the stripe's bounds), stored as chunk bounds are.  A reader that
+ * only needs to know whether a scan's quals exclude the whole stripe reads
+ * this page alone (rdb_stripe_read_summary), instead of the directory and
+ * the bounds of every chunk (about one page per 300 chunks).  Its own
+ * checksum covers header (dir_checksum and magic taken as they are when the
+ * header is sealed, dir_checksum as 0), extent map, column table and the
+ * summary (checksum as 0); dir_checksum covers it too.
+ */
+typedef struct RdbStripeSummaryHeader
+{
+	uint32		len;			/* bytes of the summary, all of it */
+	uint16		ncolumns;		/* = the header's */
+	uint16		reserved;		/* 0 */
+	uint64		checksum;		/* see above */
+} RdbStripeSummaryHeader;
+
+typedef struct RdbStripeColumnSummary
+{
+	Oid			cmp_type;		/* as RdbStripeColumnBounds */
+	Oid			collation;
+	uint32		nnulls;			/* NULLs of the column in the stripe */
+	uint32		offset;			/* of the min value in the summary data */
+	uint16		min_len;		/* 0: no bounds for the stripe */
+	uint16		max_len;
+} RdbStripeColumnSummary;
+
+/* what rdb_stripe_read_summary found, for column c of the stripe */
+typedef struct RdbStripeSummaryColumn
+{
+	Oid			typid;			/* the column's type when written */
+	Oid			collation;
+	uint32		nnulls;
+	bool		has_bounds;
+	Datum		min;			/* point into the summary's memory */
+	Datum		max;
+} RdbStripeSummaryColumn;
+
+typedef struct RdbStripeSummary
+{
+	uint32		nrows;
+	uint32		nchunkgroups;
+	int			ncolumns;
+	RdbStripeSummaryColumn cols[FLEXIBLE_ARRAY_MEMBER];
+} RdbStripeSummary;
 
 /*
  * Row order (format version 3, written when the sort_key table option put
@@ -381,6 +444,15 @@ extern bool rdb_stripe_chunk_minmax(RdbStripeReader *sr, uint32 g, int c,
 									Datum *min, Datum *max, Oid *collation,
 									uint32 *nnulls, uint32 *nrows);
 extern Oid	rdb_stripe_column_type(RdbStripeReader *sr, int c);
+
+/*
+ * rdb_stripe_read_summary: the stripe summary of the stripe at first_block,
+ * from its first page alone (checked: XX001 when damaged), palloc'd in the
+ * current context; NULL for a stripe written without one.  Nothing is
+ * cached.
+ */
+extern RdbStripeSummary *rdb_stripe_read_summary(Relation rel,
+												 BlockNumber first_block);
 
 /*
  * rdb_stripe_level: the stripe's LSM level (format version 1 stripes, all

@@ -449,8 +449,11 @@ typedef struct ColStripeEntry
 {
 	uint32		first_block;	/* hash key */
 	uint32		ngroups;
-	uint8	   *decision;		/* per group: 0 undecided, 1 scan, 2 skip */
+	uint8	   *decision;		/* per group: 0 undecided, 1 scan, 2 skip;
+								 * NULL until the stripe is opened */
 	uint8		whole;			/* every group: 0 undecided, 1 scan, 2 skip */
+	uint8		summary;		/* by the stripe summary alone: 0 undecided,
+								 * 1 scan (or no summary), 2 skip */
 } ColStripeEntry;
 
 /*
@@ -1206,8 +1209,10 @@ colscan_reset_decisions(ColScanState *state)
 	hash_seq_init(&status, state->stripes);
 	while ((entry = hash_seq_search(&status)) != NULL)
 	{
-		memset(entry->decision, 0, entry->ngroups);
+		if (entry->decision != NULL)
+			memset(entry->decision, 0, entry->ngroups);
 		entry->whole = 0;
+		entry->summary = 0;
 	}
 	for (i = 0; i < state->nkeys; i++)
 		state->keys[i].evaluated = false;
@@ -1216,13 +1221,30 @@ colscan_reset_decisions(ColScanState *state)
 	state->last_group = UINT32_MAX;
 }
 
+/* the scan's entry of the stripe at first_block, made if it has none */
+static ColStripeEntry *
+colscan_stripe_entry(ColScanState *state, uint32 first_block)
+{
+	ColStripeEntry *entry;
+	bool		found;
+
+	entry = hash_search(state->stripes, &first_block, HASH_ENTER, &found);
+	if (!found)
+	{
+		entry->ngroups = 0;
+		entry->decision = NULL;
+		entry->whole = 0;
+		entry->summary = 0;
+	}
+	return entry;
+}
+
 /* make sr the reader of the stripe at first_block */
 static void
 colscan_switch_stripe(ColScanState *state, uint32 first_block)
 {
 	MemoryContext oldcxt;
 	ColStripeEntry *entry;
-	bool		found;
 
 	if (state->sr)
 	{
@@ -1243,12 +1265,17 @@ colscan_switch_stripe(ColScanState *state, uint32 first_block)
 	rdb_stripe_decode_whole(state->sr, state->need_whole, state->natts);
 	state->vec_valid = false;
 	state->last_group = UINT32_MAX;
-	entry = hash_search(state->stripes, &first_block, HASH_ENTER, &found);
-	if (!found)
+	entry = colscan_stripe_entry(state, first_block);
+	if (entry->decision == NULL)
 	{
 		entry->ngroups = rdb_stripe_nchunkgroups(state->sr);
 		entry->decision = palloc0(Max(entry->ngroups, 1));
-		entry->whole = 0;
+	}
+	/* excluded whole by its summary: so is every group (counted there) */
+	if (entry->summary == 2)
+	{
+		memset(entry->decision, 2, entry->ngroups);
+		entry->whole = 2;
 	}
 	state->sr_entry = entry;
 	MemoryContextSwitchTo(oldcxt);
@@ -1330,6 +1357,73 @@ colscan_stripe_skipped(ColScanState *state)
 }
 
 /*
+ * colscan_summary_skipped
+ *		Do the skip quals exclude every row of the stripe at first_block by
+ *		its stripe summary alone (stripe.h: its NULLs and bounds, on its
+ *		first page)?  Decided once per stripe and scan (again after a
+ *		rescan).  A stripe the scan passes over whole is then never opened:
+ *		its directory and chunk bounds (about a page per 300 chunks, and
+ *		the memory to keep them) are not read.  The first query of a new
+ *		connection over the last 1 % of a compacted table read them for
+ *		every stripe, each page a first touch of shared memory there.
+ */
+static bool
+colscan_summary_skipped(ColScanState *state, uint32 first_block)
+{
+	ColStripeEntry *entry;
+
+	if (state->nkeys == 0)
+		return false;
+	entry = colscan_stripe_entry(state, first_block);
+	if (entry->summary == 0)
+	{
+		ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
+		MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+												  "rustydb colscan summary",
+												  ALLOCSET_SMALL_SIZES);
+		MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+		RdbStripeSummary *sum = rdb_stripe_read_summary(state->rel, first_block);
+		bool		skip = false;
+		int			i;
+
+		MemoryContextSwitchTo(oldcxt);
+		for (i = 0; sum != NULL && i < state->nkeys && !skip; i++)
+		{
+			ColSkipKey *key = &state->keys[i];
+			const RdbStripeSummaryColumn *col;
+			bool		has_bounds;
+
+			/* a column added after the stripe was written: its default */
+			if (key->attno > (AttrNumber) sum->ncolumns)
+				continue;
+			skip_evaluate(key, econtext);
+			col = &sum->cols[key->attno - 1];
+			/* bounds of another type (binary-compatible ALTER TYPE) */
+			has_bounds = col->has_bounds &&
+				col->typid == TupleDescAttr(state->desc, key->attno - 1)->atttypid;
+			skip = skip_group_excluded(key, has_bounds, col->min, col->max,
+									   col->collation, col->nnulls, sum->nrows);
+		}
+		entry->summary = skip ? 2 : 1;
+		if (skip && entry->decision == NULL)
+			state->counts.groups_skipped += sum->nchunkgroups;
+		else if (skip)
+		{
+			/* opened before: its groups decided so far are counted */
+			for (uint32 g = 0; g < entry->ngroups; g++)
+			{
+				if (entry->decision[g] == 0)
+					state->counts.groups_skipped++;
+				entry->decision[g] = 2;
+			}
+			entry->whole = 2;
+		}
+		MemoryContextDelete(cxt);
+	}
+	return entry->summary == 2;
+}
+
+/*
  * RdbScanRun.skip: do stripe rows first .. last of the stripe at block
  * stripe all lie in chunk groups the skip quals exclude?  Lets a retired
  * generation be passed over without its rows being listed.
@@ -1342,7 +1436,11 @@ colscan_run_skipped(void *arg, uint32 stripe, uint32 first, uint32 last)
 	uint32		nrows;
 
 	if (state->sr == NULL || stripe != state->sr_block)
+	{
+		if (colscan_summary_skipped(state, stripe))
+			return true;
 		colscan_switch_stripe(state, stripe);
+	}
 	/*
 	 * The span is only ever too wide (see RdbScanRun): rows past the
 	 * stripe's end are none of its rows.

@@ -29,6 +29,19 @@
 	 (Size) (ncolumns) * sizeof(RdbStripeColumnBounds) + \
 	 (Size) (ncolumns) * (nchunkgroups) * sizeof(RdbChunkBounds))
 
+/* bytes of a stripe summary but its data */
+#define RDB_STRIPE_SUMMARY_FIXED_SIZE(ncolumns) \
+	MAXALIGN(sizeof(RdbStripeSummaryHeader) + \
+			 (Size) (ncolumns) * sizeof(RdbStripeColumnSummary))
+
+/*
+ * Room for a stripe summary on the first page: the payload less header,
+ * extent map (whether or not the stripe turns out mapped) and column table.
+ */
+#define RDB_STRIPE_SUMMARY_ROOM(ncolumns) \
+	((Size) RDB_STRIPE_PAGE_PAYLOAD - sizeof(RdbStripeHeader) - \
+	 sizeof(RdbStripeMap) - (Size) (ncolumns) * sizeof(RdbStripeColumn))
+
 /* guc.c: format version flush writes (2; 1 only to test reading old stripes) */
 extern int	rdb_stripe_format_version;
 
@@ -50,8 +63,13 @@ extern int	rdb_stripe_meta_cache_size;
 extern uint64 rdb_stripe_dir_checksum(const RdbStripeHeader *hdr,
 									  const RdbStripeMap *map,
 									  const RdbStripeColumn *cols,
+									  const char *summary, Size summarysize,
 									  const RdbChunkRef *dir, Size dirsize,
 									  const char *bounds, Size boundssize);
+extern uint64 rdb_stripe_summary_checksum(const RdbStripeHeader *hdr,
+										  const RdbStripeMap *map,
+										  const RdbStripeColumn *cols,
+										  const char *summary, Size summarysize);
 extern void rdb_stripe_read_header(Relation rel, BlockNumber first_block,
 								   RdbStripeHeader *hdr, RdbStripeMap *map);
 extern bool rdb_stripe_read_header_sealed(Relation rel, BlockNumber first_block,

@@ -451,6 +451,37 @@ stripe_read_bytes(Relation rel, BlockNumber first_block,
 }
 
 /*
+ * stripe_first_page
+ *		Copy the payload of the first page of the stripe at first_block
+ *		(checked as stripe_read_bytes checks a page) into dst, which has
+ *		room for RDB_STRIPE_PAGE_PAYLOAD bytes; returns how many bytes it
+ *		holds (pd_lower).
+ */
+static Size
+stripe_first_page(Relation rel, BlockNumber first_block, char *dst)
+{
+	Buffer		buf = rdb_read_buffer(rel, first_block, NULL);
+	Page		page;
+	Size		n;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (!rdb_stripe_page_is_stripe(page) ||
+		RdbPageGetOpaque(page)->generation != first_block ||
+		((PageHeader) page)->pd_lower < SizeOfPageHeaderData ||
+		((PageHeader) page)->pd_lower > SizeOfPageHeaderData + RDB_STRIPE_PAGE_PAYLOAD)
+	{
+		UnlockReleaseBuffer(buf);
+		stripe_corrupt(rel, first_block,
+					   "Block %u is not a page of this stripe.", first_block);
+	}
+	n = ((PageHeader) page)->pd_lower - SizeOfPageHeaderData;
+	memcpy(dst, page + SizeOfPageHeaderData, n);
+	UnlockReleaseBuffer(buf);
+	return n;
+}
+
+/*
  * rdb_stripe_dir_checksum
  *		XXH3 of the header (with dir_checksum taken as 0) followed by the
  *		extent map (mapped stripes), the column table, the directory and
@@ -459,14 +490,16 @@ stripe_read_bytes(Relation rel, BlockNumber first_block,
 uint64
 rdb_stripe_dir_checksum(const RdbStripeHeader *hdr, const RdbStripeMap *map,
 						const RdbStripeColumn *cols,
+						const char *summary, Size summarysize,
 						const RdbChunkRef *dir, Size dirsize,
 						const char *bounds, Size boundssize)
 {
 	Size		colsize = hdr->ncolumns * sizeof(RdbStripeColumn);
 	Size		mapsize = RDB_STRIPE_MAP_SIZE(hdr->version);
 	Size		head = sizeof(RdbStripeHeader) + mapsize;
-	Size		total = head + colsize + dirsize + boundssize;
+	Size		total = head + colsize + summarysize + dirsize + boundssize;
 	char	   *buf = palloc_extended(total, MCXT_ALLOC_HUGE);
+	char	   *p;
 	RdbStripeHeader *h = (RdbStripeHeader *) buf;
 	uint64		sum;
 
@@ -474,10 +507,52 @@ rdb_stripe_dir_checksum(const RdbStripeHeader *hdr, const RdbStripeMap *map,
 	h->dir_checksum = 0;
 	if (mapsize > 0)
 		memcpy(buf + sizeof(RdbStripeHeader), map, mapsize);
-	memcpy(buf + head, cols, colsize);
-	memcpy(buf + head + colsize, dir, dirsize);
+	p = buf + head;
+	memcpy(p, cols, colsize);
+	p += colsize;
+	if (summarysize > 0)
+		memcpy(p, summary, summarysize);
+	p += summarysize;
+	memcpy(p, dir, dirsize);
+	p += dirsize;
 	if (boundssize > 0)
-		memcpy(buf + head + colsize + dirsize, bounds, boundssize);
+		memcpy(p, bounds, boundssize);
+	sum = rdb_checksum64(buf, total);
+	pfree(buf);
+	return sum;
+}
+
+/*
+ * rdb_stripe_summary_checksum
+ *		XXH3 of the header (with dir_checksum taken as 0 and the magic as
+ *		sealed) followed by the extent map (mapped stripes), the column
+ *		table and the stripe summary (with its checksum taken as 0).
+ */
+uint64
+rdb_stripe_summary_checksum(const RdbStripeHeader *hdr, const RdbStripeMap *map,
+							const RdbStripeColumn *cols,
+							const char *summary, Size summarysize)
+{
+	Size		colsize = hdr->ncolumns * sizeof(RdbStripeColumn);
+	Size		mapsize = RDB_STRIPE_MAP_SIZE(hdr->version);
+	Size		head = sizeof(RdbStripeHeader) + mapsize;
+	Size		total = head + colsize + summarysize;
+	char	   *buf = palloc(total);
+	RdbStripeHeader *h = (RdbStripeHeader *) buf;
+	RdbStripeSummaryHeader sh;
+	uint64		sum;
+
+	Assert(summarysize >= sizeof(RdbStripeSummaryHeader));
+	memcpy(buf, hdr, sizeof(RdbStripeHeader));
+	h->dir_checksum = 0;
+	h->magic = RDB_STRIPE_MAGIC;
+	if (mapsize > 0)
+		memcpy(buf + sizeof(RdbStripeHeader), map, mapsize);
+	memcpy(buf + head, cols, colsize);
+	memcpy(buf + head + colsize, summary, summarysize);
+	memcpy(&sh, summary, sizeof(sh));
+	sh.checksum = 0;
+	memcpy(buf + head + colsize, &sh, sizeof(sh));
 	sum = rdb_checksum64(buf, total);
 	pfree(buf);
 	return sum;
@@ -641,10 +716,12 @@ stripe_check_header(Relation rel, BlockNumber first_block,
 
 	if (hdr->magic != RDB_STRIPE_MAGIC)
 		stripe_corrupt(rel, first_block, "Bad magic number 0x%08x.", hdr->magic);
-	if ((hdr->version & ~(RDB_STRIPE_FORMAT_MASK | RDB_STRIPE_MAPPED)) != 0 ||
+	if ((hdr->version & ~(RDB_STRIPE_FORMAT_MASK | RDB_STRIPE_MAPPED |
+						  RDB_STRIPE_SUMMARY)) != 0 ||
 		(format != RDB_STRIPE_VERSION &&
 		 format != RDB_STRIPE_VERSION_V1 &&
-		 format != RDB_STRIPE_VERSION_SORTED))
+		 format != RDB_STRIPE_VERSION_SORTED) ||
+		((hdr->version & RDB_STRIPE_SUMMARY) && format == RDB_STRIPE_VERSION_V1))
 		stripe_corrupt(rel, first_block, "Unknown stripe format version %u.",
 					   hdr->version);
 	if (hdr->ncolumns < 1 || hdr->ncolumns > RelationGetDescr(rel)->natts)
@@ -698,6 +775,233 @@ stripe_check_header(Relation rel, BlockNumber first_block,
 		stripe_corrupt(rel, first_block,
 					   "The stripe's extent map holds %llu pages, the header says %u.",
 					   (unsigned long long) mapped, hdr->nblocks);
+}
+
+/* XX001 unless a stripe summary's header fits at stream offset at */
+static void
+stripe_check_summary_at(Relation rel, BlockNumber first_block,
+						const RdbStripeHeader *hdr, Size at)
+{
+	if (at + sizeof(RdbStripeSummaryHeader) > RDB_STRIPE_PAGE_PAYLOAD ||
+		at + sizeof(RdbStripeSummaryHeader) > hdr->stream_len)
+		stripe_corrupt(rel, first_block,
+					   "The stripe summary would start at byte %zu of the stream.", at);
+}
+
+/* XX001 unless sh, at stream offset at, describes a summary that fits */
+static void
+stripe_check_summary_header(Relation rel, BlockNumber first_block,
+							const RdbStripeHeader *hdr, Size at,
+							const RdbStripeSummaryHeader *sh)
+{
+	if (sh->ncolumns != hdr->ncolumns || sh->reserved != 0 ||
+		sh->len < RDB_STRIPE_SUMMARY_FIXED_SIZE(hdr->ncolumns) ||
+		at + sh->len > RDB_STRIPE_PAGE_PAYLOAD || at + sh->len > hdr->stream_len)
+		stripe_corrupt(rel, first_block,
+					   "The stripe summary claims %u bytes for %u columns at byte %zu of the stream.",
+					   sh->len, sh->ncolumns, at);
+}
+
+/*
+ * stripe_summary_bytes
+ *		Copy the stripe summary of a stripe whose header (checked) has one
+ *		out of its first page, palloc'd; its length in *len.  XX001 if it
+ *		does not lie within the first page, where the writer puts it, or
+ *		within the stream.
+ */
+static char *
+stripe_summary_bytes(Relation rel, BlockNumber first_block,
+					 const RdbStripeHeader *hdr, const RdbStripeMap *map,
+					 Size *len)
+{
+	Size		at = sizeof(RdbStripeHeader) + RDB_STRIPE_MAP_SIZE(hdr->version) +
+		hdr->ncolumns * sizeof(RdbStripeColumn);
+	RdbStripeSummaryHeader sh;
+	char	   *out;
+
+	stripe_check_summary_at(rel, first_block, hdr, at);
+	stripe_read_bytes(rel, first_block, map, at, sizeof(sh), (char *) &sh);
+	stripe_check_summary_header(rel, first_block, hdr, at, &sh);
+	out = palloc(sh.len);
+	stripe_read_bytes(rel, first_block, map, at, sh.len, out);
+	*len = sh.len;
+	return out;
+}
+
+/*
+ * stripe_validate_summary
+ *		Check a stripe summary (its checksum is already verified): every
+ *		column's NULLs within the rows, its bounds within the data,
+ *		aligned, of the column's layout, and none where the writer keeps
+ *		none.
+ */
+static void
+stripe_validate_summary(Relation rel, BlockNumber first_block,
+						const RdbStripeHeader *hdr, const RdbStripeColumn *cols,
+						const char *summary, Size len)
+{
+	const RdbStripeColumnSummary *cs =
+		(const RdbStripeColumnSummary *) (summary + sizeof(RdbStripeSummaryHeader));
+	Size		fixed = RDB_STRIPE_SUMMARY_FIXED_SIZE(hdr->ncolumns);
+	const char *data = summary + fixed;
+	Size		data_len = len - fixed;
+	int			c;
+
+	for (c = 0; c < hdr->ncolumns; c++)
+	{
+		const RdbStripeColumnSummary *e = &cs[c];
+		int16		typlen = cols[c].typlen;
+		bool		ok = true;
+
+		if (e->nnulls > hdr->nrows)
+			ok = false;
+		else if (e->min_len == 0)
+			ok = (e->max_len == 0);
+		else if (!OidIsValid(e->cmp_type) || cols[c].isdropped ||
+				 e->nnulls == hdr->nrows || e->max_len == 0 ||
+				 e->min_len > RDB_STRIPE_BOUND_MAX_LEN ||
+				 e->max_len > RDB_STRIPE_BOUND_MAX_LEN ||
+				 e->offset % MAXIMUM_ALIGNOF != 0 ||
+				 (uint64) e->offset + MAXALIGN(e->min_len) + e->max_len > data_len)
+			ok = false;
+		else if (typlen > 0)
+			ok = (e->min_len == typlen && e->max_len == typlen);
+		else if (typlen == -1)
+		{
+			const char *min = data + e->offset;
+			const char *max = min + MAXALIGN(e->min_len);
+
+			ok = (e->min_len >= VARHDRSZ && e->max_len >= VARHDRSZ &&
+				  VARATT_IS_4B_U(min) && VARSIZE(min) == e->min_len &&
+				  VARATT_IS_4B_U(max) && VARSIZE(max) == e->max_len);
+		}
+		else
+			ok = false;
+		if (!ok)
+			stripe_corrupt(rel, first_block,
+						   "The stripe summary of column \"%s\" is bad (%u NULLs of %u rows, bounds at %u, %u and %u bytes) in %zu bytes of data.",
+						   stripe_attname(rel, c), e->nnulls, hdr->nrows,
+						   e->offset, e->min_len, e->max_len, data_len);
+	}
+}
+
+/*
+ * rdb_stripe_read_summary
+ *		The stripe summary of the stripe at first_block (stripe.h), from
+ *		its first page alone; NULL if it was written without one.  The
+ *		header and the summary are checked (the summary's own checksum)
+ *		and XX001 raised when damaged, as rdb_stripe_open does; the column
+ *		table's layouts too, since the bounds are read with them.
+ */
+RdbStripeSummary *
+rdb_stripe_read_summary(Relation rel, BlockNumber first_block)
+{
+	RdbStripeHeader hdr;
+	RdbStripeMap map;
+	RdbStripeColumn *cols;
+	RdbStripeSummary *out;
+	const RdbStripeColumnSummary *cs;
+	RdbStripeSummaryHeader sh;
+	char	   *first = palloc(RDB_STRIPE_PAGE_PAYLOAD);
+	char	   *summary;
+	Size		nbytes;
+	Size		at;
+	Size		len;
+	Size		colsize;
+	uint64		sum;
+	int			c;
+
+	/*
+	 * Everything comes from the first page, copied once (one buffer
+	 * access instead of one per part); it holds the bytes asked for only
+	 * as far as its payload goes, which is checked before each is used.
+	 */
+	nbytes = stripe_first_page(rel, first_block, first);
+	if (nbytes < sizeof(RdbStripeHeader))
+		stripe_corrupt(rel, first_block,
+					   "The first page holds %zu bytes, no header.", nbytes);
+	memcpy(&hdr, first, sizeof(RdbStripeHeader));
+	if (hdr.version & RDB_STRIPE_MAPPED)
+	{
+		if (nbytes < sizeof(RdbStripeHeader) + sizeof(RdbStripeMap))
+			stripe_corrupt(rel, first_block,
+						   "The first page holds %zu bytes, the extent map ends at byte %zu.",
+						   nbytes, sizeof(RdbStripeHeader) + sizeof(RdbStripeMap));
+		memcpy(&map, first + sizeof(RdbStripeHeader), sizeof(RdbStripeMap));
+	}
+	else
+		stripe_map_single(&map, first_block, hdr.nblocks);
+	stripe_check_header(rel, first_block, &hdr, &map);
+	if (!(hdr.version & RDB_STRIPE_SUMMARY))
+	{
+		pfree(first);
+		return NULL;
+	}
+	colsize = hdr.ncolumns * sizeof(RdbStripeColumn);
+	at = sizeof(RdbStripeHeader) + RDB_STRIPE_MAP_SIZE(hdr.version) + colsize;
+	stripe_check_summary_at(rel, first_block, &hdr, at);
+	if (nbytes < at + sizeof(sh))
+		stripe_corrupt(rel, first_block,
+					   "The first page holds %zu bytes, the stripe summary starts at byte %zu.",
+					   nbytes, at);
+	memcpy(&sh, first + at, sizeof(sh));
+	stripe_check_summary_header(rel, first_block, &hdr, at, &sh);
+	if (nbytes < at + sh.len)
+		stripe_corrupt(rel, first_block,
+					   "The first page holds %zu bytes, the stripe summary ends at byte %zu.",
+					   nbytes, at + sh.len);
+	len = sh.len;
+	cols = palloc(colsize);
+	memcpy(cols, first + at - colsize, colsize);
+	/* MAXALIGNed (palloc), as the bounds' offsets within it assume */
+	summary = palloc(len);
+	memcpy(summary, first + at, len);
+	pfree(first);
+	sum = rdb_stripe_summary_checksum(&hdr, &map, cols, summary, len);
+	if (sum != ((RdbStripeSummaryHeader *) summary)->checksum)
+		stripe_corrupt(rel, first_block,
+					   "The stripe summary has checksum %016llx, it says %016llx.",
+					   (unsigned long long) sum,
+					   (unsigned long long) ((RdbStripeSummaryHeader *) summary)->checksum);
+	for (c = 0; c < hdr.ncolumns; c++)
+	{
+		int16		typlen = cols[c].typlen;
+
+		if (!(typlen > 0 || typlen == -1 || typlen == -2) ||
+			(cols[c].typbyval && (typlen <= 0 || typlen > (int16) sizeof(Datum))))
+			stripe_corrupt(rel, first_block,
+						   "Column %d has an impossible layout (length %d).",
+						   c + 1, typlen);
+	}
+	stripe_validate_summary(rel, first_block, &hdr, cols, summary, len);
+
+	out = palloc(offsetof(RdbStripeSummary, cols) +
+				 hdr.ncolumns * sizeof(RdbStripeSummaryColumn));
+	out->nrows = hdr.nrows;
+	out->nchunkgroups = hdr.nchunkgroups;
+	out->ncolumns = hdr.ncolumns;
+	cs = (const RdbStripeColumnSummary *) (summary + sizeof(RdbStripeSummaryHeader));
+	for (c = 0; c < hdr.ncolumns; c++)
+	{
+		RdbStripeSummaryColumn *o = &out->cols[c];
+		/* palloc'd: MAXALIGNed, and so is every bound's offset in it */
+		char	   *p = summary + RDB_STRIPE_SUMMARY_FIXED_SIZE(hdr.ncolumns) +
+			cs[c].offset;
+
+		o->typid = cols[c].typid;
+		o->collation = cs[c].collation;
+		o->nnulls = cs[c].nnulls;
+		o->has_bounds = cs[c].min_len > 0;
+		o->min = o->max = (Datum) 0;
+		if (o->has_bounds)
+		{
+			o->min = fetch_att(p, cols[c].typbyval, cols[c].typlen);
+			o->max = fetch_att(p + MAXALIGN(cs[c].min_len), cols[c].typbyval,
+							   cols[c].typlen);
+		}
+	}
+	pfree(cols);
+	return out;
 }
 
 /*
@@ -782,6 +1086,8 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 {
 	Size		head;
 	uint32		i;
+	char	   *summary = NULL;
+	Size		summarylen = 0;
 	char	   *bounds = NULL;
 	Size		boundslen = 0;
 	Size		orderdirsize = 0;
@@ -811,11 +1117,22 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 	colsize = hdr->ncolumns * sizeof(RdbStripeColumn);
 	cols = palloc(colsize);
 	stripe_read_bytes(rel, first_block, map, head, colsize, (char *) cols);
+	if (hdr->version & RDB_STRIPE_SUMMARY)
+	{
+		summary = stripe_summary_bytes(rel, first_block, hdr, map, &summarylen);
+		if (rdb_stripe_summary_checksum(hdr, map, cols, summary, summarylen) !=
+			((RdbStripeSummaryHeader *) summary)->checksum)
+			stripe_corrupt(rel, first_block,
+						   "The stripe summary has checksum %016llx, it says %016llx.",
+						   (unsigned long long) rdb_stripe_summary_checksum(hdr, map, cols,
+																			summary, summarylen),
+						   (unsigned long long) ((RdbStripeSummaryHeader *) summary)->checksum);
+	}
 	dirsize = (Size) hdr->nchunkgroups * hdr->ncolumns * sizeof(RdbChunkRef);
 	dir = palloc_extended(dirsize, MCXT_ALLOC_HUGE);
-	stripe_read_bytes(rel, first_block, map, head + colsize, dirsize,
-					  (char *) dir);
-	data_start = head + colsize + dirsize;
+	stripe_read_bytes(rel, first_block, map, head + colsize + summarylen,
+					  dirsize, (char *) dir);
+	data_start = head + colsize + summarylen + dirsize;
 	if (RDB_STRIPE_FORMAT(hdr->version) >= RDB_STRIPE_VERSION)
 	{
 		RdbStripeBoundsHeader bh;
@@ -852,7 +1169,8 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 						  boundslen + orderdirsize, bounds);
 		data_start += boundslen + orderdirsize;
 	}
-	sum = rdb_stripe_dir_checksum(hdr, map, cols, dir, dirsize, bounds,
+	sum = rdb_stripe_dir_checksum(hdr, map, cols, summary, summarylen,
+								  dir, dirsize, bounds,
 								  boundslen + orderdirsize);
 	if (sum != hdr->dir_checksum)
 		stripe_corrupt(rel, first_block,
@@ -872,6 +1190,11 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 	}
 	if (bounds)
 		stripe_validate_bounds(rel, first_block, hdr, cols, dir, bounds);
+	if (summary)
+	{
+		stripe_validate_summary(rel, first_block, hdr, cols, summary, summarylen);
+		pfree(summary);
+	}
 	for (g = 0; g < hdr->nchunkgroups; g++)
 	{
 		uint32		rows = Min(hdr->chunk_group_rows,

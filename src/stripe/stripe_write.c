@@ -694,6 +694,92 @@ stripe_bounds_section(const StripeColumnOrder *orders, const StripeBound *bounds
 	buf->len = (int) (fixed + data_len);
 }
 
+/*
+ * stripe_summary_section
+ *		Lay out the stripe summary (stripe.h) of a stripe's chunks into buf,
+ *		its checksum left 0; nothing (buf->len 0) when not even its fixed
+ *		part fits on the first page.  A column's bounds are the smallest of
+ *		its chunks' mins and the largest of their maxes, when every chunk
+ *		of it that is not all NULL keeps bounds; they are left out (that
+ *		column has none) when the page has no room left for them.
+ */
+static void
+stripe_summary_section(TupleDesc desc, StripeColumnOrder *orders,
+					   const StripeBound *bounds, const RdbChunkRef *dir,
+					   int ngroups, int ncolumns, StringInfo buf)
+{
+	int64		room = (int64) RDB_STRIPE_PAGE_PAYLOAD - (int64) sizeof(RdbStripeHeader) -
+		(int64) sizeof(RdbStripeMap) - (int64) ncolumns * sizeof(RdbStripeColumn);
+	Size		fixed = RDB_STRIPE_SUMMARY_FIXED_SIZE(ncolumns);
+	RdbStripeSummaryHeader sh;
+	RdbStripeColumnSummary *cs;
+	Size		data_len = 0;
+	int			c;
+
+	resetStringInfo(buf);
+	if (room < (int64) fixed || ncolumns > PG_UINT16_MAX)
+		return;
+	enlargeStringInfo(buf, (int) room);
+	memset(buf->data, 0, room);
+	cs = (RdbStripeColumnSummary *) (buf->data + sizeof(sh));
+	for (c = 0; c < ncolumns; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, c);
+		StripeColumnOrder *order = &orders[c];
+		const StripeBound *min = NULL;
+		const StripeBound *max = NULL;
+		bool		complete = order->keep;
+		uint64		nnulls = 0;
+		Size		need;
+		int			g;
+
+		cs[c].cmp_type = order->cmp_type;
+		cs[c].collation = order->collation;
+		for (g = 0; g < ngroups; g++)
+		{
+			Size		i = (Size) g * ncolumns + c;
+			const StripeBound *b = &bounds[i];
+
+			nnulls += dir[i].nnulls;
+			if (!complete || (dir[i].flags & RDB_CHUNK_ALL_NULL))
+				continue;
+			if (b->min == NULL)
+			{
+				complete = false;
+				continue;
+			}
+			if (min == NULL ||
+				ApplySortComparator(fetch_att(b->min, att->attbyval, att->attlen), false,
+									fetch_att(min->min, att->attbyval, att->attlen), false,
+									&order->ssup) < 0)
+				min = b;
+			if (max == NULL ||
+				ApplySortComparator(fetch_att(b->max, att->attbyval, att->attlen), false,
+									fetch_att(max->max, att->attbyval, att->attlen), false,
+									&order->ssup) > 0)
+				max = b;
+		}
+		cs[c].nnulls = (uint32) nnulls;
+		if (!complete || min == NULL)
+			continue;
+		need = MAXALIGN(min->min_len) + MAXALIGN(max->max_len);
+		if ((int64) (fixed + data_len + need) > room)
+			continue;
+		cs[c].offset = (uint32) data_len;
+		cs[c].min_len = min->min_len;
+		cs[c].max_len = max->max_len;
+		memcpy(buf->data + fixed + data_len, min->min, min->min_len);
+		data_len += MAXALIGN(min->min_len);
+		memcpy(buf->data + fixed + data_len, max->max, max->max_len);
+		data_len += MAXALIGN(max->max_len);
+	}
+	memset(&sh, 0, sizeof(sh));
+	sh.len = (uint32) (fixed + data_len);
+	sh.ncolumns = (uint16) ncolumns;
+	memcpy(buf->data, &sh, sizeof(sh));
+	buf->len = (int) sh.len;
+}
+
 /* ----------------------------------------------------------------
  * Row order (the sort_key table option)
  * ----------------------------------------------------------------
@@ -902,6 +988,7 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	StripeColumnOrder *orders = NULL;
 	StripeBound *bounds;
 	StringInfoData boundsec;
+	StringInfoData sumsec;
 	uint32	   *order = NULL;	/* position -> row number; NULL: same */
 	RdbChunkRef *orderdir = NULL;
 	StripeChunk *orderchunks = NULL;
@@ -1006,6 +1093,13 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	if (orders)
 		stripe_bounds_section(orders, bounds, ngroups, ncolumns,
 							  Max(opts->stripe_level, 1), &boundsec);
+	/* the stripe summary, on the first page after the column table */
+	initStringInfo(&sumsec);
+	if (orders)
+		stripe_summary_section(desc, orders, bounds, dir, ngroups, ncolumns,
+							   &sumsec);
+	if (sumsec.len > 0)
+		version |= RDB_STRIPE_SUMMARY;
 	/* version 3: the row order's directory right after it, filled below */
 	if (order != NULL)
 	{
@@ -1020,8 +1114,8 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	 * stream's length either way.
 	 */
 	{
-		uint64		body = ncolumns * sizeof(RdbStripeColumn) + dirsize +
-			boundsec.len;
+		uint64		body = ncolumns * sizeof(RdbStripeColumn) + sumsec.len +
+			dirsize + boundsec.len;
 
 		for (g = 0; g < ngroups * ncolumns; g++)
 			if (!(dir[g].flags & RDB_CHUNK_ALL_NULL))
@@ -1183,7 +1277,7 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 
 	/* chunk offsets, stream length, header */
 	off = sizeof(RdbStripeHeader) + RDB_STRIPE_MAP_SIZE(version) +
-		ncolumns * sizeof(RdbStripeColumn) + dirsize + boundsec.len;
+		ncolumns * sizeof(RdbStripeColumn) + sumsec.len + dirsize + boundsec.len;
 	for (g = 0; g < ngroups * ncolumns; g++)
 	{
 		if (dir[g].flags & RDB_CHUNK_ALL_NULL)
@@ -1229,7 +1323,17 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 		cols[g].isdropped = att->attisdropped;
 	}
 	hdr.dir_checksum = 0;
-	hdr.dir_checksum = rdb_stripe_dir_checksum(&hdr, &w.map, cols, dir, dirsize,
+	if (sumsec.len > 0)
+	{
+		RdbStripeSummaryHeader *sh = (RdbStripeSummaryHeader *) sumsec.data;
+
+		sh->checksum = 0;
+		sh->checksum = rdb_stripe_summary_checksum(&hdr, &w.map, cols,
+												   sumsec.data, sumsec.len);
+	}
+	hdr.dir_checksum = rdb_stripe_dir_checksum(&hdr, &w.map, cols,
+											   sumsec.data, sumsec.len,
+											   dir, dirsize,
 											   boundsec.data, boundsec.len);
 
 	/*
@@ -1246,6 +1350,8 @@ rdb_stripe_write(Relation rel, HeapTuple *tuples, int ntuples,
 	if (version & RDB_STRIPE_MAPPED)
 		stripe_put(&w, (const char *) &w.map, sizeof(RdbStripeMap));
 	stripe_put(&w, (const char *) cols, ncolumns * sizeof(RdbStripeColumn));
+	if (sumsec.len > 0)
+		stripe_put(&w, sumsec.data, sumsec.len);
 	stripe_put(&w, (const char *) dir, dirsize);
 	stripe_put(&w, boundsec.data, boundsec.len);
 	for (g = 0; g < ngroups * ncolumns; g++)
