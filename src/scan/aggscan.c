@@ -1356,8 +1356,9 @@ aggscan_dbits_place(AggScanState *state, AggCol *a, uint64 u)
 	uint64		first;
 	uint64		nwords;
 
-	if (b == NULL)
+	if (b == NULL || b->members == 0)
 	{
+		/* (an empty window aggscan_dbits_cover made is placed anew) */
 		nwords = Min(DBITS_FIRST_WORDS, maxwords);
 		if (nwords == 0)
 		{
@@ -1367,8 +1368,11 @@ aggscan_dbits_place(AggScanState *state, AggCol *a, uint64 u)
 		/* the first value in the middle: values may come either way */
 		first = uw >= nwords / 2 ? uw - nwords / 2 : 0;
 		first = Min(first, (UINT64CONST(1) << 58) - nwords);
-		b = MemoryContextAllocZero(state->dcxt, sizeof(AggDistinctBits));
-		a->dbits = b;
+		if (b == NULL)
+		{
+			b = MemoryContextAllocZero(state->dcxt, sizeof(AggDistinctBits));
+			a->dbits = b;
+		}
 	}
 	else
 	{

@@ -454,6 +454,8 @@ typedef struct ColStripeEntry
 	uint8		whole;			/* every group: 0 undecided, 1 scan, 2 skip */
 	uint8		summary;		/* by the stripe summary alone: 0 undecided,
 								 * 1 scan (or no summary), 2 skip */
+	bool		sum_read;		/* sum read (kept across rescans) */
+	RdbStripeSummary *sum;		/* NULL: the stripe has none */
 } ColStripeEntry;
 
 /*
@@ -1235,6 +1237,8 @@ colscan_stripe_entry(ColScanState *state, uint32 first_block)
 		entry->decision = NULL;
 		entry->whole = 0;
 		entry->summary = 0;
+		entry->sum_read = false;
+		entry->sum = NULL;
 	}
 	return entry;
 }
@@ -1375,18 +1379,26 @@ colscan_summary_skipped(ColScanState *state, uint32 first_block)
 	if (state->nkeys == 0)
 		return false;
 	entry = colscan_stripe_entry(state, first_block);
+	/* decided group by group already in this scan (or rescan) */
+	if (entry->whole != 0)
+		return entry->whole == 2;
 	if (entry->summary == 0)
 	{
 		ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
-		MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
-												  "rustydb colscan summary",
-												  ALLOCSET_SMALL_SIZES);
-		MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
-		RdbStripeSummary *sum = rdb_stripe_read_summary(state->rel, first_block);
+		RdbStripeSummary *sum;
 		bool		skip = false;
 		int			i;
 
-		MemoryContextSwitchTo(oldcxt);
+		/* read once per scan: a rescan only asks it again */
+		if (!entry->sum_read)
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(state->cxt);
+
+			entry->sum = rdb_stripe_read_summary(state->rel, first_block);
+			entry->sum_read = true;
+			MemoryContextSwitchTo(oldcxt);
+		}
+		sum = entry->sum;
 		for (i = 0; sum != NULL && i < state->nkeys && !skip; i++)
 		{
 			ColSkipKey *key = &state->keys[i];
@@ -1418,7 +1430,6 @@ colscan_summary_skipped(ColScanState *state, uint32 first_block)
 			}
 			entry->whole = 2;
 		}
-		MemoryContextDelete(cxt);
 	}
 	return entry->summary == 2;
 }

@@ -34,14 +34,6 @@
 	MAXALIGN(sizeof(RdbStripeSummaryHeader) + \
 			 (Size) (ncolumns) * sizeof(RdbStripeColumnSummary))
 
-/*
- * Room for a stripe summary on the first page: the payload less header,
- * extent map (whether or not the stripe turns out mapped) and column table.
- */
-#define RDB_STRIPE_SUMMARY_ROOM(ncolumns) \
-	((Size) RDB_STRIPE_PAGE_PAYLOAD - sizeof(RdbStripeHeader) - \
-	 sizeof(RdbStripeMap) - (Size) (ncolumns) * sizeof(RdbStripeColumn))
-
 /* guc.c: format version flush writes (2; 1 only to test reading old stripes) */
 extern int	rdb_stripe_format_version;
 

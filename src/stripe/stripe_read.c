@@ -911,6 +911,14 @@ rdb_stripe_read_summary(Relation rel, BlockNumber first_block)
 	uint64		sum;
 	int			c;
 
+	if (first_block < RDB_FIRST_DATA_BLKNO ||
+		first_block >= RDB_FIRST_REMAPPED_GENERATION ||
+		first_block >= RelationGetNumberOfBlocks(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rustydb stripe of relation \"%s\": block %u cannot start a stripe",
+						RelationGetRelationName(rel), first_block)));
+
 	/*
 	 * Everything comes from the first page, copied once (one buffer
 	 * access instead of one per part); it holds the bytes asked for only
