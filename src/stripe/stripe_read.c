@@ -777,6 +777,51 @@ stripe_check_header(Relation rel, BlockNumber first_block,
 					   (unsigned long long) mapped, hdr->nblocks);
 }
 
+/*
+ * Do the flat bounds at offset of data (data_len bytes: the min, min_len
+ * bytes, and MAXALIGN(min_len) bytes after it the max, max_len bytes; each
+ * at most limit) lie within it, aligned, and have the layout of values of
+ * a column of length typlen?
+ */
+static bool
+stripe_bounds_ok(int16 typlen, const char *data, uint64 data_len,
+				 uint32 offset, uint16 min_len, uint16 max_len, uint32 limit)
+{
+	const char *min = data + offset;
+	const char *max = min + MAXALIGN(min_len);
+
+	if (min_len == 0 || max_len == 0 || min_len > limit || max_len > limit ||
+		offset % MAXIMUM_ALIGNOF != 0 ||
+		(uint64) offset + MAXALIGN(min_len) + max_len > data_len)
+		return false;
+	if (typlen > 0)
+		return min_len == typlen && max_len == typlen;
+	if (typlen == -1)
+		return min_len >= VARHDRSZ && max_len >= VARHDRSZ &&
+			VARATT_IS_4B_U(min) && VARSIZE(min) == min_len &&
+			VARATT_IS_4B_U(max) && VARSIZE(max) == max_len;
+	return false;				/* cstrings have no bounds */
+}
+
+/* XX001 unless every column of the column table has a possible layout */
+static void
+stripe_check_columns(Relation rel, BlockNumber first_block,
+					 const RdbStripeHeader *hdr, const RdbStripeColumn *cols)
+{
+	int			c;
+
+	for (c = 0; c < hdr->ncolumns; c++)
+	{
+		int16		len = cols[c].typlen;
+
+		if (!(len > 0 || len == -1 || len == -2) ||
+			(cols[c].typbyval && (len <= 0 || len > (int16) sizeof(Datum))))
+			stripe_corrupt(rel, first_block,
+						   "Column %d has an impossible layout (length %d).",
+						   c + 1, len);
+	}
+}
+
 /* XX001 unless a stripe summary's header fits at stream offset at */
 static void
 stripe_check_summary_at(Relation rel, BlockNumber first_block,
@@ -858,25 +903,11 @@ stripe_validate_summary(Relation rel, BlockNumber first_block,
 		else if (e->min_len == 0)
 			ok = (e->max_len == 0);
 		else if (!OidIsValid(e->cmp_type) || cols[c].isdropped ||
-				 e->nnulls == hdr->nrows || e->max_len == 0 ||
-				 e->min_len > RDB_STRIPE_BOUND_MAX_LEN ||
-				 e->max_len > RDB_STRIPE_BOUND_MAX_LEN ||
-				 e->offset % MAXIMUM_ALIGNOF != 0 ||
-				 (uint64) e->offset + MAXALIGN(e->min_len) + e->max_len > data_len)
+				 e->nnulls == hdr->nrows)
 			ok = false;
-		else if (typlen > 0)
-			ok = (e->min_len == typlen && e->max_len == typlen);
-		else if (typlen == -1)
-		{
-			const char *min = data + e->offset;
-			const char *max = min + MAXALIGN(e->min_len);
-
-			ok = (e->min_len >= VARHDRSZ && e->max_len >= VARHDRSZ &&
-				  VARATT_IS_4B_U(min) && VARSIZE(min) == e->min_len &&
-				  VARATT_IS_4B_U(max) && VARSIZE(max) == e->max_len);
-		}
 		else
-			ok = false;
+			ok = stripe_bounds_ok(typlen, data, data_len, e->offset,
+								  e->min_len, e->max_len, RDB_STRIPE_BOUND_MAX_LEN);
 		if (!ok)
 			stripe_corrupt(rel, first_block,
 						   "The stripe summary of column \"%s\" is bad (%u NULLs of %u rows, bounds at %u, %u and %u bytes) in %zu bytes of data.",
@@ -971,16 +1002,7 @@ rdb_stripe_read_summary(Relation rel, BlockNumber first_block)
 					   "The stripe summary has checksum %016llx, it says %016llx.",
 					   (unsigned long long) sum,
 					   (unsigned long long) ((RdbStripeSummaryHeader *) summary)->checksum);
-	for (c = 0; c < hdr.ncolumns; c++)
-	{
-		int16		typlen = cols[c].typlen;
-
-		if (!(typlen > 0 || typlen == -1 || typlen == -2) ||
-			(cols[c].typbyval && (typlen <= 0 || typlen > (int16) sizeof(Datum))))
-			stripe_corrupt(rel, first_block,
-						   "Column %d has an impossible layout (length %d).",
-						   c + 1, typlen);
-	}
+	stripe_check_columns(rel, first_block, &hdr, cols);
 	stripe_validate_summary(rel, first_block, &hdr, cols, summary, len);
 
 	out = palloc(offsetof(RdbStripeSummary, cols) +
@@ -1050,25 +1072,11 @@ stripe_validate_bounds(Relation rel, BlockNumber first_block,
 					ok = false;
 			}
 			else if (!OidIsValid(colb[c].cmp_type) || cols[c].isdropped ||
-					 (dir[i].flags & RDB_CHUNK_ALL_NULL) ||
-					 b->max_len == 0 ||
-					 b->min_len > bh->max_len || b->max_len > bh->max_len ||
-					 b->offset % MAXIMUM_ALIGNOF != 0 ||
-					 (uint64) b->offset + MAXALIGN(b->min_len) + b->max_len > bh->data_len)
+					 (dir[i].flags & RDB_CHUNK_ALL_NULL))
 				ok = false;
-			else if (typlen > 0)
-				ok = (b->min_len == typlen && b->max_len == typlen);
-			else if (typlen == -1)
-			{
-				const char *min = data + b->offset;
-				const char *max = min + MAXALIGN(b->min_len);
-
-				ok = (b->min_len >= VARHDRSZ && b->max_len >= VARHDRSZ &&
-					  VARATT_IS_4B_U(min) && VARSIZE(min) == b->min_len &&
-					  VARATT_IS_4B_U(max) && VARSIZE(max) == b->max_len);
-			}
 			else
-				ok = false;		/* cstrings have no bounds */
+				ok = stripe_bounds_ok(typlen, data, bh->data_len, b->offset,
+									  b->min_len, b->max_len, bh->max_len);
 			if (!ok)
 				stripe_corrupt(rel, first_block,
 							   "Chunk group %u of column \"%s\" has bad bounds (offset %u, %u and %u bytes) in %u bytes of bounds data.",
@@ -1186,16 +1194,7 @@ stripe_validate(Relation rel, BlockNumber first_block, RdbStripeHeader *hdr,
 					   (unsigned long long) sum,
 					   (unsigned long long) hdr->dir_checksum);
 
-	for (c = 0; c < hdr->ncolumns; c++)
-	{
-		int16		len = cols[c].typlen;
-
-		if (!(len > 0 || len == -1 || len == -2) ||
-			(cols[c].typbyval && (len <= 0 || len > (int16) sizeof(Datum))))
-			stripe_corrupt(rel, first_block,
-						   "Column %d has an impossible layout (length %d).",
-						   c + 1, len);
-	}
+	stripe_check_columns(rel, first_block, hdr, cols);
 	if (bounds)
 		stripe_validate_bounds(rel, first_block, hdr, cols, dir, bounds);
 	if (summary)
