@@ -403,6 +403,40 @@ stripe_map_single(RdbStripeMap *map, BlockNumber first_block, uint32 nblocks)
  *		where its pages are (checked), NULL for bytes of the first page
  *		(the header and the map itself).
  */
+/*
+ * Pin and share-lock block blkno of the stripe at first_block, checked: a
+ * stripe page of this stripe whose payload (pd_lower) holds at least need
+ * bytes, and no more than a page's payload.  XX001 otherwise.
+ */
+static Buffer
+stripe_lock_page(Relation rel, BlockNumber first_block, BlockNumber blkno,
+				 Size need)
+{
+	Buffer		buf = rdb_read_buffer(rel, blkno, NULL);
+	Page		page;
+	uint16		lower;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (!rdb_stripe_page_is_stripe(page) ||
+		RdbPageGetOpaque(page)->generation != first_block)
+	{
+		UnlockReleaseBuffer(buf);
+		stripe_corrupt(rel, first_block,
+					   "Block %u is not a page of this stripe.", blkno);
+	}
+	lower = ((PageHeader) page)->pd_lower;
+	if (lower < SizeOfPageHeaderData + need ||
+		lower > SizeOfPageHeaderData + RDB_STRIPE_PAGE_PAYLOAD)
+	{
+		UnlockReleaseBuffer(buf);
+		stripe_corrupt(rel, first_block,
+					   "Block %u holds %d bytes of the stripe, bytes up to %zu are needed.",
+					   blkno, (int) lower - (int) SizeOfPageHeaderData, need);
+	}
+	return buf;
+}
+
 static void
 stripe_read_bytes(Relation rel, BlockNumber first_block,
 				  const RdbStripeMap *map, uint64 off, Size len, char *dst)
@@ -422,26 +456,8 @@ stripe_read_bytes(Relation rel, BlockNumber first_block,
 			stripe_corrupt(rel, first_block,
 						   "Stream offset %llu lies past the stripe's pages.",
 						   (unsigned long long) off);
-		buf = rdb_read_buffer(rel, blkno, NULL);
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		buf = stripe_lock_page(rel, first_block, blkno, inpage + n);
 		page = BufferGetPage(buf);
-		if (!rdb_stripe_page_is_stripe(page) ||
-			RdbPageGetOpaque(page)->generation != first_block)
-		{
-			UnlockReleaseBuffer(buf);
-			stripe_corrupt(rel, first_block,
-						   "Block %u is not a page of this stripe.", blkno);
-		}
-		if (((PageHeader) page)->pd_lower < SizeOfPageHeaderData + inpage + n)
-		{
-			uint16		lower = ((PageHeader) page)->pd_lower;
-
-			UnlockReleaseBuffer(buf);
-			stripe_corrupt(rel, first_block,
-						   "Block %u holds %d bytes of the stripe, bytes up to %zu are needed.",
-						   blkno, (int) lower - (int) SizeOfPageHeaderData,
-						   inpage + n);
-		}
 		memcpy(dst, page + SizeOfPageHeaderData + inpage, n);
 		UnlockReleaseBuffer(buf);
 		dst += n;
@@ -460,21 +476,10 @@ stripe_read_bytes(Relation rel, BlockNumber first_block,
 static Size
 stripe_first_page(Relation rel, BlockNumber first_block, char *dst)
 {
-	Buffer		buf = rdb_read_buffer(rel, first_block, NULL);
-	Page		page;
+	Buffer		buf = stripe_lock_page(rel, first_block, first_block, 0);
+	Page		page = BufferGetPage(buf);
 	Size		n;
 
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	if (!rdb_stripe_page_is_stripe(page) ||
-		RdbPageGetOpaque(page)->generation != first_block ||
-		((PageHeader) page)->pd_lower < SizeOfPageHeaderData ||
-		((PageHeader) page)->pd_lower > SizeOfPageHeaderData + RDB_STRIPE_PAGE_PAYLOAD)
-	{
-		UnlockReleaseBuffer(buf);
-		stripe_corrupt(rel, first_block,
-					   "Block %u is not a page of this stripe.", first_block);
-	}
 	n = ((PageHeader) page)->pd_lower - SizeOfPageHeaderData;
 	memcpy(dst, page + SizeOfPageHeaderData, n);
 	UnlockReleaseBuffer(buf);

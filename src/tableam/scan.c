@@ -157,7 +157,7 @@ typedef struct RdbScanDescData
 	int			ndirblocks;
 	bool		dir_valid;
 
-	/* ... and the metapage's free extents, sorted (scan_free_extent_end) */
+	/* ... and the metapage's free extents (scan_free_extent_end) */
 	RdbFreeExtent *extents;
 	int			nextents;
 	bool		ext_valid;
@@ -638,14 +638,6 @@ scan_directory_run(RdbScanDesc scan, BlockNumber blk)
 	return blk + 1;
 }
 
-/* qsort comparator of free extents, by first block */
-static int
-scan_extent_cmp(const void *a, const void *b)
-{
-	return rdb_block_cmp(&((const RdbFreeExtent *) a)->first,
-						 &((const RdbFreeExtent *) b)->first);
-}
-
 /*
  * scan_free_extent_end
  *		If block blk lies in one of the free extents the metapage listed
@@ -668,9 +660,6 @@ scan_extent_cmp(const void *a, const void *b)
 static BlockNumber
 scan_free_extent_end(RdbScanDesc scan, BlockNumber blk)
 {
-	int			lo = 0;
-	int			hi;
-
 	if (!scan->ext_valid)
 	{
 		RdbFreeExtent ext[RDB_META_MAX_FREE_EXTENTS];
@@ -678,7 +667,6 @@ scan_free_extent_end(RdbScanDesc scan, BlockNumber blk)
 
 		if (n > 0)
 		{
-			qsort(ext, n, sizeof(RdbFreeExtent), scan_extent_cmp);
 			scan->extents = MemoryContextAlloc(GetMemoryChunkContext(scan),
 											   n * sizeof(RdbFreeExtent));
 			memcpy(scan->extents, ext, n * sizeof(RdbFreeExtent));
@@ -686,23 +674,8 @@ scan_free_extent_end(RdbScanDesc scan, BlockNumber blk)
 		scan->nextents = n;
 		scan->ext_valid = true;
 	}
-	/* the last extent that starts at or before blk */
-	hi = scan->nextents;
-	while (lo < hi)
-	{
-		int			mid = lo + (hi - lo) / 2;
-
-		if (scan->extents[mid].first <= blk)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0)
-		return blk;
-	lo--;
-	if ((uint64) blk < (uint64) scan->extents[lo].first + scan->extents[lo].nblocks)
-		return scan->extents[lo].first + scan->extents[lo].nblocks;
-	return blk;
+	/* as the views' and compaction's walks over the file do */
+	return rdb_extent_skip(scan->extents, scan->nextents, blk);
 }
 
 /*
